@@ -1,0 +1,3 @@
+"""smsgate: an SMS gateway platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Benchmarks behind `smsgate bench`: JSON plus a table, never timed unit tests."""
