@@ -1,0 +1,159 @@
+"""Reassembly of inbound concatenated messages, whether numbered by UDH or by SAR TLVs.
+
+Parts are joined as body octets and only then decoded, so a surrogate pair or a GSM escape
+that a sender split across two parts still decodes. GSM-7 parts must be passed unpacked
+(unpack_septets with the part's fill bits first when the SMSC sent them packed). No clock is
+read here: the caller passes `now` and calls expire() on its own schedule.
+"""
+
+from dataclasses import dataclass
+from typing import Final
+
+from smsgate.text.data_coding import interpret_data_coding
+from smsgate.text.encoding import Encoding, decode_text
+from smsgate.text.errors import TextError
+from smsgate.text.gsm7 import Errors
+
+DEFAULT_TIMEOUT: Final = 300.0
+DEFAULT_MAX_GROUPS: Final = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKey:
+    source: str
+    destination: str
+    reference: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReassembledMessage:
+    """A finished group: complete, or flushed with parts missing.
+
+    segments: the body of each part by sequence number (index 0 is part 1), None if missing.
+    data_coding: as given with the first part that arrived.
+    """
+
+    key: GroupKey
+    data_coding: int
+    segments: tuple[bytes | None, ...]
+    first_seen: float
+
+    @property
+    def missing(self) -> tuple[int, ...]:
+        """Sequence numbers (1-based) of the parts that never arrived."""
+        return tuple(i for i, body in enumerate(self.segments, 1) if body is None)
+
+    @property
+    def complete(self) -> bool:
+        return None not in self.segments
+
+    @property
+    def payload(self) -> bytes:
+        """Bodies of the parts that arrived, joined in order."""
+        return b"".join(body for body in self.segments if body is not None)
+
+    def text(self, *, smsc_default: Encoding = Encoding.GSM7, errors: Errors = "strict") -> str:
+        """Decode the message per its data_coding. Each run of consecutive parts is decoded
+        on its own, so with parts missing a pair cut by the gap is an error (strict) or
+        U+FFFD (replace) instead of being glued to an unrelated neighbour."""
+        encoding = interpret_data_coding(self.data_coding, smsc_default=smsc_default).encoding
+        runs: list[bytes] = []
+        current: list[bytes] = []
+        for body in self.segments:
+            if body is None:
+                if current:
+                    runs.append(b"".join(current))
+                    current = []
+            else:
+                current.append(body)
+        if current:
+            runs.append(b"".join(current))
+        return "".join(decode_text(run, encoding, errors) for run in runs)
+
+
+@dataclass(slots=True)
+class _Group:
+    data_coding: int
+    first_seen: float
+    segments: list[bytes | None]
+    received: int = 0
+
+
+class Reassembler:
+    """Collects parts until their group is complete.
+
+    Groups are keyed by (source, destination, reference, total). Duplicate parts are ignored
+    (the first copy wins). At most max_groups groups are open: opening one more evicts the
+    oldest, which is returned as a partial message rather than dropped.
+    """
+
+    def __init__(
+        self, *, timeout: float = DEFAULT_TIMEOUT, max_groups: int = DEFAULT_MAX_GROUPS
+    ) -> None:
+        if max_groups < 1:
+            raise ValueError(f"max_groups must be at least 1, got {max_groups}")
+        self.timeout = timeout
+        self.max_groups = max_groups
+        # Insertion order is arrival order of each group's first part, which is what both
+        # expiry and eviction walk.
+        self._groups: dict[GroupKey, _Group] = {}
+
+    def __len__(self) -> int:
+        return len(self._groups)
+
+    def add(
+        self,
+        *,
+        source: str,
+        destination: str,
+        reference: int,
+        total: int,
+        seqnum: int,
+        payload: bytes,
+        now: float,
+        data_coding: int = 0,
+    ) -> list[ReassembledMessage]:
+        """Add one part. Returns the messages this finishes: the group it completes, and
+        the oldest group if one had to be evicted to make room (partial)."""
+        if not 1 <= seqnum <= total:
+            raise TextError(f"part number {seqnum} is outside 1..{total}")
+        key = GroupKey(source, destination, reference, total)
+        if total == 1:
+            return [ReassembledMessage(key, data_coding, (payload,), now)]
+        finished: list[ReassembledMessage] = []
+        group = self._groups.get(key)
+        if group is None:
+            if len(self._groups) >= self.max_groups:
+                oldest = next(iter(self._groups))
+                finished.append(self._finish(oldest, self._groups.pop(oldest)))
+            group = _Group(data_coding, now, [None] * total)
+            self._groups[key] = group
+        if group.segments[seqnum - 1] is None:
+            group.segments[seqnum - 1] = payload
+            group.received += 1
+            if group.received == total:
+                del self._groups[key]
+                finished.append(self._finish(key, group))
+        return finished
+
+    def expire(self, now: float) -> list[ReassembledMessage]:
+        """Flush, as partial messages, the groups whose first part is timeout or more old."""
+        expired: list[ReassembledMessage] = []
+        deadline = now - self.timeout
+        while self._groups:
+            key, group = next(iter(self._groups.items()))
+            if group.first_seen > deadline:
+                break
+            del self._groups[key]
+            expired.append(self._finish(key, group))
+        return expired
+
+    def flush(self) -> list[ReassembledMessage]:
+        """Hand back every open group as partial, e.g. at shutdown."""
+        groups, self._groups = self._groups, {}
+        return [self._finish(key, group) for key, group in groups.items()]
+
+    @staticmethod
+    def _finish(key: GroupKey, group: _Group) -> ReassembledMessage:
+        return ReassembledMessage(key, group.data_coding, tuple(group.segments), group.first_seen)
