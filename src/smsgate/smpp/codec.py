@@ -68,6 +68,10 @@ class _Fail:
     def too_long(name: str, size: int) -> PduEncodeError:
         return PduEncodeError(f"{name}: longer than {size - 1} octets")
 
+    @staticmethod
+    def nul(name: str) -> PduEncodeError:
+        return PduEncodeError(f"{name}: a C-string cannot contain NUL")
+
 
 def _decode_dests(buf: bytes, pos: int, end: int) -> tuple[list[Any], int]:
     if pos >= end:
@@ -110,11 +114,15 @@ def _encode_dests(dests: list[Any]) -> bytes:
             addr = dest.address.encode("latin-1")
             if len(addr) > 20:
                 raise _Fail.too_long("destination_addr", 21)
+            if 0 in addr:
+                raise _Fail.nul("destination_addr")
             out.append(bytes((DestFlag.SME_ADDRESS, dest.ton, dest.npi)) + addr + b"\0")
         elif isinstance(dest, DistributionList):
             name = dest.name.encode("latin-1")
             if len(name) > 20:
                 raise _Fail.too_long("dl_name", 21)
+            if 0 in name:
+                raise _Fail.nul("dl_name")
             out.append(bytes((DestFlag.DISTRIBUTION_LIST,)) + name + b"\0")
         else:
             raise PduEncodeError(f"not a submit_multi destination: {dest!r}")
@@ -152,6 +160,8 @@ def _encode_unsuccess(smes: list[Any]) -> bytes:
         addr = sme.address.encode("latin-1")
         if len(addr) > 20:
             raise _Fail.too_long("destination_addr", 21)
+        if 0 in addr:
+            raise _Fail.nul("destination_addr")
         out.append(bytes((sme.ton, sme.npi)) + addr + b"\0" + pack(">I", sme.error_status))
     return b"".join(out)
 
@@ -234,6 +244,7 @@ def _compile_checked_encoder(cls: type[Pdu]) -> str:
             lines += [
                 f"    {name} = p.{name}.encode('latin-1')",
                 f"    if len({name}) >= {wire.size}: raise fail.too_long({name!r}, {wire.size})",
+                f"    if 0 in {name}: raise fail.nul({name!r})",
             ]
             parts += [name, "NUL"]
         elif wire.kind == "sm":
@@ -260,10 +271,15 @@ def _fast_layout(cls: type[Pdu]) -> list[tuple[str, Wire]] | None:
     """The layout if it suits the fast path: C-strings and octets, maybe short_message last."""
     layout = _layout(cls)
     kinds = [wire.kind for _, wire in layout]
-    if not layout or any(k not in ("cstr", "u8") for k in kinds[:-1]) or kinds[-1] not in (
-        "cstr",
-        "u8",
-        "sm",
+    if (
+        not layout
+        or any(k not in ("cstr", "u8") for k in kinds[:-1])
+        or kinds[-1]
+        not in (
+            "cstr",
+            "u8",
+            "sm",
+        )
     ):
         return None
     return layout

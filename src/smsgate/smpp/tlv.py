@@ -194,12 +194,13 @@ def _typed_value(tag: int, raw: bytes) -> int | str | bytes:
         return int.from_bytes(raw, "big")
     # C-string: the NUL is required by the spec but often missing in the field, so tolerate it.
     assert spec.size is not None
-    if len(raw) > spec.size:
+    nul = raw.find(0)
+    # Without its NUL the text may have at most size - 1 octets, as the encoder requires.
+    if len(raw) > spec.size or (nul < 0 and len(raw) == spec.size):
         raise PduDecodeError(
             f"{tlv_name(tag)}: {len(raw)} octets, at most {spec.size}",
             CommandStatus.ESME_RINVPARLEN,
         )
-    nul = raw.find(0)
     return (raw if nul < 0 else raw[:nul]).decode("latin-1")
 
 
@@ -254,8 +255,18 @@ def _decode_tlvs_repeated(buf: bytes, pos: int, end: int) -> dict[int, TlvValue]
     """The rare case of a tag occurring twice: every repeated tag becomes a list of raw values."""
     tlvs: dict[int, TlvValue] = {}
     raws: dict[int, bytes] = {}
-    while pos < end:  # framing was checked by decode_tlvs
+    while pos < end:  # decode_tlvs checked the framing only up to the first repeated tag
+        if pos + 4 > end:
+            raise PduDecodeError(
+                f"{end - pos} stray octets where a TLV header belongs",
+                CommandStatus.ESME_RINVOPTPARSTREAM,
+            )
         tag, length = unpack_from(">HH", buf, pos)
+        if pos + 4 + length > end:
+            raise PduDecodeError(
+                f"{tlv_name(tag)}: length {length} runs past the end of the PDU",
+                CommandStatus.ESME_RINVOPTPARSTREAM,
+            )
         raw = buf[pos + 4 : pos + 4 + length]
         pos += 4 + length
         previous = tlvs.get(tag)
@@ -282,6 +293,8 @@ def encode_tlv_value(tag: int, value: int | str | bytes) -> bytes:
         return pack(_INT_FORMATS[spec.size], value)
     if spec is None or spec.kind != "cstr" or spec.size is None:
         raise PduEncodeError(f"{tlv_name(tag)} takes no string value")
+    if "\0" in value:
+        raise PduEncodeError(f"{tlv_name(tag)}: a C-string cannot contain NUL")
     try:
         data = value.encode("latin-1") + b"\0"
     except UnicodeEncodeError as exc:
