@@ -252,6 +252,9 @@ def test_bad_command_length_is_fatal(length: int) -> None:
     assert isinstance(error.reply, GenericNack)
     assert error.reply.command_status == S.ESME_RINVCMDLEN
     assert smsc.state is State.CLOSED
+    assert codec.decode(smsc.send(error.reply, 0.0)) == error.reply  # the last words go out
+    with pytest.raises(SessionError):
+        smsc.send(error.reply, 0.0)
 
 
 def test_byte_by_byte_arrival() -> None:

@@ -194,6 +194,7 @@ class SmppSession:
         self._last_receive = now
         self._enquire_link_pending = False
         self._idle_reported = False
+        self._last_words: Pdu | None = None  # the nack a fatal error may still send once closed
         self._may_send = MAY_SEND[role]
         self._may_receive = MAY_SEND[_PEER[role]]
 
@@ -301,7 +302,10 @@ class SmppSession:
         """The bytes of `pdu` after checking that it is legal now. A request without a sequence
         number gets the next one (written into the PDU)."""
         if self.state is State.CLOSED:
-            raise SessionError("the connection is closed")
+            if pdu is not self._last_words:
+                raise SessionError("the connection is closed")
+            self._last_words = None
+            return codec.encode(pdu)
         if isinstance(pdu, Request):
             return self._send_request(pdu, now)
         assert isinstance(pdu, Response)
@@ -362,7 +366,7 @@ class SmppSession:
     def _fatal(self, exc: PduDecodeError) -> ProtocolError:
         self.state = State.CLOSED
         self._buffer.clear()
-        reply = GenericNack(exc.sequence_number or 0, exc.status)
+        reply = self._last_words = GenericNack(exc.sequence_number or 0, exc.status)
         return ProtocolError(str(exc), exc.status, reply, fatal=True)
 
     def _handle(self, data: bytes) -> Event:

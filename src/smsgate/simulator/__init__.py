@@ -1,0 +1,1 @@
+"""The built-in simulated carrier: a real SMPP server that plays an operator's SMSC."""

@@ -1,0 +1,329 @@
+"""A simulated carrier SMSC on real sockets.
+
+It accepts binds (any credentials, or a configured set), answers submit_sm/data_sm/submit_multi
+after a configurable latency with message ids, answers ESME_RTHROTTLED above a rate, and sends
+delivery receipts (receipt text plus receipted_message_id, message_state and, for failures,
+network_error_code) after a delay, with a configurable mix of outcomes. query_sm and cancel_sm
+see the state it keeps for recent messages. It is the carrier of the embedded set-up and the
+peer of the tests and benchmarks.
+"""
+
+import asyncio
+import logging
+import random
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Final
+
+from smsgate.smpp.constants import (
+    RECEIPT_MASK,
+    CommandStatus,
+    EsmClass,
+    InterfaceVersion,
+    MessageState,
+)
+from smsgate.smpp.pdu import (
+    Bind,
+    BindReceiver,
+    BindTransceiver,
+    CancelSm,
+    DataSm,
+    DeliverSm,
+    QuerySm,
+    Request,
+    Response,
+    SmeAddress,
+    SubmitMulti,
+    SubmitSm,
+)
+from smsgate.smpp.receipt import Receipt, build_receipt_text
+from smsgate.smpp.session import Role, SessionConfig
+from smsgate.smpp.smpp_time import format_smpp_time
+from smsgate.smpp.tlv import Tag
+from smsgate.transport.smpp_connection import SmppConnection, SmppRequestError
+
+log = logging.getLogger(__name__)
+
+S = CommandStatus
+_REMEMBERED: Final = 100_000  # messages whose state query_sm/cancel_sm can still see
+_QUEUED_RECEIPTS: Final = 100_000  # receipts held per system_id while no receiver is bound
+# GSM network error codes a carrier reports for the failure states (network_error_code TLV)
+_FAILURE_CODES: Final = {
+    MessageState.UNDELIVERABLE: 1,  # unknown subscriber
+    MessageState.EXPIRED: 27,  # absent subscriber
+    MessageState.REJECTED: 21,  # facility not supported
+}
+
+
+@dataclass
+class SimulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 2775
+    # system_id -> password; empty means any credentials bind
+    accounts: dict[str, str] = field(default_factory=dict)
+    response_latency: float = 0.0  # seconds before each submit_sm_resp
+    receipt_delay: float = 0.2  # seconds from submit to receipt
+    # final states and their weights
+    outcomes: dict[MessageState, float] = field(
+        default_factory=lambda: {MessageState.DELIVERED: 1.0}
+    )
+    max_tps: float | None = None  # per system_id; above it ESME_RTHROTTLED
+    hex_message_ids: bool = False
+    seed: int | None = None
+    session: SessionConfig = field(
+        default_factory=lambda: SessionConfig(enquire_link_interval=None, inactivity_timeout=300)
+    )
+
+
+def _destination(pdu: SubmitSm | DataSm | SubmitMulti) -> str:
+    if not isinstance(pdu, SubmitMulti):
+        return pdu.destination_addr
+    for dest in pdu.dest_addresses:
+        if isinstance(dest, SmeAddress):
+            return dest.address
+    return ""
+
+
+@dataclass
+class _Message:
+    message_id: str
+    source: str
+    destination: str
+    submitted: datetime
+    state: MessageState = MessageState.ENROUTE
+    done: datetime | None = None
+
+
+class _TokenBucket:
+    def __init__(self, rate: float, now: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.stamp = now
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+class SmscSimulator:
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config or SimulatorConfig()
+        self.random = random.Random(self.config.seed)
+        self.server: asyncio.Server | None = None
+        self.messages: OrderedDict[str, _Message] = OrderedDict()
+        self.receivers: dict[str, list[SmppConnection]] = {}
+        self.held_receipts: dict[str, deque[DeliverSm]] = {}
+        self.buckets: dict[str, _TokenBucket] = {}
+        self.counters = {"submitted": 0, "throttled": 0, "receipts_sent": 0, "binds": 0}
+        self._next_id = 0
+        self._states = list(self.config.outcomes)
+        self._weights = list(self.config.outcomes.values())
+        self._connections: set[SmppConnection] = set()
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(
+            lambda: SmppConnection(
+                Role.SMSC, self._handle, self.config.session, on_close=self._closed
+            ),
+            self.config.host,
+            self.config.port,
+        )
+        # with port 0 the kernel picked one
+        self.config.port = self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for connection in list(self._connections):
+            await connection.unbind_and_close(timeout=1.0)
+        if self.server is not None:
+            await self.server.wait_closed()
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def _handle(self, conn: SmppConnection, pdu: Request) -> None:
+        if isinstance(pdu, Bind):
+            self._bind(conn, pdu)
+        elif isinstance(pdu, SubmitSm | DataSm | SubmitMulti):
+            self._submit(conn, pdu)
+        elif isinstance(pdu, QuerySm):
+            self._query(conn, pdu)
+        elif isinstance(pdu, CancelSm):
+            self._cancel(conn, pdu)
+        else:
+            self._answer(conn, pdu.response(S.ESME_RINVCMDID))
+
+    def _bind(self, conn: SmppConnection, pdu: Bind) -> None:
+        accounts = self.config.accounts
+        if accounts and pdu.system_id not in accounts:
+            conn.send(pdu.response(S.ESME_RINVSYSID))
+            return
+        if accounts and accounts[pdu.system_id] != pdu.password:
+            conn.send(pdu.response(S.ESME_RINVPASWD))
+            return
+        response = pdu.response(0, system_id="smsgate-sim")
+        version = min(pdu.interface_version, InterfaceVersion.V50)
+        if version >= InterfaceVersion.V34:
+            response.tlvs[Tag.SC_INTERFACE_VERSION] = version
+        conn.send(response)
+        conn.context["system_id"] = pdu.system_id
+        self._connections.add(conn)
+        self.counters["binds"] += 1
+        if isinstance(pdu, BindReceiver | BindTransceiver):
+            self.receivers.setdefault(pdu.system_id, []).append(conn)
+            self._flush_held(pdu.system_id)
+
+    def _closed(self, conn: SmppConnection) -> None:
+        self._connections.discard(conn)
+        system_id = conn.context.get("system_id")
+        receivers = self.receivers.get(system_id or "", [])
+        if conn in receivers:
+            receivers.remove(conn)
+
+    def _submit(self, conn: SmppConnection, pdu: SubmitSm | DataSm | SubmitMulti) -> None:
+        system_id = conn.context.get("system_id", "")
+        if self.config.max_tps is not None:
+            now = conn.loop.time()
+            bucket = self.buckets.get(system_id)
+            if bucket is None:
+                bucket = self.buckets[system_id] = _TokenBucket(self.config.max_tps, now)
+            if not bucket.take(now):
+                self.counters["throttled"] += 1
+                self._answer(conn, pdu.response(S.ESME_RTHROTTLED))
+                return
+        message_id = self._new_message_id()
+        self.counters["submitted"] += 1
+        message = _Message(message_id, pdu.source_addr, _destination(pdu), datetime.now(UTC))
+        self._remember(message)
+        self._answer(conn, pdu.response(0, message_id=message_id))
+        if pdu.registered_delivery & RECEIPT_MASK:
+            state = self.random.choices(self._states, self._weights)[0]
+            conn.loop.call_later(
+                self.config.receipt_delay,
+                self._finish,
+                system_id,
+                message,
+                state,
+                pdu.registered_delivery & RECEIPT_MASK,
+            )
+
+    def _query(self, conn: SmppConnection, pdu: QuerySm) -> None:
+        message = self.messages.get(pdu.message_id)
+        if message is None:
+            self._answer(conn, pdu.response(S.ESME_RQUERYFAIL))
+            return
+        final_date = format_smpp_time(message.done) if message.done else ""
+        response = pdu.response(
+            0, message_id=pdu.message_id, final_date=final_date, message_state=message.state
+        )
+        self._answer(conn, response)
+
+    def _cancel(self, conn: SmppConnection, pdu: CancelSm) -> None:
+        message = self.messages.get(pdu.message_id)
+        if message is None or message.state.is_final:
+            self._answer(conn, pdu.response(S.ESME_RCANCELFAIL))
+            return
+        message.state = MessageState.DELETED
+        message.done = datetime.now(UTC)
+        self._answer(conn, pdu.response())
+
+    def _answer(self, conn: SmppConnection, response: Response) -> None:
+        latency = self.config.response_latency
+        if latency > 0:
+            conn.loop.call_later(latency, self._send_if_open, conn, response)
+        else:
+            conn.send(response)
+
+    @staticmethod
+    def _send_if_open(conn: SmppConnection, response: Response) -> None:
+        if conn.is_open:
+            conn.send(response)
+
+    # -- receipts ------------------------------------------------------------------------------
+
+    def _finish(self, system_id: str, message: _Message, state: MessageState, wanted: int) -> None:
+        if message.state is MessageState.DELETED:
+            return  # canceled meanwhile
+        message.state = state
+        message.done = datetime.now(UTC)
+        delivered = state is MessageState.DELIVERED
+        # registered_delivery 2: receipt on failure only; 3 (SMPP 5.0): on success only
+        if (wanted == 2 and delivered) or (wanted == 3 and not delivered):
+            return
+        error = _FAILURE_CODES.get(state, 0)
+        receipt = Receipt(
+            message_id=message.message_id,
+            state=state,
+            submitted=1,
+            delivered=1 if delivered else 0,
+            submit_date=message.submitted,
+            done_date=message.done,
+            error=f"{error:03d}",
+        )
+        deliver = DeliverSm(
+            source_addr=message.destination,
+            destination_addr=message.source,
+            esm_class=EsmClass.SMSC_DELIVERY_RECEIPT,
+            short_message=build_receipt_text(receipt).encode("ascii"),
+        )
+        deliver.tlvs[Tag.RECEIPTED_MESSAGE_ID] = message.message_id
+        deliver.tlvs[Tag.MESSAGE_STATE] = int(state)
+        if error:
+            deliver.tlvs[Tag.NETWORK_ERROR_CODE] = bytes((3,)) + error.to_bytes(2, "big")
+        self._send_receipt(system_id, deliver)
+
+    def _send_receipt(self, system_id: str, deliver: DeliverSm) -> None:
+        for conn in self.receivers.get(system_id, []):
+            if conn.is_open and conn.session.is_bound and conn.session.window_free > 0:
+                future = conn.request(deliver)
+                future.add_done_callback(partial(self._receipt_answered, system_id, deliver))
+                self.counters["receipts_sent"] += 1
+                return
+        held = self.held_receipts.setdefault(system_id, deque())
+        if len(held) >= _QUEUED_RECEIPTS:
+            log.warning("simulator: receipt queue of %s full, oldest receipt dropped", system_id)
+            held.popleft()
+        held.append(deliver)
+
+    def _receipt_answered(
+        self, system_id: str, deliver: DeliverSm, future: "asyncio.Future[Response]"
+    ) -> None:
+        failed = future.exception() is not None or future.result().command_status != 0
+        if failed:
+            # held and retried when a receiver (re)binds, like a carrier would
+            error = future.exception()
+            reason = error if isinstance(error, SmppRequestError) else "refused"
+            log.info("simulator: receipt to %s not accepted (%s), held", system_id, reason)
+            deliver.sequence_number = 0
+            self.held_receipts.setdefault(system_id, deque()).append(deliver)
+        else:
+            self._flush_held(system_id)
+
+    def _flush_held(self, system_id: str) -> None:
+        held = self.held_receipts.get(system_id)
+        while held:
+            receivers = [c for c in self.receivers.get(system_id, []) if c.is_open]
+            if not any(c.session.window_free for c in receivers):
+                return
+            self._send_receipt(system_id, held.popleft())
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _new_message_id(self) -> str:
+        self._next_id += 1
+        return f"{self._next_id:x}" if self.config.hex_message_ids else str(self._next_id)
+
+    def _remember(self, message: _Message) -> None:
+        self.messages[message.message_id] = message
+        if len(self.messages) > _REMEMBERED:
+            self.messages.popitem(last=False)
+
+
+__all__ = ["SimulatorConfig", "SmscSimulator"]

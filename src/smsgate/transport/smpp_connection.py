@@ -1,0 +1,265 @@
+"""One SMPP connection on asyncio: a thin shell around `smpp.session.SmppSession`.
+
+The shell reads the socket into the session, runs the session's timers, answers the link-level
+PDUs itself (enquire_link, unbind, protocol errors) and hands every other request to a handler.
+Requests it sends return futures resolved by the matching response. TCP_NODELAY is set on every
+socket: without it a request/response exchange stalls on Nagle's algorithm.
+"""
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from smsgate.smpp.constants import status_name
+from smsgate.smpp.errors import SessionError
+from smsgate.smpp.pdu import EnquireLink, Pdu, Request, Response, Unbind
+from smsgate.smpp.session import (
+    NEED_DATA,
+    ConnectionClosed,
+    EnquireLinkDue,
+    IdleTimeout,
+    ProtocolError,
+    ResponseReceived,
+    ResponseTimeout,
+    Role,
+    SessionConfig,
+    SmppSession,
+    State,
+    UnmatchedResponse,
+)
+
+log = logging.getLogger(__name__)
+
+RequestHandler = Callable[["SmppConnection", Request], None]
+
+# Timers are polled at least this often, and not more often than the minimum, in seconds.
+_MAX_TICK = 1.0
+_MIN_TICK = 0.01
+
+
+class SmppRequestError(Exception):
+    """A request was answered with a non-zero command_status, timed out, or lost its link."""
+
+    def __init__(self, message: str, response: Response | None = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+def set_nodelay(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class SmppConnection(asyncio.Protocol):
+    """asyncio protocol for one SMPP connection, ESME or SMSC side."""
+
+    def __init__(
+        self,
+        role: Role,
+        handler: RequestHandler,
+        config: SessionConfig | None = None,
+        *,
+        on_close: Callable[["SmppConnection"], None] | None = None,
+    ) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.session = SmppSession(role, config, now=self.loop.time())
+        self.handler = handler
+        self.on_close = on_close
+        self.transport: asyncio.Transport | None = None
+        self.peername: Any = None
+        self.closed = self.loop.create_future()
+        self.context: dict[str, Any] = {}  # for the handler: account, bind type, ...
+        self._waiters: dict[int, asyncio.Future[Response]] = {}
+        self._window_waiters: list[asyncio.Future[None]] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    # -- asyncio.Protocol ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.peername = transport.get_extra_info("peername")
+        set_nodelay(transport)
+        self._schedule_tick()
+
+    def data_received(self, data: bytes) -> None:
+        self.session.receive_data(data, self.loop.time())
+        self._drain()
+
+    def eof_received(self) -> bool:
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.session.close()
+        error = SmppRequestError("connection lost")
+        for waiter in self._waiters.values():
+            if not waiter.done():
+                waiter.set_exception(error)
+        self._waiters.clear()
+        self._wake_window_waiters()
+        if not self.closed.done():
+            self.closed.set_result(None)
+        if self.on_close is not None:
+            self.on_close(self)
+
+    # -- sending -------------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.transport is not None and not self.transport.is_closing()
+
+    def send(self, pdu: Pdu) -> None:
+        """Send a response, or a request whose answer is not awaited."""
+        if not self.is_open:
+            raise SessionError("connection is closed")
+        assert self.transport is not None
+        self.transport.write(self.session.send(pdu, self.loop.time()))
+
+    def request(self, pdu: Request) -> "asyncio.Future[Response]":
+        """Send a request; the future gets its response (or SmppRequestError). The window must
+        have room: see wait_for_window."""
+        self.send(pdu)
+        future: asyncio.Future[Response] = self.loop.create_future()
+        self._waiters[pdu.sequence_number] = future
+        return future
+
+    async def call(self, pdu: Request) -> Response:
+        """Send a request when the window has room and return its successful response."""
+        await self.wait_for_window()
+        response = await self.request(pdu)
+        if response.command_status != 0:
+            raise SmppRequestError(
+                f"{pdu.name} answered {status_name(response.command_status)}", response
+            )
+        return response
+
+    async def wait_for_window(self) -> None:
+        while self.session.window_free == 0:
+            if not self.is_open:
+                raise SmppRequestError("connection lost")
+            waiter: asyncio.Future[None] = self.loop.create_future()
+            self._window_waiters.append(waiter)
+            await waiter
+
+    async def unbind_and_close(self, timeout: float = 5.0) -> None:
+        """Unbind politely when bound, then close the socket."""
+        if self.is_open and self.session.is_bound:
+            with contextlib.suppress(SmppRequestError, SessionError, TimeoutError):
+                await asyncio.wait_for(self.request(Unbind()), timeout)
+        self.close()
+        await self.closed
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    # -- events --------------------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        session = self.session
+        while True:
+            event = session.next_event()
+            if event is NEED_DATA:
+                return
+            if isinstance(event, Request):
+                self._on_request(event)
+            elif isinstance(event, ResponseReceived):
+                self._resolve(event.response.sequence_number, event.response)
+            elif isinstance(event, ProtocolError):
+                self._on_protocol_error(event)
+            elif isinstance(event, ResponseTimeout):
+                self._fail(event.request.sequence_number, f"{event.request.name} timed out")
+            elif isinstance(event, EnquireLinkDue):
+                if session.is_bound or session.state is State.OPEN:
+                    self.send(EnquireLink())
+            elif isinstance(event, IdleTimeout):
+                log.info("%s: idle, closing", self.peername)
+                if session.is_bound:
+                    self.send(Unbind())
+                self.close()
+            elif isinstance(event, UnmatchedResponse):
+                log.warning("%s: unmatched response %s", self.peername, event.response)
+            elif isinstance(event, ConnectionClosed):
+                self.close()
+                return
+            if not self.is_open:
+                return
+
+    def _on_request(self, pdu: Request) -> None:
+        if isinstance(pdu, EnquireLink):
+            self.send(pdu.response())
+        elif isinstance(pdu, Unbind):
+            self.send(pdu.response())
+            self.close()
+        else:
+            self.handler(self, pdu)
+
+    def _on_protocol_error(self, event: ProtocolError) -> None:
+        log.warning("%s: %s", self.peername, event.reason)
+        if event.reply is not None:
+            self.send(event.reply)
+        if event.fatal:
+            self.close()
+
+    def _resolve(self, seq: int, response: Response) -> None:
+        waiter = self._waiters.pop(seq, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(response)
+        self._wake_window_waiters()
+
+    def _fail(self, seq: int, reason: str) -> None:
+        waiter = self._waiters.pop(seq, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(SmppRequestError(reason))
+        self._wake_window_waiters()
+
+    def _wake_window_waiters(self) -> None:
+        waiters, self._window_waiters = self._window_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _schedule_tick(self) -> None:
+        now = self.loop.time()
+        deadline = self.session.next_deadline()
+        delay = _MAX_TICK if deadline is None else min(_MAX_TICK, max(_MIN_TICK, deadline - now))
+        self._timer = self.loop.call_later(delay, self._tick)
+
+    def _tick(self) -> None:
+        if not self.is_open:
+            return
+        self.session.poll_timers(self.loop.time())
+        self._drain()
+        self._schedule_tick()
+
+
+async def connect(
+    host: str,
+    port: int,
+    bind: Request,
+    handler: RequestHandler,
+    config: SessionConfig | None = None,
+    *,
+    ssl: Any = None,
+    timeout: float = 10.0,
+) -> SmppConnection:
+    """Open a connection as an ESME and bind with `bind`; raise SmppRequestError if refused."""
+    loop = asyncio.get_running_loop()
+    _, connection = await asyncio.wait_for(
+        loop.create_connection(
+            lambda: SmppConnection(Role.ESME, handler, config), host, port, ssl=ssl
+        ),
+        timeout,
+    )
+    try:
+        await asyncio.wait_for(connection.call(bind), timeout)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
