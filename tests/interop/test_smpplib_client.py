@@ -25,7 +25,7 @@ def run_client(port: int, texts: list[str]) -> dict[str, Any]:
     """Bind, submit every text (split by our text layer), read the receipts, query, unbind."""
     client = smpplib.client.Client("127.0.0.1", port, timeout=10, allow_unknown_opt_params=True)
     receipts: list[Any] = []
-    client.set_message_received_handler(receipts.append)
+    client.set_message_received_handler(lambda pdu: receipts.append(pdu))  # noqa: PLW0108 (called with pdu=)
     ids: list[str] = []
     client.set_message_sent_handler(lambda pdu: ids.append(pdu.message_id.decode()))
     client.connect()
