@@ -139,6 +139,24 @@ def test_unpack_without_count_reads_trailing_spare_bits_as_at_sign() -> None:
     assert unpack_septets(packed, count=7) == encode_gsm7("1234567")
 
 
+def test_cr_padding_fills_seven_spare_bits() -> None:
+    septets = encode_gsm7("1234567")
+    packed = pack_septets(septets, cr_padding=True)
+    assert packed == pack_septets(encode_gsm7("1234567\r"))
+    assert len(packed) == 7  # the CR takes the spare bits, not a new octet
+    assert unpack_septets(packed) == septets  # and the receiver drops it
+    # With one fill bit (8-bit concat UDH), 8 septets leave the 7 spare bits.
+    assert pack_septets(b"abcdefgh", 1, cr_padding=True) == pack_septets(b"abcdefgh\r", 1)
+    assert unpack_septets(pack_septets(b"abcdefgh", 1, cr_padding=True), 1) == b"abcdefgh"
+    assert pack_septets(b"abcdefg", 1, cr_padding=True) == pack_septets(b"abcdefg", 1)
+
+
+def test_final_cr_on_an_octet_boundary_reads_as_padding() -> None:
+    # 23.038 6.1.2.3.1: the receiver cannot tell a wanted final CR there from padding.
+    assert unpack_septets(pack_septets(encode_gsm7("1234567\r"))) == encode_gsm7("1234567")
+    assert unpack_septets(pack_septets(encode_gsm7("12345\r"))) == encode_gsm7("12345\r")
+
+
 def test_pack_and_unpack_reject_bad_arguments() -> None:
     with pytest.raises(ValueError, match="fill_bits"):
         pack_septets(b"a", 7)
@@ -174,4 +192,13 @@ def test_pack_matches_reference_and_unpacks(septets: bytes, fill_bits: int) -> N
     packed = pack_septets(septets, fill_bits)
     assert packed == reference_pack(septets, fill_bits)
     assert unpack_septets(packed, fill_bits, len(septets)) == septets
-    assert unpack_septets(packed, fill_bits)[: len(septets)] == septets
+
+
+@settings(max_examples=200)
+@given(septets_strategy, st.integers(0, 6))
+def test_cr_padded_packing_unpacks_without_a_count(septets: bytes, fill_bits: int) -> None:
+    unpacked = unpack_septets(pack_septets(septets, fill_bits, cr_padding=True), fill_bits)
+    if septets.endswith(b"\r") and (fill_bits + 7 * len(septets)) % 8 == 0:
+        assert unpacked == septets[:-1]  # the one case 23.038 leaves ambiguous
+    else:
+        assert unpacked == septets

@@ -166,12 +166,20 @@ def _lane_masks(lanes: int) -> tuple[int, ...]:
     )
 
 
-def pack_septets(septets: bytes, fill_bits: int = 0) -> bytes:
-    """Pack unpacked septets, preceded by fill_bits zero bits (0-6)."""
+def pack_septets(septets: bytes, fill_bits: int = 0, *, cr_padding: bool = False) -> bytes:
+    """Pack unpacked septets, preceded by fill_bits zero bits (0-6).
+
+    cr_padding applies the 23.038 6.1.2.3.1 rule for transports that count octets, not
+    septets (SMPP's sm_length): 7 spare bits at the end would read as '@', so a CR fills
+    them. The rule's other half, a second CR after a text that ends in CR on an octet
+    boundary, is left out: it would push a full part past 140 octets.
+    """
     if not 0 <= fill_bits <= 6:
         raise ValueError(f"fill_bits must be 0-6, got {fill_bits}")
     if not septets.isascii():
         raise ValueError("septets must all be below 0x80")
+    if cr_padding and (fill_bits + 7 * len(septets)) % 8 == 1:
+        septets += b"\r"
     count = len(septets)
     if count == 0:
         return bytes((fill_bits + 7) // 8)  # the fill bits alone still take an octet
@@ -193,14 +201,21 @@ def pack_septets(septets: bytes, fill_bits: int = 0) -> bytes:
 
 
 def unpack_septets(data: bytes, fill_bits: int = 0, count: int | None = None) -> bytes:
-    """Unpack septets after fill_bits leading fill bits. count defaults to every whole septet
-    in data; pass it when known (a trailing 7 spare bits would otherwise read as '@')."""
+    """Unpack septets after fill_bits leading fill bits.
+
+    Without count, every whole septet in data is read, except that a final CR ending exactly
+    on an octet boundary is padding and dropped (23.038 6.1.2.3.1). Seven zero spare bits
+    from a sender that did not pad still read as a final '@': pass count when it is known.
+    """
     if not 0 <= fill_bits <= 6:
         raise ValueError(f"fill_bits must be 0-6, got {fill_bits}")
     available = (len(data) * 8 - fill_bits) // 7 if data else 0
     if count is None:
-        count = available
-    elif not 0 <= count <= available:
+        septets = unpack_septets(data, fill_bits, available)
+        if septets.endswith(b"\r") and (len(data) * 8 - fill_bits) % 7 == 0:
+            return septets[:-1]
+        return septets
+    if not 0 <= count <= available:
         raise ValueError(f"{len(data)} octets hold {available} septets, not {count}")
     if count == 0:
         return b""

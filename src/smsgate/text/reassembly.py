@@ -84,8 +84,11 @@ class Reassembler:
     """Collects parts until their group is complete.
 
     Groups are keyed by (source, destination, reference, total). Duplicate parts are ignored
-    (the first copy wins). At most max_groups groups are open: opening one more evicts the
-    oldest, which is returned as a partial message rather than dropped.
+    (the first copy wins), including a part redelivered within timeout after its group was
+    completed: it matches what was delivered, whereas a new message that reuses the key
+    carries different octets and starts a new group. At most max_groups groups are open:
+    opening one more evicts the oldest, which is returned as a partial message rather than
+    dropped.
     """
 
     def __init__(
@@ -98,6 +101,8 @@ class Reassembler:
         # Insertion order is arrival order of each group's first part, which is what both
         # expiry and eviction walk.
         self._groups: dict[GroupKey, _Group] = {}
+        # Completed groups, oldest first: completion time and a hash of each part's octets.
+        self._completed: dict[GroupKey, tuple[float, tuple[int, ...]]] = {}
 
     def __len__(self) -> int:
         return len(self._groups)
@@ -124,6 +129,11 @@ class Reassembler:
         finished: list[ReassembledMessage] = []
         group = self._groups.get(key)
         if group is None:
+            completed = self._completed.get(key)
+            if completed is not None:
+                if completed[1][seqnum - 1] == hash(payload):
+                    return finished  # redelivery of a part of a message already completed
+                del self._completed[key]  # a new message reusing the key
             if len(self._groups) >= self.max_groups:
                 oldest = next(iter(self._groups))
                 finished.append(self._finish(oldest, self._groups.pop(oldest)))
@@ -135,12 +145,21 @@ class Reassembler:
             if group.received == total:
                 del self._groups[key]
                 finished.append(self._finish(key, group))
+                self._remember(key, group, now)
         return finished
+
+    def _remember(self, key: GroupKey, group: _Group, now: float) -> None:
+        self._completed.pop(key, None)  # re-insert at the end: the dict stays in time order
+        self._completed[key] = (now, tuple(hash(body) for body in group.segments))
+        if len(self._completed) > self.max_groups:
+            del self._completed[next(iter(self._completed))]
 
     def expire(self, now: float) -> list[ReassembledMessage]:
         """Flush, as partial messages, the groups whose first part is timeout or more old."""
         expired: list[ReassembledMessage] = []
         deadline = now - self.timeout
+        while self._completed and next(iter(self._completed.values()))[0] <= deadline:
+            del self._completed[next(iter(self._completed))]
         while self._groups:
             key, group = next(iter(self._groups.items()))
             if group.first_seen > deadline:

@@ -199,7 +199,8 @@ def encode_message(
 
     reference: the concatenation reference, from the caller's counter; it is taken modulo
     256 for UDH8 and 65536 for UDH16 and SAR, so a counter can simply keep counting.
-    packed: send GSM-7 septets packed (with fill bits after the UDH) instead of unpacked.
+    packed: send GSM-7 septets packed (with fill bits after the UDH) instead of unpacked;
+    7 spare bits at the end of a part are filled with CR, see pack_septets.
     Raises UnencodableError for an explicit encoding that cannot hold the text, and
     TooManySegmentsError above max_segments parts.
     """
@@ -218,13 +219,13 @@ def encode_message(
     pack = packed and chosen is _GSM7
     parts: tuple[Part, ...]
     if total == 1:
-        parts = (Part(pack_septets(body) if pack else body),)
+        parts = (Part(pack_septets(body, cr_padding=True) if pack else body),)
     else:
         chunks = [body[offsets[i] : offsets[i + 1]] for i in range(total)]
         wide = concatenation is _UDH16
         if pack:
             fill = 0 if concatenation is _SAR else _FILL_BITS[wide]
-            chunks = [pack_septets(chunk, fill) for chunk in chunks]
+            chunks = [pack_septets(chunk, fill, cr_padding=True) for chunk in chunks]
         if concatenation is _SAR:
             ref = reference & 0xFFFF
             parts = tuple(
