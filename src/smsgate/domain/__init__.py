@@ -1,0 +1,1 @@
+"""The domain: messages, parts and their statuses, accounts, errors, routing. Pure code, no I/O."""

@@ -1,0 +1,52 @@
+"""Accounts and their credentials.
+
+API keys are long random strings, so a plain SHA-256 is enough to store them and cheap enough to
+check on every HTTP request. SMPP passwords are short (at most 8 characters), so they are stored
+with scrypt; binds are rare enough to pay for it.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Final
+
+DEFAULT_RATE: Final = 30.0  # messages per second, as SMSC.ru's default
+_SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
+
+
+@dataclass(slots=True)
+class Account:
+    id: str
+    name: str
+    api_key_hash: str | None = None
+    smpp_system_id: str | None = None
+    smpp_password_hash: str | None = None
+    rate_limit: float = DEFAULT_RATE
+    created_at: float = 0.0
+    enabled: bool = True
+
+
+def new_api_key() -> str:
+    return "sg_" + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        scheme, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, **_SCRYPT)
+    return hmac.compare_digest(candidate.hex(), digest)

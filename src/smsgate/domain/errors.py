@@ -1,0 +1,106 @@
+"""The one catalog of smsgate's errors.
+
+Each entry gives the message, the HTTP status and the SMPP command_status for one internal code;
+the dialect modules add their own codes as columns of the same table (`dialect_codes`), so every
+mapping lives here and a test can read them all.
+"""
+
+from dataclasses import dataclass, field
+from typing import Final
+
+from smsgate.smpp.constants import CommandStatus
+
+S = CommandStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    code: str
+    message: str
+    http_status: int
+    smpp_status: int
+    dialect_codes: dict[str, str] = field(default_factory=dict)
+
+
+_ENTRIES: Final = (
+    # requests refused
+    CatalogEntry("invalid_request", "The request is malformed", 400, S.ESME_RSYSERR),
+    CatalogEntry(
+        "unknown_field",
+        "The request has a field this API does not know",
+        400,
+        S.ESME_RINVOPTPARAMVAL,
+    ),
+    CatalogEntry("unauthorized", "Missing or wrong credentials", 401, S.ESME_RBINDFAIL),
+    CatalogEntry("forbidden", "The account may not do this", 403, S.ESME_RBINDFAIL),
+    CatalogEntry("not_found", "No such message", 404, S.ESME_RINVMSGID),
+    CatalogEntry("duplicate", "The same message was already accepted", 409, S.ESME_RSUBMITFAIL),
+    CatalogEntry("request_too_large", "The request body is too large", 413, S.ESME_RINVMSGLEN),
+    CatalogEntry(
+        "invalid_destination", "The destination is not a valid phone number", 422, S.ESME_RINVDSTADR
+    ),
+    CatalogEntry(
+        "invalid_source",
+        "The sender is not a valid number or alphanumeric name",
+        422,
+        S.ESME_RINVSRCADR,
+    ),
+    CatalogEntry(
+        "invalid_text", "The text cannot be sent in the requested encoding", 422, S.ESME_RINVDCS
+    ),
+    CatalogEntry(
+        "message_too_long", "The text needs more segments than allowed", 422, S.ESME_RINVMSGLEN
+    ),
+    CatalogEntry("invalid_schedule", "The scheduled time is not acceptable", 422, S.ESME_RINVSCHED),
+    CatalogEntry(
+        "invalid_validity", "The validity period is not acceptable", 422, S.ESME_RINVEXPIRY
+    ),
+    CatalogEntry("invalid_priority", "The priority is not acceptable", 422, S.ESME_RINVPRTFLG),
+    CatalogEntry("no_route", "No route leads to this destination", 422, S.ESME_RINVDSTADR),
+    CatalogEntry(
+        "not_cancelable", "The message is already at the carrier", 409, S.ESME_RCANCELFAIL
+    ),
+    CatalogEntry(
+        "throttled", "Too many messages per second for this account", 429, S.ESME_RTHROTTLED
+    ),
+    CatalogEntry("queue_full", "The gateway's queue is full; retry later", 503, S.ESME_RMSGQFUL),
+    CatalogEntry(
+        "unavailable", "The gateway is not ready or is shutting down", 503, S.ESME_RSYSERR
+    ),
+    CatalogEntry("internal", "Internal error", 500, S.ESME_RSYSERR),
+    # outcomes of accepted messages (in message records and callbacks)
+    CatalogEntry("carrier_rejected", "The carrier refused the message", 502, S.ESME_RSUBMITFAIL),
+    CatalogEntry(
+        "carrier_unavailable", "No carrier connection could take the message", 503, S.ESME_RSYSERR
+    ),
+    CatalogEntry(
+        "undeliverable", "The carrier could not deliver the message", 200, S.ESME_RDELIVERYFAILURE
+    ),
+    CatalogEntry(
+        "expired", "The validity period ran out before delivery", 200, S.ESME_RDELIVERYFAILURE
+    ),
+    CatalogEntry("canceled", "The message was canceled", 200, S.ESME_ROK),
+)
+
+CATALOG: Final[dict[str, CatalogEntry]] = {entry.code: entry for entry in _ENTRIES}
+
+
+class GatewayError(Exception):
+    """An error from the catalog, with an optional detail for the caller."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        self.entry = CATALOG[code]
+        self.detail = detail
+        super().__init__(f"{code}: {detail or self.entry.message}")
+
+    @property
+    def code(self) -> str:
+        return self.entry.code
+
+    @property
+    def http_status(self) -> int:
+        return self.entry.http_status
+
+    @property
+    def smpp_status(self) -> int:
+        return self.entry.smpp_status

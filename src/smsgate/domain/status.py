@@ -1,0 +1,104 @@
+"""Message and part statuses, the transitions between them, and a message's status from its parts.
+
+A status only moves forward. A receipt that would move a part backwards (a late ENROUTE after
+DELIVRD) is recorded in the history but not applied: `transition` says so.
+"""
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Final
+
+from smsgate.smpp.constants import MessageState
+
+
+class Status(StrEnum):
+    ACCEPTED = "accepted"  # persisted, not yet queued
+    SCHEDULED = "scheduled"  # waiting for its scheduled time
+    QUEUED = "queued"  # waiting for a connector
+    SENDING = "sending"  # submit_sm in flight
+    SENT = "sent"  # the carrier accepted it (has an upstream id)
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"  # the carrier could not deliver it
+    FAILED = "failed"  # smsgate or the carrier refused it before delivery was attempted
+    EXPIRED = "expired"  # validity ran out
+    CANCELED = "canceled"
+    REJECTED = "rejected"  # refused at acceptance (no route, opted out, ...)
+
+
+FINAL: Final = frozenset(
+    {
+        Status.DELIVERED,
+        Status.UNDELIVERED,
+        Status.FAILED,
+        Status.EXPIRED,
+        Status.CANCELED,
+        Status.REJECTED,
+    }
+)
+
+_NEXT: Final[dict[Status, frozenset[Status]]] = {
+    Status.ACCEPTED: frozenset(
+        {Status.SCHEDULED, Status.QUEUED, Status.REJECTED, Status.FAILED, Status.CANCELED}
+    ),
+    Status.SCHEDULED: frozenset({Status.QUEUED, Status.CANCELED, Status.EXPIRED, Status.FAILED}),
+    Status.QUEUED: frozenset({Status.SENDING, Status.CANCELED, Status.EXPIRED, Status.FAILED}),
+    # back to queued: the link was lost or the carrier throttled; the part is retried
+    Status.SENDING: frozenset({Status.SENT, Status.QUEUED, Status.FAILED, Status.EXPIRED}),
+    Status.SENT: frozenset(
+        {Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.FAILED, Status.CANCELED}
+    ),
+}
+
+
+def can_transition(current: Status, new: Status) -> bool:
+    return new in _NEXT.get(current, frozenset())
+
+
+def is_final(status: Status) -> bool:
+    return status in FINAL
+
+
+# How bad a final outcome is, for a multi-part message whose parts ended differently.
+_SEVERITY: Final = {
+    Status.DELIVERED: 0,
+    Status.CANCELED: 1,
+    Status.EXPIRED: 2,
+    Status.UNDELIVERED: 3,
+    Status.FAILED: 4,
+    Status.REJECTED: 5,
+}
+# Progress of a part that is not final yet; a message is as far along as its slowest part.
+_PROGRESS: Final = {
+    Status.ACCEPTED: 0,
+    Status.SCHEDULED: 1,
+    Status.QUEUED: 2,
+    Status.SENDING: 3,
+    Status.SENT: 4,
+}
+
+
+def message_status(parts: Iterable[Status]) -> Status:
+    """A message's status from its parts': delivered when all are, the worst final outcome when
+    all are final, else the least advanced status of the parts still on their way."""
+    statuses = list(parts)
+    if not statuses:
+        raise ValueError("a message has at least one part")
+    pending = [s for s in statuses if s not in FINAL]
+    if pending:
+        return min(pending, key=_PROGRESS.__getitem__)
+    return max(statuses, key=_SEVERITY.__getitem__)
+
+
+# What a receipt's message_state means for a part.
+RECEIPT_STATUS: Final = {
+    MessageState.SCHEDULED: Status.SENT,
+    MessageState.ENROUTE: Status.SENT,
+    MessageState.ACCEPTED: Status.SENT,
+    MessageState.DELIVERED: Status.DELIVERED,
+    MessageState.EXPIRED: Status.EXPIRED,
+    MessageState.DELETED: Status.CANCELED,
+    MessageState.UNDELIVERABLE: Status.UNDELIVERED,
+    MessageState.UNKNOWN: Status.UNDELIVERED,
+    MessageState.REJECTED: Status.FAILED,
+    MessageState.SKIPPED: Status.FAILED,
+}
