@@ -10,7 +10,7 @@ from smsgate.text.errors import (
     UnencodableError,
 )
 from smsgate.text.gsm7 import (
-    Errors,
+    ErrorMode,
     decode_gsm7,
     encode_gsm7,
     is_gsm7,
@@ -44,7 +44,7 @@ __all__ = [
     "DecodeError",
     "EncodedMessage",
     "Encoding",
-    "Errors",
+    "ErrorMode",
     "GroupKey",
     "InformationElement",
     "Measurement",

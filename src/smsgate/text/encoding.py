@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Final
 
 from smsgate.text.errors import DecodeError, TextError, UnencodableError
-from smsgate.text.gsm7 import Errors, decode_gsm7, encode_gsm7
+from smsgate.text.gsm7 import ErrorMode, decode_gsm7, encode_gsm7
 
 
 class Encoding(StrEnum):
@@ -45,7 +45,7 @@ def encode_text(text: str, encoding: Encoding) -> bytes:
         raise UnencodableError(encoding.value, text, exc.start) from None
 
 
-def decode_text(data: bytes, encoding: Encoding, errors: Errors = "strict") -> str:
+def decode_text(data: bytes, encoding: Encoding, errors: ErrorMode = "strict") -> str:
     """Decode a message body. With errors="replace", undecodable units become U+FFFD."""
     decoder = _DECODERS.get(encoding)
     if decoder is None:

@@ -12,7 +12,7 @@ from typing import Final, Literal
 
 from smsgate.text.errors import DecodeError, UnencodableError
 
-Errors = Literal["strict", "replace"]
+ErrorMode = Literal["strict", "replace"]
 
 ESC: Final = 0x1B
 
@@ -74,8 +74,8 @@ def _first_unencodable(text: str) -> int:
 
 
 def try_encode_gsm7(text: str) -> bytes | None:
-    """Unpacked septets of text, or None when a character does not fit (no exception cost,
-    for the automatic encoding choice)."""
+    """Unpacked septets of text, or None when a character does not fit. The automatic
+    encoding choice uses this: it skips locating the character for an UnencodableError."""
     try:
         marked = codecs.charmap_encode(text, "strict", _ENCODING_MAP)[0].translate(_TO_SEPTETS)
     except UnicodeEncodeError:
@@ -102,7 +102,7 @@ def is_gsm7(text: str) -> bool:
     return try_encode_gsm7(text) is not None
 
 
-def _decode_run(septets: bytes, offset: int, errors: Errors) -> str:
+def _decode_run(septets: bytes, offset: int, errors: ErrorMode) -> str:
     try:
         return codecs.charmap_decode(septets, errors, BASIC)[0]
     except UnicodeDecodeError as exc:
@@ -110,7 +110,7 @@ def _decode_run(septets: bytes, offset: int, errors: Errors) -> str:
         raise DecodeError(_GSM7, offset + exc.start, f"0x{octet:02X} is not a septet") from None
 
 
-def decode_gsm7(septets: bytes, errors: Errors = "strict") -> str:
+def decode_gsm7(septets: bytes, errors: ErrorMode = "strict") -> str:
     """Decode unpacked septets. An ESC not followed by an extension-table septet is an error,
     or U+FFFD for the ESC when errors is "replace" (the following septet is kept)."""
     if ESC not in septets:

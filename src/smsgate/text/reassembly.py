@@ -12,7 +12,7 @@ from typing import Final
 from smsgate.text.data_coding import interpret_data_coding
 from smsgate.text.encoding import Encoding, decode_text
 from smsgate.text.errors import TextError
-from smsgate.text.gsm7 import Errors
+from smsgate.text.gsm7 import ErrorMode
 
 DEFAULT_TIMEOUT: Final = 300.0
 DEFAULT_MAX_GROUPS: Final = 10_000
@@ -53,7 +53,7 @@ class ReassembledMessage:
         """Bodies of the parts that arrived, joined in order."""
         return b"".join(body for body in self.segments if body is not None)
 
-    def text(self, *, smsc_default: Encoding = Encoding.GSM7, errors: Errors = "strict") -> str:
+    def text(self, *, smsc_default: Encoding = Encoding.GSM7, errors: ErrorMode = "strict") -> str:
         """Decode the message per its data_coding. Each run of consecutive parts is decoded
         on its own, so with parts missing a pair cut by the gap is an error (strict) or
         U+FFFD (replace) instead of being glued to an unrelated neighbour."""

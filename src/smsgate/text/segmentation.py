@@ -42,7 +42,8 @@ _CAPACITY: Final = {
     Encoding.BINARY: (140, 134, 133),
 }
 # (single-message capacity, part capacity) per encoding and concatenation, looked up once per
-# message: enum attribute access is slow enough to show in count_segments.
+# message: enum attribute access is slow enough to show in count_segments. PAYLOAD is never
+# cut, its part capacity is only there to fill the table.
 _LIMITS: Final = {
     (encoding, concatenation): (
         single,
@@ -50,7 +51,7 @@ _LIMITS: Final = {
             Concatenation.UDH8: udh8,
             Concatenation.UDH16: udh16,
             Concatenation.SAR: single,
-            Concatenation.PAYLOAD: MAX_MESSAGE_PAYLOAD,
+            Concatenation.PAYLOAD: single,
         }[concatenation],
     )
     for encoding, (single, udh8, udh16) in _CAPACITY.items()
