@@ -1,0 +1,1 @@
+"""The engine: accept -> dispatch -> route -> deliver -> notify. Async services, no sockets."""
