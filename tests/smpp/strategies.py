@@ -5,10 +5,12 @@ single fields, the TLVs and the header so that other suites (interop, session) c
 Every value drawn here is encodable, and `decode(encode(p)) == p` holds for all of them.
 """
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
@@ -146,6 +148,9 @@ def tlv_dicts(
     return pairs.map(dict)
 
 
+_DEFAULT_PDUS: dict[type[Pdu], SearchStrategy[Pdu]] = {}
+
+
 def pdus_of(
     cls: type[Pdu],
     *,
@@ -154,26 +159,58 @@ def pdus_of(
     sequence_numbers: SearchStrategy[int] = SEQUENCE_NUMBERS,
     command_statuses: SearchStrategy[int] = COMMAND_STATUSES,
 ) -> SearchStrategy[Pdu]:
-    """PDUs of one class; `field_values` replaces the strategy of single mandatory fields."""
+    """PDUs of one class; `field_values` replaces the strategy of single mandatory fields.
+
+    Building a strategy costs far more than drawing from one, so the default one per class is
+    built once; draw from the returned object rather than calling this inside a test.
+    """
+    default = (
+        field_values is None
+        and tlvs is None
+        and sequence_numbers is SEQUENCE_NUMBERS
+        and command_statuses is COMMAND_STATUSES
+    )
+    if default and cls in _DEFAULT_PDUS:
+        return _DEFAULT_PDUS[cls]
     overrides = dict(field_values or {})
     unknown = set(overrides) - set(wire_fields(cls))
     if unknown:
         raise ValueError(f"{cls.__name__} has no fields {sorted(unknown)}")
     body = {name: overrides.get(name, wire_values(wire)) for name, wire in wire_fields(cls).items()}
-    return st.builds(
+    strategy = st.builds(
         cls,
         sequence_number=sequence_numbers,
         command_status=command_statuses,
         tlvs=tlv_dicts() if tlvs is None else tlvs,
         **body,
     )
+    if default:
+        _DEFAULT_PDUS[cls] = strategy
+    return strategy
+
+
+_ANY_PDUS: dict[tuple[type[Pdu], ...], SearchStrategy[Pdu]] = {}
 
 
 def pdus(classes: Sequence[type[Pdu]] = PDU_CLASSES) -> SearchStrategy[Pdu]:
     """Any PDU of the given classes (all of them by default)."""
-    return st.one_of([pdus_of(cls) for cls in classes])
+    key = tuple(classes)
+    if key not in _ANY_PDUS:
+        _ANY_PDUS[key] = st.one_of([pdus_of(cls) for cls in key])
+    return _ANY_PDUS[key]
 
 
 def pdu_bytes(classes: Sequence[type[Pdu]] = PDU_CLASSES) -> SearchStrategy[bytes]:
     """The encodings of `pdus(classes)`."""
     return pdus(classes).map(codec.encode)
+
+
+def property_settings(max_examples: int) -> settings:
+    """Settings for a codec property: `max_examples` scaled by SMSGATE_HYPOTHESIS_SCALE (default 1;
+    raise it for a deep run), no deadline (slow CI machines), generation may be slow-ish."""
+    scale = float(os.environ.get("SMSGATE_HYPOTHESIS_SCALE", "1"))
+    return settings(
+        max_examples=max(1, round(max_examples * scale)),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
