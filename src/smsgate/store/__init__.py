@@ -1,0 +1,59 @@
+"""Durable storage: messages and their history, accounts, inbound messages, routing tables.
+
+`open_store(url)` picks the backend: a `postgresql://` or `postgres://` URL gives PostgreSQL,
+anything else is the path of a SQLite database file.
+"""
+
+from typing import Any
+
+from smsgate.store.base import Store
+from smsgate.store.changes import Change, InboundMessage, MessageUpdate, PartUpdate
+from smsgate.store.errors import (
+    DuplicateError,
+    IntegrityError,
+    InvalidCursorError,
+    StoreBusyError,
+    StoreClosedError,
+    StoreError,
+)
+from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
+
+__all__ = [
+    "Change",
+    "ConnectorRow",
+    "DuplicateError",
+    "InboundMessage",
+    "IntegrityError",
+    "InvalidCursorError",
+    "MessageUpdate",
+    "PartUpdate",
+    "PortabilityRow",
+    "PrefixRow",
+    "RouteRow",
+    "Store",
+    "StoreBusyError",
+    "StoreClosedError",
+    "StoreError",
+    "is_postgres_url",
+    "open_store",
+]
+
+
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+async def open_store(url: str, **options: Any) -> Store:
+    """An open store for `url`; `options` go to the backend (max_pending, queue_wait, ...).
+    The SQLite file's parent directories are created."""
+    store: Store
+    if is_postgres_url(url):
+        from smsgate.store.postgres import PostgresStore  # noqa: PLC0415 - asyncpg only if used
+
+        store = PostgresStore(url, **options)
+    else:
+        from smsgate.store.sqlite import SqliteStore  # noqa: PLC0415
+
+        store = SqliteStore(url, **options)
+    await store.open()
+    return store

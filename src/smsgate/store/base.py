@@ -1,0 +1,266 @@
+"""The `Store` interface the engine uses, and the group-commit front half both backends share.
+
+`write` is the only way messages change. It returns once the transaction holding the caller's
+changes has committed; meanwhile other callers' writes join the same transaction (group
+commit): each backend has one writer that takes everything queued, commits it, then wakes
+every caller in that batch. If a shared transaction fails, the writer replays each caller's
+changes in a transaction of its own, so one caller's bad change (a duplicate client_ref) fails
+that caller only.
+"""
+
+import asyncio
+import base64
+import binascii
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Final, Self
+
+from smsgate.domain.account import Account
+from smsgate.domain.message import Message, StatusChange
+from smsgate.domain.status import Status
+from smsgate.store.batch import PendingWrite
+from smsgate.store.changes import Change, InboundMessage, checked
+from smsgate.store.errors import InvalidCursorError, StoreClosedError
+from smsgate.store.gate import WriteGate
+from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
+
+MAX_PAGE: Final = 1000  # rows per page of list_messages / list_inbound
+MAX_UNFINISHED_PAGE: Final = 10_000
+DEFAULT_MAX_PENDING: Final = 100_000  # changes queued or in flight
+DEFAULT_QUEUE_WAIT: Final = 5.0  # seconds a write may wait for room before StoreBusyError
+DEFAULT_MAX_BATCH: Final = 5_000  # changes per shared transaction
+
+
+def encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return raw.decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidCursorError(f"not a cursor from this API: {cursor!r}") from None
+
+
+def check_limit(limit: int, maximum: int) -> int:
+    if not 1 <= limit <= maximum:
+        raise ValueError(f"limit must be between 1 and {maximum}, not {limit}")
+    return limit
+
+
+class Store(ABC):
+    """Messages, accounts, inbound messages and routing configuration, durably.
+
+    Open it (or use `async with`) on the event loop that will use it; it belongs to that loop.
+    """
+
+    def __init__(self, *, max_pending: int, queue_wait: float, max_batch: int) -> None:
+        # transactions: committed write transactions; writes: `write` calls committed;
+        # changes: changes committed; largest_batch: most calls in one transaction;
+        # fallbacks: shared transactions that failed and were replayed call by call
+        self.stats: dict[str, int] = {
+            "transactions": 0,
+            "writes": 0,
+            "changes": 0,
+            "largest_batch": 0,
+            "fallbacks": 0,
+        }
+        self._gate = WriteGate(max_pending, queue_wait)
+        self._max_batch = max_batch
+        self._accepting = False
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def pending(self) -> int:
+        """Changes queued or being committed; the engine may shed load before the gate does."""
+        return self._gate.used
+
+    async def write(self, changes: Sequence[Change]) -> None:
+        """Persist `changes` in one transaction; returns once it committed.
+
+        Waits (up to queue_wait) for room when the queue is full, then raises StoreBusyError.
+        Cancelling the caller does not withdraw changes already queued.
+        """
+        batch = checked(changes)
+        if not batch:
+            return
+        if not self._accepting:
+            raise StoreClosedError("the store is not open")
+        await self._gate.enter(len(batch))
+        if not self._accepting:  # closed while this write waited for room
+            self._gate.leave(len(batch))
+            raise StoreClosedError("the store is closing")
+        future = asyncio.get_running_loop().create_future()
+        self._enqueue(PendingWrite(batch, future))
+        await future
+
+    def _settle(
+        self, batch: Sequence[PendingWrite], outcomes: Sequence[BaseException | None]
+    ) -> None:
+        """On the event loop: give the room back and wake the callers of a finished batch."""
+        for item, error in zip(batch, outcomes, strict=True):
+            self._gate.leave(len(item.changes))
+            if item.future.done():  # the caller was cancelled; its changes were still written
+                continue
+            if error is None:
+                item.future.set_result(None)
+            else:
+                item.future.set_exception(error)
+
+    def _count(self, batch: Sequence[PendingWrite], transactions: int) -> None:
+        self.stats["transactions"] += transactions
+        self.stats["writes"] += len(batch)
+        self.stats["changes"] += sum(len(item.changes) for item in batch)
+        self.stats["largest_batch"] = max(self.stats["largest_batch"], len(batch))
+
+    @abstractmethod
+    def _enqueue(self, item: PendingWrite) -> None:
+        """Hand a write to the backend's writer (on the event loop thread)."""
+
+    # lifecycle
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and bring the schema up to date (unless built with auto_migrate=False)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Refuse new writes, commit every queued one, then disconnect."""
+
+    @abstractmethod
+    async def migrate(self, target: int | None = None) -> int:
+        """Apply the missing migrations up to `target` (default: all); returns the version."""
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    # messages
+
+    @abstractmethod
+    async def get_message(self, message_id: str, account_id: str | None = None) -> Message | None:
+        """The message with its parts; with `account_id`, only if it belongs to that account."""
+
+    @abstractmethod
+    async def history(self, message_id: str) -> list[StatusChange]:
+        """Every status change of the message and its parts, oldest first."""
+
+    @abstractmethod
+    async def list_messages(
+        self,
+        account_id: str,
+        *,
+        status: Status | None = None,
+        destination: str | None = None,
+        client_ref: str | None = None,
+        created_after: float | None = None,
+        created_before: float | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[Message], str | None]:
+        """A page of the account's messages with their parts, newest first, and the cursor of
+        the next page (None on the last page)."""
+
+    @abstractmethod
+    async def count_messages(
+        self,
+        account_id: str,
+        *,
+        status: Status | None = None,
+        destination: str | None = None,
+        client_ref: str | None = None,
+        created_after: float | None = None,
+        created_before: float | None = None,
+    ) -> int: ...
+
+    @abstractmethod
+    async def message_by_client_ref(self, account_id: str, client_ref: str) -> Message | None: ...
+
+    @abstractmethod
+    async def find_part_by_upstream_id(
+        self, upstream_id: str, connector_id: str | None = None
+    ) -> tuple[str, int] | None:
+        """(message_id, seq) of the part the carrier knows as `upstream_id`; the newest one if
+        several connectors reused the id and `connector_id` does not tell them apart."""
+
+    @abstractmethod
+    async def unfinished_messages(self, limit: int, after_id: str | None = None) -> list[Message]:
+        """Messages still accepted, scheduled, queued or sending, with their parts, in id
+        order after `after_id`: page through them to rebuild the queues at start."""
+
+    # accounts
+
+    @abstractmethod
+    async def create_account(self, account: Account) -> None:
+        """Raises DuplicateError when the id, API key hash or SMPP system_id is taken."""
+
+    @abstractmethod
+    async def update_account(self, account: Account) -> bool:
+        """Replace the stored account with the same id; False if there is none."""
+
+    @abstractmethod
+    async def get_account(self, account_id: str) -> Account | None: ...
+
+    @abstractmethod
+    async def account_by_api_key_hash(self, api_key_hash: str) -> Account | None: ...
+
+    @abstractmethod
+    async def account_by_system_id(self, system_id: str) -> Account | None: ...
+
+    @abstractmethod
+    async def list_accounts(self) -> list[Account]: ...
+
+    # routing configuration
+
+    @abstractmethod
+    async def upsert_connector(self, connector: ConnectorRow) -> None: ...
+
+    @abstractmethod
+    async def delete_connector(self, connector_id: str) -> bool: ...
+
+    @abstractmethod
+    async def list_connectors(self) -> list[ConnectorRow]: ...
+
+    @abstractmethod
+    async def replace_routes(self, routes: Sequence[RouteRow]) -> None:
+        """Make `routes` the whole route table, atomically."""
+
+    @abstractmethod
+    async def list_routes(self) -> list[RouteRow]:
+        """By position."""
+
+    @abstractmethod
+    async def replace_carrier_prefixes(self, rows: Iterable[tuple[str, str]], source: str) -> int:
+        """Replace the (prefix, carrier) rows from `source`, atomically; a prefix that another
+        source also gives goes to the latest replace. Returns the number of rows written."""
+
+    @abstractmethod
+    async def list_carrier_prefixes(self) -> list[PrefixRow]: ...
+
+    @abstractmethod
+    async def import_portability(self, rows: Iterable[PortabilityRow]) -> int:
+        """Insert or update ported numbers in bounded batches (each its own transaction, so
+        a long import never holds up message writes for long). Returns rows processed."""
+
+    @abstractmethod
+    async def portability_carrier(self, number: str) -> str | None: ...
+
+    # inbound
+
+    @abstractmethod
+    async def list_inbound(
+        self, account_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[InboundMessage], str | None]:
+        """A page of the account's inbound messages, newest first, and the next cursor."""

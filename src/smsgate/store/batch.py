@@ -1,0 +1,118 @@
+"""Group commit: the writes queued by many callers, and what one transaction does with them.
+
+Updates of the same part (or message) within one batch are folded into one row update, later
+fields winning, so that a set-based update (`UPDATE ... FROM unnest`) never meets the same row
+twice; every update still gets its own history line, in the order the callers wrote them.
+"""
+
+import asyncio
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from smsgate.domain.message import Message
+from smsgate.store.changes import Change, InboundMessage, MessageUpdate, PartUpdate
+
+
+@dataclass(slots=True)
+class PendingWrite:
+    """One `write` call waiting for the transaction that will carry it."""
+
+    changes: list[Change]
+    future: asyncio.Future[None]
+
+
+def take_batch(queue: deque[Any], max_changes: int) -> list[PendingWrite]:
+    """Take every write queued at the head of `queue`, up to `max_changes` changes (always at
+    least one write, however large). Stops at anything that is not a PendingWrite."""
+    batch: list[PendingWrite] = []
+    total = 0
+    while queue and isinstance(queue[0], PendingWrite):
+        size = len(queue[0].changes)
+        if batch and total + size > max_changes:
+            break
+        batch.append(queue.popleft())
+        total += size
+    return batch
+
+
+HistoryRow = tuple[str, int | None, str, float, str, bool]
+
+
+@dataclass(slots=True)
+class WritePlan:
+    """The statements one transaction runs, in this order: inserts, updates, then history."""
+
+    messages: list[Message] = field(default_factory=list)
+    inbound: list[InboundMessage] = field(default_factory=list)
+    part_updates: list[PartUpdate] = field(default_factory=list)  # applied ones, one per part
+    message_updates: list[MessageUpdate] = field(default_factory=list)  # one per message
+    history: list[HistoryRow] = field(default_factory=list)
+
+    @property
+    def parts_count(self) -> int:
+        return sum(len(m.parts) for m in self.messages)
+
+
+def _merge_part(old: PartUpdate, new: PartUpdate) -> PartUpdate:
+    return replace(
+        new,
+        upstream_id=new.upstream_id if new.upstream_id is not None else old.upstream_id,
+        connector_id=new.connector_id if new.connector_id is not None else old.connector_id,
+        error_code=new.error_code if new.error_code is not None else old.error_code,
+        error_detail=new.error_detail if new.error_detail is not None else old.error_detail,
+        attempts=new.attempts if new.attempts is not None else old.attempts,
+        submitted_at=new.submitted_at if new.submitted_at is not None else old.submitted_at,
+        done_at=new.done_at if new.done_at is not None else old.done_at,
+    )
+
+
+def _merge_message(old: MessageUpdate, new: MessageUpdate) -> MessageUpdate:
+    return replace(
+        new,
+        error_code=new.error_code if new.error_code is not None else old.error_code,
+        error_detail=new.error_detail if new.error_detail is not None else old.error_detail,
+        carrier=new.carrier if new.carrier is not None else old.carrier,
+        route_id=new.route_id if new.route_id is not None else old.route_id,
+    )
+
+
+def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
+    plan = WritePlan()
+    parts: dict[tuple[str, int], PartUpdate] = {}
+    messages: dict[str, MessageUpdate] = {}
+    history = plan.history
+    for changes in writes:
+        for change in changes:
+            if isinstance(change, PartUpdate):
+                key = (change.message_id, change.seq)
+                if change.applied:
+                    old = parts.get(key)
+                    parts[key] = change if old is None else _merge_part(old, change)
+                history.append(
+                    (
+                        change.message_id,
+                        change.seq,
+                        change.status.value,
+                        change.at,
+                        change.detail,
+                        change.applied,
+                    )
+                )
+            elif isinstance(change, MessageUpdate):
+                previous = messages.get(change.message_id)
+                messages[change.message_id] = (
+                    change if previous is None else _merge_message(previous, change)
+                )
+                history.append(
+                    (change.message_id, None, change.status.value, change.at, change.detail, True)
+                )
+            elif isinstance(change, Message):
+                plan.messages.append(change)
+                history.append((change.id, None, change.status.value, change.created_at, "", True))
+            else:
+                plan.inbound.append(change)
+    plan.part_updates = list(parts.values())
+    plan.message_updates = list(messages.values())
+    return plan

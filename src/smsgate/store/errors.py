@@ -1,0 +1,26 @@
+"""Errors the store raises; the engine maps them onto the error catalog."""
+
+
+class StoreError(Exception):
+    """Base of every error the store raises on purpose."""
+
+
+class StoreClosedError(StoreError):
+    """The store is not open, or is closing and takes no more writes."""
+
+
+class StoreBusyError(StoreError):
+    """The write queue stayed full for longer than the store's queue_wait (back-pressure)."""
+
+
+class IntegrityError(StoreError):
+    """A change broke a constraint (for example it refers to a message that does not exist)."""
+
+
+class DuplicateError(IntegrityError):
+    """A unique key is taken: a message id, a client_ref of the same account, an API key hash or
+    an SMPP system_id."""
+
+
+class InvalidCursorError(StoreError, ValueError):
+    """A pagination cursor that this store did not hand out."""

@@ -1,0 +1,524 @@
+"""The PostgreSQL backend on asyncpg: a writer task doing group commit, reads from a pool.
+
+Each batch is a handful of set-based statements whatever its size: inserts as
+`INSERT ... SELECT FROM unnest(arrays)` and updates as `UPDATE ... FROM unnest(arrays)`, so one
+round trip carries a thousand rows. Only the writer task writes messages, so batches commit in
+the order callers queued them.
+"""
+
+from __future__ import annotations  # asyncpg's classes are generic in its stubs only
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from itertools import islice
+from typing import Any, Final, TypeAlias
+
+import asyncpg
+
+from smsgate.domain.account import Account
+from smsgate.domain.message import Message, Part, StatusChange
+from smsgate.domain.status import Status
+from smsgate.store import sql
+from smsgate.store.base import (
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_PENDING,
+    DEFAULT_QUEUE_WAIT,
+    MAX_PAGE,
+    MAX_UNFINISHED_PAGE,
+    Store,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+)
+from smsgate.store.batch import PendingWrite, WritePlan, plan_writes, take_batch
+from smsgate.store.changes import InboundMessage
+from smsgate.store.errors import DuplicateError, IntegrityError, StoreClosedError
+from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
+from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
+from smsgate.store.rows import (
+    HISTORY_COLUMNS,
+    INBOUND_COLUMNS,
+    MESSAGE_COLUMNS,
+    PART_COLUMNS,
+    account_from,
+    account_values,
+    connector_from,
+    connector_values,
+    history_from,
+    inbound_from,
+    inbound_values,
+    message_from,
+    message_values,
+    names,
+    part_from,
+    part_values,
+    prefix_from,
+    route_from,
+    route_values,
+)
+
+Columns = Sequence[tuple[str, str]]
+Conn: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]"
+
+DEFAULT_POOL_SIZE: Final = 4
+MIGRATION_LOCK: Final = 0x736D_7367_6174_6531  # advisory lock key: one migrating process at a time
+
+
+def _unnest(columns: Columns) -> str:
+    return ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(columns, 1))
+
+
+def _insert_unnest(table: str, columns: Columns) -> str:
+    return f"INSERT INTO {table} ({names(columns)}) SELECT * FROM unnest({_unnest(columns)})"
+
+
+INSERT_MESSAGES: Final = _insert_unnest("messages", MESSAGE_COLUMNS)
+INSERT_PARTS: Final = _insert_unnest("parts", PART_COLUMNS)
+INSERT_INBOUND: Final = _insert_unnest("inbound", INBOUND_COLUMNS)
+# WITH ORDINALITY: history ids follow the order the changes were written
+INSERT_HISTORY: Final = (
+    f"INSERT INTO status_history ({names(HISTORY_COLUMNS)})"
+    f" SELECT {names(HISTORY_COLUMNS)} FROM unnest({_unnest(HISTORY_COLUMNS)})"
+    f" WITH ORDINALITY AS u({names(HISTORY_COLUMNS)}, n) ORDER BY n"
+)
+_PART_UPDATE_COLUMNS: Final = (
+    ("message_id", "text"),
+    ("seq", "int4"),
+    ("status", "text"),
+    ("upstream_id", "text"),
+    ("connector_id", "text"),
+    ("error_code", "text"),
+    ("error_detail", "text"),
+    ("attempts", "int4"),
+    ("submitted_at", "float8"),
+    ("done_at", "float8"),
+)
+UPDATE_PARTS: Final = f"""UPDATE parts AS p SET
+    status = u.status,
+    upstream_id = COALESCE(u.upstream_id, p.upstream_id),
+    connector_id = COALESCE(u.connector_id, p.connector_id),
+    error_code = COALESCE(u.error_code, p.error_code),
+    error_detail = COALESCE(u.error_detail, p.error_detail),
+    attempts = COALESCE(u.attempts, p.attempts),
+    submitted_at = COALESCE(u.submitted_at, p.submitted_at),
+    done_at = COALESCE(u.done_at, p.done_at)
+    FROM unnest({_unnest(_PART_UPDATE_COLUMNS)}) AS u({names(_PART_UPDATE_COLUMNS)})
+    WHERE p.message_id = u.message_id AND p.seq = u.seq"""
+_MESSAGE_UPDATE_COLUMNS: Final = (
+    ("id", "text"),
+    ("status", "text"),
+    ("at", "float8"),
+    ("error_code", "text"),
+    ("error_detail", "text"),
+    ("carrier", "text"),
+    ("route_id", "text"),
+)
+UPDATE_MESSAGES: Final = f"""UPDATE messages AS m SET
+    status = u.status,
+    updated_at = u.at,
+    error_code = COALESCE(u.error_code, m.error_code),
+    error_detail = COALESCE(u.error_detail, m.error_detail),
+    carrier = COALESCE(u.carrier, m.carrier),
+    route_id = COALESCE(u.route_id, m.route_id)
+    FROM unnest({_unnest(_MESSAGE_UPDATE_COLUMNS)}) AS u({names(_MESSAGE_UPDATE_COLUMNS)})
+    WHERE m.id = u.id"""
+PARTS_OF: Final = f"{sql.PART_SELECT} WHERE message_id = ANY($1::text[]) ORDER BY message_id, seq"
+UPSERT_PORTABILITY: Final = """INSERT INTO portability (number, carrier, updated_at)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::float8[])
+    ON CONFLICT (number) DO UPDATE SET
+        carrier = excluded.carrier, updated_at = excluded.updated_at"""
+
+Q: Final = sql.numbered  # the shared `?` statements, as asyncpg wants them
+
+
+def translate(error: BaseException) -> BaseException:
+    """asyncpg's constraint errors as the store's own."""
+    if isinstance(error, asyncpg.UniqueViolationError):
+        return DuplicateError(f"{error.constraint_name}: {error.detail or error}")
+    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
+        return IntegrityError(str(error.detail or error))
+    return error
+
+
+def _arrays(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as one list per column, for `unnest`."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+async def _apply(conn: Conn, plan: WritePlan) -> None:
+    if plan.messages:
+        await conn.execute(INSERT_MESSAGES, *_arrays([message_values(m) for m in plan.messages]))
+        parts = [part_values(p) for m in plan.messages for p in m.parts]
+        if parts:
+            await conn.execute(INSERT_PARTS, *_arrays(parts))
+    if plan.inbound:
+        await conn.execute(INSERT_INBOUND, *_arrays([inbound_values(m) for m in plan.inbound]))
+    if plan.part_updates:
+        rows = [
+            (
+                u.message_id,
+                u.seq,
+                u.status.value,
+                u.upstream_id,
+                u.connector_id,
+                u.error_code,
+                u.error_detail,
+                u.attempts,
+                u.submitted_at,
+                u.done_at,
+            )
+            for u in plan.part_updates
+        ]
+        await conn.execute(UPDATE_PARTS, *_arrays(rows))
+    if plan.message_updates:
+        message_rows = [
+            (
+                u.message_id,
+                u.status.value,
+                u.at,
+                u.error_code,
+                u.error_detail,
+                u.carrier,
+                u.route_id,
+            )
+            for u in plan.message_updates
+        ]
+        await conn.execute(UPDATE_MESSAGES, *_arrays(message_rows))
+    if plan.history:
+        await conn.execute(INSERT_HISTORY, *_arrays(plan.history))
+
+
+async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
+    """Pool reset: asyncpg has already ended any open transaction; the store sets no session
+    state, so the default RESET ALL round trip on every release is skipped."""
+
+
+def _rowcount(status: str) -> int:
+    return int(status.rsplit(" ", 1)[-1])
+
+
+class PostgresStore(Store):
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        auto_migrate: bool = True,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        queue_wait: float = DEFAULT_QUEUE_WAIT,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        connect_timeout: float = 10.0,
+        close_timeout: float = 10.0,
+    ) -> None:
+        super().__init__(max_pending=max_pending, queue_wait=queue_wait, max_batch=max_batch)
+        self.dsn = dsn
+        self._auto_migrate = auto_migrate
+        self._pool_size = pool_size
+        self._connect_timeout = connect_timeout
+        self._close_timeout = close_timeout
+        self._pool: asyncpg.Pool[Any] | None = None
+        self._queue: deque[PendingWrite] = deque()
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._writer: asyncio.Task[None] | None = None
+
+    # lifecycle
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            raise RuntimeError("a PostgresStore opens once")
+        self._pool = await asyncpg.create_pool(
+            self.dsn,
+            min_size=1,
+            max_size=self._pool_size,
+            reset=_keep_session,
+            timeout=self._connect_timeout,
+        )
+        self._accepting = True
+        if self._auto_migrate:
+            try:
+                await self.migrate()
+            except BaseException:
+                await self.close()
+                raise
+        self._writer = asyncio.create_task(self._writer_main(), name="smsgate-store-writer")
+
+    async def close(self) -> None:
+        if self._pool is None or self._stopping:
+            return
+        self._accepting = False
+        self._stopping = True
+        self._wakeup.set()
+        if self._writer is not None:
+            await self._writer
+        try:
+            await asyncio.wait_for(self._pool.close(), self._close_timeout)
+        except TimeoutError:
+            self._pool.terminate()
+
+    @property
+    def pool(self) -> asyncpg.Pool[Any]:
+        if self._pool is None or not self._accepting:
+            raise StoreClosedError("the store is not open")
+        return self._pool
+
+    # the writer task
+
+    def _enqueue(self, item: PendingWrite) -> None:
+        self._queue.append(item)
+        self._wakeup.set()
+
+    async def _writer_main(self) -> None:
+        while True:
+            if not self._queue:
+                if self._stopping:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            batch = take_batch(self._queue, self._max_batch)
+            try:
+                outcomes = await self._commit(batch)
+            except BaseException as error:  # cancelled: the callers must not wait forever
+                self._settle(
+                    batch, [StoreClosedError(f"the store stopped: {error!r}")] * len(batch)
+                )
+                raise
+            self._settle(batch, outcomes)
+
+    async def _commit_plan(self, plan: WritePlan) -> None:
+        assert self._pool is not None
+        async with self._pool.acquire() as conn, conn.transaction():
+            await _apply(conn, plan)
+
+    async def _commit(self, batch: list[PendingWrite]) -> list[BaseException | None]:
+        try:
+            await self._commit_plan(plan_writes(item.changes for item in batch))
+        except Exception as error:
+            if len(batch) == 1:
+                return [translate(error)]
+        else:
+            self._count(batch, 1)
+            return [None] * len(batch)
+        # the shared transaction failed: replay each caller's changes alone
+        self.stats["fallbacks"] += 1
+        outcomes: list[BaseException | None] = []
+        for item in batch:
+            try:
+                await self._commit_plan(plan_writes([item.changes]))
+            except Exception as error:
+                outcomes.append(translate(error))
+            else:
+                self._count([item], 1)
+                outcomes.append(None)
+        return outcomes
+
+    # schema
+
+    async def migrate(self, target: int | None = None) -> int:
+        async with self.pool.acquire() as conn:
+            # a session lock, released by hand: the pool's reset does not release it
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            try:
+                await conn.execute(render(SCHEMA_MIGRATIONS_DDL, "postgres"))
+                applied = [row[0] for row in await conn.fetch(sql.SCHEMA_VERSIONS)]
+                for migration in pending(applied, target):
+                    async with conn.transaction():
+                        for statement in migration.statements:
+                            await conn.execute(render(statement, "postgres"))
+                        await conn.execute(
+                            Q(sql.RECORD_MIGRATION), migration.version, migration.name, time.time()
+                        )
+                version = await conn.fetchval("SELECT MAX(version) FROM schema_migrations")
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+        return int(version or 0)
+
+    async def schema_version(self) -> int:
+        version = await self.pool.fetchval("SELECT MAX(version) FROM schema_migrations")
+        return int(version or 0)
+
+    # messages
+
+    async def _with_parts(self, conn: Conn, rows: list[Any]) -> list[Message]:
+        if not rows:
+            return []
+        parts: dict[str, list[Part]] = {row[0]: [] for row in rows}
+        for part_row in await conn.fetch(PARTS_OF, list(parts)):
+            parts[part_row[0]].append(part_from(part_row))
+        return [message_from(row, parts[row[0]]) for row in rows]
+
+    async def _messages(self, query: str, *args: Any) -> list[Message]:
+        """Messages and their parts from one snapshot."""
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            return await self._with_parts(conn, await conn.fetch(query, *args))
+
+    async def get_message(self, message_id: str, account_id: str | None = None) -> Message | None:
+        if account_id is None:
+            found = await self._messages(Q(sql.GET_MESSAGE), message_id)
+        else:
+            found = await self._messages(Q(sql.GET_ACCOUNT_MESSAGE), message_id, account_id)
+        return found[0] if found else None
+
+    async def history(self, message_id: str) -> list[StatusChange]:
+        return [history_from(row) for row in await self.pool.fetch(Q(sql.HISTORY), message_id)]
+
+    async def list_messages(
+        self,
+        account_id: str,
+        *,
+        status: Status | None = None,
+        destination: str | None = None,
+        client_ref: str | None = None,
+        created_after: float | None = None,
+        created_before: float | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[Message], str | None]:
+        check_limit(limit, MAX_PAGE)
+        where, params = sql.message_filter(
+            account_id, status, destination, client_ref, created_after, created_before
+        )
+        after = None if cursor is None else decode_cursor(cursor)
+        query, params = sql.page_query(sql.MESSAGE_SELECT, where, params, after, limit)
+        messages = await self._messages(Q(query), *params)
+        if len(messages) > limit:
+            return messages[:limit], encode_cursor(messages[limit - 1].id)
+        return messages, None
+
+    async def count_messages(
+        self,
+        account_id: str,
+        *,
+        status: Status | None = None,
+        destination: str | None = None,
+        client_ref: str | None = None,
+        created_after: float | None = None,
+        created_before: float | None = None,
+    ) -> int:
+        where, params = sql.message_filter(
+            account_id, status, destination, client_ref, created_after, created_before
+        )
+        count = await self.pool.fetchval(Q(f"SELECT COUNT(*) FROM messages WHERE {where}"), *params)
+        return int(count)
+
+    async def message_by_client_ref(self, account_id: str, client_ref: str) -> Message | None:
+        found = await self._messages(Q(sql.BY_CLIENT_REF), account_id, client_ref)
+        return found[0] if found else None
+
+    async def find_part_by_upstream_id(
+        self, upstream_id: str, connector_id: str | None = None
+    ) -> tuple[str, int] | None:
+        if connector_id is None:
+            row = await self.pool.fetchrow(Q(sql.BY_UPSTREAM_ID), upstream_id)
+        else:
+            row = await self.pool.fetchrow(
+                Q(sql.BY_UPSTREAM_ID_CONNECTOR), upstream_id, connector_id
+            )
+        return None if row is None else (row[0], row[1])
+
+    async def unfinished_messages(self, limit: int, after_id: str | None = None) -> list[Message]:
+        check_limit(limit, MAX_UNFINISHED_PAGE)
+        return await self._messages(Q(sql.UNFINISHED_MESSAGES), after_id or "", limit)
+
+    # accounts
+
+    async def _execute(self, query: str, *args: Any) -> str:
+        try:
+            status: str = await self.pool.execute(query, *args)
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise translate(error) from error
+        return status
+
+    async def create_account(self, account: Account) -> None:
+        await self._execute(Q(sql.INSERT_ACCOUNT), *account_values(account))
+
+    async def update_account(self, account: Account) -> bool:
+        values = account_values(account)
+        status = await self._execute(Q(sql.UPDATE_ACCOUNT), *values[1:], values[0])
+        return _rowcount(status) > 0
+
+    async def _account(self, query: str, key: str) -> Account | None:
+        row = await self.pool.fetchrow(Q(query), key)
+        return None if row is None else account_from(row)
+
+    async def get_account(self, account_id: str) -> Account | None:
+        return await self._account(sql.GET_ACCOUNT, account_id)
+
+    async def account_by_api_key_hash(self, api_key_hash: str) -> Account | None:
+        return await self._account(sql.ACCOUNT_BY_KEY, api_key_hash)
+
+    async def account_by_system_id(self, system_id: str) -> Account | None:
+        return await self._account(sql.ACCOUNT_BY_SYSTEM_ID, system_id)
+
+    async def list_accounts(self) -> list[Account]:
+        return [account_from(row) for row in await self.pool.fetch(sql.LIST_ACCOUNTS)]
+
+    # routing configuration
+
+    async def upsert_connector(self, connector: ConnectorRow) -> None:
+        await self._execute(Q(sql.UPSERT_CONNECTOR), *connector_values(connector))
+
+    async def delete_connector(self, connector_id: str) -> bool:
+        return _rowcount(await self._execute(Q(sql.DELETE_CONNECTOR), connector_id)) > 0
+
+    async def list_connectors(self) -> list[ConnectorRow]:
+        return [connector_from(row) for row in await self.pool.fetch(sql.LIST_CONNECTORS)]
+
+    async def replace_routes(self, routes: Sequence[RouteRow]) -> None:
+        values = [route_values(r) for r in routes]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(sql.DELETE_ROUTES)
+            await conn.executemany(Q(sql.INSERT_ROUTE), values)
+
+    async def list_routes(self) -> list[RouteRow]:
+        return [route_from(row) for row in await self.pool.fetch(sql.LIST_ROUTES)]
+
+    async def replace_carrier_prefixes(self, rows: Iterable[tuple[str, str]], source: str) -> int:
+        values = [(prefix, carrier, source) for prefix, carrier in rows]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(Q(sql.DELETE_PREFIXES), source)
+            await conn.executemany(Q(sql.UPSERT_PREFIX), values)
+        return len(values)
+
+    async def list_carrier_prefixes(self) -> list[PrefixRow]:
+        return [prefix_from(row) for row in await self.pool.fetch(sql.LIST_PREFIXES)]
+
+    async def import_portability(self, rows: Iterable[PortabilityRow]) -> int:
+        total = 0
+        source = iter(rows)
+        while chunk := list(islice(source, sql.PORTABILITY_CHUNK)):
+            # ON CONFLICT DO UPDATE may not meet a row twice in one statement: last one wins
+            latest = {row.number: row for row in chunk}
+            await self.pool.execute(
+                UPSERT_PORTABILITY,
+                list(latest),
+                [row.carrier for row in latest.values()],
+                [row.updated_at for row in latest.values()],
+            )
+            total += len(chunk)
+        return total
+
+    async def portability_carrier(self, number: str) -> str | None:
+        carrier = await self.pool.fetchval(Q(sql.PORTABILITY_CARRIER), number)
+        return None if carrier is None else str(carrier)
+
+    # inbound
+
+    async def list_inbound(
+        self, account_id: str, *, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[InboundMessage], str | None]:
+        check_limit(limit, MAX_PAGE)
+        after = None if cursor is None else decode_cursor(cursor)
+        query, params = sql.page_query(
+            sql.INBOUND_SELECT, "account_id = ?", [account_id], after, limit
+        )
+        found = [inbound_from(row) for row in await self.pool.fetch(Q(query), *params)]
+        if len(found) > limit:
+            return found[:limit], encode_cursor(found[limit - 1].id)
+        return found, None

@@ -1,0 +1,304 @@
+"""Column lists and conversions between domain objects and table rows, shared by both backends.
+
+The column types are PostgreSQL's names; the PostgreSQL backend needs them to cast arrays. Rows
+read back are indexed by position in the order of these lists (sqlite3 tuples, asyncpg records).
+"""
+
+import json
+from collections.abc import Sequence
+from typing import Any, Final, Protocol
+
+from smsgate.domain.account import Account
+from smsgate.domain.message import Message, Part, Priority, StatusChange
+from smsgate.domain.status import Status
+from smsgate.store.changes import InboundMessage
+from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
+
+
+class Row(Protocol):
+    """A row read back: an sqlite3 tuple or an asyncpg Record, read by column position."""
+
+    def __getitem__(self, index: int, /) -> Any: ...
+
+
+MESSAGE_COLUMNS: Final = (
+    ("id", "text"),
+    ("account_id", "text"),
+    ("source", "text"),
+    ("source_ton", "int4"),
+    ("source_npi", "int4"),
+    ("destination", "text"),
+    ("text", "text"),
+    ("encoding", "text"),
+    ("data_coding", "int4"),
+    ("segments", "int4"),
+    ("created_at", "float8"),
+    ("updated_at", "float8"),
+    ("valid_until", "float8"),
+    ("priority", "int4"),
+    ("status", "text"),
+    ("client_ref", "text"),
+    ("callback_url", "text"),
+    ("scheduled_at", "float8"),
+    ("carrier", "text"),
+    ("route_id", "text"),
+    ("registered_delivery", "bool"),
+    ("price", "text"),
+    ("price_unit", "text"),
+    ("error_code", "text"),
+    ("error_detail", "text"),
+)
+
+PART_COLUMNS: Final = (
+    ("message_id", "text"),
+    ("seq", "int4"),
+    ("short_message", "bytea"),
+    ("esm_class", "int4"),
+    ("sar_ref", "int4"),
+    ("sar_total", "int4"),
+    ("sar_seq", "int4"),
+    ("status", "text"),
+    ("upstream_id", "text"),
+    ("connector_id", "text"),
+    ("error_code", "text"),
+    ("error_detail", "text"),
+    ("attempts", "int4"),
+    ("submitted_at", "float8"),
+    ("done_at", "float8"),
+)
+
+HISTORY_COLUMNS: Final = (
+    ("message_id", "text"),
+    ("part_seq", "int4"),
+    ("status", "text"),
+    ("at", "float8"),
+    ("detail", "text"),
+    ("applied", "bool"),
+)
+
+ACCOUNT_COLUMNS: Final = (
+    ("id", "text"),
+    ("name", "text"),
+    ("api_key_hash", "text"),
+    ("smpp_system_id", "text"),
+    ("smpp_password_hash", "text"),
+    ("rate_limit", "float8"),
+    ("enabled", "bool"),
+    ("created_at", "float8"),
+)
+
+INBOUND_COLUMNS: Final = (
+    ("id", "text"),
+    ("connector_id", "text"),
+    ("account_id", "text"),
+    ("source", "text"),
+    ("destination", "text"),
+    ("text", "text"),
+    ("data_coding", "int4"),
+    ("payload", "bytea"),
+    ("segments", "int4"),
+    ("complete", "bool"),
+    ("received_at", "float8"),
+)
+
+
+def names(columns: Sequence[tuple[str, str]], prefix: str = "") -> str:
+    return ", ".join(prefix + name for name, _ in columns)
+
+
+def message_values(m: Message) -> tuple[Any, ...]:
+    return (
+        m.id,
+        m.account_id,
+        m.source,
+        m.source_ton,
+        m.source_npi,
+        m.destination,
+        m.text,
+        m.encoding,
+        m.data_coding,
+        m.segments,
+        m.created_at,
+        m.updated_at,
+        m.valid_until,
+        int(m.priority),
+        m.status.value,
+        m.client_ref,
+        m.callback_url,
+        m.scheduled_at,
+        m.carrier,
+        m.route_id,
+        m.registered_delivery,
+        m.price,
+        m.price_unit,
+        m.error_code,
+        m.error_detail,
+    )
+
+
+def message_from(row: Row, parts: list[Part]) -> Message:
+    return Message(
+        id=row[0],
+        account_id=row[1],
+        source=row[2],
+        source_ton=row[3],
+        source_npi=row[4],
+        destination=row[5],
+        text=row[6],
+        encoding=row[7],
+        data_coding=row[8],
+        segments=row[9],
+        created_at=row[10],
+        updated_at=row[11],
+        valid_until=row[12],
+        priority=Priority(row[13]),
+        status=Status(row[14]),
+        client_ref=row[15],
+        callback_url=row[16],
+        scheduled_at=row[17],
+        carrier=row[18],
+        route_id=row[19],
+        registered_delivery=bool(row[20]),
+        price=row[21],
+        price_unit=row[22],
+        error_code=row[23],
+        error_detail=row[24],
+        parts=parts,
+    )
+
+
+def part_values(p: Part) -> tuple[Any, ...]:
+    return (
+        p.message_id,
+        p.seq,
+        p.short_message,
+        p.esm_class,
+        p.sar_ref,
+        p.sar_total,
+        p.sar_seq,
+        p.status.value,
+        p.upstream_id,
+        p.connector_id,
+        p.error_code,
+        p.error_detail,
+        p.attempts,
+        p.submitted_at,
+        p.done_at,
+    )
+
+
+def part_from(row: Row) -> Part:
+    return Part(
+        message_id=row[0],
+        seq=row[1],
+        short_message=bytes(row[2]),
+        esm_class=row[3],
+        sar_ref=row[4],
+        sar_total=row[5],
+        sar_seq=row[6],
+        status=Status(row[7]),
+        upstream_id=row[8],
+        connector_id=row[9],
+        error_code=row[10],
+        error_detail=row[11],
+        attempts=row[12],
+        submitted_at=row[13],
+        done_at=row[14],
+    )
+
+
+def history_from(row: Row) -> StatusChange:
+    return StatusChange(
+        message_id=row[0],
+        part_seq=row[1],
+        status=Status(row[2]),
+        at=row[3],
+        detail=row[4],
+        applied=bool(row[5]),
+    )
+
+
+def account_values(a: Account) -> tuple[Any, ...]:
+    return (
+        a.id,
+        a.name,
+        a.api_key_hash,
+        a.smpp_system_id,
+        a.smpp_password_hash,
+        a.rate_limit,
+        a.enabled,
+        a.created_at,
+    )
+
+
+def account_from(row: Row) -> Account:
+    return Account(
+        id=row[0],
+        name=row[1],
+        api_key_hash=row[2],
+        smpp_system_id=row[3],
+        smpp_password_hash=row[4],
+        rate_limit=row[5],
+        enabled=bool(row[6]),
+        created_at=row[7],
+    )
+
+
+def inbound_values(m: InboundMessage) -> tuple[Any, ...]:
+    return (
+        m.id,
+        m.connector_id,
+        m.account_id,
+        m.source,
+        m.destination,
+        m.text,
+        m.data_coding,
+        m.payload,
+        m.segments,
+        m.complete,
+        m.received_at,
+    )
+
+
+def inbound_from(row: Row) -> InboundMessage:
+    return InboundMessage(
+        id=row[0],
+        connector_id=row[1],
+        account_id=row[2],
+        source=row[3],
+        destination=row[4],
+        text=row[5],
+        data_coding=row[6],
+        payload=bytes(row[7]),
+        segments=row[8],
+        complete=bool(row[9]),
+        received_at=row[10],
+    )
+
+
+def to_json(value: dict[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def connector_values(c: ConnectorRow) -> tuple[Any, ...]:
+    return (c.id, c.kind, to_json(c.config), c.enabled)
+
+
+def connector_from(row: Row) -> ConnectorRow:
+    return ConnectorRow(id=row[0], kind=row[1], config=json.loads(row[2]), enabled=bool(row[3]))
+
+
+def route_values(r: RouteRow) -> tuple[Any, ...]:
+    return (r.id, r.position, to_json(r.spec))
+
+
+def route_from(row: Row) -> RouteRow:
+    return RouteRow(id=row[0], position=row[1], spec=json.loads(row[2]))
+
+
+def prefix_from(row: Row) -> PrefixRow:
+    return PrefixRow(prefix=row[0], carrier=row[1], source=row[2])
+
+
+def portability_values(r: PortabilityRow) -> tuple[Any, ...]:
+    return (r.number, r.carrier, r.updated_at)

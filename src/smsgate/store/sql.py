@@ -1,0 +1,158 @@
+"""SQL both backends run, written with `?` placeholders; `numbered` rewrites them for asyncpg."""
+
+import re
+from typing import Any, Final
+
+from smsgate.domain.status import Status
+from smsgate.store.migrations import UNFINISHED_SQL
+from smsgate.store.rows import (
+    ACCOUNT_COLUMNS,
+    HISTORY_COLUMNS,
+    INBOUND_COLUMNS,
+    MESSAGE_COLUMNS,
+    PART_COLUMNS,
+    names,
+)
+
+_QMARK: Final = re.compile(r"\?")
+
+
+def numbered(sql: str) -> str:
+    """`?` placeholders as PostgreSQL's `$1, $2, ...` (no statement here has a literal `?`)."""
+    counter = iter(range(1, 1_000_000))
+    return _QMARK.sub(lambda _: f"${next(counter)}", sql)
+
+
+def placeholders(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+MESSAGE_SELECT: Final = f"SELECT {names(MESSAGE_COLUMNS)} FROM messages"
+PART_SELECT: Final = f"SELECT {names(PART_COLUMNS)} FROM parts"
+ACCOUNT_SELECT: Final = f"SELECT {names(ACCOUNT_COLUMNS)} FROM accounts"
+INBOUND_SELECT: Final = f"SELECT {names(INBOUND_COLUMNS)} FROM inbound"
+
+GET_MESSAGE: Final = f"{MESSAGE_SELECT} WHERE id = ?"
+GET_ACCOUNT_MESSAGE: Final = f"{MESSAGE_SELECT} WHERE id = ? AND account_id = ?"
+MESSAGE_PARTS: Final = f"{PART_SELECT} WHERE message_id = ? ORDER BY seq"
+BY_CLIENT_REF: Final = f"{MESSAGE_SELECT} WHERE account_id = ? AND client_ref = ?"
+HISTORY: Final = (
+    f"SELECT {names(HISTORY_COLUMNS)} FROM status_history WHERE message_id = ? ORDER BY id"
+)
+BY_UPSTREAM_ID: Final = (
+    "SELECT message_id, seq FROM parts WHERE upstream_id = ? ORDER BY message_id DESC LIMIT 1"
+)
+BY_UPSTREAM_ID_CONNECTOR: Final = (
+    "SELECT message_id, seq FROM parts WHERE upstream_id = ? AND connector_id = ?"
+    " ORDER BY message_id DESC LIMIT 1"
+)
+# The IN list repeats the partial index's predicate word for word so both planners use it.
+UNFINISHED_MESSAGES: Final = (
+    f"{MESSAGE_SELECT} WHERE status IN ({UNFINISHED_SQL}) AND id > ? ORDER BY id LIMIT ?"
+)
+
+INSERT_MESSAGE: Final = (
+    f"INSERT INTO messages ({names(MESSAGE_COLUMNS)}) VALUES ({placeholders(len(MESSAGE_COLUMNS))})"
+)
+INSERT_PART: Final = (
+    f"INSERT INTO parts ({names(PART_COLUMNS)}) VALUES ({placeholders(len(PART_COLUMNS))})"
+)
+INSERT_HISTORY: Final = (
+    f"INSERT INTO status_history ({names(HISTORY_COLUMNS)})"
+    f" VALUES ({placeholders(len(HISTORY_COLUMNS))})"
+)
+INSERT_INBOUND: Final = (
+    f"INSERT INTO inbound ({names(INBOUND_COLUMNS)}) VALUES ({placeholders(len(INBOUND_COLUMNS))})"
+)
+UPDATE_PART: Final = """UPDATE parts SET
+    status = ?,
+    upstream_id = COALESCE(?, upstream_id),
+    connector_id = COALESCE(?, connector_id),
+    error_code = COALESCE(?, error_code),
+    error_detail = COALESCE(?, error_detail),
+    attempts = COALESCE(?, attempts),
+    submitted_at = COALESCE(?, submitted_at),
+    done_at = COALESCE(?, done_at)
+    WHERE message_id = ? AND seq = ?"""
+UPDATE_MESSAGE: Final = """UPDATE messages SET
+    status = ?,
+    updated_at = ?,
+    error_code = COALESCE(?, error_code),
+    error_detail = COALESCE(?, error_detail),
+    carrier = COALESCE(?, carrier),
+    route_id = COALESCE(?, route_id)
+    WHERE id = ?"""
+
+INSERT_ACCOUNT: Final = (
+    f"INSERT INTO accounts ({names(ACCOUNT_COLUMNS)}) VALUES ({placeholders(len(ACCOUNT_COLUMNS))})"
+)
+UPDATE_ACCOUNT: Final = (
+    "UPDATE accounts SET "
+    + ", ".join(f"{name} = ?" for name, _ in ACCOUNT_COLUMNS[1:])
+    + " WHERE id = ?"
+)
+GET_ACCOUNT: Final = f"{ACCOUNT_SELECT} WHERE id = ?"
+ACCOUNT_BY_KEY: Final = f"{ACCOUNT_SELECT} WHERE api_key_hash = ?"
+ACCOUNT_BY_SYSTEM_ID: Final = f"{ACCOUNT_SELECT} WHERE smpp_system_id = ?"
+LIST_ACCOUNTS: Final = f"{ACCOUNT_SELECT} ORDER BY id"
+
+UPSERT_CONNECTOR: Final = """INSERT INTO connectors (id, kind, config, enabled) VALUES (?, ?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET
+        kind = excluded.kind, config = excluded.config, enabled = excluded.enabled"""
+DELETE_CONNECTOR: Final = "DELETE FROM connectors WHERE id = ?"
+LIST_CONNECTORS: Final = "SELECT id, kind, config, enabled FROM connectors ORDER BY id"
+DELETE_ROUTES: Final = "DELETE FROM routes"
+INSERT_ROUTE: Final = "INSERT INTO routes (id, position, spec) VALUES (?, ?, ?)"
+LIST_ROUTES: Final = "SELECT id, position, spec FROM routes ORDER BY position, id"
+DELETE_PREFIXES: Final = "DELETE FROM carrier_prefixes WHERE source = ?"
+UPSERT_PREFIX: Final = """INSERT INTO carrier_prefixes (prefix, carrier, source) VALUES (?, ?, ?)
+    ON CONFLICT (prefix) DO UPDATE SET carrier = excluded.carrier, source = excluded.source"""
+LIST_PREFIXES: Final = "SELECT prefix, carrier, source FROM carrier_prefixes ORDER BY prefix"
+UPSERT_PORTABILITY: Final = """INSERT INTO portability (number, carrier, updated_at)
+    VALUES (?, ?, ?)
+    ON CONFLICT (number) DO UPDATE SET
+        carrier = excluded.carrier, updated_at = excluded.updated_at"""
+PORTABILITY_CARRIER: Final = "SELECT carrier FROM portability WHERE number = ?"
+
+SCHEMA_VERSIONS: Final = "SELECT version FROM schema_migrations ORDER BY version"
+RECORD_MIGRATION: Final = (
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"
+)
+
+PORTABILITY_CHUNK: Final = 10_000  # rows per import transaction
+
+
+def message_filter(
+    account_id: str,
+    status: Status | None,
+    destination: str | None,
+    client_ref: str | None,
+    created_after: float | None,
+    created_before: float | None,
+) -> tuple[str, list[Any]]:
+    """The WHERE clause of list_messages / count_messages: created_after is inclusive,
+    created_before exclusive."""
+    where = ["account_id = ?"]
+    params: list[Any] = [account_id]
+    for clause, value in (
+        ("status = ?", None if status is None else status.value),
+        ("destination = ?", destination),
+        ("client_ref = ?", client_ref),
+        ("created_at >= ?", created_after),
+        ("created_at < ?", created_before),
+    ):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    return " AND ".join(where), params
+
+
+def page_query(
+    select: str, where: str, params: list[Any], after: str | None, limit: int
+) -> tuple[str, list[Any]]:
+    """Newest first, keyset pagination on the id; fetches one extra row to tell whether a next
+    page exists."""
+    if after is not None:
+        where += " AND id < ?"
+        params = [*params, after]
+    return f"{select} WHERE {where} ORDER BY id DESC LIMIT ?", [*params, limit + 1]
