@@ -48,6 +48,14 @@ class SmppRequestError(Exception):
         self.response = response
 
 
+class ResponseTimeoutError(SmppRequestError):
+    """No response came within the response timeout; the peer may still have acted on it."""
+
+
+class ConnectionLostError(SmppRequestError):
+    """The connection closed before the response came; the peer may still have acted on it."""
+
+
 def set_nodelay(transport: asyncio.BaseTransport) -> None:
     sock = transport.get_extra_info("socket")
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -97,7 +105,7 @@ class SmppConnection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
         self.session.close()
-        error = SmppRequestError("connection lost")
+        error = ConnectionLostError("connection lost")
         for waiter in self._waiters.values():
             if not waiter.done():
                 waiter.set_exception(error)
@@ -142,7 +150,7 @@ class SmppConnection(asyncio.Protocol):
     async def wait_for_window(self) -> None:
         while self.session.window_free == 0:
             if not self.is_open:
-                raise SmppRequestError("connection lost")
+                raise ConnectionLostError("connection lost")
             waiter: asyncio.Future[None] = self.loop.create_future()
             self._window_waiters.append(waiter)
             await waiter
@@ -174,6 +182,12 @@ class SmppConnection(asyncio.Protocol):
             elif isinstance(event, ProtocolError):
                 self._on_protocol_error(event)
             elif isinstance(event, ResponseTimeout):
+                if isinstance(event.request, EnquireLink):
+                    # The keep-alive went unanswered: the link is dead even if TCP has not
+                    # noticed, and closing is what lets the requests in flight be re-queued.
+                    log.warning("%s: enquire_link unanswered, closing", self.peername)
+                    self.close()
+                    return
                 self._fail(event.request.sequence_number, f"{event.request.name} timed out")
             elif isinstance(event, EnquireLinkDue):
                 if session.is_bound or session.state is State.OPEN:
@@ -216,7 +230,7 @@ class SmppConnection(asyncio.Protocol):
     def _fail(self, seq: int, reason: str) -> None:
         waiter = self._waiters.pop(seq, None)
         if waiter is not None and not waiter.done():
-            waiter.set_exception(SmppRequestError(reason))
+            waiter.set_exception(ResponseTimeoutError(reason))
         self._wake_window_waiters()
 
     def _wake_window_waiters(self) -> None:
