@@ -4,8 +4,10 @@ It accepts binds (any credentials, or a configured set), answers submit_sm/data_
 after a configurable latency with message ids, answers ESME_RTHROTTLED above a rate, and sends
 delivery receipts (receipt text plus receipted_message_id, message_state and, for failures,
 network_error_code) after a delay, with a configurable mix of outcomes. query_sm and cancel_sm
-see the state it keeps for recent messages. It is the carrier of the embedded set-up and the
-peer of the tests and benchmarks.
+see the state it keeps for recent messages. Destinations starting with a configured prefix are
+refused with ESME_RINVDSTADR, `send_mo` sends a mobile-originated deliver_sm, and
+`drop_connections` cuts links without an unbind, like a carrier restart. It is the carrier of the
+embedded set-up and the peer of the tests and benchmarks.
 """
 
 import asyncio
@@ -70,6 +72,8 @@ class SimulatorConfig:
         default_factory=lambda: {MessageState.DELIVERED: 1.0}
     )
     max_tps: float | None = None  # per system_id; above it ESME_RTHROTTLED
+    # destinations starting with one of these are refused with ESME_RINVDSTADR
+    reject_destinations: tuple[str, ...] = ()
     hex_message_ids: bool = False
     seed: int | None = None
     session: SessionConfig = field(
@@ -121,6 +125,9 @@ class SmscSimulator:
         self.held_receipts: dict[str, deque[DeliverSm]] = {}
         self.buckets: dict[str, _TokenBucket] = {}
         self.counters = {"submitted": 0, "throttled": 0, "receipts_sent": 0, "binds": 0}
+        # kept apart from `counters`, whose exact keys `smsgate simulator` prints on exit
+        self.rejected = 0  # submits refused by reject_destinations
+        self.mo_sent = 0
         self._next_id = 0
         self._states = list(self.config.outcomes)
         self._weights = list(self.config.outcomes.values())
@@ -198,9 +205,15 @@ class SmscSimulator:
                 self.counters["throttled"] += 1
                 self._answer(conn, pdu.response(S.ESME_RTHROTTLED))
                 return
+        destination = _destination(pdu)
+        rejects = self.config.reject_destinations
+        if rejects and destination.startswith(rejects):
+            self.rejected += 1
+            self._answer(conn, pdu.response(S.ESME_RINVDSTADR))
+            return
         message_id = self._new_message_id()
         self.counters["submitted"] += 1
-        message = _Message(message_id, pdu.source_addr, _destination(pdu), datetime.now(UTC))
+        message = _Message(message_id, pdu.source_addr, destination, datetime.now(UTC))
         self._remember(message)
         self._answer(conn, pdu.response(0, message_id=message_id))
         if pdu.registered_delivery & RECEIPT_MASK:
@@ -313,6 +326,50 @@ class SmscSimulator:
             if not any(c.session.window_free for c in receivers):
                 return
             self._send_receipt(system_id, held.popleft())
+
+    # -- mobile-originated messages and faults ---------------------------------------------------
+
+    async def send_mo(
+        self,
+        system_id: str,
+        source: str,
+        destination: str,
+        text: str,
+        *,
+        timeout: float = 10.0,
+    ) -> Response:
+        """Send a plain (not receipt) deliver_sm to a receiver bound as `system_id` and return
+        its deliver_sm_resp, whatever its status. LookupError when no receiver is bound."""
+        for conn in self.receivers.get(system_id, []):
+            if conn.is_open and conn.session.is_bound:
+                break
+        else:
+            raise LookupError(f"no receiver bound as {system_id!r}")
+        deliver = DeliverSm(
+            source_addr_ton=1,
+            source_addr_npi=1,
+            source_addr=source,
+            dest_addr_ton=1,
+            dest_addr_npi=1,
+            destination_addr=destination,
+            short_message=text.encode("latin-1"),
+        )
+        await asyncio.wait_for(conn.wait_for_window(), timeout)
+        response = await asyncio.wait_for(conn.request(deliver), timeout)
+        self.mo_sent += 1
+        return response
+
+    def drop_connections(self, count: int | None = None) -> int:
+        """Close up to `count` bound connections (all when None) at once, without an unbind,
+        as a carrier restart or a network cut would; returns how many were closed."""
+        dropped = 0
+        for conn in list(self._connections):
+            if count is not None and dropped >= count:
+                break
+            if conn.transport is not None:
+                conn.transport.abort()
+                dropped += 1
+        return dropped
 
     # -- state ---------------------------------------------------------------------------------
 
