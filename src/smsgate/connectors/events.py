@@ -1,0 +1,127 @@
+"""The interface between a connector and the engine, and what a delivery receipt says.
+
+The engine implements `ConnectorEvents`. Every method is called on the event loop. `receipt`
+and `inbound` are awaited before the carrier gets its deliver_sm_resp, so the engine persists
+first and the carrier only forgets the PDU once it is safe; if they raise (or time out) the
+carrier gets ESME_RX_T_APPN and delivers again later.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple, Protocol
+
+from smsgate.connectors.part import PartKey
+from smsgate.smpp.constants import MessageState
+from smsgate.smpp.pdu import DataSm, DeliverSm
+from smsgate.smpp.receipt import Receipt, ReceiptError, parse_receipt_text
+from smsgate.smpp.tlv import Tag, TlvValue
+
+
+class ConnectorEvents(Protocol):
+    def submitted(self, key: PartKey, upstream_id: str, connector_id: str) -> None:
+        """The carrier accepted the part and gave it `upstream_id`. A part re-sent after a
+        lost link or a response timeout may be reported more than once."""
+
+    def failed(self, key: PartKey, command_status: int, permanent: bool, detail: str) -> None:
+        """The part will not be sent by this connector. `permanent` is False when it failed
+        only for lack of attempts (timeouts, temporary errors): another route may succeed."""
+
+    async def receipt(self, connector_id: str, info: "ReceiptInfo") -> None:
+        """A delivery receipt (deliver_sm or data_sm whose esm_class says so)."""
+
+    async def inbound(self, connector_id: str, pdu: DeliverSm | DataSm) -> None:
+        """A mobile-originated message (any deliver_sm or data_sm that is not a receipt)."""
+
+
+class NetworkError(NamedTuple):
+    """The network_error_code TLV: network type (1 ANSI-136, 2 IS-95, 3 GSM, ...) and code."""
+
+    network_type: int
+    code: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptInfo:
+    """What a receipt says, from its TLVs first and its text second.
+
+    upstream_id is "" and state None when neither says; the engine decides what to do with
+    a receipt it cannot match. error_code is the text's err field when present, else the
+    network_error_code TLV's code as three digits, else "".
+    """
+
+    upstream_id: str
+    state: MessageState | None
+    error_code: str
+    network_error: NetworkError | None
+    done_date: datetime | None  # naive: the carrier's local time, as receipts give it
+    receipt: Receipt | None  # the parsed text, when it parses
+    pdu: DeliverSm | DataSm
+
+
+def _single(value: TlvValue | None) -> TlvValue | None:
+    # A TLV the carrier repeated arrives as a list of raw values; the first one counts.
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _network_error(value: TlvValue | None) -> NetworkError | None:
+    value = _single(value)
+    if isinstance(value, bytes) and len(value) == 3:
+        return NetworkError(value[0], int.from_bytes(value[1:], "big"))
+    return None
+
+
+def _message_state(value: TlvValue | None) -> MessageState | None:
+    value = _single(value)
+    if isinstance(value, bytes) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, int):
+        try:
+            return MessageState(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _receipt_text(pdu: DeliverSm | DataSm) -> str:
+    text = pdu.short_message if isinstance(pdu, DeliverSm) else b""
+    if not text:
+        payload = _single(pdu.tlvs.get(Tag.MESSAGE_PAYLOAD))
+        text = payload if isinstance(payload, bytes) else b""
+    # Receipt text is ASCII in practice; latin-1 maps every octet, so nothing fails here.
+    return text.decode("latin-1")
+
+
+def receipt_info(pdu: DeliverSm | DataSm) -> ReceiptInfo:
+    """Read a receipt PDU. Never raises: whatever is missing or malformed is left empty."""
+    receipt: Receipt | None
+    try:
+        receipt = parse_receipt_text(_receipt_text(pdu))
+    except ReceiptError:
+        receipt = None
+    receipted = _single(pdu.tlvs.get(Tag.RECEIPTED_MESSAGE_ID))
+    if isinstance(receipted, bytes):
+        receipted = receipted.rstrip(b"\0").decode("latin-1")
+    upstream_id = receipted if isinstance(receipted, str) and receipted else ""
+    if not upstream_id and receipt is not None:
+        upstream_id = receipt.message_id
+    state = _message_state(pdu.tlvs.get(Tag.MESSAGE_STATE))
+    if state is None and receipt is not None:
+        state = receipt.state
+    network_error = _network_error(pdu.tlvs.get(Tag.NETWORK_ERROR_CODE))
+    error_code = receipt.error if receipt is not None else ""
+    if not error_code and network_error is not None:
+        error_code = f"{network_error.code:03d}"
+    return ReceiptInfo(
+        upstream_id=upstream_id,
+        state=state,
+        error_code=error_code,
+        network_error=network_error,
+        done_date=receipt.done_date if receipt is not None else None,
+        receipt=receipt,
+        pdu=pdu,
+    )
+
+
+__all__ = ["ConnectorEvents", "NetworkError", "ReceiptInfo", "receipt_info"]

@@ -1,0 +1,99 @@
+"""Timing policies of a connector: reconnect back-off, a bind's reaction to throttling, and the
+connector's own rate limit. All of them take the time as an argument, so they are tested
+without a clock."""
+
+import math
+import random
+
+
+class Backoff:
+    """Capped exponential back-off with jitter, for reconnecting.
+
+    The n-th delay in a row is drawn from [base/2, base] with base = minimum * 2**n capped at
+    maximum (and never below minimum): the jitter keeps the binds of a connector, and the
+    connectors of a gateway, from hammering a carrier in step after it restarts.
+    """
+
+    def __init__(self, minimum: float, maximum: float, rng: random.Random) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+        self.rng = rng
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        base = min(self.maximum, self.minimum * 2.0**self.failures)
+        if base < self.maximum:
+            self.failures += 1  # stop counting once capped: the value would only overflow
+        return self.rng.uniform(max(self.minimum, base / 2), base)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class ThrottleGovernor:
+    """How one bind slows down when the carrier answers ESME_RTHROTTLED or ESME_RMSGQFUL.
+
+    Two brakes, released gradually:
+    - a pause: the bind sends nothing for `delay` seconds. The first throttling episode pauses
+      `minimum`; each further episode doubles it up to `maximum`. Parts sent before the current
+      pause began belong to the burst already paused for, so their throttled answers do not
+      count again. Each success of a part sent after the pause shrinks the delay by a tenth,
+      and below `minimum` the bind is back to normal.
+    - a congestion limit on parts in flight: halved at each episode, grown by one per success,
+      up to the window. Without it each pause would end in a window-sized burst the carrier
+      mostly refuses again.
+    """
+
+    def __init__(self, minimum: float, maximum: float, window: int) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+        self.window = window
+        self.limit = window
+        self.delay = 0.0
+        self.paused_at = -math.inf
+        self.until = -math.inf
+        self.episodes = 0
+
+    def throttled(self, sent_at: float, now: float) -> None:
+        if sent_at < self.paused_at:
+            return
+        self.episodes += 1
+        self.delay = self.minimum if self.delay == 0 else min(self.maximum, self.delay * 2)
+        self.paused_at = now
+        self.until = now + self.delay
+        self.limit = max(1, self.limit // 2)
+
+    def succeeded(self, sent_at: float) -> None:
+        if self.limit < self.window:
+            self.limit += 1
+        if self.delay and sent_at >= self.until:
+            self.delay *= 0.9
+            if self.delay < self.minimum:
+                self.delay = 0.0
+
+    def pause_left(self, now: float) -> float:
+        return max(0.0, self.until - now)
+
+
+class TokenBucket:
+    """The connector's max_tps across its binds. The burst is a tenth of a second's worth
+    (at least one), so the rate is spread over the second rather than sent at its start:
+    carriers that measure over short intervals would throttle a second's worth at once."""
+
+    def __init__(self, rate: float, now: float) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate / 10)
+        self.tokens = self.capacity
+        self.stamp = now
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until a token is available; 0 when one is."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1.0
+
+
+__all__ = ["Backoff", "ThrottleGovernor", "TokenBucket"]

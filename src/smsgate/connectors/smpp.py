@@ -1,0 +1,175 @@
+"""The upstream SMPP connector: a pool of binds to one carrier that the engine hands parts to.
+
+    connector = SmppConnector(config, events)
+    await connector.start()
+    if not connector.submit(part):   # never blocks; False means the queue is full
+        ...                          # back-pressure: keep the part and offer it later
+    unsent = await connector.stop(drain_timeout=10.0)
+
+Every outcome reaches the engine through `ConnectorEvents`, on the event loop: `submitted`
+(possibly more than once for a part re-sent after a lost link), `failed`, and the awaited
+`receipt` / `inbound`. Throttled parts go back to the front of the queue while their bind
+pauses; temporary errors, timeouts and lost links retry up to `max_attempts`.
+
+stop() stops taking parts, waits up to `drain_timeout` for the answers of parts in flight (they
+still produce events) and for the engine to take receipts in progress, unbinds, closes, and
+returns the parts that were not sent or whose answer never came, in queue order: the engine
+puts them back in its own queue. No event is emitted for them.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+
+from smsgate.connectors.config import BindMode, ConnectorConfig
+from smsgate.connectors.events import ConnectorEvents
+from smsgate.connectors.inbound import InboundHandler
+from smsgate.connectors.link import BindLink
+from smsgate.connectors.pacing import TokenBucket
+from smsgate.connectors.part import OutboundPart
+from smsgate.connectors.queue import ConnectorStats, Job, PartQueue
+from smsgate.smpp.pdu import Bind, BindReceiver, BindTransceiver, BindTransmitter
+
+log = logging.getLogger(__name__)
+
+# The connections of one bind in each mode: name, bind PDU, and whether it sends parts.
+_LINK_KINDS: dict[BindMode, list[tuple[str, type[Bind], bool]]] = {
+    BindMode.TRX: [("trx", BindTransceiver, True)],
+    BindMode.TX_RX: [("tx", BindTransmitter, True), ("rx", BindReceiver, False)],
+    BindMode.TX: [("tx", BindTransmitter, True)],
+    BindMode.RX: [("rx", BindReceiver, False)],
+}
+
+
+class SmppConnector:
+    def __init__(
+        self,
+        config: ConnectorConfig,
+        events: ConnectorEvents,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.events = events
+        self.rng = rng or random.Random()
+        self.stats = ConnectorStats()
+        self.queue = PartQueue(config.queue_size)
+        self.inbound = InboundHandler(config.id, events, self.stats, config.inbound_timeout)
+        self.stopping = False
+        self.links: list[BindLink] = []
+        self.loop: asyncio.AbstractEventLoop  # set by start()
+        self._started = False
+        self._stop_event: asyncio.Event | None = None
+        self._drained: asyncio.Event | None = None
+        self._bucket: TokenBucket | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start binding; returns at once, the binds come up (and retry) in the background."""
+        if self._started:
+            raise RuntimeError(f"connector {self.config.id} already started")
+        self._started = True
+        self.loop = asyncio.get_running_loop()
+        self._stop_event = asyncio.Event()
+        self._drained = asyncio.Event()
+        if self.config.max_tps is not None:
+            self._bucket = TokenBucket(self.config.max_tps, self.loop.time())
+        self.links = self._make_links()
+        for link in self.links:
+            link.start()
+
+    def _make_links(self) -> list[BindLink]:
+        mode, count, cid = self.config.bind_mode, self.config.binds, self.config.id
+        kinds = _LINK_KINDS[mode]
+        return [
+            BindLink(self, f"{cid}/{kind}{index}", bind_class, transmits)
+            for kind, bind_class, transmits in kinds
+            for index in range(count)
+        ]
+
+    async def stop(self, drain_timeout: float = 10.0) -> list[OutboundPart]:
+        """Stop taking parts, drain, unbind and close; return the parts not (surely) sent."""
+        if not self._started or self.stopping:
+            return []
+        assert self._stop_event is not None and self._drained is not None
+        self.stopping = True
+        self._stop_event.set()
+        deadline = self.loop.time() + drain_timeout
+        for link in self.links:
+            await link.stop_sending()
+        if self.in_flight:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), max(0.0, deadline - self.loop.time()))
+        await self.inbound.drain(max(0.0, deadline - self.loop.time()))
+        await asyncio.gather(*(link.close() for link in self.links))
+        unsent = [job.part for job in self.queue.take_all()]
+        log.info("%s: stopped, %d parts handed back", self.config.id, len(unsent))
+        return unsent
+
+    async def wait_stopping(self, timeout: float) -> None:
+        """Wait `timeout` seconds, or less if stop() begins (a back-off that stop cuts short)."""
+        assert self._stop_event is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_event.wait(), timeout)
+
+    # -- the engine's side ---------------------------------------------------------------------
+
+    def submit(self, part: OutboundPart) -> bool:
+        """Queue a part for sending; False (at once) when the queue is full, the connector is
+        stopping or not started, or it has no transmitting binds."""
+        if not self._started or self.stopping or self.config.bind_mode is BindMode.RX:
+            return False
+        return self.queue.offer(Job(part))
+
+    @property
+    def queue_depth(self) -> int:
+        return len(self.queue)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(len(link.in_flight) for link in self.links)
+
+    @property
+    def binds_up(self) -> int:
+        """Bound connections (a tx+rx bind counts as two)."""
+        return sum(link.is_up for link in self.links)
+
+    @property
+    def capacity(self) -> int:
+        """Parts the bound transmitters may have in flight now: their windows, less what the
+        throttle governors hold back."""
+        return sum(link.governor.limit for link in self.links if link.transmits and link.is_up)
+
+    # -- for the links -------------------------------------------------------------------------
+
+    async def pace(self) -> None:
+        """Wait for the connector's rate limit to allow one more submit_sm."""
+        bucket = self._bucket
+        if bucket is None:
+            return
+        while (wait := bucket.wait_time(self.loop.time())) > 0:
+            await asyncio.sleep(wait)  # pacing: the wait is the point
+        bucket.take()
+
+    def answered(self) -> None:
+        """A part left a window; stop() waits for the last one."""
+        if self.stopping and self._drained is not None and self.in_flight == 0:
+            self._drained.set()
+
+    def submitted(self, job: Job, upstream_id: str) -> None:
+        try:
+            self.events.submitted(job.part.key, upstream_id, self.config.id)
+        except Exception:
+            log.exception("%s: submitted event for %s raised", self.config.id, job.part.key)
+
+    def fail(self, job: Job, command_status: int, permanent: bool, detail: str) -> None:
+        self.stats.failed += 1
+        try:
+            self.events.failed(job.part.key, command_status, permanent, detail)
+        except Exception:
+            log.exception("%s: failed event for %s raised", self.config.id, job.part.key)
+
+
+__all__ = ["SmppConnector"]

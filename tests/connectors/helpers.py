@@ -1,0 +1,129 @@
+"""What the connector tests share: an engine stand-in that records events, parts, and a runner
+that starts the simulator and a connector on loopback."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from smsgate.connectors import (
+    ConnectorConfig,
+    OutboundPart,
+    PartKey,
+    ReceiptInfo,
+    SmppConnector,
+)
+from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
+from smsgate.smpp.pdu import DataSm, DeliverSm
+from tests.conftest import start_simulator
+
+TIMEOUT = 15.0  # the bound on any wait in these tests; none should come near it
+SYSTEM_ID = "esme"
+
+Hook = Callable[[Any], Awaitable[None]]
+
+
+class Recorder:
+    """The engine's side of ConnectorEvents: records everything, in order, and lets a test
+    wait for a condition on what arrived (woken by each event, bounded by TIMEOUT)."""
+
+    def __init__(self) -> None:
+        self.submissions: list[tuple[PartKey, str, str]] = []
+        self.submitted_ids: set[str] = set()
+        self.failures: list[tuple[PartKey, int, bool, str]] = []
+        self.receipts: list[ReceiptInfo] = []
+        self.mo: list[DeliverSm | DataSm] = []
+        self.order: list[tuple[str, str]] = []  # ("submitted" | "receipt", upstream id)
+        self.receipt_hook: Hook | None = None  # runs before a receipt is recorded; may raise
+        self.inbound_hook: Hook | None = None
+        self._changed = asyncio.Event()
+
+    def submitted(self, key: PartKey, upstream_id: str, connector_id: str) -> None:
+        self.submitted_ids.add(upstream_id)
+        self.submissions.append((key, upstream_id, connector_id))
+        self.order.append(("submitted", upstream_id))
+        self._changed.set()
+
+    def failed(self, key: PartKey, command_status: int, permanent: bool, detail: str) -> None:
+        self.failures.append((key, command_status, permanent, detail))
+        self._changed.set()
+
+    async def receipt(self, connector_id: str, info: ReceiptInfo) -> None:
+        if self.receipt_hook is not None:
+            await self.receipt_hook(info)
+        self.receipts.append(info)
+        self.order.append(("receipt", info.upstream_id))
+        self._changed.set()
+
+    async def inbound(self, connector_id: str, pdu: DeliverSm | DataSm) -> None:
+        if self.inbound_hook is not None:
+            await self.inbound_hook(pdu)
+        self.mo.append(pdu)
+        self._changed.set()
+
+    def keys_submitted(self) -> set[PartKey]:
+        return {key for key, _, _ in self.submissions}
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
+        async def satisfied() -> None:
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(satisfied(), timeout)
+
+
+def make_part(n: int, *, destination: str = "819012345678", receipt: bool = True) -> OutboundPart:
+    return OutboundPart(
+        key=PartKey(f"m{n}", 1),
+        source_addr="447700900123",
+        source_addr_ton=1,
+        source_addr_npi=1,
+        destination_addr=destination,
+        short_message=f"message {n}".encode(),
+        registered_delivery=1 if receipt else 0,
+    )
+
+
+def connector_config(sim: SmscSimulator, **overrides: Any) -> ConnectorConfig:
+    base = ConnectorConfig(
+        id="carrier",
+        host="127.0.0.1",
+        port=sim.config.port,
+        system_id=SYSTEM_ID,
+        password="secret",
+        reconnect_min=0.05,
+        reconnect_max=0.2,
+        throttle_pause_min=0.02,
+        throttle_pause_max=0.2,
+    )
+    return replace(base, **overrides)
+
+
+def submit_all(connector: SmppConnector, parts: list[OutboundPart]) -> None:
+    for part in parts:
+        assert connector.submit(part), f"queue refused {part.key}"
+
+
+Scenario = Callable[[SmscSimulator, SmppConnector, Recorder], Awaitable[None]]
+
+
+def run(
+    scenario: Scenario,
+    sim_config: SimulatorConfig | None = None,
+    **connector_overrides: Any,
+) -> None:
+    """Start the simulator and a connector bound to it, run the scenario, stop both."""
+
+    async def main() -> None:
+        sim = await start_simulator(sim_config)
+        recorder = Recorder()
+        connector = SmppConnector(connector_config(sim, **connector_overrides), recorder)
+        await connector.start()
+        try:
+            await scenario(sim, connector, recorder)
+        finally:
+            await connector.stop(drain_timeout=1.0)
+            await sim.stop()
+
+    asyncio.run(main())
