@@ -85,11 +85,11 @@ def make_part(n: int, *, destination: str = "819012345678", receipt: bool = True
     )
 
 
-def connector_config(sim: SmscSimulator, **overrides: Any) -> ConnectorConfig:
+def connector_config(port: int, **overrides: Any) -> ConnectorConfig:
     base = ConnectorConfig(
         id="carrier",
         host="127.0.0.1",
-        port=sim.config.port,
+        port=port,
         system_id=SYSTEM_ID,
         password="secret",
         reconnect_min=0.05,
@@ -118,7 +118,9 @@ def run(
     async def main() -> None:
         sim = await start_simulator(sim_config)
         recorder = Recorder()
-        connector = SmppConnector(connector_config(sim, **connector_overrides), recorder)
+        connector = SmppConnector(
+            connector_config(sim.config.port, **connector_overrides), recorder
+        )
         await connector.start()
         try:
             await scenario(sim, connector, recorder)

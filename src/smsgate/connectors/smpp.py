@@ -13,8 +13,9 @@ pauses; temporary errors, timeouts and lost links retry up to `max_attempts`.
 
 stop() stops taking parts, waits up to `drain_timeout` for the answers of parts in flight (they
 still produce events) and for the engine to take receipts in progress, unbinds, closes, and
-returns the parts that were not sent or whose answer never came, in queue order: the engine
-puts them back in its own queue. No event is emitted for them.
+returns the parts that were not sent or whose answer never came: the engine puts them back in
+its own queue. No event is emitted for them. Those whose answer never came may have been accepted
+by the carrier, like parts re-sent after a lost link.
 """
 
 import asyncio

@@ -1,0 +1,123 @@
+"""Links that go down: parts in flight come back, binds reconnect, the others keep sending."""
+
+import asyncio
+import random
+
+from smsgate.connectors import SmppConnector
+from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
+from smsgate.smpp.pdu import BindTransceiver, EnquireLink, SubmitSm
+from tests.connectors.helpers import (
+    TIMEOUT,
+    Recorder,
+    connector_config,
+    make_part,
+    run,
+    submit_all,
+)
+from tests.connectors.peer import ScriptedSmsc
+
+
+def test_lost_link_requeues_in_flight_and_the_other_bind_carries_on() -> None:
+    count = 1500
+
+    async def scenario(sim: SmscSimulator, connector: SmppConnector, rec: Recorder) -> None:
+        parts = [make_part(n, receipt=False) for n in range(count)]
+        submit_all(connector, parts)
+        await rec.wait_until(lambda: len(rec.submissions) >= 200)
+        in_flight = connector.in_flight
+        assert in_flight > 0  # with 50 ms per answer the windows are full
+        assert sim.drop_connections(1) == 1
+        dropped_at = len(rec.submissions)
+        # The reconnect waits at least 0.25 s; the surviving bind goes on meanwhile.
+        await rec.wait_until(lambda: len(rec.submissions) >= dropped_at + 50)
+        assert connector.stats.binds == 2
+        await rec.wait_until(lambda: rec.keys_submitted() == {part.key for part in parts})
+        stats = connector.stats
+        assert rec.failures == []
+        assert stats.links_lost == 1 and stats.binds == 3 and sim.counters["binds"] == 3
+        assert 0 < stats.requeued_on_loss <= 100  # at most the lost bind's window
+        assert stats.resubmitted == stats.requeued_on_loss  # each sent once more
+        # a part may be reported twice (the carrier took it, the answer was lost), never lost
+        assert count <= len(rec.submissions) <= count + stats.resubmitted
+        assert connector.binds_up == 2
+
+    run(
+        scenario,
+        SimulatorConfig(response_latency=0.05),
+        binds=2,
+        reconnect_min=0.5,
+        reconnect_max=0.5,
+    )
+
+
+def test_unanswered_enquire_link_closes_and_rebinds() -> None:
+    async def main() -> None:
+        peer = ScriptedSmsc(answer_enquire_link=False)
+        await peer.start()
+        connector = SmppConnector(
+            connector_config(peer.port, enquire_link_interval=0.1, response_timeout=0.2),
+            Recorder(),
+        )
+        await connector.start()
+        try:
+            await peer.wait_for(BindTransceiver, 2, timeout=TIMEOUT)
+            assert peer.count(EnquireLink) >= 1
+            assert peer.connections == 2
+            assert connector.stats.links_lost >= 1
+        finally:
+            await connector.stop(drain_timeout=0.5)
+            await peer.stop()
+
+    asyncio.run(main())
+
+
+def test_refused_binds_retry_with_backoff_and_stop_hands_parts_back() -> None:
+    async def main() -> None:
+        peer = ScriptedSmsc(refuse_binds=True)
+        await peer.start()
+        recorder = Recorder()
+        connector = SmppConnector(
+            connector_config(peer.port, reconnect_min=0.01, reconnect_max=0.02),
+            recorder,
+            rng=random.Random(1),
+        )
+        await connector.start()
+        parts = [make_part(n) for n in range(3)]
+        submit_all(connector, parts)
+        try:
+            # each refused bind is followed by another after the back-off
+            await peer.wait_for(BindTransceiver, 3, timeout=TIMEOUT)
+            assert connector.stats.bind_failures >= 2
+            assert connector.binds_up == 0 and connector.queue_depth == 3
+        finally:
+            unsent = await connector.stop(drain_timeout=0.5)
+            await peer.stop()
+        assert unsent == parts
+        assert recorder.submissions == [] and recorder.failures == []
+        assert not connector.submit(make_part(9))  # stopped
+
+    asyncio.run(main())
+
+
+def test_submit_timeout_is_retried_as_uncertain() -> None:
+    async def main() -> None:
+        peer = ScriptedSmsc(answer_submits=False)
+        await peer.start()
+        recorder = Recorder()
+        connector = SmppConnector(
+            connector_config(peer.port, response_timeout=0.1, max_attempts=2),
+            recorder,
+        )
+        await connector.start()
+        try:
+            submit_all(connector, [make_part(1)])
+            await recorder.wait_until(lambda: len(recorder.failures) == 1)
+        finally:
+            await connector.stop(drain_timeout=0.5)
+            await peer.stop()
+        ((_, _, permanent, detail),) = recorder.failures
+        assert not permanent and "no submit_sm_resp" in detail
+        assert peer.count(SubmitSm) == 2
+        assert connector.stats.timeouts == 2 and connector.stats.resubmitted == 1
+
+    asyncio.run(main())
