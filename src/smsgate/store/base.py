@@ -25,6 +25,8 @@ from smsgate.store.errors import InvalidCursorError, StoreClosedError
 from smsgate.store.gate import WriteGate
 from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 
+__all__ = ["Change", "Store"]
+
 MAX_PAGE: Final = 1000  # rows per page of list_messages / list_inbound
 MAX_UNFINISHED_PAGE: Final = 10_000
 DEFAULT_MAX_PENDING: Final = 100_000  # changes queued or in flight
@@ -38,10 +40,13 @@ def encode_cursor(last_id: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return raw.decode("ascii")
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        last_id = raw.decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidCursorError(f"not a cursor from this API: {cursor!r}") from None
+    if not last_id or not last_id.isprintable():
+        raise InvalidCursorError(f"not a cursor from this API: {cursor!r}")
+    return last_id
 
 
 def check_limit(limit: int, maximum: int) -> int:
