@@ -28,7 +28,7 @@ def test_lost_link_requeues_in_flight_and_the_other_bind_carries_on() -> None:
         assert in_flight > 0  # with 50 ms per answer the windows are full
         assert sim.drop_connections(1) == 1
         dropped_at = len(rec.submissions)
-        # The reconnect waits at least 0.25 s; the surviving bind goes on meanwhile.
+        # The reconnect waits 0.5 s; the surviving bind goes on meanwhile.
         await rec.wait_until(lambda: len(rec.submissions) >= dropped_at + 50)
         assert connector.stats.binds == 2
         await rec.wait_until(lambda: rec.keys_submitted() == {part.key for part in parts})

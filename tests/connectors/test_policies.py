@@ -14,12 +14,14 @@ S = CommandStatus
 def test_backoff_grows_to_its_cap_with_jitter_and_resets() -> None:
     backoff = Backoff(1.0, 30.0, random.Random(5))
     delays = [backoff.next_delay() for _ in range(12)]
-    bases = [1.0, 2.0, 4.0, 8.0, 16.0] + [30.0] * 7
+    bases = [2.0, 4.0, 8.0, 16.0] + [30.0] * 8
     for delay, base in zip(delays, bases, strict=True):
-        assert max(1.0, base / 2) <= delay <= base
+        assert base / 2 <= delay <= base
     assert len(set(delays)) == len(delays)  # jittered, not in lockstep
     backoff.reset()
-    assert 1.0 <= backoff.next_delay() <= 1.0
+    assert 1.0 <= backoff.next_delay() <= 2.0
+    # with minimum == maximum there is nothing to jitter
+    assert Backoff(0.5, 0.5, random.Random(1)).next_delay() == 0.5
 
 
 def test_backoff_uses_the_injected_random_source() -> None:

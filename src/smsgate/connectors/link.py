@@ -122,6 +122,11 @@ class BindLink:
             self.owner.stats.bind_failures += 1
             log.warning("%s: bind to %s:%s failed: %s", self.name, config.host, config.port, exc)
             return None
+        except Exception:
+            # Whatever it was, the bind must keep trying rather than die with its task.
+            self.owner.stats.bind_failures += 1
+            log.exception("%s: bind to %s:%s failed", self.name, config.host, config.port)
+            return None
         self.owner.stats.binds += 1
         log.info("%s: bound to %s:%s", self.name, config.host, config.port)
         return conn

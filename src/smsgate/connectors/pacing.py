@@ -9,9 +9,10 @@ import random
 class Backoff:
     """Capped exponential back-off with jitter, for reconnecting.
 
-    The n-th delay in a row is drawn from [base/2, base] with base = minimum * 2**n capped at
-    maximum (and never below minimum): the jitter keeps the binds of a connector, and the
-    connectors of a gateway, from hammering a carrier in step after it restarts.
+    The n-th delay in a row (from 0) is drawn from [base/2, base] with base = 2 * minimum * 2**n
+    capped at maximum, and never below minimum: the first from [minimum, 2 * minimum], the
+    later ones from [maximum/2, maximum]. The jitter keeps the binds of a connector, and the
+    connectors of a gateway, from reconnecting in step after a carrier restart.
     """
 
     def __init__(self, minimum: float, maximum: float, rng: random.Random) -> None:
@@ -21,7 +22,7 @@ class Backoff:
         self.failures = 0
 
     def next_delay(self) -> float:
-        base = min(self.maximum, self.minimum * 2.0**self.failures)
+        base = min(self.maximum, 2.0 * self.minimum * 2.0**self.failures)
         if base < self.maximum:
             self.failures += 1  # stop counting once capped: the value would only overflow
         return self.rng.uniform(max(self.minimum, base / 2), base)
