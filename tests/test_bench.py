@@ -30,6 +30,7 @@ def test_codec_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["encode_per_s"] > 0
     assert result["decode_per_s"] > 0
     assert result["seconds"] == 0.2
+    assert result["rounds"] == 5
     assert result["python"]["version"].count(".") == 2
     assert result["python"]["executable"]
     reference = result["reference"]
@@ -76,9 +77,10 @@ def test_codec_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "300,000" in out and "13,900" in out and "21.6" in out
 
 
-def test_codec_rejects_bad_seconds() -> None:
+@pytest.mark.parametrize("argv", [["--seconds", "0"], ["--rounds", "0"], ["--bogus"]])
+def test_codec_rejects_bad_arguments(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
-        bench_codec.main(["--seconds", "0"])
+        bench_codec.main(argv)
 
 
 def test_fuzz_json(capsys: pytest.CaptureFixture[str]) -> None:
