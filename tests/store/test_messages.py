@@ -267,6 +267,17 @@ def test_update_of_unknown_message_is_refused(store: StoreBackend) -> None:
             await s.write([PartUpdate("f" * 32, 1, Status.SENT, 1.0, upstream_id="x")])
         with pytest.raises(IntegrityError):
             await s.write([MessageUpdate("f" * 32, Status.SENT, 1.0)])
+        message = new_message(parts=2)
+        await s.write([message])
+        with pytest.raises(IntegrityError, match="1 of 2 part updates found no part"):
+            await s.write(
+                [
+                    PartUpdate(message.id, 2, Status.QUEUED, 1.0),
+                    PartUpdate(message.id, 3, Status.QUEUED, 1.0, upstream_id="x"),
+                ]
+            )
+        assert await s.get_message(message.id) == message  # the whole write rolled back
+        assert len(await s.history(message.id)) == 1
         assert await s.find_part_by_upstream_id("x") is None
 
     store.run(body)

@@ -13,6 +13,7 @@ from typing import Any
 
 from smsgate.domain.message import Message
 from smsgate.store.changes import Change, InboundMessage, MessageUpdate, PartUpdate
+from smsgate.store.errors import IntegrityError
 
 
 @dataclass(slots=True)
@@ -116,3 +117,10 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
     plan.part_updates = list(parts.values())
     plan.message_updates = list(messages.values())
     return plan
+
+
+def check_found(kind: str, expected: int, updated: int) -> None:
+    """Refuse a transaction whose updates missed rows: each update names one existing row (they
+    are folded per row), so a shortfall means a change for a part or message that is not there."""
+    if updated < expected:
+        raise IntegrityError(f"{expected - updated} of {expected} {kind} updates found no {kind}")

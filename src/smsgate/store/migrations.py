@@ -3,6 +3,10 @@
 A migration is never edited once released: a change to the schema is a new migration. The SQL
 is written once for both backends; the few types that differ are filled in per dialect.
 Each migration runs in its own transaction together with its `schema_migrations` row.
+
+There are no foreign keys: parts and history rows are written only by the store, with or after
+their message, and the per-row checks cost about 40% of insert throughput on both backends.
+Updates that find no row are caught by their row counts instead (see the backends' _apply).
 """
 
 from collections.abc import Sequence
@@ -93,7 +97,7 @@ MIGRATIONS: Final = (
                 WHERE client_ref IS NOT NULL""",
             f"CREATE INDEX messages_unfinished ON messages (id) WHERE status IN ({UNFINISHED_SQL})",
             """CREATE TABLE parts (
-                message_id {id} NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+                message_id {id} NOT NULL,
                 seq INTEGER NOT NULL,
                 short_message {blob} NOT NULL,
                 esm_class INTEGER NOT NULL,
@@ -113,7 +117,7 @@ MIGRATIONS: Final = (
             "CREATE INDEX parts_upstream ON parts (upstream_id) WHERE upstream_id IS NOT NULL",
             """CREATE TABLE status_history (
                 id {serial_pk},
-                message_id {id} NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+                message_id {id} NOT NULL,
                 part_seq INTEGER,
                 status TEXT NOT NULL,
                 at {real} NOT NULL,

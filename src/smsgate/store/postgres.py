@@ -32,7 +32,7 @@ from smsgate.store.base import (
     decode_cursor,
     encode_cursor,
 )
-from smsgate.store.batch import PendingWrite, WritePlan, plan_writes, take_batch
+from smsgate.store.batch import PendingWrite, WritePlan, check_found, plan_writes, take_batch
 from smsgate.store.changes import InboundMessage
 from smsgate.store.errors import DuplicateError, IntegrityError, StoreClosedError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
@@ -63,6 +63,7 @@ Columns = Sequence[tuple[str, str]]
 Conn: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]"
 
 DEFAULT_POOL_SIZE: Final = 4
+COPY_FROM: Final = 64  # rows from which an insert uses COPY rather than unnest
 MIGRATION_LOCK: Final = 0x736D_7367_6174_6531  # advisory lock key: one migrating process at a time
 
 
@@ -147,14 +148,32 @@ def _arrays(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
+def _rowcount(status: str) -> int:
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def _insert(
+    conn: Conn, table: str, statement: str, columns: Columns, rows: list[tuple[Any, ...]]
+) -> None:
+    """One set-based insert: `unnest` for a few rows (one round trip); binary COPY for many,
+    which encodes rows far faster than asyncpg's generic array encoder."""
+    if not rows:
+        return
+    if len(rows) < COPY_FROM:
+        await conn.execute(statement, *_arrays(rows))
+    else:
+        await conn.copy_records_to_table(table, records=rows, columns=[n for n, _ in columns])
+
+
 async def _apply(conn: Conn, plan: WritePlan) -> None:
     if plan.messages:
-        await conn.execute(INSERT_MESSAGES, *_arrays([message_values(m) for m in plan.messages]))
+        messages = [message_values(m) for m in plan.messages]
+        await _insert(conn, "messages", INSERT_MESSAGES, MESSAGE_COLUMNS, messages)
         parts = [part_values(p) for m in plan.messages for p in m.parts]
-        if parts:
-            await conn.execute(INSERT_PARTS, *_arrays(parts))
+        await _insert(conn, "parts", INSERT_PARTS, PART_COLUMNS, parts)
     if plan.inbound:
-        await conn.execute(INSERT_INBOUND, *_arrays([inbound_values(m) for m in plan.inbound]))
+        inbound = [inbound_values(m) for m in plan.inbound]
+        await _insert(conn, "inbound", INSERT_INBOUND, INBOUND_COLUMNS, inbound)
     if plan.part_updates:
         rows = [
             (
@@ -171,7 +190,8 @@ async def _apply(conn: Conn, plan: WritePlan) -> None:
             )
             for u in plan.part_updates
         ]
-        await conn.execute(UPDATE_PARTS, *_arrays(rows))
+        status = await conn.execute(UPDATE_PARTS, *_arrays(rows))
+        check_found("part", len(rows), _rowcount(status))
     if plan.message_updates:
         message_rows = [
             (
@@ -185,18 +205,15 @@ async def _apply(conn: Conn, plan: WritePlan) -> None:
             )
             for u in plan.message_updates
         ]
-        await conn.execute(UPDATE_MESSAGES, *_arrays(message_rows))
-    if plan.history:
-        await conn.execute(INSERT_HISTORY, *_arrays(plan.history))
+        status = await conn.execute(UPDATE_MESSAGES, *_arrays(message_rows))
+        check_found("message", len(message_rows), _rowcount(status))
+    # COPY keeps the rows' order, so history ids follow the order of the changes either way
+    await _insert(conn, "status_history", INSERT_HISTORY, HISTORY_COLUMNS, plan.history)
 
 
 async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
     """Pool reset: asyncpg has already ended any open transaction; the store sets no session
     state, so the default RESET ALL round trip on every release is skipped."""
-
-
-def _rowcount(status: str) -> int:
-    return int(status.rsplit(" ", 1)[-1])
 
 
 class PostgresStore(Store):

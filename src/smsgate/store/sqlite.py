@@ -35,7 +35,7 @@ from smsgate.store.base import (
     decode_cursor,
     encode_cursor,
 )
-from smsgate.store.batch import PendingWrite, WritePlan, plan_writes, take_batch
+from smsgate.store.batch import PendingWrite, WritePlan, check_found, plan_writes, take_batch
 from smsgate.store.changes import InboundMessage
 from smsgate.store.errors import DuplicateError, IntegrityError, StoreClosedError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
@@ -104,7 +104,7 @@ def _apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
     if plan.inbound:
         conn.executemany(sql.INSERT_INBOUND, map(inbound_values, plan.inbound))
     if plan.part_updates:
-        conn.executemany(
+        updated = conn.executemany(
             sql.UPDATE_PART,
             (
                 (
@@ -121,9 +121,10 @@ def _apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
                 )
                 for u in plan.part_updates
             ),
-        )
+        ).rowcount
+        check_found("part", len(plan.part_updates), updated)
     if plan.message_updates:
-        conn.executemany(
+        updated = conn.executemany(
             sql.UPDATE_MESSAGE,
             (
                 (
@@ -137,7 +138,8 @@ def _apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
                 )
                 for u in plan.message_updates
             ),
-        )
+        ).rowcount
+        check_found("message", len(plan.message_updates), updated)
     if plan.history:
         conn.executemany(sql.INSERT_HISTORY, plan.history)
 
@@ -230,7 +232,6 @@ class SqliteStore(Store):
         else:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
     def _post(self, callback: Callable[..., None], *args: Any) -> None:
