@@ -4,6 +4,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -130,3 +131,21 @@ def test_a_full_queue_makes_writers_wait_then_refuses(store: StoreBackend) -> No
             await s.write([new_message() for _ in range(11)])
 
     store.run(body, max_pending=10, queue_wait=0.3)
+
+
+def test_a_database_error_fails_the_batch_without_replaying_it(tmp_path: Path) -> None:
+    backend = StoreBackend("sqlite", str(tmp_path / "locked.db"))
+
+    async def body(s: Store) -> None:
+        async with writes_stalled(backend):
+            results = await asyncio.gather(
+                *(s.write([new_message()]) for _ in range(20)), return_exceptions=True
+            )
+        assert all(isinstance(r, sqlite3.OperationalError) for r in results), results
+        assert "locked" in str(results[0])
+        assert s.stats["fallbacks"] == 0
+        assert s.pending == 0
+        await s.write([new_message()])  # the lock is gone: writes work again
+        assert await s.count_messages("acct-1") == 1
+
+    backend.run(body, busy_timeout=0.05)

@@ -134,6 +134,20 @@ UPSERT_PORTABILITY: Final = """INSERT INTO portability (number, carrier, updated
 Q: Final = sql.numbered  # the shared `?` statements, as asyncpg wants them
 
 
+def environmental(error: BaseException) -> bool:
+    """An error of the connection or the server rather than of one caller's changes: replaying
+    the batch call by call would only fail again, once per call."""
+    return isinstance(
+        error,
+        OSError
+        | TimeoutError
+        | asyncpg.InterfaceError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.InsufficientResourcesError
+        | asyncpg.OperatorInterventionError,
+    )
+
+
 def translate(error: BaseException) -> BaseException:
     """asyncpg's constraint errors as the store's own."""
     if isinstance(error, asyncpg.UniqueViolationError):
@@ -269,7 +283,7 @@ class PostgresStore(Store):
         self._stopping = True
         self._wakeup.set()
         if self._writer is not None:
-            await self._writer
+            await asyncio.wait({self._writer})  # never raises, even if it was cancelled
         try:
             await asyncio.wait_for(self._pool.close(), self._close_timeout)
         except TimeoutError:
@@ -288,22 +302,30 @@ class PostgresStore(Store):
         self._wakeup.set()
 
     async def _writer_main(self) -> None:
-        while True:
-            if not self._queue:
-                if self._stopping:
-                    return
-                self._wakeup.clear()
-                await self._wakeup.wait()
-                continue
-            batch = take_batch(self._queue, self._max_batch)
-            try:
-                outcomes = await self._commit(batch)
-            except BaseException as error:  # cancelled: the callers must not wait forever
-                self._settle(
-                    batch, [StoreClosedError(f"the store stopped: {error!r}")] * len(batch)
-                )
-                raise
-            self._settle(batch, outcomes)
+        try:
+            while True:
+                if not self._queue:
+                    if self._stopping:
+                        return
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                    continue
+                batch = take_batch(self._queue, self._max_batch)
+                try:
+                    outcomes = await self._commit(batch)
+                except BaseException:  # cancelled: the callers must not wait forever
+                    self._settle(
+                        batch, [StoreClosedError("the store's writer stopped")] * len(batch)
+                    )
+                    raise
+                self._settle(batch, outcomes)
+        finally:
+            # the writer is gone (closed or cancelled): nobody may wait for it
+            self._accepting = False
+            left = list(self._queue)
+            self._queue.clear()
+            if left:
+                self._settle(left, [StoreClosedError("the store's writer stopped")] * len(left))
 
     async def _commit_plan(self, plan: WritePlan) -> None:
         assert self._pool is not None
@@ -314,12 +336,12 @@ class PostgresStore(Store):
         try:
             await self._commit_plan(plan_writes(item.changes for item in batch))
         except Exception as error:
-            if len(batch) == 1:
-                return [translate(error)]
+            if len(batch) == 1 or environmental(error):
+                return [translate(error)] * len(batch)
         else:
             self._count(batch, 1)
             return [None] * len(batch)
-        # the shared transaction failed: replay each caller's changes alone
+        # one caller's changes may have failed the shared transaction: replay each alone
         self.stats["fallbacks"] += 1
         outcomes: list[BaseException | None] = []
         for item in batch:

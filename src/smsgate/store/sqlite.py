@@ -76,6 +76,12 @@ class _Job:
     transaction: bool = True  # False: fn manages its own transactions (migrations)
 
 
+def environmental(error: BaseException) -> bool:
+    """An error of the database or the disk rather than of one caller's changes: replaying the
+    batch call by call would only fail again, once per call."""
+    return isinstance(error, sqlite3.OperationalError | OSError)
+
+
 def translate(error: BaseException) -> BaseException:
     """sqlite3's constraint errors as the store's own."""
     if isinstance(error, sqlite3.IntegrityError):
@@ -91,10 +97,11 @@ def _transaction(conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> It
     conn.execute(begin)
     try:
         yield
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # also when COMMIT itself failed
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def _apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
@@ -271,7 +278,22 @@ class SqliteStore(Store):
                     self._post(self._settle, batch, self._commit(conn, batch))
         finally:
             conn.close()
+            self._fail_queued()
             self._post(_resolve, self._writer_done, None)
+
+    def _fail_queued(self) -> None:
+        """The writer is gone: nobody may wait for it. (Empty after a normal close.)"""
+        self._accepting = False
+        with self._cond:
+            left = list(self._queue)
+            self._queue.clear()
+        writes = [item for item in left if isinstance(item, PendingWrite)]
+        error = StoreClosedError("the store's writer stopped")
+        if writes:
+            self._post(self._settle, writes, [error] * len(writes))
+        for item in left:
+            if isinstance(item, _Job):
+                self._post(_resolve, item.future, error)
 
     def _commit(
         self, conn: sqlite3.Connection, batch: list[PendingWrite]
@@ -280,12 +302,12 @@ class SqliteStore(Store):
             with _transaction(conn):
                 _apply(conn, plan_writes(item.changes for item in batch))
         except Exception as error:
-            if len(batch) == 1:
-                return [translate(error)]
+            if len(batch) == 1 or environmental(error):
+                return [translate(error)] * len(batch)
         else:
             self._count(batch, 1)
             return [None] * len(batch)
-        # the shared transaction failed: replay each caller's changes alone
+        # one caller's changes may have failed the shared transaction: replay each alone
         self.stats["fallbacks"] += 1
         outcomes: list[BaseException | None] = []
         for item in batch:
