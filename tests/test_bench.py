@@ -9,6 +9,7 @@ import pytest
 
 from smsgate.bench import codec as bench_codec
 from smsgate.bench import fuzz as bench_fuzz
+from smsgate.smpp import codec
 
 
 def run_json(
@@ -127,14 +128,14 @@ def test_fuzz_inputs_cover_every_command_id() -> None:
 def test_fuzz_reports_unexpected_exceptions(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_decode = bench_fuzz.codec.decode
+    real_decode = codec.decode
 
     def broken(data: bytes) -> object:
         if len(data) % 7 == 0:
             raise IndexError("planted")
         return real_decode(data)
 
-    monkeypatch.setattr(bench_fuzz.codec, "decode", broken)
+    monkeypatch.setattr(codec, "decode", broken)
     assert bench_fuzz.main(["--count", "300"]) == 1
     out = capsys.readouterr().out
     assert "decode: unexpected exception" in out

@@ -3,6 +3,10 @@
 `pdus()` draws any PDU of `pdu.PDU_CLASSES`; `pdus_of(cls)` one class, with optional overrides for
 single fields, the TLVs and the header so that other suites (interop, session) can narrow them.
 Every value drawn here is encodable, and `decode(encode(p)) == p` holds for all of them.
+
+A response whose body is empty decodes to its default fields, but no drawn PDU has an empty body
+unless its class has no fields: a response with all-default fields still encodes their NULs and
+zero octets (`BindResp()` is one NUL, `QuerySmResp()` four octets), so nothing needs excluding.
 """
 
 import os

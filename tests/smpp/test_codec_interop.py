@@ -92,7 +92,8 @@ def _esm_class_to_pdu3(value: int) -> Any:
 
 
 def _esm_class_from_pdu3(esm: Any) -> int:
-    value = p3c.esm_class_mode_name_map[esm.mode.name] | p3c.esm_class_type_name_map[esm.type.name]
+    value: int = p3c.esm_class_mode_name_map[esm.mode.name]
+    value |= p3c.esm_class_type_name_map[esm.type.name]
     for feature in esm.gsmFeatures:
         value |= p3c.esm_class_gsm_features_name_map[feature.name]
     return value
@@ -129,7 +130,7 @@ def _registered_delivery_to_pdu3(value: int) -> Any:
 
 
 def _registered_delivery_from_pdu3(rd: Any) -> int:
-    value = p3c.registered_delivery_receipt_name_map[rd.receipt.name]
+    value: int = p3c.registered_delivery_receipt_name_map[rd.receipt.name]
     for ack in rd.smeOriginatedAcks:
         value |= p3c.registered_delivery_sme_originated_acks_name_map[ack.name]
     return value | (0x10 if rd.intermediateNotification else 0)

@@ -345,7 +345,7 @@ def bad_values(cls: type[Pdu]) -> st.SearchStrategy[dict[str, Any]]:
             bad = st.binary(min_size=256, max_size=260)
         else:
             continue
-        options.append(bad.map(lambda value, name=name: {name: value}))
+        options.append(st.fixed_dictionaries({name: bad}))
     return st.one_of(options)
 
 
