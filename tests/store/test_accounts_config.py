@@ -161,5 +161,9 @@ def test_inbound_messages(store: StoreBackend) -> None:
         theirs, _ = await s.list_inbound("acct-2")
         assert len(theirs) == 1
         assert theirs[0].account_id == "acct-2"
+        many = [inbound("acct-3") for _ in range(100)]  # one large batch
+        await s.write(many)
+        stored, _ = await s.list_inbound("acct-3", limit=1000)
+        assert stored == many[::-1]
 
     store.run(body)

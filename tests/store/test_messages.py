@@ -307,3 +307,24 @@ def test_changes_are_checked_before_queueing(store: StoreBackend) -> None:
         assert s.stats["transactions"] == 0
 
     store.run(body)
+
+
+def test_a_long_history_written_at_once_keeps_its_order(store: StoreBackend) -> None:
+    """Large batches take a different path (COPY on PostgreSQL); the order must not change."""
+
+    async def body(s: Store) -> None:
+        message = new_message(parts=2)
+        await s.write([message])
+        statuses = [Status.QUEUED, Status.SENDING]
+        updates = [
+            PartUpdate(message.id, 1 + i % 2, statuses[i % 2], float(i), detail=str(i))
+            for i in range(150)
+        ]
+        await s.write(updates)
+        history = await s.history(message.id)
+        assert [h.detail for h in history[1:]] == [str(i) for i in range(150)]
+        stored = await s.get_message(message.id)
+        assert stored is not None
+        assert [p.status for p in stored.parts] == [Status.QUEUED, Status.SENDING]
+
+    store.run(body)
