@@ -143,7 +143,8 @@ def _table(backend: str, rows: list[dict[str, Any]]) -> str:
     for row in rows:
         lines.append(
             f"  {row['test']:<12} {row['writers']:>7} {row['operations']:>7} "
-            f"{row['per_second']:>11,} {row['transactions']:>12} {row['writes_per_transaction']:>9} "
+            f"{row['per_second']:>11,} {row['transactions']:>12} "
+            f"{row['writes_per_transaction']:>9} "
             f"{row['p50_ms']:>8} {row['p99_ms']:>8}"
         )
     return "\n".join(lines)
