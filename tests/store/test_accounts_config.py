@@ -126,6 +126,10 @@ def test_portability_import_of_ten_thousand_numbers(store: StoreBackend) -> None
         assert await s.portability_carrier("819000000001") == "rakuten"
         assert await s.portability_carrier("819000000003") == "au"
         assert await s.import_portability([]) == 0
+        ported = dict(await s.list_portability())
+        assert len(ported) == 10_000
+        assert ported["819000000001"] == "rakuten"
+        assert ported["819000009999"] == "au"
 
     store.run(body)
 

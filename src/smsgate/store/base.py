@@ -262,6 +262,11 @@ class Store(ABC):
     @abstractmethod
     async def portability_carrier(self, number: str) -> str | None: ...
 
+    @abstractmethod
+    async def list_portability(self) -> list[tuple[str, str]]:
+        """Every (number, carrier) override, for the in-memory carrier table: one list the
+        size of the table (tens of bytes a number), read in one query."""
+
     # inbound
 
     @abstractmethod

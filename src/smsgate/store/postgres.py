@@ -547,6 +547,10 @@ class PostgresStore(Store):
         carrier = await self.pool.fetchval(Q(sql.PORTABILITY_CARRIER), number)
         return None if carrier is None else str(carrier)
 
+    async def list_portability(self) -> list[tuple[str, str]]:
+        rows = await self.pool.fetch(Q(sql.PORTABILITY_ALL))
+        return [(str(row[0]), str(row[1])) for row in rows]
+
     # inbound
 
     async def list_inbound(

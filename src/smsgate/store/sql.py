@@ -113,6 +113,7 @@ UPSERT_PORTABILITY: Final = """INSERT INTO portability (number, carrier, updated
     ON CONFLICT (number) DO UPDATE SET
         carrier = excluded.carrier, updated_at = excluded.updated_at"""
 PORTABILITY_CARRIER: Final = "SELECT carrier FROM portability WHERE number = ?"
+PORTABILITY_ALL: Final = "SELECT number, carrier FROM portability"
 
 SCHEMA_VERSIONS: Final = "SELECT version FROM schema_migrations ORDER BY version"
 RECORD_MIGRATION: Final = (

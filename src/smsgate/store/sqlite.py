@@ -589,6 +589,12 @@ class SqliteStore(Store):
 
         return await self._read(run)
 
+    async def list_portability(self) -> list[tuple[str, str]]:
+        def run(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+            return [(str(n), str(c)) for n, c in conn.execute(sql.PORTABILITY_ALL)]
+
+        return await self._read(run)
+
     # inbound
 
     async def list_inbound(
