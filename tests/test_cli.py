@@ -1,4 +1,4 @@
-"""`smsgate serve` and `smsgate smpp-send` as an operator runs them: real processes and sockets."""
+"""The `smsgate` command as an operator runs it: real processes, real sockets."""
 
 import json
 import os
@@ -6,52 +6,125 @@ import re
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
+import httpx
 import pytest
 
 from smsgate.cli import main
 
 
-def test_serve_then_send_and_stop_cleanly() -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "smsgate", "serve", "--port", "0", "--receipt-delay", "0.01"],
+def _start(args: list[str], env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smsgate", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+        cwd=cwd,
+    )
+    assert process.stdout is not None
+    banner = ""
+    while "Ctrl-C" not in banner:
+        line = process.stdout.readline()
+        if not line:
+            process.wait(10)
+            pytest.fail(f"{args[0]} exited early: {banner}")
+        banner += line
+    return process, banner
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    return output
+
+
+def test_serve_embedded_then_send_over_rest(tmp_path: Path) -> None:
+    env = {"SMSGATE_HTTP_PORT": "0", "SMSGATE_DB": str(tmp_path / "var" / "smsgate.db")}
+    server, banner = _start(["serve"], env, tmp_path)
+    try:
+        url = re.search(r"HTTP API +(http://\S+)", banner)
+        key = re.search(r"API key (sg_\S+)", banner)
+        assert url and key, banner
+        assert "built-in simulator" in banner and "curl -s -X POST" in banner
+        headers = {"Authorization": f"Bearer {key.group(1)}"}
+        sent = httpx.post(
+            url.group(1) + "/v1/messages",
+            json={"to": "+819012345678", "text": "Hello from the CLI test"},
+            headers=headers,
+        )
+        assert sent.status_code == 202, sent.text
+        message_id = sent.json()["id"]
+        message_url = f"{url.group(1)}/v1/messages/{message_id}"
+        deadline = time.monotonic() + 20
+        status = ""
+        while status != "delivered" and time.monotonic() < deadline:
+            status = httpx.get(message_url, headers=headers).json()["status"]
+            time.sleep(0.05)  # a separate process: polling its API is the only way to watch it
+        assert status == "delivered"
+    finally:
+        _stop(server)
+    # a second start finds the same demo account and the message, persisted
+    server, banner = _start(["serve"], env, tmp_path)
+    try:
+        assert key.group(1) in banner
+        url = re.search(r"HTTP API +(http://\S+)", banner)
+        assert url, banner
+        got = httpx.get(f"{url.group(1)}/v1/messages/{message_id}", headers=headers)
+        assert got.json()["status"] == "delivered"
+    finally:
+        _stop(server)
+
+
+def test_simulator_then_smpp_send(tmp_path: Path) -> None:
+    simulator, banner = _start(
+        ["simulator", "--port", "0", "--receipt-delay", "0.01"], {}, tmp_path
     )
     try:
-        assert server.stdout is not None
-        banner = ""
-        while "Ctrl-C" not in banner:
-            line = server.stdout.readline()
-            assert line, f"serve exited early: {banner}"
-            banner += line
         match = re.search(r"127\.0\.0\.1:(\d+)", banner)
         assert match, banner
-        assert "system_id=demo password=demo" in banner
-        port = match.group(1)
-        command = ["smpp-send", "--port", port, "--to", "+819012345678"]
+        args = ["--port", match.group(1), "--to", "+819012345678"]
         sender = subprocess.run(
-            [sys.executable, "-m", "smsgate", *command, "--text", "日本語のテキスト" * 10],
+            [sys.executable, "-m", "smsgate", "smpp-send", *args, "--text", "日本語" * 30],
             check=False,
             capture_output=True,
             text=True,
             timeout=30,
-            env=env,
         )
         assert sender.returncode == 0, sender.stderr
         result = json.loads(sender.stdout)
         assert result["encoding"] == "ucs2" and result["segments"] == 2
         assert [r["stat"] for r in result["receipts"]] == ["DELIVRD", "DELIVRD"]
-        assert sorted(r["id"] for r in result["receipts"]) == sorted(result["message_ids"])
     finally:
-        server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=15)
-    assert server.returncode == 0, output
+        output = _stop(simulator)
     counters = json.loads(output.strip().splitlines()[-1])
     assert counters == {"submitted": 2, "throttled": 0, "receipts_sent": 2, "binds": 1}
+
+
+def test_account_create_prints_credentials_once(tmp_path: Path) -> None:
+    env = {**os.environ, "SMSGATE_DB": str(tmp_path / "a.db")}
+    command = [sys.executable, "-m", "smsgate", "account", "create", "--name", "acme"]
+    created = subprocess.run(
+        [*command, "--smpp-system-id", "acme", "--smpp-password", "pw", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    account = json.loads(created.stdout)
+    assert account["name"] == "acme" and account["api_key"].startswith("sg_")
+    assert account["smpp_system_id"] == "acme"
+    again = subprocess.run(
+        [*command, "--smpp-system-id", "acme", "--smpp-password", "x", "--json"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert again.returncode == 2 and "smpp_system_id" in again.stderr
 
 
 def test_send_to_nothing_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,23 +5,41 @@ import asyncio
 import importlib
 import json
 import logging
+import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 
+import httpx
+
 from smsgate import __version__
+from smsgate.app import App, serve
+from smsgate.config import ConfigError, load_config
+from smsgate.domain.account import (
+    DEFAULT_RATE,
+    Account,
+    hash_api_key,
+    hash_password,
+    new_api_key,
+)
+from smsgate.domain.ids import new_id
+from smsgate.event_loop import run_async
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import MessageState
 from smsgate.smpp_send import send_and_wait
+from smsgate.store import StoreError, open_store
 from smsgate.text import Concatenation, Encoding, TextError
 from smsgate.transport.smpp_connection import SmppRequestError
 
-DEMO_SYSTEM_ID = "demo"
-DEMO_PASSWORD = "demo"
+SIMULATOR_SYSTEM_ID = "demo"
+SIMULATOR_PASSWORD = "demo"
 
 BENCHMARKS = {
     "codec": "SMPP submit_sm encode+decode round trips per second, beside smpp.pdu3",
     "fuzz": "feed the PDU decoder random and mutated input; count unexpected exceptions",
+    "store": "message inserts and part updates per second through the store, SQLite and PostgreSQL",
+    "bind": "one upstream bind's throughput against a carrier answering after 50 ms",
 }
 
 
@@ -58,21 +76,134 @@ async def _run_simulator(args: argparse.Namespace, banner: str) -> None:
     print(json.dumps(simulator.counters), flush=True)
 
 
-SERVE_BANNER = """smsgate {version}: embedded set-up
-  The gateway engine (HTTP API, store, routing) is not built yet; this runs the part that
-  exists: the built-in simulated carrier, a real SMPP 3.4/5.0 server on {host}:{port}.
-  Demo account: system_id={system_id} password={password}
-  Send a message through it and wait for the delivery receipt:
-    .venv/bin/smsgate smpp-send --port {port} --system-id {system_id} --password {password} \\
-        --to +819012345678 --text 'Hello from smsgate'
-  Ctrl-C stops it."""
-
 SIMULATOR_BANNER = "simulated SMSC listening on {host}:{port} (Ctrl-C stops it)"
 
 
 def _serve(args: argparse.Namespace) -> int:
-    asyncio.run(_run_simulator(args, SERVE_BANNER.replace("{version}", __version__)))
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"smsgate serve: {exc}", file=sys.stderr)
+        return 2
+    if args.config is None:
+        # the embedded set-up: SQLite under var/, the simulated carrier, a demo account
+        config.demo_account = True
+        if "SMSGATE_SIMULATOR" not in os.environ:
+            config.simulator = True
+    try:
+        run_async(serve(config, on_ready=_print_ready))
+    except (ConfigError, OSError) as exc:
+        print(f"smsgate serve: {exc}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _print_ready(app: App) -> None:
+    assert app.http is not None
+    url = f"http://{app.config.http_host}:{app.http.port}"
+    lines = [
+        f"smsgate {__version__} ready",
+        f"  HTTP API      {url}  (docs {url}/docs, OpenAPI {url}/openapi.json, "
+        f"metrics {url}/metrics)",
+        f"  store         {app.config.db}",
+    ]
+    if app.simulator is not None:
+        lines.append(f"  carrier       built-in simulator on 127.0.0.1:{app.simulator.config.port}")
+    if app.demo is not None:
+        key = app.demo.api_key
+        lines += [
+            f"  demo account  id {app.demo.account_id}",
+            f"                API key {key}",
+            "  send a message:",
+            f"    curl -s -X POST {url}/v1/messages -H 'Authorization: Bearer {key}' "
+            "-H 'Content-Type: application/json' "
+            """-d '{"to": "+819012345678", "text": "Hello from smsgate"}'""",
+            "  then fetch it (status, parts, history) with the id it returns:",
+            f"    curl -s {url}/v1/messages/ID -H 'Authorization: Bearer {key}'",
+        ]
+    lines.append("  Ctrl-C stops it (in-flight work is drained first)")
+    print("\n".join(lines), flush=True)
+
+
+def _account_create(args: argparse.Namespace) -> int:
+    async def create() -> dict[str, object]:
+        config = load_config(args.config)
+        store = await open_store(config.db)
+        try:
+            key = args.api_key or new_api_key()
+            account = Account(
+                id=new_id(),
+                name=args.name,
+                api_key_hash=hash_api_key(key),
+                smpp_system_id=args.smpp_system_id,
+                smpp_password_hash=hash_password(args.smpp_password)
+                if args.smpp_password
+                else None,
+                rate_limit=args.rate,
+                created_at=time.time(),
+            )
+            await store.create_account(account)
+        finally:
+            await store.close()
+        return {
+            "id": account.id,
+            "name": account.name,
+            "api_key": key,
+            "smpp_system_id": account.smpp_system_id,
+            "smpp_password": args.smpp_password,
+            "rate_limit": account.rate_limit,
+        }
+
+    if bool(args.smpp_system_id) != bool(args.smpp_password):
+        print(
+            "smsgate account create: give both --smpp-system-id and --smpp-password",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        result = asyncio.run(create())
+    except (StoreError, ConfigError) as exc:
+        print(f"smsgate account create: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _api(args: argparse.Namespace, method: str, path: str, body: object = None) -> int:
+    key = args.api_key or os.environ.get("SMSGATE_API_KEY")
+    if not key:
+        print("give --api-key or set SMSGATE_API_KEY", file=sys.stderr)
+        return 2
+    try:
+        response = httpx.request(
+            method,
+            args.url.rstrip("/") + path,
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+    except httpx.HTTPError as exc:
+        print(f"smsgate: {args.url}: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(response.json(), indent=2, ensure_ascii=False))
+    return 0 if response.is_success else 1
+
+
+def _send(args: argparse.Namespace) -> int:
+    body = {"to": args.to, "text": args.text}
+    if args.sender:
+        body["from"] = args.sender
+    if args.priority:
+        body["priority"] = args.priority
+    return _api(args, "POST", "/v1/messages", body)
+
+
+def _status(args: argparse.Namespace) -> int:
+    return _api(args, "GET", f"/v1/messages/{args.message_id}")
 
 
 def _simulator(args: argparse.Namespace) -> int:
@@ -132,19 +263,50 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log protocol details")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run smsgate on its embedded defaults")
-    _simulator_options(serve, DEMO_SYSTEM_ID, DEMO_PASSWORD)
+    serve = commands.add_parser(
+        "serve",
+        help="run the gateway (without --config: embedded defaults, simulated carrier, demo)",
+    )
+    serve.add_argument("--config", help="TOML configuration file")
     serve.set_defaults(func=_serve)
 
+    account = commands.add_parser("account", help="manage accounts (in SMSGATE_DB)")
+    account_commands = account.add_subparsers(dest="account_command", required=True)
+    create = account_commands.add_parser("create", help="create an account")
+    create.add_argument("--name", required=True)
+    create.add_argument("--api-key", help="default: a new random key")
+    create.add_argument("--smpp-system-id")
+    create.add_argument("--smpp-password")
+    create.add_argument("--rate", type=float, default=DEFAULT_RATE, help="messages per second")
+    create.add_argument("--config", help="TOML configuration file")
+    create.add_argument("--json", action="store_true", help="one JSON object")
+    create.set_defaults(func=_account_create)
+
+    for name, func, text in (
+        ("send", _send, "send a message through a running gateway's REST API"),
+        ("status", _status, "show a message (status, parts, history)"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--url", default="http://127.0.0.1:8080")
+        sub.add_argument("--api-key", help="default: $SMSGATE_API_KEY")
+        if name == "send":
+            sub.add_argument("--to", required=True)
+            sub.add_argument("--text", required=True)
+            sub.add_argument("--from", dest="sender")
+            sub.add_argument("--priority", choices=["bulk", "normal", "high", "urgent"])
+        else:
+            sub.add_argument("message_id")
+        sub.set_defaults(func=func)
+
     simulator = commands.add_parser("simulator", help="run the simulated carrier SMSC")
-    _simulator_options(simulator, "", "")
+    _simulator_options(simulator, SIMULATOR_SYSTEM_ID, SIMULATOR_PASSWORD)
     simulator.set_defaults(func=_simulator)
 
     send = commands.add_parser("smpp-send", help="send one SMS over SMPP, wait for receipts")
     send.add_argument("--host", default="127.0.0.1")
     send.add_argument("--port", type=int, default=2775)
-    send.add_argument("--system-id", default=DEMO_SYSTEM_ID)
-    send.add_argument("--password", default=DEMO_PASSWORD)
+    send.add_argument("--system-id", default=SIMULATOR_SYSTEM_ID)
+    send.add_argument("--password", default=SIMULATOR_PASSWORD)
     send.add_argument("--source", default="smsgate", help="+E.164, digits or alphanumeric")
     send.add_argument("--to", required=True, help="destination, +E.164")
     send.add_argument("--text", required=True)

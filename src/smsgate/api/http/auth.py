@@ -1,0 +1,36 @@
+"""API keys in `Authorization: Bearer ...`, looked up by their hash, cached briefly."""
+
+import time
+from typing import Final
+
+from smsgate.domain.account import Account, hash_api_key
+from smsgate.domain.errors import GatewayError
+from smsgate.store.base import Store
+
+_TTL: Final = 30.0  # seconds an account stays cached: a disabled key stops working by then
+_MAX_CACHED: Final = 10_000
+
+
+class ApiKeyAuth:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[str, tuple[Account | None, float]] = {}
+
+    async def account(self, authorization: str | None) -> Account:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise GatewayError("unauthorized", "send the API key as 'Authorization: Bearer KEY'")
+        key_hash = hash_api_key(authorization[7:].strip())
+        now = time.monotonic()
+        cached = self._cache.get(key_hash)
+        if cached is not None and now - cached[1] < _TTL:
+            account = cached[0]
+        else:
+            account = await self.store.account_by_api_key_hash(key_hash)
+            if len(self._cache) >= _MAX_CACHED:
+                self._cache.clear()
+            self._cache[key_hash] = (account, now)
+        if account is None:
+            raise GatewayError("unauthorized", "unknown API key")
+        if not account.enabled:
+            raise GatewayError("forbidden", "the account is disabled")
+        return account

@@ -1,0 +1,77 @@
+"""Prometheus text exposition of the engine's and connectors' figures."""
+
+from smsgate.engine.gateway import Gateway
+
+
+def render_metrics(gateway: Gateway) -> str:
+    c = gateway.counters
+    lines: list[str] = []
+
+    def metric(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
+        lines.append(f"# HELP smsgate_{name} {help_text}")
+        lines.append(f"# TYPE smsgate_{name} {kind}")
+        for labels, value in samples:
+            lines.append(f"smsgate_{name}{labels} {value:g}")
+
+    metric("messages_accepted_total", "counter", "Messages accepted", [("", c.accepted)])
+    metric(
+        "messages_rejected_total", "counter", "Messages refused at acceptance", [("", c.rejected)]
+    )
+    metric("parts_submitted_total", "counter", "Parts accepted by a carrier", [("", c.submitted)])
+    metric("parts_failed_total", "counter", "Parts refused by a carrier", [("", c.failed)])
+    metric(
+        "messages_expired_total", "counter", "Messages expired before sending", [("", c.expired)]
+    )
+    metric(
+        "receipts_total",
+        "counter",
+        "Delivery receipts by state",
+        [(f'{{state="{state.lower()}"}}', n) for state, n in sorted(c.receipts.items())],
+    )
+    metric(
+        "receipts_unmatched_total",
+        "counter",
+        "Receipts matching no part",
+        [("", c.receipts_unmatched)],
+    )
+    metric("inbound_total", "counter", "Inbound (MO) messages stored", [("", c.inbound)])
+    metric(
+        "queue_depth", "gauge", "Messages waiting for a connector", [("", len(gateway.dispatcher))]
+    )
+    metric(
+        "store_backlog",
+        "gauge",
+        "Changes waiting to be committed",
+        [("", gateway.writer.backlog + gateway.store.pending)],
+    )
+    connectors = sorted(gateway.connectors.items())
+    metric(
+        "connector_binds_up",
+        "gauge",
+        "Bound connections per connector",
+        [(f'{{connector="{cid}"}}', conn.binds_up) for cid, conn in connectors],
+    )
+    metric(
+        "connector_window_in_use",
+        "gauge",
+        "submit_sm awaiting a response",
+        [(f'{{connector="{cid}"}}', conn.in_flight) for cid, conn in connectors],
+    )
+    metric(
+        "connector_queue_depth",
+        "gauge",
+        "Parts queued in the connector",
+        [(f'{{connector="{cid}"}}', conn.queue_depth) for cid, conn in connectors],
+    )
+    latency = gateway.submit_latency
+    metric(
+        "submit_latency_seconds",
+        "summary",
+        "Acceptance to submit_sm_resp",
+        [
+            ('{quantile="0.5"}', latency.quantile(0.5)),
+            ('{quantile="0.99"}', latency.quantile(0.99)),
+            ("_count", latency.count),
+        ],
+    )
+    return "\n".join(lines) + "\n"

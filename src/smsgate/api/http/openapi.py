@@ -1,0 +1,153 @@
+"""The OpenAPI document of the native API, generated from its pydantic models, and /docs."""
+
+import html
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from smsgate import __version__
+from smsgate.api.http.schemas import (
+    BatchResult,
+    ErrorResponse,
+    MessageList,
+    MessageView,
+    SendBatch,
+    SendMessage,
+)
+
+_MODELS: list[type[BaseModel]] = [
+    SendMessage,
+    SendBatch,
+    MessageView,
+    MessageList,
+    BatchResult,
+    ErrorResponse,
+]
+
+_ERRORS = {
+    "400": "Malformed request, unknown field",
+    "401": "Missing or wrong API key",
+    "403": "Account disabled",
+    "413": "Body too large",
+    "422": "Invalid value (number, sender, text, schedule, validity, no route)",
+    "429": "Above the account's rate",
+    "503": "Queue full or not ready",
+}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(model: type[BaseModel]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _responses(ok: str, model: type[BaseModel], description: str) -> dict[str, Any]:
+    responses: dict[str, Any] = {ok: {"description": description, **_json(model)}}
+    for code, text in _ERRORS.items():
+        responses[code] = {"description": text, **_json(ErrorResponse)}
+    return responses
+
+
+def openapi_document() -> dict[str, Any]:
+    _, schemas = models_json_schema(
+        [(m, "validation") for m in _MODELS], ref_template="#/components/schemas/{model}"
+    )
+    security: list[dict[str, list[str]]] = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "smsgate API", "version": __version__},
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": security,
+        "paths": {
+            "/v1/messages": {
+                "post": {
+                    "summary": "Send a message",
+                    "requestBody": {"required": True, **_json(SendMessage)},
+                    "responses": _responses("202", MessageView, "Accepted and stored"),
+                },
+                "get": {
+                    "summary": "List messages, newest first",
+                    "parameters": [
+                        {"name": n, "in": "query", "required": False, "schema": {"type": t}}
+                        for n, t in [
+                            ("status", "string"),
+                            ("to", "string"),
+                            ("client_ref", "string"),
+                            ("created_after", "string"),
+                            ("created_before", "string"),
+                            ("limit", "integer"),
+                            ("cursor", "string"),
+                        ]
+                    ],
+                    "responses": _responses("200", MessageList, "A page of messages"),
+                },
+            },
+            "/v1/messages/batch": {
+                "post": {
+                    "summary": "Send up to 1000 messages at once",
+                    "requestBody": {"required": True, **_json(SendBatch)},
+                    "responses": _responses("202", BatchResult, "Per-message results"),
+                }
+            },
+            "/v1/messages/{message_id}": {
+                "get": {
+                    "summary": "A message with its parts and status history",
+                    "parameters": [
+                        {
+                            "name": "message_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": _responses("200", MessageView, "The message"),
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "200 once ready",
+                    "security": [],
+                    "responses": {"200": {"description": "ready"}},
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "security": [],
+                    "responses": {"200": {"description": "text format"}},
+                }
+            },
+        },
+    }
+
+
+def docs_page(document: dict[str, Any]) -> str:
+    """A self-contained page (no scripts from elsewhere) listing the endpoints and shapes."""
+    rows = []
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            codes = ", ".join(operation["responses"])
+            rows.append(
+                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}"
+                f"</code></td><td>{html.escape(operation['summary'])}</td><td>{codes}</td></tr>"
+            )
+    schemas = []
+    for name, schema in document["components"]["schemas"].items():
+        fields = "".join(
+            f"<li><code>{html.escape(field)}</code>: {html.escape(str(spec.get('description') or spec.get('type') or spec.get('anyOf') or spec.get('$ref', '')))}</li>"  # noqa: E501
+            for field, spec in schema.get("properties", {}).items()
+        )
+        schemas.append(f"<h3>{html.escape(name)}</h3><ul>{fields}</ul>")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>smsgate API</title></head>"
+        "<body><h1>smsgate API v1</h1><p>Authenticate with <code>Authorization: Bearer "
+        "API_KEY</code>. Machine-readable: <a href='/openapi.json'>/openapi.json</a>.</p>"
+        f"<table border='1' cellpadding='4'>{''.join(rows)}</table>"
+        f"<h2>Shapes</h2>{''.join(schemas)}</body></html>"
+    )

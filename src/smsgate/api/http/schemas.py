@@ -1,0 +1,174 @@
+"""Request and response shapes of the native API v1 (the OpenAPI document is built from them)."""
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from smsgate.domain.message import Message, Priority, StatusChange
+from smsgate.domain.status import Status
+
+PriorityName = Literal["bulk", "normal", "high", "urgent"]
+EncodingName = Literal["gsm7", "ucs2", "latin1", "ia5", "binary"]
+
+
+class SendMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    to: str = Field(description="Destination: +E.164, or national form for the default country")
+    sender: str | None = Field(
+        None, alias="from", description="Sender: +E.164, a short code or an alphanumeric name"
+    )
+    text: str = Field(description="Message text; split into segments as needed")
+    encoding: EncodingName | None = Field(None, description="Omit to choose automatically")
+    priority: PriorityName = "normal"
+    client_ref: str | None = Field(None, max_length=200, description="Your own reference")
+    callback_url: str | None = Field(None, max_length=2000)
+    scheduled_at: datetime | None = Field(None, description="ISO 8601 time to send at")
+    validity: int | None = Field(None, ge=1, description="Seconds the message stays valid")
+
+
+class SendBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    messages: list[SendMessage] = Field(min_length=1, max_length=1000)
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    detail: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class PartView(BaseModel):
+    seq: int
+    status: Status
+    upstream_id: str | None
+    connector: str | None
+    attempts: int
+    submitted_at: datetime | None
+    done_at: datetime | None
+    error_code: str | None
+
+
+class HistoryView(BaseModel):
+    status: Status
+    at: datetime
+    part: int | None
+    detail: str
+    applied: bool
+
+
+class MessageView(BaseModel):
+    id: str
+    status: Status
+    to: str
+    sender: str = Field(serialization_alias="from")
+    text: str
+    encoding: str
+    segments: int
+    priority: PriorityName
+    client_ref: str | None
+    callback_url: str | None
+    carrier: str | None
+    price: str | None
+    price_unit: str | None
+    scheduled_at: datetime | None
+    valid_until: datetime
+    created_at: datetime
+    updated_at: datetime
+    error_code: str | None
+    error_detail: str | None
+    parts: list[PartView] | None = None
+    history: list[HistoryView] | None = None
+
+
+class MessageList(BaseModel):
+    messages: list[MessageView]
+    next_cursor: str | None
+
+
+class BatchItem(BaseModel):
+    index: int
+    message: MessageView | None = None
+    error: ErrorBody | None = None
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    rejected: int
+    results: list[BatchItem]
+
+
+PRIORITY_BY_NAME: dict[str, Priority] = {p.name.lower(): p for p in Priority}
+
+
+def when(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def message_view(
+    message: Message, *, details: bool = False, history: list[StatusChange] | None = None
+) -> dict[str, object]:
+    """The JSON-ready dict of a message (built by hand: this runs on every request)."""
+    view: dict[str, object] = {
+        "id": message.id,
+        "status": message.status.value,
+        "to": "+" + message.destination,
+        "from": message.source,
+        "text": message.text,
+        "encoding": message.encoding,
+        "segments": message.segments,
+        "priority": Priority(message.priority).name.lower(),
+        "client_ref": message.client_ref,
+        "callback_url": message.callback_url,
+        "carrier": message.carrier,
+        "price": message.price,
+        "price_unit": message.price_unit,
+        "scheduled_at": _iso(message.scheduled_at),
+        "valid_until": _iso(message.valid_until),
+        "created_at": _iso(message.created_at),
+        "updated_at": _iso(message.updated_at),
+        "error_code": message.error_code,
+        "error_detail": message.error_detail,
+    }
+    if details:
+        view["parts"] = [
+            {
+                "seq": p.seq,
+                "status": p.status.value,
+                "upstream_id": p.upstream_id,
+                "connector": p.connector_id,
+                "attempts": p.attempts,
+                "submitted_at": _iso(p.submitted_at),
+                "done_at": _iso(p.done_at),
+                "error_code": p.error_code,
+            }
+            for p in message.parts
+        ]
+    if history is not None:
+        view["history"] = [
+            {
+                "status": h.status.value,
+                "at": _iso(h.at),
+                "part": h.part_seq,
+                "detail": h.detail,
+                "applied": h.applied,
+            }
+            for h in history
+        ]
+    return view
+
+
+def _iso(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    return (
+        datetime.fromtimestamp(seconds, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )

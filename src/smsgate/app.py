@@ -1,0 +1,183 @@
+"""Composition root: reads the configuration, wires store, carriers, engine and interfaces, starts
+them in order and stops them in reverse, draining in-flight work within a bounded time."""
+
+import asyncio
+import json
+import logging
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smsgate.api.http.app import create_app
+from smsgate.api.http.metrics import render_metrics
+from smsgate.api.http.server import HttpServer
+from smsgate.config import Config, ConfigError
+from smsgate.connectors.config import ConnectorConfig
+from smsgate.connectors.smpp import SmppConnector
+from smsgate.domain.account import Account, hash_api_key, new_api_key
+from smsgate.domain.carrier_seed import JP_CARRIER_PREFIXES
+from smsgate.domain.ids import new_id
+from smsgate.engine.gateway import Gateway
+from smsgate.engine.router import EngineRouter
+from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
+from smsgate.store import ConnectorRow, RouteRow, Store, open_store
+
+log = logging.getLogger(__name__)
+
+SIMULATOR_ID = "simulator"
+_SIM_SYSTEM_ID, _SIM_PASSWORD = "smsgate", "sim"
+
+
+@dataclass
+class DemoAccount:
+    account_id: str
+    api_key: str
+
+
+class App:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store: Store | None = None
+        self.simulator: SmscSimulator | None = None
+        self.gateway: Gateway | None = None
+        self.http: HttpServer | None = None
+        self._http_task: asyncio.Task[Any] | None = None
+        self.demo: DemoAccount | None = None
+
+    async def start(self) -> None:
+        config = self.config
+        self.store = store = await open_store(config.db)
+        if not await store.list_carrier_prefixes():
+            await store.replace_carrier_prefixes(
+                JP_CARRIER_PREFIXES,
+                "phonenumbers",
+            )
+        if config.simulator:
+            self.simulator = SmscSimulator(
+                SimulatorConfig(
+                    port=config.simulator_port,
+                    accounts={_SIM_SYSTEM_ID: _SIM_PASSWORD},
+                    receipt_delay=config.simulator_receipt_delay,
+                    response_latency=config.simulator_latency,
+                )
+            )
+            await self.simulator.start()
+        await self._load_configuration(store)
+        router = await EngineRouter.load(store, config.engine.default_country)
+        self.gateway = gateway = Gateway(store, router, {}, config=config.engine)
+        for row in await store.list_connectors():
+            if row.enabled and row.kind == "smpp":
+                settings = dict(row.config)
+                if settings.pop("receipt_id_conversion", False):
+                    gateway.convert_receipt_ids.add(row.id)
+                gateway.connectors[row.id] = SmppConnector(
+                    _connector_config(row.id, settings), gateway
+                )
+        for connector in gateway.connectors.values():
+            await connector.start()
+        if config.demo_account:
+            self.demo = await _demo_account(store, Path(config.db).parent)
+        await gateway.start()
+        app = create_app(gateway, lambda: render_metrics(gateway))
+        self.http = HttpServer(app, config.http_host, config.http_port)
+        self._http_task = asyncio.create_task(self.http.serve())
+        while not self.http.started:
+            if self._http_task.done():
+                await self._http_task  # raises what stopped it (port taken, ...)
+                raise RuntimeError("the HTTP server stopped at start")
+            await asyncio.sleep(0.01)
+
+    async def _load_configuration(self, store: Store) -> None:
+        """Connectors and routes from the configuration file (and the simulator) into the store,
+        which is where the engine reads them."""
+        config = self.config
+        for item in config.connectors:
+            data = dict(item)
+            connector_id = data.pop("id", None)
+            if not connector_id:
+                raise ConfigError("a [[connectors]] entry has no id")
+            await store.upsert_connector(
+                ConnectorRow(connector_id, data.pop("kind", "smpp"), data, True)
+            )
+        routes = [
+            RouteRow(
+                str(item.get("id", f"route{i}")), i, {k: v for k, v in item.items() if k != "id"}
+            )
+            for i, item in enumerate(config.routes)
+        ]
+        if self.simulator is not None:
+            await store.upsert_connector(
+                ConnectorRow(
+                    SIMULATOR_ID,
+                    "smpp",
+                    {
+                        "host": "127.0.0.1",
+                        "port": self.simulator.config.port,
+                        "system_id": _SIM_SYSTEM_ID,
+                        "password": _SIM_PASSWORD,
+                    },
+                    True,
+                )
+            )
+            # everything goes to the simulated carrier
+            routes = [RouteRow("simulator", 0, {"connectors": [{"id": SIMULATOR_ID}]})]
+        if routes:
+            await store.replace_routes(routes)
+
+    async def stop(self) -> None:
+        timeout = self.config.drain_timeout
+        if self.http is not None:
+            self.http.should_exit = True
+            if self._http_task is not None:
+                await self._http_task
+        if self.gateway is not None:
+            await self.gateway.stop()
+            for connector in self.gateway.connectors.values():
+                await connector.stop(timeout)
+            await self.gateway.writer.drain()
+        if self.simulator is not None:
+            await self.simulator.stop()
+        if self.store is not None:
+            await self.store.close()
+
+
+def _connector_config(connector_id: str, settings: dict[str, Any]) -> ConnectorConfig:
+    try:
+        return ConnectorConfig(id=connector_id, **settings)
+    except TypeError as exc:
+        raise ConfigError(f"connector {connector_id}: {exc}") from None
+
+
+async def _demo_account(store: Store, var: Path) -> DemoAccount:
+    """The demo account of the embedded set-up. Its key is kept in var/ in clear (only the hash
+    is in the database) so that every start can print it."""
+    path = var / "demo-account.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if await store.get_account(saved["account_id"]) is not None:
+            return DemoAccount(saved["account_id"], saved["api_key"])
+    key = new_api_key()
+    account = Account(id=new_id(), name="demo", api_key_hash=hash_api_key(key), rate_limit=1000.0)
+    await store.create_account(account)
+    var.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"account_id": account.id, "api_key": key}))
+    os.chmod(path, 0o600)
+    return DemoAccount(account.id, key)
+
+
+async def serve(config: Config, on_ready: Any = None) -> None:
+    """Run until SIGINT/SIGTERM, then stop gracefully."""
+    app = App(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await app.start()
+        if on_ready is not None:
+            on_ready(app)
+        await stop.wait()
+    finally:
+        await app.stop()

@@ -1,0 +1,85 @@
+"""smsgate's configuration: a TOML file, then environment overrides, then defaults.
+
+The environment names are a stable interface for operators' automation: SMSGATE_DB (a SQLite
+path or a postgresql:// DSN), SMSGATE_HTTP_PORT, SMSGATE_SMPP_PORT, SMSGATE_SIMULATOR=1 (start the
+built-in simulated carrier and route everything to it).
+"""
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from smsgate.engine.gateway import EngineConfig
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass
+class Config:
+    db: str = "var/smsgate.db"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    smpp_host: str = "127.0.0.1"
+    smpp_port: int = 2775
+    simulator: bool = False
+    simulator_port: int = 0  # 0: any free port (the gateway connects to it itself)
+    simulator_receipt_delay: float = 0.2
+    simulator_latency: float = 0.0  # seconds before each submit_sm_resp
+    demo_account: bool = False  # create the demo account and print its credentials
+    drain_timeout: float = 10.0
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    # [[connectors]] tables: id, host, port, system_id, password, ... (smsgate.connectors)
+    connectors: list[dict[str, Any]] = field(default_factory=list)
+    # [[routes]] tables: id, and the route spec (match, connectors, mode)
+    routes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _flag(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes", "on")
+
+
+_ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "SMSGATE_DB": ("db", str),
+    "SMSGATE_HTTP_PORT": ("http_port", int),
+    "SMSGATE_HTTP_HOST": ("http_host", str),
+    "SMSGATE_SMPP_PORT": ("smpp_port", int),
+    "SMSGATE_SIMULATOR": ("simulator", _flag),
+}
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    config = Config()
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        _apply(config, data, str(path))
+    for name, (attr, convert) in _ENV.items():
+        if name in env:
+            try:
+                setattr(config, attr, convert(env[name]))
+            except ValueError:
+                raise ConfigError(f"{name}={env[name]!r} is not valid") from None
+    return config
+
+
+def _apply(config: Config, data: dict[str, Any], where: str) -> None:
+    known = {f.name for f in fields(Config)}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown setting {key!r}")
+        if key == "engine":
+            engine_known = {f.name for f in fields(EngineConfig)}
+            for name, item in value.items():
+                if name not in engine_known:
+                    raise ConfigError(f"{where}: unknown setting engine.{name}")
+                setattr(config.engine, name, item)
+        else:
+            setattr(config, key, value)

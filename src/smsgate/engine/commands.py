@@ -1,0 +1,21 @@
+"""What the interfaces ask the engine to do, in the engine's own terms."""
+
+from dataclasses import dataclass
+
+from smsgate.domain.message import Priority
+
+
+@dataclass(slots=True)
+class SendCommand:
+    """Send one text message. Times are Unix seconds; validity is in seconds."""
+
+    to: str
+    text: str
+    sender: str | None = None
+    encoding: str | None = None  # smsgate.text.Encoding value; None chooses automatically
+    priority: Priority = Priority.NORMAL
+    client_ref: str | None = None
+    callback_url: str | None = None
+    scheduled_at: float | None = None
+    validity: float | None = None
+    registered_delivery: bool = True

@@ -1,0 +1,651 @@
+"""The engine: accepts messages, keeps them moving towards a carrier, and applies what comes back.
+
+accept -> (persist) -> dispatcher -> route -> connector -> submitted/failed -> receipt. Every
+change goes to the store through the ChangeWriter; the in-memory state (`live`, the dispatcher,
+the upstream-id index) is a cache that `start()` rebuilds from the store.
+"""
+
+import asyncio
+import itertools
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Final, Protocol
+
+from smsgate.connectors.events import ReceiptInfo
+from smsgate.connectors.part import OutboundPart, PartKey
+from smsgate.connectors.smpp import SmppConnector
+from smsgate.domain.account import Account
+from smsgate.domain.errors import GatewayError
+from smsgate.domain.ids import new_id
+from smsgate.domain.message import Message, Part, Priority
+from smsgate.domain.status import (
+    FINAL,
+    RECEIPT_STATUS,
+    Status,
+    can_transition,
+    message_status,
+)
+from smsgate.engine.clock import Clock, SystemClock
+from smsgate.engine.commands import SendCommand
+from smsgate.engine.dispatcher import Dispatcher
+from smsgate.engine.latency import LatencyWindow
+from smsgate.engine.rate import RateLimits
+from smsgate.engine.writer import ChangeWriter
+from smsgate.smpp.constants import MessageState, is_receipt, status_name
+from smsgate.smpp.pdu import DataSm, DeliverSm
+from smsgate.smpp.receipt import normalise_message_id, receipt_id_candidates
+from smsgate.smpp.smpp_time import format_relative
+from smsgate.smpp.tlv import Tag
+from smsgate.store import Change, InboundMessage, MessageUpdate, PartUpdate, Store
+from smsgate.text import (
+    DecodeError,
+    Encoding,
+    Sar,
+    TextError,
+    TooManySegmentsError,
+    decode_text,
+    encode_message,
+    interpret_data_coding,
+)
+
+log = logging.getLogger(__name__)
+
+_EARLY_RECEIPT_TTL: Final = 120.0  # seconds a receipt waits for its submit_sm_resp
+_LIVE_LIMIT: Final = 200_000  # messages kept in memory while awaiting receipts
+
+
+class Router(Protocol):
+    """Destination and sender parsing, carrier determination and route selection."""
+
+    def destination(self, value: str) -> tuple[str, str | None]:
+        """(e164 digits, region) or GatewayError("invalid_destination")."""
+        ...
+
+    def source(self, value: str) -> tuple[str, int, int]:
+        """(address, ton, npi) or GatewayError("invalid_source")."""
+        ...
+
+    def carrier(self, e164: str) -> str | None: ...
+
+    def connectors(
+        self, account_id: str, source: str, e164: str, region: str | None, carrier: str | None
+    ) -> tuple[str, list[str]]:
+        """(route id, connector ids in the order to try) or GatewayError("no_route")."""
+        ...
+
+
+@dataclass
+class EngineConfig:
+    default_sender: str = "smsgate"
+    default_validity: float = 14_400.0
+    max_validity: float = 14_400.0
+    max_schedule_ahead: float = 30 * 86_400.0
+    max_segments: int = 10
+    queue_capacity: int = 100_000
+    default_country: str | None = None
+
+
+@dataclass
+class Counters:
+    accepted: int = 0
+    rejected: int = 0
+    submitted: int = 0
+    failed: int = 0
+    expired: int = 0
+    receipts: dict[str, int] = field(default_factory=dict)
+    receipts_unmatched: int = 0
+    receipts_backwards: int = 0
+    inbound: int = 0
+
+
+@dataclass(slots=True)
+class _EarlyReceipt:
+    connector_id: str
+    state: MessageState
+    error: str
+    at: float
+
+
+class Gateway:
+    def __init__(
+        self,
+        store: Store,
+        router: Router,
+        connectors: Mapping[str, SmppConnector],
+        *,
+        clock: Clock | None = None,
+        config: EngineConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.connectors = dict(connectors)
+        self.clock = clock or SystemClock()
+        self.config = config or EngineConfig()
+        self.dispatcher = Dispatcher(self.config.queue_capacity)
+        self.writer = ChangeWriter(store)
+        self.rates = RateLimits(self.clock)
+        self.counters = Counters()
+        self.submit_latency = LatencyWindow()
+        self.live: OrderedDict[str, Message] = OrderedDict()
+        self.by_upstream: dict[tuple[str, str], tuple[str, int]] = {}
+        self.convert_receipt_ids: set[str] = set()  # connectors whose receipts switch id base
+        self._early: dict[tuple[str, str], _EarlyReceipt] = {}
+        self._references = itertools.count(int(time.time()) & 0xFFFF)
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.ready = asyncio.Event()
+        # called with (message, new status) once a status change is committed
+        self.listeners: list[Callable[[Message, Status], None]] = []
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Rebuild the queue from the store, then dispatch."""
+        restored = 0
+        after: str | None = None
+        while True:
+            batch = await self.store.unfinished_messages(1000, after)
+            if not batch:
+                break
+            for message in batch:
+                self._enqueue(message)
+                restored += 1
+            after = batch[-1].id
+        if restored:
+            log.info("restored %d unfinished messages from the store", restored)
+        self._task = asyncio.create_task(self._dispatch_loop())
+        self.ready.set()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.ready.clear()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self.writer.drain()
+
+    # -- accept --------------------------------------------------------------------------------
+
+    async def accept(
+        self, account: Account, commands: Sequence[SendCommand]
+    ) -> list[Message | GatewayError]:
+        """Validate, persist and queue; a message is returned only once it is committed."""
+        if self._stopping or not self.ready.is_set():
+            raise GatewayError("unavailable")
+        now = self.clock.time()
+        results: list[Message | GatewayError] = []
+        accepted: list[Message] = []
+        for command in commands:
+            try:
+                message = self._build(account, command, now)
+            except GatewayError as error:
+                results.append(error)
+                self.counters.rejected += 1
+                continue
+            results.append(message)
+            accepted.append(message)
+        if accepted:
+            if not self.dispatcher.has_room(len(accepted)):
+                raise GatewayError("queue_full")
+            if not self.rates.take(account.id, account.rate_limit, len(accepted)):
+                raise GatewayError("throttled", f"{account.rate_limit:g} messages per second")
+            await self.writer.add(accepted)
+            for message in accepted:
+                self._enqueue(message)
+            self.counters.accepted += len(accepted)
+        return results
+
+    def _build(self, account: Account, command: SendCommand, now: float) -> Message:
+        # destinations are kept and sent as international E.164 (ton 1, npi 1)
+        e164, region = self.router.destination(command.to)
+        source, source_ton, source_npi = self.router.source(
+            command.sender or self.config.default_sender
+        )
+        if not command.text:
+            raise GatewayError("invalid_text", "the text is empty")
+        try:
+            encoding = Encoding(command.encoding) if command.encoding else None
+        except ValueError:
+            raise GatewayError("invalid_text", f"unknown encoding {command.encoding!r}") from None
+        try:
+            encoded = encode_message(
+                command.text,
+                reference=next(self._references),
+                encoding=encoding,
+                max_segments=self.config.max_segments,
+            )
+        except TooManySegmentsError as exc:
+            raise GatewayError("message_too_long", str(exc)) from None
+        except TextError as exc:
+            raise GatewayError("invalid_text", str(exc)) from None
+        validity = (
+            command.validity if command.validity is not None else (self.config.default_validity)
+        )
+        if not 0 < validity <= self.config.max_validity:
+            raise GatewayError(
+                "invalid_validity", f"between 1 and {self.config.max_validity:g} seconds"
+            )
+        scheduled = command.scheduled_at
+        if scheduled is not None:
+            if scheduled > now + self.config.max_schedule_ahead:
+                raise GatewayError("invalid_schedule", "too far ahead")
+            if scheduled <= now:
+                scheduled = None
+        if command.priority not in Priority.__members__.values():
+            raise GatewayError("invalid_priority", "0 (bulk) to 3 (urgent)")
+        carrier = self.router.carrier(e164)
+        route_id, _ = self.router.connectors(account.id, source, e164, region, carrier)
+        start = scheduled or now
+        message_id = new_id()
+        message = Message(
+            id=message_id,
+            account_id=account.id,
+            source=source,
+            source_ton=source_ton,
+            source_npi=source_npi,
+            destination=e164,
+            text=command.text,
+            encoding=encoded.encoding.value,
+            data_coding=encoded.data_coding,
+            segments=encoded.segments,
+            created_at=now,
+            updated_at=now,
+            valid_until=start + validity,
+            priority=Priority(command.priority),
+            status=Status.SCHEDULED if scheduled else Status.QUEUED,
+            client_ref=command.client_ref,
+            callback_url=command.callback_url,
+            scheduled_at=scheduled,
+            carrier=carrier,
+            route_id=route_id,
+            registered_delivery=command.registered_delivery,
+        )
+        message.parts = [
+            Part(
+                message_id=message_id,
+                seq=seq,
+                short_message=part.short_message,
+                esm_class=part.esm_class,
+                sar_ref=part.sar.msg_ref_num if part.sar else None,
+                sar_total=part.sar.total_segments if part.sar else None,
+                sar_seq=part.sar.segment_seqnum if part.sar else None,
+                status=message.status,
+            )
+            for seq, part in enumerate(encoded.parts, 1)
+        ]
+        return message
+
+    def _enqueue(self, message: Message) -> None:
+        self._remember(message)
+        due = message.scheduled_at if message.status is Status.SCHEDULED else None
+        self.dispatcher.push(message.id, message.priority, due)
+
+    def _remember(self, message: Message) -> None:
+        self.live[message.id] = message
+        self.live.move_to_end(message.id)
+        while len(self.live) > _LIVE_LIMIT:
+            old_id, old = self.live.popitem(last=False)
+            if old.status not in (Status.SENT, *FINAL):
+                # still on its way: keep it, evict the next one instead
+                self.live[old_id] = old
+                self.live.move_to_end(old_id, last=False)
+                break
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def message(self, account_id: str, message_id: str) -> Message:
+        message = await self.store.get_message(message_id, account_id)
+        if message is None:
+            raise GatewayError("not_found")
+        return message
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    async def _dispatch_loop(self) -> None:
+        while not self._stopping:
+            now = self.clock.time()
+            self.dispatcher.release_due(now)
+            message_id = self.dispatcher.pop()
+            if message_id is None:
+                due = self.dispatcher.next_due()
+                await self.dispatcher.wait(None if due is None else max(0.0, due - now))
+                continue
+            try:
+                waiting = await self._dispatch(message_id, now)
+            except Exception:
+                log.exception("dispatching %s failed; it stays queued", message_id)
+                waiting = True
+                self.dispatcher.push_front(message_id, Priority.NORMAL)
+            if waiting:
+                await asyncio.sleep(0.05)
+
+    async def _dispatch(self, message_id: str, now: float) -> bool:
+        """Hand one message to a connector. True when it had to wait (no connector free)."""
+        message = self.live.get(message_id) or await self.store.get_message(message_id)
+        if message is None or message.status in FINAL:
+            return False
+        unsent = [
+            p
+            for p in message.parts
+            if p.status in (Status.QUEUED, Status.SCHEDULED, Status.ACCEPTED)
+        ]
+        if not unsent:
+            return False
+        if now >= message.valid_until:
+            self._expire(message, now)
+            return False
+        try:
+            _, candidates = self.router.connectors(
+                message.account_id, message.source, message.destination, None, message.carrier
+            )
+        except GatewayError as error:
+            self._finish_unsent(message, Status.REJECTED, error.code, error.detail, now)
+            return False
+        for connector_id in candidates:
+            connector = self.connectors.get(connector_id)
+            if connector is None or not connector.binds_up:
+                continue
+            if connector.config.queue_size - connector.queue_depth < len(unsent):
+                continue
+            for part in unsent:
+                part.connector_id = connector_id
+                part.status = Status.SENDING
+                part.attempts += 1
+                submitted = connector.submit(_outbound(message, part, now))
+                assert submitted, "the queue had room for every part"
+            if message.status is not Status.SENDING:
+                message.status = Status.SENDING
+            return False
+        self.dispatcher.push_front(message.id, message.priority)
+        return True
+
+    def _expire(self, message: Message, now: float) -> None:
+        self.counters.expired += 1
+        self._finish_unsent(message, Status.EXPIRED, "expired", "", now)
+
+    def _finish_unsent(
+        self, message: Message, status: Status, code: str, detail: str, now: float
+    ) -> None:
+        changes: list[Change] = []
+        for part in message.parts:
+            if part.status not in FINAL and part.status is not Status.SENT:
+                part.status = status
+                part.error_code = code
+                part.done_at = now
+                changes.append(
+                    PartUpdate(
+                        message.id,
+                        part.seq,
+                        status,
+                        now,
+                        error_code=code,
+                        error_detail=detail or None,
+                        done_at=now,
+                    )
+                )
+        changes += self._message_changes(message, now, code, detail)
+        self._write(message, changes)
+
+    def _message_changes(
+        self, message: Message, now: float, code: str | None = None, detail: str = ""
+    ) -> list[MessageUpdate]:
+        status = message_status(p.status for p in message.parts)
+        if status is Status.SENDING:
+            status = Status.QUEUED  # not persisted: a restart re-sends what was in flight
+        if status is message.status and status is not Status.SENDING:
+            return []
+        message.status = status
+        message.updated_at = now
+        if status in FINAL and status is not Status.DELIVERED:
+            worst = [p for p in message.parts if p.error_code]
+            if worst and code is None:
+                code, detail = worst[-1].error_code, worst[-1].error_detail or ""
+            message.error_code, message.error_detail = code, detail or None
+        return [
+            MessageUpdate(
+                message.id,
+                status,
+                now,
+                error_code=message.error_code if status in FINAL else None,
+                error_detail=message.error_detail if status in FINAL else None,
+            )
+        ]
+
+    # -- connector events ----------------------------------------------------------------------
+
+    def submitted(self, key: PartKey, upstream_id: str, connector_id: str) -> None:
+        message_id, seq = key
+        message = self.live.get(message_id)
+        if message is None:
+            log.warning("submit_sm_resp for a message not in memory: %s", message_id)
+            return
+        now = self.clock.time()
+        part = message.parts[seq - 1]
+        normalised = normalise_message_id(upstream_id)
+        part.upstream_id = normalised
+        part.connector_id = connector_id
+        part.submitted_at = now
+        part.status = Status.SENT
+        self.by_upstream[(connector_id, normalised)] = key
+        self.counters.submitted += 1
+        self.submit_latency.add(now - message.created_at)
+        changes: list[Change] = [
+            PartUpdate(
+                message_id,
+                seq,
+                Status.SENT,
+                now,
+                upstream_id=normalised,
+                connector_id=connector_id,
+                attempts=part.attempts,
+                submitted_at=now,
+            )
+        ]
+        changes += self._message_changes(message, now)
+        self._write(message, changes)
+        early = self._early.pop((connector_id, normalised), None)
+        if early is not None:
+            self._apply_receipt(message, part, early.state, early.error, now)
+
+    def failed(self, key: PartKey, command_status: int, permanent: bool, detail: str) -> None:
+        message_id, seq = key
+        message = self.live.get(message_id)
+        if message is None:
+            return
+        now = self.clock.time()
+        part = message.parts[seq - 1]
+        if not permanent:
+            # the connector gave up for now: queue the message again
+            part.status = Status.QUEUED
+            self.dispatcher.push(message_id, message.priority)
+            return
+        self.counters.failed += 1
+        part.status = Status.FAILED
+        part.error_code = "carrier_rejected"
+        part.error_detail = detail or status_name(command_status)
+        part.done_at = now
+        changes: list[Change] = [
+            PartUpdate(
+                message_id,
+                seq,
+                Status.FAILED,
+                now,
+                error_code=part.error_code,
+                error_detail=part.error_detail,
+                attempts=part.attempts,
+                done_at=now,
+            )
+        ]
+        changes += self._message_changes(message, now)
+        self._write(message, changes)
+
+    async def receipt(self, connector_id: str, info: ReceiptInfo) -> None:
+        """Apply a delivery receipt; returns once it is persisted (the resp may go out then)."""
+        now = self.clock.time()
+        upstream_id, state, error = info.upstream_id, info.state, info.error_code
+        if not upstream_id or state is None:
+            self.counters.receipts_unmatched += 1
+            log.warning("%s: receipt without id or state: %r", connector_id, info.pdu)
+            return
+        self.counters.receipts[state.name] = self.counters.receipts.get(state.name, 0) + 1
+        found = await self._find_part(connector_id, upstream_id)
+        if found is None:
+            # the resp may have come while the store was asked: look again, without awaiting
+            found = self._find_live_part(connector_id, upstream_id)
+        if found is None:
+            # the receipt overtook its submit_sm_resp; hold it until the resp comes
+            self._early[(connector_id, normalise_message_id(upstream_id))] = _EarlyReceipt(
+                connector_id, state, error, now
+            )
+            self._drop_stale_early(now)
+            return
+        message, part = found
+        await self._apply_receipt(message, part, state, error, now)
+
+    def _candidates(self, connector_id: str, upstream_id: str) -> tuple[str, ...]:
+        """The forms a receipt's id is looked up under: the normalised id, and only for
+        connectors configured so (carriers that answer in hex and receipt in decimal, or the
+        other way round) its other-base readings, which could otherwise match another part."""
+        if connector_id in self.convert_receipt_ids:
+            return receipt_id_candidates(upstream_id)
+        return (normalise_message_id(upstream_id),)
+
+    def _find_live_part(self, connector_id: str, upstream_id: str) -> tuple[Message, Part] | None:
+        for candidate in self._candidates(connector_id, upstream_id):
+            key = self.by_upstream.get((connector_id, candidate))
+            if key is not None:
+                message = self.live.get(key[0])
+                if message is not None:
+                    return message, message.parts[key[1] - 1]
+        return None
+
+    async def _find_part(self, connector_id: str, upstream_id: str) -> tuple[Message, Part] | None:
+        found = self._find_live_part(connector_id, upstream_id)
+        if found is not None:
+            return found
+        for candidate in self._candidates(connector_id, upstream_id):
+            stored = await self.store.find_part_by_upstream_id(candidate, connector_id)
+            if stored is not None:
+                message = self.live.get(stored[0]) or await self.store.get_message(stored[0])
+                if message is not None:
+                    self._remember(message)
+                    return message, message.parts[stored[1] - 1]
+        return None
+
+    def _apply_receipt(
+        self, message: Message, part: Part, state: MessageState, error: str, now: float
+    ) -> "asyncio.Future[None]":
+        status = RECEIPT_STATUS[state]
+        detail = f"receipt {state.name}" + (f" err:{error}" if error else "")
+        if status is part.status:
+            return self.writer.add(
+                [PartUpdate(message.id, part.seq, status, now, detail=detail, applied=False)]
+            )
+        if not can_transition(part.status, status):
+            self.counters.receipts_backwards += 1
+            return self.writer.add(
+                [PartUpdate(message.id, part.seq, status, now, detail=detail, applied=False)]
+            )
+        part.status = status
+        part.done_at = now if status in FINAL else None
+        if status is not Status.DELIVERED and status in FINAL:
+            part.error_code = "undeliverable" if status is Status.UNDELIVERED else status.value
+            part.error_detail = f"network error {error}" if error else None
+        changes: list[Change] = [
+            PartUpdate(
+                message.id,
+                part.seq,
+                status,
+                now,
+                error_code=part.error_code,
+                error_detail=part.error_detail,
+                done_at=part.done_at,
+                detail=detail,
+            )
+        ]
+        changes += self._message_changes(message, now)
+        if message.status in FINAL:
+            for p in message.parts:
+                if p.upstream_id and p.connector_id:
+                    self.by_upstream.pop((p.connector_id, p.upstream_id), None)
+        return self._write(message, changes)
+
+    def _write(self, message: Message, changes: list[Change]) -> "asyncio.Future[None]":
+        """Queue changes for the store; listeners hear of a new status once it is committed."""
+        future = self.writer.add(changes)
+        updates = [c.status for c in changes if isinstance(c, MessageUpdate)]
+        if updates and self.listeners:
+            status = updates[-1]
+
+            def notify(done: "asyncio.Future[None]") -> None:
+                if not done.cancelled() and done.exception() is None:
+                    for listener in self.listeners:
+                        listener(message, status)
+
+            future.add_done_callback(notify)
+        return future
+
+    def _drop_stale_early(self, now: float) -> None:
+        if len(self._early) < 1000:
+            return
+        for key, early in list(self._early.items()):
+            if now - early.at > _EARLY_RECEIPT_TTL:
+                del self._early[key]
+                self.counters.receipts_unmatched += 1
+                log.warning("receipt for unknown upstream id %s on %s", key[1], key[0])
+
+    async def inbound(self, connector_id: str, pdu: DeliverSm | DataSm) -> None:
+        """Store an MO message; returns once it is persisted."""
+        if is_receipt(pdu.esm_class):  # the connector routes receipts elsewhere; be sure
+            raise ValueError("a receipt is not an inbound message")
+        payload = pdu.short_message if isinstance(pdu, DeliverSm) else b""
+        if not payload:
+            value = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
+            payload = value if isinstance(value, bytes) else b""
+        try:
+            text: str | None = decode_text(
+                payload, interpret_data_coding(pdu.data_coding).encoding, errors="replace"
+            )
+        except DecodeError:
+            text = None  # binary or an unsupported coding: the payload is kept as it came
+        item = InboundMessage(
+            id=new_id(),
+            connector_id=connector_id,
+            source=pdu.source_addr,
+            destination=pdu.destination_addr,
+            text=text,
+            data_coding=pdu.data_coding,
+            payload=payload,
+            received_at=self.clock.time(),
+        )
+        self.counters.inbound += 1
+        await self.writer.add([item])
+
+
+def _outbound(message: Message, part: Part, now: float) -> OutboundPart:
+    sar = (
+        Sar(part.sar_ref, part.sar_total, part.sar_seq)
+        if part.sar_ref is not None and part.sar_total is not None and part.sar_seq is not None
+        else None
+    )
+    return OutboundPart(
+        key=PartKey(message.id, part.seq),
+        source_addr=message.source,
+        source_addr_ton=message.source_ton,
+        source_addr_npi=message.source_npi,
+        destination_addr=message.destination,
+        short_message=part.short_message,
+        esm_class=part.esm_class,
+        data_coding=message.data_coding,
+        registered_delivery=1 if message.registered_delivery else 0,
+        priority_flag=int(message.priority),
+        validity_period=format_relative(timedelta(seconds=max(1, int(message.valid_until - now)))),
+        sar=sar,
+    )
