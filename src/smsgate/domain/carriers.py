@@ -160,6 +160,8 @@ def parse_portability_csv(
             continue
         if not header_seen:
             header_seen = True
+            # spreadsheets often start their CSV export with a byte order mark
+            fields[0] = fields[0].lstrip("\ufeff")
             if tuple(f.strip().lower() for f in fields) == HEADER:
                 continue
             count += 1

@@ -68,6 +68,11 @@ def _metadata(region: str) -> PhoneMetadata:
     return metadata
 
 
+def _general(metadata: PhoneMetadata) -> Items:
+    """The pattern every national number of the region matches."""
+    return _parse(getattr(metadata.general_desc, "national_number_pattern", ""))
+
+
 def _char_in(av: Sequence[tuple[Any, Any]], ch: str) -> bool:
     code = ord(ch)
     for op, arg in av:
@@ -120,7 +125,7 @@ class _Claim:
         self.region = region
         self.leading: str | None = metadata.leading_digits
         self.lead_items = _parse(self.leading) if self.leading else []
-        self.general = _parse(getattr(metadata.general_desc, "national_number_pattern", ""))
+        self.general = _general(metadata)
         self.types = [
             _parse(desc.national_number_pattern)
             for name in _TYPE_DESCS
@@ -179,7 +184,11 @@ def _walk(
 
 
 def shared_code_regions(code: int) -> list[tuple[str, str]]:
-    """(E.164 prefix, region) for the non-main regions of a shared calling code."""
+    """(E.164 prefix, region) for the non-main regions of a shared calling code.
+
+    By prefix only: phonenumbers also weighs a number's length in one place today, the
+    seven-digit Canadian numbers under +1 310, which this table gives to the US.
+    """
     claims = [_Claim(region) for region in COUNTRY_CODE_TO_REGION_CODE[code]]
     _, rows = _walk(claims, "", claims[0].region)
     return sorted((f"{code}{national}", region) for national, region in rows)
@@ -189,15 +198,28 @@ def _lengths(metadata: Any) -> set[int]:
     return {n for n in metadata.general_desc.possible_length if n > 0}
 
 
-def calling_codes() -> dict[str, tuple[str, int, int]]:
+def calling_codes() -> dict[str, tuple[str, tuple[int, ...], str, str]]:
+    """calling code -> (main region, national lengths, trunk prefix, digits that may follow the
+    trunk prefix at the start of a national number). A "+81 090..." is a number written with its
+    trunk prefix by mistake unless a national number can start with "09"; in Japan none can."""
     table = {}
     for code, regions in sorted(COUNTRY_CODE_TO_REGION_CODE.items()):
         if regions == ("001",):
             lengths = _lengths(PhoneMetadata.metadata_for_nongeo_region(code))
+            trunk = ""
         else:
             metadata = [_metadata(region) for region in regions]
             lengths = set().union(*map(_lengths, metadata))
-        table[str(code)] = (regions[0], min(lengths), max(lengths))
+            trunk = metadata[0].national_prefix or ""
+        after = ""
+        if trunk:
+            patterns = [_general(m) for m in metadata]
+            after = "".join(
+                d
+                for d in "0123456789"
+                if any(can_start(items, trunk + d, open_end=False) for items in patterns)
+            )
+        table[str(code)] = (regions[0], tuple(sorted(lengths)), trunk, after)
     return table
 
 
@@ -258,8 +280,9 @@ def render() -> str:
         "",
         f"PHONENUMBERS_VERSION: Final = {json.dumps(version)}",
         "",
-        "# calling code -> (main region, shortest and longest national number)",
-        "CALLING_CODES: Final[dict[str, tuple[str, int, int]]] = {",
+        "# calling code -> (main region, national number lengths of all its regions, the main",
+        "# region's trunk prefix, digits that can follow the trunk prefix in a national number)",
+        "CALLING_CODES: Final[dict[str, tuple[str, tuple[int, ...], str, str]]] = {",
         *(line for code, row in calling_codes().items() for line in _entry(code, row)),
         "}",
         "",

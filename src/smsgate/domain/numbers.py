@@ -40,9 +40,11 @@ class _Code(NamedTuple):
     code: str
     number: int
     region: str  # the main region of the code
-    shortest: int  # E.164 lengths (code and national number) the numbering plan allows
-    longest: int
+    lengths: frozenset[int]  # E.164 lengths (code and national number) its regions allow
     shared: int  # for a code several regions share, the length of its keys in _SHARED, else 0
+    trunk: str  # the main region's trunk prefix, for "+44 (0)20..."
+    misdial_length: int  # length of the starts in `misdials`, 0 for a code without trunk prefix
+    misdials: frozenset[str]  # starts of numbers written with the trunk prefix after the code
 
 
 def _code_of(digits: str) -> str | None:
@@ -85,15 +87,14 @@ def _code_table() -> dict[str, _Code]:
         for code_length in (1, 2, 3):
             code = digits[:code_length]
             if code in CALLING_CODES:
-                region, shortest, longest = CALLING_CODES[code]
-                table[digits] = _Code(
-                    code,
-                    int(code),
-                    region,
-                    code_length + shortest,
-                    min(code_length + longest, E164_MAX_DIGITS),
-                    _SHARED_DEPTH.get(code, 0),
+                region, national, trunk, after = CALLING_CODES[code]
+                lengths = frozenset(
+                    code_length + n for n in national if code_length + n <= E164_MAX_DIGITS
                 )
+                depth = _SHARED_DEPTH.get(code, 0)
+                misdials = frozenset(code + trunk + d for d in "0123456789" if d not in after)
+                cut = len(code + trunk) + 1 if misdials else 0
+                table[digits] = _Code(code, int(code), region, lengths, depth, trunk, cut, misdials)
                 break
     return table
 
@@ -227,7 +228,7 @@ def _internationalise(value: str, digits: str, default_country: str | None) -> s
         return code + digits[len(trunk) :]
     if digits.startswith(code):
         entry = _CODES.get(digits[:3])
-        if entry is not None and entry.shortest <= len(digits) <= entry.longest:
+        if entry is not None and len(digits) in entry.lengths:
             return digits
     if len(digits) in lengths:
         return code + digits
@@ -238,10 +239,13 @@ def _destination(value: str, digits: str, strict: bool) -> Destination:
     entry = _CODES.get(digits[:3])
     if entry is None:
         raise _code_error(value, digits)
-    # one unpacking instead of six attribute loads: this is the hot path
-    _, number, region, shortest, longest, shared = entry
-    if not shortest <= len(digits) <= longest:
-        raise _length_error(value, digits, entry)
+    # one unpacking instead of eight attribute loads: this is the hot path
+    code, number, region, lengths, shared, trunk, cut, misdials = entry
+    if cut and digits[:cut] in misdials:
+        # "+81 090...": no national number there starts 09, so the 0 is the trunk prefix
+        digits = code + digits[len(code) + len(trunk) :]
+    if len(digits) not in lengths:
+        digits = _without_trunk(value, digits, entry)
     if shared:
         region = _SHARED.get(digits[:shared], region)
     if strict:
@@ -256,18 +260,37 @@ def _code_error(value: str, digits: str) -> GatewayError:
     return _invalid(value, f"starts with no assigned country calling code ({digits[:3]}...)")
 
 
-def _length_error(value: str, digits: str, entry: _Code) -> GatewayError:
+def _without_trunk(value: str, digits: str, entry: _Code) -> str:
+    """A number of a length its code does not allow, unless it is one written with its trunk
+    prefix after the country code ("+7 8 916..."): then the number without it."""
+    code, trunk = entry.code, entry.trunk
+    if trunk and digits.startswith(trunk, len(code)):
+        shorter = code + digits[len(code) + len(trunk) :]
+        if len(shorter) in entry.lengths:
+            return shorter
     if len(digits) > E164_MAX_DIGITS:
-        return _invalid(value, f"has {len(digits)} digits; E.164 allows at most {E164_MAX_DIGITS}")
-    national = len(digits) - len(entry.code)
-    shortest = entry.shortest - len(entry.code)
-    longest = entry.longest - len(entry.code)
-    size = "short" if national < shortest else "long"
-    return _invalid(
+        raise _invalid(value, f"has {len(digits)} digits; E.164 allows at most {E164_MAX_DIGITS}")
+    national = len(digits) - len(code)
+    allowed = sorted(n - len(code) for n in entry.lengths)
+    if national < allowed[0]:
+        problem = "is too short"
+    elif national > allowed[-1]:
+        problem = "is too long"
+    else:
+        problem = "has the wrong length"
+    raise _invalid(
         value,
-        f"is too {size} for +{entry.code} ({entry.region}): national numbers there have "
-        f"{shortest} to {longest} digits, this one has {national}",
+        f"{problem} for +{code} ({entry.region}): national numbers there have "
+        f"{_spell(allowed)} digits, this one has {national}",
     )
+
+
+def _spell(numbers: list[int]) -> str:
+    if len(numbers) == 1:
+        return str(numbers[0])
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{numbers[0]} to {numbers[-1]}"
+    return ", ".join(map(str, numbers[:-1])) + f" or {numbers[-1]}"
 
 
 def _validate(value: str, digits: str, entry: _Code) -> str:
