@@ -39,6 +39,7 @@ BENCHMARKS = {
     "codec": "SMPP submit_sm encode+decode round trips per second, beside smpp.pdu3",
     "fuzz": "feed the PDU decoder random and mutated input; count unexpected exceptions",
     "store": "message inserts and part updates per second through the store, SQLite and PostgreSQL",
+    "e2e": "messages per second through REST, store, SMPP and receipts, with CPU per 10k",
     "bind": "one upstream bind's throughput against a carrier answering after 50 ms",
 }
 
