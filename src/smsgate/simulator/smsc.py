@@ -13,6 +13,7 @@ embedded set-up and the peer of the tests and benchmarks.
 import asyncio
 import logging
 import random
+import ssl
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,6 +76,7 @@ class SimulatorConfig:
     # destinations starting with one of these are refused with ESME_RINVDSTADR
     reject_destinations: tuple[str, ...] = ()
     hex_message_ids: bool = False
+    tls: ssl.SSLContext | None = None  # a server context to accept SMPP over TLS
     seed: int | None = None
     session: SessionConfig = field(
         default_factory=lambda: SessionConfig(enquire_link_interval=None, inactivity_timeout=300)
@@ -141,6 +143,7 @@ class SmscSimulator:
             ),
             self.config.host,
             self.config.port,
+            ssl=self.config.tls,
         )
         # with port 0 the kernel picked one
         self.config.port = self.server.sockets[0].getsockname()[1]
