@@ -2,7 +2,9 @@
 that starts the simulator and a connector on loopback."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -129,3 +131,41 @@ def run(
             await sim.stop()
 
     asyncio.run(main())
+
+
+class LogWatcher(logging.Handler):
+    """Counts log records containing `text`, so a test can wait for something the connector
+    only logs (a refused bind) as it would wait for an event."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(logging.DEBUG)
+        self.text = text
+        self.count = 0
+        self._changed = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.count += 1
+            self._changed.set()
+
+    async def wait_for(self, count: int, timeout: float = TIMEOUT) -> None:
+        async def enough() -> None:
+            while self.count < count:
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(enough(), timeout)
+
+
+@contextmanager
+def watch_log(logger: str, text: str) -> Iterator[LogWatcher]:
+    watcher = LogWatcher(text)
+    log = logging.getLogger(logger)
+    level = log.level
+    log.addHandler(watcher)
+    log.setLevel(logging.DEBUG)
+    try:
+        yield watcher
+    finally:
+        log.removeHandler(watcher)
+        log.setLevel(level)
