@@ -1,0 +1,123 @@
+"""The engine's harder paths through the whole stack: rates, back-pressure, carrier throttling,
+lost links, permanent refusals, restarts and scheduled sending. SQLite (PostgreSQL runs the
+same engine code; the end-to-end tests cover both backends)."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from smsgate.domain.status import Status
+from tests.api.harness import Running, add_account, running_gateway
+
+TIMEOUT = 30.0
+
+
+def run(tmp_path: Path, scenario: "object", **settings: object) -> None:
+    async def main() -> None:
+        async with running_gateway(str(tmp_path / "gw.db"), **settings) as gateway:
+            await scenario(gateway)  # type: ignore[operator]
+
+    asyncio.run(main())
+
+
+def test_account_rate_answers_429(tmp_path: Path) -> None:
+    async def scenario(gw: Running) -> None:
+        gw.keys["slow"] = await add_account(gw.app, "slow", rate=5)
+        responses = await asyncio.gather(*(gw.send("slow", text=f"r{i}") for i in range(20)))
+        codes = [r.status_code for r in responses]
+        assert codes.count(202) >= 5 and codes.count(429) >= 10
+        refused = next(r for r in responses if r.status_code == 429)
+        assert refused.json()["error"]["code"] == "throttled"
+        assert refused.headers["retry-after"] == "1"
+
+    run(tmp_path, scenario)
+
+
+def test_full_queue_answers_503_and_keeps_what_it_took(tmp_path: Path) -> None:
+    async def scenario(gw: Running) -> None:
+        assert gw.app.simulator is not None
+        await gw.app.simulator.stop()  # the carrier goes away: nothing leaves the queue
+        codes = [(await gw.send(text=f"q{i}")).status_code for i in range(8)]
+        assert codes[:5] == [202] * 5 and set(codes[5:]) == {503}
+        listed = await gw.client.get("/v1/messages?status=queued", headers=gw.headers())
+        assert len(listed.json()["messages"]) == 5
+
+    run(tmp_path, scenario, queue_capacity=5)
+
+
+def test_no_route_is_refused_at_once(tmp_path: Path) -> None:
+    async def scenario(gw: Running) -> None:
+        response = await gw.send()
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "no_route"
+
+    run(tmp_path, scenario, simulator=False)
+
+
+def test_carrier_throttling_slows_down_but_delivers_all(tmp_path: Path) -> None:
+    async def scenario(gw: Running) -> None:
+        assert gw.app.simulator is not None
+        gw.app.simulator.config.max_tps = 30
+        ids = [(await gw.send(text=f"t{i}")).json()["id"] for i in range(60)]
+        assert set((await gw.wait_final(ids, TIMEOUT)).values()) == {Status.DELIVERED}
+        assert gw.app.simulator.counters["throttled"] > 0
+
+    run(tmp_path, scenario)
+
+
+def test_lost_links_lose_nothing(tmp_path: Path) -> None:
+    async def scenario(gw: Running) -> None:
+        assert gw.app.simulator is not None
+        ids = []
+        for i in range(200):
+            ids.append((await gw.send(text=f"l{i}")).json()["id"])
+            if i in (50, 120):
+                gw.app.simulator.drop_connections()
+        assert set((await gw.wait_final(ids, TIMEOUT)).values()) == {Status.DELIVERED}
+
+    run(tmp_path, scenario)
+
+
+def test_permanent_refusal_fails_the_message(tmp_path: Path) -> None:
+    async def scenario(gw: Running) -> None:
+        assert gw.app.simulator is not None
+        gw.app.simulator.config.reject_destinations = ("8180",)
+        refused = (await gw.send(to="+818012345678")).json()["id"]
+        fine = (await gw.send(to="+819012345678")).json()["id"]
+        assert await gw.wait_final([refused, fine]) == {
+            refused: Status.FAILED,
+            fine: Status.DELIVERED,
+        }
+        got = (await gw.client.get(f"/v1/messages/{refused}", headers=gw.headers())).json()
+        assert got["error_code"] == "carrier_rejected" and "RINVDSTADR" in got["error_detail"]
+
+    run(tmp_path, scenario)
+
+
+def test_scheduled_message_waits_then_goes(tmp_path: Path) -> None:
+    async def scenario(gw: Running) -> None:
+        at = datetime.now(UTC) + timedelta(seconds=1)
+        sent = (await gw.send(scheduled_at=at.isoformat())).json()
+        assert sent["status"] == "scheduled"
+        assert await gw.wait_final([sent["id"]]) == {sent["id"]: Status.DELIVERED}
+        got = (await gw.client.get(f"/v1/messages/{sent['id']}", headers=gw.headers())).json()
+        sent_at = datetime.fromisoformat(got["parts"][0]["submitted_at"].replace("Z", "+00:00"))
+        assert sent_at >= at
+
+    run(tmp_path, scenario)
+
+
+def test_restart_rebuilds_the_queue_from_the_store(tmp_path: Path) -> None:
+    db = str(tmp_path / "gw.db")
+
+    async def main() -> None:
+        async with running_gateway(db) as first:
+            assert first.app.simulator is not None
+            await first.app.simulator.stop()
+            ids = [(await first.send(text=f"s{i}")).json()["id"] for i in range(30)]
+            key = first.keys["a"]
+        async with running_gateway(db) as second:
+            second.keys["a"] = key
+            assert set((await second.wait_final(ids, TIMEOUT)).values()) == {Status.DELIVERED}
+
+    asyncio.run(main())
