@@ -4,8 +4,16 @@ and the parts not sent handed back."""
 import asyncio
 
 from smsgate.connectors import SmppConnector
-from smsgate.smpp.pdu import BindTransceiver, SubmitSm, Unbind
-from tests.connectors.helpers import Recorder, connector_config, make_part, submit_all
+from smsgate.smpp.pdu import BindTransceiver, DataSm, DeliverSm, SubmitSm, Unbind
+from tests.conftest import start_simulator
+from tests.connectors.helpers import (
+    SYSTEM_ID,
+    TIMEOUT,
+    Recorder,
+    connector_config,
+    make_part,
+    submit_all,
+)
 from tests.connectors.peer import ScriptedSmsc
 
 
@@ -52,5 +60,31 @@ def test_stop_hands_back_what_was_queued_or_never_answered() -> None:
         assert recorder.submissions == [] and recorder.failures == []  # no event for them
         assert peer.count(Unbind) == 1 and peer.count(BindTransceiver) == 1
         await peer.stop()
+
+    asyncio.run(main())
+
+
+def test_stop_lets_the_engine_finish_an_mo_and_answers_it() -> None:
+    async def main() -> None:
+        sim = await start_simulator()
+        recorder = Recorder()
+        connector = SmppConnector(connector_config(sim.config.port), recorder)
+        await connector.start()
+        entered = asyncio.Event()
+
+        async def slow_store(pdu: DeliverSm | DataSm) -> None:
+            entered.set()
+            await asyncio.sleep(0.2)  # stands for a slow database write, not a wait
+
+        recorder.inbound_hook = slow_store
+        submit_all(connector, [make_part(1, receipt=False)])
+        await recorder.wait_until(lambda: len(recorder.submissions) == 1)  # bound
+        mo = asyncio.create_task(sim.send_mo(SYSTEM_ID, "447700900999", "12345", "hi"))
+        await asyncio.wait_for(entered.wait(), TIMEOUT)
+        assert await connector.stop(drain_timeout=5.0) == []
+        assert len(recorder.mo) == 1
+        response = await asyncio.wait_for(mo, TIMEOUT)
+        assert response.command_status == 0  # answered before the unbind
+        await sim.stop()
 
     asyncio.run(main())

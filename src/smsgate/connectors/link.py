@@ -85,6 +85,8 @@ class BindLink:
                 continue
             backoff.reset()
             self.conn = conn
+            if owner.stopping:
+                return  # bound while stop() drains: close() unbinds it, nothing is sent
             if self.transmits:
                 self._sender = asyncio.get_running_loop().create_task(self._send_loop(conn))
             try:
@@ -193,6 +195,11 @@ class BindLink:
             return
         except SessionError:
             owner.queue.put_back(job)  # the link is closing; another bind or the next one
+            return
+        except Exception as exc:
+            # A part that breaks the sender must not stop the bind, nor vanish.
+            log.exception("%s: cannot send %s", self.name, job.part.key)
+            owner.fail(job, S.ESME_RSUBMITFAIL, True, f"cannot send submit_sm: {exc!r}")
             return
         if job.uncertain:
             owner.stats.resubmitted += 1

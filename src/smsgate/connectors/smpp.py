@@ -105,6 +105,8 @@ class SmppConnector:
                 await asyncio.wait_for(self._drained.wait(), max(0.0, deadline - self.loop.time()))
         await self.inbound.drain(max(0.0, deadline - self.loop.time()))
         await asyncio.gather(*(link.close() for link in self.links))
+        # What arrived during the unbind: the engine still gets the rest of the time for it.
+        await self.inbound.drain(max(0.0, deadline - self.loop.time()))
         unsent = [job.part for job in self.queue.take_all()]
         log.info("%s: stopped, %d parts handed back", self.config.id, len(unsent))
         return unsent
