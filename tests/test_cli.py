@@ -101,7 +101,13 @@ def test_simulator_then_smpp_send(tmp_path: Path) -> None:
     finally:
         output = _stop(simulator)
     counters = json.loads(output.strip().splitlines()[-1])
-    assert counters == {"submitted": 2, "throttled": 0, "receipts_sent": 2, "binds": 1}
+    assert counters == {
+        "submitted": 2,
+        "throttled": 0,
+        "receipts_sent": 2,
+        "binds": 1,
+        "duplicates": 0,
+    }
 
 
 def test_account_create_prints_credentials_once(tmp_path: Path) -> None:

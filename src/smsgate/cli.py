@@ -40,6 +40,7 @@ BENCHMARKS = {
     "fuzz": "feed the PDU decoder random and mutated input; count unexpected exceptions",
     "store": "message inserts and part updates per second through the store, SQLite and PostgreSQL",
     "e2e": "messages per second through REST, store, SMPP and receipts, with CPU per 10k",
+    "crash": "kill -9 the gateway mid-stream, restart it, count lost and doubly sent messages",
     "bind": "one upstream bind's throughput against a carrier answering after 50 ms",
 }
 

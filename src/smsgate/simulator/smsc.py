@@ -92,6 +92,11 @@ def _destination(pdu: SubmitSm | DataSm | SubmitMulti) -> str:
     return ""
 
 
+def _payload(pdu: SubmitSm | DataSm | SubmitMulti) -> bytes:
+    value = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
+    return value if isinstance(value, bytes) else b""
+
+
 @dataclass
 class _Message:
     message_id: str
@@ -126,7 +131,16 @@ class SmscSimulator:
         self.receivers: dict[str, list[SmppConnection]] = {}
         self.held_receipts: dict[str, deque[DeliverSm]] = {}
         self.buckets: dict[str, _TokenBucket] = {}
-        self.counters = {"submitted": 0, "throttled": 0, "receipts_sent": 0, "binds": 0}
+        # duplicates: submits whose destination and body were already submitted (a client that
+        # re-sends after a lost link or a crash); `smsgate simulator` prints these on exit
+        self.counters = {
+            "submitted": 0,
+            "throttled": 0,
+            "receipts_sent": 0,
+            "binds": 0,
+            "duplicates": 0,
+        }
+        self._seen: OrderedDict[tuple[str, bytes], None] = OrderedDict()
         # kept apart from `counters`, whose exact keys `smsgate simulator` prints on exit
         self.rejected = 0  # submits refused by reject_destinations
         self.mo_sent = 0
@@ -216,6 +230,14 @@ class SmscSimulator:
             return
         message_id = self._new_message_id()
         self.counters["submitted"] += 1
+        body = pdu.short_message if isinstance(pdu, SubmitSm | SubmitMulti) else b""
+        seen = (destination, body or _payload(pdu))
+        if seen in self._seen:
+            self.counters["duplicates"] += 1
+        else:
+            self._seen[seen] = None
+            if len(self._seen) > _REMEMBERED:
+                self._seen.popitem(last=False)
         message = _Message(message_id, pdu.source_addr, destination, datetime.now(UTC))
         self._remember(message)
         self._answer(conn, pdu.response(0, message_id=message_id))
