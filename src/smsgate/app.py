@@ -14,7 +14,7 @@ from smsgate.api.http.app import create_app
 from smsgate.api.http.metrics import render_metrics
 from smsgate.api.http.server import HttpServer
 from smsgate.config import Config, ConfigError
-from smsgate.connectors.config import ConnectorConfig
+from smsgate.connectors.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
 from smsgate.connectors.smpp import SmppConnector
 from smsgate.domain.account import Account, hash_api_key, new_api_key
 from smsgate.domain.carrier_seed import JP_CARRIER_PREFIXES
@@ -22,6 +22,7 @@ from smsgate.domain.ids import new_id
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.router import EngineRouter
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
+from smsgate.smpp.constants import CommandStatus
 from smsgate.store import ConnectorRow, RouteRow, Store, open_store
 
 log = logging.getLogger(__name__)
@@ -144,10 +145,26 @@ class App:
 
 
 def _connector_config(connector_id: str, settings: dict[str, Any]) -> ConnectorConfig:
+    """A connector's settings as the configuration file (TOML) and the store (JSON) hold them:
+    bind_mode as its name, the retry table as {status name or number: action}."""
+    settings = dict(settings)
     try:
+        if "bind_mode" in settings:
+            settings["bind_mode"] = BindMode(settings["bind_mode"])
+        if "retry" in settings:
+            settings["retry"] = RetryPolicy(
+                {_status(key): ErrorAction(value) for key, value in settings["retry"].items()}
+            )
         return ConnectorConfig(id=connector_id, **settings)
-    except TypeError as exc:
+    except (TypeError, ValueError, KeyError) as exc:
         raise ConfigError(f"connector {connector_id}: {exc}") from None
+
+
+def _status(key: str) -> int:
+    """A command_status from its name (ESME_RTHROTTLED) or number (0x58, 88)."""
+    if key.upper().startswith("ESME_"):
+        return int(CommandStatus[key.upper()])
+    return int(key, 0)
 
 
 async def _demo_account(store: Store, var: Path) -> DemoAccount:
