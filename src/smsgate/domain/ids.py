@@ -6,11 +6,16 @@ SQLite and PostgreSQL.
 """
 
 import os
+import random
 import threading
 import time
 import uuid
 
 _lock = threading.Lock()
+# The random bits make ids hard to guess, not secret: a generator seeded from the OS once per
+# process costs a fraction of an os.urandom system call per id. Re-seeded after fork.
+_random = random.Random(os.urandom(32))
+os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 _last_ms = 0
 _counter = 0
 
@@ -31,7 +36,7 @@ def new_id() -> str:
             _counter = 0
         _last_ms = ms
         counter = _counter
-    rand = int.from_bytes(os.urandom(8), "big") & 0x3FFF_FFFF_FFFF_FFFF
+    rand = _random.getrandbits(62)
     value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand
     return f"{value:032x}"
 
