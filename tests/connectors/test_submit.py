@@ -28,6 +28,9 @@ def test_every_part_is_submitted_with_a_distinct_upstream_id(count: int, binds: 
         assert connector.capacity == binds * 100
         assert connector.stats.binds == binds and connector.stats.resubmitted == 0
         assert (connector.queue_depth, connector.in_flight) == (0, 0)
+        assert sum(link.sent for link in connector.links) == count
+        if count >= binds * 100:  # more than one window's worth: every bind takes a share
+            assert all(link.sent > 0 for link in connector.links)
 
     run(scenario, binds=binds)
 

@@ -51,6 +51,7 @@ class BindLink:
         self.transmits = transmits
         self.conn: SmppConnection | None = None
         self.in_flight: dict[int, Job] = {}  # sequence number -> job
+        self.sent = 0  # submit_sm sent on this bind, all connections of it together
         self.governor = ThrottleGovernor(
             config.throttle_pause_min, config.throttle_pause_max, config.window
         )
@@ -201,6 +202,7 @@ class BindLink:
             log.exception("%s: cannot send %s", self.name, job.part.key)
             owner.fail(job, S.ESME_RSUBMITFAIL, True, f"cannot send submit_sm: {exc!r}")
             return
+        self.sent += 1
         if job.uncertain:
             owner.stats.resubmitted += 1
         job.sent_at = owner.loop.time()
