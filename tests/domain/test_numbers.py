@@ -47,6 +47,8 @@ from smsgate.smpp.constants import Npi, Ton
         ("+44 1481 256789", None, "441481256789", 44, "GG"),
         ("+7 771 000 9998", None, "77710009998", 7, "KZ"),
         ("8 (916) 123-45-67", "RU", "79161234567", 7, "RU"),  # trunk prefix 8
+        ("8 800 123-45-67", "RU", "78001234567", 7, "RU"),
+        ("800 123-45-67", "RU", "78001234567", 7, "RU"),  # starts like the trunk prefix
         ("+882 3421 234", None, "8823421234", 882, "001"),
         # the trunk prefix written after the country code, a common mistake
         ("+81 090-1234-5678", None, "819012345678", 81, "JP"),
@@ -80,6 +82,7 @@ def test_parse_destination(
         ("+4420123456789", None, "too long for +44 (GB)"),
         ("+1 1 202 555 01234", None, "too long for +1 (US)"),
         ("0901234567", None, "national number and no default country"),
+        ("090-1234", "JP", "too short for +81 (JP)"),
         ("090-1234-5678", "XX", "unknown default country 'XX'"),
         ("+\u0668\u0661\u0669\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668", None, ""),
         ("+81 " + "9 " * 40, None, "longer than 64 characters"),
@@ -262,6 +265,8 @@ def test_invalid_sources(value: str, problem: str) -> None:
         ("+819012345678", Ton.INTERNATIONAL, Npi.ISDN, None, "819012345678"),
         ("09012345678", Ton.NATIONAL, Npi.ISDN, "JP", "819012345678"),
         ("9012345678", Ton.NATIONAL, Npi.NATIONAL, "JP", "819012345678"),
+        ("88001234567", Ton.NATIONAL, Npi.ISDN, "RU", "78001234567"),
+        ("8001234567", Ton.NATIONAL, Npi.ISDN, "RU", "78001234567"),
         ("+819012345678", Ton.UNKNOWN, Npi.UNKNOWN, None, "819012345678"),
         ("819012345678", Ton.UNKNOWN, Npi.ISDN, None, "819012345678"),
         ("09012345678", Ton.UNKNOWN, Npi.ISDN, "JP", "819012345678"),

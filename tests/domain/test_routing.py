@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsgate.domain.errors import GatewayError
@@ -328,7 +328,8 @@ routables = st.builds(
 )
 
 
-@given(st.lists(matches, min_size=1, max_size=6), st.lists(routables, min_size=1, max_size=10))
+@settings(max_examples=60)  # each example builds a table: keep the suite quick
+@given(st.lists(matches, min_size=1, max_size=6), st.lists(routables, min_size=1, max_size=20))
 def test_select_agrees_with_a_plain_reading_of_the_rules(
     match_list: list[dict[str, list[str]]], messages: list[Routable]
 ) -> None:

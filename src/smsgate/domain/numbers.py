@@ -11,8 +11,6 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, Final, NamedTuple
 
-import phonenumbers
-
 from smsgate.domain.carrier_seed import CALLING_CODES, REGIONS, SHARED_CODE_REGIONS
 from smsgate.domain.errors import GatewayError
 from smsgate.smpp.constants import Npi, Ton
@@ -34,6 +32,8 @@ _ISDN: Final = Npi.ISDN
 # Control characters and the escape to the extension table make no sense in a sender name.
 _ALPHANUMERIC: Final = frozenset(BASIC) - frozenset("\n\r\ufffe")
 _NOT_LETTERS: Final = frozenset(c for c in _ALPHANUMERIC if not c.isalpha())
+# What numbers are written with; anything else makes a sender a name.
+_NUMBER_CHARACTERS: Final = frozenset("0123456789+-.() \t\u00a0\u3000")
 
 
 class _Code(NamedTuple):
@@ -82,20 +82,15 @@ _SHARED, _SHARED_DEPTH = _shared_table()
 def _code_table() -> dict[str, _Code]:
     """Every 3-digit start of an E.164 number -> its calling code: one dict lookup per number."""
     table = {}
-    for start in range(1000):
-        digits = f"{start:03d}"
-        for code_length in (1, 2, 3):
-            code = digits[:code_length]
-            if code in CALLING_CODES:
-                region, national, trunk, after = CALLING_CODES[code]
-                lengths = frozenset(
-                    code_length + n for n in national if code_length + n <= E164_MAX_DIGITS
-                )
-                depth = _SHARED_DEPTH.get(code, 0)
-                misdials = frozenset(code + trunk + d for d in "0123456789" if d not in after)
-                cut = len(code + trunk) + 1 if misdials else 0
-                table[digits] = _Code(code, int(code), region, lengths, depth, trunk, cut, misdials)
-                break
+    for code, (region, national, trunk, after) in CALLING_CODES.items():
+        lengths = frozenset(len(code) + n for n in national if len(code) + n <= E164_MAX_DIGITS)
+        misdials = frozenset(code + trunk + d for d in "0123456789" if d not in after)
+        cut = len(code + trunk) + 1 if misdials else 0
+        depth = _SHARED_DEPTH.get(code, 0)
+        entry = _Code(code, int(code), region, lengths, depth, trunk, cut, misdials)
+        pad = 3 - len(code)
+        for tail in range(10**pad):
+            table[code + (f"{tail:0{pad}d}" if pad else "")] = entry
     return table
 
 
@@ -167,7 +162,7 @@ def parse_destination(
     international = value[:1] == "+"
     digits = value[1:] if international else value
     if not (digits.isdigit() and digits.isascii()):
-        # the slow way only for input that needs it: translate costs ~20 ns a character
+        # separators and length checks only for input that needs them
         if len(value) > MAX_INPUT:
             raise _invalid(value, f"is longer than {MAX_INPUT} characters")
         text = _compact(value)
@@ -225,7 +220,11 @@ def _internationalise(value: str, digits: str, default_country: str | None) -> s
     if digits.startswith("00"):
         return digits[2:]
     if trunk and digits.startswith(trunk):
-        return code + digits[len(trunk) :]
+        national = digits[len(trunk) :]
+        # unless the digits are a whole national number that starts like the trunk prefix
+        # (Russia's 800 numbers and trunk prefix 8)
+        if len(national) in lengths or len(digits) not in lengths:
+            return code + national
     if digits.startswith(code):
         entry = _CODES.get(digits[:3])
         if entry is not None and len(digits) in entry.lengths:
@@ -295,6 +294,8 @@ def _spell(numbers: list[int]) -> str:
 
 def _validate(value: str, digits: str, entry: _Code) -> str:
     """phonenumbers' own validation and region, without its parser (the number is known)."""
+    import phonenumbers  # noqa: PLC0415 - only strict mode needs it, and it takes 35 ms to load
+
     national = digits[len(entry.code) :]
     number = phonenumbers.PhoneNumber(country_code=entry.number, national_number=int(national))
     if len(national) > 1 and national[0] == "0":
@@ -351,17 +352,22 @@ def parse_source(value: str, *, default_country: str | None = None) -> Source:
     if len(value) > MAX_INPUT:
         raise GatewayError("invalid_source", f"{value[:MAX_INPUT]!r} is too long")
     name = value.strip()
-    compact = name if name.isdigit() else _compact(name)
-    plus = compact[:1] == "+"
-    digits = compact[1:] if plus else compact
-    if not (digits.isdigit() and digits.isascii()):
-        if plus:
-            raise GatewayError("invalid_source", f"{value!r} is not a phone number")
+    plus = name[:1] == "+"
+    if not plus and not (name and _NUMBER_CHARACTERS.issuperset(name)):
         return _alphanumeric(value, name)
+    digits = name[1:] if plus else name
+    if not (digits.isdigit() and digits.isascii()):
+        compact = _compact(name)
+        plus = compact[:1] == "+"
+        digits = compact[1:] if plus else compact
+        if not (digits.isdigit() and digits.isascii()):
+            raise GatewayError("invalid_source", f"{value!r} is not a phone number")
     if not plus and len(digits) < 9:
         return _short_code(value, digits)
     try:
-        number = parse_destination(compact, default_country=default_country)
+        if not plus:
+            digits = _internationalise(value, digits, default_country)
+        number = _destination(value, digits, False)
     except GatewayError as error:
         raise _source_error(error) from None
     source: Source = _new(Source, (number.e164, _NUMBER_KIND, _INTERNATIONAL, _ISDN))
@@ -379,9 +385,9 @@ def destination_from_smpp(
     """A destination_addr with its TON and NPI, as an ESME sent them in submit_sm.
 
     International: E.164 digits (a "+" is tolerated). National: a national number of
-    `default_country`, with or without the trunk prefix. Unknown: read as `parse_destination`
-    reads client input. Any other TON, or a numbering plan other than unknown, ISDN or
-    national, is refused.
+    `default_country`, with or without the trunk prefix (a valid length decides). Unknown:
+    read as `parse_destination` reads client input. Any other TON, or a numbering plan other
+    than unknown, ISDN or national, is refused.
     """
     if npi not in _PHONE_NPIS:
         raise _invalid(address, f"has numbering plan {npi}, not a telephone numbering plan")
@@ -399,9 +405,13 @@ def destination_from_smpp(
             raise _invalid(address, "is a national number and no default country is set")
         if not (text.isascii() and text.isdigit()):
             raise _invalid(address, "is not a national number")
-        trunk = plan.trunk
-        national = text[len(trunk) :] if trunk and text.startswith(trunk) else text
-        return _destination(address, plan.code + national, False)
+        code, trunk, _, _, lengths = plan
+        national = text
+        if trunk and text.startswith(trunk):
+            national = text[len(trunk) :]
+            if len(national) not in lengths and len(text) in lengths:
+                national = text  # a national number that starts like the trunk prefix
+        return _destination(address, code + national, False)
     raise _invalid(address, f"has type of number {ton}, which is not a phone number")
 
 
