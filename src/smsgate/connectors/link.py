@@ -17,7 +17,7 @@ from smsgate.connectors.pacing import Backoff, ThrottleGovernor
 from smsgate.connectors.part import build_submit_sm
 from smsgate.connectors.queue import Job
 from smsgate.smpp.constants import CommandStatus, status_name
-from smsgate.smpp.errors import PduEncodeError, SessionError
+from smsgate.smpp.errors import PduEncodeError, SessionError, WindowFullError
 from smsgate.smpp.pdu import Bind, Response
 from smsgate.smpp.session import SessionConfig
 from smsgate.transport.smpp_connection import (
@@ -194,8 +194,16 @@ class BindLink:
         except PduEncodeError as exc:
             owner.fail(job, S.ESME_RSUBMITFAIL, True, f"cannot encode submit_sm: {exc}")
             return
-        except SessionError:
-            owner.queue.put_back(job)  # the link is closing; another bind or the next one
+        except WindowFullError:
+            owner.queue.put_back(job)  # a keep-alive took the last slot; wait_for_window next
+            return
+        except SessionError as exc:
+            # The session will not send a submit_sm now: the link is closing, or in a state it
+            # should not be in. Either way it is reset, and the part waits for a working bind.
+            owner.queue.put_back(job)
+            if conn.is_open:
+                log.warning("%s: cannot send (%s), resetting the link", self.name, exc)
+                conn.close()
             return
         except Exception as exc:
             # A part that breaks the sender must not stop the bind, nor vanish.
