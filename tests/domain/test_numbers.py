@@ -7,7 +7,12 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from smsgate.domain import generate_seed
-from smsgate.domain.carrier_seed import CALLING_CODES, REGIONS, SHARED_CODE_REGIONS
+from smsgate.domain.carrier_seed import (
+    CALLING_CODES,
+    PHONENUMBERS_VERSION,
+    REGIONS,
+    SHARED_CODE_REGIONS,
+)
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.numbers import (
     Destination,
@@ -169,6 +174,8 @@ def test_shared_calling_codes_agree_with_phonenumbers_on_sampled_numbers() -> No
 
 
 def test_generated_tables_match_the_installed_phonenumbers() -> None:
+    regenerate = "phonenumbers changed: run python -m smsgate.domain.generate_seed"
+    assert phonenumbers.__version__ == PHONENUMBERS_VERSION, regenerate
     assert generate_seed.calling_codes() == CALLING_CODES
     assert generate_seed.regions() == REGIONS
     assert set(CALLING_CODES) == {str(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}

@@ -44,7 +44,7 @@ class CarrierTable:
     one per distinct prefix length (three for the Japanese seed), longest first.
     """
 
-    __slots__ = ("_lengths", "_ported", "_prefixes")
+    __slots__ = ("_carriers", "_lengths", "_ported", "_prefixes")
 
     def __init__(
         self,
@@ -60,7 +60,16 @@ class CarrierTable:
         self._prefixes = table
         self._lengths = tuple(sorted({len(p) for p in table}, reverse=True))
         rows = ported.items() if isinstance(ported, Mapping) else ported
-        self._ported = {_prefix(number): carrier_id(carrier) for number, carrier in rows}
+        # a few carriers for up to millions of numbers: check each spelling once, and share
+        # one string per carrier
+        ids: dict[str, str] = {}
+        self._ported: dict[str, str] = {}
+        for number, carrier in rows:
+            known = ids.get(carrier)
+            if known is None:
+                known = ids[carrier] = carrier_id(carrier)
+            self._ported[_prefix(number)] = known
+        self._carriers = frozenset(table.values()) | frozenset(ids.values())
 
     @classmethod
     def seeded(cls, ported: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> "CarrierTable":
@@ -76,6 +85,7 @@ class CarrierTable:
         carrier = self._ported.get(e164)
         if carrier is not None:
             return carrier
+        # allocated_carrier inlined: a call more per message is a fifth of the lookup
         get = self._prefixes.get
         for length in self._lengths:
             carrier = get(e164[:length])
@@ -95,7 +105,7 @@ class CarrierTable:
     @property
     def carriers(self) -> frozenset[str]:
         """Every carrier id the table can answer."""
-        return frozenset(self._prefixes.values()) | frozenset(self._ported.values())
+        return self._carriers
 
     @property
     def ported_count(self) -> int:
