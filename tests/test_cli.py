@@ -1,5 +1,6 @@
 """The `smsgate` command as an operator runs it: real processes, real sockets."""
 
+import asyncio
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from smsgate.cli import main
+from smsgate.store import open_store
 
 
 def _start(args: list[str], env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], str]:
@@ -138,3 +140,32 @@ def test_send_to_nothing_is_a_clear_error(capsys: pytest.CaptureFixture[str]) ->
     code = main(["smpp-send", "--port", "9", "--to", "+819012345678", "--text", "x"])
     assert code == 2
     assert "smsgate smpp-send:" in capsys.readouterr().err
+
+
+def test_import_portability_all_or_nothing(tmp_path: Path) -> None:
+    env = {**os.environ, "SMSGATE_DB": str(tmp_path / "p.db")}
+    good = tmp_path / "good.csv"
+    good.write_text("number,carrier\n# moved in May\n+81 90-1000-0001,softbank\n09010000002,au\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("number,carrier\n+819010000003,docomo\nnot-a-number,au\n")
+    command = [sys.executable, "-m", "smsgate", "carriers", "import-portability", "--country", "JP"]
+    done = subprocess.run(
+        [*command, str(good)], check=False, capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0 and done.stdout.startswith("2 ported numbers"), done.stderr
+    refused = subprocess.run(
+        [*command, str(bad)], check=False, capture_output=True, text=True, env=env
+    )
+    assert refused.returncode == 2 and "line 3" in refused.stderr
+
+    async def check() -> None:
+        store = await open_store(env["SMSGATE_DB"])
+        try:
+            assert sorted(await store.list_portability()) == [
+                ("819010000001", "softbank"),
+                ("819010000002", "au"),
+            ]
+        finally:
+            await store.close()
+
+    asyncio.run(check())

@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import httpx
 
@@ -23,12 +24,13 @@ from smsgate.domain.account import (
     hash_password,
     new_api_key,
 )
+from smsgate.domain.carriers import PortabilityFileError, load_portability_csv
 from smsgate.domain.ids import new_id
 from smsgate.event_loop import run_async
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import MessageState
 from smsgate.smpp_send import send_and_wait
-from smsgate.store import StoreError, open_store
+from smsgate.store import PortabilityRow, StoreError, open_store
 from smsgate.text import Concatenation, Encoding, TextError
 from smsgate.transport.smpp_connection import SmppRequestError
 
@@ -175,6 +177,33 @@ def _account_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_portability(args: argparse.Namespace) -> int:
+    """All or nothing: every line is checked before the first row is written."""
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+        rows = load_portability_csv(text, default_country=args.country)
+    except OSError as exc:
+        print(f"smsgate carriers import-portability: {exc}", file=sys.stderr)
+        return 2
+    except PortabilityFileError as exc:
+        print(f"smsgate carriers import-portability: {args.file}: {exc}", file=sys.stderr)
+        return 2
+
+    async def write() -> int:
+        store = await open_store(load_config(args.config).db)
+        try:
+            now = time.time()
+            return await store.import_portability(
+                PortabilityRow(number, carrier, now) for number, carrier in rows.items()
+            )
+        finally:
+            await store.close()
+
+    count = asyncio.run(write())
+    print(f"{count} ported numbers imported; a running gateway uses them after its next start")
+    return 0
+
+
 def _api(args: argparse.Namespace, method: str, path: str, body: object = None) -> int:
     key = args.api_key or os.environ.get("SMSGATE_API_KEY")
     if not key:
@@ -283,6 +312,16 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--config", help="TOML configuration file")
     create.add_argument("--json", action="store_true", help="one JSON object")
     create.set_defaults(func=_account_create)
+
+    carriers = commands.add_parser("carriers", help="carrier data (in SMSGATE_DB)")
+    carrier_commands = carriers.add_subparsers(dest="carriers_command", required=True)
+    portability = carrier_commands.add_parser(
+        "import-portability", help="import a number-portability CSV (header: number,carrier)"
+    )
+    portability.add_argument("file")
+    portability.add_argument("--country", help="for national numbers, e.g. JP")
+    portability.add_argument("--config", help="TOML configuration file")
+    portability.set_defaults(func=_import_portability)
 
     for name, func, text in (
         ("send", _send, "send a message through a running gateway's REST API"),
