@@ -66,6 +66,7 @@ async def _run_simulator(args: argparse.Namespace, banner: str) -> None:
         receipt_delay=args.receipt_delay,
         outcomes=outcomes,
         max_tps=args.max_tps,
+        mo_interval=args.mo_interval,
     )
     simulator = SmscSimulator(config)
     await simulator.start()
@@ -286,6 +287,9 @@ def _simulator_options(parser: argparse.ArgumentParser, system_id: str, password
     parser.add_argument("--receipt-delay", type=float, default=0.2, help="seconds to receipt")
     parser.add_argument("--fail-ratio", type=float, default=0.0, help="share of UNDELIV")
     parser.add_argument("--max-tps", type=float, default=None, help="ESME_RTHROTTLED above")
+    parser.add_argument(
+        "--mo-interval", type=float, default=None, help="seconds between generated MO messages"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,7 @@ lost links, permanent refusals, restarts and scheduled sending. SQLite (PostgreS
 same engine code; the end-to-end tests cover both backends)."""
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -121,3 +122,21 @@ def test_restart_rebuilds_the_queue_from_the_store(tmp_path: Path) -> None:
             assert set((await second.wait_final(ids, TIMEOUT)).values()) == {Status.DELIVERED}
 
     asyncio.run(main())
+
+
+def test_mo_is_stored_not_taken_for_a_receipt(tmp_path: Path) -> None:
+    async def scenario(gw: Running) -> None:
+        assert gw.app.simulator is not None and gw.app.gateway is not None
+        # an MO whose text looks like a receipt is still an MO: esm_class decides
+        response = await gw.app.simulator.send_mo(
+            "smsgate", "819011112222", "81312345678", "id:1 stat:DELIVRD text:hi"
+        )
+        assert response.command_status == 0  # answered only after it was stored
+        assert gw.app.gateway.counters.inbound == 1
+        assert gw.app.gateway.counters.receipts == {}
+        # not yet claimed by an account (that mapping comes with MO routing): read the table
+        with sqlite3.connect(tmp_path / "gw.db") as db:
+            rows = db.execute("SELECT source, text, account_id FROM inbound").fetchall()
+        assert rows == [("819011112222", "id:1 stat:DELIVRD text:hi", None)]
+
+    run(tmp_path, scenario)

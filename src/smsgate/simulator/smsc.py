@@ -75,6 +75,9 @@ class SimulatorConfig:
     max_tps: float | None = None  # per system_id; above it ESME_RTHROTTLED
     # destinations starting with one of these are refused with ESME_RINVDSTADR
     reject_destinations: tuple[str, ...] = ()
+    # every this many seconds, an MO message to each bound receiver (None: none)
+    mo_interval: float | None = None
+    mo_destination: str = "81312345678"  # the number the simulated handsets write to
     hex_message_ids: bool = False
     tls: ssl.SSLContext | None = None  # a server context to accept SMPP over TLS
     seed: int | None = None
@@ -148,6 +151,7 @@ class SmscSimulator:
         self._states = list(self.config.outcomes)
         self._weights = list(self.config.outcomes.values())
         self._connections: set[SmppConnection] = set()
+        self._mo_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -161,8 +165,12 @@ class SmscSimulator:
         )
         # with port 0 the kernel picked one
         self.config.port = self.server.sockets[0].getsockname()[1]
+        if self.config.mo_interval:
+            self._mo_task = asyncio.create_task(self._generate_mo(self.config.mo_interval))
 
     async def stop(self) -> None:
+        if self._mo_task is not None:
+            self._mo_task.cancel()
         if self.server is not None:
             self.server.close()
         for connection in list(self._connections):
@@ -353,6 +361,22 @@ class SmscSimulator:
             self._send_receipt(system_id, held.popleft())
 
     # -- mobile-originated messages and faults ---------------------------------------------------
+
+    async def _generate_mo(self, interval: float) -> None:
+        count = 0
+        while True:
+            await asyncio.sleep(interval)
+            for system_id, receivers in list(self.receivers.items()):
+                if not any(c.is_open and c.session.is_bound for c in receivers):
+                    continue
+                count += 1
+                source = f"8190{self.random.randrange(10**8):08d}"
+                try:
+                    await self.send_mo(
+                        system_id, source, self.config.mo_destination, f"Reply {count}"
+                    )
+                except (LookupError, SmppRequestError, TimeoutError) as exc:
+                    log.info("simulator: MO to %s not taken: %s", system_id, exc)
 
     async def send_mo(
         self,
