@@ -5,9 +5,11 @@ re-encode unchanged. A tag that occurs more than once in one PDU (broadcast_area
 the 5.0 spec; others only by a peer's choice) is kept as a list of the raw values, in order.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from struct import Struct, pack, unpack_from
+from struct import error as struct_error
 
 from smsgate.smpp.constants import CommandStatus
 from smsgate.smpp.errors import PduDecodeError, PduEncodeError
@@ -220,7 +222,7 @@ def decode_tlvs(buf: bytes, pos: int, end: int) -> dict[int, TlvValue]:
     """Decode the optional parameters in buf[pos:end]."""
     start = pos
     tlvs: dict[int, TlvValue] = {}
-    fast = _FAST_KIND
+    kinds = _FAST_KIND
     header = _HH_UNPACK
     while pos < end:
         if pos + 4 > end:
@@ -238,12 +240,16 @@ def decode_tlvs(buf: bytes, pos: int, end: int) -> dict[int, TlvValue]:
             )
         if tag in tlvs:
             return _decode_tlvs_repeated(buf, start, end)
-        kind = fast.get(tag)
-        if kind == 2 and length == 2:
-            tlvs[tag] = buf[pos] << 8 | buf[pos + 1]
-        elif kind == 1 and length == 1:
-            tlvs[tag] = buf[pos]
-        elif kind == 0 or (kind is None and tag not in TLV_TYPES):
+        # the common TLVs inline: integers of their exact size, and plain octets
+        kind = kinds.get(tag, -1)
+        if kind == length:
+            if kind == 1:
+                tlvs[tag] = buf[pos]
+            elif kind == 2:
+                tlvs[tag] = buf[pos] << 8 | buf[pos + 1]
+            else:
+                tlvs[tag] = int.from_bytes(buf[pos:nxt], "big") if kind else buf[pos:nxt]
+        elif kind == 0 or (kind < 0 and tag not in TLV_TYPES):
             tlvs[tag] = buf[pos:nxt]
         else:
             tlvs[tag] = _typed_value(tag, buf[pos:nxt])
@@ -304,22 +310,31 @@ def encode_tlv_value(tag: int, value: int | str | bytes) -> bytes:
     return data
 
 
+# Per integer tag: the packer of its whole TLV (tag, length, value) in one struct call.
+_INT_TLV: dict[int, Callable[[int, int, int], bytes]] = {
+    tag: Struct(">HH" + _INT_FORMATS[size][1]).pack for tag, size in _FAST_KIND.items() if size
+}
+
+
 def encode_tlvs(tlvs: dict[int, TlvValue]) -> bytes:
     out = []
-    fast = _FAST_KIND
+    packers = _INT_TLV
     for tag, value in tlvs.items():
+        packer = packers.get(tag)
+        if packer is not None and value.__class__ is int:
+            try:
+                out.append(packer(tag, _INT_SIZE[tag], value))
+                continue
+            except struct_error:
+                pass  # out of range: encode_tlv_value says so precisely
         if not 0 <= tag <= 0xFFFF:
             raise PduEncodeError(f"TLV tag {tag} out of range")
-        kind = fast.get(tag, -1)
-        if kind == 1 and value.__class__ is int and 0 <= value <= 0xFF:
-            out.append(pack(">HHB", tag, 1, value))
-            continue
-        if kind == 2 and value.__class__ is int and 0 <= value <= 0xFFFF:
-            out.append(pack(">HHH", tag, 2, value))
-            continue
         for raw in value if isinstance(value, list) else (encode_tlv_value(tag, value),):
             if len(raw) > 0xFFFF:
                 raise PduEncodeError(f"{tlv_name(tag)}: {len(raw)} octets, at most 65535")
             out.append(pack(">HH", tag, len(raw)))
             out.append(raw)
     return b"".join(out)
+
+
+_INT_SIZE: dict[int, int] = {tag: size for tag, size in _FAST_KIND.items() if size}
