@@ -133,6 +133,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
     async def scenario() -> dict[str, str]:
         gateway, banner = await asyncio.to_thread(_start, ["serve", "--config", str(config)])
+        progress["gateway"] = gateway  # stopped in `finally` whatever happens from here
         host, port = _url(banner)
         clients = await _open(host, port, key, args.connections)
         next_index = await _send(clients, 0, args.messages, acked, args.messages // 2)
