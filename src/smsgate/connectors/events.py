@@ -6,6 +6,7 @@ first and the carrier only forgets the PDU once it is safe; if they raise (or ti
 carrier gets ESME_RX_T_APPN and delivers again later.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol
@@ -53,9 +54,21 @@ class ReceiptInfo:
     state: MessageState | None
     error_code: str
     network_error: NetworkError | None
-    done_date: datetime | None  # naive: the carrier's local time, as receipts give it
-    receipt: Receipt | None  # the parsed text, when it parses
     pdu: DeliverSm | DataSm
+
+    @property
+    def receipt(self) -> Receipt | None:
+        """The parsed text, when it parses (parsed on demand: the TLVs usually suffice)."""
+        try:
+            return parse_receipt_text(_receipt_text(self.pdu))
+        except ReceiptError:
+            return None
+
+    @property
+    def done_date(self) -> datetime | None:
+        """Naive: the carrier's local time, as receipts give it."""
+        receipt = self.receipt
+        return receipt.done_date if receipt is not None else None
 
 
 def _single(value: TlvValue | None) -> TlvValue | None:
@@ -93,24 +106,32 @@ def _receipt_text(pdu: DeliverSm | DataSm) -> str:
     return text.decode("latin-1")
 
 
+# The err field alone, for receipts whose TLVs give everything else (parsing the whole text
+# costs several times more, on every receipt).
+_ERR = re.compile(r"(?:^|\s)err:\s*(\S+)", re.IGNORECASE)
+
+
 def receipt_info(pdu: DeliverSm | DataSm) -> ReceiptInfo:
     """Read a receipt PDU. Never raises: whatever is missing or malformed is left empty."""
-    receipt: Receipt | None
-    try:
-        receipt = parse_receipt_text(_receipt_text(pdu))
-    except ReceiptError:
-        receipt = None
     receipted = _single(pdu.tlvs.get(Tag.RECEIPTED_MESSAGE_ID))
     if isinstance(receipted, bytes):
         receipted = receipted.rstrip(b"\0").decode("latin-1")
     upstream_id = receipted if isinstance(receipted, str) and receipted else ""
-    if not upstream_id and receipt is not None:
-        upstream_id = receipt.message_id
     state = _message_state(pdu.tlvs.get(Tag.MESSAGE_STATE))
-    if state is None and receipt is not None:
-        state = receipt.state
     network_error = _network_error(pdu.tlvs.get(Tag.NETWORK_ERROR_CODE))
-    error_code = receipt.error if receipt is not None else ""
+    text = _receipt_text(pdu)
+    if upstream_id and state is not None:
+        found = _ERR.search(text)
+        error_code = found.group(1) if found else ""
+    else:
+        try:
+            receipt = parse_receipt_text(text)
+        except ReceiptError:
+            receipt = None
+        if receipt is not None:
+            upstream_id = upstream_id or receipt.message_id
+            state = state if state is not None else receipt.state
+        error_code = receipt.error if receipt is not None else ""
     if not error_code and network_error is not None:
         error_code = f"{network_error.code:03d}"
     return ReceiptInfo(
@@ -118,8 +139,6 @@ def receipt_info(pdu: DeliverSm | DataSm) -> ReceiptInfo:
         state=state,
         error_code=error_code,
         network_error=network_error,
-        done_date=receipt.done_date if receipt is not None else None,
-        receipt=receipt,
         pdu=pdu,
     )
 
