@@ -415,6 +415,8 @@ class Gateway:
                 now,
                 error_code=message.error_code if status in FINAL else None,
                 error_detail=message.error_detail if status in FINAL else None,
+                # a single part's history line already records this transition
+                record=len(message.parts) > 1,
             )
         ]
 

@@ -106,9 +106,17 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
                 messages[change.message_id] = (
                     change if previous is None else _merge_message(previous, change)
                 )
-                history.append(
-                    (change.message_id, None, change.status.value, change.at, change.detail, True)
-                )
+                if change.record:
+                    history.append(
+                        (
+                            change.message_id,
+                            None,
+                            change.status.value,
+                            change.at,
+                            change.detail,
+                            True,
+                        )
+                    )
             elif isinstance(change, Message):
                 plan.messages.append(change)
                 history.append((change.id, None, change.status.value, change.created_at, "", True))

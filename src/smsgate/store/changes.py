@@ -40,6 +40,9 @@ class MessageUpdate:
     carrier: str | None = None
     route_id: str | None = None
     detail: str = ""
+    # False: no history line of its own, when the same change of the message's only part
+    # already has one (a single-part message's status follows its part's)
+    record: bool = True
 
 
 @dataclass(frozen=True, slots=True)
