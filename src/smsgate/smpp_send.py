@@ -4,8 +4,9 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-from smsgate.smpp.constants import EsmClass, Npi, Ton, is_receipt
-from smsgate.smpp.pdu import BindTransceiver, DeliverSm, Request, SubmitSm
+from smsgate.connectors.part import OutboundPart, PartKey, build_submit_sm
+from smsgate.smpp.constants import Npi, Ton, is_receipt
+from smsgate.smpp.pdu import BindTransceiver, DeliverSm, Request
 from smsgate.smpp.receipt import Receipt, ReceiptError, parse_receipt_text
 from smsgate.smpp.tlv import Tag
 from smsgate.text import Concatenation, Encoding, encode_message
@@ -61,26 +62,23 @@ async def send_and_wait(
     try:
         source_ton, source_npi, source_addr = address(source)
         dest_ton, dest_npi, dest_addr = address(destination)
-        for part in message.parts:
-            pdu = SubmitSm(
-                source_addr_ton=source_ton,
-                source_addr_npi=source_npi,
-                source_addr=source_addr,
-                dest_addr_ton=dest_ton,
-                dest_addr_npi=dest_npi,
-                destination_addr=dest_addr,
-                esm_class=EsmClass.DEFAULT | part.esm_class,
-                registered_delivery=1,
-                data_coding=message.data_coding,
+        for seq, part in enumerate(message.parts, 1):
+            # a body over 254 octets (Concatenation.PAYLOAD) goes in message_payload
+            pdu = build_submit_sm(
+                OutboundPart(
+                    key=PartKey("smpp-send", seq),
+                    source_addr=source_addr,
+                    source_addr_ton=source_ton,
+                    source_addr_npi=source_npi,
+                    destination_addr=dest_addr,
+                    dest_addr_ton=dest_ton,
+                    dest_addr_npi=dest_npi,
+                    short_message=part.short_message,
+                    esm_class=part.esm_class,
+                    data_coding=message.data_coding,
+                    sar=part.sar,
+                )
             )
-            if concatenation is Concatenation.PAYLOAD:
-                pdu.tlvs[Tag.MESSAGE_PAYLOAD] = part.short_message
-            else:
-                pdu.short_message = part.short_message
-            if part.sar is not None:
-                pdu.tlvs[Tag.SAR_MSG_REF_NUM] = part.sar.msg_ref_num
-                pdu.tlvs[Tag.SAR_TOTAL_SEGMENTS] = part.sar.total_segments
-                pdu.tlvs[Tag.SAR_SEGMENT_SEQNUM] = part.sar.segment_seqnum
             response = await conn.call(pdu)
             result.message_ids.append(getattr(response, "message_id", ""))
 

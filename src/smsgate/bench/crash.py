@@ -12,11 +12,9 @@ connector's window.
 import argparse
 import asyncio
 import json
-import re
 import secrets
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,17 +22,28 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from smsgate.bench.e2e import _Http, _start, _stop
+from smsgate.bench.processes import (
+    HttpClient,
+    create_account,
+    gateway_config,
+    http_address,
+    open_clients,
+    start,
+    start_carrier,
+    stop,
+)
 
 FINAL = {"delivered", "undelivered", "failed", "expired", "canceled", "rejected"}
 
 
-async def _send(http: list[_Http], first: int, last: int, acked: set[str], stop_at: int) -> int:
+async def _send(
+    http: list[HttpClient], first: int, last: int, acked: set[str], stop_at: int
+) -> int:
     """Send messages first..last-1 until `stop_at` acks in total; returns the next index."""
     position = first
     lock = asyncio.Lock()
 
-    async def worker(client: _Http) -> None:
+    async def worker(client: HttpClient) -> None:
         nonlocal position
         while True:
             async with lock:
@@ -54,14 +63,7 @@ async def _send(http: list[_Http], first: int, last: int, acked: set[str], stop_
     return position
 
 
-async def _open(host: str, port: int, key: str, count: int) -> list[_Http]:
-    clients = [_Http(host, port, key) for _ in range(count)]
-    for client in clients:
-        await client.open()
-    return clients
-
-
-async def _statuses(client: _Http) -> dict[str, str]:
+async def _statuses(client: HttpClient) -> dict[str, str]:
     found: dict[str, str] = {}
     cursor = ""
     while True:
@@ -75,77 +77,36 @@ async def _statuses(client: _Http) -> dict[str, str]:
             return found
 
 
-def _url(banner: str) -> tuple[str, int]:
-    match = re.search(r"HTTP API +http://([\d.]+):(\d+)", banner)
-    if match is None:
-        raise RuntimeError(f"no HTTP address in:\n{banner}")
-    return match.group(1), int(match.group(2))
-
-
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    carrier, banner = _start(
-        [
-            "simulator",
-            "--port",
-            "0",
-            "--receipt-delay",
-            str(args.receipt_delay),
-            "--system-id",
-            "smsgate",
-            "--password",
-            "crash",
-        ]
+    carrier, carrier_port = start_carrier(args.receipt_delay, "crash")
+    config = gateway_config(
+        workdir / "crash.toml",
+        db=str(workdir / f"crash-{secrets.token_hex(4)}.db"),
+        http_port=args.http_port,
+        queue=args.messages + 1000,
+        carrier_port=carrier_port,
+        connector=f'password = "crash"\nwindow = {args.window}\nreconnect_min = 0.1',
     )
-    carrier_port = re.search(r"127\.0\.0\.1:(\d+)", banner)
-    assert carrier_port
-    config = workdir / "crash.toml"
-    config.write_text(
-        f'db = "{workdir / f"crash-{secrets.token_hex(4)}.db"}"\nhttp_port = {args.http_port}\n'
-        f"\n[engine]\nqueue_capacity = {args.messages + 1000}\n\n"
-        f'[[connectors]]\nid = "carrier"\nhost = "127.0.0.1"\nport = {carrier_port.group(1)}\n'
-        f'system_id = "smsgate"\npassword = "crash"\nwindow = {args.window}\n'
-        "reconnect_min = 0.1\n\n"
-        '[[routes]]\nid = "all"\nconnectors = [{id = "carrier"}]\n'
-    )
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "smsgate",
-            "account",
-            "create",
-            "--name",
-            "crash",
-            "--rate",
-            "1000000",
-            "--config",
-            str(config),
-            "--json",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    key = json.loads(created.stdout)["api_key"]
+    key = create_account(config, "crash")
     acked: set[str] = set()
     started = time.monotonic()
     progress: dict[str, Any] = {}
 
     async def scenario() -> dict[str, str]:
-        gateway, banner = await asyncio.to_thread(_start, ["serve", "--config", str(config)])
+        gateway, banner = await asyncio.to_thread(start, ["serve", "--config", str(config)])
         progress["gateway"] = gateway  # stopped in `finally` whatever happens from here
-        host, port = _url(banner)
-        clients = await _open(host, port, key, args.connections)
+        host, port = http_address(banner)
+        clients = await open_clients(host, port, key, args.connections)
         next_index = await _send(clients, 0, args.messages, acked, args.messages // 2)
         gateway.send_signal(signal.SIGKILL)
         await asyncio.to_thread(gateway.wait)
         for client in clients:
             client.close()
         progress["acked_before_kill"] = len(acked)
-        gateway, banner = await asyncio.to_thread(_start, ["serve", "--config", str(config)])
+        gateway, banner = await asyncio.to_thread(start, ["serve", "--config", str(config)])
         progress["gateway"] = gateway
-        host, port = _url(banner)
-        clients = await _open(host, port, key, args.connections)
+        host, port = http_address(banner)
+        clients = await open_clients(host, port, key, args.connections)
         await _send(clients, next_index, args.messages, acked, args.messages)
         deadline = time.monotonic() + args.timeout
         try:
@@ -162,9 +123,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         statuses = asyncio.run(scenario())
     finally:
         if "gateway" in progress:
-            _stop(progress["gateway"])
-        carrier.send_signal(signal.SIGINT)
-        output, _ = carrier.communicate(timeout=30)
+            stop(progress["gateway"])
+        output = stop(carrier)
     acked_before_kill = progress["acked_before_kill"]
     counters = json.loads(output.strip().splitlines()[-1])
     lost = sorted(i for i in acked if statuses.get(i) not in FINAL)

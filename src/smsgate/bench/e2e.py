@@ -16,7 +16,6 @@ import json
 import os
 import re
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,86 +25,30 @@ from typing import Any
 
 import asyncpg
 
+from smsgate.bench.processes import (
+    HttpClient,
+    cpu_seconds,
+    create_account,
+    gateway_config,
+    http_address,
+    open_clients,
+    start,
+    start_carrier,
+    stop,
+)
+
 TARGET_PER_SECOND = 5_000.0
 REFERENCE = "reference on these machines: Jasmin ~2,350/s at best, Kannel ~15,000/s"
 _START_TIMEOUT = 60.0
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
-def _start(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smsgate", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-    )
-    assert process.stdout is not None
-    banner = ""
-    deadline = time.monotonic() + _START_TIMEOUT
-    while "Ctrl-C" not in banner:
-        line = process.stdout.readline()
-        if not line or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"smsgate {args[0]} did not start:\n{banner}")
-        banner += line
-    return process, banner
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    process.send_signal(2)
-    try:
-        process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-
-
-class _Http:
-    """A lean HTTP/1.1 keep-alive client: the load generator must cost less than the gateway."""
-
-    def __init__(self, host: str, port: int, key: str) -> None:
-        self.host, self.port, self.key = host, port, key
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        assert self.reader is not None and self.writer is not None
-        head = (
-            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
-            f"Authorization: Bearer {self.key}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + body)
-        status_line = await self.reader.readline()
-        length = 0
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        return int(status_line.split()[1]), await self.reader.readexactly(length)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
 async def _load(args: argparse.Namespace, host: str, port: int, key: str) -> dict[str, Any]:
-    clients = [_Http(host, port, key) for _ in range(args.connections)]
-    for client in clients:
-        await client.open()
+    clients = await open_clients(host, port, key, args.connections)
     counter = iter(range(args.messages))
     accepted = 0
     refused: dict[int, int] = {}
 
-    async def worker(client: _Http) -> None:
+    async def worker(client: HttpClient) -> None:
         nonlocal accepted
         while True:
             items = []
@@ -171,65 +114,31 @@ def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any
         schema = f"smsgate_bench_{secrets.token_hex(4)}"
         asyncio.run(_pg_schema(args.pg, f"CREATE SCHEMA {schema}"))
         db = f"{args.pg}{'&' if '?' in args.pg else '?'}search_path={schema}"
-    carrier, banner = _start(
-        [
-            "simulator",
-            "--port",
-            "0",
-            "--receipt-delay",
-            str(args.receipt_delay),
-            "--system-id",
-            "smsgate",
-            "--password",
-            "bench",
-        ]
-    )
+    carrier, carrier_port = start_carrier(args.receipt_delay, "bench")
     try:
-        carrier_port = re.search(r"127\.0\.0\.1:(\d+)", banner)
-        assert carrier_port
-        config = workdir / f"{backend}.toml"
-        config.write_text(
-            f'db = "{db}"\nhttp_port = 0\n\n[engine]\nqueue_capacity = {args.messages + 1000}\n\n'
-            f'[[connectors]]\nid = "carrier"\nhost = "127.0.0.1"\nport = {carrier_port.group(1)}\n'
-            f'system_id = "smsgate"\npassword = "bench"\nbinds = {args.binds}\n'
-            f"window = {args.window}\n\n"
-            '[[routes]]\nid = "all"\nconnectors = [{id = "carrier"}]\n'
+        config = gateway_config(
+            workdir / f"{backend}.toml",
+            db=db,
+            http_port=0,
+            queue=args.messages + 1000,
+            carrier_port=carrier_port,
+            connector=f'password = "bench"\nbinds = {args.binds}\nwindow = {args.window}',
         )
-        created = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "smsgate",
-                "account",
-                "create",
-                "--name",
-                "bench",
-                "--rate",
-                "1000000",
-                "--config",
-                str(config),
-                "--json",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        key = json.loads(created.stdout)["api_key"]
-        gateway, banner = _start(["serve", "--config", str(config)])
+        key = create_account(config, "bench")
+        gateway, banner = start(["serve", "--config", str(config)])
         try:
-            url = re.search(r"HTTP API +http://([\d.]+):(\d+)", banner)
-            assert url, banner
-            cpu_gateway = _cpu_seconds(gateway.pid)
-            cpu_carrier = _cpu_seconds(carrier.pid)
+            host, port = http_address(banner)
+            cpu_gateway = cpu_seconds(gateway.pid)
+            cpu_carrier = cpu_seconds(carrier.pid)
             cpu_client = time.process_time()
-            result = asyncio.run(_load(args, url.group(1), int(url.group(2)), key))
-            cpu_gateway = _cpu_seconds(gateway.pid) - cpu_gateway
-            cpu_carrier = _cpu_seconds(carrier.pid) - cpu_carrier
+            result = asyncio.run(_load(args, host, port, key))
+            cpu_gateway = cpu_seconds(gateway.pid) - cpu_gateway
+            cpu_carrier = cpu_seconds(carrier.pid) - cpu_carrier
             cpu_client = time.process_time() - cpu_client
         finally:
-            _stop(gateway)
+            stop(gateway)
     finally:
-        _stop(carrier)
+        stop(carrier)
         if schema is not None:
             asyncio.run(_pg_schema(args.pg, f"DROP SCHEMA {schema} CASCADE"))
     n = max(1, result["accepted"])

@@ -8,7 +8,7 @@ including the terminating NUL. Every PDU may carry TLVs in `tlvs`, keyed by tag 
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from smsgate.smpp.constants import CommandId, CommandStatus, DestFlag
+from smsgate.smpp.constants import CommandId, CommandStatus
 from smsgate.smpp.tlv import TlvValue
 
 S = CommandStatus
@@ -474,56 +474,3 @@ PDU_CLASSES: tuple[type[Pdu], ...] = (
 )
 
 PDU_BY_ID: dict[int, type[Pdu]] = {cls.command_id: cls for cls in PDU_CLASSES}
-
-BIND_CLASSES = (BindTransmitter, BindReceiver, BindTransceiver)
-
-__all__ = [
-    "PDU_BY_ID",
-    "PDU_CLASSES",
-    "AlertNotification",
-    "Bind",
-    "BindReceiver",
-    "BindReceiverResp",
-    "BindResp",
-    "BindTransceiver",
-    "BindTransceiverResp",
-    "BindTransmitter",
-    "BindTransmitterResp",
-    "BroadcastSm",
-    "BroadcastSmResp",
-    "CancelBroadcastSm",
-    "CancelBroadcastSmResp",
-    "CancelSm",
-    "CancelSmResp",
-    "DataSm",
-    "DataSmResp",
-    "DeliverSm",
-    "DeliverSmResp",
-    "DestFlag",
-    "Destination",
-    "DistributionList",
-    "EnquireLink",
-    "EnquireLinkResp",
-    "GenericNack",
-    "MessageIdResp",
-    "Outbind",
-    "Pdu",
-    "QueryBroadcastSm",
-    "QueryBroadcastSmResp",
-    "QuerySm",
-    "QuerySmResp",
-    "ReplaceSm",
-    "ReplaceSmResp",
-    "Request",
-    "Response",
-    "ShortMessageBase",
-    "SmeAddress",
-    "SubmitMulti",
-    "SubmitMultiResp",
-    "SubmitSm",
-    "SubmitSmResp",
-    "Unbind",
-    "UnbindResp",
-    "UnsuccessSme",
-    "Wire",
-]

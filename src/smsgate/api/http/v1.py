@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import pydantic
 from starlette.requests import Request
@@ -20,6 +20,7 @@ MAX_BODY: Final = 64 * 1024
 MAX_BATCH_BODY: Final = 4 * 1024 * 1024
 
 Handler = Callable[[Request], Awaitable[JsonResponse]]
+Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 
 def _command(item: SendMessage) -> SendCommand:
@@ -50,6 +51,14 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _parse(request: Request, model: type[Model], limit: int) -> Model:
+    body = await _body(request, limit)
+    try:
+        return model.model_validate_json(body)
+    except pydantic.ValidationError as exc:
+        raise _invalid(exc) from None
+
+
 def _invalid(exc: pydantic.ValidationError) -> GatewayError:
     first = exc.errors(include_url=False)[0]
     where = ".".join(str(p) for p in first["loc"]) or "body"
@@ -70,11 +79,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
 
     async def send(request: Request) -> JsonResponse:
         account = await auth.account(request.headers.get("authorization"))
-        body = await _body(request, MAX_BODY)
-        try:
-            item = SendMessage.model_validate_json(body)
-        except pydantic.ValidationError as exc:
-            raise _invalid(exc) from None
+        item = await _parse(request, SendMessage, MAX_BODY)
         (result,) = await gateway.accept(account, [_command(item)])
         if isinstance(result, GatewayError):
             raise result
@@ -82,11 +87,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
 
     async def send_batch(request: Request) -> JsonResponse:
         account = await auth.account(request.headers.get("authorization"))
-        body = await _body(request, MAX_BATCH_BODY)
-        try:
-            batch = SendBatch.model_validate_json(body)
-        except pydantic.ValidationError as exc:
-            raise _invalid(exc) from None
+        batch = await _parse(request, SendBatch, MAX_BATCH_BODY)
         results = await gateway.accept(account, [_command(m) for m in batch.messages])
         items: list[dict[str, Any]] = []
         accepted = 0

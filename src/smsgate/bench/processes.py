@@ -1,0 +1,145 @@
+"""What the whole-system benchmarks share: smsgate processes, their configuration, a lean
+HTTP client, and their CPU time."""
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+_START_TIMEOUT = 60.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start(args: list[str]) -> tuple[subprocess.Popen[str], str]:
+    """`smsgate ARGS` in a child process, once its banner (up to "Ctrl-C") is printed."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smsgate", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    banner = ""
+    deadline = time.monotonic() + _START_TIMEOUT
+    while "Ctrl-C" not in banner:
+        line = process.stdout.readline()
+        if not line or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"smsgate {args[0]} did not start:\n{banner}")
+        banner += line
+    return process, banner
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    """SIGINT (a graceful stop), then SIGKILL if it takes over 30 s; returns what it printed."""
+    process.send_signal(signal.SIGINT)
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output or ""
+
+
+def start_carrier(receipt_delay: float, password: str) -> tuple[subprocess.Popen[str], int]:
+    """The simulated carrier, binding system_id "smsgate" with `password`; and its port."""
+    carrier, banner = start(
+        [
+            "simulator",
+            "--port",
+            "0",
+            "--receipt-delay",
+            str(receipt_delay),
+            "--system-id",
+            "smsgate",
+            "--password",
+            password,
+        ]
+    )
+    port = re.search(r"127\.0\.0\.1:(\d+)", banner)
+    if port is None:
+        carrier.kill()
+        raise RuntimeError(f"no port in the simulator's banner:\n{banner}")
+    return carrier, int(port.group(1))
+
+
+def gateway_config(
+    path: Path, *, db: str, http_port: int, queue: int, carrier_port: int, connector: str
+) -> Path:
+    """A configuration routing everything to the carrier; `connector` adds connector settings
+    (TOML lines)."""
+    path.write_text(
+        f'db = "{db}"\nhttp_port = {http_port}\n\n[engine]\nqueue_capacity = {queue}\n\n'
+        f'[[connectors]]\nid = "carrier"\nhost = "127.0.0.1"\nport = {carrier_port}\n'
+        f'system_id = "smsgate"\n{connector}\n\n'
+        '[[routes]]\nid = "all"\nconnectors = [{id = "carrier"}]\n'
+    )
+    return path
+
+
+def create_account(config: Path, name: str) -> str:
+    """A new account without a rate limit worth the name; its API key."""
+    command = ["account", "create", "--name", name, "--rate", "1000000", "--json"]
+    created = subprocess.run(
+        [sys.executable, "-m", "smsgate", *command, "--config", str(config)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return str(json.loads(created.stdout)["api_key"])
+
+
+def http_address(banner: str) -> tuple[str, int]:
+    match = re.search(r"HTTP API +http://([\d.]+):(\d+)", banner)
+    if match is None:
+        raise RuntimeError(f"no HTTP address in:\n{banner}")
+    return match.group(1), int(match.group(2))
+
+
+class HttpClient:
+    """A lean HTTP/1.1 keep-alive client: the load generator must cost less than the gateway."""
+
+    def __init__(self, host: str, port: int, key: str) -> None:
+        self.host, self.port, self.key = host, port, key
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        assert self.reader is not None and self.writer is not None
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"Authorization: Bearer {self.key}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        return int(status_line.split()[1]), await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def open_clients(host: str, port: int, key: str, count: int) -> list[HttpClient]:
+    clients = [HttpClient(host, port, key) for _ in range(count)]
+    for client in clients:
+        await client.open()
+    return clients
