@@ -7,6 +7,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from smsgate.connectors.part import PartKey
 from smsgate.domain.status import Status
 from tests.api.harness import Running, add_account, running_gateway
 
@@ -30,6 +31,16 @@ def test_account_rate_answers_429(tmp_path: Path) -> None:
         refused = next(r for r in responses if r.status_code == 429)
         assert refused.json()["error"]["code"] == "throttled"
         assert refused.headers["retry-after"] == "1"
+        # a batch larger than one second's worth goes in part: the rest is refused item by item
+        gw.keys["batch"] = await add_account(gw.app, "batch", rate=5)
+        items = [{"to": "+819012345678", "text": f"b{i}"} for i in range(12)]
+        batch = await gw.client.post(
+            "/v1/messages/batch", json={"messages": items}, headers=gw.headers("batch")
+        )
+        assert batch.status_code == 202
+        body = batch.json()
+        assert (body["accepted"], body["rejected"]) == (5, 7)
+        assert {r["error"]["code"] for r in body["results"][5:]} == {"throttled"}
 
     run(tmp_path, scenario)
 
@@ -138,5 +149,25 @@ def test_mo_is_stored_not_taken_for_a_receipt(tmp_path: Path) -> None:
         with sqlite3.connect(tmp_path / "gw.db") as db:
             rows = db.execute("SELECT source, text, account_id FROM inbound").fetchall()
         assert rows == [("819011112222", "id:1 stat:DELIVRD text:hi", None)]
+
+    run(tmp_path, scenario)
+
+
+def test_a_second_resp_for_a_delivered_part_changes_nothing(tmp_path: Path) -> None:
+    async def scenario(gw: Running) -> None:
+        assert gw.app.gateway is not None
+        message_id = (await gw.send()).json()["id"]
+        assert await gw.wait_final([message_id]) == {message_id: Status.DELIVERED}
+        # the part was sent again after a lost link and that copy's resp comes late
+        gw.app.gateway.submitted(PartKey(message_id, 1), "9999", "simulator")
+        await gw.app.gateway.writer.drain()
+        got = (await gw.client.get(f"/v1/messages/{message_id}", headers=gw.headers())).json()
+        assert got["status"] == "delivered" and got["parts"][0]["status"] == "delivered"
+        last = got["history"][-1]
+        assert (last["status"], last["applied"], last["detail"]) == (
+            "sent",
+            False,
+            "sent again as 9999",
+        )
 
     run(tmp_path, scenario)

@@ -194,8 +194,17 @@ class Gateway:
         if accepted:
             if not self.dispatcher.has_room(len(accepted)):
                 raise GatewayError("queue_full")
-            if not self.rates.take(account.id, account.rate_limit, len(accepted)):
-                raise GatewayError("throttled", f"{account.rate_limit:g} messages per second")
+            allowed = self.rates.take_up_to(account.id, account.rate_limit, len(accepted))
+            if allowed < len(accepted):
+                # the messages past the account's rate are refused one by one (all of them
+                # for a single message: the whole request is then refused with 429)
+                over = GatewayError("throttled", f"{account.rate_limit:g} messages per second")
+                if not allowed:
+                    raise over
+                refused = {id(m) for m in accepted[allowed:]}
+                accepted = accepted[:allowed]
+                results = [over if id(r) in refused else r for r in results]
+                self.counters.rejected += len(refused)
             await self.writer.add(accepted)
             for message in accepted:
                 self._enqueue(message)
@@ -431,11 +440,23 @@ class Gateway:
         now = self.clock.time()
         part = message.parts[seq - 1]
         normalised = normalise_message_id(upstream_id)
+        self.by_upstream[(connector_id, normalised)] = key
+        if part.status is Status.SENT or part.status in FINAL:
+            # sent again after a lost link, and the first copy got its resp (or receipt)
+            # already: keep the status, note the second id so that its receipt matches too
+            detail = f"sent again as {normalised}"
+            self._write(
+                message,
+                [PartUpdate(message_id, seq, Status.SENT, now, detail=detail, applied=False)],
+            )
+            early = self._early.pop((connector_id, normalised), None)
+            if early is not None:
+                self._apply_receipt(message, part, early.state, early.error, now)
+            return
         part.upstream_id = normalised
         part.connector_id = connector_id
         part.submitted_at = now
         part.status = Status.SENT
-        self.by_upstream[(connector_id, normalised)] = key
         self.counters.submitted += 1
         self.submit_latency.add(now - message.created_at)
         changes: list[Change] = [

@@ -25,6 +25,13 @@ class TokenBucket:
             return True
         return False
 
+    def take_up_to(self, count: int) -> int:
+        """Take as many whole tokens as are there, at most `count`; how many were taken."""
+        self.take(0.0)  # refill
+        taken = min(count, int(self.tokens))
+        self.tokens -= taken
+        return taken
+
     def wait_time(self, count: float = 1.0) -> float:
         """Seconds until `count` tokens are available (0 if they are now)."""
         missing = count - self.tokens
@@ -39,7 +46,13 @@ class RateLimits:
         self._buckets: dict[str, TokenBucket] = {}
 
     def take(self, key: str, rate: float, count: float = 1.0) -> bool:
+        return self._bucket(key, rate).take(count)
+
+    def take_up_to(self, key: str, rate: float, count: int) -> int:
+        return self._bucket(key, rate).take_up_to(count)
+
+    def _bucket(self, key: str, rate: float) -> TokenBucket:
         bucket = self._buckets.get(key)
         if bucket is None or bucket.rate != rate:
             bucket = self._buckets[key] = TokenBucket(rate, self.clock)
-        return bucket.take(count)
+        return bucket
