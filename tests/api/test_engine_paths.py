@@ -1,28 +1,39 @@
-"""The engine's harder paths through the whole stack: rates, back-pressure, carrier throttling,
-lost links, permanent refusals, restarts and scheduled sending. SQLite (PostgreSQL runs the
-same engine code; the end-to-end tests cover both backends)."""
+"""The engine's harder paths through the whole stack, on both store backends: rates,
+back-pressure, carrier throttling, lost links, permanent refusals, restarts, scheduled sending
+and MO."""
 
 import asyncio
-import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from smsgate.connectors.part import PartKey
 from smsgate.domain.status import Status
 from tests.api.harness import Running, add_account, running_gateway
+from tests.store.backends import BACKENDS, StoreBackend, store_backend
 
 TIMEOUT = 30.0
 
 
-def run(tmp_path: Path, scenario: "object", **settings: object) -> None:
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreBackend]:
+    with store_backend(request.param, tmp_path) as item:
+        yield item
+
+
+def run(
+    backend: StoreBackend, scenario: Callable[[Running], Awaitable[None]], **settings: object
+) -> None:
     async def main() -> None:
-        async with running_gateway(str(tmp_path / "gw.db"), **settings) as gateway:
-            await scenario(gateway)  # type: ignore[operator]
+        async with running_gateway(backend.url, **settings) as gateway:
+            await scenario(gateway)
 
     asyncio.run(main())
 
 
-def test_account_rate_answers_429(tmp_path: Path) -> None:
+def test_account_rate_answers_429(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         gw.keys["slow"] = await add_account(gw.app, "slow", rate=5)
         responses = await asyncio.gather(*(gw.send("slow", text=f"r{i}") for i in range(20)))
@@ -42,10 +53,10 @@ def test_account_rate_answers_429(tmp_path: Path) -> None:
         assert (body["accepted"], body["rejected"]) == (5, 7)
         assert {r["error"]["code"] for r in body["results"][5:]} == {"throttled"}
 
-    run(tmp_path, scenario)
+    run(backend, scenario)
 
 
-def test_full_queue_answers_503_and_keeps_what_it_took(tmp_path: Path) -> None:
+def test_full_queue_answers_503_and_keeps_what_it_took(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         assert gw.app.simulator is not None
         await gw.app.simulator.stop()  # the carrier goes away: nothing leaves the queue
@@ -54,19 +65,19 @@ def test_full_queue_answers_503_and_keeps_what_it_took(tmp_path: Path) -> None:
         listed = await gw.client.get("/v1/messages?status=queued", headers=gw.headers())
         assert len(listed.json()["messages"]) == 5
 
-    run(tmp_path, scenario, queue_capacity=5)
+    run(backend, scenario, queue_capacity=5)
 
 
-def test_no_route_is_refused_at_once(tmp_path: Path) -> None:
+def test_no_route_is_refused_at_once(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         response = await gw.send()
         assert response.status_code == 422
         assert response.json()["error"]["code"] == "no_route"
 
-    run(tmp_path, scenario, simulator=False)
+    run(backend, scenario, simulator=False)
 
 
-def test_carrier_throttling_slows_down_but_delivers_all(tmp_path: Path) -> None:
+def test_carrier_throttling_slows_down_but_delivers_all(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         assert gw.app.simulator is not None
         gw.app.simulator.config.max_tps = 30
@@ -74,10 +85,10 @@ def test_carrier_throttling_slows_down_but_delivers_all(tmp_path: Path) -> None:
         assert set((await gw.wait_final(ids, TIMEOUT)).values()) == {Status.DELIVERED}
         assert gw.app.simulator.counters["throttled"] > 0
 
-    run(tmp_path, scenario)
+    run(backend, scenario)
 
 
-def test_lost_links_lose_nothing(tmp_path: Path) -> None:
+def test_lost_links_lose_nothing(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         assert gw.app.simulator is not None
         ids = []
@@ -87,10 +98,10 @@ def test_lost_links_lose_nothing(tmp_path: Path) -> None:
                 gw.app.simulator.drop_connections()
         assert set((await gw.wait_final(ids, TIMEOUT)).values()) == {Status.DELIVERED}
 
-    run(tmp_path, scenario)
+    run(backend, scenario)
 
 
-def test_permanent_refusal_fails_the_message(tmp_path: Path) -> None:
+def test_permanent_refusal_fails_the_message(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         assert gw.app.simulator is not None
         gw.app.simulator.config.reject_destinations = ("8180",)
@@ -103,10 +114,10 @@ def test_permanent_refusal_fails_the_message(tmp_path: Path) -> None:
         got = (await gw.client.get(f"/v1/messages/{refused}", headers=gw.headers())).json()
         assert got["error_code"] == "carrier_rejected" and "RINVDSTADR" in got["error_detail"]
 
-    run(tmp_path, scenario)
+    run(backend, scenario)
 
 
-def test_scheduled_message_waits_then_goes(tmp_path: Path) -> None:
+def test_scheduled_message_waits_then_goes(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         at = datetime.now(UTC) + timedelta(seconds=1)
         sent = (await gw.send(scheduled_at=at.isoformat())).json()
@@ -116,11 +127,11 @@ def test_scheduled_message_waits_then_goes(tmp_path: Path) -> None:
         sent_at = datetime.fromisoformat(got["parts"][0]["submitted_at"].replace("Z", "+00:00"))
         assert sent_at >= at
 
-    run(tmp_path, scenario)
+    run(backend, scenario)
 
 
-def test_restart_rebuilds_the_queue_from_the_store(tmp_path: Path) -> None:
-    db = str(tmp_path / "gw.db")
+def test_restart_rebuilds_the_queue_from_the_store(backend: StoreBackend) -> None:
+    db = backend.url
 
     async def main() -> None:
         async with running_gateway(db) as first:
@@ -135,7 +146,7 @@ def test_restart_rebuilds_the_queue_from_the_store(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
-def test_mo_is_stored_not_taken_for_a_receipt(tmp_path: Path) -> None:
+def test_mo_is_stored_not_taken_for_a_receipt(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         assert gw.app.simulator is not None and gw.app.gateway is not None
         # an MO whose text looks like a receipt is still an MO: esm_class decides
@@ -146,14 +157,13 @@ def test_mo_is_stored_not_taken_for_a_receipt(tmp_path: Path) -> None:
         assert gw.app.gateway.counters.inbound == 1
         assert gw.app.gateway.counters.receipts == {}
         # not yet claimed by an account (that mapping comes with MO routing): read the table
-        with sqlite3.connect(tmp_path / "gw.db") as db:
-            rows = db.execute("SELECT source, text, account_id FROM inbound").fetchall()
+        rows = await backend.fetch("SELECT source, text, account_id FROM inbound")
         assert rows == [("819011112222", "id:1 stat:DELIVRD text:hi", None)]
 
-    run(tmp_path, scenario)
+    run(backend, scenario)
 
 
-def test_a_second_resp_for_a_delivered_part_changes_nothing(tmp_path: Path) -> None:
+def test_a_second_resp_for_a_delivered_part_changes_nothing(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         assert gw.app.gateway is not None
         message_id = (await gw.send()).json()["id"]
@@ -170,4 +180,4 @@ def test_a_second_resp_for_a_delivered_part_changes_nothing(tmp_path: Path) -> N
             "sent again as 9999",
         )
 
-    run(tmp_path, scenario)
+    run(backend, scenario)
