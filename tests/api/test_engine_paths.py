@@ -181,3 +181,23 @@ def test_a_second_resp_for_a_delivered_part_changes_nothing(backend: StoreBacken
         )
 
     run(backend, scenario)
+
+
+def test_urgent_message_overtakes_a_queued_bulk_campaign(backend: StoreBackend) -> None:
+    async def scenario(gw: Running) -> None:
+        assert gw.app.simulator is not None
+        gw.app.simulator.config.response_latency = 0.2  # 100 in flight per 200 ms at most
+        bulk = [
+            {"to": f"+8190{i:08d}", "text": f"bulk {i}", "priority": "bulk"} for i in range(600)
+        ]
+        sent = await gw.client.post(
+            "/v1/messages/batch", json={"messages": bulk}, headers=gw.headers()
+        )
+        bulk_ids = [r["message"]["id"] for r in sent.json()["results"]]
+        urgent = (await gw.send(text="urgent", priority="urgent")).json()["id"]
+        await gw.wait_final([urgent, *bulk_ids], TIMEOUT)
+        order = list(gw.final)
+        # the urgent one was handed over ahead of the bulk still waiting in the dispatcher
+        assert order.index(urgent) < len(order) // 2
+
+    run(backend, scenario)

@@ -6,6 +6,7 @@ the upstream-id index) is a cache that `start()` rebuilds from the store.
 """
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -138,6 +139,7 @@ class Gateway:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.ready = asyncio.Event()
+        self._room = asyncio.Event()  # set when a connector has taken a part off its hands
         # called with (message, new status) once a status change is committed
         self.listeners: list[Callable[[Message, Status], None]] = []
 
@@ -333,7 +335,10 @@ class Gateway:
                 waiting = True
                 self.dispatcher.push_front(message_id, Priority.NORMAL)
             if waiting:
-                await asyncio.sleep(0.05)
+                # until a connector reports a part done (room in its queue) or a bind may be up
+                self._room.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._room.wait(), 0.05)
 
     async def _dispatch(self, message_id: str, now: float) -> bool:
         """Hand one message to a connector. True when it had to wait (no connector free)."""
@@ -361,7 +366,11 @@ class Gateway:
             connector = self.connectors.get(connector_id)
             if connector is None or not connector.binds_up:
                 continue
-            if connector.config.queue_size - connector.queue_depth < len(unsent):
+            # Keep the connector's own (first in, first out) queue to about one window: the
+            # order between messages is decided here, by priority, so an urgent message is
+            # never stuck behind a bulk campaign already handed over.
+            room = max(connector.capacity, 1) - connector.queue_depth
+            if room < len(unsent) and connector.queue_depth:
                 continue
             for part in unsent:
                 part.connector_id = connector_id
@@ -432,6 +441,7 @@ class Gateway:
     # -- connector events ----------------------------------------------------------------------
 
     def submitted(self, key: PartKey, upstream_id: str, connector_id: str) -> None:
+        self._room.set()
         message_id, seq = key
         message = self.live.get(message_id)
         if message is None:
@@ -478,6 +488,7 @@ class Gateway:
             self._apply_receipt(message, part, early.state, early.error, now)
 
     def failed(self, key: PartKey, command_status: int, permanent: bool, detail: str) -> None:
+        self._room.set()
         message_id, seq = key
         message = self.live.get(message_id)
         if message is None:
