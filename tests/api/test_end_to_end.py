@@ -140,3 +140,25 @@ def test_operations_endpoints(backend: StoreBackend) -> None:
         assert 'smsgate_receipts_total{state="delivered"} 1' in metrics
 
     run(backend, scenario)
+
+
+def test_client_ref_is_sent_once(backend: StoreBackend) -> None:
+    async def scenario(gw: Running) -> None:
+        first = await gw.send(client_ref="order-42")
+        assert first.status_code == 202
+        again = await gw.send(client_ref="order-42")
+        assert again.status_code == 409
+        assert again.json()["error"]["code"] == "duplicate"
+        assert first.json()["id"] in again.json()["error"]["detail"]
+        # another account may use the same reference
+        assert (await gw.send("b", client_ref="order-42")).status_code == 202
+        # concurrent twins: exactly one is accepted, and other messages in flight are unharmed
+        replies = await asyncio.gather(
+            *(gw.send(client_ref="twin") for _ in range(5)),
+            *(gw.send(text=f"bystander {i}") for i in range(20)),
+        )
+        twins = sorted(r.status_code for r in replies[:5])
+        assert twins == [202, 409, 409, 409, 409]
+        assert {r.status_code for r in replies[5:]} == {202}
+
+    run(backend, scenario)

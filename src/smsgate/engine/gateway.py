@@ -41,7 +41,16 @@ from smsgate.smpp.pdu import DataSm, DeliverSm
 from smsgate.smpp.receipt import normalise_message_id, receipt_id_candidates
 from smsgate.smpp.smpp_time import format_relative
 from smsgate.smpp.tlv import Tag
-from smsgate.store import Change, InboundMessage, MessageUpdate, PartUpdate, Store
+from smsgate.store import (
+    Change,
+    DuplicateError,
+    InboundMessage,
+    MessageUpdate,
+    PartUpdate,
+    Store,
+    StoreBusyError,
+    StoreClosedError,
+)
 from smsgate.text import (
     DecodeError,
     Encoding,
@@ -140,6 +149,7 @@ class Gateway:
         self._stopping = False
         self.ready = asyncio.Event()
         self._room = asyncio.Event()  # set when a connector has taken a part off its hands
+        self._refs_in_flight: set[tuple[str, str]] = set()  # client_refs being committed
         # called with (message, new status) once a status change is committed
         self.listeners: list[Callable[[Message, Status], None]] = []
 
@@ -184,34 +194,65 @@ class Gateway:
         now = self.clock.time()
         results: list[Message | GatewayError] = []
         accepted: list[Message] = []
-        for command in commands:
-            try:
-                message = self._build(account, command, now)
-            except GatewayError as error:
-                results.append(error)
-                self.counters.rejected += 1
-                continue
-            results.append(message)
-            accepted.append(message)
-        if accepted:
-            if not self.dispatcher.has_room(len(accepted)):
-                raise GatewayError("queue_full")
-            allowed = self.rates.take_up_to(account.id, account.rate_limit, len(accepted))
-            if allowed < len(accepted):
-                # the messages past the account's rate are refused one by one (all of them
-                # for a single message: the whole request is then refused with 429)
-                over = GatewayError("throttled", f"{account.rate_limit:g} messages per second")
-                if not allowed:
-                    raise over
-                refused = {id(m) for m in accepted[allowed:]}
-                accepted = accepted[:allowed]
-                results = [over if id(r) in refused else r for r in results]
-                self.counters.rejected += len(refused)
-            await self.writer.add(accepted)
-            for message in accepted:
-                self._enqueue(message)
-            self.counters.accepted += len(accepted)
+        refs: list[tuple[str, str]] = []  # client_refs this call holds while it commits
+        try:
+            for command in commands:
+                try:
+                    message = self._build(account, command, now)
+                    if message.client_ref is not None:
+                        await self._check_client_ref(account.id, message.client_ref)
+                except GatewayError as error:
+                    results.append(error)
+                    self.counters.rejected += 1
+                    continue
+                results.append(message)
+                accepted.append(message)
+                if message.client_ref is not None:
+                    refs.append((account.id, message.client_ref))
+                    self._refs_in_flight.add(refs[-1])
+            if accepted:
+                results, accepted = await self._persist(account, results, accepted)
+        finally:
+            self._refs_in_flight.difference_update(refs)
+        for message in accepted:
+            self._enqueue(message)
+        self.counters.accepted += len(accepted)
         return results
+
+    async def _persist(
+        self, account: Account, results: list[Message | GatewayError], accepted: list[Message]
+    ) -> tuple[list[Message | GatewayError], list[Message]]:
+        """Commit what the queue and the account's rate let in; (results, what was committed)."""
+        if not self.dispatcher.has_room(len(accepted)):
+            raise GatewayError("queue_full")
+        allowed = self.rates.take_up_to(account.id, account.rate_limit, len(accepted))
+        if allowed < len(accepted):
+            # the messages past the account's rate are refused one by one (all of them for a
+            # single message: the whole request is then refused with 429)
+            over = GatewayError("throttled", f"{account.rate_limit:g} messages per second")
+            if not allowed:
+                raise over
+            refused = {id(m) for m in accepted[allowed:]}
+            accepted = accepted[:allowed]
+            results = [over if id(r) in refused else r for r in results]
+            self.counters.rejected += len(refused)
+        try:
+            await self.writer.add(accepted)
+        except DuplicateError as error:  # a client_ref raced past the check
+            raise GatewayError("duplicate", str(error)) from None
+        except StoreBusyError:
+            raise GatewayError("queue_full", "the store is busy") from None
+        except StoreClosedError:
+            raise GatewayError("unavailable") from None
+        return results, accepted
+
+    async def _check_client_ref(self, account_id: str, client_ref: str) -> None:
+        """A client_ref names one message per account: sending it again is a duplicate."""
+        if (account_id, client_ref) in self._refs_in_flight:
+            raise GatewayError("duplicate", f"client_ref {client_ref!r} is being accepted")
+        existing = await self.store.message_by_client_ref(account_id, client_ref)
+        if existing is not None:
+            raise GatewayError("duplicate", f"client_ref {client_ref!r} is message {existing.id}")
 
     def _build(self, account: Account, command: SendCommand, now: float) -> Message:
         # destinations are kept and sent as international E.164 (ton 1, npi 1)
