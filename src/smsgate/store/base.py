@@ -14,11 +14,12 @@ import binascii
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Final, Self
+from typing import Any, Final, Self
 
 from smsgate.domain.account import Account
 from smsgate.domain.message import Message, StatusChange
 from smsgate.domain.status import Status
+from smsgate.store import sql
 from smsgate.store.batch import PendingWrite
 from smsgate.store.changes import Change, InboundMessage, checked
 from smsgate.store.errors import InvalidCursorError, StoreClosedError
@@ -162,7 +163,6 @@ class Store(ABC):
     async def history(self, message_id: str) -> list[StatusChange]:
         """Every status change of the message and its parts, oldest first."""
 
-    @abstractmethod
     async def list_messages(
         self,
         account_id: str,
@@ -177,8 +177,17 @@ class Store(ABC):
     ) -> tuple[list[Message], str | None]:
         """A page of the account's messages with their parts, newest first, and the cursor of
         the next page (None on the last page)."""
+        check_limit(limit, MAX_PAGE)
+        where, params = sql.message_filter(
+            account_id, status, destination, client_ref, created_after, created_before
+        )
+        after = None if cursor is None else decode_cursor(cursor)
+        query, params = sql.page_query(sql.MESSAGE_SELECT, where, params, after, limit)
+        messages = await self._select_messages(query, params)
+        if len(messages) > limit:
+            return messages[:limit], encode_cursor(messages[limit - 1].id)
+        return messages, None
 
-    @abstractmethod
     async def count_messages(
         self,
         account_id: str,
@@ -188,7 +197,19 @@ class Store(ABC):
         client_ref: str | None = None,
         created_after: float | None = None,
         created_before: float | None = None,
-    ) -> int: ...
+    ) -> int:
+        where, params = sql.message_filter(
+            account_id, status, destination, client_ref, created_after, created_before
+        )
+        return await self._select_count(f"SELECT COUNT(*) FROM messages WHERE {where}", params)
+
+    @abstractmethod
+    async def _select_messages(self, query: str, params: list[Any]) -> list[Message]:
+        """The messages (with their parts) a SELECT written with "?" placeholders finds."""
+
+    @abstractmethod
+    async def _select_count(self, query: str, params: list[Any]) -> int:
+        """The single integer a SELECT COUNT written with "?" placeholders returns."""
 
     @abstractmethod
     async def message_by_client_ref(self, account_id: str, client_ref: str) -> Message | None: ...

@@ -19,7 +19,6 @@ import asyncpg
 
 from smsgate.domain.account import Account
 from smsgate.domain.message import Message, Part, StatusChange
-from smsgate.domain.status import Status
 from smsgate.store import sql
 from smsgate.store.base import (
     DEFAULT_MAX_BATCH,
@@ -407,44 +406,11 @@ class PostgresStore(Store):
     async def history(self, message_id: str) -> list[StatusChange]:
         return [history_from(row) for row in await self.pool.fetch(Q(sql.HISTORY), message_id)]
 
-    async def list_messages(
-        self,
-        account_id: str,
-        *,
-        status: Status | None = None,
-        destination: str | None = None,
-        client_ref: str | None = None,
-        created_after: float | None = None,
-        created_before: float | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> tuple[list[Message], str | None]:
-        check_limit(limit, MAX_PAGE)
-        where, params = sql.message_filter(
-            account_id, status, destination, client_ref, created_after, created_before
-        )
-        after = None if cursor is None else decode_cursor(cursor)
-        query, params = sql.page_query(sql.MESSAGE_SELECT, where, params, after, limit)
-        messages = await self._messages(Q(query), *params)
-        if len(messages) > limit:
-            return messages[:limit], encode_cursor(messages[limit - 1].id)
-        return messages, None
+    async def _select_messages(self, query: str, params: list[Any]) -> list[Message]:
+        return await self._messages(Q(query), *params)
 
-    async def count_messages(
-        self,
-        account_id: str,
-        *,
-        status: Status | None = None,
-        destination: str | None = None,
-        client_ref: str | None = None,
-        created_after: float | None = None,
-        created_before: float | None = None,
-    ) -> int:
-        where, params = sql.message_filter(
-            account_id, status, destination, client_ref, created_after, created_before
-        )
-        count = await self.pool.fetchval(Q(f"SELECT COUNT(*) FROM messages WHERE {where}"), *params)
-        return int(count)
+    async def _select_count(self, query: str, params: list[Any]) -> int:
+        return int(await self.pool.fetchval(Q(query), *params))
 
     async def message_by_client_ref(self, account_id: str, client_ref: str) -> Message | None:
         found = await self._messages(Q(sql.BY_CLIENT_REF), account_id, client_ref)

@@ -22,7 +22,6 @@ from typing import Any, Final, TypeVar
 
 from smsgate.domain.account import Account
 from smsgate.domain.message import Message, Part, StatusChange
-from smsgate.domain.status import Status
 from smsgate.store import sql
 from smsgate.store.base import (
     DEFAULT_MAX_BATCH,
@@ -419,50 +418,15 @@ class SqliteStore(Store):
 
         return await self._read(run)
 
-    async def list_messages(
-        self,
-        account_id: str,
-        *,
-        status: Status | None = None,
-        destination: str | None = None,
-        client_ref: str | None = None,
-        created_after: float | None = None,
-        created_before: float | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> tuple[list[Message], str | None]:
-        check_limit(limit, MAX_PAGE)
-        where, params = sql.message_filter(
-            account_id, status, destination, client_ref, created_after, created_before
-        )
-        after = None if cursor is None else decode_cursor(cursor)
-        query, params = sql.page_query(sql.MESSAGE_SELECT, where, params, after, limit)
-
+    async def _select_messages(self, query: str, params: list[Any]) -> list[Message]:
         def run(conn: sqlite3.Connection) -> list[Message]:
             return _with_parts(conn, conn.execute(query, params).fetchall())
 
-        messages = await self._read(run)
-        if len(messages) > limit:
-            return messages[:limit], encode_cursor(messages[limit - 1].id)
-        return messages, None
+        return await self._read(run)
 
-    async def count_messages(
-        self,
-        account_id: str,
-        *,
-        status: Status | None = None,
-        destination: str | None = None,
-        client_ref: str | None = None,
-        created_after: float | None = None,
-        created_before: float | None = None,
-    ) -> int:
-        where, params = sql.message_filter(
-            account_id, status, destination, client_ref, created_after, created_before
-        )
-
+    async def _select_count(self, query: str, params: list[Any]) -> int:
         def run(conn: sqlite3.Connection) -> int:
-            row = conn.execute(f"SELECT COUNT(*) FROM messages WHERE {where}", params).fetchone()
-            return int(row[0])
+            return int(conn.execute(query, params).fetchone()[0])
 
         return await self._read(run)
 
