@@ -5,7 +5,7 @@ import random
 import pytest
 
 from smsgate.connectors import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
-from smsgate.connectors.pacing import Backoff, ThrottleGovernor, TokenBucket
+from smsgate.connectors.pacing import Backoff, ThrottleGovernor
 from smsgate.smpp.constants import CommandStatus
 
 S = CommandStatus
@@ -61,17 +61,6 @@ def test_throttle_relaxes_with_successes_after_the_pause() -> None:
     assert governor.delay == 0.0 and governor.limit == 8
     governor.throttled(sent_at=2.0, now=2.0)
     assert governor.delay == pytest.approx(0.1)  # starts over from the minimum
-
-
-def test_token_bucket_spreads_the_rate() -> None:
-    bucket = TokenBucket(100.0, now=0.0)
-    assert bucket.capacity == 10.0
-    for _ in range(10):
-        assert bucket.wait_time(0.0) == 0.0
-        bucket.take()
-    assert bucket.wait_time(0.0) == pytest.approx(0.01)
-    assert bucket.wait_time(0.01) == 0.0
-    assert TokenBucket(2.0, now=0.0).capacity == 1.0
 
 
 def test_retry_table_defaults_and_overrides() -> None:

@@ -76,25 +76,4 @@ class ThrottleGovernor:
         return max(0.0, self.until - now)
 
 
-class TokenBucket:
-    """The connector's max_tps across its binds. The burst is a tenth of a second's worth
-    (at least one), so the rate is spread over the second rather than sent at its start:
-    carriers that measure over short intervals would throttle a second's worth at once."""
-
-    def __init__(self, rate: float, now: float) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, rate / 10)
-        self.tokens = self.capacity
-        self.stamp = now
-
-    def wait_time(self, now: float) -> float:
-        """Seconds until a token is available; 0 when one is."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
-
-    def take(self) -> None:
-        self.tokens -= 1.0
-
-
-__all__ = ["Backoff", "ThrottleGovernor", "TokenBucket"]
+__all__ = ["Backoff", "ThrottleGovernor"]

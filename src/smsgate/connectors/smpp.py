@@ -27,9 +27,9 @@ from smsgate.connectors.config import BindMode, ConnectorConfig
 from smsgate.connectors.events import ConnectorEvents
 from smsgate.connectors.inbound import InboundHandler
 from smsgate.connectors.link import BindLink
-from smsgate.connectors.pacing import TokenBucket
 from smsgate.connectors.part import OutboundPart
 from smsgate.connectors.queue import ConnectorStats, Job, PartQueue
+from smsgate.domain.token_bucket import TokenBucket
 from smsgate.smpp.pdu import Bind, BindReceiver, BindTransceiver, BindTransmitter
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,10 @@ class SmppConnector:
         self._stop_event = asyncio.Event()
         self._drained = asyncio.Event()
         if self.config.max_tps is not None:
-            self._bucket = TokenBucket(self.config.max_tps, self.loop.time())
+            # a tenth of a second's burst (at least one): the rate is spread over the second,
+            # as carriers that measure short intervals would throttle a second's worth at once
+            rate = self.config.max_tps
+            self._bucket = TokenBucket(rate, self.loop.time(), burst=max(1.0, rate / 10))
         self.links = self._make_links()
         for link in self.links:
             link.start()
@@ -154,7 +157,7 @@ class SmppConnector:
             return
         while (wait := bucket.wait_time(self.loop.time())) > 0:
             await asyncio.sleep(wait)  # pacing: the wait is the point
-        bucket.take()
+        bucket.spend()
 
     def answered(self) -> None:
         """A part left a window; stop() waits for the last one."""

@@ -9,7 +9,6 @@ import os
 import random
 import threading
 import time
-import uuid
 
 _lock = threading.Lock()
 # The random bits make ids hard to guess, not secret: a generator seeded from the OS once per
@@ -45,6 +44,3 @@ def id_time(identifier: str) -> float:
     """The creation time (Unix seconds) encoded in an id from new_id."""
     return (int(identifier[:12], 16)) / 1000.0
 
-
-def as_uuid(identifier: str) -> uuid.UUID:
-    return uuid.UUID(hex=identifier)

@@ -21,10 +21,6 @@ class Dispatcher:
     def __len__(self) -> int:
         return len(self._ready) + len(self._scheduled)
 
-    @property
-    def ready_count(self) -> int:
-        return len(self._ready)
-
     def has_room(self, count: int = 1) -> bool:
         return len(self) + count <= self.capacity
 

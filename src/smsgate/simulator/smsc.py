@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Final
 
+from smsgate.domain.token_bucket import TokenBucket
 from smsgate.smpp.constants import (
     RECEIPT_MASK,
     CommandStatus,
@@ -110,21 +111,6 @@ class _Message:
     done: datetime | None = None
 
 
-class _TokenBucket:
-    def __init__(self, rate: float, now: float) -> None:
-        self.rate = rate
-        self.tokens = rate
-        self.stamp = now
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
-
-
 class SmscSimulator:
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
@@ -133,7 +119,7 @@ class SmscSimulator:
         self.messages: OrderedDict[str, _Message] = OrderedDict()
         self.receivers: dict[str, list[SmppConnection]] = {}
         self.held_receipts: dict[str, deque[DeliverSm]] = {}
-        self.buckets: dict[str, _TokenBucket] = {}
+        self.buckets: dict[str, TokenBucket] = {}
         # duplicates: submits whose destination and body were already submitted (a client that
         # re-sends after a lost link or a crash); `smsgate simulator` prints these on exit
         self.counters = {
@@ -225,7 +211,7 @@ class SmscSimulator:
             now = conn.loop.time()
             bucket = self.buckets.get(system_id)
             if bucket is None:
-                bucket = self.buckets[system_id] = _TokenBucket(self.config.max_tps, now)
+                bucket = self.buckets[system_id] = TokenBucket(self.config.max_tps, now)
             if not bucket.take(now):
                 self.counters["throttled"] += 1
                 self._answer(conn, pdu.response(S.ESME_RTHROTTLED))
