@@ -43,4 +43,3 @@ def new_id() -> str:
 def id_time(identifier: str) -> float:
     """The creation time (Unix seconds) encoded in an id from new_id."""
     return (int(identifier[:12], 16)) / 1000.0
-
