@@ -73,6 +73,24 @@ class _Fail:
         return PduEncodeError(f"{name}: a C-string cannot contain NUL")
 
 
+def _read_address(buf: bytes, pos: int, end: int, name: str, status: int) -> tuple[str, int]:
+    """A submit_multi address C-string (at most 20 characters) and the position after it."""
+    nul = buf.find(0, pos, min(end, pos + 21))
+    if nul < 0:
+        raise _Fail.field(name, 21, status, buf, pos, end)
+    return buf[pos:nul].decode("latin-1"), nul + 1
+
+
+def _address_octets(value: str, name: str) -> bytes:
+    """A submit_multi address as a C-string, refused when too long or holding a NUL."""
+    data = value.encode("latin-1")
+    if len(data) > 20:
+        raise _Fail.too_long(name, 21)
+    if 0 in data:
+        raise _Fail.nul(name)
+    return data + b"\0"
+
+
 def _decode_dests(buf: bytes, pos: int, end: int) -> tuple[list[Any], int]:
     if pos >= end:
         raise _Fail.truncated("number_of_dests")
@@ -87,21 +105,15 @@ def _decode_dests(buf: bytes, pos: int, end: int) -> tuple[list[Any], int]:
             if pos + 3 > end:
                 raise _Fail.truncated("dest_address")
             ton, npi = buf[pos + 1], buf[pos + 2]
-            pos += 3
-            nul = buf.find(0, pos, min(end, pos + 21))
-            if nul < 0:
-                status = CommandStatus.ESME_RINVDSTADR
-                raise _Fail.field("destination_addr", 21, status, buf, pos, end)
-            dests.append(SmeAddress(buf[pos:nul].decode("latin-1"), ton, npi))
+            address, pos = _read_address(
+                buf, pos + 3, end, "destination_addr", CommandStatus.ESME_RINVDSTADR
+            )
+            dests.append(SmeAddress(address, ton, npi))
         elif flag == DestFlag.DISTRIBUTION_LIST:
-            pos += 1
-            nul = buf.find(0, pos, min(end, pos + 21))
-            if nul < 0:
-                raise _Fail.field("dl_name", 21, CommandStatus.ESME_RINVDLNAME, buf, pos, end)
-            dests.append(DistributionList(buf[pos:nul].decode("latin-1")))
+            name, pos = _read_address(buf, pos + 1, end, "dl_name", CommandStatus.ESME_RINVDLNAME)
+            dests.append(DistributionList(name))
         else:
             raise PduDecodeError(f"dest_flag {flag}", CommandStatus.ESME_RINVDESTFLAG)
-        pos = nul + 1
     return dests, pos
 
 
@@ -111,19 +123,11 @@ def _encode_dests(dests: list[Any]) -> bytes:
     out = [bytes((len(dests),))]
     for dest in dests:
         if isinstance(dest, SmeAddress):
-            addr = dest.address.encode("latin-1")
-            if len(addr) > 20:
-                raise _Fail.too_long("destination_addr", 21)
-            if 0 in addr:
-                raise _Fail.nul("destination_addr")
-            out.append(bytes((DestFlag.SME_ADDRESS, dest.ton, dest.npi)) + addr + b"\0")
+            address = _address_octets(dest.address, "destination_addr")
+            out.append(bytes((DestFlag.SME_ADDRESS, dest.ton, dest.npi)) + address)
         elif isinstance(dest, DistributionList):
-            name = dest.name.encode("latin-1")
-            if len(name) > 20:
-                raise _Fail.too_long("dl_name", 21)
-            if 0 in name:
-                raise _Fail.nul("dl_name")
-            out.append(bytes((DestFlag.DISTRIBUTION_LIST,)) + name + b"\0")
+            name = _address_octets(dest.name, "dl_name")
+            out.append(bytes((DestFlag.DISTRIBUTION_LIST,)) + name)
         else:
             raise PduEncodeError(f"not a submit_multi destination: {dest!r}")
     return b"".join(out)
@@ -140,15 +144,14 @@ def _decode_unsuccess(buf: bytes, pos: int, end: int) -> tuple[list[Any], int]:
         if pos + 2 > end:
             raise _Fail.truncated("unsuccess_sme")
         ton, npi = buf[pos], buf[pos + 1]
-        pos += 2
-        nul = buf.find(0, pos, min(end, pos + 21))
-        if nul < 0:
-            raise _Fail.field("destination_addr", 21, CommandStatus.ESME_RINVDSTADR, buf, pos, end)
-        if nul + 5 > end:
+        address, pos = _read_address(
+            buf, pos + 2, end, "destination_addr", CommandStatus.ESME_RINVDSTADR
+        )
+        if pos + 4 > end:
             raise _Fail.truncated("error_status_code")
-        (error,) = unpack_from(">I", buf, nul + 1)
-        smes.append(UnsuccessSme(buf[pos:nul].decode("latin-1"), ton, npi, error))
-        pos = nul + 5
+        (error,) = unpack_from(">I", buf, pos)
+        smes.append(UnsuccessSme(address, ton, npi, error))
+        pos += 4
     return smes, pos
 
 
@@ -157,12 +160,8 @@ def _encode_unsuccess(smes: list[Any]) -> bytes:
         raise PduEncodeError(f"at most 255 unsuccess_sme entries, not {len(smes)}")
     out = [bytes((len(smes),))]
     for sme in smes:
-        addr = sme.address.encode("latin-1")
-        if len(addr) > 20:
-            raise _Fail.too_long("destination_addr", 21)
-        if 0 in addr:
-            raise _Fail.nul("destination_addr")
-        out.append(bytes((sme.ton, sme.npi)) + addr + b"\0" + pack(">I", sme.error_status))
+        address = _address_octets(sme.address, "destination_addr")
+        out.append(bytes((sme.ton, sme.npi)) + address + pack(">I", sme.error_status))
     return b"".join(out)
 
 
