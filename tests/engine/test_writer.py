@@ -43,11 +43,18 @@ def test_batches_respect_the_size_limit(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
-def test_drain_with_nothing_pending(tmp_path: Path) -> None:
+def test_drain_waits_for_what_is_queued(tmp_path: Path) -> None:
     async def scenario() -> None:
         store = await open_store(str(tmp_path / "w.db"))
         try:
-            await ChangeWriter(store).drain()
+            writer = ChangeWriter(store)
+            await asyncio.wait_for(writer.drain(), 5)  # returns at once with nothing queued
+            future = writer.add([new_message("acct")])
+            await asyncio.wait_for(writer.drain(), 5)
+            # once drained, the write is committed and readable
+            assert future.done() and future.exception() is None
+            assert (writer.backlog, writer.batches) == (0, 1)
+            assert await store.count_messages("acct") == 1
         finally:
             await store.close()
 
