@@ -172,6 +172,44 @@ MIGRATIONS: Final = (
             "CREATE INDEX messages_destination ON messages (account_id, destination, id)",
         ),
     ),
+    Migration(
+        3,
+        "outbox, callback settings, message origin and tag",
+        (
+            # what is owed to customers (status callbacks, receipts, MO), written in the same
+            # transaction as the change that causes it; see docs/outbox.md
+            """CREATE TABLE outbox (
+                id {id} PRIMARY KEY,
+                channel TEXT NOT NULL,
+                account_id {id} NOT NULL,
+                subject_id {id} NOT NULL,
+                event TEXT NOT NULL,
+                url TEXT,
+                payload {json} NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_at {real} NOT NULL,
+                last_error TEXT,
+                created_at {real} NOT NULL,
+                updated_at {real} NOT NULL
+            )""",
+            # partial indexes: only pending rows are in them, however many are done
+            """CREATE INDEX outbox_due ON outbox (channel, next_attempt_at)
+                WHERE state = 'pending'""",
+            """CREATE INDEX outbox_account_due ON outbox (channel, account_id, next_attempt_at)
+                WHERE state = 'pending'""",
+            # an item waits for the earlier pending items of its message: order per message
+            "CREATE INDEX outbox_subject ON outbox (subject_id, id) WHERE state = 'pending'",
+            "CREATE INDEX outbox_abandoned ON outbox (account_id, id) WHERE state = 'abandoned'",
+            "ALTER TABLE accounts ADD COLUMN callback_url TEXT",
+            "ALTER TABLE accounts ADD COLUMN inbound_url TEXT",
+            "ALTER TABLE accounts ADD COLUMN webhook_secret TEXT",
+            "ALTER TABLE accounts ADD COLUMN signature TEXT",
+            "ALTER TABLE messages ADD COLUMN origin TEXT NOT NULL DEFAULT 'http'",
+            "ALTER TABLE messages ADD COLUMN tag TEXT",
+            "CREATE INDEX messages_tag ON messages (account_id, tag, id) WHERE tag IS NOT NULL",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
