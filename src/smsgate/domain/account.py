@@ -25,6 +25,10 @@ class Account:
     rate_limit: float = DEFAULT_RATE
     created_at: float = 0.0
     enabled: bool = True
+    callback_url: str | None = None  # status callbacks of messages that name no URL of their own
+    inbound_url: str | None = None  # MO (inbound messages) webhook
+    webhook_secret: str | None = None  # HMAC key of callback signatures
+    signature: str | None = None  # signature scheme name (smsgate.callbacks.signing); None: native
 
 
 def new_api_key() -> str:

@@ -63,6 +63,8 @@ class Message:
     price_unit: str | None = None
     error_code: str | None = None
     error_detail: str | None = None
+    origin: str = "http"  # the interface it came by: "http" or "smpp" (where receipts go)
+    tag: str | None = None  # the customer's bulk or campaign identifier
     parts: list[Part] = field(default_factory=list)
 
 

@@ -7,7 +7,15 @@ anything else is the path of a SQLite database file.
 from typing import Any
 
 from smsgate.store.base import Store
-from smsgate.store.changes import Change, InboundMessage, MessageUpdate, PartUpdate
+from smsgate.store.changes import (
+    Change,
+    InboundMessage,
+    MessageUpdate,
+    OutboxItem,
+    OutboxState,
+    OutboxUpdate,
+    PartUpdate,
+)
 from smsgate.store.errors import (
     DuplicateError,
     IntegrityError,
@@ -26,6 +34,9 @@ __all__ = [
     "IntegrityError",
     "InvalidCursorError",
     "MessageUpdate",
+    "OutboxItem",
+    "OutboxState",
+    "OutboxUpdate",
     "PartUpdate",
     "PortabilityRow",
     "PrefixRow",

@@ -21,7 +21,14 @@ from smsgate.domain.message import Message, StatusChange
 from smsgate.domain.status import Status
 from smsgate.store import sql
 from smsgate.store.batch import PendingWrite
-from smsgate.store.changes import Change, InboundMessage, checked
+from smsgate.store.changes import (
+    Change,
+    InboundMessage,
+    OutboxItem,
+    OutboxState,
+    OutboxUpdate,
+    checked,
+)
 from smsgate.store.errors import InvalidCursorError, StoreClosedError
 from smsgate.store.gate import WriteGate
 from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
@@ -287,6 +294,75 @@ class Store(ABC):
     async def list_portability(self) -> list[tuple[str, str]]:
         """Every (number, carrier) override, for the in-memory carrier table: one list the
         size of the table (tens of bytes a number), read in one query."""
+
+    # outbox (docs/outbox.md)
+
+    @abstractmethod
+    async def claim_outbox(
+        self,
+        channel: str,
+        now: float,
+        *,
+        limit: int = 100,
+        lease: float = 30.0,
+        account_id: str | None = None,
+    ) -> list[OutboxItem]:
+        """Claim up to `limit` pending items of `channel` (and account) due at `now`, oldest
+        first: each is hidden from other claims until `now + lease`, when it is due again unless
+        the claimer settled it (outbox_done / outbox_retry / outbox_abandon / outbox_release).
+        An item never comes before an earlier pending item of the same message."""
+
+    @abstractmethod
+    async def _select_outbox(self, query: str, params: list[Any]) -> list[OutboxItem]:
+        """The outbox items a SELECT written with "?" placeholders finds."""
+
+    async def outbox_item(self, item_id: str) -> OutboxItem | None:
+        found = await self._select_outbox(sql.GET_OUTBOX, [item_id])
+        return found[0] if found else None
+
+    async def list_outbox(
+        self,
+        account_id: str,
+        *,
+        state: OutboxState | None = None,
+        subject_id: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[OutboxItem], str | None]:
+        """A page of the account's outbox items (the abandoned ones, say), newest first."""
+        check_limit(limit, MAX_PAGE)
+        where, params = sql.outbox_filter(
+            account_id, None if state is None else state.value, subject_id
+        )
+        after = None if cursor is None else decode_cursor(cursor)
+        query, params = sql.page_query(sql.OUTBOX_SELECT, where, params, after, limit)
+        items = await self._select_outbox(query, params)
+        if len(items) > limit:
+            return items[:limit], encode_cursor(items[limit - 1].id)
+        return items, None
+
+    async def outbox_done(self, item: OutboxItem, at: float) -> None:
+        """The customer has it (an attempt succeeded)."""
+        await self.write([OutboxUpdate(item.id, OutboxState.DONE, at, item.attempts + 1)])
+
+    async def outbox_retry(self, item: OutboxItem, at: float, next_at: float, error: str) -> None:
+        """An attempt failed for a reason that may pass: try again at `next_at`."""
+        await self.write(
+            [OutboxUpdate(item.id, OutboxState.PENDING, at, item.attempts + 1, next_at, error)]
+        )
+
+    async def outbox_abandon(self, item: OutboxItem, at: float, error: str) -> None:
+        """Give up: the last retry failed, or the receiver refused the item for good."""
+        await self.write(
+            [OutboxUpdate(item.id, OutboxState.ABANDONED, at, item.attempts + 1, None, error)]
+        )
+
+    async def outbox_release(self, items: Sequence[OutboxItem], at: float) -> None:
+        """Give claimed items back unattempted (the consumer is stopping, or has no room):
+        due again at once, no attempt counted."""
+        await self.write(
+            [OutboxUpdate(i.id, OutboxState.PENDING, at, i.attempts, at) for i in items]
+        )
 
     # inbound
 

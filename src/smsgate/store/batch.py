@@ -12,7 +12,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from smsgate.domain.message import Message
-from smsgate.store.changes import Change, InboundMessage, MessageUpdate, PartUpdate
+from smsgate.store.changes import (
+    Change,
+    InboundMessage,
+    MessageUpdate,
+    OutboxItem,
+    OutboxUpdate,
+    PartUpdate,
+)
 from smsgate.store.errors import IntegrityError
 
 
@@ -50,6 +57,8 @@ class WritePlan:
     part_updates: list[PartUpdate] = field(default_factory=list)  # applied ones, one per part
     message_updates: list[MessageUpdate] = field(default_factory=list)  # one per message
     history: list[HistoryRow] = field(default_factory=list)
+    outbox: list[OutboxItem] = field(default_factory=list)
+    outbox_updates: list[OutboxUpdate] = field(default_factory=list)  # the last one per item
 
     @property
     def parts_count(self) -> int:
@@ -84,6 +93,7 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
     parts: dict[tuple[str, int], PartUpdate] = {}
     messages: dict[str, MessageUpdate] = {}
     history = plan.history
+    outbox_updates: dict[str, OutboxUpdate] = {}
     for changes in writes:
         for change in changes:
             if isinstance(change, PartUpdate):
@@ -120,8 +130,13 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
             elif isinstance(change, Message):
                 plan.messages.append(change)
                 history.append((change.id, None, change.status.value, change.created_at, "", True))
+            elif isinstance(change, OutboxItem):
+                plan.outbox.append(change)
+            elif isinstance(change, OutboxUpdate):
+                outbox_updates[change.id] = change
             else:
                 plan.inbound.append(change)
+    plan.outbox_updates = list(outbox_updates.values())
     plan.part_updates = list(parts.values())
     plan.message_updates = list(messages.values())
     return plan

@@ -1,12 +1,16 @@
-"""What `Store.write` takes: new messages and inbound messages, and updates of parts and messages.
+"""What `Store.write` takes: new messages and inbound messages, and updates of parts and messages;
+new outbox items and their outcomes.
 
 A `Message` (from the domain) is inserted with its parts and the first line of its history. An
 update sets only the fields it gives (None leaves the stored value alone) and always adds a
-history line.
+history line. An `OutboxItem` written with the change that causes it is owed to the customer
+exactly when that change committed (docs/outbox.md).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
 from smsgate.domain.message import Message
 from smsgate.domain.status import Status
@@ -62,7 +66,44 @@ class InboundMessage:
     complete: bool = True  # False when some segments never arrived
 
 
-Change = Message | PartUpdate | MessageUpdate | InboundMessage
+class OutboxState(StrEnum):
+    PENDING = "pending"  # owed: due at next_attempt_at (or claimed until then)
+    DONE = "done"  # the customer has it
+    ABANDONED = "abandoned"  # given up after the last retry or a refusal; the account sees it
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One thing owed to a customer: a status callback, a receipt or an MO message."""
+
+    id: str  # time-ordered (smsgate.domain.ids)
+    channel: str  # "http" (a URL) or "smpp" (the account's receiver bind)
+    account_id: str
+    subject_id: str  # the message id (status) or the inbound message id (MO)
+    event: str  # the message status, or "inbound"
+    payload: dict[str, Any]  # JSON-serialisable
+    created_at: float
+    next_attempt_at: float
+    url: str | None = None  # where an "http" item goes, fixed when it is created
+    state: OutboxState = OutboxState.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+    updated_at: float | None = None  # None: created_at
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxUpdate:
+    """The outcome of an attempt (or the release of a claimed item not attempted)."""
+
+    id: str
+    state: OutboxState
+    at: float
+    attempts: int
+    next_attempt_at: float | None = None  # None keeps the stored time
+    last_error: str | None = None  # None keeps the stored error
+
+
+Change = Message | PartUpdate | MessageUpdate | InboundMessage | OutboxItem | OutboxUpdate
 
 
 def checked(changes: Sequence[Change]) -> list[Change]:
@@ -76,6 +117,8 @@ def checked(changes: Sequence[Change]) -> list[Change]:
                     raise ValueError(
                         f"part {part.seq} of message {change.id} names message {part.message_id}"
                     )
-        elif not isinstance(change, PartUpdate | MessageUpdate | InboundMessage):
+        elif not isinstance(
+            change, PartUpdate | MessageUpdate | InboundMessage | OutboxItem | OutboxUpdate
+        ):
             raise TypeError(f"not a store change: {type(change).__name__}")
     return result

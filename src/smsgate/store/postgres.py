@@ -32,7 +32,7 @@ from smsgate.store.base import (
     encode_cursor,
 )
 from smsgate.store.batch import PendingWrite, WritePlan, check_found, plan_writes, take_batch
-from smsgate.store.changes import InboundMessage
+from smsgate.store.changes import InboundMessage, OutboxItem
 from smsgate.store.errors import DuplicateError, IntegrityError, StoreClosedError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
@@ -40,6 +40,7 @@ from smsgate.store.rows import (
     HISTORY_COLUMNS,
     INBOUND_COLUMNS,
     MESSAGE_COLUMNS,
+    OUTBOX_COLUMNS,
     PART_COLUMNS,
     account_from,
     account_values,
@@ -51,6 +52,8 @@ from smsgate.store.rows import (
     message_from,
     message_values,
     names,
+    outbox_from,
+    outbox_values,
     part_from,
     part_values,
     prefix_from,
@@ -77,6 +80,27 @@ def _insert_unnest(table: str, columns: Columns) -> str:
 INSERT_MESSAGES: Final = _insert_unnest("messages", MESSAGE_COLUMNS)
 INSERT_PARTS: Final = _insert_unnest("parts", PART_COLUMNS)
 INSERT_INBOUND: Final = _insert_unnest("inbound", INBOUND_COLUMNS)
+INSERT_OUTBOX: Final = _insert_unnest("outbox", OUTBOX_COLUMNS)
+_OUTBOX_UPDATE_COLUMNS: Final = (
+    ("id", "text"),
+    ("state", "text"),
+    ("attempts", "int4"),
+    ("next_attempt_at", "float8"),
+    ("last_error", "text"),
+    ("at", "float8"),
+)
+UPDATE_OUTBOX: Final = f"""UPDATE outbox AS o SET
+    state = u.state,
+    attempts = u.attempts,
+    next_attempt_at = COALESCE(u.next_attempt_at, o.next_attempt_at),
+    last_error = COALESCE(u.last_error, o.last_error),
+    updated_at = u.at
+    FROM unnest({_unnest(_OUTBOX_UPDATE_COLUMNS)}) AS u({names(_OUTBOX_UPDATE_COLUMNS)})
+    WHERE o.id = u.id"""
+CLAIM_OUTBOX: Final = sql.numbered(sql.claim_outbox(account=False, lock="FOR UPDATE SKIP LOCKED"))
+CLAIM_ACCOUNT_OUTBOX: Final = sql.numbered(
+    sql.claim_outbox(account=True, lock="FOR UPDATE SKIP LOCKED")
+)
 # WITH ORDINALITY: history ids follow the order the changes were written
 INSERT_HISTORY: Final = (
     f"INSERT INTO status_history ({names(HISTORY_COLUMNS)})"
@@ -222,6 +246,16 @@ async def _apply(conn: Conn, plan: WritePlan) -> None:
         check_found("message", len(message_rows), _rowcount(status))
     # COPY keeps the rows' order, so history ids follow the order of the changes either way
     await _insert(conn, "status_history", INSERT_HISTORY, HISTORY_COLUMNS, plan.history)
+    if plan.outbox:
+        outbox = [outbox_values(item) for item in plan.outbox]
+        await _insert(conn, "outbox", INSERT_OUTBOX, OUTBOX_COLUMNS, outbox)
+    if plan.outbox_updates:
+        outbox_rows = [
+            (u.id, u.state.value, u.attempts, u.next_attempt_at, u.last_error, u.at)
+            for u in plan.outbox_updates
+        ]
+        status = await conn.execute(UPDATE_OUTBOX, *_arrays(outbox_rows))
+        check_found("outbox", len(outbox_rows), _rowcount(status))
 
 
 async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
@@ -516,6 +550,29 @@ class PostgresStore(Store):
     async def list_portability(self) -> list[tuple[str, str]]:
         rows = await self.pool.fetch(Q(sql.PORTABILITY_ALL))
         return [(str(row[0]), str(row[1])) for row in rows]
+
+    # outbox
+
+    async def claim_outbox(
+        self,
+        channel: str,
+        now: float,
+        *,
+        limit: int = 100,
+        lease: float = 30.0,
+        account_id: str | None = None,
+    ) -> list[OutboxItem]:
+        check_limit(limit, MAX_PAGE)
+        if account_id is None:
+            rows = await self.pool.fetch(CLAIM_OUTBOX, now + lease, now, channel, now, limit)
+        else:
+            rows = await self.pool.fetch(
+                CLAIM_ACCOUNT_OUTBOX, now + lease, now, channel, account_id, now, limit
+            )
+        return sorted((outbox_from(row) for row in rows), key=lambda item: item.id)
+
+    async def _select_outbox(self, query: str, params: list[Any]) -> list[OutboxItem]:
+        return [outbox_from(row) for row in await self.pool.fetch(Q(query), *params)]
 
     # inbound
 

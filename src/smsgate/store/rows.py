@@ -11,7 +11,7 @@ from typing import Any, Final, Protocol
 from smsgate.domain.account import Account
 from smsgate.domain.message import Message, Part, Priority, StatusChange
 from smsgate.domain.status import Status
-from smsgate.store.changes import InboundMessage
+from smsgate.store.changes import InboundMessage, OutboxItem, OutboxState
 from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 
 
@@ -47,6 +47,8 @@ MESSAGE_COLUMNS: Final = (
     ("price_unit", "text"),
     ("error_code", "text"),
     ("error_detail", "text"),
+    ("origin", "text"),
+    ("tag", "text"),
 )
 
 PART_COLUMNS: Final = (
@@ -85,6 +87,10 @@ ACCOUNT_COLUMNS: Final = (
     ("rate_limit", "float8"),
     ("enabled", "bool"),
     ("created_at", "float8"),
+    ("callback_url", "text"),
+    ("inbound_url", "text"),
+    ("webhook_secret", "text"),
+    ("signature", "text"),
 )
 
 INBOUND_COLUMNS: Final = (
@@ -99,6 +105,23 @@ INBOUND_COLUMNS: Final = (
     ("segments", "int4"),
     ("complete", "bool"),
     ("received_at", "float8"),
+)
+
+
+OUTBOX_COLUMNS: Final = (
+    ("id", "text"),
+    ("channel", "text"),
+    ("account_id", "text"),
+    ("subject_id", "text"),
+    ("event", "text"),
+    ("url", "text"),
+    ("payload", "jsonb"),
+    ("state", "text"),
+    ("attempts", "int4"),
+    ("next_attempt_at", "float8"),
+    ("last_error", "text"),
+    ("created_at", "float8"),
+    ("updated_at", "float8"),
 )
 
 
@@ -133,6 +156,8 @@ def message_values(m: Message) -> tuple[Any, ...]:
         m.price_unit,
         m.error_code,
         m.error_detail,
+        m.origin,
+        m.tag,
     )
 
 
@@ -163,6 +188,8 @@ def message_from(row: Row, parts: list[Part]) -> Message:
         price_unit=row[22],
         error_code=row[23],
         error_detail=row[24],
+        origin=row[25],
+        tag=row[26],
         parts=parts,
     )
 
@@ -228,6 +255,10 @@ def account_values(a: Account) -> tuple[Any, ...]:
         a.rate_limit,
         a.enabled,
         a.created_at,
+        a.callback_url,
+        a.inbound_url,
+        a.webhook_secret,
+        a.signature,
     )
 
 
@@ -241,6 +272,10 @@ def account_from(row: Row) -> Account:
         rate_limit=row[5],
         enabled=bool(row[6]),
         created_at=row[7],
+        callback_url=row[8],
+        inbound_url=row[9],
+        webhook_secret=row[10],
+        signature=row[11],
     )
 
 
@@ -278,6 +313,42 @@ def inbound_from(row: Row) -> InboundMessage:
 
 def to_json(value: dict[str, Any]) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def outbox_values(item: OutboxItem) -> tuple[Any, ...]:
+    return (
+        item.id,
+        item.channel,
+        item.account_id,
+        item.subject_id,
+        item.event,
+        item.url,
+        to_json(item.payload),
+        item.state.value,
+        item.attempts,
+        item.next_attempt_at,
+        item.last_error,
+        item.created_at,
+        item.created_at if item.updated_at is None else item.updated_at,
+    )
+
+
+def outbox_from(row: Row) -> OutboxItem:
+    return OutboxItem(
+        id=row[0],
+        channel=row[1],
+        account_id=row[2],
+        subject_id=row[3],
+        event=row[4],
+        url=row[5],
+        payload=json.loads(row[6]),
+        state=OutboxState(row[7]),
+        attempts=row[8],
+        next_attempt_at=row[9],
+        last_error=row[10],
+        created_at=row[11],
+        updated_at=row[12],
+    )
 
 
 def connector_values(c: ConnectorRow) -> tuple[Any, ...]:

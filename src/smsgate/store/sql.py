@@ -10,6 +10,7 @@ from smsgate.store.rows import (
     HISTORY_COLUMNS,
     INBOUND_COLUMNS,
     MESSAGE_COLUMNS,
+    OUTBOX_COLUMNS,
     PART_COLUMNS,
     names,
 )
@@ -121,6 +122,50 @@ RECORD_MIGRATION: Final = (
 )
 
 PORTABILITY_CHUNK: Final = 10_000  # rows per import transaction
+
+OUTBOX_SELECT: Final = f"SELECT {names(OUTBOX_COLUMNS)} FROM outbox"
+GET_OUTBOX: Final = f"{OUTBOX_SELECT} WHERE id = ?"
+INSERT_OUTBOX: Final = (
+    f"INSERT INTO outbox ({names(OUTBOX_COLUMNS)}) VALUES ({placeholders(len(OUTBOX_COLUMNS))})"
+)
+UPDATE_OUTBOX: Final = """UPDATE outbox SET
+    state = ?,
+    attempts = ?,
+    next_attempt_at = COALESCE(?, next_attempt_at),
+    last_error = COALESCE(?, last_error),
+    updated_at = ?
+    WHERE id = ?"""
+
+
+def claim_outbox(account: bool, lock: str) -> str:
+    """Take the due pending items of a channel (and account): parameters (lease end, now,
+    channel, [account_id,] now, limit). An item whose message has an earlier pending item
+    waits for it, so one message's items reach the customer in order. `lock` is
+    PostgreSQL's "FOR UPDATE SKIP LOCKED" (nodes claim different rows) or empty for SQLite,
+    whose single writer claims alone."""
+    by_account = " AND o.account_id = ?" if account else ""
+    return f"""UPDATE outbox SET next_attempt_at = ?, updated_at = ?
+    WHERE id IN (
+        SELECT o.id FROM outbox AS o
+        WHERE o.state = 'pending' AND o.channel = ?{by_account} AND o.next_attempt_at <= ?
+            AND NOT EXISTS (
+                SELECT 1 FROM outbox AS e
+                WHERE e.subject_id = o.subject_id AND e.state = 'pending' AND e.id < o.id
+            )
+        ORDER BY o.next_attempt_at LIMIT ? {lock})
+    RETURNING {names(OUTBOX_COLUMNS)}"""
+
+
+def outbox_filter(
+    account_id: str, state: str | None, subject_id: str | None
+) -> tuple[str, list[Any]]:
+    where = ["account_id = ?"]
+    params: list[Any] = [account_id]
+    for clause, value in (("state = ?", state), ("subject_id = ?", subject_id)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    return " AND ".join(where), params
 
 
 def message_filter(

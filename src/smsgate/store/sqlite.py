@@ -35,7 +35,7 @@ from smsgate.store.base import (
     encode_cursor,
 )
 from smsgate.store.batch import PendingWrite, WritePlan, check_found, plan_writes, take_batch
-from smsgate.store.changes import InboundMessage
+from smsgate.store.changes import InboundMessage, OutboxItem
 from smsgate.store.errors import DuplicateError, IntegrityError, StoreClosedError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
@@ -49,6 +49,8 @@ from smsgate.store.rows import (
     inbound_values,
     message_from,
     message_values,
+    outbox_from,
+    outbox_values,
     part_from,
     part_values,
     portability_values,
@@ -60,6 +62,8 @@ from smsgate.store.rows import (
 T = TypeVar("T")
 
 DEFAULT_READERS: Final = 2
+CLAIM_OUTBOX: Final = sql.claim_outbox(account=False, lock="")
+CLAIM_ACCOUNT_OUTBOX: Final = sql.claim_outbox(account=True, lock="")
 PARTS_OF: Final = (
     f"{sql.PART_SELECT} WHERE message_id IN (SELECT value FROM json_each(?))"
     " ORDER BY message_id, seq"
@@ -148,6 +152,17 @@ def _apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
         check_found("message", len(plan.message_updates), updated)
     if plan.history:
         conn.executemany(sql.INSERT_HISTORY, plan.history)
+    if plan.outbox:
+        conn.executemany(sql.INSERT_OUTBOX, map(outbox_values, plan.outbox))
+    if plan.outbox_updates:
+        updated = conn.executemany(
+            sql.UPDATE_OUTBOX,
+            (
+                (u.state.value, u.attempts, u.next_attempt_at, u.last_error, u.at, u.id)
+                for u in plan.outbox_updates
+            ),
+        ).rowcount
+        check_found("outbox", len(plan.outbox_updates), updated)
 
 
 def _with_parts(conn: sqlite3.Connection, rows: list[Any]) -> list[Message]:
@@ -558,6 +573,37 @@ class SqliteStore(Store):
             return [(str(n), str(c)) for n, c in conn.execute(sql.PORTABILITY_ALL)]
 
         return await self._read(run)
+
+    # outbox
+
+    async def claim_outbox(
+        self,
+        channel: str,
+        now: float,
+        *,
+        limit: int = 100,
+        lease: float = 30.0,
+        account_id: str | None = None,
+    ) -> list[OutboxItem]:
+        check_limit(limit, MAX_PAGE)
+        params: tuple[Any, ...]
+        if account_id is None:
+            query, params = CLAIM_OUTBOX, (now + lease, now, channel, now, limit)
+        else:
+            query = CLAIM_ACCOUNT_OUTBOX
+            params = (now + lease, now, channel, account_id, now, limit)
+
+        def run(conn: sqlite3.Connection) -> list[OutboxItem]:
+            return [outbox_from(row) for row in conn.execute(query, params).fetchall()]
+
+        claimed = await self._job(run)
+        claimed.sort(key=lambda item: item.id)
+        return claimed
+
+    async def _select_outbox(self, query: str, params: list[Any]) -> list[OutboxItem]:
+        return await self._read(
+            lambda conn: [outbox_from(row) for row in conn.execute(query, params)]
+        )
 
     # inbound
 
