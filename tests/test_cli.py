@@ -45,7 +45,12 @@ def _stop(process: subprocess.Popen[str]) -> str:
 
 
 def test_serve_embedded_then_send_over_rest(tmp_path: Path) -> None:
-    env = {"SMSGATE_HTTP_PORT": "0", "SMSGATE_DB": str(tmp_path / "var" / "smsgate.db")}
+    env = {
+        "SMSGATE_HTTP_PORT": "0",
+        "SMSGATE_SMPP_PORT": "0",
+        "SMSGATE_SMPP_TLS_PORT": "0",
+        "SMSGATE_DB": str(tmp_path / "var" / "smsgate.db"),
+    }
     server, banner = _start(["serve"], env, tmp_path)
     try:
         url = re.search(r"HTTP API +(http://\S+)", banner)

@@ -5,18 +5,21 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import signal
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from smsgate.api.http.app import create_app
 from smsgate.api.http.metrics import render_metrics
 from smsgate.api.http.server import HttpServer
+from smsgate.api.smpp_server import SmppServer, SmppServerConfig
+from smsgate.api.smpp_server.tls import self_signed, server_context
 from smsgate.config import Config, ConfigError
 from smsgate.connectors.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
 from smsgate.connectors.smpp import SmppConnector
-from smsgate.domain.account import Account, hash_api_key, new_api_key
+from smsgate.domain.account import Account, hash_api_key, hash_password, new_api_key
 from smsgate.domain.carrier_seed import JP_CARRIER_PREFIXES
 from smsgate.domain.ids import new_id
 from smsgate.engine.gateway import Gateway
@@ -29,12 +32,15 @@ log = logging.getLogger(__name__)
 
 SIMULATOR_ID = "simulator"
 _SIM_SYSTEM_ID, _SIM_PASSWORD = "smsgate", "sim"
+_DEMO_SYSTEM_ID = "demo"
 
 
 @dataclass
 class DemoAccount:
     account_id: str
     api_key: str
+    smpp_system_id: str = ""
+    smpp_password: str = ""
 
 
 class App:
@@ -44,6 +50,7 @@ class App:
         self.simulator: SmscSimulator | None = None
         self.gateway: Gateway | None = None
         self.http: HttpServer | None = None
+        self.smpp: SmppServer | None = None
         self._http_task: asyncio.Task[Any] | None = None
         self.demo: DemoAccount | None = None
 
@@ -79,8 +86,11 @@ class App:
         for connector in gateway.connectors.values():
             await connector.start()
         if config.demo_account:
-            self.demo = await _demo_account(store, Path(config.db).parent)
+            self.demo = await _demo_account(store, _var_directory(config))
         await gateway.start()
+        if config.smpp_port is not None or config.smpp_tls_port is not None:
+            self.smpp = SmppServer(gateway, store, _smpp_server_config(config))
+            await self.smpp.start()
         app = create_app(gateway, lambda: render_metrics(gateway))
         self.http = HttpServer(app, config.http_host, config.http_port)
         self._http_task = asyncio.create_task(self.http.serve())
@@ -133,6 +143,8 @@ class App:
             self.http.should_exit = True
             if self._http_task is not None:
                 await self._http_task
+        if self.smpp is not None:
+            await self.smpp.stop(timeout)
         if self.gateway is not None:
             await self.gateway.stop()
             for connector in self.gateway.connectors.values():
@@ -142,6 +154,30 @@ class App:
             await self.simulator.stop()
         if self.store is not None:
             await self.store.close()
+
+
+def _var_directory(config: Config) -> Path:
+    """Where the embedded set-up keeps its files: beside the SQLite database, else var/."""
+    return Path("var") if config.db.startswith("postgres") else Path(config.db).parent
+
+
+def _smpp_server_config(config: Config) -> SmppServerConfig:
+    tls = None
+    if config.smpp_tls_port is not None:
+        if config.smpp_tls_cert and config.smpp_tls_key:
+            cert, key = Path(config.smpp_tls_cert), Path(config.smpp_tls_key)
+        else:
+            cert, key = self_signed(_var_directory(config))
+        tls = server_context(cert, key)
+    return SmppServerConfig(
+        host=config.smpp_host,
+        port=config.smpp_port,
+        tls_port=config.smpp_tls_port,
+        tls=tls,
+        inactivity_timeout=config.smpp_inactivity_timeout,
+        window=config.smpp_window,
+        concat_wait=config.smpp_concat_wait,
+    )
 
 
 def _connector_config(connector_id: str, settings: dict[str, Any]) -> ConnectorConfig:
@@ -172,16 +208,38 @@ async def _demo_account(store: Store, var: Path) -> DemoAccount:
     is in the database) so that every start can print it."""
     path = var / "demo-account.json"
     if path.exists():
-        saved = json.loads(path.read_text())
-        if await store.get_account(saved["account_id"]) is not None:
-            return DemoAccount(saved["account_id"], saved["api_key"])
+        saved = DemoAccount(**json.loads(path.read_text()))
+        account = await store.get_account(saved.account_id)
+        if account is not None:
+            if saved.smpp_system_id and account.smpp_system_id == saved.smpp_system_id:
+                return saved
+            # made before the SMPP server existed: give it SMPP credentials now
+            saved.smpp_system_id, saved.smpp_password = _DEMO_SYSTEM_ID, secrets.token_hex(4)
+            account.smpp_system_id = saved.smpp_system_id
+            account.smpp_password_hash = hash_password(saved.smpp_password)
+            await store.update_account(account)
+            _save_demo(path, saved)
+            return saved
     key = new_api_key()
-    account = Account(id=new_id(), name="demo", api_key_hash=hash_api_key(key), rate_limit=1000.0)
+    # SMPP passwords are at most 8 characters
+    demo = DemoAccount(new_id(), key, _DEMO_SYSTEM_ID, secrets.token_hex(4))
+    account = Account(
+        id=demo.account_id,
+        name="demo",
+        api_key_hash=hash_api_key(key),
+        smpp_system_id=demo.smpp_system_id,
+        smpp_password_hash=hash_password(demo.smpp_password),
+        rate_limit=1000.0,
+    )
     await store.create_account(account)
     var.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"account_id": account.id, "api_key": key}))
+    _save_demo(path, demo)
+    return demo
+
+
+def _save_demo(path: Path, demo: DemoAccount) -> None:
+    path.write_text(json.dumps(asdict(demo)))
     os.chmod(path, 0o600)
-    return DemoAccount(account.id, key)
 
 
 async def serve(config: Config, on_ready: Any = None) -> None:

@@ -93,6 +93,8 @@ def _serve(args: argparse.Namespace) -> int:
     if args.config is None:
         # the embedded set-up: SQLite under var/, the simulated carrier, a demo account
         config.demo_account = True
+        if config.smpp_tls_port is None and "SMSGATE_SMPP_TLS_PORT" not in os.environ:
+            config.smpp_tls_port = 2776
         if "SMSGATE_SIMULATOR" not in os.environ:
             config.simulator = True
     try:
@@ -114,11 +116,19 @@ def _print_ready(app: App) -> None:
     ]
     if app.simulator is not None:
         lines.append(f"  carrier       built-in simulator on 127.0.0.1:{app.simulator.config.port}")
+    if app.smpp is not None:
+        host = app.config.smpp_host
+        ports = [f"{host}:{app.smpp.port}"] if app.smpp.port is not None else []
+        if app.smpp.tls_port is not None:
+            ports.append(f"{host}:{app.smpp.tls_port} (TLS)")
+        lines.append(f"  SMPP server   {', '.join(ports)}")
     if app.demo is not None:
         key = app.demo.api_key
         lines += [
             f"  demo account  id {app.demo.account_id}",
             f"                API key {key}",
+            f"                SMPP system_id {app.demo.smpp_system_id} "
+            f"password {app.demo.smpp_password}",
             "  send a message:",
             f"    curl -s -X POST {url}/v1/messages -H 'Authorization: Bearer {key}' "
             "-H 'Content-Type: application/json' "

@@ -1,8 +1,8 @@
 """smsgate's configuration: a TOML file, then environment overrides, then defaults.
 
 The environment names are a stable interface for operators' automation: SMSGATE_DB (a SQLite
-path or a postgresql:// DSN), SMSGATE_HTTP_PORT, SMSGATE_SMPP_PORT, SMSGATE_SIMULATOR=1 (start the
-built-in simulated carrier and route everything to it).
+path or a postgresql:// DSN), SMSGATE_HTTP_PORT, SMSGATE_SMPP_PORT, SMSGATE_SMPP_TLS_PORT,
+SMSGATE_SIMULATOR=1 (start the built-in simulated carrier and route everything to it).
 """
 
 import os
@@ -25,7 +25,13 @@ class Config:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     smpp_host: str = "127.0.0.1"
-    smpp_port: int = 2775
+    smpp_port: int | None = 2775  # the SMPP server for customers; None: off, 0: any free port
+    smpp_tls_port: int | None = None  # SMPP over TLS; the embedded set-up uses 2776
+    smpp_tls_cert: str | None = None  # PEM files; without them a self-signed pair in var/
+    smpp_tls_key: str | None = None
+    smpp_inactivity_timeout: float = 120.0  # seconds without a PDU before a session is closed
+    smpp_window: int = 100  # a client's unanswered requests before ESME_RMSGQFUL
+    smpp_concat_wait: float = 10.0  # seconds the parts of a message wait for each other
     simulator: bool = False
     simulator_port: int = 0  # 0: any free port (the gateway connects to it itself)
     simulator_receipt_delay: float = 0.2
@@ -48,6 +54,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMSGATE_HTTP_PORT": ("http_port", int),
     "SMSGATE_HTTP_HOST": ("http_host", str),
     "SMSGATE_SMPP_PORT": ("smpp_port", int),
+    "SMSGATE_SMPP_TLS_PORT": ("smpp_tls_port", int),
     "SMSGATE_SIMULATOR": ("simulator", _flag),
 }
 

@@ -62,7 +62,7 @@ async def add_account(app: App, name: str, rate: float = 10_000.0) -> str:
 
 @asynccontextmanager
 async def running_gateway(db: str, **settings: Any) -> AsyncIterator[Running]:
-    config = Config(db=db, http_port=0, simulator=True, simulator_receipt_delay=0.01)
+    config = Config(db=db, http_port=0, smpp_port=0, simulator=True, simulator_receipt_delay=0.01)
     for name, value in settings.items():
         if hasattr(config.engine, name):
             setattr(config.engine, name, value)

@@ -75,12 +75,20 @@ def start_carrier(receipt_delay: float, password: str) -> tuple[subprocess.Popen
 
 
 def gateway_config(
-    path: Path, *, db: str, http_port: int, queue: int, carrier_port: int, connector: str
+    path: Path,
+    *,
+    db: str,
+    http_port: int,
+    queue: int,
+    carrier_port: int,
+    connector: str,
+    smpp_port: int = 0,
 ) -> Path:
     """A configuration routing everything to the carrier; `connector` adds connector settings
     (TOML lines)."""
     path.write_text(
-        f'db = "{db}"\nhttp_port = {http_port}\n\n[engine]\nqueue_capacity = {queue}\n\n'
+        f'db = "{db}"\nhttp_port = {http_port}\nsmpp_port = {smpp_port}\n\n'
+        f"[engine]\nqueue_capacity = {queue}\n\n"
         f'[[connectors]]\nid = "carrier"\nhost = "127.0.0.1"\nport = {carrier_port}\n'
         f'system_id = "smsgate"\n{connector}\n\n'
         '[[routes]]\nid = "all"\nconnectors = [{id = "carrier"}]\n'

@@ -1,0 +1,202 @@
+"""The SMPP server customers bind to: plain and TLS listeners, one SmppConnection per client.
+
+The connection shell answers enquire_link, unbind, protocol errors (generic_nack, wrong bind
+state, a full window: ESME_RMSGQFUL) and closes idle sessions; this module answers binds and
+the message operations.
+"""
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from smsgate.api.smpp_server.auth import BindRefusedError, authenticate, bind_response
+from smsgate.api.smpp_server.binds import BindRegistry
+from smsgate.api.smpp_server.delivery import CustomerDelivery, ReceiptNotice
+from smsgate.api.smpp_server.ids import split_id
+from smsgate.api.smpp_server.options import parse_system_type
+from smsgate.api.smpp_server.receipts import message_state
+from smsgate.api.smpp_server.submit import SubmitIntake
+from smsgate.domain.errors import GatewayError
+from smsgate.domain.message import Message
+from smsgate.domain.status import FINAL, Status
+from smsgate.engine.gateway import Gateway
+from smsgate.smpp.constants import CommandStatus
+from smsgate.smpp.pdu import (
+    Bind,
+    CancelSm,
+    DataSm,
+    QuerySm,
+    ReplaceSm,
+    Request,
+    SubmitMulti,
+    SubmitSm,
+)
+from smsgate.smpp.session import Role, SessionConfig
+from smsgate.smpp.smpp_time import format_smpp_time
+from smsgate.store import Store
+from smsgate.transport.smpp_connection import SmppConnection
+
+log = logging.getLogger(__name__)
+S = CommandStatus
+
+
+@dataclass
+class SmppServerConfig:
+    host: str = "127.0.0.1"
+    port: int | None = 2775  # None: no plain listener; 0: any free port
+    tls_port: int | None = None
+    tls: ssl.SSLContext | None = None
+    system_id: str = "smsgate"  # what bind_resp names us
+    inactivity_timeout: float = 120.0
+    window: int = 100  # the client's unanswered requests before ESME_RMSGQFUL
+    concat_wait: float = 10.0  # seconds the parts of a message wait for each other
+    session: SessionConfig = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.session = SessionConfig(
+            window=self.window,
+            peer_window=self.window,
+            enquire_link_interval=None,  # the client keeps the link alive; we time it out
+            inactivity_timeout=self.inactivity_timeout,
+        )
+
+
+class SmppServer:
+    def __init__(self, gateway: Gateway, store: Store, config: SmppServerConfig) -> None:
+        self.gateway = gateway
+        self.store = store
+        self.config = config
+        self.binds = BindRegistry()
+        self.delivery = CustomerDelivery(self.binds)
+        self.intake = SubmitIntake(gateway, config.concat_wait)
+        self.servers: list[asyncio.Server] = []
+        self.port: int | None = None
+        self.tls_port: int | None = None
+        self._connections: set[SmppConnection] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        config = self.config
+        if config.port is not None:
+            server = await self._listen(config.port, None)
+            self.port = server.sockets[0].getsockname()[1]
+        if config.tls_port is not None:
+            if config.tls is None:
+                raise ValueError("a TLS port needs a TLS context")
+            server = await self._listen(config.tls_port, config.tls)
+            self.tls_port = server.sockets[0].getsockname()[1]
+        self.gateway.listeners.append(self._status_changed)
+
+    async def _listen(self, port: int, tls: ssl.SSLContext | None) -> asyncio.Server:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: SmppConnection(
+                Role.SMSC, self._handle, self.config.session, on_close=self._closed
+            ),
+            self.config.host,
+            port,
+            ssl=tls,
+        )
+        self.servers.append(server)
+        return server
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Stop listening, unbind every client, answer what was accepted."""
+        if self._status_changed in self.gateway.listeners:
+            self.gateway.listeners.remove(self._status_changed)
+        for server in self.servers:
+            server.close()
+        await self.intake.drain()
+        await asyncio.gather(
+            *(c.unbind_and_close(timeout) for c in list(self._connections)),
+            return_exceptions=True,
+        )
+        for server in self.servers:
+            await server.wait_closed()
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def _handle(self, connection: SmppConnection, pdu: Request) -> None:
+        self._connections.add(connection)
+        if isinstance(pdu, Bind):
+            self._spawn(self._bind(connection, pdu))
+        elif isinstance(pdu, SubmitSm | DataSm | SubmitMulti):
+            self.intake.submit(connection, pdu)
+        elif isinstance(pdu, QuerySm):
+            self._spawn(self._query(connection, pdu))
+        elif isinstance(pdu, CancelSm):
+            connection.send(pdu.response(S.ESME_RCANCELFAIL))
+        elif isinstance(pdu, ReplaceSm):
+            connection.send(pdu.response(S.ESME_RREPLACEFAIL))
+        else:
+            connection.send(pdu.response(S.ESME_RINVCMDID))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _bind(self, connection: SmppConnection, pdu: Bind) -> None:
+        try:
+            account = await authenticate(self.store, pdu)
+        except BindRefusedError as refused:
+            log.info("%s: bind refused: %s", connection.peername, refused)
+            if connection.is_open:
+                connection.send(pdu.response(refused.status))
+            return
+        if not connection.is_open:
+            return
+        options = parse_system_type(pdu.system_type)
+        connection.context.update(account=account, options=options, bind_type=type(pdu))
+        connection.send(bind_response(pdu, self.config.system_id))
+        for old in self.binds.admit(account.id, connection, options):
+            log.info("%s: replaced by a new bind of %s", old.peername, pdu.system_id)
+            self._spawn(old.unbind_and_close())
+        self.delivery.flush(account.id)
+
+    def _closed(self, connection: SmppConnection) -> None:
+        self._connections.discard(connection)
+        account = connection.context.get("account")
+        if account is not None:
+            self.binds.remove(account.id, connection)
+        self.intake.forget(connection)
+
+    async def _query(self, connection: SmppConnection, pdu: QuerySm) -> None:
+        account = connection.context["account"]
+        message_id, seq = split_id(pdu.message_id)
+        try:
+            message = await self.gateway.message(account.id, message_id)
+            status = message.status
+            if seq is not None:
+                if not 1 <= seq <= len(message.parts):
+                    raise GatewayError("not_found")
+                status = message.parts[seq - 1].status
+        except GatewayError as error:
+            if connection.is_open:
+                connection.send(pdu.response(error.smpp_status))
+            return
+        final = format_smpp_time(datetime.fromtimestamp(message.updated_at, UTC))
+        if connection.is_open:
+            connection.send(
+                pdu.response(
+                    0,
+                    message_id=pdu.message_id,
+                    final_date=final if status in FINAL else "",
+                    message_state=message_state(status),
+                )
+            )
+
+    # -- receipts ------------------------------------------------------------------------------
+
+    def _status_changed(self, message: Message, status: Status) -> None:
+        if status not in FINAL or not message.registered_delivery:
+            return
+        if message.callback_url is not None:
+            return  # an HTTP message: its status goes to its callback
+        self.delivery.deliver(message.account_id, ReceiptNotice(message, status))

@@ -1,0 +1,180 @@
+"""submit_sm, data_sm and submit_multi as the engine's SendCommand.
+
+A PDU is read into `Submission`s (one per destination) holding the message body without its
+UDH and the concatenation numbers (from the UDH or the SAR TLVs); the body is decoded only when
+all parts of a message are together, so a character split across two parts still decodes.
+Errors are the catalog's GatewayErrors, whose SMPP command_status the customer gets.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from smsgate.api.smpp_server.options import BindOptions
+from smsgate.domain.errors import GatewayError
+from smsgate.domain.message import Priority
+from smsgate.engine.commands import SendCommand
+from smsgate.smpp.constants import RECEIPT_MASK
+from smsgate.smpp.pdu import DataSm, SmeAddress, SubmitMulti, SubmitSm
+from smsgate.smpp.smpp_time import parse_smpp_time
+from smsgate.smpp.tlv import Tag
+from smsgate.text import (
+    UDHI,
+    DecodeError,
+    Encoding,
+    UdhError,
+    decode_text,
+    interpret_data_coding,
+    parse_udh,
+)
+
+SubmitPdu = SubmitSm | DataSm | SubmitMulti
+
+_TON_INTERNATIONAL = 1
+MAX_DESTINATIONS = 255  # submit_multi's number_of_dests is one octet
+
+
+class Concat(NamedTuple):
+    reference: int
+    total: int
+    seq: int
+
+
+@dataclass(slots=True)
+class Submission:
+    """One destination of a submit, before its text is decoded."""
+
+    to: str
+    sender: str
+    body: bytes  # user data without the UDH
+    encoding: Encoding
+    concat: Concat | None
+    priority: Priority
+    scheduled_at: float | None
+    validity: float | None
+    registered_delivery: bool
+
+    def command(self, body: bytes | None = None) -> SendCommand:
+        """The engine command for this submission, with the whole message's body."""
+        data = self.body if body is None else body
+        if self.encoding is Encoding.BINARY:
+            raise GatewayError("invalid_text", "8-bit binary data is not supported")
+        try:
+            text = decode_text(data, self.encoding)
+        except DecodeError as exc:
+            raise GatewayError("invalid_text", str(exc)) from None
+        return SendCommand(
+            to=self.to,
+            text=text,
+            sender=self.sender or None,
+            # the customer's UCS-2 stays UCS-2 so the parts are what it counted; any other
+            # coding is chosen by the text (GSM-7 when it fits)
+            encoding=Encoding.UCS2.value if self.encoding is Encoding.UCS2 else None,
+            priority=self.priority,
+            scheduled_at=self.scheduled_at,
+            validity=self.validity,
+            registered_delivery=self.registered_delivery,
+        )
+
+
+def destination(address: str, ton: int) -> str:
+    """An address as the engine parses it: international when the TON says so."""
+    if ton == _TON_INTERNATIONAL and address and address[0].isdigit():
+        return "+" + address
+    return address
+
+
+def source(address: str, ton: int) -> str:
+    """A sender: a number (international by TON 1) or an alphanumeric name, as given."""
+    return "+" + address if ton == _TON_INTERNATIONAL and address.isdigit() else address
+
+
+def read_submissions(pdu: SubmitPdu, options: BindOptions, now: float) -> list[Submission]:
+    """The submissions of a PDU; GatewayError for what applies to all of its destinations."""
+    body, concat = _user_data(pdu)
+    try:
+        encoding = interpret_data_coding(
+            pdu.data_coding, smsc_default=options.default_encoding
+        ).encoding
+    except DecodeError as exc:
+        raise GatewayError("invalid_text", str(exc)) from None
+    if isinstance(pdu, DataSm):
+        priority, scheduled, validity = Priority.NORMAL, None, None
+    else:
+        if pdu.priority_flag > Priority.URGENT:
+            raise GatewayError("invalid_priority", "priority_flag 0 to 3")
+        priority = Priority(pdu.priority_flag)
+        scheduled = _time(pdu.schedule_delivery_time, now, "invalid_schedule")
+        valid_until = _time(pdu.validity_period, now, "invalid_validity")
+        start = scheduled if scheduled is not None and scheduled > now else now
+        validity = None if valid_until is None else valid_until - start
+        if validity is not None and validity <= 0:
+            raise GatewayError("invalid_validity", "the validity period ends before it starts")
+    first = Submission(
+        to="",
+        sender=source(pdu.source_addr, pdu.source_addr_ton),
+        body=body,
+        encoding=encoding,
+        concat=concat,
+        priority=priority,
+        scheduled_at=scheduled,
+        validity=validity,
+        registered_delivery=bool(pdu.registered_delivery & RECEIPT_MASK),
+    )
+    if not isinstance(pdu, SubmitMulti):
+        if not pdu.destination_addr:
+            raise GatewayError("invalid_destination", "destination_addr is empty")
+        first.to = destination(pdu.destination_addr, pdu.dest_addr_ton)
+        return [first]
+    if not pdu.dest_addresses:
+        raise GatewayError("invalid_destination", "submit_multi without destinations")
+    if len(pdu.dest_addresses) > MAX_DESTINATIONS:
+        raise GatewayError("invalid_destination", f"at most {MAX_DESTINATIONS} destinations")
+    return [
+        replace(first, to=destination(d.address, d.ton))
+        if isinstance(d, SmeAddress)
+        else replace(first, to="")  # a distribution list: refused per destination
+        for d in pdu.dest_addresses
+    ]
+
+
+def _user_data(pdu: SubmitPdu) -> tuple[bytes, Concat | None]:
+    payload = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
+    short = b"" if isinstance(pdu, DataSm) else pdu.short_message
+    if isinstance(payload, bytes) and payload:
+        if short:
+            raise GatewayError("invalid_request", "short_message and message_payload are both set")
+        data = payload
+    else:
+        data = short
+    concat = None
+    if pdu.esm_class & UDHI:
+        try:
+            udh, data = parse_udh(data)
+        except UdhError as exc:
+            raise GatewayError("invalid_text", f"bad user data header: {exc}") from None
+        found = udh.concat
+        if found is not None and found.total > 1:
+            concat = Concat(found.reference, found.total, found.seqnum)
+    if concat is None:
+        total = pdu.tlvs.get(Tag.SAR_TOTAL_SEGMENTS)
+        if isinstance(total, int) and total > 1:
+            ref, seq = pdu.tlvs.get(Tag.SAR_MSG_REF_NUM), pdu.tlvs.get(Tag.SAR_SEGMENT_SEQNUM)
+            if not isinstance(ref, int) or not isinstance(seq, int):
+                raise GatewayError("invalid_request", "SAR TLVs incomplete")
+            concat = Concat(ref, total, seq)
+    if concat is not None and not 1 <= concat.seq <= concat.total:
+        raise GatewayError("invalid_request", f"part {concat.seq} of {concat.total}")
+    if not data:
+        raise GatewayError("invalid_text", "the message is empty")
+    return data, concat
+
+
+def _time(value: str, now: float, code: str) -> float | None:
+    if not value:
+        return None
+    try:
+        parsed = parse_smpp_time(value, datetime.fromtimestamp(now, UTC))
+    except ValueError as exc:
+        raise GatewayError(code, f"{value!r}: {exc}") from None
+    return None if parsed is None else parsed.timestamp()
