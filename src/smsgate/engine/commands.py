@@ -19,3 +19,5 @@ class SendCommand:
     scheduled_at: float | None = None
     validity: float | None = None
     registered_delivery: bool = True
+    origin: str = "http"  # "smpp": final statuses go back as receipts when registered_delivery
+    tag: str | None = None  # bulk or campaign identifier

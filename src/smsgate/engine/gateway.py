@@ -34,6 +34,7 @@ from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.commands import SendCommand
 from smsgate.engine.dispatcher import Dispatcher
 from smsgate.engine.latency import LatencyWindow
+from smsgate.engine.notify import status_item
 from smsgate.engine.rate import RateLimits
 from smsgate.engine.writer import ChangeWriter
 from smsgate.smpp.constants import MessageState, is_receipt, status_name
@@ -46,6 +47,7 @@ from smsgate.store import (
     DuplicateError,
     InboundMessage,
     MessageUpdate,
+    OutboxItem,
     PartUpdate,
     Store,
     StoreBusyError,
@@ -152,6 +154,8 @@ class Gateway:
         self._refs_in_flight: set[tuple[str, str]] = set()  # client_refs being committed
         # called with (message, new status) once a status change is committed
         self.listeners: list[Callable[[Message, Status], None]] = []
+        # called with each outbox item once it is committed (its consumer may wake up)
+        self.outbox_listeners: list[Callable[[OutboxItem], None]] = []
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -236,14 +240,18 @@ class Gateway:
             accepted = accepted[:allowed]
             results = [over if id(r) in refused else r for r in results]
             self.counters.rejected += len(refused)
+        owed = [
+            item for m in accepted if (item := status_item(m, m.status, m.created_at)) is not None
+        ]
         try:
-            await self.writer.add(accepted)
+            await self.writer.add([*accepted, *owed] if owed else accepted)
         except DuplicateError as error:  # a client_ref raced past the check
             raise GatewayError("duplicate", str(error)) from None
         except StoreBusyError:
             raise GatewayError("queue_full", "the store is busy") from None
         except StoreClosedError:
             raise GatewayError("unavailable") from None
+        self._announce(owed)
         return results, accepted
 
     async def _check_client_ref(self, account_id: str, client_ref: str) -> None:
@@ -313,11 +321,13 @@ class Gateway:
             priority=Priority(command.priority),
             status=Status.SCHEDULED if scheduled else Status.QUEUED,
             client_ref=command.client_ref,
-            callback_url=command.callback_url,
+            callback_url=command.callback_url or account.callback_url,
             scheduled_at=scheduled,
             carrier=carrier,
             route_id=route_id,
             registered_delivery=command.registered_delivery,
+            origin=command.origin,
+            tag=command.tag,
         )
         message.parts = [
             Part(
@@ -653,19 +663,27 @@ class Gateway:
         return self._write(message, changes)
 
     def _write(self, message: Message, changes: list[Change]) -> "asyncio.Future[None]":
-        """Queue changes for the store; listeners hear of a new status once it is committed."""
-        future = self.writer.add(changes)
-        updates = [c.status for c in changes if isinstance(c, MessageUpdate)]
-        if updates and self.listeners:
-            status = updates[-1]
+        """Queue changes for the store, with what the customer is owed for a new status;
+        listeners hear of the new status once it is committed."""
+        updates = [c for c in changes if isinstance(c, MessageUpdate)]
+        owed = [item for u in updates if (item := status_item(message, u.status, u.at)) is not None]
+        future = self.writer.add([*changes, *owed] if owed else changes)
+        if updates and (self.listeners or owed):
+            status = updates[-1].status
 
             def notify(done: "asyncio.Future[None]") -> None:
                 if not done.cancelled() and done.exception() is None:
                     for listener in self.listeners:
                         listener(message, status)
+                    self._announce(owed)
 
             future.add_done_callback(notify)
         return future
+
+    def _announce(self, items: list[OutboxItem]) -> None:
+        for item in items:
+            for listener in self.outbox_listeners:
+                listener(item)
 
     def _drop_stale_early(self, now: float) -> None:
         if len(self._early) < 1000:
