@@ -1,5 +1,7 @@
 """Request and response shapes of the native API v1 (the OpenAPI document is built from them)."""
 
+import math
+import time
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -105,6 +107,7 @@ class BatchResult(BaseModel):
 
 
 PRIORITY_BY_NAME: dict[str, Priority] = {p.name.lower(): p for p in Priority}
+PRIORITY_NAME: dict[int, str] = {p.value: p.name.lower() for p in Priority}
 
 
 def when(seconds: float | None) -> datetime | None:
@@ -123,7 +126,7 @@ def message_view(
         "text": message.text,
         "encoding": message.encoding,
         "segments": message.segments,
-        "priority": Priority(message.priority).name.lower(),
+        "priority": PRIORITY_NAME[message.priority],
         "client_ref": message.client_ref,
         "callback_url": message.callback_url,
         "carrier": message.carrier,
@@ -165,10 +168,20 @@ def message_view(
 
 
 def _iso(seconds: float | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds, as datetime.isoformat gives it, several times faster:
+    a response carries four of them per message, and most share their second."""
     if seconds is None:
         return None
-    return (
-        datetime.fromtimestamp(seconds, UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z")
-    )
+    fraction, whole_float = math.modf(seconds)  # rounded as datetime.fromtimestamp does
+    whole, micros = int(whole_float), round(fraction * 1_000_000)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    prefix = _SECOND_PREFIX.get(whole)
+    if prefix is None:
+        if len(_SECOND_PREFIX) >= 4096:
+            _SECOND_PREFIX.clear()
+        prefix = _SECOND_PREFIX[whole] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    return f"{prefix}.{micros // 1000:03d}Z"
+
+
+_SECOND_PREFIX: dict[int, str] = {}
