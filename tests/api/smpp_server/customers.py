@@ -1,8 +1,17 @@
-"""Customer accounts with SMPP credentials on a running gateway, and the server's address."""
+"""Customer accounts with SMPP credentials on a running gateway, the server's address, and a
+customer ESME built on smsgate's own SMPP transport for the protocol-level tests."""
+
+import asyncio
+from typing import Any
 
 from smsgate.app import App
 from smsgate.domain.account import Account, hash_password
 from smsgate.domain.ids import new_id
+from smsgate.smpp import codec
+from smsgate.smpp.pdu import Bind, BindTransceiver, DeliverSm, Pdu, Request, SubmitSm
+from smsgate.transport.smpp_connection import SmppConnection, connect
+
+TIMEOUT = 20.0
 
 
 async def add_smpp_account(
@@ -23,3 +32,77 @@ async def add_smpp_account(
 def smpp_port(app: App) -> int:
     assert app.smpp is not None and app.smpp.port is not None
     return app.smpp.port
+
+
+class Customer:
+    """A customer's ESME on smsgate's own SMPP transport: answers deliver_sm and records them."""
+
+    def __init__(self) -> None:
+        self.delivered: list[DeliverSm] = []
+        self.arrived = asyncio.Event()
+        self.connection: SmppConnection | None = None
+
+    def handle(self, connection: SmppConnection, pdu: Request) -> None:
+        if isinstance(pdu, DeliverSm):
+            self.delivered.append(pdu)
+            self.arrived.set()
+        connection.send(pdu.response())
+
+    async def bind(
+        self,
+        port: int,
+        system_id: str,
+        password: str = "secret",
+        *,
+        bind: type[Bind] = BindTransceiver,
+        system_type: str = "",
+        ssl: Any = None,
+    ) -> SmppConnection:
+        self.connection = await connect(
+            "127.0.0.1",
+            port,
+            bind(system_id=system_id, password=password, system_type=system_type),
+            self.handle,
+            ssl=ssl,
+        )
+        return self.connection
+
+    async def wait_delivered(self, count: int, timeout: float = TIMEOUT) -> list[DeliverSm]:
+        async def enough() -> None:
+            while len(self.delivered) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        await asyncio.wait_for(enough(), timeout)
+        return self.delivered
+
+
+async def raw_exchange(port: int, *chunks: bytes, timeout: float = TIMEOUT) -> list[Pdu]:
+    """Send each chunk of raw bytes on one new connection and read one PDU back after each."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    answers: list[Pdu] = []
+    try:
+        for data in chunks:
+            writer.write(data)
+            await writer.drain()
+            header = await asyncio.wait_for(reader.readexactly(16), timeout)
+            length = int.from_bytes(header[:4], "big")
+            body = await asyncio.wait_for(reader.readexactly(length - 16), timeout)
+            answers.append(codec.decode(header + body))
+        return answers
+    finally:
+        writer.close()
+
+
+def submit(text: str = "Hello", to: str = "819012345678", **fields: Any) -> SubmitSm:
+    fields.setdefault("registered_delivery", 1)
+    return SubmitSm(
+        source_addr="447700900123",
+        source_addr_ton=1,
+        source_addr_npi=1,
+        destination_addr=to,
+        dest_addr_ton=1,
+        dest_addr_npi=1,
+        short_message=text.encode(),
+        **fields,
+    )
