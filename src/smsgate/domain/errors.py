@@ -56,6 +56,9 @@ _ENTRIES: Final = (
         "invalid_validity", "The validity period is not acceptable", 422, S.ESME_RINVEXPIRY
     ),
     CatalogEntry("invalid_priority", "The priority is not acceptable", 422, S.ESME_RINVPRTFLG),
+    CatalogEntry(
+        "invalid_callback_url", "The callback URL is not acceptable", 422, S.ESME_RINVOPTPARAMVAL
+    ),
     CatalogEntry("no_route", "No route leads to this destination", 422, S.ESME_RINVDSTADR),
     CatalogEntry(
         "not_cancelable", "The message is already at the carrier", 409, S.ESME_RCANCELFAIL

@@ -357,11 +357,14 @@ class Store(ABC):
             [OutboxUpdate(item.id, OutboxState.ABANDONED, at, item.attempts + 1, None, error)]
         )
 
-    async def outbox_release(self, items: Sequence[OutboxItem], at: float) -> None:
+    async def outbox_release(
+        self, items: Sequence[OutboxItem], at: float, due: float | None = None
+    ) -> None:
         """Give claimed items back unattempted (the consumer is stopping, or has no room):
-        due again at once, no attempt counted."""
+        due again at `due` (default: at once), no attempt counted."""
+        when = at if due is None else due
         await self.write(
-            [OutboxUpdate(i.id, OutboxState.PENDING, at, i.attempts, at) for i in items]
+            [OutboxUpdate(i.id, OutboxState.PENDING, at, i.attempts, when) for i in items]
         )
 
     # inbound
