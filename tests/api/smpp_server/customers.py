@@ -96,6 +96,7 @@ async def raw_exchange(port: int, *chunks: bytes, timeout: float = TIMEOUT) -> l
 
 def submit(text: str = "Hello", to: str = "819012345678", **fields: Any) -> SubmitSm:
     fields.setdefault("registered_delivery", 1)
+    fields.setdefault("short_message", text.encode())
     return SubmitSm(
         source_addr="447700900123",
         source_addr_ton=1,
@@ -103,6 +104,5 @@ def submit(text: str = "Hello", to: str = "819012345678", **fields: Any) -> Subm
         destination_addr=to,
         dest_addr_ton=1,
         dest_addr_npi=1,
-        short_message=text.encode(),
         **fields,
     )

@@ -1,102 +1,157 @@
-"""deliver_sm to customers (receipts and MO) over their receiver and transceiver binds.
+"""The "smpp" channel of the outbox: receipts and MO as deliver_sm on customers' binds.
 
-Each account's deliveries wait in a bounded queue while it has no such bind and go out when one
-binds; a deliver_sm that is refused or whose connection drops goes back to the queue's head.
-A receipt is built when it leaves, for the bind it leaves on: a bind with SINGLE gets one
-receipt per part of a multi-part message (ids `<id>-<n>`), any other bind one per message.
+An account's items are claimed only while it has a receiver or transceiver bind up; until then
+they wait in the table (docs/outbox.md), however long, and go out when one binds. Each claim
+takes at most what the binds' windows have room for; an item is settled done when its
+deliver_sm_resp comes back ESME_ROK, retried later when the customer refuses it, and given
+back unattempted when its connection drops. A receipt is built when it leaves, for the bind it
+leaves on: a bind with SINGLE gets one receipt per part of a multi-part message.
 """
 
 import asyncio
 import logging
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
+from typing import Final
 
 from smsgate.api.smpp_server.binds import BindRegistry
 from smsgate.api.smpp_server.ids import part_id
 from smsgate.api.smpp_server.options import BindOptions
-from smsgate.api.smpp_server.receipts import build_receipt
-from smsgate.domain.message import Message
+from smsgate.api.smpp_server.receipts import build_mo, build_receipt
+from smsgate.domain.errors import GatewayError
 from smsgate.domain.status import Status
+from smsgate.engine.clock import Clock
+from smsgate.engine.gateway import Gateway
 from smsgate.smpp.pdu import DeliverSm, Response
+from smsgate.store import OutboxItem, Store
+from smsgate.transport.smpp_connection import SmppConnection, SmppRequestError
 
 log = logging.getLogger(__name__)
 
+CHANNEL: Final = "smpp"
+_LEASE: Final = 60.0  # seconds a claimed item stays hidden from other claimers
+_POLL: Final = 1.0  # seconds between looks for retries due and items other nodes wrote
+_RETRY_MIN, _RETRY_MAX = 5.0, 600.0  # back-off after a refusal, doubling per attempt
+_INBOUND: Final = "inbound"
 
-@dataclass(frozen=True, slots=True)
-class ReceiptNotice:
-    """A message reached a final status and its sender asked for a receipt."""
 
-    message: Message
-    status: Status
+class RefusedError(Exception):
+    pass
 
-    def pdus(self, options: BindOptions) -> list[DeliverSm]:
-        message = self.message
-        if not options.single or len(message.parts) == 1:
-            return [build_receipt(message, message.id, self.status, parts=len(message.parts))]
+
+class OutboxDelivery:
+    def __init__(self, gateway: Gateway, store: Store, binds: BindRegistry) -> None:
+        self.gateway = gateway
+        self.store = store
+        self.binds = binds
+        self.clock: Clock = gateway.clock
+        self.delivered = 0
+        self._drains: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()  # accounts with news while their drain runs
+        self._poller: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.gateway.outbox_listeners.append(self._item_committed)
+        self._poller = asyncio.create_task(self._poll())
+
+    async def stop(self) -> None:
+        if self._item_committed in self.gateway.outbox_listeners:
+            self.gateway.outbox_listeners.remove(self._item_committed)
+        tasks = [t for t in (self._poller, *self._drains.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _item_committed(self, item: OutboxItem) -> None:
+        if item.channel == CHANNEL:
+            self.wake(item.account_id)
+
+    def wake(self, account_id: str) -> None:
+        """Deliver what the account is owed, if it has a bind to receive it."""
+        if account_id in self._drains:
+            self._again.add(account_id)
+            return
+        if self.binds.receivers(account_id):
+            task = asyncio.create_task(self._drain(account_id))
+            self._drains[account_id] = task
+            task.add_done_callback(lambda _: self._drains.pop(account_id, None))
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(_POLL)
+            for account_id in self.binds.accounts_with_receivers():
+                self.wake(account_id)
+
+    async def _drain(self, account_id: str) -> None:
+        try:
+            while True:
+                self._again.discard(account_id)
+                receivers = self.binds.receivers(account_id)
+                room = sum(c.session.window_free for c in receivers)
+                if not receivers:
+                    return
+                if room == 0:
+                    await receivers[0].wait_for_window()
+                    continue
+                items = await self.store.claim_outbox(
+                    CHANNEL, self.clock.time(), limit=min(room, 1000), lease=_LEASE,
+                    account_id=account_id,
+                )  # fmt: skip
+                if not items:
+                    if account_id in self._again:
+                        continue
+                    return
+                await asyncio.gather(*(self._deliver(item) for item in items))
+        except Exception:
+            log.exception("delivering the outbox of %s failed; it stays pending", account_id)
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        connection = self._connection(item.account_id)
+        try:
+            if connection is None:
+                raise ConnectionError("no receiver bind")
+            pdus = await self._pdus(item, connection.context["options"])
+            answers = await asyncio.gather(*(self._send(connection, p) for p in pdus))
+        except (ConnectionError, SmppRequestError) as error:
+            log.info("outbox item %s not delivered now: %s", item.id, error)
+            await self.store.outbox_release([item], self.clock.time())
+            return
+        except (RefusedError, GatewayError) as error:
+            now = self.clock.time()
+            delay = min(_RETRY_MAX, _RETRY_MIN * 2**item.attempts)
+            await self.store.outbox_retry(item, now, now + delay, str(error))
+            return
+        refused = [a for a in answers if a.command_status != 0]
+        now = self.clock.time()
+        if refused:
+            delay = min(_RETRY_MAX, _RETRY_MIN * 2**item.attempts)
+            reason = f"deliver_sm refused with status {refused[0].command_status:#x}"
+            await self.store.outbox_retry(item, now, now + delay, reason)
+            return
+        await self.store.outbox_done(item, now)
+        self.delivered += 1
+
+    def _connection(self, account_id: str) -> SmppConnection | None:
+        receivers = self.binds.receivers(account_id)
+        return max(receivers, key=lambda c: c.session.window_free, default=None)
+
+    async def _send(self, connection: SmppConnection, pdu: DeliverSm) -> Response:
+        await connection.wait_for_window()
+        return await connection.request(pdu)
+
+    async def _pdus(self, item: OutboxItem, options: BindOptions) -> list[DeliverSm]:
+        payload = item.payload
+        if item.event == _INBOUND:
+            return [build_mo(payload)]
+        status = Status(item.event)
+        segments = int(payload.get("segments", 1))
+        if not options.single or segments == 1:
+            return [build_receipt(payload, item.subject_id, status, parts=segments)]
+        message = await self.gateway.message(item.account_id, item.subject_id)
         return [
             build_receipt(
-                message,
+                payload,
                 part_id(message.id, part.seq, True),
                 part.status,
                 error_detail=part.error_detail,
             )
             for part in message.parts
         ]
-
-
-Item = DeliverSm | ReceiptNotice
-Delivered = Callable[[DeliverSm], None]
-
-
-class CustomerDelivery:
-    def __init__(self, binds: BindRegistry, max_held: int = 100_000) -> None:
-        self.binds = binds
-        self.max_held = max_held
-        self.held: dict[str, deque[Item]] = {}
-        self.sent = 0
-        self.on_delivered: list[Delivered] = []
-
-    def deliver(self, account_id: str, item: Item) -> bool:
-        """Queue a delivery for the account; False when its queue is full (not taken)."""
-        held = self.held.setdefault(account_id, deque())
-        if len(held) >= self.max_held:
-            log.warning("deliveries held for %s: queue full, refused", account_id)
-            return False
-        held.append(item)
-        self.flush(account_id)
-        return True
-
-    def flush(self, account_id: str) -> None:
-        held = self.held.get(account_id)
-        if not held:
-            return
-        receivers = self.binds.receivers(account_id)
-        while held:
-            connection = next((c for c in receivers if c.session.window_free > 0), None)
-            if connection is None:
-                return
-            item = held.popleft()
-            if isinstance(item, ReceiptNotice):
-                pdus = item.pdus(connection.context["options"])
-                held.extendleft(reversed(pdus[1:]))
-                pdu = pdus[0]
-            else:
-                pdu = item
-            pdu.sequence_number = 0  # a new one on this connection
-            future = connection.request(pdu)
-            future.add_done_callback(partial(self._answered, account_id, pdu))
-
-    def _answered(
-        self, account_id: str, pdu: DeliverSm, future: "asyncio.Future[Response]"
-    ) -> None:
-        error = None if future.cancelled() else future.exception()
-        if future.cancelled() or error is not None or future.result().command_status:
-            log.info("deliver_sm to %s not taken (%s); held", account_id, error or "refused")
-            self.held.setdefault(account_id, deque()).appendleft(pdu)
-            return
-        self.sent += 1
-        for listener in self.on_delivered:
-            listener(pdu)
-        self.flush(account_id)

@@ -1,19 +1,19 @@
-"""The deliver_sm a customer gets: a delivery receipt for its message, or an MO message.
+"""The deliver_sm a customer gets, built from an outbox item's payload (docs/outbox.md): a
+delivery receipt for its message (or one part of it), or an MO message.
 
 Receipts carry the de-facto receipt text and the TLVs receipted_message_id, message_state
-and, for failures, network_error_code (GSM error 0 is not sent).
+and, for a carrier's failure, network_error_code.
 """
 
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
-from smsgate.domain.message import Message
 from smsgate.domain.status import Status
 from smsgate.smpp.constants import EsmClass, MessageState
 from smsgate.smpp.pdu import DeliverSm
 from smsgate.smpp.receipt import Receipt, build_receipt_text
 from smsgate.smpp.tlv import Tag
-from smsgate.text import Encoding, encode_text
+from smsgate.text import Encoding, TextError, encode_text
 
 # What each final status is called in a receipt (the SMSC's message_state).
 RECEIPT_STATE: Final = {
@@ -33,14 +33,15 @@ PROGRESS_STATE: Final = {
     Status.SENT: MessageState.ENROUTE,
 }
 _NETWORK_TYPE_GSM: Final = 3
+_MAX_SHORT_MESSAGE: Final = 254
 
 
 def message_state(status: Status) -> MessageState:
     return RECEIPT_STATE.get(status) or PROGRESS_STATE[status]
 
 
-def _network_error(detail: str | None) -> int:
-    """The GSM error a carrier reported ("network error 001"), 0 when none."""
+def network_error(detail: str | None) -> int:
+    """The GSM error a carrier reported (the engine writes "network error 001"), 0 if none."""
     if detail and detail.startswith("network error "):
         code = detail.removeprefix("network error ")
         if code.isdigit():
@@ -49,64 +50,69 @@ def _network_error(detail: str | None) -> int:
 
 
 def build_receipt(
-    message: Message,
+    payload: dict[str, Any],
     receipt_id: str,
     status: Status,
     *,
     parts: int = 1,
     error_detail: str | None = None,
 ) -> DeliverSm:
-    """A receipt for `message` (or one of its parts under the id `receipt_id`)."""
+    """A receipt for the message of a status payload, or for one of its parts (`receipt_id`,
+    `status` and `error_detail` then those of the part)."""
     state = RECEIPT_STATE[status]
-    error = _network_error(error_detail if error_detail is not None else message.error_detail)
-    done = datetime.fromtimestamp(message.updated_at, UTC)
+    detail = error_detail if error_detail is not None else payload.get("error_message")
+    error = network_error(detail)
     receipt = Receipt(
         message_id=receipt_id,
         state=state,
         submitted=parts,
         delivered=parts if status is Status.DELIVERED else 0,
-        submit_date=datetime.fromtimestamp(message.created_at, UTC),
-        done_date=done,
+        submit_date=datetime.fromtimestamp(payload["created_at"], UTC),
+        done_date=datetime.fromtimestamp(payload["at"], UTC),
         error=f"{error:03d}",
-        text=message.text[:20],
+        text=payload.get("text_head") or "",
     )
-    text = build_receipt_text(receipt)
+    sender = str(payload["from"])
     deliver = DeliverSm(
         source_addr_ton=1,
         source_addr_npi=1,
-        source_addr=message.destination,
-        dest_addr_ton=message.source_ton,
-        dest_addr_npi=message.source_npi,
-        destination_addr=message.source,
+        source_addr=str(payload["to"]).removeprefix("+"),
+        dest_addr_ton=int(payload.get("source_ton", 0)),
+        dest_addr_npi=int(payload.get("source_npi", 0)),
+        destination_addr=sender,
         esm_class=EsmClass.SMSC_DELIVERY_RECEIPT,
-        short_message=text.encode("latin-1", "replace"),
+        short_message=build_receipt_text(receipt).encode("latin-1", "replace"),
     )
     deliver.tlvs[Tag.RECEIPTED_MESSAGE_ID] = receipt_id
     deliver.tlvs[Tag.MESSAGE_STATE] = int(state)
     if error:
-        deliver.tlvs[Tag.NETWORK_ERROR_CODE] = bytes((_NETWORK_TYPE_GSM,)) + error.to_bytes(
-            2, "big"
-        )
+        network = bytes((_NETWORK_TYPE_GSM,)) + error.to_bytes(2, "big")
+        deliver.tlvs[Tag.NETWORK_ERROR_CODE] = network
     return deliver
 
 
-def build_mo(source: str, destination: str, text: str) -> DeliverSm:
-    """An MO message as deliver_sm: GSM-7 when the text fits, else UCS-2 (in message_payload
-    when it is longer than one short_message)."""
-    try:
-        body, data_coding = encode_text(text, Encoding.GSM7), 0
-    except ValueError:
-        body, data_coding = encode_text(text, Encoding.UCS2), 8
+def build_mo(payload: dict[str, Any]) -> DeliverSm:
+    """An MO message as deliver_sm: the text in GSM-7 when it fits, else UCS-2; a binary
+    payload as it came. Longer than one short_message, it goes in message_payload."""
+    text = payload.get("text")
+    if text is None:
+        body, data_coding = bytes.fromhex(payload.get("payload_hex") or ""), payload["data_coding"]
+    else:
+        try:
+            body, data_coding = encode_text(text, Encoding.GSM7), 0
+        except TextError:
+            body, data_coding = encode_text(text, Encoding.UCS2), 8
+    source, destination = str(payload["from"]), str(payload["to"])
     deliver = DeliverSm(
-        source_addr_ton=1,
-        source_addr_npi=1,
+        source_addr_ton=1 if source.isdigit() else 0,
+        source_addr_npi=1 if source.isdigit() else 0,
         source_addr=source,
         dest_addr_ton=1 if destination.isdigit() else 5,
         dest_addr_npi=1 if destination.isdigit() else 0,
         destination_addr=destination,
         data_coding=data_coding,
     )
-    if len(body) > 254:
+    if len(body) > _MAX_SHORT_MESSAGE:
         deliver.tlvs[Tag.MESSAGE_PAYLOAD] = body
     else:
         deliver.short_message = body

@@ -15,14 +15,13 @@ from typing import Any
 
 from smsgate.api.smpp_server.auth import BindRefusedError, authenticate, bind_response
 from smsgate.api.smpp_server.binds import BindRegistry
-from smsgate.api.smpp_server.delivery import CustomerDelivery, ReceiptNotice
+from smsgate.api.smpp_server.delivery import OutboxDelivery
 from smsgate.api.smpp_server.ids import split_id
 from smsgate.api.smpp_server.options import parse_system_type
 from smsgate.api.smpp_server.receipts import message_state
 from smsgate.api.smpp_server.submit import SubmitIntake
 from smsgate.domain.errors import GatewayError
-from smsgate.domain.message import Message
-from smsgate.domain.status import FINAL, Status
+from smsgate.domain.status import FINAL
 from smsgate.engine.gateway import Gateway
 from smsgate.smpp.constants import CommandStatus
 from smsgate.smpp.pdu import (
@@ -71,7 +70,7 @@ class SmppServer:
         self.store = store
         self.config = config
         self.binds = BindRegistry()
-        self.delivery = CustomerDelivery(self.binds)
+        self.delivery = OutboxDelivery(gateway, store, self.binds)
         self.intake = SubmitIntake(gateway, config.concat_wait)
         self.servers: list[asyncio.Server] = []
         self.port: int | None = None
@@ -91,7 +90,7 @@ class SmppServer:
                 raise ValueError("a TLS port needs a TLS context")
             server = await self._listen(config.tls_port, config.tls)
             self.tls_port = server.sockets[0].getsockname()[1]
-        self.gateway.listeners.append(self._status_changed)
+        self.delivery.start()
 
     async def _listen(self, port: int, tls: ssl.SSLContext | None) -> asyncio.Server:
         loop = asyncio.get_running_loop()
@@ -108,11 +107,10 @@ class SmppServer:
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Stop listening, unbind every client, answer what was accepted."""
-        if self._status_changed in self.gateway.listeners:
-            self.gateway.listeners.remove(self._status_changed)
         for server in self.servers:
             server.close()
         await self.intake.drain()
+        await self.delivery.stop()
         await asyncio.gather(
             *(c.unbind_and_close(timeout) for c in list(self._connections)),
             return_exceptions=True,
@@ -158,7 +156,7 @@ class SmppServer:
         for old in self.binds.admit(account.id, connection, options):
             log.info("%s: replaced by a new bind of %s", old.peername, pdu.system_id)
             self._spawn(old.unbind_and_close())
-        self.delivery.flush(account.id)
+        self.delivery.wake(account.id)
 
     def _closed(self, connection: SmppConnection) -> None:
         self._connections.discard(connection)
@@ -174,9 +172,11 @@ class SmppServer:
             message = await self.gateway.message(account.id, message_id)
             status = message.status
             if seq is not None:
-                if not 1 <= seq <= len(message.parts):
+                # the customer's part n is the message's part n (the last one if it was cut
+                # into fewer parts than the customer's)
+                if seq < 1:
                     raise GatewayError("not_found")
-                status = message.parts[seq - 1].status
+                status = message.parts[min(seq, len(message.parts)) - 1].status
         except GatewayError as error:
             if connection.is_open:
                 connection.send(pdu.response(error.smpp_status))
@@ -191,12 +191,3 @@ class SmppServer:
                     message_state=message_state(status),
                 )
             )
-
-    # -- receipts ------------------------------------------------------------------------------
-
-    def _status_changed(self, message: Message, status: Status) -> None:
-        if status not in FINAL or not message.registered_delivery:
-            return
-        if message.callback_url is not None:
-            return  # an HTTP message: its status goes to its callback
-        self.delivery.deliver(message.account_id, ReceiptNotice(message, status))

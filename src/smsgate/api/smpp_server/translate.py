@@ -74,6 +74,7 @@ class Submission:
             scheduled_at=self.scheduled_at,
             validity=self.validity,
             registered_delivery=self.registered_delivery,
+            origin="smpp",
         )
 
 

@@ -1,0 +1,176 @@
+"""Messages from SMPP customers through the engine and back: receipts held in the outbox until a
+receiver binds, SINGLE part ids, submit_multi, data_sm, SAR and message_payload, ISO, schedules,
+query_sm, and MO as deliver_sm; on both store backends."""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smsgate.domain.ids import new_id
+from smsgate.domain.status import Status
+from smsgate.smpp.constants import CommandStatus, MessageState
+from smsgate.smpp.pdu import BindReceiver, BindTransmitter, DataSm, QuerySm, SmeAddress, SubmitMulti
+from smsgate.smpp.receipt import parse_receipt_text
+from smsgate.smpp.tlv import Tag
+from smsgate.store import OutboxItem
+from smsgate.text import encode_message
+from tests.api.harness import Running, running_gateway
+from tests.api.smpp_server.customers import TIMEOUT, Customer, add_smpp_account, smpp_port, submit
+from tests.store.backends import BACKENDS, StoreBackend, store_backend
+
+S = CommandStatus
+Scenario = Callable[[Running, int], Awaitable[None]]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreBackend]:
+    with store_backend(request.param, tmp_path) as item:
+        yield item
+
+
+def run(backend: StoreBackend, scenario: Scenario, **settings: Any) -> None:
+    async def main() -> None:
+        async with running_gateway(backend.url, **settings) as gw:
+            await add_smpp_account(gw.app, "alice")
+            await scenario(gw, smpp_port(gw.app))
+
+    asyncio.run(main())
+
+
+def test_receipts_wait_for_a_receiver_bind(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, port: int) -> None:
+        sender = await Customer().bind(port, "alice", bind=BindTransmitter, system_type="MCON2")
+        ids = [(await sender.call(submit(f"held {i}"))).message_id for i in range(3)]
+        assert await gw.wait_final(ids) == dict.fromkeys(ids, Status.DELIVERED)
+        receiver = Customer()
+        await receiver.bind(port, "alice", bind=BindReceiver, system_type="MCON2")
+        delivered = await receiver.wait_delivered(3)
+        assert sorted(d.tlvs[Tag.RECEIPTED_MESSAGE_ID] for d in delivered) == sorted(ids)
+        for pdu in delivered:
+            assert pdu.esm_class == 0x04 and pdu.tlvs[Tag.MESSAGE_STATE] == MessageState.DELIVERED
+            receipt = parse_receipt_text(pdu.short_message.decode())
+            assert receipt.state is MessageState.DELIVERED and receipt.text.startswith("held")
+            assert pdu.source_addr == "819012345678" and pdu.destination_addr == "447700900123"
+        assert gw.app.store is not None
+        account = await gw.app.store.account_by_system_id("alice")
+        assert account is not None
+        store = gw.app.store
+
+        async def settled() -> None:  # deliver_sm_resp came; "done" commits right after
+            while True:
+                items, _ = await store.list_outbox(account.id)
+                if len(items) == 3 and all(i.state == "done" for i in items):
+                    return
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(settled(), TIMEOUT)
+
+    run(backend, scenario)
+
+
+def test_single_gives_each_part_its_id_and_receipt(backend: StoreBackend) -> None:
+    text = "A message long enough for two parts, as a client cuts it. " * 4  # 236 septets
+
+    async def scenario(gw: Running, port: int) -> None:
+        customer = Customer()
+        connection = await customer.bind(port, "alice", system_type="SINGLE")
+        encoded = encode_message(text, reference=77)
+        pdus = [
+            submit("", esm_class=part.esm_class, short_message=part.short_message)
+            for part in encoded.parts
+        ]
+        answers = await asyncio.gather(*(connection.call(p) for p in pdus))
+        ids = [a.message_id for a in answers]
+        message_id = ids[0].rsplit("-", 1)[0]
+        assert ids == [f"{message_id}-1", f"{message_id}-2"]
+        delivered = await customer.wait_delivered(2)
+        assert sorted(d.tlvs[Tag.RECEIPTED_MESSAGE_ID] for d in delivered) == ids
+        query = await connection.call(QuerySm(message_id=ids[1]))
+        assert query.message_state == MessageState.DELIVERED
+        assert gw.app.gateway is not None
+        account_id = gw.app.gateway.live[message_id].account_id
+        assert (await gw.app.gateway.message(account_id, message_id)).text == text
+
+    run(backend, scenario)
+
+
+def test_submit_multi_data_sm_sar_payload_iso_and_schedule(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, port: int) -> None:
+        customer = Customer()
+        connection = await customer.bind(port, "alice", system_type="ISO")
+        multi = SubmitMulti(
+            source_addr="Shop",
+            source_addr_ton=5,
+            dest_addresses=[
+                SmeAddress("819012345678", 1, 1),
+                SmeAddress("12", 1, 1),
+                SmeAddress("819012345679", 1, 1),
+            ],
+            short_message="Caf\xe9 opens at 9".encode("latin-1"),  # ISO: data_coding 0 is Latin-1
+        )
+        answer = await connection.request(multi)
+        assert answer.command_status == 0 and answer.message_id
+        assert [(u.address, u.error_status) for u in answer.unsuccess_smes] == [
+            ("12", S.ESME_RINVDSTADR)
+        ]
+        data = DataSm(source_addr="447700900123", destination_addr="819012345678", dest_addr_ton=1)
+        data.tlvs[Tag.MESSAGE_PAYLOAD] = b"by data_sm"
+        sar = []
+        for seq, text in enumerate(["SAR one, ", "SAR two"], 1):
+            pdu = submit(text)
+            pdu.tlvs.update(
+                {Tag.SAR_MSG_REF_NUM: 300, Tag.SAR_TOTAL_SEGMENTS: 2, Tag.SAR_SEGMENT_SEQNUM: seq}
+            )
+            sar.append(pdu)
+        later = submit("tomorrow", schedule_delivery_time="000001000000000R")
+        answers = await asyncio.gather(*(connection.call(p) for p in [data, *sar, later]))
+        assert answers[1].message_id == answers[2].message_id
+        assert gw.app.gateway is not None
+        account = gw.app.gateway.live[answers[0].message_id].account_id
+        texts = {
+            a.message_id: (await gw.app.gateway.message(account, a.message_id)).text
+            for a in [answer, *answers]
+        }
+        assert texts[answer.message_id] == "Caf\xe9 opens at 9"
+        assert texts[answers[0].message_id] == "by data_sm"
+        assert texts[answers[1].message_id] == "SAR one, SAR two"
+        query = await connection.call(QuerySm(message_id=answers[3].message_id))
+        assert query.message_state == MessageState.SCHEDULED and query.final_date == ""
+
+    run(backend, scenario)
+
+
+def test_mo_for_the_account_arrives_as_deliver_sm(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, port: int) -> None:
+        assert gw.app.store is not None and gw.app.gateway is not None
+        account = await gw.app.store.account_by_system_id("alice")
+        assert account is not None
+        customer = Customer()
+        await customer.bind(port, "alice")
+        now = gw.app.gateway.clock.time()
+        item = OutboxItem(
+            id=new_id(),
+            channel="smpp",
+            account_id=account.id,
+            subject_id=new_id(),
+            event="inbound",
+            payload={
+                "from": "819012345678",
+                "to": "81312345678",
+                "text": "STOP ありがとう",
+                "data_coding": 8,
+                "payload_hex": None,
+            },
+            created_at=now,
+            next_attempt_at=now,
+        )
+        await gw.app.store.write([item])
+        (mo,) = await customer.wait_delivered(1)
+        assert mo.esm_class == 0 and mo.data_coding == 8
+        assert mo.short_message.decode("utf-16-be") == "STOP ありがとう"
+        assert mo.source_addr == "819012345678" and mo.destination_addr == "81312345678"
+
+    run(backend, scenario)
