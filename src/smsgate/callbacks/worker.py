@@ -1,0 +1,310 @@
+"""Delivers the outbox's "http" items: status callbacks and MO webhooks.
+
+Claims due items in batches, POSTs each (signed) to its URL with a short timeout, and settles
+it: done on 2xx; retried with exponential back-off and jitter on a timeout, a connection error,
+429 or 5xx; abandoned on any other answer or after the last attempt. Each receiver (scheme,
+host, port) has its own concurrency limit and a bounded backlog, so a slow or dead receiver
+holds a few slots, never the whole worker: what it cannot take now is put back for later.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+import orjson
+
+from smsgate.callbacks.signing import scheme_named, sign
+from smsgate.callbacks.urls import PRIVATE_NETWORKS, DenyList
+from smsgate.domain.account import Account
+from smsgate.domain.errors import GatewayError
+from smsgate.engine.clock import Clock
+from smsgate.store import OutboxItem, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+CHANNEL: Final = "http"
+USER_AGENT: Final = "smsgate-callbacks/1"
+_ACCOUNT_TTL: Final = 30.0  # seconds an account's secret and scheme stay cached
+_HOST_TTL: Final = 60.0  # seconds a host's deny-list verdict stays cached
+
+
+@dataclass
+class CallbackConfig:
+    timeout: float = 0.5  # seconds per attempt, everything included
+    max_attempts: int = 8  # the first attempt and 7 retries (about 1.8 hours with the defaults)
+    first_retry: float = 2.0  # seconds before the first retry
+    backoff_factor: float = 4.0
+    max_delay: float = 3600.0
+    jitter: float = 0.2  # each delay is drawn within +-20%
+    per_receiver: int = 8  # concurrent requests to one receiver
+    receiver_backlog: int = 500  # items waiting for one receiver before more are put back
+    postpone: float = 1.0  # seconds before what was put back comes due again
+    max_in_flight: int = 2000  # items claimed and not settled
+    batch: int = 500  # items per claim
+    lease: float = 60.0  # seconds a claimed item stays hidden from other claimers
+    poll_interval: float = 0.5  # seconds between claims when nothing announced new items
+    deny_networks: list[str] = field(default_factory=lambda: list(PRIVATE_NETWORKS))
+
+
+@dataclass(slots=True)
+class _Receiver:
+    slots: asyncio.Semaphore
+    waiting: int = 0
+
+
+class _AttemptError(Exception):
+    """An attempt failed; `retry` tells whether trying again may help."""
+
+    def __init__(self, reason: str, *, retry: bool) -> None:
+        super().__init__(reason)
+        self.retry = retry
+
+
+class CallbackWorker:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        config: CallbackConfig | None = None,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.config = config or CallbackConfig()
+        self.deny = DenyList(self.config.deny_networks)
+        self._random = rng or random.Random()
+        self._client: httpx.AsyncClient | None = None
+        self._receivers: dict[tuple[str, str, int], _Receiver] = {}
+        self._accounts: dict[str, tuple[Account | None, float]] = {}
+        self._hosts: dict[tuple[str, int], tuple[str | None, float]] = {}
+        self._claimed: dict[str, OutboxItem] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
+        # done, retried, abandoned, postponed: settled items since start
+        self.counters: dict[str, int] = {"done": 0, "retried": 0, "abandoned": 0, "postponed": 0}
+        self.on_settled: Callable[[OutboxItem, str], None] | None = None
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(self.config.timeout),
+            limits=httpx.Limits(
+                max_connections=self.config.max_in_flight, max_keepalive_connections=200
+            ),
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+        )
+        self._loop_task = asyncio.create_task(self._run(), name="smsgate-callbacks")
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop claiming; give deliveries in flight up to `grace` seconds (default: one
+        attempt's timeout), then put back what is not settled."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._loop_task is not None:
+            await asyncio.wait({self._loop_task})
+        if self._tasks:
+            _, late = await asyncio.wait(set(self._tasks), timeout=grace or self.config.timeout * 2)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        if self._claimed:
+            with contextlib.suppress(StoreError):
+                await self.store.outbox_release(list(self._claimed.values()), self.clock.time())
+            self._claimed.clear()
+        if self._client is not None:
+            await self._client.aclose()
+
+    def notify(self, item: OutboxItem) -> None:
+        """An outbox listener: a new item was committed."""
+        if item.channel == CHANNEL:
+            self._wakeup.set()
+
+    # -- claiming ------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        config = self.config
+        while not self._stopping:
+            self._wakeup.clear()
+            room = config.max_in_flight - len(self._claimed)
+            claimed: list[OutboxItem] = []
+            if room > 0:
+                now = self.clock.time()
+                try:
+                    claimed = await self.store.claim_outbox(
+                        CHANNEL, now, limit=min(room, config.batch), lease=config.lease
+                    )
+                except Exception:  # the store is down or busy: the next round tries again
+                    log.exception("claiming callbacks failed")
+                await self._start_deliveries(claimed, now)
+            if len(claimed) >= min(room, config.batch) > 0:
+                continue  # there may be more due right now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), config.poll_interval)
+
+    async def _start_deliveries(self, items: list[OutboxItem], now: float) -> None:
+        postponed: list[OutboxItem] = []
+        for item in items:
+            receiver = self._receiver(item.url or "")
+            if receiver.waiting >= self.config.receiver_backlog + self.config.per_receiver:
+                postponed.append(item)  # that receiver is behind: the others go on
+                continue
+            receiver.waiting += 1
+            self._claimed[item.id] = item
+            task = asyncio.create_task(self._deliver(receiver, item))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if postponed:
+            self.counters["postponed"] += len(postponed)
+            try:
+                await self.store.outbox_release(postponed, now, due=now + self.config.postpone)
+            except StoreError:
+                log.exception("putting back %d callbacks failed (due again later)", len(postponed))
+
+    def _receiver(self, url: str) -> _Receiver:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "", _port(parts.scheme, parts.port))
+        receiver = self._receivers.get(key)
+        if receiver is None:
+            receiver = self._receivers[key] = _Receiver(asyncio.Semaphore(self.config.per_receiver))
+        return receiver
+
+    # -- one item ------------------------------------------------------------------------------
+
+    async def _deliver(self, receiver: _Receiver, item: OutboxItem) -> None:
+        try:
+            try:
+                async with receiver.slots:
+                    await self._attempt(item)
+            except _AttemptError as refused:
+                await self._failed(item, str(refused), refused.retry)
+            else:
+                await self.store.outbox_done(item, self.clock.time())
+                self._settled(item, "done")
+        except Exception:  # the store failed (or a bug): the item is due again after its lease
+            log.exception("delivering callback %s failed", item.id)
+        except asyncio.CancelledError:
+            receiver.waiting -= 1
+            raise  # stopping: the item stays claimed, and `stop` puts it back
+        receiver.waiting -= 1
+        self._claimed.pop(item.id, None)
+        self._wakeup.set()
+
+    async def _failed(self, item: OutboxItem, reason: str, retry: bool) -> None:
+        now = self.clock.time()
+        if retry and item.attempts + 1 < self.config.max_attempts:
+            await self.store.outbox_retry(item, now, now + self.delay(item.attempts), reason)
+            self._settled(item, "retried")
+        else:
+            await self.store.outbox_abandon(item, now, reason)
+            self._settled(item, "abandoned")
+
+    def _settled(self, item: OutboxItem, outcome: str) -> None:
+        self.counters[outcome] += 1
+        if self.on_settled is not None:
+            self.on_settled(item, outcome)
+
+    def delay(self, attempts: int) -> float:
+        """Seconds before the next attempt after `attempts + 1` failed ones."""
+        config = self.config
+        base = min(config.first_retry * config.backoff_factor**attempts, config.max_delay)
+        return base * self._random.uniform(1 - config.jitter, 1 + config.jitter)
+
+    async def _attempt(self, item: OutboxItem) -> None:
+        assert self._client is not None
+        url = item.url
+        if not url:
+            raise _AttemptError("no URL", retry=False)
+        parts = urlsplit(url)
+        await self._check_host(parts.hostname or "", _port(parts.scheme, parts.port))
+        account = await self._account(item.account_id)
+        try:
+            content, headers = request_for(item, account)
+        except ValueError as error:  # the account names an unknown signature scheme
+            raise _AttemptError(str(error), retry=False) from None
+        try:
+            async with asyncio.timeout(self.config.timeout):
+                response = await self._client.post(url, content=content, headers=headers)
+        except TimeoutError:
+            raise _AttemptError(f"no answer within {self.config.timeout:g} s", retry=True) from None
+        except httpx.TimeoutException:
+            raise _AttemptError(f"no answer within {self.config.timeout:g} s", retry=True) from None
+        except httpx.HTTPError as error:
+            raise _AttemptError(f"{type(error).__name__}: {error}", retry=True) from None
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        raise _AttemptError(f"HTTP {status}", retry=status == 429 or status >= 500)
+
+    async def _account(self, account_id: str) -> Account | None:
+        now = time.monotonic()
+        cached = self._accounts.get(account_id)
+        if cached is not None and now - cached[1] < _ACCOUNT_TTL:
+            return cached[0]
+        account = await self.store.get_account(account_id)
+        self._accounts[account_id] = (account, now)
+        return account
+
+    async def _check_host(self, host: str, port: int) -> None:
+        if not self.deny.networks:
+            return
+        now = time.monotonic()
+        cached = self._hosts.get((host, port))
+        if cached is None or now - cached[1] >= _HOST_TTL:
+            try:
+                await self.deny.check_host(host, port)
+                verdict = None
+            except GatewayError as error:
+                verdict = error.detail
+            cached = self._hosts[(host, port)] = (verdict, now)
+        if cached[0] is not None:
+            raise _AttemptError(cached[0], retry=False)
+
+
+def request_for(item: OutboxItem, account: Account | None) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of the POST for `item`, signed with the account's secret."""
+    scheme = scheme_named(account.signature if account else None)
+    headers = {"X-Smsgate-Event": item.event, "X-Smsgate-Delivery": item.id}
+    values = {"event": item.event, **item.payload}
+    if scheme.body == "form":
+        params = {name: _form_value(value) for name, value in values.items() if value is not None}
+        content = urlencode(params).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        signature = (
+            sign(account.webhook_secret, item.url or "", scheme, params=params)
+            if account and account.webhook_secret
+            else None
+        )
+    else:
+        content = orjson.dumps(values)
+        headers["Content-Type"] = "application/json"
+        signature = (
+            sign(account.webhook_secret, item.url or "", scheme, body=content)
+            if account and account.webhook_secret
+            else None
+        )
+    if signature is not None:
+        headers[scheme.header] = signature
+    return content, headers
+
+
+def _form_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _port(scheme: str, port: int | None) -> int:
+    return port if port is not None else (443 if scheme == "https" else 80)
