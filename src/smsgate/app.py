@@ -7,7 +7,7 @@ import logging
 import os
 import secrets
 import signal
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from smsgate.api.http.metrics import render_metrics
 from smsgate.api.http.server import HttpServer
 from smsgate.api.smpp_server import SmppServer, SmppServerConfig
 from smsgate.api.smpp_server.tls import self_signed, server_context
+from smsgate.callbacks.worker import CallbackWorker, deny_list
 from smsgate.config import Config, ConfigError
 from smsgate.connectors.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
 from smsgate.connectors.smpp import SmppConnector
@@ -49,6 +50,7 @@ class App:
         self.store: Store | None = None
         self.simulator: SmscSimulator | None = None
         self.gateway: Gateway | None = None
+        self.callbacks: CallbackWorker | None = None
         self.http: HttpServer | None = None
         self.smpp: SmppServer | None = None
         self._http_task: asyncio.Task[Any] | None = None
@@ -87,6 +89,14 @@ class App:
             await connector.start()
         if config.demo_account:
             self.demo = await _demo_account(store, _var_directory(config))
+        callbacks = config.callbacks
+        if callbacks.deny_networks is None and (config.simulator or config.demo_account):
+            # the embedded demo: a receiver on this machine must work
+            callbacks = replace(callbacks, deny_networks=[])
+        gateway.callback_deny = deny_list(callbacks)
+        self.callbacks = CallbackWorker(store, gateway.clock, callbacks)
+        gateway.outbox_listeners.append(self.callbacks.notify)
+        await self.callbacks.start()
         await gateway.start()
         if config.smpp_port is not None or config.smpp_tls_port is not None:
             self.smpp = SmppServer(gateway, store, _smpp_server_config(config))
@@ -150,6 +160,8 @@ class App:
             for connector in self.gateway.connectors.values():
                 await connector.stop(timeout)
             await self.gateway.writer.drain()
+        if self.callbacks is not None:
+            await self.callbacks.stop()
         if self.simulator is not None:
             await self.simulator.stop()
         if self.store is not None:

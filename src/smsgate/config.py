@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from smsgate.callbacks.worker import CallbackConfig
 from smsgate.engine.gateway import EngineConfig
 
 
@@ -39,6 +40,9 @@ class Config:
     demo_account: bool = False  # create the demo account and print its credentials
     drain_timeout: float = 10.0
     engine: EngineConfig = field(default_factory=EngineConfig)
+    # [callbacks]: timeout, retry schedule, per-receiver limits, deny_networks (omitted: the
+    # private ranges, or none in the embedded demo, which runs with the simulator)
+    callbacks: CallbackConfig = field(default_factory=CallbackConfig)
     # [[connectors]] tables: id, host, port, system_id, password, ... (smsgate.connectors)
     connectors: list[dict[str, Any]] = field(default_factory=list)
     # [[routes]] tables: id, and the route spec (match, connectors, mode)
@@ -82,11 +86,12 @@ def _apply(config: Config, data: dict[str, Any], where: str) -> None:
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r}")
-        if key == "engine":
-            engine_known = {f.name for f in fields(EngineConfig)}
+        if key in ("engine", "callbacks"):
+            section = getattr(config, key)
+            section_known = {f.name for f in fields(section)}
             for name, item in value.items():
-                if name not in engine_known:
-                    raise ConfigError(f"{where}: unknown setting engine.{name}")
-                setattr(config.engine, name, item)
+                if name not in section_known:
+                    raise ConfigError(f"{where}: unknown setting {key}.{name}")
+                setattr(section, name, item)
         else:
             setattr(config, key, value)

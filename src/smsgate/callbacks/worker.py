@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlencode, urlsplit
 
@@ -50,7 +50,8 @@ class CallbackConfig:
     batch: int = 500  # items per claim
     lease: float = 60.0  # seconds a claimed item stays hidden from other claimers
     poll_interval: float = 0.5  # seconds between claims when nothing announced new items
-    deny_networks: list[str] = field(default_factory=lambda: list(PRIVATE_NETWORKS))
+    # callback hosts may not be in these ranges; None: the private ranges (PRIVATE_NETWORKS)
+    deny_networks: list[str] | None = None
 
 
 @dataclass(slots=True)
@@ -79,7 +80,7 @@ class CallbackWorker:
         self.store = store
         self.clock = clock
         self.config = config or CallbackConfig()
-        self.deny = DenyList(self.config.deny_networks)
+        self.deny = deny_list(self.config)
         self._random = rng or random.Random()
         self._client: httpx.AsyncClient | None = None
         self._receivers: dict[tuple[str, str, int], _Receiver] = {}
@@ -271,6 +272,10 @@ class CallbackWorker:
             cached = self._hosts[(host, port)] = (verdict, now)
         if cached[0] is not None:
             raise _AttemptError(cached[0], retry=False)
+
+
+def deny_list(config: CallbackConfig) -> DenyList:
+    return DenyList(PRIVATE_NETWORKS if config.deny_networks is None else config.deny_networks)
 
 
 def request_for(item: OutboxItem, account: Account | None) -> tuple[bytes, dict[str, str]]:

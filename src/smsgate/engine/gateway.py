@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final, Protocol
 
+from smsgate.callbacks.urls import DenyList, check_url
 from smsgate.connectors.events import ReceiptInfo
 from smsgate.connectors.part import OutboundPart, PartKey
 from smsgate.connectors.smpp import SmppConnector
@@ -156,6 +157,8 @@ class Gateway:
         self.listeners: list[Callable[[Message, Status], None]] = []
         # called with each outbox item once it is committed (its consumer may wake up)
         self.outbox_listeners: list[Callable[[OutboxItem], None]] = []
+        # callback URLs naming an address in these ranges are refused at acceptance
+        self.callback_deny: DenyList | None = None
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -298,6 +301,8 @@ class Gateway:
                 raise GatewayError("invalid_schedule", "too far ahead")
             if scheduled <= now:
                 scheduled = None
+        if command.callback_url is not None:
+            check_url(command.callback_url, self.callback_deny)
         if command.priority not in Priority.__members__.values():
             raise GatewayError("invalid_priority", "0 (bulk) to 3 (urgent)")
         carrier = self.router.carrier(e164)
