@@ -23,6 +23,7 @@ from smsgate.connectors.smpp import SmppConnector
 from smsgate.domain.account import Account, hash_api_key, hash_password, new_api_key
 from smsgate.domain.carrier_seed import JP_CARRIER_PREFIXES
 from smsgate.domain.ids import new_id
+from smsgate.engine.clock import Clock
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.router import EngineRouter
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
@@ -45,8 +46,9 @@ class DemoAccount:
 
 
 class App:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
+        self.clock = clock  # None: the system's (tests inject one to move time by hand)
         self.store: Store | None = None
         self.simulator: SmscSimulator | None = None
         self.gateway: Gateway | None = None
@@ -76,7 +78,7 @@ class App:
             await self.simulator.start()
         await self._load_configuration(store)
         router = await EngineRouter.load(store, config.engine.default_country)
-        self.gateway = gateway = Gateway(store, router, {}, config=config.engine)
+        self.gateway = gateway = Gateway(store, router, {}, clock=self.clock, config=config.engine)
         for row in await store.list_connectors():
             if row.enabled and row.kind == "smpp":
                 settings = dict(row.config)

@@ -14,6 +14,7 @@ from smsgate.domain.account import Account, hash_api_key, new_api_key
 from smsgate.domain.ids import new_id
 from smsgate.domain.message import Message
 from smsgate.domain.status import FINAL, Status
+from smsgate.engine.clock import Clock
 
 TIMEOUT = 30.0
 
@@ -61,14 +62,16 @@ async def add_account(app: App, name: str, rate: float = 10_000.0) -> str:
 
 
 @asynccontextmanager
-async def running_gateway(db: str, **settings: Any) -> AsyncIterator[Running]:
+async def running_gateway(
+    db: str, clock: Clock | None = None, **settings: Any
+) -> AsyncIterator[Running]:
     config = Config(db=db, http_port=0, smpp_port=0, simulator=True, simulator_receipt_delay=0.01)
     for name, value in settings.items():
         if hasattr(config.engine, name):
             setattr(config.engine, name, value)
         else:
             setattr(config, name, value)
-    app = App(config)
+    app = App(config, clock)
     await app.start()
     try:
         assert app.http is not None and app.gateway is not None

@@ -62,6 +62,10 @@ class Dispatcher:
                 return True
         return False
 
+    def wake(self) -> None:
+        """Make a waiting `wait` return (the clock was moved, say)."""
+        self._wakeup.set()
+
     async def wait(self, timeout: float | None) -> None:
         """Until something is pushed, or the timeout passes."""
         self._wakeup.clear()

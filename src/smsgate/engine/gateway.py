@@ -373,6 +373,33 @@ class Gateway:
             raise GatewayError("not_found")
         return message
 
+    # -- cancel --------------------------------------------------------------------------------
+
+    async def cancel(self, account: Account, message_id: str) -> Message:
+        """Cancel a scheduled or queued message of `account`; returns it once the cancel is
+        committed. GatewayError("not_found"), or ("not_cancelable") once any part reached a
+        carrier or the message is final. Canceling a canceled message answers it again."""
+        message = self.live.get(message_id)
+        if message is None or message.account_id != account.id:
+            message = await self.store.get_message(message_id, account.id)
+            if message is None:
+                raise GatewayError("not_found")
+            # the copy in memory, if any, is the one the dispatcher acts on
+            message = self.live.get(message_id, message)
+        if message.status is Status.CANCELED:
+            return message
+        if message.status in FINAL:
+            raise GatewayError("not_cancelable", f"the message is already {message.status.value}")
+        if any(
+            p.status not in (Status.SCHEDULED, Status.QUEUED, Status.ACCEPTED)
+            for p in message.parts
+        ):
+            raise GatewayError("not_cancelable", "a part is already at the carrier")
+        self.dispatcher.remove_scheduled(message_id)  # a queued one is skipped when popped
+        self._remember(message)
+        await self._finish_unsent(message, Status.CANCELED, "canceled", "", self.clock.time())
+        return message
+
     # -- dispatch ------------------------------------------------------------------------------
 
     async def _dispatch_loop(self) -> None:
@@ -446,7 +473,7 @@ class Gateway:
 
     def _finish_unsent(
         self, message: Message, status: Status, code: str, detail: str, now: float
-    ) -> None:
+    ) -> "asyncio.Future[None]":
         changes: list[Change] = []
         for part in message.parts:
             if part.status not in FINAL and part.status is not Status.SENT:
@@ -465,7 +492,7 @@ class Gateway:
                     )
                 )
         changes += self._message_changes(message, now, code, detail)
-        self._write(message, changes)
+        return self._write(message, changes)
 
     def _message_changes(
         self, message: Message, now: float, code: str | None = None, detail: str = ""

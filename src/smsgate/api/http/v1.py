@@ -106,6 +106,11 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
         history = await gateway.store.history(message.id)
         return JsonResponse(message_view(message, details=True, history=history))
 
+    async def cancel(request: Request) -> JsonResponse:
+        account = await auth.account(request.headers.get("authorization"))
+        message = await gateway.cancel(account, request.path_params["message_id"])
+        return JsonResponse(message_view(message))
+
     async def list_messages(request: Request) -> JsonResponse:
         account = await auth.account(request.headers.get("authorization"))
         query = request.query_params
@@ -140,6 +145,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
         Route("/v1/messages", guarded(list_messages), methods=["GET"]),
         Route("/v1/messages/batch", guarded(send_batch), methods=["POST"]),
         Route("/v1/messages/{message_id}", guarded(fetch), methods=["GET"]),
+        Route("/v1/messages/{message_id}/cancel", guarded(cancel), methods=["POST"]),
     ]
 
 
