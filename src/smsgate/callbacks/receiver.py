@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -33,7 +33,10 @@ class CallbackReceiver:
     _task: "asyncio.Task[None] | None" = None
 
     async def _endpoint(self, request: Request) -> Response:
-        body = await request.body()
+        try:
+            body = await request.body()
+        except ClientDisconnect:  # the sender gave up (its timeout): nothing to answer
+            return Response(status_code=499)
         self.count += 1
         if self.keep:
             self.received.append(

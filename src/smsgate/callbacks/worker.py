@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlencode, urlsplit
 
-import httpx
+import aiohttp
 import orjson
 
 from smsgate.callbacks.signing import scheme_named, sign
@@ -82,7 +82,7 @@ class CallbackWorker:
         self.config = config or CallbackConfig()
         self.deny = deny_list(self.config)
         self._random = rng or random.Random()
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
         self._receivers: dict[tuple[str, str, int], _Receiver] = {}
         self._accounts: dict[str, tuple[Account | None, float]] = {}
         self._hosts: dict[tuple[str, int], tuple[str | None, float]] = {}
@@ -98,13 +98,13 @@ class CallbackWorker:
     # -- life cycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.config.timeout),
-            limits=httpx.Limits(
-                max_connections=self.config.max_in_flight, max_keepalive_connections=200
+        self._client = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                limit=self.config.max_in_flight, limit_per_host=self.config.per_receiver
             ),
-            follow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=self.config.timeout),
             headers={"User-Agent": USER_AGENT},
+            skip_auto_headers=("Accept-Encoding",),
         )
         self._loop_task = asyncio.create_task(self._run(), name="smsgate-callbacks")
 
@@ -126,7 +126,7 @@ class CallbackWorker:
                 await self.store.outbox_release(list(self._claimed.values()), self.clock.time())
             self._claimed.clear()
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
 
     def notify(self, item: OutboxItem) -> None:
         """An outbox listener: a new item was committed."""
@@ -236,15 +236,15 @@ class CallbackWorker:
         except ValueError as error:  # the account names an unknown signature scheme
             raise _AttemptError(str(error), retry=False) from None
         try:
-            async with asyncio.timeout(self.config.timeout):
-                response = await self._client.post(url, content=content, headers=headers)
+            async with self._client.post(
+                url, data=content, headers=headers, allow_redirects=False
+            ) as response:
+                status = response.status
+                await response.read()  # the connection goes back to the pool for the next one
         except TimeoutError:
             raise _AttemptError(f"no answer within {self.config.timeout:g} s", retry=True) from None
-        except httpx.TimeoutException:
-            raise _AttemptError(f"no answer within {self.config.timeout:g} s", retry=True) from None
-        except httpx.HTTPError as error:
+        except aiohttp.ClientError as error:
             raise _AttemptError(f"{type(error).__name__}: {error}", retry=True) from None
-        status = response.status_code
         if 200 <= status < 300:
             return
         raise _AttemptError(f"HTTP {status}", retry=status == 429 or status >= 500)
