@@ -44,6 +44,7 @@ BENCHMARKS = {
     "e2e": "messages per second through REST, store, SMPP and receipts, with CPU per 10k",
     "crash": "kill -9 the gateway mid-stream, restart it, count lost and doubly sent messages",
     "bind": "one upstream bind's throughput against a carrier answering after 50 ms",
+    "callbacks": "signed status callbacks delivered per second to a local receiver",
 }
 
 
