@@ -50,11 +50,14 @@ from smsgate.store.rows import (
     inbound_from,
     inbound_values,
     message_from,
+    message_update_row,
     message_values,
     names,
     outbox_from,
+    outbox_update_row,
     outbox_values,
     part_from,
+    part_update_row,
     part_values,
     prefix_from,
     route_from,
@@ -77,26 +80,19 @@ def _insert_unnest(table: str, columns: Columns) -> str:
     return f"INSERT INTO {table} ({names(columns)}) SELECT * FROM unnest({_unnest(columns)})"
 
 
+def _update_unnest(update: sql.SetUpdate) -> str:
+    return (
+        f"UPDATE {update.table} AS {update.alias} SET {update.assignments}"
+        f" FROM unnest({_unnest(update.columns)}) AS u({names(update.columns)})"
+        f" WHERE {update.where()}"
+    )
+
+
 INSERT_MESSAGES: Final = _insert_unnest("messages", MESSAGE_COLUMNS)
 INSERT_PARTS: Final = _insert_unnest("parts", PART_COLUMNS)
 INSERT_INBOUND: Final = _insert_unnest("inbound", INBOUND_COLUMNS)
 INSERT_OUTBOX: Final = _insert_unnest("outbox", OUTBOX_COLUMNS)
-_OUTBOX_UPDATE_COLUMNS: Final = (
-    ("id", "text"),
-    ("state", "text"),
-    ("attempts", "int4"),
-    ("next_attempt_at", "float8"),
-    ("last_error", "text"),
-    ("at", "float8"),
-)
-UPDATE_OUTBOX: Final = f"""UPDATE outbox AS o SET
-    state = u.state,
-    attempts = u.attempts,
-    next_attempt_at = COALESCE(u.next_attempt_at, o.next_attempt_at),
-    last_error = COALESCE(u.last_error, o.last_error),
-    updated_at = u.at
-    FROM unnest({_unnest(_OUTBOX_UPDATE_COLUMNS)}) AS u({names(_OUTBOX_UPDATE_COLUMNS)})
-    WHERE o.id = u.id"""
+UPDATE_OUTBOX: Final = _update_unnest(sql.OUTBOX_UPDATE)
 CLAIM_OUTBOX: Final = sql.numbered(sql.claim_outbox(account=False, lock="FOR UPDATE SKIP LOCKED"))
 CLAIM_ACCOUNT_OUTBOX: Final = sql.numbered(
     sql.claim_outbox(account=True, lock="FOR UPDATE SKIP LOCKED")
@@ -107,47 +103,8 @@ INSERT_HISTORY: Final = (
     f" SELECT {names(HISTORY_COLUMNS)} FROM unnest({_unnest(HISTORY_COLUMNS)})"
     f" WITH ORDINALITY AS u({names(HISTORY_COLUMNS)}, n) ORDER BY n"
 )
-_PART_UPDATE_COLUMNS: Final = (
-    ("message_id", "text"),
-    ("seq", "int4"),
-    ("status", "text"),
-    ("upstream_id", "text"),
-    ("connector_id", "text"),
-    ("error_code", "text"),
-    ("error_detail", "text"),
-    ("attempts", "int4"),
-    ("submitted_at", "float8"),
-    ("done_at", "float8"),
-)
-UPDATE_PARTS: Final = f"""UPDATE parts AS p SET
-    status = u.status,
-    upstream_id = COALESCE(u.upstream_id, p.upstream_id),
-    connector_id = COALESCE(u.connector_id, p.connector_id),
-    error_code = COALESCE(u.error_code, p.error_code),
-    error_detail = COALESCE(u.error_detail, p.error_detail),
-    attempts = COALESCE(u.attempts, p.attempts),
-    submitted_at = COALESCE(u.submitted_at, p.submitted_at),
-    done_at = COALESCE(u.done_at, p.done_at)
-    FROM unnest({_unnest(_PART_UPDATE_COLUMNS)}) AS u({names(_PART_UPDATE_COLUMNS)})
-    WHERE p.message_id = u.message_id AND p.seq = u.seq"""
-_MESSAGE_UPDATE_COLUMNS: Final = (
-    ("id", "text"),
-    ("status", "text"),
-    ("at", "float8"),
-    ("error_code", "text"),
-    ("error_detail", "text"),
-    ("carrier", "text"),
-    ("route_id", "text"),
-)
-UPDATE_MESSAGES: Final = f"""UPDATE messages AS m SET
-    status = u.status,
-    updated_at = u.at,
-    error_code = COALESCE(u.error_code, m.error_code),
-    error_detail = COALESCE(u.error_detail, m.error_detail),
-    carrier = COALESCE(u.carrier, m.carrier),
-    route_id = COALESCE(u.route_id, m.route_id)
-    FROM unnest({_unnest(_MESSAGE_UPDATE_COLUMNS)}) AS u({names(_MESSAGE_UPDATE_COLUMNS)})
-    WHERE m.id = u.id"""
+UPDATE_PARTS: Final = _update_unnest(sql.PART_UPDATE)
+UPDATE_MESSAGES: Final = _update_unnest(sql.MESSAGE_UPDATE)
 PARTS_OF: Final = f"{sql.PART_SELECT} WHERE message_id = ANY($1::text[]) ORDER BY message_id, seq"
 UPSERT_PORTABILITY: Final = """INSERT INTO portability (number, carrier, updated_at)
     SELECT * FROM unnest($1::text[], $2::text[], $3::float8[])
@@ -212,50 +169,22 @@ async def _apply(conn: Conn, plan: WritePlan) -> None:
         inbound = [inbound_values(m) for m in plan.inbound]
         await _insert(conn, "inbound", INSERT_INBOUND, INBOUND_COLUMNS, inbound)
     if plan.part_updates:
-        rows = [
-            (
-                u.message_id,
-                u.seq,
-                u.status.value,
-                u.upstream_id,
-                u.connector_id,
-                u.error_code,
-                u.error_detail,
-                u.attempts,
-                u.submitted_at,
-                u.done_at,
-            )
-            for u in plan.part_updates
-        ]
+        rows = [part_update_row(u) for u in plan.part_updates]
         status = await conn.execute(UPDATE_PARTS, *_arrays(rows))
         check_found("part", len(rows), _rowcount(status))
     if plan.message_updates:
-        message_rows = [
-            (
-                u.message_id,
-                u.status.value,
-                u.at,
-                u.error_code,
-                u.error_detail,
-                u.carrier,
-                u.route_id,
-            )
-            for u in plan.message_updates
-        ]
-        status = await conn.execute(UPDATE_MESSAGES, *_arrays(message_rows))
-        check_found("message", len(message_rows), _rowcount(status))
+        rows = [message_update_row(u) for u in plan.message_updates]
+        status = await conn.execute(UPDATE_MESSAGES, *_arrays(rows))
+        check_found("message", len(rows), _rowcount(status))
     # COPY keeps the rows' order, so history ids follow the order of the changes either way
     await _insert(conn, "status_history", INSERT_HISTORY, HISTORY_COLUMNS, plan.history)
     if plan.outbox:
         outbox = [outbox_values(item) for item in plan.outbox]
         await _insert(conn, "outbox", INSERT_OUTBOX, OUTBOX_COLUMNS, outbox)
     if plan.outbox_updates:
-        outbox_rows = [
-            (u.id, u.state.value, u.attempts, u.next_attempt_at, u.last_error, u.at)
-            for u in plan.outbox_updates
-        ]
-        status = await conn.execute(UPDATE_OUTBOX, *_arrays(outbox_rows))
-        check_found("outbox", len(outbox_rows), _rowcount(status))
+        rows = [outbox_update_row(u) for u in plan.outbox_updates]
+        status = await conn.execute(UPDATE_OUTBOX, *_arrays(rows))
+        check_found("outbox", len(rows), _rowcount(status))
 
 
 async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
@@ -330,8 +259,8 @@ class PostgresStore(Store):
 
     # the writer task
 
-    def _enqueue(self, item: PendingWrite) -> None:
-        self._queue.append(item)
+    def _enqueue(self, items: Sequence[PendingWrite]) -> None:
+        self._queue.extend(items)
         self._wakeup.set()
 
     async def _writer_main(self) -> None:

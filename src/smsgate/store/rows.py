@@ -11,7 +11,14 @@ from typing import Any, Final, Protocol
 from smsgate.domain.account import Account
 from smsgate.domain.message import Message, Part, Priority, StatusChange
 from smsgate.domain.status import Status
-from smsgate.store.changes import InboundMessage, OutboxItem, OutboxState
+from smsgate.store.changes import (
+    InboundMessage,
+    MessageUpdate,
+    OutboxItem,
+    OutboxState,
+    OutboxUpdate,
+    PartUpdate,
+)
 from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 
 
@@ -123,6 +130,60 @@ OUTBOX_COLUMNS: Final = (
     ("created_at", "float8"),
     ("updated_at", "float8"),
 )
+
+# Updates as rows: the key columns first, then the new values (None: keep the stored one)
+PART_UPDATE_COLUMNS: Final = (
+    ("message_id", "text"),
+    ("seq", "int4"),
+    ("status", "text"),
+    ("upstream_id", "text"),
+    ("connector_id", "text"),
+    ("error_code", "text"),
+    ("error_detail", "text"),
+    ("attempts", "int4"),
+    ("submitted_at", "float8"),
+    ("done_at", "float8"),
+)
+MESSAGE_UPDATE_COLUMNS: Final = (
+    ("id", "text"),
+    ("status", "text"),
+    ("at", "float8"),
+    ("error_code", "text"),
+    ("error_detail", "text"),
+    ("carrier", "text"),
+    ("route_id", "text"),
+)
+OUTBOX_UPDATE_COLUMNS: Final = (
+    ("id", "text"),
+    ("state", "text"),
+    ("attempts", "int4"),
+    ("next_attempt_at", "float8"),
+    ("last_error", "text"),
+    ("at", "float8"),
+)
+
+
+def part_update_row(u: PartUpdate) -> tuple[Any, ...]:
+    return (
+        u.message_id,
+        u.seq,
+        u.status.value,
+        u.upstream_id,
+        u.connector_id,
+        u.error_code,
+        u.error_detail,
+        u.attempts,
+        u.submitted_at,
+        u.done_at,
+    )
+
+
+def message_update_row(u: MessageUpdate) -> tuple[Any, ...]:
+    return (u.message_id, u.status.value, u.at, u.error_code, u.error_detail, u.carrier, u.route_id)
+
+
+def outbox_update_row(u: OutboxUpdate) -> tuple[Any, ...]:
+    return (u.id, u.state.value, u.attempts, u.next_attempt_at, u.last_error, u.at)
 
 
 def names(columns: Sequence[tuple[str, str]], prefix: str = "") -> str:

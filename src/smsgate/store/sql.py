@@ -1,7 +1,7 @@
 """SQL both backends run, written with `?` placeholders; `numbered` rewrites them for asyncpg."""
 
 import re
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from smsgate.domain.status import Status
 from smsgate.store.migrations import UNFINISHED_SQL
@@ -10,8 +10,11 @@ from smsgate.store.rows import (
     HISTORY_COLUMNS,
     INBOUND_COLUMNS,
     MESSAGE_COLUMNS,
+    MESSAGE_UPDATE_COLUMNS,
     OUTBOX_COLUMNS,
+    OUTBOX_UPDATE_COLUMNS,
     PART_COLUMNS,
+    PART_UPDATE_COLUMNS,
     names,
 )
 
@@ -65,24 +68,59 @@ INSERT_HISTORY: Final = (
 INSERT_INBOUND: Final = (
     f"INSERT INTO inbound ({names(INBOUND_COLUMNS)}) VALUES ({placeholders(len(INBOUND_COLUMNS))})"
 )
-UPDATE_PART: Final = """UPDATE parts SET
-    status = ?,
-    upstream_id = COALESCE(?, upstream_id),
-    connector_id = COALESCE(?, connector_id),
-    error_code = COALESCE(?, error_code),
-    error_detail = COALESCE(?, error_detail),
-    attempts = COALESCE(?, attempts),
-    submitted_at = COALESCE(?, submitted_at),
-    done_at = COALESCE(?, done_at)
-    WHERE message_id = ? AND seq = ?"""
-UPDATE_MESSAGE: Final = """UPDATE messages SET
-    status = ?,
-    updated_at = ?,
-    error_code = COALESCE(?, error_code),
-    error_detail = COALESCE(?, error_detail),
-    carrier = COALESCE(?, carrier),
-    route_id = COALESCE(?, route_id)
-    WHERE id = ?"""
+
+
+class SetUpdate(NamedTuple):
+    """An update of many rows at once, from rows of `columns` (the row's key columns first,
+    named as in the table); each backend supplies the rows its own way (`u` below)."""
+
+    table: str
+    alias: str
+    columns: tuple[tuple[str, str], ...]
+    keys: int
+    assignments: str  # the SET list, reading the new values from `u`
+
+    def where(self) -> str:
+        return " AND ".join(f"{self.alias}.{n} = u.{n}" for n, _ in self.columns[: self.keys])
+
+
+PART_UPDATE: Final = SetUpdate(
+    "parts",
+    "p",
+    PART_UPDATE_COLUMNS,
+    2,
+    """status = u.status,
+    upstream_id = COALESCE(u.upstream_id, p.upstream_id),
+    connector_id = COALESCE(u.connector_id, p.connector_id),
+    error_code = COALESCE(u.error_code, p.error_code),
+    error_detail = COALESCE(u.error_detail, p.error_detail),
+    attempts = COALESCE(u.attempts, p.attempts),
+    submitted_at = COALESCE(u.submitted_at, p.submitted_at),
+    done_at = COALESCE(u.done_at, p.done_at)""",
+)
+MESSAGE_UPDATE: Final = SetUpdate(
+    "messages",
+    "m",
+    MESSAGE_UPDATE_COLUMNS,
+    1,
+    """status = u.status,
+    updated_at = u.at,
+    error_code = COALESCE(u.error_code, m.error_code),
+    error_detail = COALESCE(u.error_detail, m.error_detail),
+    carrier = COALESCE(u.carrier, m.carrier),
+    route_id = COALESCE(u.route_id, m.route_id)""",
+)
+OUTBOX_UPDATE: Final = SetUpdate(
+    "outbox",
+    "o",
+    OUTBOX_UPDATE_COLUMNS,
+    1,
+    """state = u.state,
+    attempts = u.attempts,
+    next_attempt_at = COALESCE(u.next_attempt_at, o.next_attempt_at),
+    last_error = COALESCE(u.last_error, o.last_error),
+    updated_at = u.at""",
+)
 
 INSERT_ACCOUNT: Final = (
     f"INSERT INTO accounts ({names(ACCOUNT_COLUMNS)}) VALUES ({placeholders(len(ACCOUNT_COLUMNS))})"
@@ -128,13 +166,6 @@ GET_OUTBOX: Final = f"{OUTBOX_SELECT} WHERE id = ?"
 INSERT_OUTBOX: Final = (
     f"INSERT INTO outbox ({names(OUTBOX_COLUMNS)}) VALUES ({placeholders(len(OUTBOX_COLUMNS))})"
 )
-UPDATE_OUTBOX: Final = """UPDATE outbox SET
-    state = ?,
-    attempts = ?,
-    next_attempt_at = COALESCE(?, next_attempt_at),
-    last_error = COALESCE(?, last_error),
-    updated_at = ?
-    WHERE id = ?"""
 
 
 def claim_outbox(account: bool, lock: str) -> str:

@@ -36,10 +36,15 @@ from smsgate.store.base import (
 )
 from smsgate.store.batch import PendingWrite, WritePlan, check_found, plan_writes, take_batch
 from smsgate.store.changes import InboundMessage, OutboxItem
-from smsgate.store.errors import DuplicateError, IntegrityError, StoreClosedError
+from smsgate.store.errors import DuplicateError, IntegrityError, StoreClosedError, StoreError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.store.rows import (
+    HISTORY_COLUMNS,
+    INBOUND_COLUMNS,
+    MESSAGE_COLUMNS,
+    OUTBOX_COLUMNS,
+    PART_COLUMNS,
     account_from,
     account_values,
     connector_from,
@@ -48,16 +53,21 @@ from smsgate.store.rows import (
     inbound_from,
     inbound_values,
     message_from,
+    message_update_row,
     message_values,
+    names,
     outbox_from,
+    outbox_update_row,
     outbox_values,
     part_from,
+    part_update_row,
     part_values,
     portability_values,
     prefix_from,
     route_from,
     route_values,
 )
+from smsgate.store.sqlite_rows import MINIMUM_VERSION, insert_rows, update_rows
 
 T = TypeVar("T")
 
@@ -107,62 +117,46 @@ def _transaction(conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> It
         raise
 
 
+def _insert_head(table: str, columns: Sequence[tuple[str, str]]) -> str:
+    return f"INSERT INTO {table} ({names(columns)}) VALUES"
+
+
+def _update_from(update: sql.SetUpdate) -> str:
+    return (
+        f"WITH u({names(update.columns)}) AS (VALUES {{values}})"
+        f" UPDATE {update.table} AS {update.alias} SET {update.assignments}"
+        f" FROM u WHERE {update.where()}"
+    )
+
+
+INSERT_MESSAGES: Final = _insert_head("messages", MESSAGE_COLUMNS)
+INSERT_PARTS: Final = _insert_head("parts", PART_COLUMNS)
+INSERT_INBOUND: Final = _insert_head("inbound", INBOUND_COLUMNS)
+INSERT_HISTORY: Final = _insert_head("status_history", HISTORY_COLUMNS)
+INSERT_OUTBOX: Final = _insert_head("outbox", OUTBOX_COLUMNS)
+UPDATE_PARTS: Final = _update_from(sql.PART_UPDATE)
+UPDATE_MESSAGES: Final = _update_from(sql.MESSAGE_UPDATE)
+UPDATE_OUTBOX: Final = _update_from(sql.OUTBOX_UPDATE)
+
+
 def _apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
     if plan.messages:
-        conn.executemany(sql.INSERT_MESSAGE, map(message_values, plan.messages))
-        conn.executemany(sql.INSERT_PART, (part_values(p) for m in plan.messages for p in m.parts))
+        insert_rows(conn, INSERT_MESSAGES, [message_values(m) for m in plan.messages])
+        insert_rows(conn, INSERT_PARTS, [part_values(p) for m in plan.messages for p in m.parts])
     if plan.inbound:
-        conn.executemany(sql.INSERT_INBOUND, map(inbound_values, plan.inbound))
+        insert_rows(conn, INSERT_INBOUND, [inbound_values(m) for m in plan.inbound])
     if plan.part_updates:
-        updated = conn.executemany(
-            sql.UPDATE_PART,
-            (
-                (
-                    u.status.value,
-                    u.upstream_id,
-                    u.connector_id,
-                    u.error_code,
-                    u.error_detail,
-                    u.attempts,
-                    u.submitted_at,
-                    u.done_at,
-                    u.message_id,
-                    u.seq,
-                )
-                for u in plan.part_updates
-            ),
-        ).rowcount
-        check_found("part", len(plan.part_updates), updated)
+        rows = [part_update_row(u) for u in plan.part_updates]
+        check_found("part", len(rows), update_rows(conn, UPDATE_PARTS, rows))
     if plan.message_updates:
-        updated = conn.executemany(
-            sql.UPDATE_MESSAGE,
-            (
-                (
-                    u.status.value,
-                    u.at,
-                    u.error_code,
-                    u.error_detail,
-                    u.carrier,
-                    u.route_id,
-                    u.message_id,
-                )
-                for u in plan.message_updates
-            ),
-        ).rowcount
-        check_found("message", len(plan.message_updates), updated)
-    if plan.history:
-        conn.executemany(sql.INSERT_HISTORY, plan.history)
+        rows = [message_update_row(u) for u in plan.message_updates]
+        check_found("message", len(rows), update_rows(conn, UPDATE_MESSAGES, rows))
+    insert_rows(conn, INSERT_HISTORY, plan.history)
     if plan.outbox:
-        conn.executemany(sql.INSERT_OUTBOX, map(outbox_values, plan.outbox))
+        insert_rows(conn, INSERT_OUTBOX, [outbox_values(item) for item in plan.outbox])
     if plan.outbox_updates:
-        updated = conn.executemany(
-            sql.UPDATE_OUTBOX,
-            (
-                (u.state.value, u.attempts, u.next_attempt_at, u.last_error, u.at, u.id)
-                for u in plan.outbox_updates
-            ),
-        ).rowcount
-        check_found("outbox", len(plan.outbox_updates), updated)
+        rows = [outbox_update_row(u) for u in plan.outbox_updates]
+        check_found("outbox", len(rows), update_rows(conn, UPDATE_OUTBOX, rows))
 
 
 def _with_parts(conn: sqlite3.Connection, rows: list[Any]) -> list[Message]:
@@ -207,6 +201,9 @@ class SqliteStore(Store):
     async def open(self) -> None:
         if self._loop is not None:
             raise RuntimeError("a SqliteStore opens once")
+        if sqlite3.sqlite_version_info < MINIMUM_VERSION:
+            wanted = ".".join(map(str, MINIMUM_VERSION))
+            raise StoreError(f"SQLite {wanted} or newer is needed; found {sqlite3.sqlite_version}")
         loop = self._loop = asyncio.get_running_loop()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         started: asyncio.Future[None] = loop.create_future()
@@ -347,16 +344,16 @@ class SqliteStore(Store):
         else:
             self._post(_resolve, job.future, None, result)
 
-    def _enqueue(self, item: PendingWrite | _Job) -> None:
+    def _enqueue(self, items: Sequence[PendingWrite | _Job]) -> None:
         with self._cond:
-            self._queue.append(item)
+            self._queue.extend(items)
             self._cond.notify()
 
     async def _job(self, fn: Callable[[sqlite3.Connection], T], *, transaction: bool = True) -> T:
         if not self._accepting:
             raise StoreClosedError("the store is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._enqueue(_Job(fn, future, transaction))
+        self._enqueue([_Job(fn, future, transaction)])
         return await future
 
     # reads
