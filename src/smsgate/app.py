@@ -17,6 +17,7 @@ from smsgate.api.http.server import HttpServer
 from smsgate.api.smpp_server import SmppServer, SmppServerConfig
 from smsgate.api.smpp_server.tls import self_signed, server_context
 from smsgate.callbacks.worker import CallbackWorker, deny_list
+from smsgate.collector import tune_for_serving
 from smsgate.config import Config, ConfigError
 from smsgate.connectors.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
 from smsgate.connectors.smpp import SmppConnector
@@ -265,6 +266,7 @@ async def serve(config: Config, on_ready: Any = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await app.start()
+        tune_for_serving()
         if on_ready is not None:
             on_ready(app)
         await stop.wait()

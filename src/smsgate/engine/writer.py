@@ -1,14 +1,17 @@
 """Batches the engine's changes into few store writes.
 
 Every caller gets a future that resolves once the transaction holding its changes committed, so
-"persist before acknowledging" costs one commit per batch, not per message: while one write is
-in progress, new changes pile up and go together in the next one. If a shared write fails (one
-caller's change breaks a constraint), each caller's changes are written again on their own, so
-only that caller gets the error.
+"persist before acknowledging" costs one commit per batch, not per message. The changes added
+during one turn of the event loop are handed to the store together (one wake-up of its writer)
+without waiting for earlier ones to commit: the store commits them in order, many callers per
+transaction, and if a shared transaction fails (one caller's change breaks a constraint) it
+writes each caller's changes again on their own, before anything queued later, so only that
+caller gets the error and no update overtakes another.
 """
 
 import asyncio
 from collections.abc import Sequence
+from functools import partial
 
 from smsgate.store import Change, Store
 
@@ -20,6 +23,7 @@ class ChangeWriter:
         self._pending: list[tuple[list[Change], asyncio.Future[None]]] = []
         self._backlog = 0
         self._task: asyncio.Task[None] | None = None
+        self._committing: set[asyncio.Future[None]] = set()  # handed to the store, not settled
         self.batches = 0
 
     def add(self, changes: Sequence[Change]) -> "asyncio.Future[None]":
@@ -35,8 +39,12 @@ class ChangeWriter:
         return self._backlog
 
     async def drain(self) -> None:
-        while self._task is not None:
-            await asyncio.shield(self._task)
+        """Wait until everything added so far is committed (or failed)."""
+        while self._task is not None or self._committing:
+            if self._task is not None:
+                await asyncio.shield(self._task)
+            if self._committing:
+                await asyncio.wait(set(self._committing))
 
     def _take(self) -> list[tuple[list[Change], asyncio.Future[None]]]:
         """Whole callers' changes, up to max_batch changes (at least one caller)."""
@@ -55,24 +63,24 @@ class ChangeWriter:
             while self._pending:
                 batch = self._take()
                 try:
-                    await self.store.write([c for changes, _ in batch for c in changes])
-                except Exception as error:
-                    if len(batch) == 1:
-                        _settle(batch[0][1], error)
-                    else:
-                        for changes, future in batch:
-                            try:
-                                await self.store.write(changes)
-                            except Exception as own:
-                                _settle(future, own)
-                            else:
-                                _settle(future, None)
+                    committed = await self.store.enqueue([changes for changes, _ in batch])
+                except Exception as error:  # no room in the store's queue, or it is closed
+                    for _, future in batch:
+                        _settle(future, error)
                     continue
                 self.batches += 1
-                for _, future in batch:
-                    _settle(future, None)
+                for (_, future), store_future in zip(batch, committed, strict=True):
+                    self._committing.add(store_future)
+                    store_future.add_done_callback(partial(self._relay, future))
         finally:
             self._task = None
+
+    def _relay(self, future: "asyncio.Future[None]", committed: "asyncio.Future[None]") -> None:
+        self._committing.discard(committed)
+        if committed.cancelled():
+            future.cancel()
+        else:
+            _settle(future, committed.exception())
 
 
 def _settle(future: "asyncio.Future[None]", error: BaseException | None) -> None:

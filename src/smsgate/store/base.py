@@ -107,18 +107,31 @@ class Store(ABC):
         Waits (up to queue_wait) for room when the queue is full, then raises StoreBusyError.
         Cancelling the caller does not withdraw changes already queued.
         """
-        batch = checked(changes)
-        if not batch:
-            return
+        futures = await self.enqueue([changes])
+        if futures:
+            await futures[0]
+
+    async def enqueue(self, groups: Sequence[Sequence[Change]]) -> list["asyncio.Future[None]"]:
+        """Queue several writes at once, in order, and return without waiting for the commit:
+        one future per non-empty group, resolved once that group committed (or failed: a group
+        is only ever refused for its own changes, and later groups never commit before it).
+
+        Waits (up to queue_wait) for room when the queue is full, then raises StoreBusyError.
+        """
+        batches = [batch for batch in map(checked, groups) if batch]
+        if not batches:
+            return []
         if not self._accepting:
             raise StoreClosedError("the store is not open")
-        await self._gate.enter(len(batch))
+        size = sum(map(len, batches))
+        await self._gate.enter(size)
         if not self._accepting:  # closed while this write waited for room
-            self._gate.leave(len(batch))
+            self._gate.leave(size)
             raise StoreClosedError("the store is closing")
-        future = asyncio.get_running_loop().create_future()
-        self._enqueue(PendingWrite(batch, future))
-        await future
+        loop = asyncio.get_running_loop()
+        items = [PendingWrite(batch, loop.create_future()) for batch in batches]
+        self._enqueue(items)
+        return [item.future for item in items]
 
     def _settle(
         self, batch: Sequence[PendingWrite], outcomes: Sequence[BaseException | None]
@@ -140,8 +153,8 @@ class Store(ABC):
         self.stats["largest_batch"] = max(self.stats["largest_batch"], len(batch))
 
     @abstractmethod
-    def _enqueue(self, item: PendingWrite) -> None:
-        """Hand a write to the backend's writer (on the event loop thread)."""
+    def _enqueue(self, items: Sequence[PendingWrite]) -> None:
+        """Hand writes to the backend's writer, in order (on the event loop thread)."""
 
     # lifecycle
 
