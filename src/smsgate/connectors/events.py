@@ -1,12 +1,15 @@
 """The interface between a connector and the engine, and what a delivery receipt says.
 
-The engine implements `ConnectorEvents`. Every method is called on the event loop. `receipt`
-and `inbound` are awaited before the carrier gets its deliver_sm_resp, so the engine persists
-first and the carrier only forgets the PDU once it is safe; if they raise (or time out) the
-carrier gets ESME_RX_T_APPN and delivers again later.
+The engine implements `ConnectorEvents`. Every method is called on the event loop. What
+`receipt` and `inbound` return is awaited before the carrier gets its deliver_sm_resp, so the
+engine persists first and the carrier only forgets the PDU once it is safe; if they raise (or
+time out) the carrier gets ESME_RX_T_APPN and delivers again later. `receipt` may return a
+future rather than a coroutine: most receipts are applied without waiting for anything but the
+write, and a future costs less than a task per receipt.
 """
 
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol
@@ -27,7 +30,7 @@ class ConnectorEvents(Protocol):
         """The part will not be sent by this connector. `permanent` is False when it failed
         only for lack of attempts (timeouts, temporary errors): another route may succeed."""
 
-    async def receipt(self, connector_id: str, info: "ReceiptInfo") -> None:
+    def receipt(self, connector_id: str, info: "ReceiptInfo") -> Awaitable[None]:
         """A delivery receipt (deliver_sm or data_sm whose esm_class says so)."""
 
     async def inbound(self, connector_id: str, pdu: DeliverSm | DataSm) -> None:

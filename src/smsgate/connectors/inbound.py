@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from functools import partial
 
 from smsgate.connectors.events import ConnectorEvents, receipt_info
 from smsgate.connectors.queue import ConnectorStats
@@ -16,9 +17,9 @@ log = logging.getLogger(__name__)
 class InboundHandler:
     """The request handler of a connector's connections.
 
-    Each deliver_sm/data_sm is handed to the engine in its own task and answered when the
-    engine returns: status 0 if it took the PDU, ESME_RX_T_APPN (temporary, so the carrier
-    delivers it again) if it raised or did not answer within `timeout`. The tasks are bounded
+    Each deliver_sm/data_sm is handed to the engine and answered when what the engine returned
+    is done: status 0 if it took the PDU, ESME_RX_T_APPN (temporary, so the carrier delivers
+    it again) if it raised or did not finish within `timeout`. What is in progress is bounded
     by the session's peer window: past it the session itself answers ESME_RMSGQFUL.
     """
 
@@ -33,37 +34,64 @@ class InboundHandler:
         self.events = events
         self.stats = stats
         self.timeout = timeout
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._pending: set[asyncio.Future[None]] = set()
 
     @property
     def pending(self) -> int:
-        return len(self._tasks)
+        return len(self._pending)
 
     def __call__(self, conn: SmppConnection, pdu: Request) -> None:
         if isinstance(pdu, DeliverSm | DataSm):
-            task = asyncio.get_running_loop().create_task(self._deliver(conn, pdu))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            receipt = is_receipt(pdu.esm_class)
+            try:
+                if receipt:
+                    work = self.events.receipt(self.connector_id, receipt_info(pdu))
+                else:
+                    work = self.events.inbound(self.connector_id, pdu)
+                future = asyncio.ensure_future(work)
+            except Exception:
+                log.exception("%s: the engine did not take %s", self.connector_id, pdu.name)
+                self._answer(conn, pdu, CommandStatus.ESME_RX_T_APPN)
+                self.stats.inbound_refused += 1
+                return
+            self._pending.add(future)
+            timer = asyncio.get_running_loop().call_later(self.timeout, future.cancel)
+            future.add_done_callback(partial(self._done, conn, pdu, receipt, timer))
         elif isinstance(pdu, AlertNotification):
             log.info("%s: alert_notification for %s ignored", self.connector_id, pdu.source_addr)
         elif pdu.response_class is not None:
             conn.send(pdu.response(CommandStatus.ESME_RINVCMDID))
 
-    async def _deliver(self, conn: SmppConnection, pdu: DeliverSm | DataSm) -> None:
-        status = CommandStatus.ESME_ROK
-        try:
-            if is_receipt(pdu.esm_class):
-                await asyncio.wait_for(
-                    self.events.receipt(self.connector_id, receipt_info(pdu)), self.timeout
-                )
+    def _done(
+        self,
+        conn: SmppConnection,
+        pdu: DeliverSm | DataSm,
+        receipt: bool,
+        timer: asyncio.TimerHandle,
+        future: "asyncio.Future[None]",
+    ) -> None:
+        self._pending.discard(future)
+        timer.cancel()
+        if future.cancelled():
+            log.warning("%s: the engine did not take %s in time", self.connector_id, pdu.name)
+        elif (error := future.exception()) is not None:
+            log.error(
+                "%s: the engine did not take %s",
+                self.connector_id,
+                pdu.name,
+                exc_info=(type(error), error, error.__traceback__),
+            )
+        else:
+            if receipt:
                 self.stats.receipts += 1
             else:
-                await asyncio.wait_for(self.events.inbound(self.connector_id, pdu), self.timeout)
                 self.stats.inbound += 1
-        except Exception:
-            log.exception("%s: the engine did not take %s", self.connector_id, pdu.name)
-            status = CommandStatus.ESME_RX_T_APPN
-            self.stats.inbound_refused += 1
+            self._answer(conn, pdu, CommandStatus.ESME_ROK)
+            return
+        self.stats.inbound_refused += 1
+        self._answer(conn, pdu, CommandStatus.ESME_RX_T_APPN)
+
+    def _answer(self, conn: SmppConnection, pdu: DeliverSm | DataSm, status: int) -> None:
         if conn.is_open:
             try:
                 conn.send(pdu.response(status))
@@ -73,10 +101,10 @@ class InboundHandler:
     async def drain(self, timeout: float) -> None:
         """Wait up to `timeout` for the engine to take what is in progress, then cancel the
         rest (left unanswered, the carrier delivers them again)."""
-        if self._tasks:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
-            for task in pending:
-                task.cancel()
+        if self._pending:
+            _, pending = await asyncio.wait(set(self._pending), timeout=timeout)
+            for future in pending:
+                future.cancel()
             if pending:
                 await asyncio.wait(pending)
 

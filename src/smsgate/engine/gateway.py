@@ -11,7 +11,7 @@ import itertools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final, Protocol
@@ -69,6 +69,10 @@ log = logging.getLogger(__name__)
 
 _EARLY_RECEIPT_TTL: Final = 120.0  # seconds a receipt waits for its submit_sm_resp
 _LIVE_LIMIT: Final = 200_000  # messages kept in memory while awaiting receipts
+
+
+async def _nothing() -> None:
+    """An awaitable for a request that needs no write."""
 
 
 class Router(Protocol):
@@ -603,15 +607,27 @@ class Gateway:
         changes += self._message_changes(message, now)
         self._write(message, changes)
 
-    async def receipt(self, connector_id: str, info: ReceiptInfo) -> None:
-        """Apply a delivery receipt; returns once it is persisted (the resp may go out then)."""
+    def receipt(self, connector_id: str, info: ReceiptInfo) -> Awaitable[None]:
+        """Apply a delivery receipt; done once it is persisted (the resp may go out then).
+
+        A receipt for a part in memory (the usual case) is applied at once and what comes back
+        is the write's future; only one for a part no longer in memory needs the store."""
         now = self.clock.time()
         upstream_id, state, error = info.upstream_id, info.state, info.error_code
         if not upstream_id or state is None:
             self.counters.receipts_unmatched += 1
             log.warning("%s: receipt without id or state: %r", connector_id, info.pdu)
-            return
+            return _nothing()
         self.counters.receipts[state.name] = self.counters.receipts.get(state.name, 0) + 1
+        found = self._find_live_part(connector_id, upstream_id)
+        if found is None:
+            return self._stored_receipt(connector_id, upstream_id, state, error, now)
+        message, part = found
+        return self._apply_receipt(message, part, state, error, now)
+
+    async def _stored_receipt(
+        self, connector_id: str, upstream_id: str, state: MessageState, error: str, now: float
+    ) -> None:
         found = await self._find_part(connector_id, upstream_id)
         if found is None:
             # the resp may have come while the store was asked: look again, without awaiting
