@@ -210,6 +210,46 @@ MIGRATIONS: Final = (
             "CREATE INDEX messages_tag ON messages (account_id, tag, id) WHERE tag IS NOT NULL",
         ),
     ),
+    Migration(
+        4,
+        "inbound numbers, segments of concatenated MO, opt-outs",
+        (
+            # who owns a number for MO: keyword '' takes what no keyword of the number claims
+            """CREATE TABLE inbound_numbers (
+                number TEXT NOT NULL,
+                keyword TEXT NOT NULL,
+                account_id {id} NOT NULL,
+                created_at {real} NOT NULL,
+                PRIMARY KEY (number, keyword)
+            ){without_rowid}""",
+            "CREATE INDEX inbound_numbers_account ON inbound_numbers (account_id, number)",
+            # parts of concatenated MO stored as they come, deleted in the transaction that
+            # stores the whole message: a restart loses no part
+            """CREATE TABLE inbound_segments (
+                source TEXT NOT NULL,
+                destination TEXT NOT NULL,
+                reference INTEGER NOT NULL,
+                total INTEGER NOT NULL,
+                seq INTEGER NOT NULL,
+                connector_id TEXT NOT NULL,
+                data_coding INTEGER NOT NULL,
+                payload {blob} NOT NULL,
+                received_at {real} NOT NULL,
+                PRIMARY KEY (source, destination, reference, total, seq)
+            ){without_rowid}""",
+            """CREATE TABLE opt_outs (
+                account_id {id} NOT NULL,
+                number TEXT NOT NULL,
+                at {real} NOT NULL,
+                PRIMARY KEY (account_id, number)
+            ){without_rowid}""",
+            # space-separated keywords; NULL: the defaults (STOP UNSUBSCRIBE / START)
+            "ALTER TABLE accounts ADD COLUMN opt_out_keywords TEXT",
+            "ALTER TABLE accounts ADD COLUMN opt_in_keywords TEXT",
+            # the operator's view of MO that no number claimed
+            "CREATE INDEX inbound_unclaimed ON inbound (id) WHERE account_id IS NULL",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
