@@ -17,9 +17,9 @@ from tests.store.factories import new_message
 # an index the latest migration creates
 INDEXES = {
     "sqlite": "SELECT name FROM sqlite_master"
-    " WHERE type = 'index' AND name = 'inbound_numbers_account'",
+    " WHERE type = 'index' AND name = 'idempotency_keys_created'",
     "postgres": "SELECT indexname FROM pg_indexes"
-    " WHERE schemaname = current_schema() AND indexname = 'inbound_numbers_account'",
+    " WHERE schemaname = current_schema() AND indexname = 'idempotency_keys_created'",
 }
 
 
@@ -82,7 +82,7 @@ def test_upgrade_keeps_the_data(store: StoreBackend) -> None:
 
     async def upgraded(s: Store) -> None:
         assert await s.schema_version() == LATEST
-        assert await store.fetch(INDEXES[store.name]) == [("inbound_numbers_account",)]
+        assert await store.fetch(INDEXES[store.name]) == [("idempotency_keys_created",)]
         for message in old:
             assert await s.get_message(message.id) == message
         page, _ = await s.list_messages("acct-1", destination="222")

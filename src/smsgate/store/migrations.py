@@ -250,6 +250,44 @@ MIGRATIONS: Final = (
             "CREATE INDEX inbound_unclaimed ON inbound (id) WHERE account_id IS NULL",
         ),
     ),
+    Migration(
+        5,
+        "prepaid balances, prices, idempotency keys, identical-request window",
+        (
+            # NULL: the configured default currency / de-duplication window
+            "ALTER TABLE accounts ADD COLUMN currency TEXT",
+            "ALTER TABLE accounts ADD COLUMN dedup_window {real}",
+            # a prepaid account's balance in millionths of its currency; accounts without a
+            # row are postpaid. The CHECK is the last guard against overspending when several
+            # nodes (each with the balance in memory) debit the same account
+            """CREATE TABLE balances (
+                account_id {id} PRIMARY KEY,
+                amount BIGINT NOT NULL CHECK (amount >= 0),
+                updated_at {real} NOT NULL
+            )""",
+            # price list: per segment, most specific match wins (route, country, carrier)
+            """CREATE TABLE prices (
+                position INTEGER PRIMARY KEY,
+                route_id TEXT,
+                country TEXT,
+                carrier TEXT,
+                currency TEXT NOT NULL,
+                per_segment TEXT NOT NULL
+            )""",
+            # the first response to a request with an Idempotency-Key, written with the
+            # messages that request created
+            """CREATE TABLE idempotency_keys (
+                account_id {id} NOT NULL,
+                idem_key TEXT NOT NULL,
+                request_hash TEXT NOT NULL,
+                status_code INTEGER NOT NULL,
+                body {blob} NOT NULL,
+                created_at {real} NOT NULL,
+                PRIMARY KEY (account_id, idem_key)
+            )""",
+            "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
