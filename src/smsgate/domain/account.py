@@ -29,6 +29,10 @@ class Account:
     inbound_url: str | None = None  # MO (inbound messages) webhook
     webhook_secret: str | None = None  # HMAC key of callback signatures
     signature: str | None = None  # signature scheme name (smsgate.callbacks.signing); None: native
+    # MO keywords that add the sender to / remove it from the account's opt-out list,
+    # space-separated; None: the defaults (smsgate.domain.opt_out)
+    opt_out_keywords: str | None = None
+    opt_in_keywords: str | None = None
 
 
 def new_api_key() -> str:

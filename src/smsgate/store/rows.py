@@ -98,6 +98,8 @@ ACCOUNT_COLUMNS: Final = (
     ("inbound_url", "text"),
     ("webhook_secret", "text"),
     ("signature", "text"),
+    ("opt_out_keywords", "text"),
+    ("opt_in_keywords", "text"),
 )
 
 INBOUND_COLUMNS: Final = (
@@ -320,6 +322,8 @@ def account_values(a: Account) -> tuple[Any, ...]:
         a.inbound_url,
         a.webhook_secret,
         a.signature,
+        a.opt_out_keywords,
+        a.opt_in_keywords,
     )
 
 
@@ -337,6 +341,8 @@ def account_from(row: Row) -> Account:
         inbound_url=row[9],
         webhook_secret=row[10],
         signature=row[11],
+        opt_out_keywords=row[12],
+        opt_in_keywords=row[13],
     )
 
 
