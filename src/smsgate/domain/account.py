@@ -33,6 +33,10 @@ class Account:
     # space-separated; None: the defaults (smsgate.domain.opt_out)
     opt_out_keywords: str | None = None
     opt_in_keywords: str | None = None
+    currency: str | None = None  # of prices and the balance; None: the configured default
+    # seconds in which the same source, destination and text is refused as a duplicate;
+    # None: the gateway's default, 0: off
+    dedup_window: float | None = None
 
 
 def new_api_key() -> str:

@@ -100,6 +100,8 @@ ACCOUNT_COLUMNS: Final = (
     ("signature", "text"),
     ("opt_out_keywords", "text"),
     ("opt_in_keywords", "text"),
+    ("currency", "text"),
+    ("dedup_window", "float8"),
 )
 
 INBOUND_COLUMNS: Final = (
@@ -324,6 +326,8 @@ def account_values(a: Account) -> tuple[Any, ...]:
         a.signature,
         a.opt_out_keywords,
         a.opt_in_keywords,
+        a.currency,
+        a.dedup_window,
     )
 
 
@@ -343,6 +347,8 @@ def account_from(row: Row) -> Account:
         signature=row[11],
         opt_out_keywords=row[12],
         opt_in_keywords=row[13],
+        currency=row[14],
+        dedup_window=row[15],
     )
 
 
