@@ -1,0 +1,21 @@
+"""Compatible APIs: each dialect speaks another platform's HTTP API on top of the engine.
+
+A dialect module translates its platform's requests into the engine's commands and the results
+back into that platform's shapes and codes; it holds no business logic. Each module exposes a
+route factory taking the gateway; FACTORIES lists them and `routes` mounts them all in the app.
+"""
+
+from collections.abc import Callable, Sequence
+
+from starlette.routing import BaseRoute
+
+from smsgate.engine.gateway import Gateway
+
+RouteFactory = Callable[[Gateway], Sequence[BaseRoute]]
+
+FACTORIES: tuple[RouteFactory, ...] = ()
+
+
+def routes(gateway: Gateway) -> list[BaseRoute]:
+    """Every dialect's routes, in the order of FACTORIES."""
+    return [route for factory in FACTORIES for route in factory(gateway)]
