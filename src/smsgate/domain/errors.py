@@ -35,6 +35,31 @@ _ENTRIES: Final = (
     CatalogEntry("forbidden", "The account may not do this", 403, S.ESME_RBINDFAIL),
     CatalogEntry("not_found", "No such message", 404, S.ESME_RINVMSGID),
     CatalogEntry("duplicate", "The same message was already accepted", 409, S.ESME_RSUBMITFAIL),
+    CatalogEntry(
+        "identical",
+        "The same source, destination and text were accepted moments ago",
+        409,
+        S.ESME_RSUBMITFAIL,
+    ),
+    CatalogEntry(
+        "idempotency_key_in_use",
+        "A request with this Idempotency-Key is still being processed",
+        409,
+        S.ESME_RSYSERR,
+    ),
+    CatalogEntry(
+        "idempotency_key_reused",
+        "This Idempotency-Key was used for a different request",
+        422,
+        S.ESME_RSYSERR,
+    ),
+    CatalogEntry(
+        "insufficient_balance",
+        "The account's balance does not cover the price",
+        402,
+        S.ESME_RPROHIBITED,
+    ),
+    CatalogEntry("no_price", "No price is set for this destination", 422, S.ESME_RINVDSTADR),
     CatalogEntry("request_too_large", "The request body is too large", 413, S.ESME_RINVMSGLEN),
     CatalogEntry(
         "invalid_destination", "The destination is not a valid phone number", 422, S.ESME_RINVDSTADR
@@ -83,6 +108,12 @@ _ENTRIES: Final = (
         "expired", "The validity period ran out before delivery", 200, S.ESME_RDELIVERYFAILURE
     ),
     CatalogEntry("canceled", "The message was canceled", 200, S.ESME_ROK),
+    CatalogEntry(
+        "price_exceeded",
+        "The price is higher than the message's max_price",
+        200,
+        S.ESME_RSUBMITFAIL,
+    ),
 )
 
 CATALOG: Final[dict[str, CatalogEntry]] = {entry.code: entry for entry in _ENTRIES}
