@@ -10,11 +10,14 @@ from smsgate.store.base import Store
 from smsgate.store.changes import (
     Change,
     InboundMessage,
+    InboundSegment,
     MessageUpdate,
+    OptOut,
     OutboxItem,
     OutboxState,
     OutboxUpdate,
     PartUpdate,
+    SegmentsTaken,
 )
 from smsgate.store.errors import (
     DuplicateError,
@@ -24,16 +27,25 @@ from smsgate.store.errors import (
     StoreClosedError,
     StoreError,
 )
-from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
+from smsgate.store.records import (
+    ConnectorRow,
+    InboundNumber,
+    PortabilityRow,
+    PrefixRow,
+    RouteRow,
+)
 
 __all__ = [
     "Change",
     "ConnectorRow",
     "DuplicateError",
     "InboundMessage",
+    "InboundNumber",
+    "InboundSegment",
     "IntegrityError",
     "InvalidCursorError",
     "MessageUpdate",
+    "OptOut",
     "OutboxItem",
     "OutboxState",
     "OutboxUpdate",
@@ -41,6 +53,7 @@ __all__ = [
     "PortabilityRow",
     "PrefixRow",
     "RouteRow",
+    "SegmentsTaken",
     "Store",
     "StoreBusyError",
     "StoreClosedError",

@@ -24,6 +24,8 @@ from smsgate.store.batch import PendingWrite
 from smsgate.store.changes import (
     Change,
     InboundMessage,
+    InboundSegment,
+    OptOut,
     OutboxItem,
     OutboxState,
     OutboxUpdate,
@@ -31,7 +33,14 @@ from smsgate.store.changes import (
 )
 from smsgate.store.errors import InvalidCursorError, StoreClosedError
 from smsgate.store.gate import WriteGate
-from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
+from smsgate.store.records import (
+    ConnectorRow,
+    InboundNumber,
+    PortabilityRow,
+    PrefixRow,
+    RouteRow,
+)
+from smsgate.store.rows import account_from, inbound_from, inbound_number_from, segment_from
 
 __all__ = ["Change", "Store"]
 
@@ -380,10 +389,85 @@ class Store(ABC):
             [OutboxUpdate(i.id, OutboxState.PENDING, at, i.attempts, when) for i in items]
         )
 
-    # inbound
+    # inbound (MO)
 
     @abstractmethod
+    async def _select_rows(self, query: str, params: list[Any]) -> list[Any]:
+        """The rows a SELECT written with "?" placeholders returns."""
+
+    @abstractmethod
+    async def _change_rows(self, query: str, params: list[Any]) -> int:
+        """Run one statement written with "?" placeholders in a transaction of its own
+        (SQLite: on the writer); the number of rows it changed."""
+
     async def list_inbound(
-        self, account_id: str, *, limit: int = 50, cursor: str | None = None
+        self,
+        account_id: str,
+        *,
+        source: str | None = None,
+        destination: str | None = None,
+        received_after: float | None = None,
+        received_before: float | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
     ) -> tuple[list[InboundMessage], str | None]:
         """A page of the account's inbound messages, newest first, and the next cursor."""
+        where, params = sql.inbound_filter(
+            account_id, source, destination, received_after, received_before
+        )
+        return await self._inbound_page(where, params, limit, cursor)
+
+    async def list_unclaimed_inbound(
+        self,
+        *,
+        source: str | None = None,
+        destination: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[InboundMessage], str | None]:
+        """A page of the inbound messages no number claimed (the operator's view)."""
+        where, params = sql.inbound_filter(None, source, destination, None, None)
+        return await self._inbound_page(where, params, limit, cursor)
+
+    async def _inbound_page(
+        self, where: str, params: list[Any], limit: int, cursor: str | None
+    ) -> tuple[list[InboundMessage], str | None]:
+        check_limit(limit, MAX_PAGE)
+        after = None if cursor is None else decode_cursor(cursor)
+        query, params = sql.page_query(sql.INBOUND_SELECT, where, params, after, limit)
+        found = [inbound_from(row) for row in await self._select_rows(query, params)]
+        if len(found) > limit:
+            return found[:limit], encode_cursor(found[limit - 1].id)
+        return found, None
+
+    async def inbound_segments(self) -> list[InboundSegment]:
+        """Every stored part of an unfinished concatenated MO message, oldest first."""
+        return [segment_from(row) for row in await self._select_rows(sql.SEGMENTS, [])]
+
+    async def opt_outs(self, account_id: str | None = None) -> list[OptOut]:
+        """The opted-out numbers (of one account, or of all)."""
+        if account_id is None:
+            rows = await self._select_rows(sql.OPT_OUTS, [])
+        else:
+            rows = await self._select_rows(sql.ACCOUNT_OPT_OUTS, [account_id])
+        return [OptOut(row[0], row[1], row[2]) for row in rows]
+
+    async def add_inbound_number(self, number: InboundNumber) -> None:
+        """Raises DuplicateError when the number (with that keyword) has an owner."""
+        values = [number.number, number.keyword, number.account_id, number.created_at]
+        await self._change_rows(sql.INSERT_INBOUND_NUMBER, values)
+
+    async def remove_inbound_number(self, number: str, keyword: str = "") -> bool:
+        return await self._change_rows(sql.DELETE_INBOUND_NUMBER, [number, keyword]) > 0
+
+    async def list_inbound_numbers(self, account_id: str | None = None) -> list[InboundNumber]:
+        query, params = sql.INBOUND_NUMBER_SELECT, []
+        if account_id is not None:
+            query, params = f"{query} WHERE account_id = ?", [account_id]
+        rows = await self._select_rows(f"{query} ORDER BY number, keyword", params)
+        return [inbound_number_from(row) for row in rows]
+
+    async def inbound_owners(self, number: str) -> list[tuple[str, Account]]:
+        """(keyword, account) of every owner of `number`."""
+        rows = await self._select_rows(sql.INBOUND_OWNERS, [number])
+        return [(row[0], account_from(tuple(row)[1:])) for row in rows]

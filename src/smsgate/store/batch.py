@@ -15,10 +15,13 @@ from smsgate.domain.message import Message
 from smsgate.store.changes import (
     Change,
     InboundMessage,
+    InboundSegment,
     MessageUpdate,
+    OptOut,
     OutboxItem,
     OutboxUpdate,
     PartUpdate,
+    SegmentsTaken,
 )
 from smsgate.store.errors import IntegrityError
 
@@ -59,6 +62,9 @@ class WritePlan:
     history: list[HistoryRow] = field(default_factory=list)
     outbox: list[OutboxItem] = field(default_factory=list)
     outbox_updates: list[OutboxUpdate] = field(default_factory=list)  # the last one per item
+    segments: list[InboundSegment] = field(default_factory=list)
+    segments_taken: list[SegmentsTaken] = field(default_factory=list)  # after the inserts
+    opt_outs: list[OptOut] = field(default_factory=list)  # the last one per account and number
 
     @property
     def parts_count(self) -> int:
@@ -94,6 +100,7 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
     messages: dict[str, MessageUpdate] = {}
     history = plan.history
     outbox_updates: dict[str, OutboxUpdate] = {}
+    opt_outs: dict[tuple[str, str], OptOut] = {}
     for changes in writes:
         for change in changes:
             if isinstance(change, PartUpdate):
@@ -134,9 +141,16 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
                 plan.outbox.append(change)
             elif isinstance(change, OutboxUpdate):
                 outbox_updates[change.id] = change
+            elif isinstance(change, InboundSegment):
+                plan.segments.append(change)
+            elif isinstance(change, SegmentsTaken):
+                plan.segments_taken.append(change)
+            elif isinstance(change, OptOut):
+                opt_outs[(change.account_id, change.number)] = change
             else:
                 plan.inbound.append(change)
     plan.outbox_updates = list(outbox_updates.values())
+    plan.opt_outs = list(opt_outs.values())
     plan.part_updates = list(parts.values())
     plan.message_updates = list(messages.values())
     return plan

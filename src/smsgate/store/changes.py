@@ -66,6 +66,43 @@ class InboundMessage:
     complete: bool = True  # False when some segments never arrived
 
 
+@dataclass(frozen=True, slots=True)
+class InboundSegment:
+    """One part of a concatenated MO message, kept until its message is stored whole (or
+    flushed as partial), so that a restart in between loses no part."""
+
+    source: str
+    destination: str
+    reference: int
+    total: int
+    seq: int
+    connector_id: str
+    data_coding: int
+    payload: bytes  # the part's body without its UDH
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentsTaken:
+    """The stored parts of one concatenated MO message are done with: written with the
+    message they became."""
+
+    source: str
+    destination: str
+    reference: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class OptOut:
+    """A number stops (active) or resumes (not active) receiving an account's messages."""
+
+    account_id: str
+    number: str  # E.164 digits
+    at: float
+    active: bool = True
+
+
 class OutboxState(StrEnum):
     PENDING = "pending"  # owed: due at next_attempt_at (or claimed until then)
     DONE = "done"  # the customer has it
@@ -103,7 +140,17 @@ class OutboxUpdate:
     last_error: str | None = None  # None keeps the stored error
 
 
-Change = Message | PartUpdate | MessageUpdate | InboundMessage | OutboxItem | OutboxUpdate
+Change = (
+    Message
+    | PartUpdate
+    | MessageUpdate
+    | InboundMessage
+    | OutboxItem
+    | OutboxUpdate
+    | InboundSegment
+    | SegmentsTaken
+    | OptOut
+)
 
 
 def checked(changes: Sequence[Change]) -> list[Change]:
@@ -118,7 +165,15 @@ def checked(changes: Sequence[Change]) -> list[Change]:
                         f"part {part.seq} of message {change.id} names message {part.message_id}"
                     )
         elif not isinstance(
-            change, PartUpdate | MessageUpdate | InboundMessage | OutboxItem | OutboxUpdate
+            change,
+            PartUpdate
+            | MessageUpdate
+            | InboundMessage
+            | OutboxItem
+            | OutboxUpdate
+            | InboundSegment
+            | SegmentsTaken
+            | OptOut,
         ):
             raise TypeError(f"not a store change: {type(change).__name__}")
     return result

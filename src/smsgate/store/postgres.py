@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import astuple
 from itertools import islice
 from typing import Any, Final, TypeAlias
 
@@ -28,17 +29,16 @@ from smsgate.store.base import (
     MAX_UNFINISHED_PAGE,
     Store,
     check_limit,
-    decode_cursor,
-    encode_cursor,
 )
 from smsgate.store.batch import PendingWrite, WritePlan, check_found, plan_writes, take_batch
-from smsgate.store.changes import InboundMessage, OutboxItem
+from smsgate.store.changes import OutboxItem
 from smsgate.store.errors import DuplicateError, IntegrityError, StoreClosedError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.store.rows import (
     HISTORY_COLUMNS,
     INBOUND_COLUMNS,
+    INBOUND_SEGMENT_COLUMNS,
     MESSAGE_COLUMNS,
     OUTBOX_COLUMNS,
     PART_COLUMNS,
@@ -47,12 +47,12 @@ from smsgate.store.rows import (
     connector_from,
     connector_values,
     history_from,
-    inbound_from,
     inbound_values,
     message_from,
     message_update_row,
     message_values,
     names,
+    opt_out_rows,
     outbox_from,
     outbox_update_row,
     outbox_values,
@@ -62,6 +62,7 @@ from smsgate.store.rows import (
     prefix_from,
     route_from,
     route_values,
+    segment_values,
 )
 
 Columns = Sequence[tuple[str, str]]
@@ -92,6 +93,7 @@ INSERT_MESSAGES: Final = _insert_unnest("messages", MESSAGE_COLUMNS)
 INSERT_PARTS: Final = _insert_unnest("parts", PART_COLUMNS)
 INSERT_INBOUND: Final = _insert_unnest("inbound", INBOUND_COLUMNS)
 INSERT_OUTBOX: Final = _insert_unnest("outbox", OUTBOX_COLUMNS)
+INSERT_SEGMENTS: Final = _insert_unnest("inbound_segments", INBOUND_SEGMENT_COLUMNS)
 UPDATE_OUTBOX: Final = _update_unnest(sql.OUTBOX_UPDATE)
 CLAIM_OUTBOX: Final = sql.numbered(sql.claim_outbox(account=False, lock="FOR UPDATE SKIP LOCKED"))
 CLAIM_ACCOUNT_OUTBOX: Final = sql.numbered(
@@ -112,6 +114,9 @@ UPSERT_PORTABILITY: Final = """INSERT INTO portability (number, carrier, updated
         carrier = excluded.carrier, updated_at = excluded.updated_at"""
 
 Q: Final = sql.numbered  # the shared `?` statements, as asyncpg wants them
+DELETE_SEGMENTS: Final = Q(sql.DELETE_SEGMENTS)
+UPSERT_OPT_OUT: Final = Q(sql.UPSERT_OPT_OUT)
+DELETE_OPT_OUT: Final = Q(sql.DELETE_OPT_OUT)
 
 
 def environmental(error: BaseException) -> bool:
@@ -185,6 +190,16 @@ async def _apply(conn: Conn, plan: WritePlan) -> None:
         rows = [outbox_update_row(u) for u in plan.outbox_updates]
         status = await conn.execute(UPDATE_OUTBOX, *_arrays(rows))
         check_found("outbox", len(rows), _rowcount(status))
+    if plan.segments:
+        segments = [segment_values(s) for s in plan.segments]
+        await _insert(conn, "inbound_segments", INSERT_SEGMENTS, INBOUND_SEGMENT_COLUMNS, segments)
+    if plan.segments_taken:
+        await conn.executemany(DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
+    if plan.opt_outs:
+        if upserts := opt_out_rows(plan.opt_outs, active=True):
+            await conn.executemany(UPSERT_OPT_OUT, upserts)
+        if deletes := opt_out_rows(plan.opt_outs, active=False):
+            await conn.executemany(DELETE_OPT_OUT, deletes)
 
 
 async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
@@ -505,15 +520,8 @@ class PostgresStore(Store):
 
     # inbound
 
-    async def list_inbound(
-        self, account_id: str, *, limit: int = 50, cursor: str | None = None
-    ) -> tuple[list[InboundMessage], str | None]:
-        check_limit(limit, MAX_PAGE)
-        after = None if cursor is None else decode_cursor(cursor)
-        query, params = sql.page_query(
-            sql.INBOUND_SELECT, "account_id = ?", [account_id], after, limit
-        )
-        found = [inbound_from(row) for row in await self.pool.fetch(Q(query), *params)]
-        if len(found) > limit:
-            return found[:limit], encode_cursor(found[limit - 1].id)
-        return found, None
+    async def _select_rows(self, query: str, params: list[Any]) -> list[Any]:
+        return list(await self.pool.fetch(Q(query), *params))
+
+    async def _change_rows(self, query: str, params: list[Any]) -> int:
+        return _rowcount(await self._execute(Q(query), *params))

@@ -27,6 +27,16 @@ class PrefixRow:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundNumber:
+    """A number (or a keyword on it) whose MO messages go to an account."""
+
+    number: str  # as carriers send it: digits, no "+"
+    keyword: str  # upper case; "" takes the number's MO that no keyword claims
+    account_id: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class PortabilityRow:
     number: str
     carrier: str

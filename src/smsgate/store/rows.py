@@ -13,13 +13,21 @@ from smsgate.domain.message import Message, Part, Priority, StatusChange
 from smsgate.domain.status import Status
 from smsgate.store.changes import (
     InboundMessage,
+    InboundSegment,
     MessageUpdate,
+    OptOut,
     OutboxItem,
     OutboxState,
     OutboxUpdate,
     PartUpdate,
 )
-from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
+from smsgate.store.records import (
+    ConnectorRow,
+    InboundNumber,
+    PortabilityRow,
+    PrefixRow,
+    RouteRow,
+)
 
 
 class Row(Protocol):
@@ -118,6 +126,24 @@ INBOUND_COLUMNS: Final = (
     ("received_at", "float8"),
 )
 
+INBOUND_SEGMENT_COLUMNS: Final = (
+    ("source", "text"),
+    ("destination", "text"),
+    ("reference", "int4"),
+    ("total", "int4"),
+    ("seq", "int4"),
+    ("connector_id", "text"),
+    ("data_coding", "int4"),
+    ("payload", "bytea"),
+    ("received_at", "float8"),
+)
+
+INBOUND_NUMBER_COLUMNS: Final = (
+    ("number", "text"),
+    ("keyword", "text"),
+    ("account_id", "text"),
+    ("created_at", "float8"),
+)
 
 OUTBOX_COLUMNS: Final = (
     ("id", "text"),
@@ -382,6 +408,47 @@ def inbound_from(row: Row) -> InboundMessage:
         complete=bool(row[9]),
         received_at=row[10],
     )
+
+
+def segment_values(s: InboundSegment) -> tuple[Any, ...]:
+    return (
+        s.source,
+        s.destination,
+        s.reference,
+        s.total,
+        s.seq,
+        s.connector_id,
+        s.data_coding,
+        s.payload,
+        s.received_at,
+    )
+
+
+def segment_from(row: Row) -> InboundSegment:
+    return InboundSegment(
+        source=row[0],
+        destination=row[1],
+        reference=row[2],
+        total=row[3],
+        seq=row[4],
+        connector_id=row[5],
+        data_coding=row[6],
+        payload=bytes(row[7]),
+        received_at=row[8],
+    )
+
+
+def opt_out_rows(changes: Sequence[OptOut], *, active: bool) -> list[tuple[Any, ...]]:
+    """The rows to upsert (active) or the keys to delete (not active)."""
+    return [
+        (c.account_id, c.number, c.at) if active else (c.account_id, c.number)
+        for c in changes
+        if c.active is active
+    ]
+
+
+def inbound_number_from(row: Row) -> InboundNumber:
+    return InboundNumber(number=row[0], keyword=row[1], account_id=row[2], created_at=row[3])
 
 
 def to_json(value: dict[str, Any]) -> str:

@@ -9,6 +9,8 @@ from smsgate.store.rows import (
     ACCOUNT_COLUMNS,
     HISTORY_COLUMNS,
     INBOUND_COLUMNS,
+    INBOUND_NUMBER_COLUMNS,
+    INBOUND_SEGMENT_COLUMNS,
     MESSAGE_COLUMNS,
     MESSAGE_UPDATE_COLUMNS,
     OUTBOX_COLUMNS,
@@ -160,6 +162,55 @@ RECORD_MIGRATION: Final = (
 )
 
 PORTABILITY_CHUNK: Final = 10_000  # rows per import transaction
+
+# MO: stored parts of concatenated messages, numbers that route MO to accounts, opt-outs
+SEGMENTS: Final = (
+    f"SELECT {names(INBOUND_SEGMENT_COLUMNS)} FROM inbound_segments ORDER BY received_at, seq"
+)
+DELETE_SEGMENTS: Final = (
+    "DELETE FROM inbound_segments"
+    " WHERE source = ? AND destination = ? AND reference = ? AND total = ?"
+)
+UPSERT_OPT_OUT: Final = """INSERT INTO opt_outs (account_id, number, at) VALUES (?, ?, ?)
+    ON CONFLICT (account_id, number) DO UPDATE SET at = excluded.at"""
+DELETE_OPT_OUT: Final = "DELETE FROM opt_outs WHERE account_id = ? AND number = ?"
+OPT_OUTS: Final = "SELECT account_id, number, at FROM opt_outs ORDER BY account_id, number"
+ACCOUNT_OPT_OUTS: Final = "SELECT account_id, number, at FROM opt_outs WHERE account_id = ?"
+INSERT_INBOUND_NUMBER: Final = (
+    f"INSERT INTO inbound_numbers ({names(INBOUND_NUMBER_COLUMNS)})"
+    f" VALUES ({placeholders(len(INBOUND_NUMBER_COLUMNS))})"
+)
+DELETE_INBOUND_NUMBER: Final = "DELETE FROM inbound_numbers WHERE number = ? AND keyword = ?"
+INBOUND_NUMBER_SELECT: Final = f"SELECT {names(INBOUND_NUMBER_COLUMNS)} FROM inbound_numbers"
+# the keyword of each owner of a number, with the owner's account row after it
+INBOUND_OWNERS: Final = (
+    f"SELECT n.keyword, {names(ACCOUNT_COLUMNS, 'a.')} FROM inbound_numbers AS n"
+    " JOIN accounts AS a ON a.id = n.account_id WHERE n.number = ?"
+)
+
+
+def inbound_filter(
+    account_id: str | None,
+    source: str | None,
+    destination: str | None,
+    received_after: float | None,
+    received_before: float | None,
+) -> tuple[str, list[Any]]:
+    """The WHERE clause of an inbound page: an account's (None: the unclaimed ones);
+    received_after inclusive, received_before exclusive."""
+    where = ["account_id IS NULL" if account_id is None else "account_id = ?"]
+    params: list[Any] = [] if account_id is None else [account_id]
+    for clause, value in (
+        ("source = ?", source),
+        ("destination = ?", destination),
+        ("received_at >= ?", received_after),
+        ("received_at < ?", received_before),
+    ):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    return " AND ".join(where), params
+
 
 OUTBOX_SELECT: Final = f"SELECT {names(OUTBOX_COLUMNS)} FROM outbox"
 GET_OUTBOX: Final = f"{OUTBOX_SELECT} WHERE id = ?"

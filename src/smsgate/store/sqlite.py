@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -31,17 +31,16 @@ from smsgate.store.base import (
     MAX_UNFINISHED_PAGE,
     Store,
     check_limit,
-    decode_cursor,
-    encode_cursor,
 )
 from smsgate.store.batch import PendingWrite, WritePlan, check_found, plan_writes, take_batch
-from smsgate.store.changes import InboundMessage, OutboxItem
+from smsgate.store.changes import OutboxItem
 from smsgate.store.errors import DuplicateError, IntegrityError, StoreClosedError, StoreError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.store.rows import (
     HISTORY_COLUMNS,
     INBOUND_COLUMNS,
+    INBOUND_SEGMENT_COLUMNS,
     MESSAGE_COLUMNS,
     OUTBOX_COLUMNS,
     PART_COLUMNS,
@@ -50,12 +49,12 @@ from smsgate.store.rows import (
     connector_from,
     connector_values,
     history_from,
-    inbound_from,
     inbound_values,
     message_from,
     message_update_row,
     message_values,
     names,
+    opt_out_rows,
     outbox_from,
     outbox_update_row,
     outbox_values,
@@ -66,6 +65,7 @@ from smsgate.store.rows import (
     prefix_from,
     route_from,
     route_values,
+    segment_values,
 )
 from smsgate.store.sqlite_rows import MINIMUM_VERSION, insert_rows, update_rows
 
@@ -134,6 +134,7 @@ INSERT_PARTS: Final = _insert_head("parts", PART_COLUMNS)
 INSERT_INBOUND: Final = _insert_head("inbound", INBOUND_COLUMNS)
 INSERT_HISTORY: Final = _insert_head("status_history", HISTORY_COLUMNS)
 INSERT_OUTBOX: Final = _insert_head("outbox", OUTBOX_COLUMNS)
+INSERT_SEGMENTS: Final = _insert_head("inbound_segments", INBOUND_SEGMENT_COLUMNS)
 UPDATE_PARTS: Final = _update_from(sql.PART_UPDATE)
 UPDATE_MESSAGES: Final = _update_from(sql.MESSAGE_UPDATE)
 UPDATE_OUTBOX: Final = _update_from(sql.OUTBOX_UPDATE)
@@ -157,6 +158,13 @@ def _apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
     if plan.outbox_updates:
         rows = [outbox_update_row(u) for u in plan.outbox_updates]
         check_found("outbox", len(rows), update_rows(conn, UPDATE_OUTBOX, rows))
+    if plan.segments:
+        insert_rows(conn, INSERT_SEGMENTS, [segment_values(s) for s in plan.segments])
+    if plan.segments_taken:
+        conn.executemany(sql.DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
+    if plan.opt_outs:
+        conn.executemany(sql.UPSERT_OPT_OUT, opt_out_rows(plan.opt_outs, active=True))
+        conn.executemany(sql.DELETE_OPT_OUT, opt_out_rows(plan.opt_outs, active=False))
 
 
 def _with_parts(conn: sqlite3.Connection, rows: list[Any]) -> list[Message]:
@@ -604,22 +612,11 @@ class SqliteStore(Store):
 
     # inbound
 
-    async def list_inbound(
-        self, account_id: str, *, limit: int = 50, cursor: str | None = None
-    ) -> tuple[list[InboundMessage], str | None]:
-        check_limit(limit, MAX_PAGE)
-        after = None if cursor is None else decode_cursor(cursor)
-        query, params = sql.page_query(
-            sql.INBOUND_SELECT, "account_id = ?", [account_id], after, limit
-        )
+    async def _select_rows(self, query: str, params: list[Any]) -> list[Any]:
+        return await self._read(lambda conn: conn.execute(query, params).fetchall())
 
-        def run(conn: sqlite3.Connection) -> list[InboundMessage]:
-            return [inbound_from(row) for row in conn.execute(query, params)]
-
-        found = await self._read(run)
-        if len(found) > limit:
-            return found[:limit], encode_cursor(found[limit - 1].id)
-        return found, None
+    async def _change_rows(self, query: str, params: list[Any]) -> int:
+        return await self._job(lambda conn: conn.execute(query, params).rowcount)
 
 
 def _upsert_portability(chunk: list[tuple[Any, ...]]) -> Callable[[sqlite3.Connection], None]:
