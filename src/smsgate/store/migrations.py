@@ -288,6 +288,23 @@ MIGRATIONS: Final = (
             "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
         ),
     ),
+    Migration(
+        6,
+        "source address allow-lists, bots, message retention, callback formats",
+        (
+            # space-separated addresses and networks the account's HTTP requests may come
+            # from; NULL: any address
+            "ALTER TABLE accounts ADD COLUMN ip_allow TEXT",
+            # the bot id a KDDI Message Cast client names in its URLs; one bot per account
+            "ALTER TABLE accounts ADD COLUMN bot_id TEXT",
+            "CREATE UNIQUE INDEX accounts_bot ON accounts (bot_id) WHERE bot_id IS NOT NULL",
+            # seconds a message is kept after its creation before the retention job deletes
+            # it; NULL: kept until an operator deletes it
+            "ALTER TABLE accounts ADD COLUMN retention {real}",
+            # the shape of status callbacks and MO webhooks (a dialect's); NULL: smsgate's own
+            "ALTER TABLE accounts ADD COLUMN callback_format TEXT",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
