@@ -86,6 +86,12 @@ _ENTRIES: Final = (
     ),
     CatalogEntry("no_route", "No route leads to this destination", 422, S.ESME_RINVDSTADR),
     CatalogEntry(
+        "opted_out",
+        "The recipient opted out of this account's messages (it may send START to opt in)",
+        422,
+        S.ESME_RX_P_APPN,
+    ),
+    CatalogEntry(
         "not_cancelable", "The message is already at the carrier", 409, S.ESME_RCANCELFAIL
     ),
     CatalogEntry(
