@@ -304,3 +304,32 @@ def test_completed_memory_is_bounded() -> None:
     assert len(reassembler) == 0
     assert add(reassembler, 2, b"b", total=2, reference=0) == []  # forgotten: opens a group
     assert len(reassembler) == 1
+
+
+def test_holds_tells_duplicates_before_they_are_added() -> None:
+    reassembler = Reassembler(timeout=60)
+    key = GroupKey("447700900001", "1234", 7, 3)
+    assert not reassembler.holds(key, 1, b"a")
+    add(reassembler, 1, b"a")
+    assert reassembler.holds(key, 1, b"a") and not reassembler.holds(key, 2, b"b")
+    add(reassembler, 2, b"b")
+    (done,) = add(reassembler, 3, b"c")
+    assert done.complete
+    # a redelivered part of the completed message, but not a new message reusing the key
+    assert reassembler.holds(key, 3, b"c") and not reassembler.holds(key, 3, b"x")
+
+
+def test_withdrawn_and_reopened_parts_can_come_again() -> None:
+    reassembler = Reassembler(timeout=60)
+    key = GroupKey("447700900001", "1234", 7, 3)
+    add(reassembler, 1, b"a")
+    reassembler.withdraw(key, 1)
+    assert len(reassembler) == 0 and not reassembler.holds(key, 1, b"a")
+    add(reassembler, 1, b"a")
+    add(reassembler, 2, b"b")
+    (done,) = add(reassembler, 3, b"c")
+    # the caller could not store the message: its last part will come again
+    reassembler.reopen(done, without=3)
+    assert reassembler.holds(key, 2, b"b") and not reassembler.holds(key, 3, b"c")
+    (again,) = add(reassembler, 3, b"c")
+    assert again.payload == b"abc"

@@ -148,6 +148,41 @@ class Reassembler:
                 self._remember(key, group, now)
         return finished
 
+    def holds(self, key: GroupKey, seqnum: int, payload: bytes) -> bool:
+        """Whether add() would ignore this part as a duplicate: it is held in an open group,
+        or it belongs to a message completed within timeout."""
+        group = self._groups.get(key)
+        if group is not None:
+            return 1 <= seqnum <= len(group.segments) and group.segments[seqnum - 1] is not None
+        completed = self._completed.get(key)
+        return (
+            completed is not None
+            and 1 <= seqnum <= len(completed[1])
+            and completed[1][seqnum - 1] == hash(payload)
+        )
+
+    def withdraw(self, key: GroupKey, seqnum: int) -> None:
+        """Forget a part that add() took (its caller could not keep it): it may come again."""
+        group = self._groups.get(key)
+        if group is None or group.segments[seqnum - 1] is None:
+            return
+        group.segments[seqnum - 1] = None
+        group.received -= 1
+        if not group.received:
+            del self._groups[key]
+
+    def reopen(self, message: ReassembledMessage, without: int | None = None) -> None:
+        """Hold again the parts of a message that add() or expire() handed back and its caller
+        could not keep, except part `without`, which may come again."""
+        self._completed.pop(message.key, None)
+        segments = list(message.segments)
+        if without is not None:
+            segments[without - 1] = None
+        received = sum(body is not None for body in segments)
+        if received:
+            group = _Group(message.data_coding, message.first_seen, segments, received)
+            self._groups[message.key] = group
+
     def _remember(self, key: GroupKey, group: _Group, now: float) -> None:
         self._completed.pop(key, None)  # re-insert at the end: the dict stays in time order
         self._completed[key] = (now, tuple(hash(body) for body in group.segments))
