@@ -31,6 +31,10 @@ _ENTRIES: Final = (
         400,
         S.ESME_RINVOPTPARAMVAL,
     ),
+    CatalogEntry("missing_parameter", "A required parameter is missing", 400, S.ESME_RINVPARLEN),
+    CatalogEntry(
+        "parameter_too_long", "A parameter is longer than allowed", 400, S.ESME_RINVPARLEN
+    ),
     CatalogEntry("unauthorized", "Missing or wrong credentials", 401, S.ESME_RBINDFAIL),
     CatalogEntry("forbidden", "The account may not do this", 403, S.ESME_RBINDFAIL),
     CatalogEntry("not_found", "No such message", 404, S.ESME_RINVMSGID),
@@ -77,6 +81,7 @@ _ENTRIES: Final = (
         "message_too_long", "The text needs more segments than allowed", 422, S.ESME_RINVMSGLEN
     ),
     CatalogEntry("invalid_schedule", "The scheduled time is not acceptable", 422, S.ESME_RINVSCHED),
+    CatalogEntry("schedule_in_past", "The scheduled time has passed", 422, S.ESME_RINVSCHED),
     CatalogEntry(
         "invalid_validity", "The validity period is not acceptable", 422, S.ESME_RINVEXPIRY
     ),
@@ -94,6 +99,7 @@ _ENTRIES: Final = (
     CatalogEntry(
         "not_cancelable", "The message is already at the carrier", 409, S.ESME_RCANCELFAIL
     ),
+    CatalogEntry("not_deletable", "The message is not in a final status yet", 409, S.ESME_RSYSERR),
     CatalogEntry(
         "throttled", "Too many messages per second for this account", 429, S.ESME_RTHROTTLED
     ),
@@ -123,6 +129,104 @@ _ENTRIES: Final = (
 )
 
 CATALOG: Final[dict[str, CatalogEntry]] = {entry.code: entry for entry in _ENTRIES}
+
+# Each dialect's codes for the entries above, one table per dialect (its page under
+# docs/dialects publishes it); merged into the entries' dialect_codes below.
+_DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
+    # Reach (TalkyLabs): `errorCode` of error answers and of failed messages
+    "reach": {
+        "invalid_request": "20001",
+        "unknown_field": "20001",
+        "invalid_priority": "20001",
+        "missing_parameter": "20002",
+        "unauthorized": "20003",
+        "parameter_too_long": "20004",
+        "forbidden": "20005",
+        "not_deletable": "20009",
+        "insufficient_balance": "20402",
+        "not_found": "20404",
+        "duplicate": "20409",
+        "identical": "20409",
+        "idempotency_key_in_use": "20409",
+        "not_cancelable": "20409",
+        "request_too_large": "20413",
+        "idempotency_key_reused": "20422",
+        "throttled": "20429",
+        "queue_full": "20429",
+        "internal": "20500",
+        "unavailable": "20503",
+        "invalid_destination": "21211",
+        "invalid_source": "21212",
+        "no_route": "21408",
+        "no_price": "21408",
+        "invalid_text": "21602",
+        "invalid_callback_url": "21609",
+        "message_too_long": "21617",
+        "invalid_validity": "21623",
+        "invalid_schedule": "35114",
+        "schedule_in_past": "35114",
+        "expired": "30001",
+        "undeliverable": "30003",
+        "carrier_rejected": "30007",
+        "carrier_unavailable": "30008",
+        "canceled": "30010",
+        "price_exceeded": "30450",
+    },
+    # Zettai Reach! SMS p5: `responseCode` of a refused request
+    "p5": {
+        "missing_parameter": "100",
+        "invalid_request": "101",
+        "unknown_field": "101",
+        "invalid_priority": "101",
+        "invalid_validity": "101",
+        "invalid_callback_url": "101",
+        "invalid_destination": "102",
+        "invalid_source": "103",
+        "invalid_text": "104",
+        "parameter_too_long": "105",
+        "message_too_long": "105",
+        "request_too_large": "105",
+        "schedule_in_past": "106",
+        "invalid_schedule": "107",
+        "duplicate": "108",
+        "identical": "108",
+        "idempotency_key_in_use": "108",
+        "idempotency_key_reused": "108",
+        "no_route": "109",
+        "not_found": "110",
+        "not_cancelable": "111",
+        "not_deletable": "111",
+        "unauthorized": "200",
+        "forbidden": "201",
+        "throttled": "300",
+        "queue_full": "301",
+        "insufficient_balance": "302",
+        "no_price": "303",
+        "internal": "900",
+        "unavailable": "901",
+    },
+    # Zettai Reach! SMS p5: the five-digit code of a failed send (status.json)
+    "p5_detail": {
+        "undeliverable": "20001",
+        "expired": "20002",
+        "carrier_rejected": "30001",
+        "carrier_unavailable": "30002",
+        "no_route": "30003",
+        "price_exceeded": "30004",
+        "insufficient_balance": "30005",
+        "canceled": "40001",
+        "internal": "90001",
+    },
+}
+for _dialect, _codes in _DIALECT_CODES.items():
+    for _code, _value in _codes.items():
+        CATALOG[_code].dialect_codes[_dialect] = _value
+
+
+def dialect_code(code: str, dialect: str) -> str | None:
+    """`dialect`'s code for the catalog's `code`, or None where it has none."""
+    entry = CATALOG.get(code)
+    return None if entry is None else entry.dialect_codes.get(dialect)
 
 
 class GatewayError(Exception):
