@@ -8,36 +8,26 @@ Errors are the catalog's GatewayErrors, whose SMPP command_status the customer g
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import NamedTuple
 
 from smsgate.api.smpp_server.options import BindOptions
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Priority
 from smsgate.engine.commands import SendCommand
+from smsgate.engine.user_data import Concat, user_data
 from smsgate.smpp.constants import RECEIPT_MASK
 from smsgate.smpp.pdu import DataSm, SmeAddress, SubmitMulti, SubmitSm
 from smsgate.smpp.smpp_time import parse_smpp_time
-from smsgate.smpp.tlv import Tag
 from smsgate.text import (
-    UDHI,
     DecodeError,
     Encoding,
-    UdhError,
     decode_text,
     interpret_data_coding,
-    parse_udh,
 )
 
 SubmitPdu = SubmitSm | DataSm | SubmitMulti
 
 _TON_INTERNATIONAL = 1
 MAX_DESTINATIONS = 255  # submit_multi's number_of_dests is one octet
-
-
-class Concat(NamedTuple):
-    reference: int
-    total: int
-    seq: int
 
 
 @dataclass(slots=True)
@@ -92,7 +82,7 @@ def source(address: str, ton: int) -> str:
 
 def read_submissions(pdu: SubmitPdu, options: BindOptions, now: float) -> list[Submission]:
     """The submissions of a PDU; GatewayError for what applies to all of its destinations."""
-    body, concat = _user_data(pdu)
+    body, concat = user_data(pdu)
     try:
         encoding = interpret_data_coding(
             pdu.data_coding, smsc_default=options.default_encoding
@@ -137,38 +127,6 @@ def read_submissions(pdu: SubmitPdu, options: BindOptions, now: float) -> list[S
         else replace(first, to="")  # a distribution list: refused per destination
         for d in pdu.dest_addresses
     ]
-
-
-def _user_data(pdu: SubmitPdu) -> tuple[bytes, Concat | None]:
-    payload = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
-    short = b"" if isinstance(pdu, DataSm) else pdu.short_message
-    if isinstance(payload, bytes) and payload:
-        if short:
-            raise GatewayError("invalid_request", "short_message and message_payload are both set")
-        data = payload
-    else:
-        data = short
-    concat = None
-    if pdu.esm_class & UDHI:
-        try:
-            udh, data = parse_udh(data)
-        except UdhError as exc:
-            raise GatewayError("invalid_text", f"bad user data header: {exc}") from None
-        found = udh.concat
-        if found is not None and found.total > 1:
-            concat = Concat(found.reference, found.total, found.seqnum)
-    if concat is None:
-        total = pdu.tlvs.get(Tag.SAR_TOTAL_SEGMENTS)
-        if isinstance(total, int) and total > 1:
-            ref, seq = pdu.tlvs.get(Tag.SAR_MSG_REF_NUM), pdu.tlvs.get(Tag.SAR_SEGMENT_SEQNUM)
-            if not isinstance(ref, int) or not isinstance(seq, int):
-                raise GatewayError("invalid_request", "SAR TLVs incomplete")
-            concat = Concat(ref, total, seq)
-    if concat is not None and not 1 <= concat.seq <= concat.total:
-        raise GatewayError("invalid_request", f"part {concat.seq} of {concat.total}")
-    if not data:
-        raise GatewayError("invalid_text", "the message is empty")
-    return data, concat
 
 
 def _time(value: str, now: float, code: str) -> float | None:

@@ -1,0 +1,50 @@
+"""The user data of an SMPP message PDU: its body without the UDH, and its concatenation numbers
+(from the UDH or the SAR TLVs). Customers' submits and carriers' MO are read alike."""
+
+from typing import NamedTuple
+
+from smsgate.domain.errors import GatewayError
+from smsgate.smpp.pdu import DataSm, DeliverSm, SubmitMulti, SubmitSm
+from smsgate.smpp.tlv import Tag
+from smsgate.text import UDHI, UdhError, parse_udh
+
+MessagePdu = SubmitSm | DataSm | SubmitMulti | DeliverSm
+
+
+class Concat(NamedTuple):
+    reference: int
+    total: int
+    seq: int
+
+
+def user_data(pdu: MessagePdu) -> tuple[bytes, Concat | None]:
+    """(body, concatenation or None); GatewayError for a PDU whose user data cannot be read."""
+    payload = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
+    short = b"" if isinstance(pdu, DataSm) else pdu.short_message
+    if isinstance(payload, bytes) and payload:
+        if short:
+            raise GatewayError("invalid_request", "short_message and message_payload are both set")
+        data = payload
+    else:
+        data = short
+    concat = None
+    if pdu.esm_class & UDHI:
+        try:
+            udh, data = parse_udh(data)
+        except UdhError as exc:
+            raise GatewayError("invalid_text", f"bad user data header: {exc}") from None
+        found = udh.concat
+        if found is not None and found.total > 1:
+            concat = Concat(found.reference, found.total, found.seqnum)
+    if concat is None:
+        total = pdu.tlvs.get(Tag.SAR_TOTAL_SEGMENTS)
+        if isinstance(total, int) and total > 1:
+            ref, seq = pdu.tlvs.get(Tag.SAR_MSG_REF_NUM), pdu.tlvs.get(Tag.SAR_SEGMENT_SEQNUM)
+            if not isinstance(ref, int) or not isinstance(seq, int):
+                raise GatewayError("invalid_request", "SAR TLVs incomplete")
+            concat = Concat(ref, total, seq)
+    if concat is not None and not 1 <= concat.seq <= concat.total:
+        raise GatewayError("invalid_request", f"part {concat.seq} of {concat.total}")
+    if not data:
+        raise GatewayError("invalid_text", "the message is empty")
+    return data, concat
