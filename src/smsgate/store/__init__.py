@@ -20,6 +20,7 @@ from smsgate.store.changes import (
     SegmentsTaken,
 )
 from smsgate.store.errors import (
+    BalanceError,
     DuplicateError,
     IntegrityError,
     InvalidCursorError,
@@ -36,6 +37,7 @@ from smsgate.store.records import (
 )
 
 __all__ = [
+    "BalanceError",
     "Change",
     "ConnectorRow",
     "DuplicateError",

@@ -13,7 +13,9 @@ from typing import Any
 
 from smsgate.domain.message import Message
 from smsgate.store.changes import (
+    BalanceChange,
     Change,
+    IdempotentResponse,
     InboundMessage,
     InboundSegment,
     MessageUpdate,
@@ -65,6 +67,8 @@ class WritePlan:
     segments: list[InboundSegment] = field(default_factory=list)
     segments_taken: list[SegmentsTaken] = field(default_factory=list)  # after the inserts
     opt_outs: list[OptOut] = field(default_factory=list)  # the last one per account and number
+    balances: dict[str, tuple[int, float]] = field(default_factory=dict)  # (sum, last at)
+    idempotent: list[IdempotentResponse] = field(default_factory=list)
 
     @property
     def parts_count(self) -> int:
@@ -147,6 +151,11 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
                 plan.segments_taken.append(change)
             elif isinstance(change, OptOut):
                 opt_outs[(change.account_id, change.number)] = change
+            elif isinstance(change, BalanceChange):
+                total, _ = plan.balances.get(change.account_id, (0, 0.0))
+                plan.balances[change.account_id] = (total + change.delta, change.at)
+            elif isinstance(change, IdempotentResponse):
+                plan.idempotent.append(change)
             else:
                 plan.inbound.append(change)
     plan.outbox_updates = list(outbox_updates.values())

@@ -140,6 +140,30 @@ class OutboxUpdate:
     last_error: str | None = None  # None keeps the stored error
 
 
+@dataclass(frozen=True, slots=True)
+class BalanceChange:
+    """A prepaid balance goes down (a message's price reserved) or up (given back, topped up);
+    refused with the whole write if it would take the balance below zero."""
+
+    account_id: str
+    delta: int  # millionths of the account's currency
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentResponse:
+    """The first response to a request made with an Idempotency-Key, written with the
+    messages that request created; an expired record of the same key is replaced."""
+
+    account_id: str
+    key: str
+    request_hash: str
+    status_code: int
+    body: bytes
+    created_at: float
+    expired_before: float  # an older record of the key may be replaced
+
+
 Change = (
     Message
     | PartUpdate
@@ -150,6 +174,8 @@ Change = (
     | InboundSegment
     | SegmentsTaken
     | OptOut
+    | BalanceChange
+    | IdempotentResponse
 )
 
 
@@ -173,7 +199,9 @@ def checked(changes: Sequence[Change]) -> list[Change]:
             | OutboxUpdate
             | InboundSegment
             | SegmentsTaken
-            | OptOut,
+            | OptOut
+            | BalanceChange
+            | IdempotentResponse,
         ):
             raise TypeError(f"not a store change: {type(change).__name__}")
     return result

@@ -22,5 +22,9 @@ class DuplicateError(IntegrityError):
     an SMPP system_id."""
 
 
+class BalanceError(IntegrityError):
+    """A change would take a prepaid balance below zero."""
+
+
 class InvalidCursorError(StoreError, ValueError):
     """A pagination cursor that this store did not hand out."""

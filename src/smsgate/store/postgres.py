@@ -20,6 +20,7 @@ import asyncpg
 
 from smsgate.domain.account import Account
 from smsgate.domain.message import Message, Part, StatusChange
+from smsgate.domain.pricing import PriceRule
 from smsgate.store import sql
 from smsgate.store.base import (
     DEFAULT_MAX_BATCH,
@@ -32,7 +33,7 @@ from smsgate.store.base import (
 )
 from smsgate.store.batch import PendingWrite, WritePlan, check_found, plan_writes, take_batch
 from smsgate.store.changes import OutboxItem
-from smsgate.store.errors import DuplicateError, IntegrityError, StoreClosedError
+from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError, StoreClosedError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.store.rows import (
@@ -44,9 +45,12 @@ from smsgate.store.rows import (
     PART_COLUMNS,
     account_from,
     account_values,
+    balance_rows,
     connector_from,
     connector_values,
+    expired_key_rows,
     history_from,
+    idempotent_values,
     inbound_values,
     message_from,
     message_update_row,
@@ -60,6 +64,7 @@ from smsgate.store.rows import (
     part_update_row,
     part_values,
     prefix_from,
+    price_values,
     route_from,
     route_values,
     segment_values,
@@ -95,6 +100,7 @@ INSERT_INBOUND: Final = _insert_unnest("inbound", INBOUND_COLUMNS)
 INSERT_OUTBOX: Final = _insert_unnest("outbox", OUTBOX_COLUMNS)
 INSERT_SEGMENTS: Final = _insert_unnest("inbound_segments", INBOUND_SEGMENT_COLUMNS)
 UPDATE_OUTBOX: Final = _update_unnest(sql.OUTBOX_UPDATE)
+UPDATE_BALANCES: Final = _update_unnest(sql.BALANCE_UPDATE)
 CLAIM_OUTBOX: Final = sql.numbered(sql.claim_outbox(account=False, lock="FOR UPDATE SKIP LOCKED"))
 CLAIM_ACCOUNT_OUTBOX: Final = sql.numbered(
     sql.claim_outbox(account=True, lock="FOR UPDATE SKIP LOCKED")
@@ -137,6 +143,10 @@ def translate(error: BaseException) -> BaseException:
     """asyncpg's constraint errors as the store's own."""
     if isinstance(error, asyncpg.UniqueViolationError):
         return DuplicateError(f"{error.constraint_name}: {error.detail or error}")
+    if isinstance(error, asyncpg.CheckViolationError) and error.constraint_name == (
+        "balances_amount_check"
+    ):
+        return BalanceError(str(error))
     if isinstance(error, asyncpg.IntegrityConstraintViolationError):
         return IntegrityError(str(error.detail or error))
     return error
@@ -200,6 +210,13 @@ async def _apply(conn: Conn, plan: WritePlan) -> None:
             await conn.executemany(UPSERT_OPT_OUT, upserts)
         if deletes := opt_out_rows(plan.opt_outs, active=False):
             await conn.executemany(DELETE_OPT_OUT, deletes)
+    if plan.balances:
+        await conn.execute(UPDATE_BALANCES, *_arrays(balance_rows(plan.balances)))
+    if plan.idempotent:
+        await conn.executemany(Q(sql.DELETE_EXPIRED_KEY), expired_key_rows(plan.idempotent))
+        await conn.executemany(
+            Q(sql.INSERT_IDEMPOTENT), [idempotent_values(r) for r in plan.idempotent]
+        )
 
 
 async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
@@ -458,6 +475,12 @@ class PostgresStore(Store):
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(sql.DELETE_ROUTES)
             await conn.executemany(Q(sql.INSERT_ROUTE), values)
+
+    async def replace_prices(self, rules: Sequence[PriceRule]) -> None:
+        values = [price_values(i, rule) for i, rule in enumerate(rules)]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(sql.DELETE_PRICES)
+            await conn.executemany(Q(sql.INSERT_PRICE), values)
 
     async def list_routes(self) -> list[RouteRow]:
         return [route_from(row) for row in await self.pool.fetch(sql.LIST_ROUTES)]

@@ -10,8 +10,10 @@ from typing import Any, Final, Protocol
 
 from smsgate.domain.account import Account
 from smsgate.domain.message import Message, Part, Priority, StatusChange
+from smsgate.domain.pricing import PriceRule
 from smsgate.domain.status import Status
 from smsgate.store.changes import (
+    IdempotentResponse,
     InboundMessage,
     InboundSegment,
     MessageUpdate,
@@ -513,3 +515,27 @@ def prefix_from(row: Row) -> PrefixRow:
 
 def portability_values(r: PortabilityRow) -> tuple[Any, ...]:
     return (r.number, r.carrier, r.updated_at)
+
+
+def balance_rows(balances: dict[str, tuple[int, float]]) -> list[tuple[str, int, float]]:
+    """A write plan's balance changes as rows of sql.BALANCE_UPDATE."""
+    return [(account_id, delta, at) for account_id, (delta, at) in balances.items()]
+
+
+def expired_key_rows(records: Sequence[IdempotentResponse]) -> list[tuple[str, str, float]]:
+    return [(r.account_id, r.key, r.expired_before) for r in records]
+
+
+def idempotent_values(r: IdempotentResponse) -> tuple[Any, ...]:
+    return (r.account_id, r.key, r.request_hash, r.status_code, r.body, r.created_at)
+
+
+def price_values(position: int, rule: PriceRule) -> tuple[Any, ...]:
+    return (
+        position,
+        rule.route_id,
+        rule.country,
+        rule.carrier,
+        rule.currency,
+        str(rule.per_segment),
+    )

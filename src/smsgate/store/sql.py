@@ -136,6 +136,21 @@ GET_ACCOUNT: Final = f"{ACCOUNT_SELECT} WHERE id = ?"
 ACCOUNT_BY_KEY: Final = f"{ACCOUNT_SELECT} WHERE api_key_hash = ?"
 ACCOUNT_BY_SYSTEM_ID: Final = f"{ACCOUNT_SELECT} WHERE smpp_system_id = ?"
 LIST_ACCOUNTS: Final = f"{ACCOUNT_SELECT} ORDER BY id"
+ACCOUNT_BY_BOT: Final = f"{ACCOUNT_SELECT} WHERE bot_id = ?"
+
+# The retention job: a batch of an account's final messages created before a time (the oldest
+# first), with their history, parts and settled outbox items. Each statement runs on its own:
+# the message goes last, so a job stopped half-way leaves rows the next run finds again.
+_PURGED: Final = (
+    "SELECT id FROM messages WHERE account_id = ? AND created_at < ?"
+    f" AND status NOT IN ({UNFINISHED_SQL}) ORDER BY id LIMIT ?"
+)
+PURGE_MESSAGES: Final = (
+    f"DELETE FROM status_history WHERE message_id IN ({_PURGED})",
+    f"DELETE FROM outbox WHERE state <> 'pending' AND subject_id IN ({_PURGED})",
+    f"DELETE FROM parts WHERE message_id IN ({_PURGED})",
+    f"DELETE FROM messages WHERE id IN ({_PURGED})",
+)
 
 UPSERT_CONNECTOR: Final = """INSERT INTO connectors (id, kind, config, enabled) VALUES (?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET
@@ -257,6 +272,7 @@ def message_filter(
     client_ref: str | None,
     created_after: float | None,
     created_before: float | None,
+    tag: str | None = None,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause of list_messages / count_messages: created_after is inclusive,
     created_before exclusive."""
@@ -268,6 +284,7 @@ def message_filter(
         ("client_ref = ?", client_ref),
         ("created_at >= ?", created_after),
         ("created_at < ?", created_before),
+        ("tag = ?", tag),
     ):
         if value is not None:
             where.append(clause)
@@ -284,3 +301,41 @@ def page_query(
         where += " AND id < ?"
         params = [*params, after]
     return f"{select} WHERE {where} ORDER BY id DESC LIMIT ?", [*params, limit + 1]
+
+
+# prepaid balances, prices and idempotency keys (migration 5)
+BALANCE_UPDATE: Final = SetUpdate(
+    "balances",
+    "b",
+    (("account_id", "text"), ("delta", "int8"), ("at", "float8")),
+    1,
+    "amount = b.amount + u.delta, updated_at = u.at",
+)
+BALANCES: Final = "SELECT account_id, amount FROM balances"
+BALANCE: Final = "SELECT amount, updated_at FROM balances WHERE account_id = ?"
+ADD_BALANCE: Final = """INSERT INTO balances (account_id, amount, updated_at) VALUES (?, ?, ?)
+    ON CONFLICT (account_id) DO UPDATE SET
+        amount = balances.amount + excluded.amount, updated_at = excluded.updated_at"""
+# a negative change: the upsert's inserted row would fail the CHECK before the conflict
+CHANGE_BALANCE: Final = (
+    "UPDATE balances SET amount = amount + ?, updated_at = ? WHERE account_id = ?"
+)
+SET_BALANCE: Final = """INSERT INTO balances (account_id, amount, updated_at) VALUES (?, ?, ?)
+    ON CONFLICT (account_id) DO UPDATE SET
+        amount = excluded.amount, updated_at = excluded.updated_at"""
+DELETE_BALANCE: Final = "DELETE FROM balances WHERE account_id = ?"
+LIST_PRICES: Final = (
+    "SELECT route_id, country, carrier, currency, per_segment FROM prices ORDER BY position"
+)
+DELETE_PRICES: Final = "DELETE FROM prices"
+INSERT_PRICE: Final = """INSERT INTO prices
+    (position, route_id, country, carrier, currency, per_segment) VALUES (?, ?, ?, ?, ?, ?)"""
+IDEMPOTENT_RESPONSE: Final = """SELECT request_hash, status_code, body, created_at
+    FROM idempotency_keys WHERE account_id = ? AND idem_key = ? AND created_at >= ?"""
+DELETE_EXPIRED_KEY: Final = (
+    "DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ? AND created_at < ?"
+)
+INSERT_IDEMPOTENT: Final = """INSERT INTO idempotency_keys
+    (account_id, idem_key, request_hash, status_code, body, created_at)
+    VALUES (?, ?, ?, ?, ?, ?)"""
+PURGE_IDEMPOTENT: Final = "DELETE FROM idempotency_keys WHERE created_at < ?"

@@ -22,6 +22,7 @@ from typing import Any, Final, TypeVar
 
 from smsgate.domain.account import Account
 from smsgate.domain.message import Message, Part, StatusChange
+from smsgate.domain.pricing import PriceRule
 from smsgate.store import sql
 from smsgate.store.base import (
     DEFAULT_MAX_BATCH,
@@ -34,7 +35,13 @@ from smsgate.store.base import (
 )
 from smsgate.store.batch import PendingWrite, WritePlan, check_found, plan_writes, take_batch
 from smsgate.store.changes import OutboxItem
-from smsgate.store.errors import DuplicateError, IntegrityError, StoreClosedError, StoreError
+from smsgate.store.errors import (
+    BalanceError,
+    DuplicateError,
+    IntegrityError,
+    StoreClosedError,
+    StoreError,
+)
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.store.rows import (
@@ -46,9 +53,12 @@ from smsgate.store.rows import (
     PART_COLUMNS,
     account_from,
     account_values,
+    balance_rows,
     connector_from,
     connector_values,
+    expired_key_rows,
     history_from,
+    idempotent_values,
     inbound_values,
     message_from,
     message_update_row,
@@ -63,6 +73,7 @@ from smsgate.store.rows import (
     part_values,
     portability_values,
     prefix_from,
+    price_values,
     route_from,
     route_values,
     segment_values,
@@ -101,6 +112,8 @@ def translate(error: BaseException) -> BaseException:
         text = str(error)
         if text.startswith("UNIQUE") or "PRIMARY KEY" in text:
             return DuplicateError(text)
+        if text.startswith("CHECK") and "amount" in text:
+            return BalanceError(text)
         return IntegrityError(text)
     return error
 
@@ -138,6 +151,7 @@ INSERT_SEGMENTS: Final = _insert_head("inbound_segments", INBOUND_SEGMENT_COLUMN
 UPDATE_PARTS: Final = _update_from(sql.PART_UPDATE)
 UPDATE_MESSAGES: Final = _update_from(sql.MESSAGE_UPDATE)
 UPDATE_OUTBOX: Final = _update_from(sql.OUTBOX_UPDATE)
+UPDATE_BALANCES: Final = _update_from(sql.BALANCE_UPDATE)
 
 
 def _apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
@@ -165,6 +179,11 @@ def _apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
     if plan.opt_outs:
         conn.executemany(sql.UPSERT_OPT_OUT, opt_out_rows(plan.opt_outs, active=True))
         conn.executemany(sql.DELETE_OPT_OUT, opt_out_rows(plan.opt_outs, active=False))
+    if plan.balances:
+        update_rows(conn, UPDATE_BALANCES, balance_rows(plan.balances))
+    if plan.idempotent:
+        conn.executemany(sql.DELETE_EXPIRED_KEY, expired_key_rows(plan.idempotent))
+        conn.executemany(sql.INSERT_IDEMPOTENT, [idempotent_values(r) for r in plan.idempotent])
 
 
 def _with_parts(conn: sqlite3.Connection, rows: list[Any]) -> list[Message]:
@@ -535,6 +554,15 @@ class SqliteStore(Store):
         def run(conn: sqlite3.Connection) -> None:
             conn.execute(sql.DELETE_ROUTES)
             conn.executemany(sql.INSERT_ROUTE, values)
+
+        await self._job(run)
+
+    async def replace_prices(self, rules: Sequence[PriceRule]) -> None:
+        values = [price_values(i, rule) for i, rule in enumerate(rules)]
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(sql.DELETE_PRICES)
+            conn.executemany(sql.INSERT_PRICE, values)
 
         await self._job(run)
 
