@@ -16,10 +16,9 @@ from tests.store.factories import new_message
 
 # an index the latest migration creates
 INDEXES = {
-    "sqlite": "SELECT name FROM sqlite_master"
-    " WHERE type = 'index' AND name = 'idempotency_keys_created'",
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'accounts_bot'",
     "postgres": "SELECT indexname FROM pg_indexes"
-    " WHERE schemaname = current_schema() AND indexname = 'idempotency_keys_created'",
+    " WHERE schemaname = current_schema() AND indexname = 'accounts_bot'",
 }
 
 
@@ -82,7 +81,7 @@ def test_upgrade_keeps_the_data(store: StoreBackend) -> None:
 
     async def upgraded(s: Store) -> None:
         assert await s.schema_version() == LATEST
-        assert await store.fetch(INDEXES[store.name]) == [("idempotency_keys_created",)]
+        assert await store.fetch(INDEXES[store.name]) == [("accounts_bot",)]
         for message in old:
             assert await s.get_message(message.id) == message
         page, _ = await s.list_messages("acct-1", destination="222")

@@ -37,6 +37,11 @@ class Account:
     # seconds in which the same source, destination and text is refused as a duplicate;
     # None: the gateway's default, 0: off
     dedup_window: float | None = None
+    # addresses and networks (space-separated) its HTTP requests may come from; None: any
+    ip_allow: str | None = None
+    bot_id: str | None = None  # the bot a KDDI Message Cast client names in its URLs
+    retention: float | None = None  # seconds its messages are kept; None: until deleted
+    callback_format: str | None = None  # a dialect's callback shape; None: smsgate's own
 
 
 def new_api_key() -> str:
