@@ -269,6 +269,223 @@ class Store(ABC):
         """Messages still accepted, scheduled, queued or sending, with their parts, in id
         order after `after_id`: page through them to rebuild the queues at start."""
 
+    # accounts
+
+    @abstractmethod
+    async def create_account(self, account: Account) -> None:
+        """Raises DuplicateError when the id, API key hash or SMPP system_id is taken."""
+
+    @abstractmethod
+    async def update_account(self, account: Account) -> bool:
+        """Replace the stored account with the same id; False if there is none."""
+
+    @abstractmethod
+    async def get_account(self, account_id: str) -> Account | None: ...
+
+    @abstractmethod
+    async def account_by_api_key_hash(self, api_key_hash: str) -> Account | None: ...
+
+    @abstractmethod
+    async def account_by_system_id(self, system_id: str) -> Account | None: ...
+
+    @abstractmethod
+    async def list_accounts(self) -> list[Account]: ...
+
+    # routing configuration
+
+    @abstractmethod
+    async def upsert_connector(self, connector: ConnectorRow) -> None: ...
+
+    @abstractmethod
+    async def delete_connector(self, connector_id: str) -> bool: ...
+
+    @abstractmethod
+    async def list_connectors(self) -> list[ConnectorRow]: ...
+
+    @abstractmethod
+    async def replace_routes(self, routes: Sequence[RouteRow]) -> None:
+        """Make `routes` the whole route table, atomically."""
+
+    @abstractmethod
+    async def list_routes(self) -> list[RouteRow]:
+        """By position."""
+
+    @abstractmethod
+    async def replace_carrier_prefixes(self, rows: Iterable[tuple[str, str]], source: str) -> int:
+        """Replace the (prefix, carrier) rows from `source`, atomically; a prefix that another
+        source also gives goes to the latest replace. Returns the number of rows written."""
+
+    @abstractmethod
+    async def list_carrier_prefixes(self) -> list[PrefixRow]: ...
+
+    @abstractmethod
+    async def import_portability(self, rows: Iterable[PortabilityRow]) -> int:
+        """Insert or update ported numbers in bounded batches (each its own transaction, so
+        a long import never holds up message writes for long). Returns rows processed."""
+
+    @abstractmethod
+    async def portability_carrier(self, number: str) -> str | None: ...
+
+    @abstractmethod
+    async def list_portability(self) -> list[tuple[str, str]]:
+        """Every (number, carrier) override, for the in-memory carrier table: one list the
+        size of the table (tens of bytes a number), read in one query."""
+
+    # outbox (docs/outbox.md)
+
+    @abstractmethod
+    async def claim_outbox(
+        self,
+        channel: str,
+        now: float,
+        *,
+        limit: int = 100,
+        lease: float = 30.0,
+        account_id: str | None = None,
+    ) -> list[OutboxItem]:
+        """Claim up to `limit` pending items of `channel` (and account) due at `now`, oldest
+        first: each is hidden from other claims until `now + lease`, when it is due again unless
+        the claimer settled it (outbox_done / outbox_retry / outbox_abandon / outbox_release).
+        An item never comes before an earlier pending item of the same message."""
+
+    @abstractmethod
+    async def _select_outbox(self, query: str, params: list[Any]) -> list[OutboxItem]:
+        """The outbox items a SELECT written with "?" placeholders finds."""
+
+    async def outbox_item(self, item_id: str) -> OutboxItem | None:
+        found = await self._select_outbox(sql.GET_OUTBOX, [item_id])
+        return found[0] if found else None
+
+    async def list_outbox(
+        self,
+        account_id: str,
+        *,
+        state: OutboxState | None = None,
+        subject_id: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[OutboxItem], str | None]:
+        """A page of the account's outbox items (the abandoned ones, say), newest first."""
+        check_limit(limit, MAX_PAGE)
+        where, params = sql.outbox_filter(
+            account_id, None if state is None else state.value, subject_id
+        )
+        after = None if cursor is None else decode_cursor(cursor)
+        query, params = sql.page_query(sql.OUTBOX_SELECT, where, params, after, limit)
+        items = await self._select_outbox(query, params)
+        if len(items) > limit:
+            return items[:limit], encode_cursor(items[limit - 1].id)
+        return items, None
+
+    async def outbox_done(self, item: OutboxItem, at: float) -> None:
+        """The customer has it (an attempt succeeded)."""
+        await self.write([OutboxUpdate(item.id, OutboxState.DONE, at, item.attempts + 1)])
+
+    async def outbox_retry(self, item: OutboxItem, at: float, next_at: float, error: str) -> None:
+        """An attempt failed for a reason that may pass: try again at `next_at`."""
+        await self.write(
+            [OutboxUpdate(item.id, OutboxState.PENDING, at, item.attempts + 1, next_at, error)]
+        )
+
+    async def outbox_abandon(self, item: OutboxItem, at: float, error: str) -> None:
+        """Give up: the last retry failed, or the receiver refused the item for good."""
+        await self.write(
+            [OutboxUpdate(item.id, OutboxState.ABANDONED, at, item.attempts + 1, None, error)]
+        )
+
+    async def outbox_release(
+        self, items: Sequence[OutboxItem], at: float, due: float | None = None
+    ) -> None:
+        """Give claimed items back unattempted (the consumer is stopping, or has no room):
+        due again at `due` (default: at once), no attempt counted."""
+        when = at if due is None else due
+        await self.write(
+            [OutboxUpdate(i.id, OutboxState.PENDING, at, i.attempts, when) for i in items]
+        )
+
+    # inbound (MO)
+
+    @abstractmethod
+    async def _select_rows(self, query: str, params: list[Any]) -> list[Any]:
+        """The rows a SELECT written with "?" placeholders returns."""
+
+    @abstractmethod
+    async def _change_rows(self, query: str, params: list[Any]) -> int:
+        """Run one statement written with "?" placeholders in a transaction of its own
+        (SQLite: on the writer); the number of rows it changed."""
+
+    async def list_inbound(
+        self,
+        account_id: str,
+        *,
+        source: str | None = None,
+        destination: str | None = None,
+        received_after: float | None = None,
+        received_before: float | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[InboundMessage], str | None]:
+        """A page of the account's inbound messages, newest first, and the next cursor."""
+        where, params = sql.inbound_filter(
+            account_id, source, destination, received_after, received_before
+        )
+        return await self._inbound_page(where, params, limit, cursor)
+
+    async def list_unclaimed_inbound(
+        self,
+        *,
+        source: str | None = None,
+        destination: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[InboundMessage], str | None]:
+        """A page of the inbound messages no number claimed (the operator's view)."""
+        where, params = sql.inbound_filter(None, source, destination, None, None)
+        return await self._inbound_page(where, params, limit, cursor)
+
+    async def _inbound_page(
+        self, where: str, params: list[Any], limit: int, cursor: str | None
+    ) -> tuple[list[InboundMessage], str | None]:
+        check_limit(limit, MAX_PAGE)
+        after = None if cursor is None else decode_cursor(cursor)
+        query, params = sql.page_query(sql.INBOUND_SELECT, where, params, after, limit)
+        found = [inbound_from(row) for row in await self._select_rows(query, params)]
+        if len(found) > limit:
+            return found[:limit], encode_cursor(found[limit - 1].id)
+        return found, None
+
+    async def inbound_segments(self) -> list[InboundSegment]:
+        """Every stored part of an unfinished concatenated MO message, oldest first."""
+        return [segment_from(row) for row in await self._select_rows(sql.SEGMENTS, [])]
+
+    async def opt_outs(self, account_id: str | None = None) -> list[OptOut]:
+        """The opted-out numbers (of one account, or of all)."""
+        if account_id is None:
+            rows = await self._select_rows(sql.OPT_OUTS, [])
+        else:
+            rows = await self._select_rows(sql.ACCOUNT_OPT_OUTS, [account_id])
+        return [OptOut(row[0], row[1], row[2]) for row in rows]
+
+    async def add_inbound_number(self, number: InboundNumber) -> None:
+        """Raises DuplicateError when the number (with that keyword) has an owner."""
+        values = [number.number, number.keyword, number.account_id, number.created_at]
+        await self._change_rows(sql.INSERT_INBOUND_NUMBER, values)
+
+    async def remove_inbound_number(self, number: str, keyword: str = "") -> bool:
+        return await self._change_rows(sql.DELETE_INBOUND_NUMBER, [number, keyword]) > 0
+
+    async def list_inbound_numbers(self, account_id: str | None = None) -> list[InboundNumber]:
+        query, params = sql.INBOUND_NUMBER_SELECT, []
+        if account_id is not None:
+            query, params = f"{query} WHERE account_id = ?", [account_id]
+        rows = await self._select_rows(f"{query} ORDER BY number, keyword", params)
+        return [inbound_number_from(row) for row in rows]
+
+    async def inbound_owners(self, number: str) -> list[tuple[str, Account]]:
+        """(keyword, account) of every owner of `number`."""
+        rows = await self._select_rows(sql.INBOUND_OWNERS, [number])
+        return [(row[0], account_from(tuple(row)[1:])) for row in rows]
+
     # prepaid balances, prices, idempotency keys
 
     async def balances(self) -> dict[str, int]:
