@@ -42,25 +42,30 @@ class InboundHandler:
 
     def __call__(self, conn: SmppConnection, pdu: Request) -> None:
         if isinstance(pdu, DeliverSm | DataSm):
-            receipt = is_receipt(pdu.esm_class)
-            try:
-                if receipt:
-                    work = self.events.receipt(self.connector_id, receipt_info(pdu))
-                else:
-                    work = self.events.inbound(self.connector_id, pdu)
-                future = asyncio.ensure_future(work)
-            except Exception:
-                log.exception("%s: the engine did not take %s", self.connector_id, pdu.name)
-                self._answer(conn, pdu, CommandStatus.ESME_RX_T_APPN)
-                self.stats.inbound_refused += 1
-                return
-            self._pending.add(future)
-            timer = asyncio.get_running_loop().call_later(self.timeout, future.cancel)
-            future.add_done_callback(partial(self._done, conn, pdu, receipt, timer))
+            # After the callbacks already scheduled: those of submit_sm_resps read in the same
+            # chunk come first, so a receipt right behind its resp finds its part in memory.
+            asyncio.get_running_loop().call_soon(self._take, conn, pdu)
         elif isinstance(pdu, AlertNotification):
             log.info("%s: alert_notification for %s ignored", self.connector_id, pdu.source_addr)
         elif pdu.response_class is not None:
             conn.send(pdu.response(CommandStatus.ESME_RINVCMDID))
+
+    def _take(self, conn: SmppConnection, pdu: DeliverSm | DataSm) -> None:
+        receipt = is_receipt(pdu.esm_class)
+        try:
+            if receipt:
+                work = self.events.receipt(self.connector_id, receipt_info(pdu))
+            else:
+                work = self.events.inbound(self.connector_id, pdu)
+            future = asyncio.ensure_future(work)
+        except Exception:
+            log.exception("%s: the engine did not take %s", self.connector_id, pdu.name)
+            self._answer(conn, pdu, CommandStatus.ESME_RX_T_APPN)
+            self.stats.inbound_refused += 1
+            return
+        self._pending.add(future)
+        timer = asyncio.get_running_loop().call_later(self.timeout, future.cancel)
+        future.add_done_callback(partial(self._done, conn, pdu, receipt, timer))
 
     def _done(
         self,
