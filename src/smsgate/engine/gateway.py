@@ -34,19 +34,19 @@ from smsgate.domain.status import (
 from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.commands import SendCommand
 from smsgate.engine.dispatcher import Dispatcher
+from smsgate.engine.inbound import InboundDesk
 from smsgate.engine.latency import LatencyWindow
 from smsgate.engine.notify import status_item
+from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.rate import RateLimits
 from smsgate.engine.writer import ChangeWriter
 from smsgate.smpp.constants import MessageState, is_receipt, status_name
 from smsgate.smpp.pdu import DataSm, DeliverSm
 from smsgate.smpp.receipt import normalise_message_id, receipt_id_candidates
 from smsgate.smpp.smpp_time import format_relative
-from smsgate.smpp.tlv import Tag
 from smsgate.store import (
     Change,
     DuplicateError,
-    InboundMessage,
     MessageUpdate,
     OutboxItem,
     PartUpdate,
@@ -55,14 +55,11 @@ from smsgate.store import (
     StoreClosedError,
 )
 from smsgate.text import (
-    DecodeError,
     Encoding,
     Sar,
     TextError,
     TooManySegmentsError,
-    decode_text,
     encode_message,
-    interpret_data_coding,
 )
 
 log = logging.getLogger(__name__)
@@ -103,6 +100,7 @@ class EngineConfig:
     max_schedule_ahead: float = 30 * 86_400.0
     max_segments: int = 10
     queue_capacity: int = 100_000
+    mo_reassembly_timeout: float = 300.0  # seconds before a concatenated MO is stored partial
     default_country: str | None = None
 
 
@@ -163,6 +161,16 @@ class Gateway:
         self.outbox_listeners: list[Callable[[OutboxItem], None]] = []
         # callback URLs naming an address in these ranges are refused at acceptance
         self.callback_deny: DenyList | None = None
+        self.opt_outs = OptOutList()
+        self.inbound_desk = InboundDesk(
+            store,
+            self.writer,
+            self.clock,
+            self.opt_outs,
+            normalise=lambda number: self.router.destination(number)[0],
+            announce=self._announce,
+            timeout=self.config.mo_reassembly_timeout,
+        )
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -180,6 +188,7 @@ class Gateway:
             after = batch[-1].id
         if restored:
             log.info("restored %d unfinished messages from the store", restored)
+        await self.inbound_desk.start()
         self._task = asyncio.create_task(self._dispatch_loop())
         self.ready.set()
 
@@ -192,6 +201,7 @@ class Gateway:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        await self.inbound_desk.stop()
         await self.writer.drain()
 
     # -- accept --------------------------------------------------------------------------------
@@ -272,6 +282,8 @@ class Gateway:
     def _build(self, account: Account, command: SendCommand, now: float) -> Message:
         # destinations are kept and sent as international E.164 (ton 1, npi 1)
         e164, region = self.router.destination(command.to)
+        if self.opt_outs.blocked(account.id, e164):
+            raise GatewayError("opted_out", f"+{e164} sent an opt-out keyword to this account")
         source, source_ton, source_npi = self.router.source(
             command.sender or self.config.default_sender
         )
@@ -743,31 +755,11 @@ class Gateway:
                 log.warning("receipt for unknown upstream id %s on %s", key[1], key[0])
 
     async def inbound(self, connector_id: str, pdu: DeliverSm | DataSm) -> None:
-        """Store an MO message; returns once it is persisted."""
+        """Store an MO message (or a part of one); returns once it is persisted."""
         if is_receipt(pdu.esm_class):  # the connector routes receipts elsewhere; be sure
             raise ValueError("a receipt is not an inbound message")
-        payload = pdu.short_message if isinstance(pdu, DeliverSm) else b""
-        if not payload:
-            value = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
-            payload = value if isinstance(value, bytes) else b""
-        try:
-            text: str | None = decode_text(
-                payload, interpret_data_coding(pdu.data_coding).encoding, errors="replace"
-            )
-        except DecodeError:
-            text = None  # binary or an unsupported coding: the payload is kept as it came
-        item = InboundMessage(
-            id=new_id(),
-            connector_id=connector_id,
-            source=pdu.source_addr,
-            destination=pdu.destination_addr,
-            text=text,
-            data_coding=pdu.data_coding,
-            payload=payload,
-            received_at=self.clock.time(),
-        )
         self.counters.inbound += 1
-        await self.writer.add([item])
+        await self.inbound_desk.receive(connector_id, pdu)
 
 
 def _outbound(message: Message, part: Part, now: float) -> OutboundPart:

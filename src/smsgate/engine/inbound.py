@@ -1,0 +1,289 @@
+"""MO messages from carriers: reassembled when concatenated, routed to an account by the number
+they were sent to (and a keyword), stored with what the account is owed, in one write.
+
+Durability: each part of a concatenated MO is written to `inbound_segments` before the carrier's
+deliver_sm_resp, and the part that completes the message is written as the whole message (with
+its outbox item) in the same transaction that deletes the stored parts. So a restart loses no
+part: `start` puts the stored parts back into the reassembler, and a message is never stored
+twice. A message whose parts stop coming is stored as partial (`complete` false) once
+`timeout` seconds (by the engine's clock) passed since its first part.
+
+An MO to a number nobody owns is stored unclaimed (account_id NULL) for the operator. An MO that
+is an opt-out or opt-in keyword of its account also updates the account's opt-out list, in the
+same write.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Final
+
+from smsgate.domain.account import Account
+from smsgate.domain.errors import GatewayError
+from smsgate.domain.ids import new_id
+from smsgate.domain.mo_routing import opt_out_change, owner
+from smsgate.engine.clock import Clock
+from smsgate.engine.notify import inbound_item
+from smsgate.engine.opt_outs import OptOutList
+from smsgate.engine.user_data import user_data
+from smsgate.engine.writer import ChangeWriter
+from smsgate.smpp.pdu import DataSm, DeliverSm
+from smsgate.smpp.tlv import Tag
+from smsgate.store import (
+    Change,
+    InboundMessage,
+    InboundSegment,
+    OptOut,
+    OutboxItem,
+    SegmentsTaken,
+    Store,
+)
+from smsgate.text import GroupKey, ReassembledMessage, Reassembler, TextError
+
+log = logging.getLogger(__name__)
+
+_TICK: Final = 1.0  # seconds between looks for messages whose parts stopped coming
+DEFAULT_OPT_OUT_REFRESH: Final = 30.0  # seconds between reloads of the opt-out list
+
+Owners = Sequence[tuple[str, Account]]
+
+
+class InboundDesk:
+    def __init__(
+        self,
+        store: Store,
+        writer: ChangeWriter,
+        clock: Clock,
+        opt_outs: OptOutList,
+        *,
+        normalise: Callable[[str], str],
+        announce: Callable[[list[OutboxItem]], None],
+        timeout: float,
+        max_groups: int = 10_000,
+        opt_out_refresh: float = DEFAULT_OPT_OUT_REFRESH,
+    ) -> None:
+        self.store = store
+        self.writer = writer
+        self.clock = clock
+        self.opt_outs = opt_outs
+        self.normalise = normalise  # a sender as E.164 digits (the router's reading)
+        self.announce = announce
+        self.opt_out_refresh = opt_out_refresh
+        self.reassembler = Reassembler(timeout=timeout, max_groups=max_groups)
+        self.ready = asyncio.Event()
+        self.counts = {"messages": 0, "partial": 0, "unclaimed": 0, "duplicate_parts": 0}
+        self._connectors: dict[GroupKey, str] = {}  # the connector of each open group
+        self._task: asyncio.Task[None] | None = None
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the opt-out list and the stored parts, then take MO."""
+        await self.opt_outs.load(self.store)
+        finished: list[ReassembledMessage] = []
+        segments = await self.store.inbound_segments()
+        for segment in segments:
+            key = GroupKey(segment.source, segment.destination, segment.reference, segment.total)
+            self._connectors[key] = segment.connector_id
+            finished += self.reassembler.add(
+                source=segment.source,
+                destination=segment.destination,
+                reference=segment.reference,
+                total=segment.total,
+                seqnum=segment.seq,
+                payload=segment.payload,
+                now=segment.received_at,
+                data_coding=segment.data_coding,
+            )
+        if segments:
+            log.info("restored %d parts of concatenated MO from the store", len(segments))
+        self.ready.set()
+        for group in finished:  # more groups were stored than max_groups holds
+            await self._finish(group)
+        self._task = asyncio.create_task(self._housekeeping())
+
+    async def stop(self) -> None:
+        """Stop looking for expired messages; open groups stay in the store for the next start."""
+        self.ready.clear()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.wait({self._task})
+        if self._finishing:
+            await asyncio.wait(set(self._finishing))
+
+    async def _housekeeping(self) -> None:
+        reloaded = time.monotonic()
+        while True:
+            await asyncio.sleep(_TICK)
+            try:
+                await self.flush_expired()
+                if time.monotonic() - reloaded >= self.opt_out_refresh:
+                    reloaded = time.monotonic()
+                    await self.opt_outs.load(self.store)
+            except Exception:  # the store is away for a while: try again next tick
+                log.exception("MO housekeeping failed")
+
+    async def flush_expired(self) -> int:
+        """Store as partial the concatenated messages whose first part came `timeout` ago or
+        more (by the engine's clock); how many there were."""
+        groups = self.reassembler.expire(self.clock.time())
+        for group in groups:
+            await self._finish(group)
+        return len(groups)
+
+    # -- receiving -----------------------------------------------------------------------------
+
+    async def receive(self, connector_id: str, pdu: DeliverSm | DataSm) -> None:
+        """Take one MO deliver_sm/data_sm; returns once what it brought is stored."""
+        await self.ready.wait()
+        try:
+            body, concat = user_data(pdu)
+        except GatewayError as error:  # kept as it came rather than refused
+            log.info("%s: MO user data not read (%s); stored whole", connector_id, error)
+            body, concat = _raw(pdu), None
+        # the read comes before the reassembler changes, so that the writes of one group's
+        # parts are queued in the order the reassembler saw them
+        owners = await self.store.inbound_owners(pdu.destination_addr)
+        now = self.clock.time()
+        if concat is None:
+            key = GroupKey(pdu.source_addr, pdu.destination_addr, 0, 1)
+            single = ReassembledMessage(key, pdu.data_coding, (body,), now)
+            await self._commit(self._routed(self._message(connector_id, single, now), owners))
+            return
+        key = GroupKey(pdu.source_addr, pdu.destination_addr, concat.reference, concat.total)
+        if self.reassembler.holds(key, concat.seq, body):
+            self.counts["duplicate_parts"] += 1
+            return  # stored already: the carrier sent it again
+        self._connectors.setdefault(key, connector_id)
+        finished = self.reassembler.add(
+            source=key.source,
+            destination=key.destination,
+            reference=key.reference,
+            total=key.total,
+            seqnum=concat.seq,
+            payload=body,
+            now=now,
+            data_coding=pdu.data_coding,
+        )
+        mine = None
+        for group in finished:
+            if group.key == key:
+                mine = group
+            else:  # the oldest open group, pushed out to make room: stored as partial
+                task = asyncio.create_task(self._finish(group))
+                self._finishing.add(task)
+                task.add_done_callback(self._finishing.discard)
+        if mine is None:
+            part = InboundSegment(
+                key.source,
+                key.destination,
+                key.reference,
+                key.total,
+                concat.seq,
+                connector_id,
+                pdu.data_coding,
+                body,
+                now,
+            )
+            try:
+                await self._commit([part])
+            except Exception:
+                self.reassembler.withdraw(key, concat.seq)
+                raise
+            return
+        message = self._message(self._connectors.pop(key, connector_id), mine, now)
+        try:
+            await self._commit([*self._routed(message, owners), _taken(key)])
+        except Exception:
+            self.reassembler.reopen(mine, without=concat.seq)
+            self._connectors[key] = message.connector_id
+            raise
+
+    async def _finish(self, group: ReassembledMessage) -> None:
+        """Store a group handed back incomplete (expired or pushed out) as a partial message."""
+        connector_id = self._connectors.pop(group.key, "")
+        try:
+            owners = await self.store.inbound_owners(group.key.destination)
+            message = self._message(connector_id, group, self.clock.time())
+            await self._commit([*self._routed(message, owners), _taken(group.key)])
+        except Exception:
+            log.exception("partial MO from %s not stored; kept for later", group.key.source)
+            self.reassembler.reopen(group)
+            self._connectors[group.key] = connector_id
+
+    def _message(self, connector_id: str, group: ReassembledMessage, now: float) -> InboundMessage:
+        try:
+            text: str | None = group.text(errors="replace")
+        except TextError:
+            text = None  # binary or an unknown coding: the payload is kept as it came
+        return InboundMessage(
+            id=new_id(),
+            connector_id=connector_id,
+            source=group.key.source,
+            destination=group.key.destination,
+            text=text,
+            data_coding=group.data_coding,
+            payload=group.payload,
+            received_at=now,
+            segments=group.key.total,
+            complete=group.complete,
+        )
+
+    def _routed(self, message: InboundMessage, owners: Owners) -> list[Change]:
+        """The message for its account (or unclaimed), with its opt-out change and the item
+        the account is owed."""
+        self.counts["messages"] += 1
+        if not message.complete:
+            self.counts["partial"] += 1
+        account = owner(owners, message.text)
+        if account is None:
+            self.counts["unclaimed"] += 1
+            return [message]
+        message = replace(message, account_id=account.id)
+        changes: list[Change] = [message]
+        opting = opt_out_change(account, message.text)
+        if opting is not None:
+            number = self._number(message.source)
+            changes.append(OptOut(account.id, number, message.received_at, active=opting))
+        item = inbound_item(message, account)
+        if item is not None:
+            changes.append(item)
+        return changes
+
+    def _number(self, source: str) -> str:
+        """The sender as MT destinations are kept (E.164 digits), as far as it reads as one."""
+        for candidate in (f"+{source}", source) if source.isdigit() else (source,):
+            try:
+                return self.normalise(candidate)
+            except GatewayError:
+                continue
+        return source
+
+    async def _commit(self, changes: list[Change]) -> None:
+        future = self.writer.add(changes)
+        future.add_done_callback(lambda done: self._committed(done, changes))
+        # shielded: a caller that stops waiting (the carrier's resp timed out) does not
+        # withdraw the write, which commits anyway
+        await asyncio.shield(future)
+
+    def _committed(self, done: "asyncio.Future[None]", changes: list[Change]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return
+        for change in changes:
+            if isinstance(change, OptOut):
+                self.opt_outs.apply(change)
+        self.announce([c for c in changes if isinstance(c, OutboxItem)])
+
+
+def _taken(key: GroupKey) -> SegmentsTaken:
+    return SegmentsTaken(key.source, key.destination, key.reference, key.total)
+
+
+def _raw(pdu: DeliverSm | DataSm) -> bytes:
+    payload = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
+    if isinstance(payload, bytes) and payload:
+        return payload
+    return pdu.short_message if isinstance(pdu, DeliverSm) else b""
