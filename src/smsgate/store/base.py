@@ -291,6 +291,24 @@ class Store(ABC):
     @abstractmethod
     async def list_accounts(self) -> list[Account]: ...
 
+    async def account_by_bot_id(self, bot_id: str) -> Account | None:
+        rows = await self._select_rows(sql.ACCOUNT_BY_BOT, [bot_id])
+        return account_from(tuple(rows[0])) if rows else None
+
+    async def purge_messages(self, account_id: str, before: float, *, batch: int = 1000) -> int:
+        """Delete the account's messages in a final status created before `before`, with their
+        history, parts and settled outbox items, `batch` messages per transaction; returns how
+        many messages were deleted."""
+        deleted = 0
+        while True:
+            params = [account_id, before, batch]
+            for statement in sql.PURGE_MESSAGES[:-1]:
+                await self._change_rows(statement, params)
+            count = await self._change_rows(sql.PURGE_MESSAGES[-1], params)
+            deleted += count
+            if count < batch:
+                return deleted
+
     # routing configuration
 
     @abstractmethod

@@ -112,6 +112,10 @@ ACCOUNT_COLUMNS: Final = (
     ("opt_in_keywords", "text"),
     ("currency", "text"),
     ("dedup_window", "float8"),
+    ("ip_allow", "text"),
+    ("bot_id", "text"),
+    ("retention", "float8"),
+    ("callback_format", "text"),
 )
 
 INBOUND_COLUMNS: Final = (
@@ -356,6 +360,10 @@ def account_values(a: Account) -> tuple[Any, ...]:
         a.opt_in_keywords,
         a.currency,
         a.dedup_window,
+        a.ip_allow,
+        a.bot_id,
+        a.retention,
+        a.callback_format,
     )
 
 
@@ -377,6 +385,10 @@ def account_from(row: Row) -> Account:
         opt_in_keywords=row[13],
         currency=row[14],
         dedup_window=row[15],
+        ip_allow=row[16],
+        bot_id=row[17],
+        retention=row[18],
+        callback_format=row[19],
     )
 
 
