@@ -21,3 +21,4 @@ class SendCommand:
     registered_delivery: bool = True
     origin: str = "http"  # "smpp": final statuses go back as receipts when registered_delivery
     tag: str | None = None  # bulk or campaign identifier
+    carrier: str | None = None  # the destination's carrier, when the sender names it

@@ -321,7 +321,7 @@ class Gateway:
             check_url(command.callback_url, self.callback_deny)
         if command.priority not in Priority.__members__.values():
             raise GatewayError("invalid_priority", "0 (bulk) to 3 (urgent)")
-        carrier = self.router.carrier(e164)
+        carrier = command.carrier or self.router.carrier(e164)
         route_id, _ = self.router.connectors(account.id, source, e164, region, carrier)
         start = scheduled or now
         message_id = new_id()
@@ -415,6 +415,27 @@ class Gateway:
         self._remember(message)
         await self._finish_unsent(message, Status.CANCELED, "canceled", "", self.clock.time())
         return message
+
+    # -- redact and delete ----------------------------------------------------------------------
+
+    async def set_text(self, account: Account, message_id: str, text: str) -> Message:
+        """Replace the stored text of one of `account`'s messages (to redact it; what was sent
+        stays sent); returns the message as stored now."""
+        if not await self.store.set_message_text(message_id, account.id, text, self.clock.time()):
+            raise GatewayError("not_found")
+        live = self.live.get(message_id)
+        if live is not None:
+            live.text = text  # later receipts must not quote the old text
+        return await self.message(account.id, message_id)
+
+    async def delete(self, account: Account, message_id: str) -> None:
+        """Delete one of `account`'s messages once it is final (not_deletable before)."""
+        message = await self.message(account.id, message_id)
+        if message.status not in FINAL:
+            raise GatewayError("not_deletable", f"the message is {message.status.value}")
+        self.live.pop(message_id, None)
+        if not await self.store.delete_message(message_id, account.id):
+            raise GatewayError("not_found")
 
     # -- dispatch ------------------------------------------------------------------------------
 

@@ -269,6 +269,58 @@ class Store(ABC):
         """Messages still accepted, scheduled, queued or sending, with their parts, in id
         order after `after_id`: page through them to rebuild the queues at start."""
 
+    async def message_page(
+        self,
+        account_id: str,
+        *,
+        destination: str | None = None,
+        source: str | None = None,
+        tag: str | None = None,
+        created_after: float | None = None,
+        created_before: float | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[Message], int]:
+        """The account's messages `offset` rows in, newest first, with their parts, and how
+        many match in all: for APIs that number their pages."""
+        check_limit(limit, MAX_PAGE)
+        where, params = sql.message_filter(
+            account_id, None, destination, None, created_after, created_before
+        )
+        for clause, value in (("source = ?", source), ("tag = ?", tag)):
+            if value is not None:
+                where += f" AND {clause}"
+                params.append(value)
+        total = await self._select_count(f"SELECT COUNT(*) FROM messages WHERE {where}", params)
+        if offset >= total:
+            return [], total
+        query = f"{sql.MESSAGE_SELECT} WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?"
+        return await self._select_messages(query, [*params, limit, offset]), total
+
+    async def set_message_text(
+        self, message_id: str, account_id: str, text: str, at: float
+    ) -> bool:
+        """Replace a message's stored text (to redact it); False if the account has no such
+        message. What was sent is not changed."""
+        query = "UPDATE messages SET text = ?, updated_at = ? WHERE id = ? AND account_id = ?"
+        return await self._change_rows(query, [text, at, message_id, account_id]) > 0
+
+    async def delete_message(self, message_id: str, account_id: str) -> bool:
+        """Delete one of the account's messages with its history, parts and settled outbox
+        items; False if there is no such message. The message row goes last, so a delete
+        stopped half-way can be repeated."""
+        owned = "SELECT COUNT(*) FROM messages WHERE id = ? AND account_id = ?"
+        if not await self._select_count(owned, [message_id, account_id]):
+            return False
+        for query in (
+            "DELETE FROM status_history WHERE message_id = ?",
+            "DELETE FROM outbox WHERE state <> 'pending' AND subject_id = ?",
+            "DELETE FROM parts WHERE message_id = ?",
+        ):
+            await self._change_rows(query, [message_id])
+        query = "DELETE FROM messages WHERE id = ? AND account_id = ?"
+        return await self._change_rows(query, [message_id, account_id]) > 0
+
     # accounts
 
     @abstractmethod

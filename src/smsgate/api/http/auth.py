@@ -19,7 +19,11 @@ class ApiKeyAuth:
     async def account(self, authorization: str | None) -> Account:
         if not authorization or not authorization.startswith("Bearer "):
             raise GatewayError("unauthorized", "send the API key as 'Authorization: Bearer KEY'")
-        key_hash = hash_api_key(authorization[7:].strip())
+        return await self.by_key(authorization[7:].strip())
+
+    async def by_key(self, key: str) -> Account:
+        """The enabled account whose API key is `key` (as any interface passes it)."""
+        key_hash = hash_api_key(key)
         now = time.monotonic()
         cached = self._cache.get(key_hash)
         if cached is not None and now - cached[1] < _TTL:

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from smsgate.api.http.auth import ApiKeyAuth
+from smsgate.api.http.request_body import read_body
 from smsgate.api.http.responses import JsonResponse, error_body, error_response
 from smsgate.api.http.schemas import PRIORITY_BY_NAME, SendBatch, SendMessage, message_view
 from smsgate.domain.errors import GatewayError
@@ -37,22 +38,8 @@ def _command(item: SendMessage) -> SendCommand:
     )
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        raise GatewayError("request_too_large", f"at most {limit} bytes")
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise GatewayError("request_too_large", f"at most {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def _parse(request: Request, model: type[Model], limit: int) -> Model:
-    body = await _body(request, limit)
+    body = await read_body(request, limit)
     try:
         return model.model_validate_json(body)
     except pydantic.ValidationError as exc:

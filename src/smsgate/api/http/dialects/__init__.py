@@ -9,11 +9,12 @@ from collections.abc import Callable, Sequence
 
 from starlette.routing import BaseRoute
 
+from smsgate.api.http.dialects import reach
 from smsgate.engine.gateway import Gateway
 
 RouteFactory = Callable[[Gateway], Sequence[BaseRoute]]
 
-FACTORIES: tuple[RouteFactory, ...] = ()
+FACTORIES: tuple[RouteFactory, ...] = (reach.routes,)
 
 
 def routes(gateway: Gateway) -> list[BaseRoute]:

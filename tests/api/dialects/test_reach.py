@@ -1,0 +1,286 @@
+"""The Reach (TalkyLabs) dialect against a whole gateway over real HTTP, on both store backends:
+the documented requests (send now, schedule; fetch, list, unschedule, update, delete) with
+their answers checked field by field, and every error code the dialect lists."""
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from smsgate.domain.account import hash_api_key
+from smsgate.domain.status import Status
+from smsgate.engine.clock import ManualClock
+from tests.api.harness import Running, add_account, running_gateway
+from tests.store.backends import BACKENDS, StoreBackend, store_backend
+
+BASE = "/rest/messaging/v1"
+ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+ITEM_FIELDS = [
+    "appletId",
+    "apiVersion",
+    "body",
+    "dest",
+    "src",
+    "bulkId",
+    "numSegments",
+    "numMedia",
+    "price",
+    "priceUnit",
+    "messageId",
+    "status",
+    "messageType",
+    "errorCode",
+    "errorMessage",
+    "dateCreated",
+    "dateSent",
+    "dateUpdated",
+]
+ERROR_FIELDS = ["errorCode", "errorMessage", "errorDetails", "more_info", "status"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreBackend]:
+    with store_backend(request.param, tmp_path) as item:
+        yield item
+
+
+def run(backend: StoreBackend, scenario: Callable[[Running, ManualClock], Awaitable[None]]) -> None:
+    async def main() -> None:
+        clock = ManualClock()
+        async with running_gateway(backend.url, clock) as gw:
+            await scenario(gw, clock)
+
+    asyncio.run(main())
+
+
+def headers(gw: Running, account: str = "a") -> dict[str, str]:
+    return {"ApiUser": account, "ApiKey": gw.keys[account]}
+
+
+def iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def create(gw: Running, account: str = "a", **form: str) -> httpx.Response:
+    form.setdefault("dest", "+819012345678")
+    form.setdefault("src", "+819011112222")
+    form.setdefault("body", "Hello World! This is a sms message.")
+    return await gw.client.post(f"{BASE}/create", data=form, headers=headers(gw, account))
+
+
+async def fetch(gw: Running, message_id: str) -> httpx.Response:
+    return await gw.client.get(
+        f"{BASE}/fetch", params={"messageId": message_id}, headers=headers(gw)
+    )
+
+
+def assert_error(response: httpx.Response, status: int, code: int) -> None:
+    body = response.json()
+    assert list(body) == ERROR_FIELDS, body
+    assert (response.status_code, body["status"], body["errorCode"]) == (status, status, code)
+    assert body["errorMessage"] and body["errorDetails"] and body["more_info"]
+
+
+def test_send_now_as_documented_then_fetch_it_delivered(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, clock: ManualClock) -> None:
+        # the docs' first example: curl --data-urlencode dest, src, body
+        answer = await create(gw, bulkIdentifier="myBulkGroup")
+        assert answer.status_code == 200
+        item = answer.json()
+        assert list(item) == ITEM_FIELDS
+        assert gw.app.store is not None
+        account = await gw.app.store.account_by_api_key_hash(hash_api_key(gw.keys["a"]))
+        assert account is not None
+        assert item["appletId"] == account.id and item["apiVersion"] == "1.0.0"
+        assert item["body"] == "Hello World! This is a sms message."
+        assert (item["dest"], item["src"]) == ("+819012345678", "+819011112222")
+        assert (item["bulkId"], item["numSegments"], item["numMedia"]) == ("myBulkGroup", 1, 0)
+        assert (item["status"], item["messageType"]) == ("queued", "outbound")
+        assert item["errorCode"] is None and item["errorMessage"] is None
+        assert item["price"] is None or isinstance(item["price"], float)
+        assert ISO_MS.fullmatch(item["dateCreated"]) and ISO_MS.fullmatch(item["dateUpdated"])
+        assert item["dateSent"] is None
+        await gw.wait_final([item["messageId"]])
+        fetched = (await fetch(gw, item["messageId"])).json()
+        assert list(fetched) == ITEM_FIELDS
+        assert fetched["status"] == "delivered" and ISO_MS.fullmatch(fetched["dateSent"])
+        # a JSON body works the same, and an alphanumeric src comes back as it was sent
+        answer = await gw.client.post(
+            f"{BASE}/create",
+            json={"dest": "+819012345678", "src": "ACME", "body": "Hi", "validityPeriod": 60},
+            headers=headers(gw),
+        )
+        assert answer.status_code == 200 and answer.json()["src"] == "ACME"
+
+    run(backend, scenario)
+
+
+def test_schedule_unschedule_redact_and_delete(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, clock: ManualClock) -> None:
+        # the docs' second example: a fixed time (here one hour ahead of the clock)
+        due = clock.time() + 3600
+        item = (await create(gw, scheduledTime=iso(due))).json()
+        assert item["status"] == "scheduled"
+        message_id = item["messageId"]
+        # not final yet: cannot be deleted
+        assert_error(
+            await gw.client.request(
+                "DELETE", f"{BASE}/delete", params={"messageId": message_id}, headers=headers(gw)
+            ),
+            409,
+            20009,
+        )
+        canceled = await gw.client.post(
+            f"{BASE}/unschedule", data={"messageId": message_id}, headers=headers(gw)
+        )
+        assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+        redacted = await gw.client.post(
+            f"{BASE}/update", data={"messageId": message_id, "body": ""}, headers=headers(gw)
+        )
+        assert redacted.status_code == 200
+        assert list(redacted.json()) == ITEM_FIELDS and redacted.json()["body"] == ""
+        assert (await fetch(gw, message_id)).json()["body"] == ""
+        # another account sees none of it
+        other = await gw.client.get(
+            f"{BASE}/fetch", params={"messageId": message_id}, headers=headers(gw, "b")
+        )
+        assert_error(other, 404, 20404)
+        deleted = await gw.client.post(
+            f"{BASE}/delete", data={"messageId": message_id}, headers=headers(gw)
+        )
+        assert deleted.status_code == 204
+        assert_error(await fetch(gw, message_id), 404, 20404)
+        # a message sent at once cannot be unscheduled
+        now = (await create(gw)).json()["messageId"]
+        refused = await gw.client.post(
+            f"{BASE}/unschedule", data={"messageId": now}, headers=headers(gw)
+        )
+        assert_error(refused, 409, 20409)
+        assert gw.app.gateway is not None
+        assert await gw.wait_final([now]) == {now: Status.DELIVERED}
+
+    run(backend, scenario)
+
+
+def test_list_pages_newest_first_with_filters(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, clock: ManualClock) -> None:
+        ids = []
+        for n in range(5):
+            answer = await create(gw, bulkIdentifier="spring", body=f"n{n}")
+            ids.append(answer.json()["messageId"])
+            clock.advance(10)
+        other = (await create(gw, dest="+819087654321", src="SHOP")).json()["messageId"]
+
+        async def listed(**query: Any) -> dict[str, Any]:
+            answer = await gw.client.get(f"{BASE}/list", params=query, headers=headers(gw))
+            assert answer.status_code == 200
+            return dict(answer.json())
+
+        page = await listed(pageSize=2, page=1, bulkIdentifier="spring")
+        assert list(page) == [
+            "page",
+            "pageSize",
+            "totalMessages",
+            "totalPages",
+            "outOfPageRange",
+            "messages",
+        ]
+        assert (page["page"], page["pageSize"], page["totalMessages"], page["totalPages"]) == (
+            1,
+            2,
+            5,
+            3,
+        )
+        assert page["outOfPageRange"] is False
+        assert [m["messageId"] for m in page["messages"]] == [ids[2], ids[1]]
+        assert list(page["messages"][0]) == ITEM_FIELDS
+        beyond = await listed(pageSize=2, page=3, bulkIdentifier="spring")
+        assert beyond["outOfPageRange"] is True and beyond["messages"] == []
+        everything = await listed()
+        assert everything["pageSize"] == 20 and everything["totalMessages"] == 6
+        assert everything["messages"][0]["messageId"] == other  # newest first
+        assert [m["messageId"] for m in (await listed(dest="+819087654321"))["messages"]] == [other]
+        assert (await listed(src="SHOP"))["totalMessages"] == 1
+        assert (await listed(src="+819011112222"))["totalMessages"] == 5
+        start = clock.time() - 50
+        window = await listed(sentAfter=iso(start + 10), sentBefore=iso(start + 30))
+        assert [m["messageId"] for m in window["messages"]] == [ids[2], ids[1]]
+        assert (await listed(sentAt=iso(start)[:10]))["totalMessages"] == 6
+        assert_error(
+            await gw.client.get(f"{BASE}/list", params={"pageSize": 0}, headers=headers(gw)),
+            400,
+            20001,
+        )
+        assert_error(
+            await gw.client.get(f"{BASE}/list", params={"sentAt": "x"}, headers=headers(gw)),
+            400,
+            20001,
+        )
+
+    run(backend, scenario)
+
+
+def test_every_refusal_has_its_code(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, clock: ManualClock) -> None:
+        now = clock.time()
+        cases: list[tuple[dict[str, str], int, int]] = [
+            ({"dest": ""}, 400, 20002),
+            ({"body": ""}, 400, 20002),
+            ({"dest": "09012345678"}, 422, 21211),
+            ({"src": "+12"}, 422, 21212),
+            ({"src": "WAY_TOO_LONG_NAME"}, 422, 21212),
+            ({"body": "x" * 1601}, 422, 21617),
+            ({"body": "あ" * 700}, 422, 21617),  # 11 UCS-2 segments
+            ({"scheduledTime": iso(now + 5 * 60)}, 422, 35114),
+            ({"scheduledTime": iso(now + 6 * 86_400)}, 422, 35114),
+            ({"scheduledTime": iso(now - 60)}, 422, 35114),
+            ({"scheduledTime": "tomorrow"}, 422, 35114),
+            ({"validityPeriod": "0"}, 422, 21623),
+            ({"validityPeriod": "14401"}, 422, 21623),
+            ({"statusCallback": "https://my_host.example/status"}, 422, 21609),
+            ({"statusCallback": "ftp://host.example/status"}, 422, 21609),
+            ({"maxPrice": "cheap"}, 400, 20001),
+            ({"bulkIdentifier": "b" * 201}, 400, 20004),
+        ]
+        for form, status, code in cases:
+            assert_error(await create(gw, **form), status, code)
+        # credentials
+        no_user = await gw.client.post(
+            f"{BASE}/create", data={"dest": "+819012345678"}, headers={"ApiKey": gw.keys["a"]}
+        )
+        assert_error(no_user, 401, 20003)
+        wrong_user = await gw.client.post(
+            f"{BASE}/create", data={}, headers={"ApiUser": "b", "ApiKey": gw.keys["a"]}
+        )
+        assert_error(wrong_user, 401, 20003)
+        bad_key = await gw.client.get(
+            f"{BASE}/list", headers={"ApiUser": "a", "ApiKey": "sg_not-a-key"}
+        )
+        assert_error(bad_key, 401, 20003)
+        # malformed bodies and unknown messages
+        broken = await gw.client.post(
+            f"{BASE}/create",
+            content=b"{not json",
+            headers={**headers(gw), "Content-Type": "application/json"},
+        )
+        assert_error(broken, 400, 20001)
+        assert_error(await fetch(gw, "0" * 32), 404, 20404)
+        assert_error(await gw.client.get(f"{BASE}/fetch", headers=headers(gw)), 400, 20002)
+        missing_body = await gw.client.post(
+            f"{BASE}/update", data={"messageId": "0" * 32}, headers=headers(gw)
+        )
+        assert_error(missing_body, 400, 20002)
+        # over the account's limit: 429
+        assert gw.app.store is not None
+        gw.keys["slow"] = await add_account(gw.app, "slow", rate=1.0)
+        assert (await create(gw, "slow")).status_code == 200
+        throttled = await create(gw, "slow")
+        assert_error(throttled, 429, 20429)
+        assert throttled.headers["Retry-After"] == "1"
+
+    run(backend, scenario)
