@@ -250,7 +250,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _simulator(args: argparse.Namespace) -> int:
-    asyncio.run(_run_simulator(args, SIMULATOR_BANNER))
+    run_async(_run_simulator(args, SIMULATOR_BANNER))
     return 0
 
 
