@@ -46,6 +46,7 @@ from smsgate.smpp.receipt import Receipt, build_receipt_text
 from smsgate.smpp.session import Role, SessionConfig
 from smsgate.smpp.smpp_time import format_smpp_time
 from smsgate.smpp.tlv import Tag
+from smsgate.text import UDHI, concat_udh
 from smsgate.transport.smpp_connection import SmppConnection, SmppRequestError
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,44 @@ def _destination(pdu: SubmitSm | DataSm | SubmitMulti) -> str:
 def _payload(pdu: SubmitSm | DataSm | SubmitMulti) -> bytes:
     value = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
     return value if isinstance(value, bytes) else b""
+
+
+def mo_parts(
+    source: str,
+    destination: str,
+    body: bytes,
+    data_coding: int,
+    *,
+    reference: int = 0,
+    per_part: int = 140,
+    sar: bool = False,
+) -> list[DeliverSm]:
+    """An MO of `body` octets as a handset's SMSC delivers it: one deliver_sm, or parts of at
+    most `per_part` octets numbered by an 8-bit concatenation UDH or (`sar`) the SAR TLVs."""
+    room = per_part if sar else per_part - 6  # the concatenation UDH takes 6 octets
+    chunks = [body[i : i + room] for i in range(0, len(body), room)] or [b""]
+    parts = []
+    for seq, chunk in enumerate(chunks, 1):
+        deliver = DeliverSm(
+            source_addr_ton=1,
+            source_addr_npi=1,
+            source_addr=source,
+            dest_addr_ton=1,
+            dest_addr_npi=1,
+            destination_addr=destination,
+            data_coding=data_coding,
+            short_message=chunk,
+        )
+        if len(chunks) > 1:
+            if sar:
+                deliver.tlvs[Tag.SAR_MSG_REF_NUM] = reference & 0xFFFF
+                deliver.tlvs[Tag.SAR_TOTAL_SEGMENTS] = len(chunks)
+                deliver.tlvs[Tag.SAR_SEGMENT_SEQNUM] = seq
+            else:
+                deliver.esm_class |= UDHI
+                deliver.short_message = concat_udh(reference & 0xFF, len(chunks), seq) + chunk
+        parts.append(deliver)
+    return parts
 
 
 @dataclass
@@ -375,20 +414,19 @@ class SmscSimulator:
     ) -> Response:
         """Send a plain (not receipt) deliver_sm to a receiver bound as `system_id` and return
         its deliver_sm_resp, whatever its status. LookupError when no receiver is bound."""
+        deliver = mo_parts(source, destination, text.encode("latin-1"), 0)[0]
+        return await self.send_deliver(system_id, deliver, timeout=timeout)
+
+    async def send_deliver(
+        self, system_id: str, deliver: DeliverSm, *, timeout: float = 10.0
+    ) -> Response:
+        """Send `deliver` (one MO or one part of a concatenated MO, see mo_parts) to a receiver
+        bound as `system_id`; its deliver_sm_resp. LookupError when no receiver is bound."""
         for conn in self.receivers.get(system_id, []):
             if conn.is_open and conn.session.is_bound:
                 break
         else:
             raise LookupError(f"no receiver bound as {system_id!r}")
-        deliver = DeliverSm(
-            source_addr_ton=1,
-            source_addr_npi=1,
-            source_addr=source,
-            dest_addr_ton=1,
-            dest_addr_npi=1,
-            destination_addr=destination,
-            short_message=text.encode("latin-1"),
-        )
         await asyncio.wait_for(conn.wait_for_window(), timeout)
         response = await asyncio.wait_for(conn.request(deliver), timeout)
         self.mo_sent += 1

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from smsgate.api.http import dialects, v1
+from smsgate.api.http import dialects, inbound, v1
 from smsgate.api.http.auth import ApiKeyAuth
 from smsgate.api.http.openapi import docs_page, openapi_document
 from smsgate.api.http.responses import JsonResponse, error_response
@@ -52,6 +52,7 @@ def create_app(gateway: Gateway, metrics: Callable[[], str]) -> Starlette:
     return Starlette(
         routes=[
             *v1.routes(gateway, auth),
+            *inbound.routes(gateway, auth),
             *dialects.routes(gateway),
             Route("/healthz", healthz),
             Route("/metrics", prometheus),

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from smsgate import __version__
+from smsgate.api.http.inbound import QUERY, InboundList, InboundView
 from smsgate.api.http.schemas import (
     BatchResult,
     ErrorResponse,
@@ -23,6 +24,8 @@ _MODELS: list[type[BaseModel]] = [
     MessageList,
     BatchResult,
     ErrorResponse,
+    InboundView,
+    InboundList,
 ]
 
 _ERRORS = {
@@ -107,6 +110,22 @@ def openapi_document() -> dict[str, Any]:
                         }
                     ],
                     "responses": _responses("200", MessageView, "The message"),
+                }
+            },
+            "/v1/inbound": {
+                "get": {
+                    "summary": "List the MO messages routed to the account, newest first",
+                    "parameters": [
+                        {
+                            "name": name,
+                            "in": "query",
+                            "required": False,
+                            "description": description,
+                            "schema": {"type": kind},
+                        }
+                        for name, kind, description in QUERY
+                    ],
+                    "responses": _responses("200", InboundList, "A page of inbound messages"),
                 }
             },
             "/healthz": {

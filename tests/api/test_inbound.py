@@ -1,0 +1,232 @@
+"""MO through the whole gateway, on both backends: the simulated carrier's deliver_sm -> the
+engine (reassembly, routing by number and keyword, opt-outs) -> a signed webhook on loopback
+and `GET /v1/inbound`."""
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import orjson
+import pytest
+
+from smsgate.callbacks.receiver import CallbackReceiver
+from smsgate.callbacks.signing import verify
+from smsgate.domain.account import Account, hash_api_key
+from smsgate.engine.clock import ManualClock
+from smsgate.simulator.smsc import mo_parts
+from smsgate.smpp.pdu import DeliverSm
+from smsgate.store import InboundNumber, Store
+from tests.api.harness import Running, running_gateway
+from tests.store.backends import BACKENDS, StoreBackend, store_backend
+
+SIM = "smsgate"  # the system_id the gateway binds to the simulator with
+NUMBER = "81312345678"  # the account's two-way number
+HANDSET = "819011112222"
+SECRET = "whsec-mo"
+# 177 UTF-16 units in three parts of 67: the emoji's surrogate pair is cut by the second cut
+LONG_UCS2 = "あ" * 133 + "😀" + "返信ありがとう" * 6
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreBackend]:
+    with store_backend(request.param, tmp_path) as item:
+        yield item
+
+
+async def account(gw: Running, name: str) -> Account:
+    assert gw.app.store is not None
+    found = await gw.app.store.account_by_api_key_hash(hash_api_key(gw.keys[name]))
+    assert found is not None
+    return found
+
+
+async def own(
+    gw: Running, name: str, number: str = NUMBER, keyword: str = "", **settings: str
+) -> Account:
+    """Give account `name` the number (or a keyword on it) and the settings."""
+    store = gw.app.store
+    assert store is not None
+    owner = replace(await account(gw, name), **settings)
+    await store.update_account(owner)
+    await store.add_inbound_number(InboundNumber(number, keyword, owner.id, 0.0))
+    return owner
+
+
+async def deliver_all(gw: Running, parts: list[DeliverSm]) -> None:
+    assert gw.app.simulator is not None
+    for part in parts:
+        response = await gw.app.simulator.send_deliver(SIM, part)
+        assert response.command_status == 0  # answered once stored
+
+
+def store_of(gw: Running) -> Store:
+    assert gw.app.store is not None
+    return gw.app.store
+
+
+def test_mo_reaches_the_webhook_signed(backend: StoreBackend) -> None:
+    async def main() -> None:
+        receiver = CallbackReceiver()
+        base = await receiver.start()
+        try:
+            async with running_gateway(backend.url) as gw:
+                url = f"{base}/mo"
+                await own(gw, "a", inbound_url=url, webhook_secret=SECRET)
+                assert gw.app.simulator is not None
+                await gw.app.simulator.send_mo(SIM, HANDSET, NUMBER, "Yes, 3pm works")
+                await receiver.wait_for(1, 20)
+        finally:
+            await receiver.stop()
+        (request,) = receiver.received
+        assert verify(SECRET, url, request.headers["x-smsgate-signature"], body=request.body)
+        payload = orjson.loads(request.body)
+        assert payload["event"] == "inbound"
+        assert (payload["from"], payload["to"], payload["text"]) == (
+            HANDSET,
+            NUMBER,
+            "Yes, 3pm works",
+        )
+        assert payload["complete"] is True and payload["segments"] == 1
+
+    asyncio.run(main())
+
+
+def test_long_ucs2_mo_is_reassembled_out_of_order_and_duplicates_ignored(
+    backend: StoreBackend,
+) -> None:
+    async def main() -> None:
+        receiver = CallbackReceiver()
+        base = await receiver.start()
+        try:
+            async with running_gateway(backend.url) as gw:
+                await own(gw, "a", inbound_url=f"{base}/mo")
+                body = LONG_UCS2.encode("utf-16-be")
+                udh = mo_parts(HANDSET, NUMBER, body, 8, reference=42)
+                sar = mo_parts(HANDSET, NUMBER, body, 8, reference=43, sar=True)
+                assert len(udh) == 3 and len(sar) == 3
+                # a surrogate pair is cut between two parts: it decodes once they are joined
+                await deliver_all(gw, [udh[2], udh[0], udh[0], sar[1], udh[1], sar[0], sar[2]])
+                await deliver_all(gw, [udh[1]])  # a late copy of a delivered part
+                await receiver.wait_for(2, 20)
+                assert await store_of(gw).inbound_segments() == []
+        finally:
+            await receiver.stop()
+        payloads = [orjson.loads(r.body) for r in receiver.received]
+        assert [(p["text"], p["segments"], p["complete"]) for p in payloads] == [
+            (LONG_UCS2, 3, True)
+        ] * 2
+
+    asyncio.run(main())
+
+
+def test_a_message_whose_parts_stop_coming_is_stored_partial(backend: StoreBackend) -> None:
+    async def main() -> None:
+        clock = ManualClock()
+        async with running_gateway(backend.url, clock, mo_reassembly_timeout=60.0) as gw:
+            owner = await own(gw, "a")
+            parts = mo_parts(HANDSET, NUMBER, b"A" * 402, 0, reference=9)
+            await deliver_all(gw, [parts[0], parts[2]])
+            assert gw.app.gateway is not None
+            desk = gw.app.gateway.inbound_desk
+            assert await desk.flush_expired() == 0  # not yet
+            assert len(await store_of(gw).inbound_segments()) == 2
+            clock.advance(60.0)
+            assert await desk.flush_expired() == 1
+            (message,), _ = await store_of(gw).list_inbound(owner.id)
+            assert not message.complete and message.segments == 3
+            assert message.text == "A" * 268  # parts 1 and 3 of 134 characters each
+            assert await store_of(gw).inbound_segments() == []
+
+    asyncio.run(main())
+
+
+def test_parts_stored_before_a_restart_complete_after_it(backend: StoreBackend) -> None:
+    async def main() -> None:
+        body = LONG_UCS2.encode("utf-16-be")
+        parts = mo_parts(HANDSET, NUMBER, body, 8, reference=5)
+        async with running_gateway(backend.url) as first:
+            await own(first, "a")
+            await deliver_all(first, parts[:2])
+        async with running_gateway(backend.url) as second:
+            await deliver_all(second, [parts[1], parts[2]])  # the carrier resends one too
+            # the number's owner is the account the first run made
+            ((_, owner),) = await store_of(second).inbound_owners(NUMBER)
+            (message,), _ = await store_of(second).list_inbound(owner.id)
+            assert (message.text, message.complete) == (LONG_UCS2, True)
+
+    asyncio.run(main())
+
+
+def test_keywords_route_a_shared_number_and_unmatched_mo_is_kept(backend: StoreBackend) -> None:
+    async def main() -> None:
+        async with running_gateway(backend.url) as gw:
+            await own(gw, "a")
+            await own(gw, "b", keyword="SALE")
+            assert gw.app.simulator is not None
+            for text, number in [("sale 20% off?", NUMBER), ("hello", NUMBER), ("hi", "8100")]:
+                await gw.app.simulator.send_mo(SIM, HANDSET, number, text)
+            seen = {}
+            for name in "ab":
+                response = await gw.client.get("/v1/inbound", headers=gw.headers(name))
+                seen[name] = [item["text"] for item in response.json()["inbound"]]
+            assert seen == {"a": ["hello"], "b": ["sale 20% off?"]}
+            unclaimed, _ = await store_of(gw).list_unclaimed_inbound()
+            assert [(m.destination, m.text) for m in unclaimed] == [("8100", "hi")]
+
+    asyncio.run(main())
+
+
+def test_stop_refuses_sends_until_start(backend: StoreBackend) -> None:
+    async def main() -> None:
+        async with running_gateway(backend.url) as gw:
+            await own(gw, "a", opt_in_keywords="START RESUME")
+            assert gw.app.simulator is not None
+            to = "+" + HANDSET
+            assert (await gw.send(to=to)).status_code == 202
+            await gw.app.simulator.send_mo(SIM, HANDSET, NUMBER, " stop ")
+            refused = await gw.send(to=to)
+            assert refused.status_code == 422
+            assert refused.json()["error"]["code"] == "opted_out"
+            assert (await gw.send("b", to=to)).status_code == 202  # other accounts still send
+            await gw.app.simulator.send_mo(SIM, HANDSET, NUMBER, "Resume")
+            assert (await gw.send(to=to)).status_code == 202
+            assert await store_of(gw).opt_outs() == []
+
+    asyncio.run(main())
+
+
+def test_inbound_pages_filters_and_isolation(backend: StoreBackend) -> None:
+    async def main() -> None:
+        async with running_gateway(backend.url) as gw:
+            await own(gw, "a")
+            await own(gw, "b", number="81399990000")
+            assert gw.app.simulator is not None
+            for i in range(5):
+                await gw.app.simulator.send_mo(SIM, f"81900000000{i}", NUMBER, f"m{i}")
+            await gw.app.simulator.send_mo(SIM, HANDSET, "81399990000", "for b")
+            texts: list[str] = []
+            cursor = None
+            while True:
+                params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+                page = (
+                    await gw.client.get("/v1/inbound", params=params, headers=gw.headers("a"))
+                ).json()
+                assert len(page["inbound"]) <= 2
+                texts += [item["text"] for item in page["inbound"]]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            assert texts == ["m4", "m3", "m2", "m1", "m0"]
+            one = await gw.client.get(
+                "/v1/inbound", params={"from": "+819000000003"}, headers=gw.headers("a")
+            )
+            assert [item["text"] for item in one.json()["inbound"]] == ["m3"]
+            mine = await gw.client.get("/v1/inbound", headers=gw.headers("b"))
+            assert [item["text"] for item in mine.json()["inbound"]] == ["for b"]
+            bad = await gw.client.get(
+                "/v1/inbound", params={"cursor": "!!"}, headers=gw.headers("a")
+            )
+            assert bad.status_code == 400
+
+    asyncio.run(main())
