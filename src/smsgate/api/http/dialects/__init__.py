@@ -9,12 +9,12 @@ from collections.abc import Callable, Sequence
 
 from starlette.routing import BaseRoute
 
-from smsgate.api.http.dialects import reach
+from smsgate.api.http.dialects import p5, reach
 from smsgate.engine.gateway import Gateway
 
 RouteFactory = Callable[[Gateway], Sequence[BaseRoute]]
 
-FACTORIES: tuple[RouteFactory, ...] = (reach.routes,)
+FACTORIES: tuple[RouteFactory, ...] = (reach.routes, p5.routes)
 
 
 def routes(gateway: Gateway) -> list[BaseRoute]:
