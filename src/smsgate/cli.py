@@ -27,6 +27,7 @@ from smsgate.domain.account import (
 from smsgate.domain.carriers import PortabilityFileError, load_portability_csv
 from smsgate.domain.ids import new_id
 from smsgate.event_loop import run_async
+from smsgate.inbound_commands import add_account_commands, add_inbound_commands
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import MessageState
 from smsgate.smpp_send import send_and_wait
@@ -327,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--config", help="TOML configuration file")
     create.add_argument("--json", action="store_true", help="one JSON object")
     create.set_defaults(func=_account_create)
+    add_account_commands(account_commands)
+    add_inbound_commands(commands)
 
     carriers = commands.add_parser("carriers", help="carrier data (in SMSGATE_DB)")
     carrier_commands = carriers.add_subparsers(dest="carriers_command", required=True)
