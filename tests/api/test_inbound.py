@@ -15,9 +15,12 @@ from smsgate.callbacks.signing import verify
 from smsgate.domain.account import Account, hash_api_key
 from smsgate.engine.clock import ManualClock
 from smsgate.simulator.smsc import mo_parts
+from smsgate.smpp.constants import CommandStatus
 from smsgate.smpp.pdu import DeliverSm
+from smsgate.smpp.tlv import Tag
 from smsgate.store import InboundNumber, Store
 from tests.api.harness import Running, running_gateway
+from tests.api.smpp_server.customers import Customer, add_smpp_account, smpp_port, submit
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
 
 SIM = "smsgate"  # the system_id the gateway binds to the simulator with
@@ -228,5 +231,26 @@ def test_inbound_pages_filters_and_isolation(backend: StoreBackend) -> None:
                 "/v1/inbound", params={"cursor": "!!"}, headers=gw.headers("a")
             )
             assert bad.status_code == 400
+
+    asyncio.run(main())
+
+
+def test_mo_reaches_an_smpp_bind_and_stop_refuses_its_submits(backend: StoreBackend) -> None:
+    async def main() -> None:
+        async with running_gateway(backend.url) as gw:
+            carol = await add_smpp_account(gw.app, "carol")
+            await store_of(gw).add_inbound_number(InboundNumber(NUMBER, "", carol.id, 0.0))
+            customer = Customer()
+            connection = await customer.bind(smpp_port(gw.app), "carol")
+            body = LONG_UCS2.encode("utf-16-be")
+            await deliver_all(gw, mo_parts(HANDSET, NUMBER, body, 8, reference=77))
+            (mo,) = await customer.wait_delivered(1)
+            assert mo.data_coding == 8 and mo.source_addr == HANDSET
+            assert mo.tlvs[Tag.MESSAGE_PAYLOAD].decode("utf-16-be") == LONG_UCS2
+            assert gw.app.simulator is not None
+            await gw.app.simulator.send_mo(SIM, HANDSET, NUMBER, "STOP")
+            await customer.wait_delivered(2)
+            refused = await connection.request(submit(to=HANDSET))
+            assert refused.command_status == CommandStatus.ESME_RX_P_APPN
 
     asyncio.run(main())
