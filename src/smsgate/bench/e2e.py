@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import secrets
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from smsgate.bench.processes import (
     start,
     start_carrier,
     stop,
+    wait_for_receipts,
 )
 
 TARGET_PER_SECOND = 5_000.0
@@ -75,17 +75,7 @@ async def _load(args: argparse.Namespace, host: str, port: int, key: str) -> dic
     await asyncio.gather(*(worker(c) for c in clients))
     accept_seconds = time.perf_counter() - started
     # wait for every receipt to be applied, reading the gateway's metrics
-    deadline = time.monotonic() + args.timeout
-    done = 0
-    while time.monotonic() < deadline:
-        _, text = await clients[0].request("GET", "/metrics")
-        done = sum(
-            int(float(v))
-            for v in re.findall(rb'smsgate_receipts_total\{state="[a-z]+"\} (\S+)', text)
-        )
-        if done >= accepted:
-            break
-        await asyncio.sleep(0.05)
+    done = await wait_for_receipts(clients[0], accepted, args.timeout)
     total_seconds = time.perf_counter() - started
     for client in clients:
         client.close()

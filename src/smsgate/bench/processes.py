@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 _START_TIMEOUT = 60.0
@@ -118,19 +119,26 @@ def http_address(banner: str) -> tuple[str, int]:
 class HttpClient:
     """A lean HTTP/1.1 keep-alive client: the load generator must cost less than the gateway."""
 
-    def __init__(self, host: str, port: int, key: str) -> None:
+    def __init__(
+        self, host: str, port: int, key: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         self.host, self.port, self.key = host, port, key
+        # the credentials' header lines: the native API's bearer key unless told otherwise
+        credentials = headers if headers is not None else {"Authorization": f"Bearer {key}"}
+        self._credentials = "".join(f"{name}: {value}\r\n" for name, value in credentials.items())
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, body: bytes = b"", content_type: str = "application/json"
+    ) -> tuple[int, bytes]:
         assert self.reader is not None and self.writer is not None
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
-            f"Authorization: Bearer {self.key}\r\nContent-Type: application/json\r\n"
+            f"{self._credentials}Content-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         )
         self.writer.write(head.encode() + body)
@@ -146,8 +154,28 @@ class HttpClient:
             self.writer.close()
 
 
-async def open_clients(host: str, port: int, key: str, count: int) -> list[HttpClient]:
-    clients = [HttpClient(host, port, key) for _ in range(count)]
+async def open_clients(
+    host: str, port: int, key: str, count: int, headers: Mapping[str, str] | None = None
+) -> list[HttpClient]:
+    clients = [HttpClient(host, port, key, headers) for _ in range(count)]
     for client in clients:
         await client.open()
     return clients
+
+
+async def receipts_applied(client: HttpClient) -> int:
+    """Receipts the gateway has applied so far, from its metrics."""
+    _, text = await client.request("GET", "/metrics")
+    return sum(
+        int(float(v)) for v in re.findall(rb'smsgate_receipts_total\{state="[a-z]+"\} (\S+)', text)
+    )
+
+
+async def wait_for_receipts(client: HttpClient, count: int, timeout: float) -> int:
+    """Until the gateway has applied `count` receipts (or `timeout` seconds passed); how many."""
+    deadline = time.monotonic() + timeout
+    done = await receipts_applied(client)
+    while done < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        done = await receipts_applied(client)
+    return done
