@@ -66,6 +66,9 @@ async def running_gateway(
     db: str, clock: Clock | None = None, **settings: Any
 ) -> AsyncIterator[Running]:
     config = Config(db=db, http_port=0, smpp_port=0, simulator=True, simulator_receipt_delay=0.01)
+    # these tests send the same text to the same number again and again: the identical-request
+    # window is off unless a test turns it on
+    settings.setdefault("identical_window", 0.0)
     for name, value in settings.items():
         if hasattr(config.engine, name):
             setattr(config.engine, name, value)

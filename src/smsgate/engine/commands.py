@@ -1,6 +1,7 @@
 """What the interfaces ask the engine to do, in the engine's own terms."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from smsgate.domain.message import Priority
 
@@ -22,3 +23,4 @@ class SendCommand:
     origin: str = "http"  # "smpp": final statuses go back as receipts when registered_delivery
     tag: str | None = None  # bulk or campaign identifier
     carrier: str | None = None  # the destination's carrier, when the sender names it
+    max_price: Decimal | None = None  # a higher price fails the message (price_exceeded)

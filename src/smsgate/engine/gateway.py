@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Final, Protocol
 
 from smsgate.callbacks.urls import DenyList, check_url
@@ -31,9 +32,12 @@ from smsgate.domain.status import (
     can_transition,
     message_status,
 )
+from smsgate.engine.balances import Balances
+from smsgate.engine.billing import Billing
 from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.commands import SendCommand
 from smsgate.engine.dispatcher import Dispatcher
+from smsgate.engine.identical import IdenticalWindow
 from smsgate.engine.inbound import InboundDesk
 from smsgate.engine.latency import LatencyWindow
 from smsgate.engine.notify import status_item
@@ -45,6 +49,7 @@ from smsgate.smpp.pdu import DataSm, DeliverSm
 from smsgate.smpp.receipt import normalise_message_id, receipt_id_candidates
 from smsgate.smpp.smpp_time import format_relative
 from smsgate.store import (
+    BalanceError,
     Change,
     DuplicateError,
     MessageUpdate,
@@ -54,6 +59,7 @@ from smsgate.store import (
     StoreBusyError,
     StoreClosedError,
 )
+from smsgate.store.changes import BalanceChange
 from smsgate.text import (
     Encoding,
     Sar,
@@ -66,6 +72,7 @@ log = logging.getLogger(__name__)
 
 _EARLY_RECEIPT_TTL: Final = 120.0  # seconds a receipt waits for its submit_sm_resp
 _LIVE_LIMIT: Final = 200_000  # messages kept in memory while awaiting receipts
+_BALANCES_REFRESH: Final = 5.0  # seconds between reads of the prepaid balances (top-ups)
 
 
 async def _nothing() -> None:
@@ -101,6 +108,8 @@ class EngineConfig:
     max_segments: int = 10
     queue_capacity: int = 100_000
     mo_reassembly_timeout: float = 300.0  # seconds before a concatenated MO is stored partial
+    identical_window: float = 60.0  # seconds the same message is refused again; 0: off
+    currency: str = "EUR"  # of accounts that name none (prices and balances)
     default_country: str | None = None
 
 
@@ -155,6 +164,9 @@ class Gateway:
         self.ready = asyncio.Event()
         self._room = asyncio.Event()  # set when a connector has taken a part off its hands
         self._refs_in_flight: set[tuple[str, str]] = set()  # client_refs being committed
+        self.identical = IdenticalWindow()
+        self.billing = Billing(self.config.currency)
+        self._balances_task: asyncio.Task[None] | None = None
         # called with (message, new status) once a status change is committed
         self.listeners: list[Callable[[Message, Status], None]] = []
         # called with each outbox item once it is committed (its consumer may wake up)
@@ -189,6 +201,7 @@ class Gateway:
         if restored:
             log.info("restored %d unfinished messages from the store", restored)
         await self.inbound_desk.start()
+        await self.reload_balances()
         self._task = asyncio.create_task(self._dispatch_loop())
         self.ready.set()
 
@@ -216,32 +229,53 @@ class Gateway:
         results: list[Message | GatewayError] = []
         accepted: list[Message] = []
         refs: list[tuple[str, str]] = []  # client_refs this call holds while it commits
+        held: dict[str, tuple[int, int | None]] = {}  # message id: (micros reserved, window key)
+        committed: list[Message] = []
+        if now - self.billing.balances.loaded_at > _BALANCES_REFRESH:
+            self._reload_balances_soon()
         try:
             for command in commands:
                 try:
                     message = self._build(account, command, now)
                     if message.client_ref is not None:
                         await self._check_client_ref(account.id, message.client_ref)
+                    try:
+                        micros = self.billing.reserve(account, message, command.max_price)
+                    except GatewayError as error:
+                        micros = await self._reserve_again(account, message, command, error)
+                    try:
+                        key = self._check_identical(account, message, now)
+                    except GatewayError:
+                        self.billing.balances.settled(account.id, -micros, committed=False)
+                        raise
                 except GatewayError as error:
                     results.append(error)
                     self.counters.rejected += 1
                     continue
+                held[message.id] = (micros, key)
                 results.append(message)
                 accepted.append(message)
                 if message.client_ref is not None:
                     refs.append((account.id, message.client_ref))
                     self._refs_in_flight.add(refs[-1])
             if accepted:
-                results, accepted = await self._persist(account, results, accepted)
+                results, accepted = await self._persist(account, results, accepted, held)
+                committed = accepted
         finally:
             self._refs_in_flight.difference_update(refs)
+            if len(committed) < len(held) or self.billing.balances.prepaid(account.id):
+                self._withdraw(account, now, held, committed)
         for message in accepted:
             self._enqueue(message)
         self.counters.accepted += len(accepted)
         return results
 
     async def _persist(
-        self, account: Account, results: list[Message | GatewayError], accepted: list[Message]
+        self,
+        account: Account,
+        results: list[Message | GatewayError],
+        accepted: list[Message],
+        held: Mapping[str, tuple[int, int | None]],
     ) -> tuple[list[Message | GatewayError], list[Message]]:
         """Commit what the queue and the account's rate let in; (results, what was committed)."""
         if not self.dispatcher.has_room(len(accepted)):
@@ -260,8 +294,14 @@ class Gateway:
         owed = [
             item for m in accepted if (item := status_item(m, m.status, m.created_at)) is not None
         ]
+        extra: list[Change] = list(owed)
+        if charged := sum(held[m.id][0] for m in accepted):
+            extra.append(BalanceChange(account.id, -charged, accepted[0].created_at))
         try:
-            await self.writer.add([*accepted, *owed] if owed else accepted)
+            await self.writer.add([*accepted, *extra] if extra else accepted)
+        except BalanceError:  # another node (or a stale balance here) took the money first
+            self._reload_balances_soon()
+            raise GatewayError("insufficient_balance") from None
         except DuplicateError as error:  # a client_ref raced past the check
             raise GatewayError("duplicate", str(error)) from None
         except StoreBusyError:
@@ -270,6 +310,69 @@ class Gateway:
             raise GatewayError("unavailable") from None
         self._announce(owed)
         return results, accepted
+
+    def _withdraw(
+        self,
+        account: Account,
+        now: float,
+        held: Mapping[str, tuple[int, int | None]],
+        committed: Sequence[Message],
+    ) -> None:
+        """Settle the reservations of an accept call: committed ones are final, the others
+        (refused past the rate, or the write failed) give their money and window place back."""
+        kept = {m.id for m in committed}
+        balances = self.billing.balances
+        for message_id, (micros, key) in held.items():
+            done = message_id in kept
+            if micros:
+                balances.settled(account.id, -micros, committed=done)
+            if key is not None and not done:
+                self.identical.forget(key, now)
+
+    async def _reserve_again(
+        self, account: Account, message: Message, command: SendCommand, error: GatewayError
+    ) -> int:
+        """After a short balance, read the balances from the store again (a top-up by another
+        process), at most once a second, and try once more."""
+        if error.code != "insufficient_balance" or not await self.reload_balances(1.0):
+            raise error
+        return self.billing.reserve(account, message, command.max_price)
+
+    def _check_identical(self, account: Account, message: Message, now: float) -> int | None:
+        """Refuse the same source, destination and text within the account's window; the
+        window key of a message let in (to withdraw it if the message is not committed)."""
+        window = self.config.identical_window
+        if account.dedup_window is not None:
+            window = account.dedup_window
+        if window <= 0 or message.status is Status.FAILED:
+            return None
+        key = IdenticalWindow.key(account.id, message.source, message.destination, message.text)
+        earlier = self.identical.seen(key, now, window)
+        if earlier is not None:
+            raise GatewayError(
+                "identical", f"accepted {now - earlier:.0f} s ago; the window is {window:g} s"
+            )
+        self.identical.add(key, now, window)
+        return key
+
+    async def reload_balances(self, unless_within: float = 0.0) -> bool:
+        """Read the prepaid balances from the store again; False if that was done less than
+        `unless_within` seconds ago."""
+        now = self.clock.time()
+        if now - self.billing.balances.loaded_at < unless_within:
+            return False
+        self.billing.balances.load(await self.store.balances(), now)
+        return True
+
+    def _reload_balances_soon(self) -> None:
+        if self._balances_task is None or self._balances_task.done():
+            self._balances_task = asyncio.create_task(self._reload_balances_logged())
+
+    async def _reload_balances_logged(self) -> None:
+        try:
+            await self.reload_balances()
+        except Exception as error:  # the store is closing or unreachable: next time, then
+            log.warning("prepaid balances not read again: %s", error)
 
     async def _check_client_ref(self, account_id: str, client_ref: str) -> None:
         """A client_ref names one message per account: sending it again is a duplicate."""
@@ -323,6 +426,7 @@ class Gateway:
             raise GatewayError("invalid_priority", "0 (bulk) to 3 (urgent)")
         carrier = command.carrier or self.router.carrier(e164)
         route_id, _ = self.router.connectors(account.id, source, e164, region, carrier)
+        quote = self.billing.quote(account, route_id, region, carrier, encoded.segments)
         start = scheduled or now
         message_id = new_id()
         message = Message(
@@ -349,6 +453,8 @@ class Gateway:
             registered_delivery=command.registered_delivery,
             origin=command.origin,
             tag=command.tag,
+            price=None if quote is None else quote[0],
+            price_unit=None if quote is None else quote[1],
         )
         message.parts = [
             Part(
@@ -748,7 +854,14 @@ class Gateway:
         listeners hear of the new status once it is committed."""
         updates = [c for c in changes if isinstance(c, MessageUpdate)]
         owed = [item for u in updates if (item := status_item(message, u.status, u.at)) is not None]
+        refund = None
+        if updates and message.price is not None:
+            refund = self.billing.release(message, updates[-1].status, updates[-1].at)
+            if refund is not None:
+                changes = [*changes, refund]
         future = self.writer.add([*changes, *owed] if owed else changes)
+        if refund is not None:
+            future.add_done_callback(partial(_settle_refund, self.billing.balances, refund))
         if updates and (self.listeners or owed):
             status = updates[-1].status
 
@@ -781,6 +894,11 @@ class Gateway:
             raise ValueError("a receipt is not an inbound message")
         self.counters.inbound += 1
         await self.inbound_desk.receive(connector_id, pdu)
+
+
+def _settle_refund(balances: Balances, refund: BalanceChange, done: "asyncio.Future[None]") -> None:
+    committed = not done.cancelled() and done.exception() is None
+    balances.settled(refund.account_id, refund.delta, committed)
 
 
 def _outbound(message: Message, part: Part, now: float) -> OutboundPart:
