@@ -190,18 +190,6 @@ def checked(changes: Sequence[Change]) -> list[Change]:
                     raise ValueError(
                         f"part {part.seq} of message {change.id} names message {part.message_id}"
                     )
-        elif not isinstance(
-            change,
-            PartUpdate
-            | MessageUpdate
-            | InboundMessage
-            | OutboxItem
-            | OutboxUpdate
-            | InboundSegment
-            | SegmentsTaken
-            | OptOut
-            | BalanceChange
-            | IdempotentResponse,
-        ):
+        elif not isinstance(change, Change):
             raise TypeError(f"not a store change: {type(change).__name__}")
     return result

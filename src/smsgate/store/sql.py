@@ -1,6 +1,7 @@
 """SQL both backends run, written with `?` placeholders; `numbered` rewrites them for asyncpg."""
 
 import re
+from collections.abc import Iterable
 from typing import Any, Final, NamedTuple
 
 from smsgate.domain.status import Status
@@ -213,18 +214,16 @@ def inbound_filter(
 ) -> tuple[str, list[Any]]:
     """The WHERE clause of an inbound page: an account's (None: the unclaimed ones);
     received_after inclusive, received_before exclusive."""
-    where = ["account_id IS NULL" if account_id is None else "account_id = ?"]
-    params: list[Any] = [] if account_id is None else [account_id]
-    for clause, value in (
-        ("source = ?", source),
-        ("destination = ?", destination),
-        ("received_at >= ?", received_after),
-        ("received_at < ?", received_before),
-    ):
-        if value is not None:
-            where.append(clause)
-            params.append(value)
-    return " AND ".join(where), params
+    return conditions(
+        "account_id IS NULL" if account_id is None else "account_id = ?",
+        [] if account_id is None else [account_id],
+        (
+            ("source = ?", source),
+            ("destination = ?", destination),
+            ("received_at >= ?", received_after),
+            ("received_at < ?", received_before),
+        ),
+    )
 
 
 OUTBOX_SELECT: Final = f"SELECT {names(OUTBOX_COLUMNS)} FROM outbox"
@@ -253,16 +252,26 @@ def claim_outbox(account: bool, lock: str) -> str:
     RETURNING {names(OUTBOX_COLUMNS)}"""
 
 
-def outbox_filter(
-    account_id: str, state: str | None, subject_id: str | None
+def conditions(
+    first: str, params: list[Any], optional: Iterable[tuple[str, Any]]
 ) -> tuple[str, list[Any]]:
-    where = ["account_id = ?"]
-    params: list[Any] = [account_id]
-    for clause, value in (("state = ?", state), ("subject_id = ?", subject_id)):
+    """A WHERE clause: `first` (with its `params`) and each optional clause whose value is not
+    None."""
+    where = [first]
+    params = list(params)
+    for clause, value in optional:
         if value is not None:
             where.append(clause)
             params.append(value)
     return " AND ".join(where), params
+
+
+def outbox_filter(
+    account_id: str, state: str | None, subject_id: str | None
+) -> tuple[str, list[Any]]:
+    return conditions(
+        "account_id = ?", [account_id], (("state = ?", state), ("subject_id = ?", subject_id))
+    )
 
 
 def message_filter(
@@ -276,20 +285,18 @@ def message_filter(
 ) -> tuple[str, list[Any]]:
     """The WHERE clause of list_messages / count_messages: created_after is inclusive,
     created_before exclusive."""
-    where = ["account_id = ?"]
-    params: list[Any] = [account_id]
-    for clause, value in (
-        ("status = ?", None if status is None else status.value),
-        ("destination = ?", destination),
-        ("client_ref = ?", client_ref),
-        ("created_at >= ?", created_after),
-        ("created_at < ?", created_before),
-        ("tag = ?", tag),
-    ):
-        if value is not None:
-            where.append(clause)
-            params.append(value)
-    return " AND ".join(where), params
+    return conditions(
+        "account_id = ?",
+        [account_id],
+        (
+            ("status = ?", None if status is None else status.value),
+            ("destination = ?", destination),
+            ("client_ref = ?", client_ref),
+            ("created_at >= ?", created_after),
+            ("created_at < ?", created_before),
+            ("tag = ?", tag),
+        ),
+    )
 
 
 def page_query(

@@ -12,6 +12,7 @@ from smsgate.api.http.schemas import _iso
 from smsgate.api.http.v1 import _time
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.gateway import Gateway
+from smsgate.engine.notify import inbound_payload
 from smsgate.store import InboundMessage, InvalidCursorError
 
 MAX_LIMIT: Final = 500
@@ -35,17 +36,8 @@ class InboundList(BaseModel):
 
 
 def inbound_view(message: InboundMessage) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "from": message.source,
-        "to": message.destination,
-        "text": message.text,
-        "data_coding": message.data_coding,
-        "payload_hex": message.payload.hex() if message.text is None else None,
-        "segments": message.segments,
-        "complete": message.complete,
-        "received_at": _iso(message.received_at),
-    }
+    """The webhook's payload, with the time in ISO 8601."""
+    return {**inbound_payload(message), "received_at": _iso(message.received_at)}
 
 
 QUERY: Final = [
