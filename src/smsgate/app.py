@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from smsgate.api.http import dialects
 from smsgate.api.http.app import create_app
 from smsgate.api.http.metrics import render_metrics
 from smsgate.api.http.server import HttpServer
@@ -97,7 +98,9 @@ class App:
             # the embedded demo: a receiver on this machine must work
             callbacks = replace(callbacks, deny_networks=[])
         gateway.callback_deny = deny_list(callbacks)
-        self.callbacks = CallbackWorker(store, gateway.clock, callbacks)
+        self.callbacks = CallbackWorker(
+            store, gateway.clock, callbacks, formats=dialects.CALLBACK_FORMATS
+        )
         gateway.outbox_listeners.append(self.callbacks.notify)
         await self.callbacks.start()
         await gateway.start()

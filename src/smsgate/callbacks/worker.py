@@ -12,7 +12,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlencode, urlsplit
@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp
 import orjson
 
+from smsgate.callbacks.formats import CallbackFormat, format_named, native_values
 from smsgate.callbacks.signing import scheme_named, sign
 from smsgate.callbacks.urls import PRIVATE_NETWORKS, DenyList
 from smsgate.domain.account import Account
@@ -76,10 +77,12 @@ class CallbackWorker:
         config: CallbackConfig | None = None,
         *,
         rng: random.Random | None = None,
+        formats: Mapping[str, CallbackFormat] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.config = config or CallbackConfig()
+        self.formats = dict(formats or {})  # the dialects' callback shapes, by name
         self.deny = deny_list(self.config)
         self._random = rng or random.Random()
         self._client: aiohttp.ClientSession | None = None
@@ -205,7 +208,7 @@ class CallbackWorker:
 
     async def _failed(self, item: OutboxItem, reason: str, retry: bool) -> None:
         now = self.clock.time()
-        if retry and item.attempts + 1 < self.config.max_attempts:
+        if retry and item.attempts + 1 < await self._max_attempts(item):
             await self.store.outbox_retry(item, now, now + self.delay(item.attempts), reason)
             self._settled(item, "retried")
         else:
@@ -232,8 +235,8 @@ class CallbackWorker:
         await self._check_host(parts.hostname or "", _port(parts.scheme, parts.port))
         account = await self._account(item.account_id)
         try:
-            content, headers = request_for(item, account)
-        except ValueError as error:  # the account names an unknown signature scheme
+            content, headers = request_for(item, account, self.formats)
+        except ValueError as error:  # the account names an unknown scheme or format
             raise _AttemptError(str(error), retry=False) from None
         try:
             async with self._client.post(
@@ -248,6 +251,16 @@ class CallbackWorker:
         if 200 <= status < 300:
             return
         raise _AttemptError(f"HTTP {status}", retry=status == 429 or status >= 500)
+
+    async def _max_attempts(self, item: OutboxItem) -> int:
+        account = await self._account(item.account_id)
+        try:
+            shape = format_named(self.formats, account.callback_format if account else None)
+        except ValueError:
+            shape = None
+        if shape is not None and shape.max_attempts is not None:
+            return shape.max_attempts
+        return self.config.max_attempts
 
     async def _account(self, account_id: str) -> Account | None:
         now = time.monotonic()
@@ -278,11 +291,17 @@ def deny_list(config: CallbackConfig) -> DenyList:
     return DenyList(PRIVATE_NETWORKS if config.deny_networks is None else config.deny_networks)
 
 
-def request_for(item: OutboxItem, account: Account | None) -> tuple[bytes, dict[str, str]]:
-    """The body and headers of the POST for `item`, signed with the account's secret."""
+def request_for(
+    item: OutboxItem,
+    account: Account | None,
+    formats: Mapping[str, CallbackFormat] | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of the POST for `item` in the account's callback format, signed
+    with the account's secret."""
     scheme = scheme_named(account.signature if account else None)
     headers = {"X-Smsgate-Event": item.event, "X-Smsgate-Delivery": item.id}
-    values = {"event": item.event, **item.payload}
+    shape = format_named(formats or {}, account.callback_format if account else None)
+    values = shape.values(item) if shape is not None else native_values(item)
     if scheme.body == "form":
         params = {name: _form_value(value) for name, value in values.items() if value is not None}
         content = urlencode(params).encode()

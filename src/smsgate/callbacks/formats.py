@@ -1,0 +1,35 @@
+"""Callback formats: the shape a dialect gives its status callbacks and MO webhooks.
+
+An account names its format (`callback_format`); without one it gets smsgate's own (the event
+and the item's payload). A format turns an outbox item into the values POSTed (a JSON object
+or form fields, as the account's signature scheme says) and may cap the attempts, where the
+platform it imitates retries fewer times than smsgate does.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from smsgate.store import OutboxItem
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackFormat:
+    name: str
+    values: Callable[[OutboxItem], dict[str, Any]]
+    max_attempts: int | None = None  # the first attempt and the retries; None: the worker's
+
+
+def native_values(item: OutboxItem) -> dict[str, Any]:
+    return {"event": item.event, **item.payload}
+
+
+def format_named(formats: Mapping[str, CallbackFormat], name: str | None) -> CallbackFormat | None:
+    """The format an account names (None: smsgate's own); ValueError for an unknown name."""
+    if name is None:
+        return None
+    try:
+        return formats[name]
+    except KeyError:
+        known = ", ".join(formats) or "none"
+        raise ValueError(f"no callback format {name!r}; known: {known}") from None

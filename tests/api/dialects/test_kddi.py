@@ -1,0 +1,317 @@
+"""KDDI Message Cast (SMS part) against a whole gateway over real HTTP, on both store backends:
+the guide's samples (corrected for their scan errors) with their answers checked field by
+field, the status check, result and MO notifications in the dialect's shape, and every error
+status the guide lists."""
+
+import asyncio
+import base64
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from smsgate.callbacks.receiver import CallbackReceiver
+from smsgate.domain.account import Account, hash_api_key
+from smsgate.store import InboundNumber, OutboxItem
+from tests.api.harness import Running, add_account, running_gateway
+from tests.store.backends import BACKENDS, StoreBackend, store_backend
+
+BOT = "bot-0001"
+PATH = f"/kddi/v1/fallback/rcs/bot/v1/{BOT}/messages"
+SMS_HEADERS = {
+    "X-Plusmsg-mkn-Authorization": "Bearer smsonly",
+    "X-Plusmsg-tmt-Authorization": "Bearer smsonly",
+    "X-Plusmsg-gmp-Authorization": "Bearer smsonly",
+    "X-Fallback": "2",
+}
+JST_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+09:00")
+JAPANESE = "KDDIメッセージキャストからのお知らせです。"
+# the guide's 3.1 sample: smsTextEnc is the base64 of smsText in UTF-16BE
+SAMPLE_SMS: dict[str, Any] = {
+    "messageContact": {"userContact": "+819012345678"},
+    "smsmessage": {
+        "smsNumber": "0312345678",
+        "smsText": JAPANESE,
+        "smsTextEnc": base64.b64encode(JAPANESE.encode("utf-16-be")).decode(),
+        "dst": "0",
+    },
+}
+# the Postman sample: the contact inside "message", an RCSMessage (ignored for SMS), dst au
+SAMPLE_POSTMAN: dict[str, Any] = {
+    "message": {
+        "RCSMessage": {"textMessage": "Hello from the bot"},
+        "messageContact": {"userContact": "+818012345678"},
+    },
+    "smsmessage": {"smsNumber": "0312345678", "smsText": "Hello from the bot", "dst": "1"},
+}
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreBackend]:
+    with store_backend(request.param, tmp_path) as item:
+        yield item
+
+
+def run(
+    backend: StoreBackend, scenario: Callable[[Running], Awaitable[None]], **settings: Any
+) -> None:
+    async def main() -> None:
+        async with running_gateway(backend.url, **settings) as gw:
+            await scenario(gw)
+
+    asyncio.run(main())
+
+
+async def setup(gw: Running, name: str = "a", **settings: Any) -> Account:
+    """Give the account the bot (and the settings)."""
+    store = gw.app.store
+    assert store is not None
+    found = await store.account_by_api_key_hash(hash_api_key(gw.keys[name]))
+    assert found is not None
+    account = replace(found, bot_id=BOT if name == "a" else f"{BOT}-{name}", **settings)
+    await store.update_account(account)
+    return account
+
+
+def basic(account: Account, key: str) -> dict[str, str]:
+    token = base64.b64encode(f"{account.id}:{key}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+async def post(
+    gw: Running, account: Account, document: Any, *, path: str = PATH, **headers: str
+) -> httpx.Response:
+    sent = {**SMS_HEADERS, **basic(account, gw.keys["a"]), **headers}
+    content = document if isinstance(document, bytes) else orjson.dumps(document)
+    return await gw.client.post(
+        path, content=content, headers={"Content-Type": "application/json", **sent}
+    )
+
+
+def test_guide_samples_status_check_and_result_notifications(backend: StoreBackend) -> None:
+    async def main() -> None:
+        receiver = CallbackReceiver()
+        base = await receiver.start()
+        try:
+            async with running_gateway(backend.url) as gw:
+                account = await setup(
+                    gw, callback_url=f"{base}/result", callback_format="kddi", retention=None
+                )
+                answers = [await post(gw, account, s) for s in (SAMPLE_SMS, SAMPLE_POSTMAN)]
+                ids = []
+                for answer in answers:
+                    assert answer.status_code == 202, answer.text
+                    body = answer.json()
+                    assert list(body) == ["smsmessage", "Destination"]
+                    assert body["Destination"] == "sms"
+                    sms = body["smsmessage"]
+                    assert list(sms) == ["orderId", "status", "msgId", "timestamp"]
+                    assert sms["status"] == "pending"
+                    assert re.fullmatch(r"[0-9a-f]{32}", sms["orderId"])
+                    assert re.fullmatch(r"[0-9a-f]{32}", sms["msgId"])
+                    assert JST_MS.fullmatch(sms["timestamp"])
+                    ids.append(sms["msgId"])
+                assert answers[0].json()["smsmessage"]["orderId"] != ids[0]
+                await gw.wait_final(ids)
+
+                status = await gw.client.get(
+                    f"{PATH}/{ids[0]}/status", headers=basic(account, gw.keys["a"])
+                )
+                assert status.status_code == 200
+                sms = status.json()["smsmessage"]
+                assert status.json()["Destination"] == "sms"
+                assert sms["msgId"] == ids[0]
+                assert sms["orderId"] == answers[0].json()["smsmessage"]["orderId"]
+                assert sms["status"] == "delivered"
+                assert sms["userContact"] == "+819012345678"
+                assert sms["smsNumber"] == "0312345678"
+                assert sms["errorCode"] is None and sms["errorMessage"] is None
+                assert JST_MS.fullmatch(sms["timestamp"])
+                second = await gw.client.get(
+                    f"{PATH}/{ids[1]}/status", headers=basic(account, gw.keys["a"])
+                )
+                assert second.json()["smsmessage"]["carrier"] == "au"  # dst 1 forces au
+                stored = await gw.app.gateway.message(account.id, ids[0])  # type: ignore[union-attr]
+                assert stored.text == JAPANESE
+                await receiver.wait_for(6, 20)
+        finally:
+            await receiver.stop()
+        seen: dict[str, list[str]] = {}
+        for request in receiver.received:
+            assert request.path == "/result"
+            note = orjson.loads(request.body)
+            assert list(note) == ["smsmessage", "Destination"]
+            sms = note["smsmessage"]
+            assert JST_MS.fullmatch(sms["timestamp"])
+            seen.setdefault(sms["msgId"], []).append(sms["status"])
+        assert seen == {i: ["pending", "sent", "delivered"] for i in ids}
+
+    asyncio.run(main())
+
+
+def test_mo_notification_to_the_bots_mo_url(backend: StoreBackend) -> None:
+    async def main() -> None:
+        receiver = CallbackReceiver()
+        base = await receiver.start()
+        try:
+            async with running_gateway(backend.url) as gw:
+                account = await setup(gw, inbound_url=f"{base}/mo", callback_format="kddi")
+                store, simulator = gw.app.store, gw.app.simulator
+                assert store is not None and simulator is not None
+                await store.add_inbound_number(InboundNumber("81312345678", "", account.id, 0.0))
+                answer = await simulator.send_mo("smsgate", "819011112222", "81312345678", "Yes")
+                assert answer.command_status == 0
+                await receiver.wait_for(1, 20)
+        finally:
+            await receiver.stop()
+        (request,) = receiver.received
+        note = orjson.loads(request.body)
+        assert request.path == "/mo"
+        assert note["Destination"] == "sms"
+        sms = note["smsmessage"]
+        assert sms["userContact"] == "+819011112222"
+        assert sms["smsNumber"] == "0312345678"
+        assert sms["smsText"] == "Yes"
+        assert JST_MS.fullmatch(sms["timestamp"])
+
+    asyncio.run(main())
+
+
+def test_result_notifications_are_retried_three_times(backend: StoreBackend) -> None:
+    async def main() -> None:
+        receiver = CallbackReceiver(status=503)
+        base = await receiver.start()
+        try:
+            async with running_gateway(backend.url) as gw:
+                worker = gw.app.callbacks
+                assert worker is not None
+                worker.config.first_retry = 0.01
+                worker.config.backoff_factor = 1.0
+                settled: list[str] = []
+                done = asyncio.Event()
+
+                def on_settled(item: OutboxItem, outcome: str) -> None:
+                    settled.append(outcome)
+                    if settled.count("abandoned") == 3:
+                        done.set()
+
+                worker.on_settled = on_settled
+                account = await setup(gw, callback_url=f"{base}/result", callback_format="kddi")
+                answer = await post(gw, account, SAMPLE_SMS)
+                assert answer.status_code == 202
+                store = gw.app.store
+                assert store is not None
+                await asyncio.wait_for(done.wait(), 20)
+                items, _ = await store.list_outbox(account.id)
+        finally:
+            await receiver.stop()
+        assert sorted(i.attempts for i in items) == [4, 4, 4]  # the first and 3 retries
+        assert settled.count("retried") == 9
+
+    asyncio.run(main())
+
+
+def test_refused_requests_with_the_guides_statuses(backend: StoreBackend) -> None:
+    async def scenario(gw: Running) -> None:
+        account = await setup(gw)
+        creds = basic(account, gw.keys["a"])
+
+        async def refused(answer: httpx.Response, status: int, words: str) -> None:
+            assert answer.status_code == status, answer.text
+            error = answer.json()["error"]
+            assert list(error) == ["code", "status", "message", "reason"]
+            assert error["code"] == status
+            assert words in error["message"]
+
+        # 400: the body, the text, the channel
+        await refused(await post(gw, account, b"{not json"), 400, "not valid JSON")
+        mismatch = orjson.loads(orjson.dumps(SAMPLE_SMS))
+        mismatch["smsmessage"]["smsText"] = "something else"
+        await refused(await post(gw, account, mismatch), 400, "smsText and smsTextEnc differ")
+        garbled = orjson.loads(orjson.dumps(SAMPLE_SMS))
+        garbled["smsmessage"]["smsTextEnc"] = "%%%"
+        await refused(await post(gw, account, garbled), 400, "not base64")
+        await refused(await post(gw, account, {"smsmessage": {"smsText": "x"}}), 400, "userContact")
+        national = {**SAMPLE_POSTMAN, "messageContact": {"userContact": "09012345678"}}
+        await refused(await post(gw, account, national), 400, "+81")
+        no_text = {**SAMPLE_SMS, "smsmessage": {"smsNumber": "0312345678"}}
+        await refused(await post(gw, account, no_text), 400, "smsText is required")
+        bad_dst = {**SAMPLE_SMS, "smsmessage": {"smsText": "x", "dst": "9"}}
+        await refused(await post(gw, account, bad_dst), 400, "dst")
+        too_long = {**SAMPLE_SMS, "smsmessage": {"smsText": "あ" * 661}}
+        await refused(await post(gw, account, too_long), 400, "660")
+        for fallback in ("0", "1"):
+            answer = await post(gw, account, SAMPLE_SMS, **{"X-Fallback": fallback})
+            await refused(answer, 400, "RCS is not enabled for this bot")
+        rcs_token = {"X-Plusmsg-gmp-Authorization": "Bearer rcs-token"}
+        await refused(await post(gw, account, SAMPLE_SMS, **rcs_token), 400, "RCS is not enabled")
+        # 401: Basic auth and the carriers' authorisation headers
+        no_auth = await gw.client.post(PATH, json=SAMPLE_SMS, headers=SMS_HEADERS)
+        await refused(no_auth, 401, "Basic")
+        assert no_auth.headers["www-authenticate"].startswith("Basic")
+        wrong_key = basic(account, "sg_wrong")
+        await refused(await post(gw, account, SAMPLE_SMS, **wrong_key), 401, "unknown API key")
+        wrong_user = {
+            "Authorization": "Basic " + base64.b64encode(f"b:{gw.keys['a']}".encode()).decode()
+        }
+        await refused(await post(gw, account, SAMPLE_SMS, **wrong_user), 401, "Basic auth user")
+        headers = {**SMS_HEADERS, **creds}
+        del headers["X-Plusmsg-tmt-Authorization"]
+        missing = await gw.client.post(PATH, json=SAMPLE_SMS, headers=headers)
+        await refused(missing, 401, "X-Plusmsg-tmt-Authorization")
+        # 403: another account's bot, a source address outside the allow-list
+        other_bot = PATH.replace(BOT, f"{BOT}-b")
+        await refused(await post(gw, account, SAMPLE_SMS, path=other_bot), 403, "not this account")
+        # (accounts are cached for a while: each allow-list on an account not used yet)
+        fenced = await setup(gw, "b", ip_allow="192.0.2.0/24")
+        fenced_path = PATH.replace(BOT, f"{BOT}-b")
+        outside = await post(
+            gw, fenced, SAMPLE_SMS, path=fenced_path, **basic(fenced, gw.keys["b"])
+        )
+        await refused(outside, 403, "127.0.0.1")
+        gw.keys["c"] = await add_account(gw.app, "c")
+        inside = await setup(gw, "c", ip_allow="127.0.0.1 192.0.2.0/24")
+        inside_path = PATH.replace(BOT, f"{BOT}-c")
+        answer = await post(gw, inside, SAMPLE_SMS, path=inside_path, **basic(inside, gw.keys["c"]))
+        assert answer.status_code == 202
+        # 404: a status check for a message the account does not have
+        unknown = await gw.client.get(f"{PATH}/{'0' * 32}/status", headers=creds)
+        await refused(unknown, 404, "No such message")
+
+    run(backend, scenario)
+
+
+def test_over_the_bots_tps_and_gateway_states(backend: StoreBackend) -> None:
+    async def scenario(gw: Running) -> None:
+        account = await setup(gw, rate_limit=1.0)
+        answers = [await post(gw, account, SAMPLE_SMS) for _ in range(3)]
+        assert answers[0].status_code == 202
+        over = answers[-1]
+        assert over.status_code == 503
+        assert over.headers["retry-after"] == "1"
+        assert over.json()["error"]["reason"] == "throttled"
+        await setup(gw)
+        gateway = gw.app.gateway
+        assert gateway is not None
+        gateway.ready.clear()  # starting or stopping: 502
+        down = await post(gw, account, SAMPLE_SMS)
+        gateway.ready.set()
+        assert down.status_code == 502
+        assert down.json()["error"]["reason"] == "unavailable"
+
+    run(backend, scenario)
+
+
+def test_a_full_queue_answers_504(backend: StoreBackend) -> None:
+    async def scenario(gw: Running) -> None:
+        account = await setup(gw)
+        answer = await post(gw, account, SAMPLE_SMS)
+        assert answer.status_code == 504
+        assert answer.json()["error"]["reason"] == "queue_full"
+
+    run(backend, scenario, queue_capacity=0)
