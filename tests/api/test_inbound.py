@@ -176,6 +176,9 @@ def test_keywords_route_a_shared_number_and_unmatched_mo_is_kept(backend: StoreB
             assert seen == {"a": ["hello"], "b": ["sale 20% off?"]}
             unclaimed, _ = await store_of(gw).list_unclaimed_inbound()
             assert [(m.destination, m.text) for m in unclaimed] == [("8100", "hi")]
+            metrics = (await gw.client.get("/metrics")).text
+            assert "smsgate_inbound_unclaimed_total 1\n" in metrics
+            assert 'smsgate_inbound_messages_total{kind="complete"} 3\n' in metrics
 
     asyncio.run(main())
 

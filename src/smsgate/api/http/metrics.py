@@ -34,7 +34,30 @@ def render_metrics(gateway: Gateway) -> str:
         "Receipts matching no part",
         [("", c.receipts_unmatched)],
     )
-    metric("inbound_total", "counter", "Inbound (MO) messages stored", [("", c.inbound)])
+    metric("inbound_total", "counter", "Inbound (MO) PDUs taken (each part)", [("", c.inbound)])
+    mo = gateway.inbound_desk.counts
+    metric(
+        "inbound_messages_total",
+        "counter",
+        "Inbound (MO) messages stored, whole or partial",
+        [
+            ('{kind="complete"}', mo["messages"] - mo["partial"]),
+            ('{kind="partial"}', mo["partial"]),
+        ],
+    )
+    metric(
+        "inbound_unclaimed_total",
+        "counter",
+        "Inbound messages to a number no account owns",
+        [("", mo["unclaimed"])],
+    )
+    metric(
+        "inbound_open_messages",
+        "gauge",
+        "Concatenated MO waiting for parts",
+        [("", len(gateway.inbound_desk.reassembler))],
+    )
+    metric("opt_outs", "gauge", "Numbers opted out, all accounts", [("", len(gateway.opt_outs))])
     metric(
         "queue_depth", "gauge", "Messages waiting for a connector", [("", len(gateway.dispatcher))]
     )
