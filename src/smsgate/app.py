@@ -27,6 +27,7 @@ from smsgate.domain.carrier_seed import JP_CARRIER_PREFIXES
 from smsgate.domain.ids import new_id
 from smsgate.engine.clock import Clock
 from smsgate.engine.gateway import Gateway
+from smsgate.engine.retention import RetentionJob
 from smsgate.engine.router import EngineRouter
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
@@ -55,6 +56,7 @@ class App:
         self.simulator: SmscSimulator | None = None
         self.gateway: Gateway | None = None
         self.callbacks: CallbackWorker | None = None
+        self.retention: RetentionJob | None = None
         self.http: HttpServer | None = None
         self.smpp: SmppServer | None = None
         self._http_task: asyncio.Task[Any] | None = None
@@ -104,6 +106,8 @@ class App:
         gateway.outbox_listeners.append(self.callbacks.notify)
         await self.callbacks.start()
         await gateway.start()
+        self.retention = RetentionJob(store, gateway.clock)
+        self.retention.start()
         if config.smpp_port is not None or config.smpp_tls_port is not None:
             self.smpp = SmppServer(gateway, store, _smpp_server_config(config))
             await self.smpp.start()
@@ -166,6 +170,8 @@ class App:
             for connector in self.gateway.connectors.values():
                 await connector.stop(timeout)
             await self.gateway.writer.drain()
+        if self.retention is not None:
+            await self.retention.stop()
         if self.callbacks is not None:
             await self.callbacks.stop()
         if self.simulator is not None:
