@@ -103,7 +103,8 @@ def test_long_ucs2_mo_is_reassembled_out_of_order_and_duplicates_ignored(
         base = await receiver.start()
         try:
             async with running_gateway(backend.url) as gw:
-                await own(gw, "a", inbound_url=f"{base}/mo")
+                # no MO webhook: the account's default callback URL takes MO too
+                await own(gw, "a", callback_url=f"{base}/mo")
                 body = LONG_UCS2.encode("utf-16-be")
                 udh = mo_parts(HANDSET, NUMBER, body, 8, reference=42)
                 sar = mo_parts(HANDSET, NUMBER, body, 8, reference=43, sar=True)

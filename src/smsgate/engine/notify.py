@@ -4,8 +4,8 @@ items the engine writes in the same transaction as the change (docs/outbox.md).
 A message that came by SMPP and asked for receipts (registered_delivery) gets its final status
 on channel "smpp" (a deliver_sm receipt on the account's bind); any other message with a
 callback URL (its own, else the account's default, fixed at acceptance) gets every status on
-channel "http". MO goes to the account's inbound webhook, or, for an account that binds by
-SMPP and has no webhook, to its bind.
+channel "http". MO goes to the account's inbound webhook (else its default callback URL), or,
+for an account that binds by SMPP and has neither, to its bind.
 """
 
 from datetime import UTC, datetime
@@ -110,8 +110,9 @@ def inbound_payload(message: InboundMessage) -> dict[str, Any]:
 def inbound_item(message: InboundMessage, account: Account) -> OutboxItem | None:
     """The item owed to `account` for an MO message routed to it, or None (kept for
     `GET /v1/inbound` only)."""
-    if account.inbound_url:
-        channel, url = "http", account.inbound_url
+    webhook = account.inbound_url or account.callback_url
+    if webhook:
+        channel, url = "http", webhook
     elif account.smpp_system_id:
         channel, url = "smpp", None
     else:
