@@ -82,19 +82,20 @@ async def _round(
 
 async def _load(args: argparse.Namespace, host: str, port: int, key: str, pid: int) -> list[Any]:
     headers = {"native": None, "reach": {"ApiUser": ACCOUNT, "ApiKey": key}}
-    clients = {
-        name: await open_clients(host, port, key, args.connections, headers[name]) for name in APIS
-    }
     rounds: list[dict[str, Any]] = []
     first = accepted_total = 0
     for number in range(args.rounds):
         for name, (make, ok_status) in APIS.items():
+            # connections of their own per round: idle ones would time out meanwhile
+            clients = await open_clients(host, port, key, args.connections, headers[name])
             cpu = cpu_seconds(pid)
-            accepted, seconds = await _round(clients[name], make, ok_status, first, args.messages)
+            accepted, seconds = await _round(clients, make, ok_status, first, args.messages)
             cpu = cpu_seconds(pid) - cpu
             first += args.messages
             accepted_total += accepted
-            applied = await wait_for_receipts(clients[name][0], accepted_total, args.timeout)
+            applied = await wait_for_receipts(clients[0], accepted_total, args.timeout)
+            for client in clients:
+                client.close()
             rounds.append(
                 {
                     "round": number,
@@ -105,9 +106,6 @@ async def _load(args: argparse.Namespace, host: str, port: int, key: str, pid: i
                     "receipts_applied": applied,
                 }
             )
-    for group in clients.values():
-        for client in group:
-            client.close()
     return rounds
 
 

@@ -2,13 +2,13 @@
 
 An account names its format (`callback_format`); without one it gets smsgate's own (the event
 and the item's payload). A format turns an outbox item into the values POSTed (a JSON object
-or form fields, as the account's signature scheme says) and may cap the attempts, where the
-platform it imitates retries fewer times than smsgate does.
+or form fields: as the format says, else as the account's signature scheme says) and may cap
+the attempts, where the platform it imitates retries fewer times than smsgate does.
 """
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from smsgate.store import OutboxItem
 
@@ -18,6 +18,7 @@ class CallbackFormat:
     name: str
     values: Callable[[OutboxItem], dict[str, Any]]
     max_attempts: int | None = None  # the first attempt and the retries; None: the worker's
+    body: Literal["json", "form"] | None = None  # None: as the signature scheme says
 
 
 def native_values(item: OutboxItem) -> dict[str, Any]:

@@ -302,25 +302,19 @@ def request_for(
     headers = {"X-Smsgate-Event": item.event, "X-Smsgate-Delivery": item.id}
     shape = format_named(formats or {}, account.callback_format if account else None)
     values = shape.values(item) if shape is not None else native_values(item)
-    if scheme.body == "form":
+    params: dict[str, str] | None = None
+    if (shape.body if shape is not None and shape.body else scheme.body) == "form":
         params = {name: _form_value(value) for name, value in values.items() if value is not None}
         content = urlencode(params).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
-        signature = (
-            sign(account.webhook_secret, item.url or "", scheme, params=params)
-            if account and account.webhook_secret
-            else None
-        )
     else:
         content = orjson.dumps(values)
         headers["Content-Type"] = "application/json"
-        signature = (
-            sign(account.webhook_secret, item.url or "", scheme, body=content)
-            if account and account.webhook_secret
-            else None
-        )
-    if signature is not None:
-        headers[scheme.header] = signature
+    if account and account.webhook_secret:
+        # a form scheme signs the form's fields; any other, the body's bytes
+        fields = params if scheme.body == "form" else None
+        signed = sign(account.webhook_secret, item.url or "", scheme, params=fields, body=content)
+        headers[scheme.header] = signed
     return content, headers
 
 

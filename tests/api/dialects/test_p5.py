@@ -6,12 +6,16 @@ reservation endpoints, and every responseCode."""
 import asyncio
 import itertools
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
+from smsgate.callbacks.receiver import CallbackReceiver
+from smsgate.domain.account import hash_api_key
 from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
 from tests.api.harness import Running, add_account, running_gateway
@@ -172,5 +176,37 @@ def test_every_response_code(backend: StoreBackend) -> None:
         gw.keys["slow"] = await add_account(gw.app, "slow", rate=1.0)
         assert (await mt(gw, "slow"))["responseCode"] == 0
         assert (await mt(gw, "slow"))["responseCode"] == 300
+
+    run(backend, scenario)
+
+
+def test_delivery_reports_pushed_as_forms_to_the_callback_url(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, clock: ManualClock) -> None:
+        receiver = CallbackReceiver()
+        base = await receiver.start()
+        try:
+            assert gw.app.store is not None
+            account = await gw.app.store.account_by_api_key_hash(hash_api_key(gw.keys["a"]))
+            assert account is not None
+            await gw.app.store.update_account(
+                replace(account, callback_url=f"{base}/dlr", callback_format="p5")
+            )
+            sent = await mt(gw, clientTag="dlr-1", groupTag="g")
+            assert sent["responseCode"] == 0
+            await receiver.wait_for(3, 20)
+        finally:
+            await receiver.stop()
+        reports = [dict(parse_qsl(r.body.decode())) for r in receiver.received]
+        assert all(
+            r.headers["content-type"] == "application/x-www-form-urlencoded"
+            for r in receiver.received
+        )
+        assert [r["status"] for r in reports] == ["waiting", "sending", "done"]
+        for report in reports:
+            assert (report["clientTag"], report["groupTag"]) == ("dlr-1", "g")
+            assert report["messageId"] == sent["messageId"]
+            assert report["phoneNumber"] == "09012345678"
+            assert report["statusTime"] == japan(clock.time()) + ":00"
+            assert "errorCode" not in report
 
     run(backend, scenario)

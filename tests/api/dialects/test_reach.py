@@ -6,13 +6,17 @@ import asyncio
 import itertools
 import re
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 
+from smsgate.callbacks.receiver import CallbackReceiver
+from smsgate.callbacks.signing import REACH, verify
 from smsgate.domain.account import hash_api_key
 from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
@@ -285,5 +289,39 @@ def test_every_refusal_has_its_code(backend: StoreBackend) -> None:
         throttled = await create(gw, "slow")
         assert_error(throttled, 429, 20429)
         assert throttled.headers["Retry-After"] == "1"
+
+    run(backend, scenario)
+
+
+def test_status_callbacks_in_reach_form_signed_with_the_api_key(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, clock: ManualClock) -> None:
+        receiver = CallbackReceiver()
+        base = await receiver.start()
+        try:
+            assert gw.app.store is not None
+            key = gw.keys["a"]
+            account = await gw.app.store.account_by_api_key_hash(hash_api_key(key))
+            assert account is not None
+            await gw.app.store.update_account(
+                replace(account, signature="reach", webhook_secret=key, callback_format="reach")
+            )
+            url = f"{base}/status?foo=1&bar=2"
+            item = (await create(gw, statusCallback=url, bulkIdentifier="bulk-7")).json()
+            await receiver.wait_for(3, 20)
+        finally:
+            await receiver.stop()
+        statuses = []
+        for request in receiver.received:
+            assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+            form = dict(parse_qsl(request.body.decode()))
+            assert verify(key, url, request.headers["x-reach-signature"], REACH, params=form)
+            assert form["messageId"] == item["messageId"]
+            assert (form["src"], form["dest"]) == ("+819011112222", "+819012345678")
+            assert form["body"] == item["body"][:20]
+            assert (form["bulkId"], form["numSegments"], form["numMedia"]) == ("bulk-7", "1", "0")
+            statuses.append(form["status"])
+            assert "errorCode" not in form  # nothing failed
+        assert statuses == ["queued", "sent", "delivered"]
+        assert re.fullmatch(r"\d{10}", form["dlrDate"])  # YYMMDDhhmm of the final status
 
     run(backend, scenario)

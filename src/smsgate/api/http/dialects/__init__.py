@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from starlette.routing import BaseRoute
 
-from smsgate.api.http.dialects import kddi, kddi_view, p5, reach
+from smsgate.api.http.dialects import kddi, kddi_view, p5, p5_view, reach, reach_view
 from smsgate.callbacks.formats import CallbackFormat
 from smsgate.engine.gateway import Gateway
 
@@ -19,6 +19,8 @@ FACTORIES: tuple[RouteFactory, ...] = (reach.routes, p5.routes, kddi.routes)
 # the dialects' shapes of callbacks, by the name an account gives as its callback_format
 CALLBACK_FORMATS: dict[str, CallbackFormat] = {
     kddi_view.CALLBACK_FORMAT.name: kddi_view.CALLBACK_FORMAT,
+    reach_view.CALLBACK_FORMAT.name: reach_view.CALLBACK_FORMAT,
+    p5_view.CALLBACK_FORMAT.name: p5_view.CALLBACK_FORMAT,
 }
 
 

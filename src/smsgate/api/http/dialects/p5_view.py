@@ -5,9 +5,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
 from smsgate.api.http.responses import JsonResponse
+from smsgate.callbacks.formats import CallbackFormat
 from smsgate.domain.errors import CATALOG, GatewayError, dialect_code
 from smsgate.domain.message import Message
 from smsgate.domain.status import Status
+from smsgate.engine.notify import INBOUND_EVENT
+from smsgate.store import OutboxItem
 
 DIALECT: Final = "p5"
 DETAIL: Final = "p5_detail"  # five-digit codes of failed sends
@@ -97,3 +100,30 @@ def send_status(message: Message) -> dict[str, Any]:
         if failed
         else None,
     }
+
+
+def callback_values(item: OutboxItem) -> dict[str, Any]:
+    """The form of a delivery report (or, for MO, of a reply from a handset)."""
+    payload = item.payload
+    if item.event == INBOUND_EVENT:
+        return {
+            "phoneNumber": national(str(payload.get("from"))),
+            "smsCode": payload.get("to"),
+            "message": payload.get("text"),
+            "receiveTime": japan_time(payload.get("received_at")),
+        }
+    status = SEND_STATUS[Status(item.event)]
+    code = payload.get("error_code") if status == "failed" else None
+    return {
+        "clientTag": payload.get("client_ref"),
+        "groupTag": payload.get("tag"),
+        "messageId": payload.get("id"),
+        "phoneNumber": national(str(payload.get("to")).removeprefix("+")),
+        "status": status,
+        "statusTime": japan_time(payload.get("at")),
+        "errorCode": (dialect_code(code, DETAIL) or UNKNOWN_FAILURE) if code else None,
+        "errorMessage": payload.get("error_message") if code else None,
+    }
+
+
+CALLBACK_FORMAT: Final = CallbackFormat(DIALECT, callback_values, body="form")

@@ -155,8 +155,8 @@ def send_command(params: dict[str, str], now: float) -> SendCommand:
     callback = params.get("statusCallback") or None
     if callback is not None:
         _check_callback(callback)
-    if params.get("maxPrice"):
-        _positive_decimal(params["maxPrice"], "maxPrice")
+    raw_price = params.get("maxPrice")
+    max_price = _positive_decimal(raw_price, "maxPrice") if raw_price else None
     validity = _integer(params, "validityPeriod", MAX_VALIDITY, 1, MAX_VALIDITY, "invalid_validity")
     return SendCommand(
         to=dest,
@@ -167,6 +167,7 @@ def send_command(params: dict[str, str], now: float) -> SendCommand:
         validity=float(validity),
         origin="reach",
         tag=bulk,
+        max_price=max_price,
     )
 
 

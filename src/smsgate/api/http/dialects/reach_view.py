@@ -4,9 +4,12 @@ from typing import Any, Final
 
 from smsgate.api.http.responses import JsonResponse
 from smsgate.api.http.schemas import _iso
+from smsgate.callbacks.formats import CallbackFormat
 from smsgate.domain.errors import CATALOG, GatewayError, dialect_code
 from smsgate.domain.message import Message
 from smsgate.domain.status import Status
+from smsgate.engine.notify import INBOUND_EVENT
+from smsgate.store import OutboxItem
 
 DIALECT: Final = "reach"
 API_VERSION: Final = "1.0.0"
@@ -90,3 +93,41 @@ def error_response(error: GatewayError) -> JsonResponse:
     }
     headers = {"Retry-After": "1"} if status in (429, 503) else None
     return JsonResponse(body, status_code=status, headers=headers)
+
+
+def callback_values(item: OutboxItem) -> dict[str, Any]:
+    """The form of a status callback (or, for MO, of an inbound message) in Reach's words.
+    `body` is the head of the text the outbox keeps (its first 20 characters)."""
+    payload = item.payload
+    if item.event == INBOUND_EVENT:
+        return {
+            "messageId": payload.get("id"),
+            "src": "+" + str(payload.get("from")),
+            "dest": "+" + str(payload.get("to")),
+            "body": payload.get("text"),
+            "numSegments": payload.get("segments"),
+            "numMedia": 0,
+            "status": "received",
+            "messageType": "inbound",
+        }
+    status = Status(item.event)
+    # the outbox item does not say whether an expired message reached the carrier
+    reach = "undelivered" if status is Status.EXPIRED else STATUS[status]
+    code = payload.get("error_code") if reach in FAILED else None
+    source = str(payload.get("from"))
+    return {
+        "messageId": payload.get("id"),
+        "src": "+" + source if payload.get("source_ton") == 1 else source,
+        "dest": payload.get("to"),
+        "body": payload.get("text_head"),
+        "bulkId": payload.get("tag"),
+        "numSegments": payload.get("segments"),
+        "numMedia": 0,
+        "status": reach,
+        "errorCode": error_code(code),
+        "errorMessage": payload.get("error_message") if code else None,
+        "dlrDate": payload.get("dlrDate"),
+    }
+
+
+CALLBACK_FORMAT: Final = CallbackFormat(DIALECT, callback_values, body="form")
