@@ -25,6 +25,7 @@ from smsgate.connectors.smpp import SmppConnector
 from smsgate.domain.account import Account, hash_api_key, hash_password, new_api_key
 from smsgate.domain.carrier_seed import JP_CARRIER_PREFIXES
 from smsgate.domain.ids import new_id
+from smsgate.domain.pricing import PriceError, PriceList, PriceRule
 from smsgate.engine.clock import Clock
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.retention import RetentionJob
@@ -83,6 +84,7 @@ class App:
         await self._load_configuration(store)
         router = await EngineRouter.load(store, config.engine.default_country)
         self.gateway = gateway = Gateway(store, router, {}, clock=self.clock, config=config.engine)
+        gateway.billing.prices = PriceList(await store.list_prices())
         for row in await store.list_connectors():
             if row.enabled and row.kind == "smpp":
                 settings = dict(row.config)
@@ -156,6 +158,12 @@ class App:
             routes = [RouteRow("simulator", 0, {"connectors": [{"id": SIMULATOR_ID}]})]
         if routes:
             await store.replace_routes(routes)
+        if config.prices:
+            try:
+                prices = [PriceRule.from_spec(item) for item in config.prices]
+            except PriceError as exc:
+                raise ConfigError(f"[[prices]]: {exc}") from None
+            await store.replace_prices(prices)
 
     async def stop(self) -> None:
         timeout = self.config.drain_timeout

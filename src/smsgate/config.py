@@ -47,6 +47,9 @@ class Config:
     connectors: list[dict[str, Any]] = field(default_factory=list)
     # [[routes]] tables: id, and the route spec (match, connectors, mode)
     routes: list[dict[str, Any]] = field(default_factory=list)
+    # [[prices]] tables: per_segment, currency, and optional route, country, carrier
+    # (smsgate.domain.pricing); given, they replace the stored price list
+    prices: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _flag(value: str) -> bool:

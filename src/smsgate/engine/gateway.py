@@ -220,9 +220,14 @@ class Gateway:
     # -- accept --------------------------------------------------------------------------------
 
     async def accept(
-        self, account: Account, commands: Sequence[SendCommand]
+        self,
+        account: Account,
+        commands: Sequence[SendCommand],
+        record: Callable[[list[Message | GatewayError]], Change] | None = None,
     ) -> list[Message | GatewayError]:
-        """Validate, persist and queue; a message is returned only once it is committed."""
+        """Validate, persist and queue; a message is returned only once it is committed.
+        `record` turns the results into a change written with the messages (the response to
+        a request with an Idempotency-Key); it is called only when something is written."""
         if self._stopping or not self.ready.is_set():
             raise GatewayError("unavailable")
         now = self.clock.time()
@@ -259,7 +264,7 @@ class Gateway:
                     refs.append((account.id, message.client_ref))
                     self._refs_in_flight.add(refs[-1])
             if accepted:
-                results, accepted = await self._persist(account, results, accepted, held)
+                results, accepted = await self._persist(account, results, accepted, held, record)
                 committed = accepted
         finally:
             self._refs_in_flight.difference_update(refs)
@@ -276,6 +281,7 @@ class Gateway:
         results: list[Message | GatewayError],
         accepted: list[Message],
         held: Mapping[str, tuple[int, int | None]],
+        record: Callable[[list[Message | GatewayError]], Change] | None = None,
     ) -> tuple[list[Message | GatewayError], list[Message]]:
         """Commit what the queue and the account's rate let in; (results, what was committed)."""
         if not self.dispatcher.has_room(len(accepted)):
@@ -297,6 +303,8 @@ class Gateway:
         extra: list[Change] = list(owed)
         if charged := sum(held[m.id][0] for m in accepted):
             extra.append(BalanceChange(account.id, -charged, accepted[0].created_at))
+        if record is not None:
+            extra.append(record(results))
         try:
             await self.writer.add([*accepted, *extra] if extra else accepted)
         except BalanceError:  # another node (or a stale balance here) took the money first
@@ -508,8 +516,41 @@ class Gateway:
                 raise GatewayError("not_found")
             # the copy in memory, if any, is the one the dispatcher acts on
             message = self.live.get(message_id, message)
+        written = self._cancel_now(message)
+        if written is not None:
+            await written
+        return message
+
+    async def cancel_tag(self, account: Account, tag: str) -> tuple[int, int]:
+        """Cancel every scheduled or queued message of `account` with this tag (a campaign);
+        returns once the cancels are committed: (canceled, already at the carrier)."""
+        canceled = refused = 0
+        for status in (Status.SCHEDULED, Status.QUEUED):
+            cursor: str | None = None
+            while True:
+                page, cursor = await self.store.list_messages(
+                    account.id, status=status, tag=tag, limit=1000, cursor=cursor
+                )
+                writes = []
+                for stored in page:
+                    try:
+                        written = self._cancel_now(self.live.get(stored.id, stored))
+                    except GatewayError:
+                        refused += 1
+                        continue
+                    if written is not None:
+                        writes.append(written)
+                await asyncio.gather(*writes)
+                canceled += len(writes)
+                if cursor is None:
+                    break
+        return canceled, refused
+
+    def _cancel_now(self, message: Message) -> "asyncio.Future[None] | None":
+        """Cancel a message not yet at a carrier: the write's future (None if it is canceled
+        already), or GatewayError("not_cancelable")."""
         if message.status is Status.CANCELED:
-            return message
+            return None
         if message.status in FINAL:
             raise GatewayError("not_cancelable", f"the message is already {message.status.value}")
         if any(
@@ -517,10 +558,9 @@ class Gateway:
             for p in message.parts
         ):
             raise GatewayError("not_cancelable", "a part is already at the carrier")
-        self.dispatcher.remove_scheduled(message_id)  # a queued one is skipped when popped
+        self.dispatcher.remove_scheduled(message.id)  # a queued one is skipped when popped
         self._remember(message)
-        await self._finish_unsent(message, Status.CANCELED, "canceled", "", self.clock.time())
-        return message
+        return self._finish_unsent(message, Status.CANCELED, "canceled", "", self.clock.time())
 
     # -- redact and delete ----------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 import math
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +29,12 @@ class SendMessage(BaseModel):
     callback_url: str | None = Field(None, max_length=2000)
     scheduled_at: datetime | None = Field(None, description="ISO 8601 time to send at")
     validity: int | None = Field(None, ge=1, description="Seconds the message stays valid")
+    tag: str | None = Field(
+        None, max_length=100, description="Campaign or bulk identifier: list, count, cancel by it"
+    )
+    max_price: Decimal | None = Field(
+        None, ge=0, description="A message priced higher fails with price_exceeded"
+    )
 
 
 class SendBatch(BaseModel):
@@ -75,6 +82,7 @@ class MessageView(BaseModel):
     segments: int
     priority: PriorityName
     client_ref: str | None
+    tag: str | None
     callback_url: str | None
     carrier: str | None
     price: str | None
@@ -128,6 +136,7 @@ def message_view(
         "segments": message.segments,
         "priority": PRIORITY_NAME[message.priority],
         "client_ref": message.client_ref,
+        "tag": message.tag,
         "callback_url": message.callback_url,
         "carrier": message.carrier,
         "price": message.price,

@@ -1,26 +1,40 @@
-"""The native REST API v1: send, batch send, fetch and list messages."""
+"""The native REST API v1: send, batch send, fetch, list, count and cancel messages; the
+balance."""
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
+import orjson
 import pydantic
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from smsgate.api.http.auth import ApiKeyAuth
+from smsgate.api.http.idempotency import HEADER, IdempotencyKeys, fingerprint
 from smsgate.api.http.request_body import read_body
 from smsgate.api.http.responses import JsonResponse, error_body, error_response
-from smsgate.api.http.schemas import PRIORITY_BY_NAME, SendBatch, SendMessage, message_view
+from smsgate.api.http.schemas import (
+    PRIORITY_BY_NAME,
+    SendBatch,
+    SendMessage,
+    _iso,
+    message_view,
+)
+from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
+from smsgate.domain.message import Message
+from smsgate.domain.pricing import from_micros
 from smsgate.domain.status import Status
 from smsgate.engine.commands import SendCommand
 from smsgate.engine.gateway import Gateway
+from smsgate.store import Change
 
 MAX_BODY: Final = 64 * 1024
 MAX_BATCH_BODY: Final = 4 * 1024 * 1024
 
-Handler = Callable[[Request], Awaitable[JsonResponse]]
+Handler = Callable[[Request], Awaitable[Response]]
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 
@@ -35,15 +49,42 @@ def _command(item: SendMessage) -> SendCommand:
         callback_url=item.callback_url,
         scheduled_at=item.scheduled_at.timestamp() if item.scheduled_at else None,
         validity=item.validity,
+        tag=item.tag,
+        max_price=item.max_price,
     )
 
 
 async def _parse(request: Request, model: type[Model], limit: int) -> Model:
-    body = await read_body(request, limit)
+    return _validate(model, await read_body(request, limit))
+
+
+def _validate(model: type[Model], body: bytes) -> Model:
     try:
         return model.model_validate_json(body)
     except pydantic.ValidationError as exc:
         raise _invalid(exc) from None
+
+
+def _one(results: list[Message | GatewayError]) -> tuple[int, Any]:
+    """The answer to a single send."""
+    (result,) = results
+    if isinstance(result, GatewayError):
+        raise result
+    return 202, message_view(result)
+
+
+def _many(results: list[Message | GatewayError]) -> tuple[int, Any]:
+    """The answer to a batch send: each message's outcome by its index."""
+    items: list[dict[str, Any]] = []
+    accepted = 0
+    for index, result in enumerate(results):
+        if isinstance(result, GatewayError):
+            items.append({"index": index, "error": error_body(result)})
+        else:
+            accepted += 1
+            items.append({"index": index, "message": message_view(result)})
+    payload = {"accepted": accepted, "rejected": len(results) - accepted, "results": items}
+    return 202 if accepted else 422, payload
 
 
 def _invalid(exc: pydantic.ValidationError) -> GatewayError:
@@ -55,8 +96,10 @@ def _invalid(exc: pydantic.ValidationError) -> GatewayError:
 
 
 def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
-    def guarded(handler: Handler) -> Callable[[Request], Awaitable[JsonResponse]]:
-        async def endpoint(request: Request) -> JsonResponse:
+    keys = IdempotencyKeys(gateway.store, gateway.clock)
+
+    def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
             try:
                 return await handler(request)
             except GatewayError as error:
@@ -64,34 +107,94 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
 
         return endpoint
 
-    async def send(request: Request) -> JsonResponse:
+    async def send(request: Request) -> Response:
         account = await auth.account(request.headers.get("authorization"))
+        if HEADER in request.headers:
+            body = await read_body(request, MAX_BODY)
+            commands = [_command(_validate(SendMessage, body))]
+            return await send_once(request, account, body, commands, _one)
         item = await _parse(request, SendMessage, MAX_BODY)
-        (result,) = await gateway.accept(account, [_command(item)])
-        if isinstance(result, GatewayError):
-            raise result
-        return JsonResponse(message_view(result), status_code=202)
+        status, payload = _one(await gateway.accept(account, [_command(item)]))
+        return JsonResponse(payload, status_code=status)
 
-    async def send_batch(request: Request) -> JsonResponse:
+    async def send_batch(request: Request) -> Response:
         account = await auth.account(request.headers.get("authorization"))
-        batch = await _parse(request, SendBatch, MAX_BATCH_BODY)
-        results = await gateway.accept(account, [_command(m) for m in batch.messages])
-        items: list[dict[str, Any]] = []
-        accepted = 0
-        for index, result in enumerate(results):
-            if isinstance(result, GatewayError):
-                items.append({"index": index, "error": error_body(result)})
-            else:
-                accepted += 1
-                items.append({"index": index, "message": message_view(result)})
-        payload = {"accepted": accepted, "rejected": len(results) - accepted, "results": items}
-        return JsonResponse(payload, status_code=202 if accepted else 422)
+        body = await read_body(request, MAX_BATCH_BODY)
+        commands = [_command(m) for m in _validate(SendBatch, body).messages]
+        if HEADER in request.headers:
+            return await send_once(request, account, body, commands, _many)
+        status, payload = _many(await gateway.accept(account, commands))
+        return JsonResponse(payload, status_code=status)
+
+    async def send_once(
+        request: Request,
+        account: Account,
+        body: bytes,
+        commands: list[SendCommand],
+        answer: Callable[[list[Message | GatewayError]], tuple[int, Any]],
+    ) -> Response:
+        """A send with an Idempotency-Key: the stored answer if there is one, else act and
+        store the answer with the messages."""
+        key = request.headers[HEADER]
+        request_hash = fingerprint(request.method, request.url.path, body)
+        replayed = await keys.replay(account.id, key, request_hash)
+        if replayed is not None:
+            return replayed
+        written: list[tuple[int, bytes]] = []
+
+        def record(results: list[Message | GatewayError]) -> Change:
+            status, payload = answer(results)
+            written.append((status, orjson.dumps(payload)))
+            return keys.record(account.id, key, request_hash, *written[-1])
+
+        try:
+            results = await gateway.accept(account, commands, record)
+        finally:
+            keys.release(account.id, key)
+        if written:
+            status, content = written[-1]
+            return Response(content, status, media_type="application/json")
+        status, payload = answer(results)  # nothing was accepted: nothing is kept either
+        return JsonResponse(payload, status_code=status)
 
     async def fetch(request: Request) -> JsonResponse:
         account = await auth.account(request.headers.get("authorization"))
         message = await gateway.message(account.id, request.path_params["message_id"])
         history = await gateway.store.history(message.id)
         return JsonResponse(message_view(message, details=True, history=history))
+
+    async def cancel_tag(request: Request) -> JsonResponse:
+        account = await auth.account(request.headers.get("authorization"))
+        tag = request.query_params.get("tag")
+        if not tag:
+            raise GatewayError("invalid_request", "name the campaign: ?tag=...")
+        canceled, refused = await gateway.cancel_tag(account, tag)
+        return JsonResponse({"tag": tag, "canceled": canceled, "not_cancelable": refused})
+
+    async def count_messages(request: Request) -> JsonResponse:
+        account = await auth.account(request.headers.get("authorization"))
+        query = request.query_params
+        counts = await gateway.store.status_counts(
+            account.id, tag=query.get("tag"), client_ref=query.get("client_ref")
+        )
+        by_status = {status.value: n for status, n in sorted(counts.items())}
+        return JsonResponse({"total": sum(counts.values()), "by_status": by_status})
+
+    async def balance(request: Request) -> JsonResponse:
+        account = await auth.account(request.headers.get("authorization"))
+        stored = await gateway.store.balance(account.id)
+        currency = gateway.billing.currency_of(account)
+        if stored is None:
+            return JsonResponse({"prepaid": False, "balance": None, "currency": currency})
+        micros, updated_at = stored
+        return JsonResponse(
+            {
+                "prepaid": True,
+                "balance": str(from_micros(micros)),
+                "currency": currency,
+                "updated_at": _iso(updated_at),
+            }
+        )
 
     async def cancel(request: Request) -> JsonResponse:
         account = await auth.account(request.headers.get("authorization"))
@@ -118,6 +221,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
             status=status,
             destination=destination,
             client_ref=query.get("client_ref"),
+            tag=query.get("tag"),
             created_after=after,
             created_before=before,
             limit=limit,
@@ -131,6 +235,9 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
         Route("/v1/messages", guarded(send), methods=["POST"]),
         Route("/v1/messages", guarded(list_messages), methods=["GET"]),
         Route("/v1/messages/batch", guarded(send_batch), methods=["POST"]),
+        Route("/v1/messages/count", guarded(count_messages), methods=["GET"]),
+        Route("/v1/messages/cancel", guarded(cancel_tag), methods=["POST"]),
+        Route("/v1/balance", guarded(balance), methods=["GET"]),
         Route("/v1/messages/{message_id}", guarded(fetch), methods=["GET"]),
         Route("/v1/messages/{message_id}/cancel", guarded(cancel), methods=["POST"]),
     ]
