@@ -390,6 +390,12 @@ class Gateway:
         if existing is not None:
             raise GatewayError("duplicate", f"client_ref {client_ref!r} is message {existing.id}")
 
+    def preview(self, account: Account, command: SendCommand) -> Message:
+        """The message `accept` would build for `command` (its parts, route and price),
+        neither persisted nor queued: for APIs that quote a price without sending.
+        GatewayError where `accept` would refuse the command at once."""
+        return self._build(account, command, self.clock.time())
+
     def _build(self, account: Account, command: SendCommand, now: float) -> Message:
         # destinations are kept and sent as international E.164 (ton 1, npi 1)
         e164, region = self.router.destination(command.to)
