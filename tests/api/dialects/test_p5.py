@@ -3,23 +3,19 @@ backends: mt.json (national and +81 numbers, the carrier from the prefix table o
 carrierId, a long message sent concatenated, Japan-time schedules), status.json, the
 reservation endpoints, and every responseCode."""
 
-import asyncio
 import itertools
-from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
-
-import pytest
 
 from smsgate.callbacks.receiver import CallbackReceiver
 from smsgate.domain.account import hash_api_key
 from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
-from tests.api.harness import Running, add_account, running_gateway
-from tests.store.backends import BACKENDS, StoreBackend, store_backend
+from tests.api.dialects.clocked import run_clocked
+from tests.api.harness import Running, add_account
+from tests.store.backends import StoreBackend
 
 API = "/p5/api"
 JST = timezone(timedelta(hours=9))
@@ -40,21 +36,6 @@ STATUS_FIELDS = [
     "errorCode",
     "errorMessage",
 ]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreBackend]:
-    with store_backend(request.param, tmp_path) as item:
-        yield item
-
-
-def run(backend: StoreBackend, scenario: Callable[[Running, ManualClock], Awaitable[None]]) -> None:
-    async def main() -> None:
-        clock = ManualClock()
-        async with running_gateway(backend.url, clock) as gw:
-            await scenario(gw, clock)
-
-    asyncio.run(main())
 
 
 def credentials(gw: Running, account: str = "a") -> dict[str, str]:
@@ -111,7 +92,7 @@ def test_send_and_follow_the_status_to_done(backend: StoreBackend) -> None:
         )
         assert answer.json()["status"] == "done"
 
-    run(backend, scenario)
+    run_clocked(backend, scenario)
 
 
 def test_reservations_checked_and_canceled(backend: StoreBackend) -> None:
@@ -138,7 +119,7 @@ def test_reservations_checked_and_canceled(backend: StoreBackend) -> None:
         ids = [(await call(gw, "status.json", clientTag=f"r{n}"))["messageId"] for n in range(3)]
         assert await gw.wait_final(ids) == dict.fromkeys(ids, Status.CANCELED)
 
-    run(backend, scenario)
+    run_clocked(backend, scenario)
 
 
 def test_every_response_code(backend: StoreBackend) -> None:
@@ -177,7 +158,7 @@ def test_every_response_code(backend: StoreBackend) -> None:
         assert (await mt(gw, "slow"))["responseCode"] == 0
         assert (await mt(gw, "slow"))["responseCode"] == 300
 
-    run(backend, scenario)
+    run_clocked(backend, scenario)
 
 
 def test_delivery_reports_pushed_as_forms_to_the_callback_url(backend: StoreBackend) -> None:
@@ -209,4 +190,4 @@ def test_delivery_reports_pushed_as_forms_to_the_callback_url(backend: StoreBack
             assert report["statusTime"] == japan(clock.time()) + ":00"
             assert "errorCode" not in report
 
-    run(backend, scenario)
+    run_clocked(backend, scenario)

@@ -2,26 +2,23 @@
 the documented requests (send now, schedule; fetch, list, unschedule, update, delete) with
 their answers checked field by field, and every error code the dialect lists."""
 
-import asyncio
 import itertools
 import re
-from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-import pytest
 
 from smsgate.callbacks.receiver import CallbackReceiver
 from smsgate.callbacks.signing import REACH, verify
 from smsgate.domain.account import hash_api_key
 from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
-from tests.api.harness import Running, add_account, running_gateway
-from tests.store.backends import BACKENDS, StoreBackend, store_backend
+from tests.api.dialects.clocked import run_clocked
+from tests.api.harness import Running, add_account
+from tests.store.backends import StoreBackend
 
 BASE = "/rest/messaging/v1"
 _serial = itertools.count()
@@ -47,21 +44,6 @@ ITEM_FIELDS = [
     "dateUpdated",
 ]
 ERROR_FIELDS = ["errorCode", "errorMessage", "errorDetails", "more_info", "status"]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreBackend]:
-    with store_backend(request.param, tmp_path) as item:
-        yield item
-
-
-def run(backend: StoreBackend, scenario: Callable[[Running, ManualClock], Awaitable[None]]) -> None:
-    async def main() -> None:
-        clock = ManualClock()
-        async with running_gateway(backend.url, clock) as gw:
-            await scenario(gw, clock)
-
-    asyncio.run(main())
 
 
 def headers(gw: Running, account: str = "a") -> dict[str, str]:
@@ -124,7 +106,7 @@ def test_send_now_as_documented_then_fetch_it_delivered(backend: StoreBackend) -
         )
         assert answer.status_code == 200 and answer.json()["src"] == "ACME"
 
-    run(backend, scenario)
+    run_clocked(backend, scenario)
 
 
 def test_schedule_unschedule_redact_and_delete(backend: StoreBackend) -> None:
@@ -171,7 +153,7 @@ def test_schedule_unschedule_redact_and_delete(backend: StoreBackend) -> None:
         assert gw.app.gateway is not None
         assert await gw.wait_final([now]) == {now: Status.DELIVERED}
 
-    run(backend, scenario)
+    run_clocked(backend, scenario)
 
 
 def test_list_pages_newest_first_with_filters(backend: StoreBackend) -> None:
@@ -229,7 +211,7 @@ def test_list_pages_newest_first_with_filters(backend: StoreBackend) -> None:
             20001,
         )
 
-    run(backend, scenario)
+    run_clocked(backend, scenario)
 
 
 def test_every_refusal_has_its_code(backend: StoreBackend) -> None:
@@ -290,7 +272,7 @@ def test_every_refusal_has_its_code(backend: StoreBackend) -> None:
         assert_error(throttled, 429, 20429)
         assert throttled.headers["Retry-After"] == "1"
 
-    run(backend, scenario)
+    run_clocked(backend, scenario)
 
 
 def test_status_callbacks_in_reach_form_signed_with_the_api_key(backend: StoreBackend) -> None:
@@ -324,4 +306,4 @@ def test_status_callbacks_in_reach_form_signed_with_the_api_key(backend: StoreBa
         assert statuses == ["queued", "sent", "delivered"]
         assert re.fullmatch(r"\d{10}", form["dlrDate"])  # YYMMDDhhmm of the final status
 
-    run(backend, scenario)
+    run_clocked(backend, scenario)

@@ -38,3 +38,13 @@ class ApiKeyAuth:
         if not account.enabled:
             raise GatewayError("forbidden", "the account is disabled")
         return account
+
+    async def by_user_and_key(self, user: str | None, key: str | None) -> Account:
+        """The account of API key `key` when `user` names it (its id or name): the dialects
+        whose clients send a user and a key."""
+        if not user or not key:
+            raise GatewayError("unauthorized", "a user and an API key are required")
+        account = await self.by_key(key)
+        if user not in (account.id, account.name):
+            raise GatewayError("unauthorized", "the user does not match the API key")
+        return account

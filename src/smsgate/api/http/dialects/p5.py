@@ -106,14 +106,7 @@ def routes(gateway: Gateway) -> list[BaseRoute]:
 
 
 async def _account(auth: ApiKeyAuth, params: dict[str, str]) -> Account:
-    token = params.get("token")
-    client_id = params.get("clientId")
-    if not token or not client_id:
-        raise GatewayError("unauthorized", "token and clientId are required")
-    account = await auth.by_key(token)
-    if client_id not in (account.id, account.name):
-        raise GatewayError("unauthorized", "clientId does not match the token")
-    return account
+    return await auth.by_user_and_key(params.get("clientId"), params.get("token"))
 
 
 async def _by_tag(gateway: Gateway, account: Account, params: dict[str, str]) -> Message:

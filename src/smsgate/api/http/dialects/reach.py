@@ -128,14 +128,7 @@ def routes(gateway: Gateway) -> list[BaseRoute]:
 
 
 async def _account(auth: ApiKeyAuth, request: Request) -> Account:
-    user = request.headers.get("apiuser")
-    key = request.headers.get("apikey")
-    if not user or not key:
-        raise GatewayError("unauthorized", "send the ApiUser and ApiKey headers")
-    account = await auth.by_key(key)
-    if user not in (account.id, account.name):
-        raise GatewayError("unauthorized", "ApiUser does not match the ApiKey")
-    return account
+    return await auth.by_user_and_key(request.headers.get("apiuser"), request.headers.get("apikey"))
 
 
 def send_command(params: dict[str, str], now: float) -> SendCommand:

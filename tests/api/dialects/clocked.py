@@ -1,0 +1,19 @@
+"""A scenario against a whole gateway whose clock moves only when the scenario says so."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from smsgate.engine.clock import ManualClock
+from tests.api.harness import Running, running_gateway
+from tests.store.backends import StoreBackend
+
+Scenario = Callable[[Running, ManualClock], Awaitable[None]]
+
+
+def run_clocked(backend: StoreBackend, scenario: Scenario) -> None:
+    async def main() -> None:
+        clock = ManualClock()
+        async with running_gateway(backend.url, clock) as gw:
+            await scenario(gw, clock)
+
+    asyncio.run(main())
