@@ -46,6 +46,7 @@ BENCHMARKS = {
     "crash": "kill -9 the gateway mid-stream, restart it, count lost and doubly sent messages",
     "bind": "one upstream bind's throughput against a carrier answering after 50 ms",
     "callbacks": "signed status callbacks delivered per second to a local receiver",
+    "smpp": "submit_sm per second through the SMPP server with receipts back, with CPU per 10k",
     "dialects": "Reach create vs native POST /v1/messages in the same run, as a ratio",
 }
 

@@ -97,9 +97,10 @@ def gateway_config(
     return path
 
 
-def create_account(config: Path, name: str) -> str:
-    """A new account without a rate limit worth the name; its API key."""
-    command = ["account", "create", "--name", name, "--rate", "1000000", "--json"]
+def create_account(config: Path, name: str, *options: str) -> str:
+    """A new account without a rate limit worth the name (more `account create` options may
+    follow, e.g. SMPP credentials); its API key."""
+    command = ["account", "create", "--name", name, "--rate", "1000000", "--json", *options]
     created = subprocess.run(
         [sys.executable, "-m", "smsgate", *command, "--config", str(config)],
         check=True,

@@ -1,0 +1,226 @@
+"""`smsgate bench smpp`: submit_sm per second through the SMPP server, receipts back, CPU cost.
+
+Three processes on this machine: the simulated carrier (`smsgate simulator`, answering at once
+and sending a receipt for every message), the gateway (`smsgate serve`, its SMPP server on a
+free port, everything routed to that carrier), and this process as the customer: `--binds`
+transceiver binds, each keeping up to `--window` submit_sm outstanding, all with
+registered_delivery set. A submit counts as accepted when its submit_sm_resp is ESME_ROK (so
+the message is committed); the run ends when every accepted message's receipt came back as a
+deliver_sm. Reported: accepted submit_sm per second, receipts per second end to end, and the
+CPU seconds per 10,000 messages of the gateway's process (and, apart, of the carrier and of
+this client), read from /proc.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import secrets
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from smsgate.bench.processes import (
+    cpu_seconds,
+    create_account,
+    gateway_config,
+    start,
+    start_carrier,
+    stop,
+)
+from smsgate.event_loop import run_async
+from smsgate.smpp.constants import is_receipt, status_name
+from smsgate.smpp.pdu import BindTransceiver, DeliverSm, Request, SubmitSm
+from smsgate.smpp.session import SessionConfig
+from smsgate.transport.smpp_connection import SmppConnection, connect
+
+TARGET_PER_SECOND = 10_000.0
+_SYSTEM_ID, _PASSWORD = "bench", "bench"
+
+
+class _Customer:
+    """The customer's side: answers deliver_sm and counts receipts."""
+
+    def __init__(self, expected: int) -> None:
+        self.receipts = 0
+        self.expected = expected
+        self.done = asyncio.Event()
+
+    def handle(self, connection: SmppConnection, pdu: Request) -> None:
+        connection.send(pdu.response())
+        if isinstance(pdu, DeliverSm) and is_receipt(pdu.esm_class):
+            self.receipts += 1
+            if self.receipts >= self.expected:
+                self.done.set()
+
+
+async def _load(args: argparse.Namespace, port: int) -> dict[str, Any]:
+    customer = _Customer(args.messages)
+    config = SessionConfig(window=args.window, enquire_link_interval=None)
+    binds = [
+        await connect(
+            "127.0.0.1",
+            port,
+            BindTransceiver(system_id=_SYSTEM_ID, password=_PASSWORD, system_type="MCON9"),
+            customer.handle,
+            config,
+        )
+        for _ in range(args.binds)
+    ]
+    counter = iter(range(args.messages))
+    accepted = 0
+    refused: dict[str, int] = {}
+
+    async def worker(connection: SmppConnection) -> None:
+        nonlocal accepted
+        pending: set[asyncio.Future[Any]] = set()
+        for i in counter:
+            while connection.session.window_free == 0:
+                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            pdu = SubmitSm(
+                source_addr="447700900123",
+                source_addr_ton=1,
+                source_addr_npi=1,
+                destination_addr=f"8190{i % 100_000_000:08d}",
+                dest_addr_ton=1,
+                dest_addr_npi=1,
+                registered_delivery=1,
+                short_message=f"bench message {i}".encode(),
+            )
+            future = connection.request(pdu)
+            future.add_done_callback(count)
+            pending.add(future)
+        if pending:
+            await asyncio.wait(pending)
+
+    def count(future: "asyncio.Future[Any]") -> None:
+        nonlocal accepted
+        if future.exception() is not None:
+            refused["lost"] = refused.get("lost", 0) + 1
+            return
+        status = future.result().command_status
+        if status == 0:
+            accepted += 1
+        else:
+            name = status_name(status)
+            refused[name] = refused.get(name, 0) + 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in binds))
+    accept_seconds = time.perf_counter() - started
+    customer.expected = accepted
+    if customer.receipts < accepted:
+        customer.done.clear()
+        try:
+            await asyncio.wait_for(customer.done.wait(), args.timeout)
+        except TimeoutError:
+            pass
+    total_seconds = time.perf_counter() - started
+    for connection in binds:
+        await connection.unbind_and_close()
+    return {
+        "accepted": accepted,
+        "refused_by_status": refused,
+        "receipts_delivered": customer.receipts,
+        "accept_seconds": round(accept_seconds, 3),
+        "end_to_end_seconds": round(total_seconds, 3),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    carrier, carrier_port = start_carrier(args.receipt_delay, "bench")
+    try:
+        smpp_port = _free_port()
+        config = gateway_config(
+            workdir / "smpp.toml",
+            db=str(workdir / f"bench-{secrets.token_hex(4)}.db"),
+            http_port=0,
+            queue=args.messages + 1000,
+            carrier_port=carrier_port,
+            connector=f'password = "bench"\nbinds = {args.upstream_binds}\nwindow = 100',
+            smpp_port=smpp_port,
+        )
+        # the server's window per bind is the client's
+        config.write_text(f"smpp_window = {args.window}\n" + config.read_text())
+        create_account(
+            config, "bench", "--smpp-system-id", _SYSTEM_ID, "--smpp-password", _PASSWORD
+        )
+        gateway, banner = start(["serve", "--config", str(config)])
+        try:
+            if not re.search(rf"SMPP server +[\d.]+:{smpp_port}\b", banner):
+                raise RuntimeError(f"no SMPP server on {smpp_port} in:\n{banner}")
+            cpu_gateway = cpu_seconds(gateway.pid)
+            cpu_carrier = cpu_seconds(carrier.pid)
+            cpu_client = time.process_time()
+            result = run_async(_load(args, smpp_port))
+            cpu_gateway = cpu_seconds(gateway.pid) - cpu_gateway
+            cpu_carrier = cpu_seconds(carrier.pid) - cpu_carrier
+            cpu_client = time.process_time() - cpu_client
+        finally:
+            stop(gateway)
+    finally:
+        stop(carrier)
+    n = max(1, result["accepted"])
+    result.update(
+        backend="sqlite",
+        accepted_per_s=round(result["accepted"] / result["accept_seconds"], 1),
+        end_to_end_per_s=round(result["receipts_delivered"] / result["end_to_end_seconds"], 1),
+        gateway_cpu_s_per_10k=round(cpu_gateway * 10_000 / n, 3),
+        carrier_cpu_s_per_10k=round(cpu_carrier * 10_000 / n, 3),
+        client_cpu_s_per_10k=round(cpu_client * 10_000 / n, 3),
+    )
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="smsgate bench smpp", description=__doc__)
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--binds", type=int, default=2, help="the customer's binds")
+    parser.add_argument("--window", type=int, default=200, help="outstanding submits per bind")
+    parser.add_argument("--upstream-binds", type=int, default=1)
+    parser.add_argument("--receipt-delay", type=float, default=0.0)
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for receipts")
+    parser.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(list(argv))
+    with tempfile.TemporaryDirectory(prefix="smsgate-bench-") as workdir:
+        result = _run(args, Path(workdir))
+    report = {
+        "messages": args.messages,
+        "binds": args.binds,
+        "window": args.window,
+        "target_per_s": TARGET_PER_SECOND,
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        **result,
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        r = result
+        print(
+            f"{'accepted/s':>11} {'receipts/s':>11} {'receipts':>9} {'gw CPU s/10k':>13} "
+            f"{'carrier':>8} {'client':>7}  refused"
+        )
+        print(
+            f"{r['accepted_per_s']:>11,.0f} {r['end_to_end_per_s']:>11,.0f} "
+            f"{r['receipts_delivered']:>9} {r['gateway_cpu_s_per_10k']:>13.2f} "
+            f"{r['carrier_cpu_s_per_10k']:>8.2f} {r['client_cpu_s_per_10k']:>7.2f}  "
+            f"{r['refused_by_status'] or '-'}"
+        )
+        print(f"target: {TARGET_PER_SECOND:,.0f} submit_sm/s accepted and persisted, every receipt")
+    return 0
