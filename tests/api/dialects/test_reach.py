@@ -2,14 +2,18 @@
 the documented requests (send now, schedule; fetch, list, unschedule, update, delete) with
 their answers checked field by field, and every error code the dialect lists."""
 
+import asyncio
 import itertools
+import json
 import re
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
+import pytest
 
 from smsgate.callbacks.receiver import CallbackReceiver
 from smsgate.callbacks.signing import REACH, verify
@@ -305,5 +309,48 @@ def test_status_callbacks_in_reach_form_signed_with_the_api_key(backend: StoreBa
             assert "errorCode" not in form  # nothing failed
         assert statuses == ["queued", "sent", "delivered"]
         assert re.fullmatch(r"\d{10}", form["dlrDate"])  # YYMMDDhhmm of the final status
+
+    run_clocked(backend, scenario)
+
+
+CURL = shutil.which("curl")
+
+
+@pytest.mark.skipif(CURL is None, reason="curl is not installed")
+def test_the_docs_curl_examples_with_only_the_host_changed(backend: StoreBackend) -> None:
+    async def curl(*args: str) -> dict[str, Any]:
+        assert CURL is not None
+        process = await asyncio.create_subprocess_exec(
+            CURL, "-s", *args, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await process.communicate()
+        assert process.returncode == 0
+        return dict(json.loads(out))
+
+    async def scenario(gw: Running, clock: ManualClock) -> None:
+        host = str(gw.client.base_url)  # instead of https://api.reach.talkylabs.com
+        auth = ["-H", "ApiUser: a", "-H", f"ApiKey: {gw.keys['a']}"]
+        send = [
+            "-X",
+            "POST",
+            f"{host}/rest/messaging/v1/create",
+            "--data-urlencode",
+            "dest=+237671234567",
+            "--data-urlencode",
+            "src=+237691234567",
+            "--data-urlencode",
+            "body=Hello World! This is a sms message.",
+            *auth,
+        ]
+        now = await curl(*send)
+        assert list(now) == ITEM_FIELDS and now["status"] == "queued"
+        assert (now["dest"], now["src"]) == ("+237671234567", "+237691234567")
+        # the clock stands at 2027-01-15T08:00:00Z: one hour ahead
+        later = await curl(*send, "--data-urlencode", "scheduledTime=2027-01-15T09:00:00Z")
+        assert list(later) == ITEM_FIELDS and later["status"] == "scheduled"
+        fetched = await curl(f"{host}/rest/messaging/v1/fetch?messageId={now['messageId']}", *auth)
+        assert fetched["messageId"] == now["messageId"]
+        listed = await curl(f"{host}/rest/messaging/v1/list?pageSize=20", *auth)
+        assert listed["totalMessages"] == 2
 
     run_clocked(backend, scenario)
