@@ -75,6 +75,7 @@ class InboundDesk:
         self.ready = asyncio.Event()
         self.counts = {"messages": 0, "partial": 0, "unclaimed": 0, "duplicate_parts": 0}
         self._connectors: dict[GroupKey, str] = {}  # the connector of each open group
+        self._writing: dict[GroupKey, asyncio.Future[None]] = {}  # group writes not settled
         self._task: asyncio.Task[None] | None = None
         self._finishing: set[asyncio.Task[None]] = set()
 
@@ -156,6 +157,9 @@ class InboundDesk:
         key = GroupKey(pdu.source_addr, pdu.destination_addr, concat.reference, concat.total)
         if self.reassembler.holds(key, concat.seq, body):
             self.counts["duplicate_parts"] += 1
+            writing = self._writing.get(key)
+            if writing is not None:  # answered only once the first copy is stored
+                await asyncio.shield(writing)
             return  # stored already: the carrier sent it again
         self._connectors.setdefault(key, connector_id)
         finished = self.reassembler.add(
@@ -189,14 +193,14 @@ class InboundDesk:
                 now,
             )
             try:
-                await self._commit([part])
+                await self._commit([part], key)
             except Exception:
                 self.reassembler.withdraw(key, concat.seq)
                 raise
             return
         message = self._message(self._connectors.pop(key, connector_id), mine, now)
         try:
-            await self._commit([*self._routed(message, owners), _taken(key)])
+            await self._commit([*self._routed(message, owners), _taken(key)], key)
         except Exception:
             self.reassembler.reopen(mine, without=concat.seq)
             self._connectors[key] = message.connector_id
@@ -262,12 +266,19 @@ class InboundDesk:
                 continue
         return source
 
-    async def _commit(self, changes: list[Change]) -> None:
+    async def _commit(self, changes: list[Change], key: GroupKey | None = None) -> None:
         future = self.writer.add(changes)
         future.add_done_callback(lambda done: self._committed(done, changes))
+        if key is not None:  # the latest write of a group, which a duplicate part waits for
+            self._writing[key] = future
+            future.add_done_callback(lambda done: self._written(key, done))
         # shielded: a caller that stops waiting (the carrier's resp timed out) does not
         # withdraw the write, which commits anyway
         await asyncio.shield(future)
+
+    def _written(self, key: GroupKey, done: "asyncio.Future[None]") -> None:
+        if self._writing.get(key) is done:
+            del self._writing[key]
 
     def _committed(self, done: "asyncio.Future[None]", changes: list[Change]) -> None:
         if done.cancelled() or done.exception() is not None:
