@@ -12,7 +12,15 @@ import pytest
 from smsgate.domain.ids import new_id
 from smsgate.domain.status import Status
 from smsgate.smpp.constants import CommandStatus, MessageState
-from smsgate.smpp.pdu import BindReceiver, BindTransmitter, DataSm, QuerySm, SmeAddress, SubmitMulti
+from smsgate.smpp.pdu import (
+    BindReceiver,
+    BindTransmitter,
+    CancelSm,
+    DataSm,
+    QuerySm,
+    SmeAddress,
+    SubmitMulti,
+)
 from smsgate.smpp.receipt import parse_receipt_text
 from smsgate.smpp.tlv import Tag
 from smsgate.store import OutboxItem
@@ -174,3 +182,21 @@ def test_mo_for_the_account_arrives_as_deliver_sm(backend: StoreBackend) -> None
         assert mo.source_addr == "819012345678" and mo.destination_addr == "81312345678"
 
     run(backend, scenario)
+
+
+def test_cancel_scheduled_and_identical_submit_refused(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, port: int) -> None:
+        connection = await Customer().bind(port, "alice")
+        later = await connection.call(
+            submit("next hour", schedule_delivery_time="000000010000000R")
+        )
+        assert (await connection.request(CancelSm(message_id=later.message_id))).command_status == 0
+        query = await connection.call(QuerySm(message_id=later.message_id))
+        assert query.message_state == MessageState.DELETED
+        unknown = await connection.request(CancelSm(message_id="0" * 32))
+        assert unknown.command_status == S.ESME_RINVMSGID
+        first = await connection.request(submit("same text"))
+        again = await connection.request(submit("same text"))
+        assert first.command_status == 0 and again.command_status == S.ESME_RSUBMITFAIL
+
+    run(backend, scenario, identical_window=60.0)

@@ -129,8 +129,9 @@ class SmppServer:
         elif isinstance(pdu, QuerySm):
             self._spawn(self._query(connection, pdu))
         elif isinstance(pdu, CancelSm):
-            connection.send(pdu.response(S.ESME_RCANCELFAIL))
+            self._spawn(self._cancel(connection, pdu))
         elif isinstance(pdu, ReplaceSm):
+            # the engine cannot replace a message's text yet: refused, nothing changes
             connection.send(pdu.response(S.ESME_RREPLACEFAIL))
         else:
             connection.send(pdu.response(S.ESME_RINVCMDID))
@@ -164,6 +165,22 @@ class SmppServer:
         if account is not None:
             self.binds.remove(account.id, connection)
         self.intake.forget(connection)
+
+    async def _cancel(self, connection: SmppConnection, pdu: CancelSm) -> None:
+        """cancel_sm by message_id (a SINGLE part id cancels its whole message); canceling by
+        service_type and addresses alone is not offered."""
+        account = connection.context["account"]
+        message_id, _ = split_id(pdu.message_id)
+        status = 0
+        if not message_id:
+            status = S.ESME_RCANCELFAIL
+        else:
+            try:
+                await self.gateway.cancel(account, message_id)
+            except GatewayError as error:
+                status = error.smpp_status
+        if connection.is_open:
+            connection.send(pdu.response(status))
 
     async def _query(self, connection: SmppConnection, pdu: QuerySm) -> None:
         account = connection.context["account"]
