@@ -38,7 +38,9 @@ def to_micros(amount: Decimal) -> int:
 
 
 def from_micros(micros: int) -> Decimal:
-    return (Decimal(micros) / MICROS).quantize(Decimal("0.000001")).normalize()
+    """The amount, without trailing zeros (and without an exponent: 10, not 1E+1)."""
+    amount = (Decimal(micros) / MICROS).quantize(Decimal("0.000001")).normalize()
+    return amount.quantize(Decimal(1)) if amount == amount.to_integral() else amount
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,86 @@
+"""`smsgate account balance`: show, top up, set a prepaid balance, or make an account postpaid.
+
+They work on the database (SMSGATE_DB or --config); a running gateway reads the balances again
+within seconds, and at once when a message finds the balance short.
+"""
+
+import argparse
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+from smsgate.domain.pricing import from_micros, parse_amount, to_micros
+from smsgate.inbound_commands import CommandError, _command, _run, find_account
+from smsgate.store import BalanceError, Store
+
+
+def _show(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> dict[str, object]:
+        account = await find_account(store, args.account)
+        stored = await store.balance(account.id)
+        return {
+            "account": account.id,
+            "prepaid": stored is not None,
+            "balance": None if stored is None else str(from_micros(stored[0])),
+            "currency": account.currency,
+        }
+
+    _print(_run(args, work), args.json)
+    return 0
+
+
+def _change(args: argparse.Namespace) -> int:
+    """top-up AMOUNT (negative: take off), set AMOUNT, or postpaid."""
+
+    async def work(store: Store) -> dict[str, object]:
+        account = await find_account(store, args.account)
+        now = time.time()
+        if args.balance_command == "postpaid":
+            await store.set_balance(account.id, None, now)
+            return {"account": account.id, "prepaid": False, "balance": None}
+        amount = _amount(args.amount, negative=args.balance_command == "top-up")
+        if args.balance_command == "set":
+            await store.set_balance(account.id, to_micros(amount), now)
+            micros = to_micros(amount)
+        else:
+            try:
+                micros = await store.add_balance(account.id, to_micros(amount), now)
+            except BalanceError:
+                raise CommandError("the balance cannot go below zero") from None
+        return {"account": account.id, "prepaid": True, "balance": str(from_micros(micros))}
+
+    _print(_run(args, work), args.json)
+    return 0
+
+
+def _amount(value: str, *, negative: bool) -> Decimal:
+    if negative and value.startswith("-"):
+        return -parse_amount(value[1:])
+    return parse_amount(value)
+
+
+def _print(row: dict[str, object], as_json: bool) -> None:
+    print(json.dumps(row) if as_json else "  ".join(f"{k}: {v}" for k, v in row.items()))
+
+
+def add_balance_commands(account_commands: Any) -> None:
+    """`smsgate account balance show|top-up|set|postpaid ACCOUNT [AMOUNT]`"""
+    balance = account_commands.add_parser(
+        "balance", help="prepaid balance: show, top-up, set, postpaid"
+    )
+    commands = balance.add_subparsers(dest="balance_command", required=True)
+    for name, help_text, amount in (
+        ("show", "the balance (postpaid accounts have none)", False),
+        ("top-up", "add AMOUNT (negative: take it off); the account becomes prepaid", True),
+        ("set", "make the balance AMOUNT; the account becomes prepaid", True),
+        ("postpaid", "remove the balance: the account is never refused for money", False),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("account", help="account id or name")
+        if amount:
+            command.add_argument("amount", help="in the account's currency, e.g. 25.50")
+        command.add_argument("--config", help="TOML configuration file")
+        command.add_argument("--json", action="store_true", help="one JSON object")
+        work = _show if name == "show" else _change
+        command.set_defaults(func=_command(f"account balance {name}", work))

@@ -1,0 +1,55 @@
+"""`smsgate account balance show|top-up|set|postpaid` on a SQLite file."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from smsgate.cli import main
+from smsgate.store import open_store
+from tests.store.factories import new_account
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    path = str(tmp_path / "balance.db")
+    monkeypatch.setenv("SMSGATE_DB", path)
+
+    async def seed() -> None:
+        store = await open_store(path)
+        try:
+            account = new_account("shop")
+            account.id = "acct-shop"
+            await store.create_account(account)
+        finally:
+            await store.close()
+
+    asyncio.run(seed())
+    return path
+
+
+def balance(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object], str]:
+    """The exit code, the JSON printed and what went to stderr."""
+    code = main(["account", "balance", *argv, "--json"])
+    out, err = capsys.readouterr()
+    return code, json.loads(out) if out else {}, err
+
+
+def test_top_up_set_and_postpaid(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert balance(capsys, "show", "shop")[:2] == (
+        0,
+        {"account": "acct-shop", "prepaid": False, "balance": None, "currency": None},
+    )
+    assert balance(capsys, "top-up", "shop", "10")[1]["balance"] == "10"
+    assert balance(capsys, "top-up", "acct-shop", "-2.5")[1]["balance"] == "7.5"
+    code, _, err = balance(capsys, "top-up", "shop", "-7.51")
+    assert code == 2 and "below zero" in err
+    assert balance(capsys, "show", "shop")[1]["balance"] == "7.5"
+    code, _, err = balance(capsys, "set", "shop", "0.0000001")
+    assert code == 2 and "six decimal places" in err
+    assert balance(capsys, "set", "shop", "3")[1]["balance"] == "3"
+    assert balance(capsys, "postpaid", "shop")[1]["prepaid"] is False
+    assert balance(capsys, "show", "shop")[1]["prepaid"] is False
+    code, _, err = balance(capsys, "show", "nobody")
+    assert code == 2 and "no account" in err
