@@ -157,6 +157,17 @@ def test_every_response_code(backend: StoreBackend) -> None:
         gw.keys["slow"] = await add_account(gw.app, "slow", rate=1.0)
         assert (await mt(gw, "slow"))["responseCode"] == 0
         assert (await mt(gw, "slow"))["responseCode"] == 300
+        # a disabled account, then a gateway that is not ready (starting or stopping)
+        assert gw.app.store is not None and gw.app.gateway is not None
+        account = await gw.app.store.account_by_api_key_hash(hash_api_key(gw.keys["b"]))
+        assert account is not None
+        await gw.app.store.update_account(replace(account, enabled=False))
+        assert (await mt(gw, "b"))["responseCode"] == 201
+        gw.app.gateway.ready.clear()
+        try:
+            assert (await mt(gw))["responseCode"] == 901
+        finally:
+            gw.app.gateway.ready.set()
 
     run_clocked(backend, scenario)
 

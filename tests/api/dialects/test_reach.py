@@ -275,6 +275,20 @@ def test_every_refusal_has_its_code(backend: StoreBackend) -> None:
         throttled = await create(gw, "slow")
         assert_error(throttled, 429, 20429)
         assert throttled.headers["Retry-After"] == "1"
+        # a body past 64 KiB is refused before it is read whole
+        assert_error(await create(gw, body="x" * 70_000), 413, 20413)
+        # a disabled account
+        account = await gw.app.store.account_by_api_key_hash(hash_api_key(gw.keys["b"]))
+        assert account is not None
+        await gw.app.store.update_account(replace(account, enabled=False))
+        assert_error(await create(gw, "b"), 403, 20005)
+        # a gateway that is not ready (starting or stopping)
+        assert gw.app.gateway is not None
+        gw.app.gateway.ready.clear()
+        try:
+            assert_error(await create(gw), 503, 20503)
+        finally:
+            gw.app.gateway.ready.set()
 
     run_clocked(backend, scenario)
 
