@@ -229,12 +229,21 @@ def test_inbound_pages_filters_and_isolation(backend: StoreBackend) -> None:
                 "/v1/inbound", params={"from": "+819000000003"}, headers=gw.headers("a")
             )
             assert [item["text"] for item in one.json()["inbound"]] == ["m3"]
+            for after, count in (("2000-01-01T00:00:00Z", 5), ("2999-01-01T00:00:00Z", 0)):
+                timed = await gw.client.get(
+                    "/v1/inbound", params={"received_after": after}, headers=gw.headers("a")
+                )
+                assert len(timed.json()["inbound"]) == count
             mine = await gw.client.get("/v1/inbound", headers=gw.headers("b"))
             assert [item["text"] for item in mine.json()["inbound"]] == ["for b"]
             bad = await gw.client.get(
                 "/v1/inbound", params={"cursor": "!!"}, headers=gw.headers("a")
             )
             assert bad.status_code == 400
+            bad = await gw.client.get(
+                "/v1/inbound", params={"received_before": "yesterday"}, headers=gw.headers("a")
+            )
+            assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_request"
 
     asyncio.run(main())
 
