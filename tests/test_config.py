@@ -7,6 +7,7 @@ import pytest
 from smsgate.app import _connector_config
 from smsgate.config import ConfigError, load_config
 from smsgate.connectors.config import BindMode, ErrorAction
+from smsgate.domain.pricing import PriceList, PriceRule
 from smsgate.domain.routing import RouteTable
 from smsgate.smpp.constants import CommandStatus
 
@@ -54,3 +55,17 @@ def test_mistakes_are_named(tmp_path: Path) -> None:
             "x",
             {"host": "h", "port": 1, "system_id": "s", "password": "p", "bind_mode": "sideways"},
         )
+
+
+def test_example_prices_make_a_price_list() -> None:
+    config = load_config(EXAMPLE, env={})
+    prices = PriceList(PriceRule.from_spec(item) for item in config.prices)
+
+    def per(route: str, country: str, carrier: str | None) -> str | None:
+        rule = prices.find("EUR", route, country, carrier)
+        return None if rule is None else str(rule.per_segment)
+
+    assert per("docomo-direct", "JP", "docomo") == "0.0650"
+    assert per("japan", "JP", "kddi") == "0.0700"
+    assert per("rest", "DE", None) == "0.0500"
+    assert prices.find("JPY", "rest", "DE", None) is None
