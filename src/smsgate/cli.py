@@ -17,6 +17,7 @@ import httpx
 from smsgate import __version__
 from smsgate.app import App, serve
 from smsgate.balance_commands import add_balance_commands
+from smsgate.callback_commands import add_callback_commands
 from smsgate.config import ConfigError, load_config
 from smsgate.domain.account import (
     DEFAULT_RATE,
@@ -332,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--json", action="store_true", help="one JSON object")
     create.set_defaults(func=_account_create)
     add_account_commands(account_commands)
+    add_callback_commands(account_commands)
     add_balance_commands(account_commands)
     add_inbound_commands(commands)
 

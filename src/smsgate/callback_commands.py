@@ -1,0 +1,68 @@
+"""`smsgate account callbacks`: where an account's status callbacks go and how they look and are
+signed (docs/callbacks.md). A dialect's client wants its platform's shape and signature: a Reach
+account takes `--format reach --signature reach --secret <its API key>`."""
+
+import argparse
+import json
+from dataclasses import replace
+from typing import Any
+
+from smsgate.api.http.dialects import CALLBACK_FORMATS
+from smsgate.callbacks.signing import SCHEMES
+from smsgate.callbacks.urls import check_url
+from smsgate.domain.errors import GatewayError
+from smsgate.inbound_commands import CommandError, _command, _run, find_account
+from smsgate.store import Store
+
+
+def _callbacks(args: argparse.Namespace) -> int:
+    """Set (or show) an account's callback URL, secret, signature scheme and format; an empty
+    value goes back to the default."""
+
+    async def work(store: Store) -> dict[str, Any]:
+        account = await find_account(store, args.account)
+        changes: dict[str, Any] = {}
+        if args.url is not None:
+            if args.url:
+                try:
+                    check_url(args.url, None)
+                except GatewayError as exc:
+                    raise CommandError(f"{args.url}: {exc.detail or exc}") from None
+            changes["callback_url"] = args.url or None
+        if args.secret is not None:
+            changes["webhook_secret"] = args.secret or None
+        if args.signature is not None:
+            changes["signature"] = args.signature or None
+        if args.format is not None:
+            changes["callback_format"] = args.format or None
+        if changes:
+            account = replace(account, **changes)
+            await store.update_account(account)
+        return {
+            "account_id": account.id,
+            "callback_url": account.callback_url,
+            "secret": "set" if account.webhook_secret else None,
+            "signature": account.signature or "native",
+            "format": account.callback_format or "native",
+        }
+
+    print(json.dumps(_run(args, work)))
+    return 0
+
+
+def add_callback_commands(account_commands: Any) -> None:
+    """`smsgate account callbacks ...`"""
+    callbacks = account_commands.add_parser(
+        "callbacks", help="set or show an account's status callbacks (URL, secret, shape)"
+    )
+    callbacks.add_argument("account", help="account id or name")
+    callbacks.add_argument("--url", help="default callback URL ('' removes it)")
+    callbacks.add_argument("--secret", help="HMAC key of the signatures ('' removes it)")
+    callbacks.add_argument(
+        "--signature", choices=["", *SCHEMES], help="signature scheme ('': native)"
+    )
+    callbacks.add_argument(
+        "--format", choices=["", *CALLBACK_FORMATS], help="a dialect's shape ('': native)"
+    )
+    callbacks.add_argument("--config", help="TOML configuration file")
+    callbacks.set_defaults(func=_command("account callbacks", _callbacks))
