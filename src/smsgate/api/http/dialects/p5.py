@@ -85,14 +85,18 @@ def routes(gateway: Gateway) -> list[BaseRoute]:
 
     async def cancel_all(params: dict[str, str], account: Account) -> Response:
         canceled = 0
-        for message in await _scheduled(gateway, account, params):
-            try:
-                await gateway.cancel(account, message.id)
-            except GatewayError as error:  # it left the schedule meanwhile
-                if error.code != "not_cancelable":
-                    raise
-            else:
-                canceled += 1
+        while batch := await _scheduled(gateway, account, params):  # a page at a time
+            before = canceled
+            for message in batch:
+                try:
+                    await gateway.cancel(account, message.id)
+                except GatewayError as error:  # it left the schedule meanwhile
+                    if error.code != "not_cancelable":
+                        raise
+                else:
+                    canceled += 1
+            if canceled == before:
+                break
         return answer(count=canceled)
 
     methods = ["GET", "POST"]
