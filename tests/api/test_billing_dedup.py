@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from smsgate.api.http.schemas import BalanceView, CampaignCanceled, MessageCounts
 from smsgate.domain.account import Account, hash_api_key, new_api_key
 from smsgate.domain.ids import new_id
 from smsgate.domain.pricing import to_micros
@@ -338,5 +339,26 @@ def test_campaign_tag_lists_counts_and_cancels_a_bulk(backend: StoreBackend) -> 
         assert theirs.json()["canceled"] == 0
         missing = await gw.client.post("/v1/messages/cancel", headers=gw.headers())
         assert missing.status_code == 400
+
+    run(backend, scenario)
+
+
+def test_the_new_answers_match_the_published_document(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, clock: ManualClock) -> None:
+        document = (await gw.client.get("/openapi.json")).json()
+        for path in ("/v1/balance", "/v1/messages/count", "/v1/messages/cancel"):
+            assert path in document["paths"]
+        send = document["paths"]["/v1/messages"]["post"]
+        assert send["parameters"][0]["name"] == "Idempotency-Key"
+        await prepay(gw, "2")
+        BalanceView.model_validate(await balance(gw))
+        BalanceView.model_validate(await balance(gw, "b"))
+        await gw.send(tag="t")
+        count = await gw.client.get("/v1/messages/count", params={"tag": "t"}, headers=gw.headers())
+        assert MessageCounts.model_validate(count.json()).total == 1
+        cancel = await gw.client.post(
+            "/v1/messages/cancel", params={"tag": "t"}, headers=gw.headers()
+        )
+        CampaignCanceled.model_validate(cancel.json())
 
     run(backend, scenario)

@@ -9,8 +9,11 @@ from pydantic.json_schema import models_json_schema
 from smsgate import __version__
 from smsgate.api.http.inbound import QUERY, InboundList, InboundView
 from smsgate.api.http.schemas import (
+    BalanceView,
     BatchResult,
+    CampaignCanceled,
     ErrorResponse,
+    MessageCounts,
     MessageList,
     MessageView,
     SendBatch,
@@ -26,12 +29,17 @@ _MODELS: list[type[BaseModel]] = [
     ErrorResponse,
     InboundView,
     InboundList,
+    MessageCounts,
+    CampaignCanceled,
+    BalanceView,
 ]
 
 _ERRORS = {
     "400": "Malformed request, unknown field",
     "401": "Missing or wrong API key",
+    "402": "A prepaid account's balance does not cover the price",
     "403": "Account disabled",
+    "409": "Duplicate client_ref, identical message moments ago, Idempotency-Key in use",
     "413": "Body too large",
     "422": "Invalid value (number, sender, text, schedule, validity, no route)",
     "429": "Above the account's rate",
@@ -54,6 +62,21 @@ def _responses(ok: str, model: type[BaseModel], description: str) -> dict[str, A
     return responses
 
 
+# on the send endpoints: the first answer is replayed for 24 hours (docs/api.md)
+_IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
+def _query(*names: str) -> list[dict[str, Any]]:
+    return [
+        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names
+    ]
+
+
 def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
         [(m, "validation") for m in _MODELS], ref_template="#/components/schemas/{model}"
@@ -71,6 +94,7 @@ def openapi_document() -> dict[str, Any]:
             "/v1/messages": {
                 "post": {
                     "summary": "Send a message",
+                    "parameters": [_IDEMPOTENCY_KEY],
                     "requestBody": {"required": True, **_json(SendMessage)},
                     "responses": _responses("202", MessageView, "Accepted and stored"),
                 },
@@ -82,6 +106,7 @@ def openapi_document() -> dict[str, Any]:
                             ("status", "string"),
                             ("to", "string"),
                             ("client_ref", "string"),
+                            ("tag", "string"),
                             ("created_after", "string"),
                             ("created_before", "string"),
                             ("limit", "integer"),
@@ -94,8 +119,29 @@ def openapi_document() -> dict[str, Any]:
             "/v1/messages/batch": {
                 "post": {
                     "summary": "Send up to 1000 messages at once",
+                    "parameters": [_IDEMPOTENCY_KEY],
                     "requestBody": {"required": True, **_json(SendBatch)},
                     "responses": _responses("202", BatchResult, "Per-message results"),
+                }
+            },
+            "/v1/messages/count": {
+                "get": {
+                    "summary": "How many messages (of a campaign tag) are in each status",
+                    "parameters": _query("tag", "client_ref"),
+                    "responses": _responses("200", MessageCounts, "Counts by status"),
+                }
+            },
+            "/v1/messages/cancel": {
+                "post": {
+                    "summary": "Cancel the scheduled and queued messages of a campaign tag",
+                    "parameters": [{**_query("tag")[0], "required": True}],
+                    "responses": _responses("200", CampaignCanceled, "What was canceled"),
+                }
+            },
+            "/v1/balance": {
+                "get": {
+                    "summary": "The account's prepaid balance",
+                    "responses": _responses("200", BalanceView, "The balance"),
                 }
             },
             "/v1/messages/{message_id}": {

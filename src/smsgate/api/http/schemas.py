@@ -114,6 +114,24 @@ class BatchResult(BaseModel):
     results: list[BatchItem]
 
 
+class MessageCounts(BaseModel):
+    total: int
+    by_status: dict[Status, int]
+
+
+class CampaignCanceled(BaseModel):
+    tag: str
+    canceled: int
+    not_cancelable: int = Field(description="Messages already at a carrier")
+
+
+class BalanceView(BaseModel):
+    prepaid: bool
+    balance: str | None = Field(description="Decimal amount; null for a postpaid account")
+    currency: str
+    updated_at: datetime | None = None
+
+
 PRIORITY_BY_NAME: dict[str, Priority] = {p.name.lower(): p for p in Priority}
 PRIORITY_NAME: dict[int, str] = {p.value: p.name.lower() for p in Priority}
 
