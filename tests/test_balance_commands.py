@@ -1,32 +1,13 @@
 """`smsgate account balance show|top-up|set|postpaid` on a SQLite file."""
 
-import asyncio
 import json
-from pathlib import Path
 
 import pytest
 
 from smsgate.cli import main
-from smsgate.store import open_store
-from tests.store.factories import new_account
+from tests.test_inbound_commands import db
 
-
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    path = str(tmp_path / "balance.db")
-    monkeypatch.setenv("SMSGATE_DB", path)
-
-    async def seed() -> None:
-        store = await open_store(path)
-        try:
-            account = new_account("shop")
-            account.id = "acct-shop"
-            await store.create_account(account)
-        finally:
-            await store.close()
-
-    asyncio.run(seed())
-    return path
+__all__ = ["db"]  # the fixture: a SQLite file with the account "shop" (acct-shop)
 
 
 def balance(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object], str]:

@@ -1,17 +1,19 @@
 """The identical-request window, prices and prepaid balances as units (no store, no sockets)."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
-from smsgate.domain.message import Message, Part
+from smsgate.domain.message import Message
 from smsgate.domain.pricing import PriceError, PriceList, PriceRule, from_micros, parse_amount
 from smsgate.domain.status import Status
 from smsgate.engine.balances import Balances
 from smsgate.engine.billing import Billing
 from smsgate.engine.identical import IdenticalWindow
+from tests.store.factories import new_message
 
 
 def test_the_window_refuses_within_and_forgets_after() -> None:
@@ -82,27 +84,8 @@ def test_the_most_specific_rule_wins() -> None:
     assert PriceRule.from_spec(rule.spec()) == rule
 
 
-def _message(price: str | None, segments: int = 1) -> Message:
-    message = Message(
-        id="m1",
-        account_id="a",
-        source="smsgate",
-        source_ton=5,
-        source_npi=0,
-        destination="819012345678",
-        text="Hello",
-        encoding="gsm7",
-        data_coding=0,
-        segments=segments,
-        created_at=1.0,
-        updated_at=1.0,
-        valid_until=100.0,
-        status=Status.QUEUED,
-        price=price,
-        price_unit="EUR",
-    )
-    message.parts = [Part("m1", 1, b"Hello", status=Status.QUEUED)]
-    return message
+def _message(price: str | None) -> Message:
+    return replace(new_message("a"), status=Status.QUEUED, price=price, price_unit="EUR")
 
 
 def test_reserve_release_and_max_price() -> None:
