@@ -362,3 +362,21 @@ def test_the_new_answers_match_the_published_document(backend: StoreBackend) -> 
         CampaignCanceled.model_validate(cancel.json())
 
     run(backend, scenario)
+
+
+def test_smpp_customers_pay_from_the_same_balance(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, clock: ManualClock) -> None:
+        assert gw.app.store is not None and gw.app.gateway is not None
+        account = await add_smpp_account(gw.app, "payer")
+        await gw.app.store.set_balance(account.id, to_micros(Decimal("0.05")), 0.0)
+        await gw.app.gateway.reload_balances()
+        connection = await Customer().bind(smpp_port(gw.app), "payer")
+        answers = [await connection.request(submit(f"paid {i}")) for i in range(2)]
+        assert [a.command_status for a in answers] == [
+            CommandStatus.ESME_ROK,
+            CommandStatus.ESME_RPROHIBITED,
+        ]
+        await connection.unbind_and_close()
+        assert await gw.app.store.balance(account.id) == (0, clock.time())
+
+    run(backend, scenario)
