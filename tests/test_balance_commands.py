@@ -34,3 +34,23 @@ def test_top_up_set_and_postpaid(db: str, capsys: pytest.CaptureFixture[str]) ->
     assert balance(capsys, "show", "shop")[1]["prepaid"] is False
     code, _, err = balance(capsys, "show", "nobody")
     assert code == 2 and "no account" in err
+
+
+def test_currency_and_window(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    def billing(*argv: str) -> tuple[int, dict[str, object], str]:
+        code = main(["account", "billing", "shop", *argv, "--json"])
+        out, err = capsys.readouterr()
+        return code, json.loads(out) if out else {}, err
+
+    assert billing()[1] == {"account": "acct-shop", "currency": None, "dedup_window": None}
+    assert billing("--currency", "jpy", "--dedup-window", "0")[1] == {
+        "account": "acct-shop",
+        "currency": "JPY",
+        "dedup_window": 0.0,
+    }
+    assert billing("--currency", "")[1]["currency"] is None
+    code, _, err = billing("--currency", "euro")
+    assert code == 2 and "ISO 4217" in err
+    code, _, err = billing("--dedup-window", "-1")
+    assert code == 2 and "0 (off)" in err
+    assert billing()[1]["dedup_window"] == 0.0

@@ -1,4 +1,5 @@
-"""`smsgate account balance`: show, top up, set a prepaid balance, or make an account postpaid.
+"""`smsgate account balance`: show, top up, set a prepaid balance, or make an account postpaid;
+`smsgate account billing`: an account's currency and identical-request window.
 
 They work on the database (SMSGATE_DB or --config); a running gateway reads the balances again
 within seconds, and at once when a message finds the balance short.
@@ -54,6 +55,44 @@ def _change(args: argparse.Namespace) -> int:
     return 0
 
 
+def _billing(args: argparse.Namespace) -> int:
+    """Set what is given ('' restores the default), then show both settings."""
+
+    async def work(store: Store) -> dict[str, object]:
+        account = await find_account(store, args.account)
+        if args.currency is not None:
+            account.currency = _currency(args.currency)
+        if args.dedup_window is not None:
+            account.dedup_window = _seconds(args.dedup_window)
+        if args.currency is not None or args.dedup_window is not None:
+            await store.update_account(account)
+        return {
+            "account": account.id,
+            "currency": account.currency,
+            "dedup_window": account.dedup_window,
+        }
+
+    _print(_run(args, work), args.json)
+    return 0
+
+
+def _currency(value: str) -> str | None:
+    if not value:
+        return None
+    if len(value) != 3 or not value.isalpha():
+        raise CommandError(f"not an ISO 4217 currency code: {value!r}")
+    return value.upper()
+
+
+def _seconds(value: str) -> float | None:
+    if not value:
+        return None
+    seconds = float(value)
+    if not 0 <= seconds <= 86_400:
+        raise CommandError("the window is 0 (off) to 86400 seconds")
+    return seconds
+
+
 def _amount(value: str, *, negative: bool) -> Decimal:
     if negative and value.startswith("-"):
         return -parse_amount(value[1:])
@@ -84,3 +123,16 @@ def add_balance_commands(account_commands: Any) -> None:
         command.add_argument("--json", action="store_true", help="one JSON object")
         work = _show if name == "show" else _change
         command.set_defaults(func=_command(f"account balance {name}", work))
+
+    billing = account_commands.add_parser(
+        "billing", help="set or show an account's currency and identical-request window"
+    )
+    billing.add_argument("account", help="account id or name")
+    billing.add_argument("--currency", help="ISO 4217, e.g. EUR ('' for the configured default)")
+    billing.add_argument(
+        "--dedup-window",
+        help="seconds the same message is refused again, 0 off ('' for the default)",
+    )
+    billing.add_argument("--config", help="TOML configuration file")
+    billing.add_argument("--json", action="store_true", help="one JSON object")
+    billing.set_defaults(func=_command("account billing", _billing))
