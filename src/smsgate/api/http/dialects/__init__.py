@@ -9,13 +9,21 @@ from collections.abc import Callable, Sequence
 
 from starlette.routing import BaseRoute
 
-from smsgate.api.http.dialects import kddi, kddi_view, p5, p5_view, reach, reach_view
+from smsgate.api.http.dialects import (
+    kddi,
+    kddi_view,
+    p5,
+    p5_view,
+    reach,
+    reach_view,
+    smsc_ru,
+)
 from smsgate.callbacks.formats import CallbackFormat
 from smsgate.engine.gateway import Gateway
 
 RouteFactory = Callable[[Gateway], Sequence[BaseRoute]]
 
-FACTORIES: tuple[RouteFactory, ...] = (reach.routes, p5.routes, kddi.routes)
+FACTORIES: tuple[RouteFactory, ...] = (reach.routes, p5.routes, kddi.routes, smsc_ru.routes)
 # the dialects' shapes of callbacks, by the name an account gives as its callback_format
 CALLBACK_FORMATS: dict[str, CallbackFormat] = {
     kddi_view.CALLBACK_FORMAT.name: kddi_view.CALLBACK_FORMAT,

@@ -1,0 +1,172 @@
+"""SMSC.ru parameters without a gateway: charsets, phone lists, send times, lifetimes, translit
+and maxsms, the refused-requests guard, and the answers' shapes."""
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from smsgate.api.http.dialects.address_guard import AddressGuard
+from smsgate.api.http.dialects.smsc_ru_answer import error_answer, money, send_answer
+from smsgate.api.http.dialects.smsc_ru_params import (
+    decode_params,
+    lifetime,
+    message_id,
+    message_text,
+    peek,
+    phone_list,
+    raw_pairs,
+    send_time,
+)
+from smsgate.domain.errors import GatewayError
+from smsgate.engine.clock import ManualClock
+from smsgate.text import count_segments
+from smsgate.text.translit import Translit, transliterate
+
+MOSCOW = timezone(timedelta(hours=3))
+NOW = datetime(2026, 11, 23, 10, 30, tzinfo=MOSCOW).timestamp()  # 10:30 in Moscow
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        (b"mes=%CF%F0%E8%E2%E5%F2", "Привет"),  # windows-1251, the default
+        (b"mes=%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82&charset=utf-8", "Привет"),
+        (b"charset=koi8-r&mes=%F0%D2%C9%D7%C5%D4", "Привет"),
+        (b"mes=a+b%2Bc", "a b+c"),
+    ],
+)
+def test_parameters_are_decoded_in_their_charset(query: bytes, text: str) -> None:
+    params, _ = decode_params(raw_pairs(query))
+    assert params["mes"] == text
+
+
+def test_a_wrong_charset_or_a_value_outside_it_is_a_parameters_error() -> None:
+    with pytest.raises(GatewayError) as unknown:
+        decode_params(raw_pairs(b"charset=latin-9&mes=x"))
+    assert unknown.value.code == "invalid_request"
+    with pytest.raises(GatewayError):
+        decode_params(raw_pairs(b"charset=utf-8&mes=%FF"))
+    assert peek(raw_pairs(b"fmt=3&fmt=2&charset=UTF-8"), "fmt") == "2"
+    assert peek(raw_pairs(b"charset=UTF-8"), "charset") == "utf-8"
+
+
+def test_phone_lists() -> None:
+    assert phone_list("79991234567, +7 (999) 123-45-68;89991234569\n380501234567") == [
+        "+79991234567",
+        "+79991234568",
+        "+79991234569",
+        "+380501234567",
+    ]
+    assert phone_list(" ,; ") == []
+
+
+@pytest.mark.parametrize(
+    ("value", "tz", "expected"),
+    [
+        (None, None, None),
+        ("", None, None),
+        ("2411261200", None, datetime(2026, 11, 24, 12, 0, tzinfo=MOSCOW).timestamp()),
+        ("24.11.26 12:00", None, datetime(2026, 11, 24, 12, 0, tzinfo=MOSCOW).timestamp()),
+        ("2411261200", "-3", datetime(2026, 11, 24, 12, 0, tzinfo=UTC).timestamp()),
+        ("2411261200", "+2", datetime(2026, 11, 24, 7, 0, tzinfo=UTC).timestamp()),
+        ("01800000000", None, 1_800_000_000.0),
+        ("0", None, None),
+        ("+15", None, NOW + 900),
+        ("9-18", None, None),  # 10:30 is inside the window: now
+        ("12-18", None, datetime(2026, 11, 23, 12, 0, tzinfo=MOSCOW).timestamp()),
+        ("8-10", None, datetime(2026, 11, 24, 8, 0, tzinfo=MOSCOW).timestamp()),
+        ("8-10", "2", None),  # 12:30 there: tomorrow 8:00 there
+    ],
+)
+def test_send_time_formats(value: str | None, tz: str | None, expected: float | None) -> None:
+    if value == "8-10" and tz == "2":
+        expected = datetime(2026, 11, 24, 8, 0, tzinfo=timezone(timedelta(hours=5))).timestamp()
+    assert send_time(value, tz, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "tz"),
+    [
+        ("3211261200", None),  # 32 November
+        ("24112612", None),
+        ("tomorrow", None),
+        ("18-9", None),
+        ("9-25", None),
+        ("2411261200", "x"),
+        ("2411261200", "13"),
+        ("+x", None),
+    ],
+)
+def test_wrong_send_times_are_date_format_errors(value: str, tz: str | None) -> None:
+    with pytest.raises(GatewayError) as refused:
+        send_time(value, tz, NOW)
+    assert refused.value.code == "invalid_schedule"
+
+
+def test_lifetime_in_hours_or_hh_mm_cut_to_the_gateways_longest() -> None:
+    assert lifetime(None, 14_400) is None
+    assert lifetime("1", 14_400) == 3600
+    assert lifetime("00:30", 14_400) == 1800
+    assert lifetime("24", 14_400) == 14_400
+    assert lifetime("24:00", 86_400) == 86_400
+    for wrong in ("0", "25", "00:00", "1:5", "1:60", "x", "-1"):
+        with pytest.raises(GatewayError) as refused:
+            lifetime(wrong, 14_400)
+        assert refused.value.code == "invalid_validity"
+
+
+def test_translit_and_maxsms() -> None:
+    assert transliterate("Съешь ещё этих мягких булок", Translit.LATIN) == (
+        "S\"esh' eshhyo etih myagkih bulok"
+    )
+    assert transliterate("Жёлтый ЩИТ", Translit.LATIN) == "Zhyoltyj ShhIT"
+    assert transliterate("Привет", Translit.LOOKALIKE) == "npuBeT"
+    assert transliterate("abc 123", Translit.LATIN) == "abc 123"
+    assert message_text("Привет", "1", None) == "Privet"
+    cut = message_text("Ж" * 200, None, "2")
+    assert count_segments(cut) == 2 and cut != "Ж" * 200 and len(cut) == 134
+    with pytest.raises(GatewayError):
+        message_text("x", "3", None)
+    with pytest.raises(GatewayError):
+        message_text("x", None, "0")
+    with pytest.raises(GatewayError) as too_long:
+        message_text("x" * 1001, None, None)
+    assert too_long.value.code == "parameter_too_long"
+
+
+def test_message_ids() -> None:
+    assert message_id("2147483647") == "2147483647"
+    assert message_id("order-7.a_b") == "order-7.a_b"
+    assert message_id("") is None
+    for wrong in ("x" * 41, "a b", "й"):
+        with pytest.raises(GatewayError):
+            message_id(wrong)
+
+
+def test_the_guard_blocks_an_address_for_the_rest_of_its_window() -> None:
+    clock = ManualClock()
+    guard = AddressGuard(clock, limit=3, window=60)
+    for _ in range(3):
+        guard.check("198.51.100.1")
+        guard.refused("198.51.100.1")
+    with pytest.raises(GatewayError) as blocked:
+        guard.check("198.51.100.1")
+    assert blocked.value.code == "address_blocked"
+    guard.check("198.51.100.2")  # another address is not affected
+    clock.advance(60)
+    guard.check("198.51.100.1")
+
+
+def test_answer_shapes() -> None:
+    assert money(None) == "0"
+    assert money(Decimal("1.4")) == "1.40"
+    assert money(Decimal("0.0070")) == "0.007"
+    answer = send_answer("1", "utf-8", "12", 2, "3", Decimal("2.8"), Decimal("7.2"))
+    assert answer.body == b"12,2,2.80,7.20"
+    error = error_answer(GatewayError("invalid_destination"), "1", "windows-1251", "55")
+    assert error.body == b"55,-7"
+    error = error_answer(GatewayError("unauthorized"), "2", "koi8-r", "55")
+    assert error.body.decode("koi8-r").endswith(
+        "<result><error>authorise error</error><error_code>2</error_code></result>"
+    )
