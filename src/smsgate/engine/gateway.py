@@ -215,6 +215,8 @@ class Gateway:
             except asyncio.CancelledError:
                 pass
         await self.inbound_desk.stop()
+        if self._balances_task is not None:
+            await asyncio.wait({self._balances_task})  # a read in progress; it logs its errors
         await self.writer.drain()
 
     # -- accept --------------------------------------------------------------------------------
