@@ -19,8 +19,8 @@ from tests.store.factories import new_message
 def test_the_window_refuses_within_and_forgets_after() -> None:
     window = IdenticalWindow()
     key = IdenticalWindow.key("a", "smsgate", "819012345678", "Hello")
-    assert window.seen(key, 100.0, 60) is None
-    window.add(key, 100.0, 60)
+    assert window.admit(key, 100.0, 60) is None
+    assert window.admit(key, 159.9, 60) == 100.0  # refused, and not recorded again
     assert window.seen(key, 159.9, 60) == 100.0
     assert window.seen(key, 160.0, 60) is None
     # another account, source, number or text is another request
@@ -38,11 +38,11 @@ def test_the_window_refuses_within_and_forgets_after() -> None:
 def test_the_window_memory_is_bounded() -> None:
     window = IdenticalWindow(capacity=100)
     for i in range(10_000):
-        window.add(IdenticalWindow.key("a", "s", str(i), "t"), 1.0 + i * 0.001, 60)
+        window.admit(IdenticalWindow.key("a", "s", str(i), "t"), 1.0 + i * 0.001, 60)
     assert len(window) <= 200
     # old generations go as time passes, however few requests come
-    window.add(1, 1000.0, 60)
-    window.add(2, 1100.0, 60)
+    window.admit(1, 1000.0, 60)
+    window.admit(2, 1100.0, 60)
     assert len(window) == 2
 
 

@@ -357,12 +357,11 @@ class Gateway:
         if window <= 0 or message.status is Status.FAILED:
             return None
         key = IdenticalWindow.key(account.id, message.source, message.destination, message.text)
-        earlier = self.identical.seen(key, now, window)
+        earlier = self.identical.admit(key, now, window)
         if earlier is not None:
             raise GatewayError(
                 "identical", f"accepted {now - earlier:.0f} s ago; the window is {window:g} s"
             )
-        self.identical.add(key, now, window)
         return key
 
     async def reload_balances(self, unless_within: float = 0.0) -> bool:

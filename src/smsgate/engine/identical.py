@@ -35,12 +35,21 @@ class IdenticalWindow:
             return at
         return None
 
-    def add(self, key: int, now: float, window: float) -> None:
+    def admit(self, key: int, now: float, window: float) -> float | None:
+        """Record the request at `now`, unless the same one came within the window: then
+        the time it came, and nothing is recorded."""
+        current = self._current
+        at = current.get(key)
+        if at is None:
+            at = self._previous.get(key)
+        if at is not None and now - at < window:
+            return at
         self._span = max(self._span, window)
-        if now - self._rotated_at >= self._span or len(self._current) >= self.capacity:
-            self._previous, self._current = self._current, {}
+        if now - self._rotated_at >= self._span or len(current) >= self.capacity:
+            self._previous, self._current = current, {}
             self._rotated_at = now
         self._current[key] = now
+        return None
 
     def forget(self, key: int, at: float) -> None:
         """Withdraw a request recorded at `at` that was not accepted after all."""
