@@ -116,7 +116,9 @@ def test_fifty_parallel_clients_get_exactly_the_hundred_messages_paid_for(
     run(backend, scenario)
 
 
-def test_price_fixed_at_acceptance_and_given_back_when_never_sent(backend: StoreBackend) -> None:
+def test_price_fixed_at_acceptance_and_given_back_when_never_at_a_carrier(
+    backend: StoreBackend,
+) -> None:
     async def scenario(gw: Running, clock: ManualClock) -> None:
         await prepay(gw, "1.00")
         assert (await balance(gw)) == {
@@ -146,6 +148,13 @@ def test_price_fixed_at_acceptance_and_given_back_when_never_sent(backend: Store
         # delivered: paid
         sent = (await gw.send(to="+4915112345670")).json()
         assert await gw.wait_final([sent["id"]]) == {sent["id"]: "delivered"}
+        await drained(gw)
+        assert (await balance(gw))["balance"] == "0.95"
+        # refused by the carrier (so never at it): given back
+        assert gw.app.simulator is not None
+        gw.app.simulator.config.reject_destinations = ("4915112345666",)
+        refused = (await gw.send(to="+4915112345666")).json()
+        assert await gw.wait_final([refused["id"]]) == {refused["id"]: "failed"}
         await drained(gw)
         assert (await balance(gw))["balance"] == "0.95"
         # a postpaid account is never refused and has no balance
