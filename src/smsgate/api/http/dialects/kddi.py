@@ -12,7 +12,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -23,6 +22,7 @@ from smsgate.api.http.dialects.kddi_view import (
     error_response,
     status_body,
 )
+from smsgate.api.http.dialects.params import json_object
 from smsgate.api.http.request_body import read_body
 from smsgate.api.http.responses import JsonResponse
 from smsgate.domain.account import Account
@@ -68,7 +68,7 @@ def routes(gateway: Gateway) -> list[BaseRoute]:
 
     async def send(request: Request, account: Account) -> Response:
         _check_channel(request)
-        command = send_command(await _document(request))
+        command = send_command(json_object(await read_body(request, MAX_BODY)))
         (result,) = await gateway.accept(account, [command])
         if isinstance(result, GatewayError):
             raise result
@@ -128,17 +128,6 @@ def _check_channel(request: Request) -> None:
         )
     if fallback != FALLBACK_SMS:
         raise GatewayError("invalid_request", "X-Fallback must be 2 (SMS)")
-
-
-async def _document(request: Request) -> dict[str, Any]:
-    body = await read_body(request, MAX_BODY)
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise GatewayError("invalid_request", "the body is not valid JSON") from None
-    if not isinstance(document, dict):
-        raise GatewayError("invalid_request", "the body must be a JSON object")
-    return document
 
 
 def _object(parent: dict[str, Any], name: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """A dialect request's parameters: the query string plus a form or JSON body, as strings."""
 
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -30,13 +31,19 @@ async def request_params(request: Request, limit: int = MAX_BODY) -> dict[str, s
     return params
 
 
-def _json_params(body: bytes) -> dict[str, str]:
+def json_object(body: bytes) -> dict[str, Any]:
+    """A body that must be a JSON object."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise GatewayError("invalid_request", "the body is not valid JSON") from None
     if not isinstance(document, dict):
         raise GatewayError("invalid_request", "the body must be a JSON object")
+    return document
+
+
+def _json_params(body: bytes) -> dict[str, str]:
+    document = json_object(body)
     params: dict[str, str] = {}
     for name, value in document.items():
         if value is None:
