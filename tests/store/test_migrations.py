@@ -16,9 +16,9 @@ from tests.store.factories import new_message
 
 # an index the latest migration creates
 INDEXES = {
-    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'accounts_bot'",
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'inbound_sender'",
     "postgres": "SELECT indexname FROM pg_indexes"
-    " WHERE schemaname = current_schema() AND indexname = 'accounts_bot'",
+    " WHERE schemaname = current_schema() AND indexname = 'inbound_sender'",
 }
 
 
@@ -81,7 +81,7 @@ def test_upgrade_keeps_the_data(store: StoreBackend) -> None:
 
     async def upgraded(s: Store) -> None:
         assert await s.schema_version() == LATEST
-        assert await store.fetch(INDEXES[store.name]) == [("accounts_bot",)]
+        assert await store.fetch(INDEXES[store.name]) == [("inbound_sender",)]
         for message in old:
             assert await s.get_message(message.id) == message
         page, _ = await s.list_messages("acct-1", destination="222")

@@ -305,6 +305,15 @@ MIGRATIONS: Final = (
             "ALTER TABLE accounts ADD COLUMN callback_format TEXT",
         ),
     ),
+    Migration(
+        7,
+        "inbound messages by sender",
+        (
+            # a part of a concatenated MO that comes again after a restart is matched against
+            # the messages recently stored from its sender; also the `from` filter
+            "CREATE INDEX inbound_sender ON inbound (source, destination, received_at)",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
