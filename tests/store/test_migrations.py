@@ -14,11 +14,12 @@ from smsgate.store.rows import MESSAGE_COLUMNS, PART_COLUMNS, message_values, pa
 from tests.store.backends import StoreBackend
 from tests.store.factories import new_message
 
-# an index the latest migration creates
-INDEXES = {
-    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'inbound_sender'",
-    "postgres": "SELECT indexname FROM pg_indexes"
-    " WHERE schemaname = current_schema() AND indexname = 'inbound_sender'",
+# a column the latest migration adds
+ADDED_BY_LATEST = {
+    "sqlite": "SELECT name FROM pragma_table_info('inbound') WHERE name = 'reference'",
+    "postgres": "SELECT column_name FROM information_schema.columns"
+    " WHERE table_schema = current_schema() AND table_name = 'inbound'"
+    " AND column_name = 'reference'",
 }
 
 
@@ -77,11 +78,11 @@ def test_upgrade_keeps_the_data(store: StoreBackend) -> None:
             assert await s.migrate(target=LATEST - 1) == LATEST - 1
             assert await s.schema_version() == LATEST - 1
         await write_as_stored_then(store, old)
-        assert await store.fetch(INDEXES[store.name]) == []
+        assert await store.fetch(ADDED_BY_LATEST[store.name]) == []
 
     async def upgraded(s: Store) -> None:
         assert await s.schema_version() == LATEST
-        assert await store.fetch(INDEXES[store.name]) == [("inbound_sender",)]
+        assert await store.fetch(ADDED_BY_LATEST[store.name]) == [("reference",)]
         for message in old:
             assert await s.get_message(message.id) == message
         page, _ = await s.list_messages("acct-1", destination="222")

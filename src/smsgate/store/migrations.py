@@ -314,6 +314,13 @@ MIGRATIONS: Final = (
             "CREATE INDEX inbound_sender ON inbound (source, destination, received_at)",
         ),
     ),
+    Migration(
+        8,
+        "concatenation reference of inbound messages",
+        # with the sender, number and part count it tells a part that comes again after a
+        # restart from a part of a new message
+        ("ALTER TABLE inbound ADD COLUMN reference INTEGER",),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
