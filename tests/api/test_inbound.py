@@ -149,15 +149,26 @@ def test_parts_stored_before_a_restart_complete_after_it(backend: StoreBackend) 
     async def main() -> None:
         body = LONG_UCS2.encode("utf-16-be")
         parts = mo_parts(HANDSET, NUMBER, body, 8, reference=5)
+        done = mo_parts(HANDSET, NUMBER, body, 8, reference=6)
         async with running_gateway(backend.url) as first:
             await own(first, "a")
-            await deliver_all(first, parts[:2])
+            await deliver_all(first, [*parts[:2], *done])
         async with running_gateway(backend.url) as second:
-            await deliver_all(second, [parts[1], parts[2]])  # the carrier resends one too
+            # the carrier resends a part the first run stored, and the last part of the
+            # message it completed (its resp was lost in the restart)
+            await deliver_all(second, [parts[1], parts[2], done[2]])
+            # the same text sent again as a new message is a message of its own
+            await deliver_all(second, mo_parts(HANDSET, NUMBER, body, 8, reference=7))
+            assert second.app.gateway is not None
+            assert len(second.app.gateway.inbound_desk.reassembler) == 0  # nothing left open
             # the number's owner is the account the first run made
             ((_, owner),) = await store_of(second).inbound_owners(NUMBER)
-            (message,), _ = await store_of(second).list_inbound(owner.id)
-            assert (message.text, message.complete) == (LONG_UCS2, True)
+            stored, _ = await store_of(second).list_inbound(owner.id)
+            assert [(m.reference, m.text, m.complete) for m in stored] == [
+                (7, LONG_UCS2, True),
+                (5, LONG_UCS2, True),
+                (6, LONG_UCS2, True),
+            ]
 
     asyncio.run(main())
 

@@ -76,6 +76,7 @@ class InboundDesk:
         self.counts = {"messages": 0, "partial": 0, "unclaimed": 0, "duplicate_parts": 0}
         self._connectors: dict[GroupKey, str] = {}  # the connector of each open group
         self._writing: dict[GroupKey, asyncio.Future[None]] = {}  # group writes not settled
+        self._started_at = 0.0
         self._task: asyncio.Task[None] | None = None
         self._finishing: set[asyncio.Task[None]] = set()
 
@@ -84,6 +85,7 @@ class InboundDesk:
     async def start(self) -> None:
         """Load the opt-out list and the stored parts, then take MO."""
         await self.opt_outs.load(self.store)
+        self._started_at = self.clock.time()
         finished: list[ReassembledMessage] = []
         segments = await self.store.inbound_segments()
         for segment in segments:
@@ -155,12 +157,14 @@ class InboundDesk:
             await self._commit(self._routed(self._message(connector_id, single, now), owners))
             return
         key = GroupKey(pdu.source_addr, pdu.destination_addr, concat.reference, concat.total)
-        if self.reassembler.holds(key, concat.seq, body):
+        if await self._held(key, concat.seq, body):
+            return
+        if not self.reassembler.is_open(key) and await self._stored_before(key, body, now):
+            # a part of a message stored before a restart, whose resp the carrier missed
             self.counts["duplicate_parts"] += 1
-            writing = self._writing.get(key)
-            if writing is not None:  # answered only once the first copy is stored
-                await asyncio.shield(writing)
-            return  # stored already: the carrier sent it again
+            return
+        if await self._held(key, concat.seq, body):  # a copy came while the store was read
+            return
         self._connectors.setdefault(key, connector_id)
         finished = self.reassembler.add(
             source=key.source,
@@ -206,6 +210,34 @@ class InboundDesk:
             self._connectors[key] = message.connector_id
             raise
 
+    async def _held(self, key: GroupKey, seq: int, body: bytes) -> bool:
+        """Whether the part is held already (a copy the carrier sent again); then returns once
+        the first copy is stored."""
+        if not self.reassembler.holds(key, seq, body):
+            return False
+        self.counts["duplicate_parts"] += 1
+        writing = self._writing.get(key)
+        if writing is not None:
+            await asyncio.shield(writing)
+        return True
+
+    async def _stored_before(self, key: GroupKey, body: bytes, now: float) -> bool:
+        """Whether a message stored before this start, within the reassembly timeout, with the
+        same sender, number, reference and part count, holds this part's body: the
+        reassembler remembers the messages it completed since the start, the store the
+        ones before."""
+        since = now - self.reassembler.timeout
+        if since >= self._started_at:
+            return False  # the reassembler's memory covers the whole timeout
+        for message in await self.store.recent_inbound(key.source, key.destination, since):
+            if (
+                message.received_at < self._started_at
+                and (message.reference, message.segments) == (key.reference, key.total)
+                and body in message.payload
+            ):
+                return True
+        return False
+
     async def _finish(self, group: ReassembledMessage) -> None:
         """Store a group handed back incomplete (expired or pushed out) as a partial message."""
         connector_id = self._connectors.pop(group.key, "")
@@ -234,6 +266,7 @@ class InboundDesk:
             received_at=now,
             segments=group.key.total,
             complete=group.complete,
+            reference=group.key.reference if group.key.total > 1 else None,
         )
 
     def _routed(self, message: InboundMessage, owners: Owners) -> list[Change]:

@@ -524,6 +524,13 @@ class Store(ABC):
             return found[:limit], encode_cursor(found[limit - 1].id)
         return found, None
 
+    async def recent_inbound(
+        self, source: str, destination: str, since: float
+    ) -> list[InboundMessage]:
+        """The inbound messages from `source` to `destination` stored at `since` or later."""
+        rows = await self._select_rows(sql.RECENT_INBOUND, [source, destination, since])
+        return [inbound_from(row) for row in rows]
+
     async def inbound_segments(self) -> list[InboundSegment]:
         """Every stored part of an unfinished concatenated MO message, oldest first."""
         return [segment_from(row) for row in await self._select_rows(sql.SEGMENTS, [])]

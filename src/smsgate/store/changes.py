@@ -64,6 +64,7 @@ class InboundMessage:
     account_id: str | None = None  # None until a number-to-account mapping claims it
     segments: int = 1
     complete: bool = True  # False when some segments never arrived
+    reference: int | None = None  # the concatenation reference of a message sent in parts
 
 
 @dataclass(frozen=True, slots=True)

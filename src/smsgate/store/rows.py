@@ -130,6 +130,7 @@ INBOUND_COLUMNS: Final = (
     ("segments", "int4"),
     ("complete", "bool"),
     ("received_at", "float8"),
+    ("reference", "int4"),
 )
 
 INBOUND_SEGMENT_COLUMNS: Final = (
@@ -405,6 +406,7 @@ def inbound_values(m: InboundMessage) -> tuple[Any, ...]:
         m.segments,
         m.complete,
         m.received_at,
+        m.reference,
     )
 
 
@@ -421,6 +423,7 @@ def inbound_from(row: Row) -> InboundMessage:
         segments=row[8],
         complete=bool(row[9]),
         received_at=row[10],
+        reference=row[11],
     )
 
 

@@ -189,6 +189,9 @@ DELETE_SEGMENTS: Final = (
 )
 UPSERT_OPT_OUT: Final = """INSERT INTO opt_outs (account_id, number, at) VALUES (?, ?, ?)
     ON CONFLICT (account_id, number) DO UPDATE SET at = excluded.at"""
+RECENT_INBOUND: Final = (
+    f"{INBOUND_SELECT} WHERE source = ? AND destination = ? AND received_at >= ? ORDER BY id"
+)
 DELETE_OPT_OUT: Final = "DELETE FROM opt_outs WHERE account_id = ? AND number = ?"
 OPT_OUTS: Final = "SELECT account_id, number, at FROM opt_outs ORDER BY account_id, number"
 ACCOUNT_OPT_OUTS: Final = "SELECT account_id, number, at FROM opt_outs WHERE account_id = ?"

@@ -148,6 +148,10 @@ class Reassembler:
                 self._remember(key, group, now)
         return finished
 
+    def is_open(self, key: GroupKey) -> bool:
+        """Whether some part of this group is held, waiting for the others."""
+        return key in self._groups
+
     def holds(self, key: GroupKey, seqnum: int, payload: bytes) -> bool:
         """Whether add() would ignore this part as a duplicate: it is held in an open group,
         or it belongs to a message completed within timeout."""
