@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from smsgate import __version__
+from smsgate.access_commands import add_access_commands
 from smsgate.app import App, serve
 from smsgate.balance_commands import add_balance_commands
 from smsgate.callback_commands import add_callback_commands
@@ -334,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=_account_create)
     add_account_commands(account_commands)
     add_callback_commands(account_commands)
+    add_access_commands(account_commands)
     add_balance_commands(account_commands)
     add_inbound_commands(commands)
 

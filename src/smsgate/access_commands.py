@@ -1,0 +1,70 @@
+"""`smsgate account access`: where an account's HTTP requests may come from (its source address
+allow-list), the KDDI Message Cast bot it answers to, and how long its messages are kept
+(docs/dialects/kddi.md, docs/dialects/smsc_ru.md)."""
+
+import argparse
+import json
+from dataclasses import replace
+from typing import Any
+
+from smsgate.domain.allow_list import parse_allow_list
+from smsgate.engine.retention import retention_of
+from smsgate.inbound_commands import CommandError, _command, _run, find_account
+from smsgate.store import DuplicateError, Store
+
+_DAY = 86_400.0
+
+
+def _access(args: argparse.Namespace) -> int:
+    """Set (or show) the settings; an empty value goes back to the default."""
+
+    async def work(store: Store) -> dict[str, Any]:
+        account = await find_account(store, args.account)
+        changes: dict[str, Any] = {}
+        if args.ip_allow is not None:
+            try:
+                networks = parse_allow_list(args.ip_allow)
+            except ValueError as exc:
+                raise CommandError(f"--ip-allow: {exc}") from None
+            changes["ip_allow"] = " ".join(str(n) for n in networks) or None
+        if args.bot_id is not None:
+            changes["bot_id"] = args.bot_id or None
+        if args.retention_days is not None:
+            days = args.retention_days
+            if days and not (days.replace(".", "", 1).isdigit() and float(days) >= 0):
+                raise CommandError("--retention-days: a number of days ('' the default)")
+            changes["retention"] = float(days) * _DAY if days else None
+        if changes:
+            account = replace(account, **changes)
+            try:
+                await store.update_account(account)
+            except DuplicateError:
+                raise CommandError(f"bot {args.bot_id!r} belongs to another account") from None
+        kept = retention_of(account)
+        return {
+            "account_id": account.id,
+            "ip_allow": account.ip_allow,
+            "bot_id": account.bot_id,
+            "retention_days": None if kept is None else kept / _DAY,
+        }
+
+    print(json.dumps(_run(args, work)))
+    return 0
+
+
+def add_access_commands(account_commands: Any) -> None:
+    """`smsgate account access ...`"""
+    access = account_commands.add_parser(
+        "access", help="set or show an account's address allow-list, bot and retention"
+    )
+    access.add_argument("account", help="account id or name")
+    access.add_argument(
+        "--ip-allow", help="addresses and networks, e.g. \"192.0.2.0/24 2001:db8::1\" ('': any)"
+    )
+    access.add_argument("--bot-id", help="its KDDI Message Cast bot ('' removes it)")
+    access.add_argument(
+        "--retention-days",
+        help="days its messages are kept ('': the default, 31 with a bot; 0: kept)",
+    )
+    access.add_argument("--config", help="TOML configuration file")
+    access.set_defaults(func=_command("account access", _access))
