@@ -278,3 +278,51 @@ def test_mo_reaches_an_smpp_bind_and_stop_refuses_its_submits(backend: StoreBack
             assert refused.command_status == CommandStatus.ESME_RX_P_APPN
 
     asyncio.run(main())
+
+
+async def refuse_inserts(backend: StoreBackend, table: str) -> None:
+    """Make the database refuse rows of `table` (a disk or constraint trouble), for real."""
+    if backend.name == "sqlite":
+        await backend.fetch(
+            f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table}"
+            " BEGIN SELECT RAISE(ABORT, 'refused for the test'); END"
+        )
+        return
+    await backend.fetch(
+        "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$"
+    )
+    await backend.fetch(
+        f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table}"
+        " FOR EACH ROW EXECUTE FUNCTION refuse()"
+    )
+
+
+async def allow_inserts(backend: StoreBackend, table: str) -> None:
+    on = "" if backend.name == "sqlite" else f" ON {table}"
+    await backend.fetch(f"DROP TRIGGER refuse_{table}{on}")
+
+
+def test_a_part_the_store_refused_is_taken_when_the_carrier_resends_it(
+    backend: StoreBackend,
+) -> None:
+    async def main() -> None:
+        async with running_gateway(backend.url) as gw:
+            owner = await own(gw, "a")
+            assert gw.app.simulator is not None
+            first, second, third = mo_parts(HANDSET, NUMBER, b"B" * 402, 0, reference=3)
+            await refuse_inserts(backend, "inbound_segments")
+            refused = await gw.app.simulator.send_deliver(SIM, first)
+            assert refused.command_status == CommandStatus.ESME_RX_T_APPN
+            await allow_inserts(backend, "inbound_segments")
+            await deliver_all(gw, [first, second])  # the carrier delivers it again
+            await refuse_inserts(backend, "inbound")
+            refused = await gw.app.simulator.send_deliver(SIM, third)
+            assert refused.command_status == CommandStatus.ESME_RX_T_APPN
+            await allow_inserts(backend, "inbound")
+            await deliver_all(gw, [third])
+            (message,), _ = await store_of(gw).list_inbound(owner.id)
+            assert (message.text, message.complete) == ("B" * 402, True)
+            assert await store_of(gw).inbound_segments() == []
+
+    asyncio.run(main())
