@@ -307,11 +307,18 @@ def test_over_the_bots_tps_and_gateway_states(backend: StoreBackend) -> None:
     run(backend, scenario)
 
 
-def test_a_full_queue_answers_504(backend: StoreBackend) -> None:
+def test_a_full_queue_answers_504_and_a_failure_500(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         account = await setup(gw)
         answer = await post(gw, account, SAMPLE_SMS)
         assert answer.status_code == 504
         assert answer.json()["error"]["reason"] == "queue_full"
+        # 500: an unexpected failure (here the store is gone) in this API's shape
+        assert gw.app.store is not None
+        await gw.app.store.close()
+        creds = basic(account, gw.keys["a"])
+        broken = await gw.client.get(f"{PATH}/{'0' * 32}/status", headers=creds)
+        assert broken.status_code == 500
+        assert broken.json()["error"]["reason"] == "internal"
 
     run(backend, scenario, queue_capacity=0)
