@@ -41,7 +41,7 @@ _ERRORS = {
     "403": "Account disabled",
     "409": "Duplicate client_ref, identical message moments ago, Idempotency-Key in use",
     "413": "Body too large",
-    "422": "Invalid value (number, sender, text, schedule, validity, no route)",
+    "422": "Invalid value (number, sender, text, schedule, validity, no route, opted out)",
     "429": "Above the account's rate",
     "503": "Queue full or not ready",
 }
