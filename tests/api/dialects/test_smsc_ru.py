@@ -282,6 +282,8 @@ def test_send_time_formats_validity_and_cost(backend: StoreBackend) -> None:
             (message,), _ = await store.list_messages(account.id, tag=f"tm{number}")
             assert message.status is Status.SCHEDULED, name
             assert message.scheduled_at == pytest.approx(expected), name
+        waiting = await call(gw, "status", fmt="1", phone="79990000000", id="tm0")
+        assert parse(waiting, "1")[0] == "-1"  # waiting to be sent
         if outside[0] < outside[1]:
             answer = await call(
                 gw,

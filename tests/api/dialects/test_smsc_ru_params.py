@@ -1,5 +1,5 @@
 """SMSC.ru parameters without a gateway: charsets, phone lists, send times, lifetimes, translit
-and maxsms, the refused-requests guard, and the answers' shapes."""
+and maxsms, the refused-requests guard, the answers' shapes, and the status codes of messages."""
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from smsgate.api.http.dialects.address_guard import AddressGuard
+from smsgate.api.http.dialects.smsc_ru import STATUS_NAMES, status_fields
 from smsgate.api.http.dialects.smsc_ru_answer import error_answer, money, send_answer
 from smsgate.api.http.dialects.smsc_ru_params import (
     decode_params,
@@ -19,9 +20,11 @@ from smsgate.api.http.dialects.smsc_ru_params import (
     send_time,
 )
 from smsgate.domain.errors import GatewayError
+from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
 from smsgate.text import count_segments
 from smsgate.text.translit import Translit, transliterate
+from tests.store.factories import new_message
 
 MOSCOW = timezone(timedelta(hours=3))
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=MOSCOW).timestamp()  # 10:30 in Moscow
@@ -170,3 +173,50 @@ def test_answer_shapes() -> None:
     assert error.body.decode("koi8-r").endswith(
         "<result><error>authorise error</error><error_code>2</error_code></result>"
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "error_code", "detail", "expected", "err"),
+    [
+        (Status.SCHEDULED, None, None, -1, 0),
+        (Status.QUEUED, None, None, -1, 0),
+        (Status.SENDING, None, None, -1, 0),
+        (Status.SENT, None, None, 0, 0),
+        (Status.DELIVERED, None, None, 1, 0),
+        (Status.EXPIRED, "expired", None, 3, 0),
+        (Status.CANCELED, "canceled", None, -2, 0),
+        (Status.UNDELIVERED, "undeliverable", "network error 013", 20, 13),
+        (Status.FAILED, "carrier_rejected", "ESME_RSUBMITFAIL", 20, 0),
+        (Status.REJECTED, "invalid_destination", None, 22, 0),
+        (Status.REJECTED, "opted_out", None, 23, 0),
+        (Status.REJECTED, "insufficient_balance", None, 24, 0),
+        (Status.REJECTED, "no_route", None, 25, 0),
+    ],
+)
+def test_status_codes_of_messages(
+    status: Status, error_code: str | None, detail: str | None, expected: int, err: int
+) -> None:
+    message = new_message(status=status, created_at=NOW)
+    message.error_code, message.error_detail = error_code, detail
+    message.updated_at = NOW + 65
+    fields = dict(status_fields(message, NOW + 100, None))
+    assert fields == {
+        "status": expected,
+        "last_date": "23.11.2026 10:31:05",
+        "last_timestamp": int(NOW + 65),
+        "err": err,
+    }
+    detailed = dict(status_fields(message, NOW + 100, "1"))
+    assert detailed["status_name"] == STATUS_NAMES[expected]
+    assert detailed["send_date"] == "23.11.2026 10:30:00"
+    assert detailed["phone"] == message.destination
+    assert detailed["cost"] == "0.007"  # the factory's price
+
+
+def test_status_of_a_message_not_found() -> None:
+    assert dict(status_fields(None, NOW, "1")) == {
+        "status": -3,
+        "last_date": "23.11.2026 10:30:00",
+        "last_timestamp": int(NOW),
+        "err": 0,
+    }
