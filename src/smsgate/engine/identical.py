@@ -11,7 +11,9 @@ requests within the window.
 
 from typing import Final
 
-DEFAULT_CAPACITY: Final = 500_000  # requests per generation
+# requests per generation (about 100 bytes each, 50 MB for both): a request is remembered
+# for at least min(window, 250,000 / rate) seconds, the whole minute up to 4,000 messages/s
+DEFAULT_CAPACITY: Final = 250_000
 
 
 class IdenticalWindow:
