@@ -5,6 +5,7 @@ and `GET /v1/inbound`."""
 import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -13,6 +14,7 @@ import pytest
 from smsgate.callbacks.receiver import CallbackReceiver
 from smsgate.callbacks.signing import verify
 from smsgate.domain.account import Account, hash_api_key
+from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
 from smsgate.simulator.smsc import mo_parts
 from smsgate.smpp.constants import CommandStatus
@@ -324,5 +326,26 @@ def test_a_part_the_store_refused_is_taken_when_the_carrier_resends_it(
             (message,), _ = await store_of(gw).list_inbound(owner.id)
             assert (message.text, message.complete) == ("B" * 402, True)
             assert await store_of(gw).inbound_segments() == []
+
+    asyncio.run(main())
+
+
+def test_a_scheduled_message_to_a_number_that_opted_out_since_is_not_sent(
+    backend: StoreBackend,
+) -> None:
+    async def main() -> None:
+        clock = ManualClock()
+        async with running_gateway(backend.url, clock) as gw:
+            await own(gw, "a")
+            assert gw.app.simulator is not None and gw.app.gateway is not None
+            due = datetime.fromtimestamp(clock.time() + 600, UTC).isoformat()
+            sent = (await gw.send(to="+" + HANDSET, scheduled_at=due)).json()
+            assert sent["status"] == "scheduled"
+            await gw.app.simulator.send_mo(SIM, HANDSET, NUMBER, "STOP")
+            clock.advance(600)
+            gw.app.gateway.dispatcher.wake()
+            assert await gw.wait_final([sent["id"]]) == {sent["id"]: Status.REJECTED}
+            got = await gw.client.get(f"/v1/messages/{sent['id']}", headers=gw.headers())
+            assert got.json()["error_code"] == "opted_out"
 
     asyncio.run(main())

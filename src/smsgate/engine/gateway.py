@@ -628,6 +628,10 @@ class Gateway:
         if now >= message.valid_until:
             self._expire(message, now)
             return False
+        if self.opt_outs.blocked(message.account_id, message.destination):
+            # the recipient sent an opt-out keyword after the message was accepted
+            self._finish_unsent(message, Status.REJECTED, "opted_out", "", now)
+            return False
         try:
             _, candidates = self.router.connectors(
                 message.account_id, message.source, message.destination, None, message.carrier
