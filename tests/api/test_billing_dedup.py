@@ -389,3 +389,30 @@ def test_smpp_customers_pay_from_the_same_balance(backend: StoreBackend) -> None
         assert await gw.app.store.balance(account.id) == (0, clock.time())
 
     run(backend, scenario)
+
+
+def test_a_reservation_survives_a_restart_and_is_given_back_after_it(
+    backend: StoreBackend,
+) -> None:
+    async def main() -> None:
+        clock = ManualClock()
+        async with running_gateway(backend.url, clock, prices=PRICES) as gw:
+            await prepay(gw, "1")
+            later = iso(clock.time() + 600)
+            kept = (await gw.send(to="+4915112345678", scheduled_at=later, validity=60)).json()
+            assert (await balance(gw))["balance"] == "0.95"
+            key = gw.keys["a"]
+        async with running_gateway(backend.url, clock, prices=PRICES) as gw:
+            gw.keys["a"] = key
+            assert (await balance(gw))["balance"] == "0.95"
+            assert gw.app.gateway is not None
+            clock.advance(700)
+            gw.app.gateway.dispatcher.wake()
+            assert await gw.wait_final([kept["id"]]) == {kept["id"]: "expired"}
+            await drained(gw)
+            assert (await balance(gw))["balance"] == "1"
+            # and the balance the restarted gateway holds in memory is the stored one
+            assert (await gw.send(to="+4915112345679")).status_code == 202
+            assert (await balance(gw))["balance"] == "0.95"
+
+    asyncio.run(main())
