@@ -349,3 +349,32 @@ def test_a_scheduled_message_to_a_number_that_opted_out_since_is_not_sent(
             assert got.json()["error_code"] == "opted_out"
 
     asyncio.run(main())
+
+
+def test_an_account_manages_its_opt_out_list(backend: StoreBackend) -> None:
+    async def main() -> None:
+        async with running_gateway(backend.url) as gw:
+            number = "+819055556666"
+            add = await gw.client.post(
+                "/v1/opt-outs", json={"number": number}, headers=gw.headers("a")
+            )
+            assert add.status_code == 201 and add.json() == {"number": number}
+            assert (await gw.send(to=number)).json()["error"]["code"] == "opted_out"
+            listed = await gw.client.get("/v1/opt-outs", headers=gw.headers("a"))
+            assert [o["number"] for o in listed.json()["opt_outs"]] == [number]
+            others = await gw.client.get("/v1/opt-outs", headers=gw.headers("b"))
+            assert others.json() == {"opt_outs": []}
+            path = f"/v1/opt-outs/{number}"
+            assert (await gw.client.delete(path, headers=gw.headers("a"))).status_code == 204
+            assert (await gw.send(to=number)).status_code == 202
+            assert (await gw.client.delete(path, headers=gw.headers("a"))).status_code == 404
+            bad = await gw.client.post(
+                "/v1/opt-outs", json={"number": "12"}, headers=gw.headers("a")
+            )
+            assert bad.json()["error"]["code"] == "invalid_destination"
+            extra = await gw.client.post(
+                "/v1/opt-outs", json={"number": number, "x": 1}, headers=gw.headers("a")
+            )
+            assert extra.status_code == 400
+
+    asyncio.run(main())

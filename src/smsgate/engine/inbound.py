@@ -299,6 +299,10 @@ class InboundDesk:
                 continue
         return source
 
+    async def set_opt_out(self, account_id: str, number: str, *, active: bool) -> None:
+        """An opt-out (or opt-in) the account reports itself; in the list once committed."""
+        await self._commit([OptOut(account_id, number, self.clock.time(), active=active)])
+
     async def _commit(self, changes: list[Change], key: GroupKey | None = None) -> None:
         future = self.writer.add(changes)
         future.add_done_callback(lambda done: self._committed(done, changes))

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from smsgate.api.http import dialects, inbound, v1
+from smsgate.api.http import dialects, inbound, opt_outs, v1
 from smsgate.api.http.auth import ApiKeyAuth
 from smsgate.api.http.openapi import docs_page, openapi_document
 from smsgate.api.http.responses import JsonResponse, error_response
@@ -53,6 +53,7 @@ def create_app(gateway: Gateway, metrics: Callable[[], str]) -> Starlette:
         routes=[
             *v1.routes(gateway, auth),
             *inbound.routes(gateway, auth),
+            *opt_outs.routes(gateway, auth),
             *dialects.routes(gateway),
             Route("/healthz", healthz),
             Route("/metrics", prometheus),

@@ -8,6 +8,7 @@ from pydantic.json_schema import models_json_schema
 
 from smsgate import __version__
 from smsgate.api.http.inbound import QUERY, InboundList, InboundView
+from smsgate.api.http.opt_outs import OptOutList, OptOutRequest
 from smsgate.api.http.schemas import (
     BalanceView,
     BatchResult,
@@ -29,6 +30,8 @@ _MODELS: list[type[BaseModel]] = [
     ErrorResponse,
     InboundView,
     InboundList,
+    OptOutRequest,
+    OptOutList,
     MessageCounts,
     CampaignCanceled,
     BalanceView,
@@ -172,6 +175,34 @@ def openapi_document() -> dict[str, Any]:
                         for name, kind, description in QUERY
                     ],
                     "responses": _responses("200", InboundList, "A page of inbound messages"),
+                }
+            },
+            "/v1/opt-outs": {
+                "get": {
+                    "summary": "List the numbers that opted out of the account's messages",
+                    "responses": _responses("200", OptOutList, "The account's opt-out list"),
+                },
+                "post": {
+                    "summary": "Add a number to the opt-out list (sends to it are refused)",
+                    "requestBody": {"required": True, **_json(OptOutRequest)},
+                    "responses": _responses("201", OptOutRequest, "Added"),
+                },
+            },
+            "/v1/opt-outs/{number}": {
+                "delete": {
+                    "summary": "Take a number off the opt-out list",
+                    "parameters": [
+                        {
+                            "name": "number",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "204": {"description": "Removed"},
+                        "404": {"description": "Not on the list", **_json(ErrorResponse)},
+                    },
                 }
             },
             "/healthz": {
