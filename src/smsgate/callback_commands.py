@@ -9,9 +9,7 @@ from typing import Any
 
 from smsgate.api.http.dialects import CALLBACK_FORMATS
 from smsgate.callbacks.signing import SCHEMES
-from smsgate.callbacks.urls import check_url
-from smsgate.domain.errors import GatewayError
-from smsgate.inbound_commands import CommandError, _command, _run, find_account
+from smsgate.inbound_commands import _command, _run, find_account, webhook_url
 from smsgate.store import Store
 
 
@@ -23,12 +21,7 @@ def _callbacks(args: argparse.Namespace) -> int:
         account = await find_account(store, args.account)
         changes: dict[str, Any] = {}
         if args.url is not None:
-            if args.url:
-                try:
-                    check_url(args.url, None)
-                except GatewayError as exc:
-                    raise CommandError(f"{args.url}: {exc.detail or exc}") from None
-            changes["callback_url"] = args.url or None
+            changes["callback_url"] = webhook_url(args.url)
         if args.secret is not None:
             changes["webhook_secret"] = args.secret or None
         if args.signature is not None:

@@ -67,6 +67,16 @@ def _number(value: str) -> str:
     return digits
 
 
+def webhook_url(value: str) -> str | None:
+    """A URL given to a command: checked as callback URLs are; "" removes the setting."""
+    if not value:
+        return None
+    try:
+        return check_url(value, None)
+    except GatewayError as exc:
+        raise CommandError(f"{value}: {exc.detail or exc}") from None
+
+
 def _print(rows: list[dict[str, Any]], as_json: bool) -> None:
     for row in rows:
         print(json.dumps(row, ensure_ascii=False) if as_json else "  ".join(map(str, row.values())))
@@ -125,12 +135,7 @@ def _settings(args: argparse.Namespace) -> int:
         account = await find_account(store, args.account)
         changes: dict[str, Any] = {}
         if args.url is not None:
-            if args.url:
-                try:
-                    check_url(args.url, None)
-                except GatewayError as exc:
-                    raise CommandError(f"{args.url}: {exc.detail or exc}") from None
-            changes["inbound_url"] = args.url or None
+            changes["inbound_url"] = webhook_url(args.url)
         for field, value in (
             ("opt_out_keywords", args.opt_out_keywords),
             ("opt_in_keywords", args.opt_in_keywords),
