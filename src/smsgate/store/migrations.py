@@ -321,6 +321,12 @@ MIGRATIONS: Final = (
         # restart from a part of a new message
         ("ALTER TABLE inbound ADD COLUMN reference INTEGER",),
     ),
+    Migration(
+        9,
+        "comments of messages",
+        # the text after a "~~~" line: kept and shown to the customer, never sent
+        ("ALTER TABLE messages ADD COLUMN comment TEXT",),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
