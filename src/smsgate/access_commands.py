@@ -1,6 +1,6 @@
-"""`smsgate account access`: where an account's HTTP requests may come from (its source address
-allow-list), the KDDI Message Cast bot it answers to, and how long its messages are kept
-(docs/dialects/kddi.md, docs/dialects/smsc_ru.md)."""
+"""`smsgate account access`: where an account's HTTP requests and SMPP binds may come from (its
+source address allow-list), the KDDI Message Cast bot it answers to, and how long its messages
+are kept (docs/dialects/kddi.md, docs/dialects/smsc_ru.md, docs/smpp-server.md)."""
 
 import argparse
 import json

@@ -1,9 +1,11 @@
 """Binds, connection policy and the protocol's refusals, over real sockets to a running gateway."""
 
 import asyncio
+import logging
 import ssl
 import struct
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,29 @@ def test_bind_answers_version_and_refuses_bad_credentials(tmp_path: Path) -> Non
         assert await refused(port, wrong) == S.ESME_RINVPASWD
         unknown = BindTransmitter(system_id="mallory", password="secret")
         assert await refused(port, unknown) == S.ESME_RINVSYSID
+
+    run(tmp_path, scenario)
+
+
+def test_address_allow_list_admits_or_refuses_the_bind(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario(gw: Running, port: int) -> None:
+        assert gw.app.store is not None
+        alice = await gw.app.store.account_by_system_id("alice")
+        assert alice is not None
+        await gw.app.store.update_account(replace(alice, ip_allow="10.0.0.0/8 127.0.0.1"))
+        connection = await Customer().bind(port, "alice")  # from 127.0.0.1: in the list
+        assert (await connection.call(submit("allowed"))).message_id
+        await connection.unbind_and_close()
+        await gw.app.store.update_account(replace(alice, ip_allow="192.0.2.0/24, 2001:db8::/32"))
+        with caplog.at_level(logging.INFO, logger="smsgate.api.smpp_server.server"):
+            status = await refused(port, BindTransceiver(system_id="alice", password="secret"))
+        assert status == S.ESME_RBINDFAIL
+        assert "127.0.0.1 is not in the address allow-list of 'alice'" in caplog.text
+        # nor can it try passwords
+        wrong = BindTransmitter(system_id="alice", password="nope")
+        assert await refused(port, wrong) == S.ESME_RBINDFAIL
 
     run(tmp_path, scenario)
 

@@ -3,6 +3,7 @@
 import asyncio
 
 from smsgate.domain.account import Account, check_password
+from smsgate.domain.allow_list import address_allowed
 from smsgate.smpp.constants import CommandStatus, InterfaceVersion
 from smsgate.smpp.pdu import Bind, BindResp
 from smsgate.smpp.tlv import Tag
@@ -17,14 +18,19 @@ class BindRefusedError(Exception):
         self.status = status
 
 
-async def authenticate(store: Store, pdu: Bind) -> Account:
-    """The enabled account the bind names; BindRefusedError with ESME_RINVSYSID, ESME_RINVPASWD
-    or ESME_RBINDFAIL otherwise."""
+async def authenticate(store: Store, pdu: Bind, address: str | None) -> Account:
+    """The enabled account the bind names, bound from an address its allow-list admits;
+    BindRefusedError with ESME_RINVSYSID, ESME_RINVPASWD or ESME_RBINDFAIL otherwise."""
     if not pdu.system_id:
         raise BindRefusedError(S.ESME_RINVSYSID, "empty system_id")
     account = await store.account_by_system_id(pdu.system_id)
     if account is None or account.smpp_password_hash is None:
         raise BindRefusedError(S.ESME_RINVSYSID, f"unknown system_id {pdu.system_id!r}")
+    # before the password: an address outside the list cannot try passwords
+    if not address_allowed(account.ip_allow, address):
+        raise BindRefusedError(
+            S.ESME_RBINDFAIL, f"{address} is not in the address allow-list of {pdu.system_id!r}"
+        )
     # scrypt takes tens of milliseconds on purpose: off the event loop
     if not await asyncio.to_thread(check_password, pdu.password, account.smpp_password_hash):
         raise BindRefusedError(S.ESME_RINVPASWD, f"wrong password for {pdu.system_id!r}")

@@ -143,7 +143,8 @@ class SmppServer:
 
     async def _bind(self, connection: SmppConnection, pdu: Bind) -> None:
         try:
-            account = await authenticate(self.store, pdu)
+            peer = connection.peername
+            account = await authenticate(self.store, pdu, peer[0] if peer else None)
         except BindRefusedError as refused:
             log.info("%s: bind refused: %s", connection.peername, refused)
             if connection.is_open:
