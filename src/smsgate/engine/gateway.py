@@ -75,6 +75,9 @@ _LIVE_LIMIT: Final = 200_000  # messages kept in memory while awaiting receipts
 _BALANCES_REFRESH: Final = 5.0  # seconds between reads of the prepaid balances (top-ups)
 
 
+_PRIORITIES: Final = frozenset(p.value for p in Priority)
+
+
 async def _nothing() -> None:
     """An awaitable for a request that needs no write."""
 
@@ -437,7 +440,7 @@ class Gateway:
                 scheduled = None
         if command.callback_url is not None:
             check_url(command.callback_url, self.callback_deny)
-        if command.priority not in Priority.__members__.values():
+        if command.priority not in _PRIORITIES:
             raise GatewayError("invalid_priority", "0 (bulk) to 3 (urgent)")
         carrier = command.carrier or self.router.carrier(e164)
         route_id, _ = self.router.connectors(account.id, source, e164, region, carrier)
