@@ -327,6 +327,12 @@ MIGRATIONS: Final = (
         # the text after a "~~~" line: kept and shown to the customer, never sent
         ("ALTER TABLE messages ADD COLUMN comment TEXT",),
     ),
+    Migration(
+        10,
+        "receipts on failure or on success only",
+        # SMPP registered_delivery 2 ('failure') and 3 ('success'); NULL: every final status
+        ("ALTER TABLE messages ADD COLUMN receipt_only TEXT",),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
