@@ -1,6 +1,7 @@
 """Messages, parts and their history, on both backends."""
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -10,6 +11,7 @@ from smsgate.store import (
     DuplicateError,
     IntegrityError,
     InvalidCursorError,
+    MessageReplaced,
     MessageUpdate,
     PartUpdate,
     Store,
@@ -326,5 +328,38 @@ def test_a_long_history_written_at_once_keeps_its_order(store: StoreBackend) -> 
         stored = await s.get_message(message.id)
         assert stored is not None
         assert [p.status for p in stored.parts] == [Status.QUEUED, Status.SENDING]
+
+    store.run(body)
+
+
+def test_a_replaced_message_gets_its_new_row_parts_and_a_history_line(
+    store: StoreBackend,
+) -> None:
+    async def body(s: Store) -> None:
+        message = new_message(parts=3, status=Status.SCHEDULED)
+        await s.write([message])
+        shorter = new_message(parts=1, status=Status.QUEUED)
+        new = replace(
+            message,
+            text="shorter",
+            comment="for the records",
+            segments=1,
+            status=Status.QUEUED,
+            scheduled_at=None,
+            valid_until=message.valid_until + 60,
+            registered_delivery=False,
+            receipt_only="failure",
+            price="0.05",
+            price_unit="EUR",
+            parts=[replace(p, message_id=message.id) for p in shorter.parts],
+        )
+        await s.write([MessageReplaced(new, at=message.created_at + 1)])
+        assert await s.get_message(message.id) == replace(new, updated_at=message.created_at + 1)
+        assert (await s.history(message.id))[-1] == StatusChange(
+            message.id, Status.QUEUED, message.created_at + 1, detail="replaced"
+        )
+        # a replacement of a message that is not there fails the whole write
+        with pytest.raises(IntegrityError):
+            await s.write([MessageReplaced(replace(new, id="f" * 32, parts=[]), at=2.0)])
 
     store.run(body)

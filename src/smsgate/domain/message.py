@@ -65,6 +65,9 @@ class Message:
     error_detail: str | None = None
     origin: str = "http"  # the interface it came by: "http" or "smpp" (where receipts go)
     tag: str | None = None  # the customer's bulk or campaign identifier
+    comment: str | None = None  # the text after a "~~~" line: shown to the customer, never sent
+    # SMPP receipts for "failure" or "success" only (registered_delivery 2, 3); None: both
+    receipt_only: str | None = None
     parts: list[Part] = field(default_factory=list)
 
 

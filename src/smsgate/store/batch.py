@@ -18,6 +18,7 @@ from smsgate.store.changes import (
     IdempotentResponse,
     InboundMessage,
     InboundSegment,
+    MessageReplaced,
     MessageUpdate,
     OptOut,
     OutboxItem,
@@ -55,9 +56,11 @@ HistoryRow = tuple[str, int | None, str, float, str, bool]
 
 @dataclass(slots=True)
 class WritePlan:
-    """The statements one transaction runs, in this order: inserts, updates, then history."""
+    """The statements one transaction runs, in this order: inserts, replacements (a message's
+    row and parts rewritten), updates, then history."""
 
     messages: list[Message] = field(default_factory=list)
+    replaced: list[MessageReplaced] = field(default_factory=list)  # the last one per message
     inbound: list[InboundMessage] = field(default_factory=list)
     part_updates: list[PartUpdate] = field(default_factory=list)  # applied ones, one per part
     message_updates: list[MessageUpdate] = field(default_factory=list)  # one per message
@@ -105,6 +108,7 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
     history = plan.history
     outbox_updates: dict[str, OutboxUpdate] = {}
     opt_outs: dict[tuple[str, str], OptOut] = {}
+    replaced: dict[str, MessageReplaced] = {}
     for changes in writes:
         for change in changes:
             if isinstance(change, PartUpdate):
@@ -141,6 +145,12 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
             elif isinstance(change, Message):
                 plan.messages.append(change)
                 history.append((change.id, None, change.status.value, change.created_at, "", True))
+            elif isinstance(change, MessageReplaced):
+                message = change.message
+                replaced[message.id] = change
+                history.append(
+                    (message.id, None, message.status.value, change.at, change.detail, True)
+                )
             elif isinstance(change, OutboxItem):
                 plan.outbox.append(change)
             elif isinstance(change, OutboxUpdate):
@@ -158,6 +168,7 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
                 plan.idempotent.append(change)
             else:
                 plan.inbound.append(change)
+    plan.replaced = list(replaced.values())
     plan.outbox_updates = list(outbox_updates.values())
     plan.opt_outs = list(opt_outs.values())
     plan.part_updates = list(parts.values())

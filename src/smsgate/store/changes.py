@@ -50,6 +50,17 @@ class MessageUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageReplaced:
+    """A message that has not reached a carrier, with a new text (and so new parts), schedule,
+    validity or receipt request: its row is updated, its parts written anew, and a history
+    line added."""
+
+    message: Message  # as it is now, with its new parts
+    at: float  # also becomes the message's updated_at
+    detail: str = "replaced"
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     """A mobile-originated message received from a carrier."""
 
@@ -169,6 +180,7 @@ Change = (
     Message
     | PartUpdate
     | MessageUpdate
+    | MessageReplaced
     | InboundMessage
     | OutboxItem
     | OutboxUpdate
@@ -185,11 +197,12 @@ def checked(changes: Sequence[Change]) -> list[Change]:
     change never reaches (and fails) a transaction shared with other callers."""
     result = list(changes)
     for change in result:
-        if isinstance(change, Message):
-            for part in change.parts:
-                if part.message_id != change.id:
+        if isinstance(change, Message | MessageReplaced):
+            message = change if isinstance(change, Message) else change.message
+            for part in message.parts:
+                if part.message_id != message.id:
                     raise ValueError(
-                        f"part {part.seq} of message {change.id} names message {part.message_id}"
+                        f"part {part.seq} of message {message.id} names message {part.message_id}"
                     )
         elif not isinstance(change, Change):
             raise TypeError(f"not a store change: {type(change).__name__}")

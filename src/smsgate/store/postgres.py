@@ -65,6 +65,7 @@ from smsgate.store.rows import (
     part_values,
     prefix_from,
     price_values,
+    replaced_values,
     route_from,
     route_values,
     segment_values,
@@ -123,6 +124,8 @@ Q: Final = sql.numbered  # the shared `?` statements, as asyncpg wants them
 DELETE_SEGMENTS: Final = Q(sql.DELETE_SEGMENTS)
 UPSERT_OPT_OUT: Final = Q(sql.UPSERT_OPT_OUT)
 DELETE_OPT_OUT: Final = Q(sql.DELETE_OPT_OUT)
+REPLACE_MESSAGE: Final = Q(sql.REPLACE_MESSAGE)
+DELETE_PARTS: Final = Q(sql.DELETE_PARTS)
 
 
 def environmental(error: BaseException) -> bool:
@@ -179,6 +182,14 @@ async def _apply(conn: Conn, plan: WritePlan) -> None:
         messages = [message_values(m) for m in plan.messages]
         await _insert(conn, "messages", INSERT_MESSAGES, MESSAGE_COLUMNS, messages)
         parts = [part_values(p) for m in plan.messages for p in m.parts]
+        await _insert(conn, "parts", INSERT_PARTS, PART_COLUMNS, parts)
+    if plan.replaced:
+        found = 0
+        for replaced in plan.replaced:
+            found += _rowcount(await conn.execute(REPLACE_MESSAGE, *replaced_values(replaced)))
+        check_found("message", len(plan.replaced), found)
+        await conn.executemany(DELETE_PARTS, [(r.message.id,) for r in plan.replaced])
+        parts = [part_values(p) for r in plan.replaced for p in r.message.parts]
         await _insert(conn, "parts", INSERT_PARTS, PART_COLUMNS, parts)
     if plan.inbound:
         inbound = [inbound_values(m) for m in plan.inbound]

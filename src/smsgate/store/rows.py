@@ -16,6 +16,7 @@ from smsgate.store.changes import (
     IdempotentResponse,
     InboundMessage,
     InboundSegment,
+    MessageReplaced,
     MessageUpdate,
     OptOut,
     OutboxItem,
@@ -66,6 +67,8 @@ MESSAGE_COLUMNS: Final = (
     ("error_detail", "text"),
     ("origin", "text"),
     ("tag", "text"),
+    ("comment", "text"),
+    ("receipt_only", "text"),
 )
 
 PART_COLUMNS: Final = (
@@ -256,6 +259,29 @@ def message_values(m: Message) -> tuple[Any, ...]:
         m.error_detail,
         m.origin,
         m.tag,
+        m.comment,
+        m.receipt_only,
+    )
+
+
+def replaced_values(change: MessageReplaced) -> tuple[Any, ...]:
+    """The parameters of sql.REPLACE_MESSAGE."""
+    m = change.message
+    return (
+        m.text,
+        m.comment,
+        m.encoding,
+        m.data_coding,
+        m.segments,
+        m.valid_until,
+        m.status.value,
+        m.scheduled_at,
+        m.registered_delivery,
+        m.receipt_only,
+        m.price,
+        m.price_unit,
+        change.at,
+        m.id,
     )
 
 
@@ -288,6 +314,8 @@ def message_from(row: Row, parts: list[Part]) -> Message:
         error_detail=row[24],
         origin=row[25],
         tag=row[26],
+        comment=row[27],
+        receipt_only=row[28],
         parts=parts,
     )
 

@@ -61,6 +61,13 @@ UNFINISHED_MESSAGES: Final = (
 INSERT_MESSAGE: Final = (
     f"INSERT INTO messages ({names(MESSAGE_COLUMNS)}) VALUES ({placeholders(len(MESSAGE_COLUMNS))})"
 )
+# a message rewritten before it reached a carrier (its parts are deleted and inserted again)
+REPLACE_MESSAGE: Final = (
+    "UPDATE messages SET text = ?, comment = ?, encoding = ?, data_coding = ?, segments = ?,"
+    " valid_until = ?, status = ?, scheduled_at = ?, registered_delivery = ?, receipt_only = ?,"
+    " price = ?, price_unit = ?, updated_at = ? WHERE id = ?"
+)
+DELETE_PARTS: Final = "DELETE FROM parts WHERE message_id = ?"
 INSERT_PART: Final = (
     f"INSERT INTO parts ({names(PART_COLUMNS)}) VALUES ({placeholders(len(PART_COLUMNS))})"
 )

@@ -74,6 +74,7 @@ from smsgate.store.rows import (
     portability_values,
     prefix_from,
     price_values,
+    replaced_values,
     route_from,
     route_values,
     segment_values,
@@ -158,6 +159,14 @@ def _apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
     if plan.messages:
         insert_rows(conn, INSERT_MESSAGES, [message_values(m) for m in plan.messages])
         insert_rows(conn, INSERT_PARTS, [part_values(p) for m in plan.messages for p in m.parts])
+    if plan.replaced:
+        found = sum(
+            conn.execute(sql.REPLACE_MESSAGE, replaced_values(r)).rowcount for r in plan.replaced
+        )
+        check_found("message", len(plan.replaced), found)
+        conn.executemany(sql.DELETE_PARTS, [(r.message.id,) for r in plan.replaced])
+        parts = [part_values(p) for r in plan.replaced for p in r.message.parts]
+        insert_rows(conn, INSERT_PARTS, parts)
     if plan.inbound:
         insert_rows(conn, INSERT_INBOUND, [inbound_values(m) for m in plan.inbound])
     if plan.part_updates:
