@@ -18,6 +18,7 @@ class CallbackFormat:
     name: str
     values: Callable[[OutboxItem], dict[str, Any]]
     max_attempts: int | None = None  # the first attempt and the retries; None: the worker's
+    timeout: float | None = None  # seconds per attempt; None: the worker's
     body: Literal["json", "form"] | None = None  # None: as the signature scheme says
 
 

@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
@@ -236,16 +236,22 @@ class CallbackWorker:
         account = await self._account(item.account_id)
         try:
             content, headers = request_for(item, account, self.formats)
+            shape = format_named(self.formats, account.callback_format if account else None)
         except ValueError as error:  # the account names an unknown scheme or format
             raise _AttemptError(str(error), retry=False) from None
+        timeout = self.config.timeout
+        options: dict[str, Any] = {}
+        if shape is not None and shape.timeout is not None:
+            timeout = shape.timeout
+            options["timeout"] = aiohttp.ClientTimeout(total=timeout)
         try:
             async with self._client.post(
-                url, data=content, headers=headers, allow_redirects=False
+                url, data=content, headers=headers, allow_redirects=False, **options
             ) as response:
                 status = response.status
                 await response.read()  # the connection goes back to the pool for the next one
         except TimeoutError:
-            raise _AttemptError(f"no answer within {self.config.timeout:g} s", retry=True) from None
+            raise _AttemptError(f"no answer within {timeout:g} s", retry=True) from None
         except aiohttp.ClientError as error:
             raise _AttemptError(f"{type(error).__name__}: {error}", retry=True) from None
         if 200 <= status < 300:

@@ -18,6 +18,7 @@ DESTINATION: Final = "sms"
 JST: Final = timezone(timedelta(hours=9), "JST")
 # the guide's result notifications: half a second per attempt, three retries
 NOTIFY_ATTEMPTS: Final = 4
+NOTIFY_TIMEOUT: Final = 0.5
 
 # smsgate's statuses as the SMS result statuses of this API
 STATUS: Final = {
@@ -141,4 +142,6 @@ def _plus(number: Any) -> Any:
     return number
 
 
-CALLBACK_FORMAT: Final = CallbackFormat(DIALECT, notification_values, NOTIFY_ATTEMPTS)
+CALLBACK_FORMAT: Final = CallbackFormat(
+    DIALECT, notification_values, NOTIFY_ATTEMPTS, NOTIFY_TIMEOUT
+)
