@@ -1,7 +1,7 @@
 """KDDI Message Cast, SMS part (`/{aggregator}/v1/fallback/rcs/bot/v1/{botId}/messages`):
 send and status check, translated into the engine's commands (docs/dialects/kddi.md).
 
-A request passes, in this order: Basic auth (the account's id and API key), the source
+A request passes, in this order: Basic auth (the account's id or name and API key), the source
 address allow-list, the bot (the account's own), the three X-Plusmsg authorisations
 (`Bearer smsonly` for SMS) and X-Fallback (2: SMS; RCS is refused until RCS exists).
 """
@@ -87,7 +87,7 @@ def routes(gateway: Gateway) -> list[BaseRoute]:
 async def _account(auth: ApiKeyAuth, request: Request) -> Account:
     user, password = _basic_credentials(request.headers.get("authorization"))
     account = await auth.by_key(password)
-    if user != account.id:
+    if user not in (account.id, account.name):
         raise GatewayError("unauthorized", "the Basic auth user is not this key's account")
     client = request.client.host if request.client else None
     if not address_allowed(account.ip_allow, client):
