@@ -294,6 +294,9 @@ def test_identical_requests_are_refused_within_the_window(backend: StoreBackend)
         assert (await gw.send(text="Your code is 1234")).status_code == 409
         clock.advance(1)
         assert (await gw.send(text="Your code is 1234")).status_code == 202
+        metrics = (await gw.client.get("/metrics")).text
+        assert 'smsgate_messages_refused_total{code="identical"} 3' in metrics
+        assert "smsgate_identical_window_entries " in metrics
         # an account may turn it off
         await add_account(gw, "repeats", dedup_window=0.0)
         assert (await gw.send("repeats")).status_code == 202

@@ -17,6 +17,18 @@ def render_metrics(gateway: Gateway) -> str:
     metric(
         "messages_rejected_total", "counter", "Messages refused at acceptance", [("", c.rejected)]
     )
+    metric(
+        "messages_refused_total",
+        "counter",
+        "Messages refused at acceptance by error code (identical, insufficient_balance, ...)",
+        [(f'{{code="{code}"}}', n) for code, n in sorted(c.refused.items())],
+    )
+    metric(
+        "identical_window_entries",
+        "gauge",
+        "Requests remembered by the identical-request window",
+        [("", len(gateway.identical))],
+    )
     metric("parts_submitted_total", "counter", "Parts accepted by a carrier", [("", c.submitted)])
     metric("parts_failed_total", "counter", "Parts refused by a carrier", [("", c.failed)])
     metric(
