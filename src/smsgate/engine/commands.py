@@ -20,6 +20,7 @@ class SendCommand:
     scheduled_at: float | None = None
     validity: float | None = None
     registered_delivery: bool = True
+    receipt_only: str | None = None  # SMPP receipts on "failure" or "success" only
     origin: str = "http"  # "smpp": final statuses go back as receipts when registered_delivery
     tag: str | None = None  # bulk or campaign identifier
     carrier: str | None = None  # the destination's carrier, when the sender names it

@@ -22,6 +22,7 @@ from smsgate.connectors.events import ReceiptInfo
 from smsgate.connectors.part import OutboundPart, PartKey
 from smsgate.connectors.smpp import SmppConnector
 from smsgate.domain.account import Account
+from smsgate.domain.comment import split_comment
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
 from smsgate.domain.message import Message, Part, Priority
@@ -120,7 +121,6 @@ class EngineConfig:
 class Counters:
     accepted: int = 0
     rejected: int = 0
-    refused: dict[str, int] = field(default_factory=dict)  # messages refused, by error code
     submitted: int = 0
     failed: int = 0
     expired: int = 0
@@ -262,8 +262,6 @@ class Gateway:
                 except GatewayError as error:
                     results.append(error)
                     self.counters.rejected += 1
-                    refused = self.counters.refused
-                    refused[error.code] = refused.get(error.code, 0) + 1
                     continue
                 held[message.id] = (micros, key)
                 results.append(message)
@@ -299,8 +297,6 @@ class Gateway:
             # the messages past the account's rate are refused one by one (all of them for a
             # single message: the whole request is then refused with 429)
             over = GatewayError("throttled", f"{account.rate_limit:g} messages per second")
-            counts = self.counters.refused
-            counts["throttled"] = counts.get("throttled", 0) + len(accepted) - allowed
             if not allowed:
                 raise over
             refused = {id(m) for m in accepted[allowed:]}
@@ -413,7 +409,8 @@ class Gateway:
         source, source_ton, source_npi = self.router.source(
             command.sender or self.config.default_sender
         )
-        if not command.text:
+        text, comment = split_comment(command.text)  # the comment is kept, never sent
+        if not text:
             raise GatewayError("invalid_text", "the text is empty")
         try:
             encoding = Encoding(command.encoding) if command.encoding else None
@@ -421,7 +418,7 @@ class Gateway:
             raise GatewayError("invalid_text", f"unknown encoding {command.encoding!r}") from None
         try:
             encoded = encode_message(
-                command.text,
+                text,
                 reference=next(self._references),
                 encoding=encoding,
                 max_segments=self.config.max_segments,
@@ -459,7 +456,8 @@ class Gateway:
             source_ton=source_ton,
             source_npi=source_npi,
             destination=e164,
-            text=command.text,
+            text=text,
+            comment=comment,
             encoding=encoded.encoding.value,
             data_coding=encoded.data_coding,
             segments=encoded.segments,
@@ -474,6 +472,7 @@ class Gateway:
             carrier=carrier,
             route_id=route_id,
             registered_delivery=command.registered_delivery,
+            receipt_only=command.receipt_only,
             origin=command.origin,
             tag=command.tag,
             price=None if quote is None else quote[0],

@@ -22,7 +22,10 @@ class SendMessage(BaseModel):
     sender: str | None = Field(
         None, alias="from", description="Sender: +E.164, a short code or an alphanumeric name"
     )
-    text: str = Field(description="Message text; split into segments as needed")
+    text: str = Field(
+        description="Message text; split into segments as needed. Text after a line '~~~'"
+        " is a comment: stored and shown back, never sent nor counted"
+    )
     encoding: EncodingName | None = Field(None, description="Omit to choose automatically")
     priority: PriorityName = "normal"
     client_ref: str | None = Field(None, max_length=200, description="Your own reference")
@@ -78,6 +81,7 @@ class MessageView(BaseModel):
     to: str
     sender: str = Field(serialization_alias="from")
     text: str
+    comment: str | None = Field(None, description="The text after a '~~~' line, not sent")
     encoding: str
     segments: int
     priority: PriorityName
@@ -150,6 +154,7 @@ def message_view(
         "to": "+" + message.destination,
         "from": message.source,
         "text": message.text,
+        "comment": message.comment,
         "encoding": message.encoding,
         "segments": message.segments,
         "priority": PRIORITY_NAME[message.priority],
