@@ -121,6 +121,7 @@ class EngineConfig:
 class Counters:
     accepted: int = 0
     rejected: int = 0
+    refused: dict[str, int] = field(default_factory=dict)  # messages refused, by error code
     submitted: int = 0
     failed: int = 0
     expired: int = 0
@@ -262,6 +263,8 @@ class Gateway:
                 except GatewayError as error:
                     results.append(error)
                     self.counters.rejected += 1
+                    refused = self.counters.refused
+                    refused[error.code] = refused.get(error.code, 0) + 1
                     continue
                 held[message.id] = (micros, key)
                 results.append(message)
@@ -297,6 +300,8 @@ class Gateway:
             # the messages past the account's rate are refused one by one (all of them for a
             # single message: the whole request is then refused with 429)
             over = GatewayError("throttled", f"{account.rate_limit:g} messages per second")
+            counts = self.counters.refused
+            counts["throttled"] = counts.get("throttled", 0) + len(accepted) - allowed
             if not allowed:
                 raise over
             refused = {id(m) for m in accepted[allowed:]}
