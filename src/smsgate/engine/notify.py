@@ -2,7 +2,8 @@
 items the engine writes in the same transaction as the change (docs/outbox.md).
 
 A message that came by SMPP and asked for receipts (registered_delivery) gets its final status
-on channel "smpp" (a deliver_sm receipt on the account's bind); any other message with a
+on channel "smpp" (a deliver_sm receipt on the account's bind); registered_delivery 2 asks
+for a failure's receipt only, 3 (SMPP 5.0) for a delivery's only. Any other message with a
 callback URL (its own, else the account's default, fixed at acceptance) gets every status on
 channel "http". MO goes to the account's inbound webhook (else its default callback URL), or,
 for an account that binds by SMPP and has neither, to its bind.
@@ -68,12 +69,22 @@ def status_payload(message: Message, status: Status, at: float) -> dict[str, Any
     }
 
 
+def receipt_wanted(message: Message, status: Status) -> bool:
+    """Whether a message's receipt request covers the final `status`: a delivery, or any
+    other outcome as a failure."""
+    if message.receipt_only == "failure":
+        return status is not Status.DELIVERED
+    if message.receipt_only == "success":
+        return status is Status.DELIVERED
+    return True
+
+
 def status_item(message: Message, status: Status, at: float) -> OutboxItem | None:
     """The item owed for `message` reaching `status` at `at`, or None."""
     if status not in NOTIFIED:
         return None
     if message.origin == "smpp" and message.registered_delivery:
-        if status not in FINAL:
+        if status not in FINAL or not receipt_wanted(message, status):
             return None
         channel, url = "smpp", None
     elif message.callback_url:

@@ -28,6 +28,9 @@ SubmitPdu = SubmitSm | DataSm | SubmitMulti
 
 _TON_INTERNATIONAL = 1
 MAX_DESTINATIONS = 255  # submit_multi's number_of_dests is one octet
+# registered_delivery's receipt bits: 1 asks for every outcome, 2 for a failure only, and 3
+# (SMPP 5.0) for a delivery only
+RECEIPT_ONLY = {2: "failure", 3: "success"}
 
 
 @dataclass(slots=True)
@@ -43,6 +46,7 @@ class Submission:
     scheduled_at: float | None
     validity: float | None
     registered_delivery: bool
+    receipt_only: str | None
 
     def command(self, body: bytes | None = None) -> SendCommand:
         """The engine command for this submission, with the whole message's body."""
@@ -64,6 +68,7 @@ class Submission:
             scheduled_at=self.scheduled_at,
             validity=self.validity,
             registered_delivery=self.registered_delivery,
+            receipt_only=self.receipt_only,
             origin="smpp",
         )
 
@@ -111,6 +116,7 @@ def read_submissions(pdu: SubmitPdu, options: BindOptions, now: float) -> list[S
         scheduled_at=scheduled,
         validity=validity,
         registered_delivery=bool(pdu.registered_delivery & RECEIPT_MASK),
+        receipt_only=RECEIPT_ONLY.get(pdu.registered_delivery & RECEIPT_MASK),
     )
     if not isinstance(pdu, SubmitMulti):
         if not pdu.destination_addr:
