@@ -419,3 +419,26 @@ def test_a_reservation_survives_a_restart_and_is_given_back_after_it(
             assert (await balance(gw))["balance"] == "0.95"
 
     asyncio.run(main())
+
+
+def test_the_store_refuses_what_a_stale_balance_in_memory_would_let_through(
+    backend: StoreBackend,
+) -> None:
+    """As when another node spent the money: this gateway's copy still shows it."""
+
+    async def scenario(gw: Running, clock: ManualClock) -> None:
+        account_id = await prepay(gw, "1.00")
+        assert gw.app.store is not None
+        await gw.app.store.set_balance(account_id, to_micros(Decimal("0.02")), 1.0)
+        reply = await gw.send(to="+4915112345678")
+        assert reply.status_code == 402
+        assert reply.json()["error"]["code"] == "insufficient_balance"
+        assert await gw.app.store.count_messages(account_id) == 0
+        assert await gw.app.store.balance(account_id) == (20_000, 1.0)
+        # the gateway reads the balance again: the next message is refused before the store
+        clock.advance(2)
+        assert (await gw.send(to="+4915112345679")).status_code == 402
+        assert gw.app.gateway is not None
+        assert gw.app.gateway.billing.balances.available(account_id) == 20_000
+
+    run(backend, scenario)
