@@ -9,8 +9,8 @@ from typing import Any
 
 from smsgate.domain.allow_list import parse_allow_list
 from smsgate.engine.retention import retention_of
-from smsgate.inbound_commands import CommandError, _command, _run, find_account
 from smsgate.store import DuplicateError, Store
+from smsgate.store_commands import CommandError, find_account, run_on_store, store_command
 
 _DAY = 86_400.0
 
@@ -48,7 +48,7 @@ def _access(args: argparse.Namespace) -> int:
             "retention_days": None if kept is None else kept / _DAY,
         }
 
-    print(json.dumps(_run(args, work)))
+    print(json.dumps(run_on_store(args, work)))
     return 0
 
 
@@ -67,4 +67,4 @@ def add_access_commands(account_commands: Any) -> None:
         help="days its messages are kept ('': the default, 31 with a bot; 0: kept)",
     )
     access.add_argument("--config", help="TOML configuration file")
-    access.set_defaults(func=_command("account access", _access))
+    access.set_defaults(func=store_command("account access", _access))

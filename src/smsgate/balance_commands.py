@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from smsgate.domain.pricing import from_micros, parse_amount, to_micros
-from smsgate.inbound_commands import CommandError, _command, _run, find_account
 from smsgate.store import BalanceError, Store
+from smsgate.store_commands import CommandError, find_account, run_on_store, store_command
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -27,7 +27,7 @@ def _show(args: argparse.Namespace) -> int:
             "currency": account.currency,
         }
 
-    _print(_run(args, work), args.json)
+    _print(run_on_store(args, work), args.json)
     return 0
 
 
@@ -51,7 +51,7 @@ def _change(args: argparse.Namespace) -> int:
                 raise CommandError("the balance cannot go below zero") from None
         return {"account": account.id, "prepaid": True, "balance": str(from_micros(micros))}
 
-    _print(_run(args, work), args.json)
+    _print(run_on_store(args, work), args.json)
     return 0
 
 
@@ -72,7 +72,7 @@ def _billing(args: argparse.Namespace) -> int:
             "dedup_window": account.dedup_window,
         }
 
-    _print(_run(args, work), args.json)
+    _print(run_on_store(args, work), args.json)
     return 0
 
 
@@ -122,7 +122,7 @@ def add_balance_commands(account_commands: Any) -> None:
         command.add_argument("--config", help="TOML configuration file")
         command.add_argument("--json", action="store_true", help="one JSON object")
         work = _show if name == "show" else _change
-        command.set_defaults(func=_command(f"account balance {name}", work))
+        command.set_defaults(func=store_command(f"account balance {name}", work))
 
     billing = account_commands.add_parser(
         "billing", help="set or show an account's currency and identical-request window"
@@ -135,4 +135,4 @@ def add_balance_commands(account_commands: Any) -> None:
     )
     billing.add_argument("--config", help="TOML configuration file")
     billing.add_argument("--json", action="store_true", help="one JSON object")
-    billing.set_defaults(func=_command("account billing", _billing))
+    billing.set_defaults(func=store_command("account billing", _billing))

@@ -9,8 +9,8 @@ from typing import Any
 
 from smsgate.api.http.dialects import CALLBACK_FORMATS
 from smsgate.callbacks.signing import SCHEMES
-from smsgate.inbound_commands import _command, _run, find_account, webhook_url
 from smsgate.store import Store
+from smsgate.store_commands import find_account, run_on_store, store_command, webhook_url
 
 
 def _callbacks(args: argparse.Namespace) -> int:
@@ -39,7 +39,7 @@ def _callbacks(args: argparse.Namespace) -> int:
             "format": account.callback_format or "native",
         }
 
-    print(json.dumps(_run(args, work)))
+    print(json.dumps(run_on_store(args, work)))
     return 0
 
 
@@ -58,4 +58,4 @@ def add_callback_commands(account_commands: Any) -> None:
         "--format", choices=["", *CALLBACK_FORMATS], help="a dialect's shape ('': native)"
     )
     callbacks.add_argument("--config", help="TOML configuration file")
-    callbacks.set_defaults(func=_command("account callbacks", _callbacks))
+    callbacks.set_defaults(func=store_command("account callbacks", _callbacks))

@@ -3,60 +3,21 @@ the MO no number claimed. They work on the database (SMSGATE_DB or --config); a 
 reads numbers and account settings for each MO, and the opt-out list within half a minute."""
 
 import argparse
-import asyncio
 import json
-import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from smsgate.callbacks.urls import check_url
-from smsgate.config import ConfigError, load_config
-from smsgate.domain.account import Account
-from smsgate.domain.errors import GatewayError
 from smsgate.domain.mo_routing import DEFAULT_OPT_IN, DEFAULT_OPT_OUT, keywords, normalise_keyword
-from smsgate.store import DuplicateError, InboundNumber, Store, StoreError, open_store
-
-T = TypeVar("T")
-
-
-class CommandError(Exception):
-    """What the operator asked cannot be done; the message says why."""
-
-
-def _run(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
-    async def main() -> T:
-        store = await open_store(load_config(args.config).db)
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(main())
-
-
-def _command(name: str, work: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return work(args)
-        except (CommandError, StoreError, ConfigError, ValueError) as exc:
-            print(f"smsgate {name}: {exc}", file=sys.stderr)
-            return 2
-
-    return run
-
-
-async def find_account(store: Store, name_or_id: str) -> Account:
-    account = await store.get_account(name_or_id)
-    if account is not None:
-        return account
-    named = [a for a in await store.list_accounts() if a.name == name_or_id]
-    if len(named) != 1:
-        found = "several accounts are" if named else "no account is"
-        raise CommandError(f"{found} called {name_or_id!r}; give the account id")
-    return named[0]
+from smsgate.store import DuplicateError, InboundNumber, Store
+from smsgate.store_commands import (
+    CommandError,
+    find_account,
+    run_on_store,
+    store_command,
+    webhook_url,
+)
 
 
 def _number(value: str) -> str:
@@ -65,16 +26,6 @@ def _number(value: str) -> str:
     if not digits.isdigit():
         raise CommandError(f"not a phone number or short code: {value!r}")
     return digits
-
-
-def webhook_url(value: str) -> str | None:
-    """A URL given to a command: checked as callback URLs are; "" removes the setting."""
-    if not value:
-        return None
-    try:
-        return check_url(value, None)
-    except GatewayError as exc:
-        raise CommandError(f"{value}: {exc.detail or exc}") from None
 
 
 def _print(rows: list[dict[str, Any]], as_json: bool) -> None:
@@ -93,7 +44,7 @@ def _numbers_add(args: argparse.Namespace) -> int:
         except DuplicateError:
             raise CommandError(f"{args.number} {args.keyword or ''} has an owner") from None
 
-    _run(args, work)
+    run_on_store(args, work)
     return 0
 
 
@@ -103,7 +54,7 @@ def _numbers_remove(args: argparse.Namespace) -> int:
             _number(args.number), normalise_keyword(args.keyword)
         )
 
-    if not _run(args, work):
+    if not run_on_store(args, work):
         raise CommandError(f"{args.number} {args.keyword or ''} has no owner")
     return 0
 
@@ -124,7 +75,7 @@ def _numbers_list(args: argparse.Namespace) -> int:
             for n in await store.list_inbound_numbers(account_id)
         ]
 
-    _print(_run(args, work), args.json)
+    _print(run_on_store(args, work), args.json)
     return 0
 
 
@@ -153,7 +104,7 @@ def _settings(args: argparse.Namespace) -> int:
             "opt_in_keywords": sorted(keywords(account.opt_in_keywords, DEFAULT_OPT_IN)),
         }
 
-    print(json.dumps(_run(args, work)))
+    print(json.dumps(run_on_store(args, work)))
     return 0
 
 
@@ -165,7 +116,7 @@ def _opt_outs(args: argparse.Namespace) -> int:
             for o in await store.opt_outs(account.id)
         ]
 
-    _print(_run(args, work), args.json)
+    _print(run_on_store(args, work), args.json)
     return 0
 
 
@@ -185,7 +136,7 @@ def _unclaimed(args: argparse.Namespace) -> int:
             for m in found
         ]
 
-    _print(_run(args, work), args.json)
+    _print(run_on_store(args, work), args.json)
     return 0
 
 
@@ -201,15 +152,15 @@ def add_account_commands(account_commands: Any) -> None:
     add.add_argument("account", help="account id or name")
     add.add_argument("number", help="as the carrier sends it, e.g. +81312345678 or 12345")
     add.add_argument("--keyword", default="", help="only MO whose first word is this")
-    add.set_defaults(func=_command("account numbers add", _numbers_add))
+    add.set_defaults(func=store_command("account numbers add", _numbers_add))
     remove = number_commands.add_parser("remove", help="take a number (or keyword) back")
     remove.add_argument("number")
     remove.add_argument("--keyword", default="")
-    remove.set_defaults(func=_command("account numbers remove", _numbers_remove))
+    remove.set_defaults(func=store_command("account numbers remove", _numbers_remove))
     listing = number_commands.add_parser("list", help="numbers and their owners")
     listing.add_argument("account", nargs="?", help="only this account's")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
-    listing.set_defaults(func=_command("account numbers list", _numbers_list))
+    listing.set_defaults(func=store_command("account numbers list", _numbers_list))
     for sub in (add, remove, listing):
         sub.add_argument("--config", help="TOML configuration file")
 
@@ -221,13 +172,13 @@ def add_account_commands(account_commands: Any) -> None:
     settings.add_argument("--opt-out-keywords", help='e.g. "STOP UNSUBSCRIBE"')
     settings.add_argument("--opt-in-keywords", help='e.g. "START"')
     settings.add_argument("--config", help="TOML configuration file")
-    settings.set_defaults(func=_command("account inbound", _settings))
+    settings.set_defaults(func=store_command("account inbound", _settings))
 
     opt_outs = account_commands.add_parser("opt-outs", help="numbers that opted out")
     opt_outs.add_argument("account", help="account id or name")
     opt_outs.add_argument("--json", action="store_true", help="one JSON object per line")
     opt_outs.add_argument("--config", help="TOML configuration file")
-    opt_outs.set_defaults(func=_command("account opt-outs", _opt_outs))
+    opt_outs.set_defaults(func=store_command("account opt-outs", _opt_outs))
 
 
 def add_inbound_commands(commands: Any) -> None:
@@ -241,4 +192,4 @@ def add_inbound_commands(commands: Any) -> None:
     unclaimed.add_argument("--limit", type=int, default=50, help="at most this many (1-1000)")
     unclaimed.add_argument("--json", action="store_true", help="one JSON object per line")
     unclaimed.add_argument("--config", help="TOML configuration file")
-    unclaimed.set_defaults(func=_command("inbound unclaimed", _unclaimed))
+    unclaimed.set_defaults(func=store_command("inbound unclaimed", _unclaimed))
