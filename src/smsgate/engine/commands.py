@@ -25,3 +25,16 @@ class SendCommand:
     tag: str | None = None  # bulk or campaign identifier
     carrier: str | None = None  # the destination's carrier, when the sender names it
     max_price: Decimal | None = None  # a higher price fails the message (price_exceeded)
+
+
+@dataclass(slots=True)
+class ReplaceCommand:
+    """Change a message that has not reached a carrier yet; None keeps what it has. Times are
+    Unix seconds."""
+
+    text: str | None = None  # re-encoded and split again (a "~~~" line starts a comment)
+    encoding: str | None = None  # of the new text; None chooses automatically
+    scheduled_at: float | None = None  # a time already past sends the message now
+    valid_until: float | None = None  # None keeps the validity period, from the new start
+    registered_delivery: bool | None = None
+    receipt_only: str | None = None  # with registered_delivery: "failure", "success" or both

@@ -22,7 +22,6 @@ from smsgate.connectors.events import ReceiptInfo
 from smsgate.connectors.part import OutboundPart, PartKey
 from smsgate.connectors.smpp import SmppConnector
 from smsgate.domain.account import Account
-from smsgate.domain.comment import split_comment
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
 from smsgate.domain.message import Message, Part, Priority
@@ -36,14 +35,17 @@ from smsgate.domain.status import (
 from smsgate.engine.balances import Balances
 from smsgate.engine.billing import Billing
 from smsgate.engine.clock import Clock, SystemClock
-from smsgate.engine.commands import SendCommand
+from smsgate.engine.commands import ReplaceCommand, SendCommand
 from smsgate.engine.dispatcher import Dispatcher
 from smsgate.engine.identical import IdenticalWindow
 from smsgate.engine.inbound import InboundDesk
 from smsgate.engine.latency import LatencyWindow
+from smsgate.engine.message_text import encode_text, parts_of
 from smsgate.engine.notify import status_item
 from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.rate import RateLimits
+from smsgate.engine.replacement import encode_replacement, price_change, replaced
+from smsgate.engine.timing import check_validity, start_of
 from smsgate.engine.writer import ChangeWriter
 from smsgate.smpp.constants import MessageState, is_receipt, status_name
 from smsgate.smpp.pdu import DataSm, DeliverSm
@@ -53,6 +55,7 @@ from smsgate.store import (
     BalanceError,
     Change,
     DuplicateError,
+    MessageReplaced,
     MessageUpdate,
     OutboxItem,
     PartUpdate,
@@ -62,11 +65,7 @@ from smsgate.store import (
 )
 from smsgate.store.changes import BalanceChange
 from smsgate.text import (
-    Encoding,
     Sar,
-    TextError,
-    TooManySegmentsError,
-    encode_message,
 )
 
 log = logging.getLogger(__name__)
@@ -414,37 +413,14 @@ class Gateway:
         source, source_ton, source_npi = self.router.source(
             command.sender or self.config.default_sender
         )
-        text, comment = split_comment(command.text)  # the comment is kept, never sent
-        if not text:
-            raise GatewayError("invalid_text", "the text is empty")
-        try:
-            encoding = Encoding(command.encoding) if command.encoding else None
-        except ValueError:
-            raise GatewayError("invalid_text", f"unknown encoding {command.encoding!r}") from None
-        try:
-            encoded = encode_message(
-                text,
-                reference=next(self._references),
-                encoding=encoding,
-                max_segments=self.config.max_segments,
-            )
-        except TooManySegmentsError as exc:
-            raise GatewayError("message_too_long", str(exc)) from None
-        except TextError as exc:
-            raise GatewayError("invalid_text", str(exc)) from None
-        validity = (
-            command.validity if command.validity is not None else (self.config.default_validity)
+        text, comment, encoded = encode_text(
+            command.text, command.encoding, next(self._references), self.config.max_segments
         )
-        if not 0 < validity <= self.config.max_validity:
-            raise GatewayError(
-                "invalid_validity", f"between 1 and {self.config.max_validity:g} seconds"
-            )
-        scheduled = command.scheduled_at
-        if scheduled is not None:
-            if scheduled > now + self.config.max_schedule_ahead:
-                raise GatewayError("invalid_schedule", "too far ahead")
-            if scheduled <= now:
-                scheduled = None
+        validity = check_validity(
+            command.validity if command.validity is not None else self.config.default_validity,
+            self.config.max_validity,
+        )
+        scheduled = start_of(command.scheduled_at, now, self.config.max_schedule_ahead)
         if command.callback_url is not None:
             check_url(command.callback_url, self.callback_deny)
         if command.priority not in _PRIORITIES:
@@ -483,19 +459,7 @@ class Gateway:
             price=None if quote is None else quote[0],
             price_unit=None if quote is None else quote[1],
         )
-        message.parts = [
-            Part(
-                message_id=message_id,
-                seq=seq,
-                short_message=part.short_message,
-                esm_class=part.esm_class,
-                sar_ref=part.sar.msg_ref_num if part.sar else None,
-                sar_total=part.sar.total_segments if part.sar else None,
-                sar_seq=part.sar.segment_seqnum if part.sar else None,
-                status=message.status,
-            )
-            for seq, part in enumerate(encoded.parts, 1)
-        ]
+        message.parts = parts_of(message_id, encoded, message.status)
         return message
 
     def _enqueue(self, message: Message) -> None:
@@ -528,13 +492,7 @@ class Gateway:
         """Cancel a scheduled or queued message of `account`; returns it once the cancel is
         committed. GatewayError("not_found"), or ("not_cancelable") once any part reached a
         carrier or the message is final. Canceling a canceled message answers it again."""
-        message = self.live.get(message_id)
-        if message is None or message.account_id != account.id:
-            message = await self.store.get_message(message_id, account.id)
-            if message is None:
-                raise GatewayError("not_found")
-            # the copy in memory, if any, is the one the dispatcher acts on
-            message = self.live.get(message_id, message)
+        message = await self._own_message(account, message_id)
         written = self._cancel_now(message)
         if written is not None:
             await written
@@ -565,11 +523,21 @@ class Gateway:
                     break
         return canceled, refused
 
-    def _cancel_now(self, message: Message) -> "asyncio.Future[None] | None":
-        """Cancel a message not yet at a carrier: the write's future (None if it is canceled
-        already), or GatewayError("not_cancelable")."""
-        if message.status is Status.CANCELED:
-            return None
+    async def _own_message(self, account: Account, message_id: str) -> Message:
+        """One of `account`'s messages, the copy in memory if any (the one the dispatcher acts
+        on); GatewayError("not_found")."""
+        message = self.live.get(message_id)
+        if message is None or message.account_id != account.id:
+            message = await self.store.get_message(message_id, account.id)
+            if message is None:
+                raise GatewayError("not_found")
+            message = self.live.get(message_id, message)
+        return message
+
+    @staticmethod
+    def _check_unsent(message: Message) -> None:
+        """GatewayError("not_cancelable") once the message is final or a part left for a
+        carrier: from then on it can be neither canceled nor replaced."""
         if message.status in FINAL:
             raise GatewayError("not_cancelable", f"the message is already {message.status.value}")
         if any(
@@ -577,9 +545,49 @@ class Gateway:
             for p in message.parts
         ):
             raise GatewayError("not_cancelable", "a part is already at the carrier")
+
+    def _cancel_now(self, message: Message) -> "asyncio.Future[None] | None":
+        """Cancel a message not yet at a carrier: the write's future (None if it is canceled
+        already), or GatewayError("not_cancelable")."""
+        if message.status is Status.CANCELED:
+            return None
+        self._check_unsent(message)
         self.dispatcher.remove_scheduled(message.id)  # a queued one is skipped when popped
         self._remember(message)
         return self._finish_unsent(message, Status.CANCELED, "canceled", "", self.clock.time())
+
+    # -- replace -------------------------------------------------------------------------------
+
+    async def replace(self, account: Account, message_id: str, command: ReplaceCommand) -> Message:
+        """Replace the text (encoded and split again), schedule, validity or receipt request
+        of a scheduled or queued message of `account`; returns it as it is now, once the
+        change and its history line are committed. GatewayError("not_found"),
+        ("not_cancelable") once a part reached a carrier or the message is final, or what
+        accepting the new text or times would refuse."""
+        message = await self._own_message(account, message_id)
+        # from here to the write nothing awaits: the dispatcher cannot take the message between
+        self._check_unsent(message)
+        now = self.clock.time()
+        encoded = encode_replacement(command, next(self._references), self.config.max_segments)
+        new = replaced(
+            message,
+            command,
+            encoded,
+            now,
+            max_validity=self.config.max_validity,
+            max_schedule_ahead=self.config.max_schedule_ahead,
+        )
+        balances = self.billing.balances
+        charge = price_change(balances, message, new, now)
+        written = self.writer.add([MessageReplaced(new, now), *([charge] if charge else [])])
+        if charge is not None:
+            written.add_done_callback(partial(_settle_refund, balances, charge))
+        self._remember(new)
+        # a queued entry left in the ready queue is skipped while the message waits for its time
+        if self.dispatcher.remove_scheduled(new.id) or new.status is Status.SCHEDULED:
+            self.dispatcher.push(new.id, new.priority, new.scheduled_at)
+        await written
+        return new
 
     # -- redact and delete ----------------------------------------------------------------------
 
@@ -630,6 +638,8 @@ class Gateway:
         message = self.live.get(message_id) or await self.store.get_message(message_id)
         if message is None or message.status in FINAL:
             return False
+        if message.status is Status.SCHEDULED and (message.scheduled_at or now) > now:
+            return False  # rescheduled by a replace: its entry in the scheduled queue counts
         unsent = [
             p
             for p in message.parts

@@ -4,12 +4,15 @@ backends."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smsgate.domain.status import Status
 from smsgate.smpp.constants import CommandStatus, MessageState
-from smsgate.smpp.pdu import SubmitSmResp
+from smsgate.smpp.pdu import QuerySm, ReplaceSm, SubmitSmResp
+from smsgate.smpp.smpp_time import format_smpp_time
 from smsgate.smpp.tlv import Tag
+from smsgate.text import encode_gsm7
 from smsgate.transport.smpp_connection import SmppConnection
 from tests.api.harness import Running, running_gateway
 from tests.api.smpp_server.customers import Customer, add_smpp_account, smpp_port, submit
@@ -68,6 +71,93 @@ def test_receipts_on_failure_only_or_on_success_only(backend: StoreBackend) -> N
         for unwanted in ("failure, delivered", "success, failed"):
             items, _ = await gw.app.store.list_outbox(account.id, subject_id=asked[unwanted])
             assert items == []
+        await connection.unbind_and_close()
+
+    run(backend, scenario)
+
+
+async def history_details(gw: Running, message_id: str) -> list[str]:
+    assert gw.app.store is not None
+    return [h.detail for h in await gw.app.store.history(message_id)]
+
+
+def test_replace_a_scheduled_message_then_send_it_now(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, port: int) -> None:
+        assert gw.app.gateway is not None and gw.app.simulator is not None
+        customer = Customer()
+        connection = await customer.bind(port, "alice")
+        later = await submitted(
+            connection, "draft", to="819055556666", schedule_delivery_time="000001000000000R"
+        )
+        final = "The final text, long enough for two parts. " * 4
+        replace_sm = ReplaceSm(
+            message_id=later,
+            short_message=encode_gsm7(final + "\n~~~\nthe editor's note"),  # "~" is escaped
+            registered_delivery=1,
+        )
+        answer = await connection.request(replace_sm)
+        assert answer.command_status == 0
+        account = gw.app.gateway.live[later].account_id
+        message = await gw.app.gateway.message(account, later)
+        assert (message.text, message.comment) == (final, "the editor's note")
+        assert (message.status, message.segments, len(message.parts)) == (Status.SCHEDULED, 2, 2)
+        assert (await history_details(gw, later))[-1] == "replaced"
+        # an empty text keeps it; a schedule already past sends it now
+        past = format_smpp_time(datetime.now(UTC) - timedelta(hours=1))
+        now = ReplaceSm(message_id=later, schedule_delivery_time=past, registered_delivery=1)
+        assert (await connection.request(now)).command_status == 0
+        assert await gw.wait_final([later]) == {later: Status.DELIVERED}
+        (receipt,) = await customer.wait_delivered(1)
+        assert receipt.tlvs[Tag.RECEIPTED_MESSAGE_ID] == later
+        sent = [body for (to, body) in gw.app.simulator._seen if to == "819055556666"]
+        assert b"".join(body[6:] for body in sent) == message.text.encode()  # past the UDH
+        # once at the carrier it can no longer be replaced
+        late = await connection.request(ReplaceSm(message_id=later, short_message=b"too late"))
+        assert late.command_status == S.ESME_RREPLACEFAIL
+        assert (await gw.app.gateway.message(account, later)).text == message.text
+        await connection.unbind_and_close()
+
+    run(backend, scenario)
+
+
+def test_replace_a_queued_message_and_the_refusals(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, port: int) -> None:
+        assert gw.app.gateway is not None and gw.app.simulator is not None
+        await gw.app.simulator.stop()  # the carrier goes away: the message stays queued
+        connection = await Customer().bind(port, "alice")
+        queued = await submitted(connection, "Meet at 9", registered_delivery=1)
+        account = gw.app.gateway.live[queued].account_id
+        replace_sm = ReplaceSm(
+            message_id=queued, short_message=b"Meet at 10", registered_delivery=2
+        )
+        assert (await connection.request(replace_sm)).command_status == 0
+        message = await gw.app.gateway.message(account, queued)
+        assert (message.text, message.status) == ("Meet at 10", Status.QUEUED)
+        assert (message.registered_delivery, message.receipt_only) == (True, "failure")
+        assert message.parts[0].short_message == b"Meet at 10"
+        # in the next hour, valid for ten minutes from then
+        later = ReplaceSm(
+            message_id=queued,
+            schedule_delivery_time="000000010000000R",
+            validity_period="000000011000000R",
+            registered_delivery=1,
+        )
+        assert (await connection.request(later)).command_status == 0
+        moved = await gw.app.gateway.message(account, queued)
+        assert moved.status is Status.SCHEDULED and moved.scheduled_at is not None
+        assert round(moved.valid_until - moved.scheduled_at) == 600
+        query = await connection.call(QuerySm(message_id=queued))
+        assert query.message_state == MessageState.SCHEDULED
+        too_long = ReplaceSm(message_id=queued)
+        too_long.tlvs[Tag.MESSAGE_PAYLOAD] = b"x" * 2000  # SMPP 5.0: 13 segments, over the 10
+        refusals = [
+            (ReplaceSm(message_id="0" * 32, short_message=b"x"), S.ESME_RINVMSGID),
+            (too_long, S.ESME_RINVMSGLEN),
+            (ReplaceSm(message_id=queued, validity_period="soon"), S.ESME_RINVEXPIRY),
+        ]
+        for pdu, status in refusals:
+            assert (await connection.request(pdu)).command_status == status
+        assert (await gw.app.gateway.message(account, queued)).text == "Meet at 10"
         await connection.unbind_and_close()
 
     run(backend, scenario)

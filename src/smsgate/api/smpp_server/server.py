@@ -20,6 +20,7 @@ from smsgate.api.smpp_server.ids import split_id
 from smsgate.api.smpp_server.options import parse_system_type
 from smsgate.api.smpp_server.receipts import message_state
 from smsgate.api.smpp_server.submit import SubmitIntake
+from smsgate.api.smpp_server.translate import read_replacement
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.status import FINAL
 from smsgate.engine.gateway import Gateway
@@ -131,8 +132,7 @@ class SmppServer:
         elif isinstance(pdu, CancelSm):
             self._spawn(self._cancel(connection, pdu))
         elif isinstance(pdu, ReplaceSm):
-            # the engine cannot replace a message's text yet: refused, nothing changes
-            connection.send(pdu.response(S.ESME_RREPLACEFAIL))
+            self._spawn(self._replace(connection, pdu))
         else:
             connection.send(pdu.response(S.ESME_RINVCMDID))
 
@@ -180,6 +180,26 @@ class SmppServer:
                 await self.gateway.cancel(account, message_id)
             except GatewayError as error:
                 status = error.smpp_status
+        if connection.is_open:
+            connection.send(pdu.response(status))
+
+    async def _replace(self, connection: SmppConnection, pdu: ReplaceSm) -> None:
+        """replace_sm by message_id (a SINGLE part id replaces its whole message); its
+        source_addr is not compared, the id already names one of the account's messages."""
+        account = connection.context["account"]
+        message_id, _ = split_id(pdu.message_id)
+        status = 0
+        try:
+            if not message_id:
+                raise GatewayError("not_found")
+            message = await self.gateway.message(account.id, message_id)
+            now = self.gateway.clock.time()
+            command = read_replacement(pdu, connection.context["options"], message, now)
+            await self.gateway.replace(account, message_id, command)
+        except GatewayError as error:
+            # "not_cancelable" is the catalog's "already at the carrier", for replace too
+            already = error.code == "not_cancelable"
+            status = S.ESME_RREPLACEFAIL if already else error.smpp_status
         if connection.is_open:
             connection.send(pdu.response(status))
 

@@ -1,4 +1,5 @@
-"""submit_sm, data_sm and submit_multi as the engine's SendCommand.
+"""submit_sm, data_sm and submit_multi as the engine's SendCommand; replace_sm as its
+ReplaceCommand.
 
 A PDU is read into `Submission`s (one per destination) holding the message body without its
 UDH and the concatenation numbers (from the UDH or the SAR TLVs); the body is decoded only when
@@ -11,12 +12,13 @@ from datetime import UTC, datetime
 
 from smsgate.api.smpp_server.options import BindOptions
 from smsgate.domain.errors import GatewayError
-from smsgate.domain.message import Priority
-from smsgate.engine.commands import SendCommand
+from smsgate.domain.message import Message, Priority
+from smsgate.engine.commands import ReplaceCommand, SendCommand
 from smsgate.engine.user_data import Concat, user_data
 from smsgate.smpp.constants import RECEIPT_MASK
-from smsgate.smpp.pdu import DataSm, SmeAddress, SubmitMulti, SubmitSm
+from smsgate.smpp.pdu import DataSm, ReplaceSm, SmeAddress, SubmitMulti, SubmitSm
 from smsgate.smpp.smpp_time import parse_smpp_time
+from smsgate.smpp.tlv import Tag
 from smsgate.text import (
     DecodeError,
     Encoding,
@@ -133,6 +135,32 @@ def read_submissions(pdu: SubmitPdu, options: BindOptions, now: float) -> list[S
         else replace(first, to="")  # a distribution list: refused per destination
         for d in pdu.dest_addresses
     ]
+
+
+def read_replacement(
+    pdu: ReplaceSm, options: BindOptions, message: Message, now: float
+) -> ReplaceCommand:
+    """replace_sm as the engine's ReplaceCommand for `message`. Its short_message (or, in SMPP
+    5.0, message_payload) is in the original's data_coding: UCS-2 for a message kept in UCS-2,
+    else the bind's default alphabet; empty keeps the text. Empty times keep the message's."""
+    payload = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
+    body = payload if isinstance(payload, bytes) and payload else pdu.short_message
+    ucs2 = message.encoding == Encoding.UCS2.value
+    text = None
+    if body:
+        try:
+            text = decode_text(body, Encoding.UCS2 if ucs2 else options.default_encoding)
+        except DecodeError as exc:
+            raise GatewayError("invalid_text", str(exc)) from None
+    receipt = pdu.registered_delivery & RECEIPT_MASK
+    return ReplaceCommand(
+        text=text,
+        encoding=Encoding.UCS2.value if text is not None and ucs2 else None,
+        scheduled_at=_time(pdu.schedule_delivery_time, now, "invalid_schedule"),
+        valid_until=_time(pdu.validity_period, now, "invalid_validity"),
+        registered_delivery=bool(receipt),
+        receipt_only=RECEIPT_ONLY.get(receipt),
+    )
 
 
 def _time(value: str, now: float, code: str) -> float | None:
