@@ -8,8 +8,8 @@ from starlette.routing import Route
 
 from smsgate.api.http.auth import ApiKeyAuth
 from smsgate.api.http.responses import JsonResponse, error_response
-from smsgate.api.http.schemas import _iso
-from smsgate.api.http.v1 import _time
+from smsgate.api.http.schemas import iso_time
+from smsgate.api.http.v1 import parse_time
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.notify import inbound_payload
@@ -37,7 +37,7 @@ class InboundList(BaseModel):
 
 def inbound_view(message: InboundMessage) -> dict[str, Any]:
     """The webhook's payload, with the time in ISO 8601."""
-    return {**inbound_payload(message), "received_at": _iso(message.received_at)}
+    return {**inbound_payload(message), "received_at": iso_time(message.received_at)}
 
 
 QUERY: Final = [
@@ -57,8 +57,8 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
             query = request.query_params
             try:
                 limit = int(query.get("limit", "50"))
-                after = _time(query.get("received_after"))
-                before = _time(query.get("received_before"))
+                after = parse_time(query.get("received_after"))
+                before = parse_time(query.get("received_before"))
             except ValueError as exc:
                 raise GatewayError("invalid_request", str(exc)) from None
             if not 1 <= limit <= MAX_LIMIT:

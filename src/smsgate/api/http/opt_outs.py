@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from smsgate.api.http.auth import ApiKeyAuth
 from smsgate.api.http.responses import JsonResponse, error_response
-from smsgate.api.http.schemas import _iso
-from smsgate.api.http.v1 import _parse
+from smsgate.api.http.schemas import iso_time
+from smsgate.api.http.v1 import parse_json
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.gateway import Gateway
 
@@ -40,13 +40,13 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
         except GatewayError as error:
             return error_response(error)
         found = await gateway.store.opt_outs(account.id)
-        views = [{"number": "+" + o.number, "since": _iso(o.at)} for o in found]
+        views = [{"number": "+" + o.number, "since": iso_time(o.at)} for o in found]
         return JsonResponse({"opt_outs": views})
 
     async def add(request: Request) -> Response:
         try:
             account = await auth.account(request.headers.get("authorization"))
-            number = (await _parse(request, OptOutRequest, MAX_BODY)).number
+            number = (await parse_json(request, OptOutRequest, MAX_BODY)).number
             e164, _ = gateway.router.destination(number)
             await gateway.inbound_desk.set_opt_out(account.id, e164, active=True)
         except GatewayError as error:

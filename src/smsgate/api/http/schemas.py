@@ -164,10 +164,10 @@ def message_view(
         "carrier": message.carrier,
         "price": message.price,
         "price_unit": message.price_unit,
-        "scheduled_at": _iso(message.scheduled_at),
-        "valid_until": _iso(message.valid_until),
-        "created_at": _iso(message.created_at),
-        "updated_at": _iso(message.updated_at),
+        "scheduled_at": iso_time(message.scheduled_at),
+        "valid_until": iso_time(message.valid_until),
+        "created_at": iso_time(message.created_at),
+        "updated_at": iso_time(message.updated_at),
         "error_code": message.error_code,
         "error_detail": message.error_detail,
     }
@@ -179,8 +179,8 @@ def message_view(
                 "upstream_id": p.upstream_id,
                 "connector": p.connector_id,
                 "attempts": p.attempts,
-                "submitted_at": _iso(p.submitted_at),
-                "done_at": _iso(p.done_at),
+                "submitted_at": iso_time(p.submitted_at),
+                "done_at": iso_time(p.done_at),
                 "error_code": p.error_code,
             }
             for p in message.parts
@@ -189,7 +189,7 @@ def message_view(
         view["history"] = [
             {
                 "status": h.status.value,
-                "at": _iso(h.at),
+                "at": iso_time(h.at),
                 "part": h.part_seq,
                 "detail": h.detail,
                 "applied": h.applied,
@@ -199,7 +199,7 @@ def message_view(
     return view
 
 
-def _iso(seconds: float | None) -> str | None:
+def iso_time(seconds: float | None) -> str | None:
     """ISO 8601 in UTC with milliseconds, as datetime.isoformat gives it, several times faster:
     a response carries four of them per message, and most share their second."""
     if seconds is None:

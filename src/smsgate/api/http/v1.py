@@ -19,7 +19,7 @@ from smsgate.api.http.schemas import (
     PRIORITY_BY_NAME,
     SendBatch,
     SendMessage,
-    _iso,
+    iso_time,
     message_view,
 )
 from smsgate.domain.account import Account
@@ -54,7 +54,7 @@ def _command(item: SendMessage) -> SendCommand:
     )
 
 
-async def _parse(request: Request, model: type[Model], limit: int) -> Model:
+async def parse_json(request: Request, model: type[Model], limit: int) -> Model:
     return _validate(model, await read_body(request, limit))
 
 
@@ -113,7 +113,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
             body = await read_body(request, MAX_BODY)
             commands = [_command(_validate(SendMessage, body))]
             return await send_once(request, account, body, commands, _one)
-        item = await _parse(request, SendMessage, MAX_BODY)
+        item = await parse_json(request, SendMessage, MAX_BODY)
         status, payload = _one(await gateway.accept(account, [_command(item)]))
         return JsonResponse(payload, status_code=status)
 
@@ -192,7 +192,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
                 "prepaid": True,
                 "balance": str(from_micros(micros)),
                 "currency": currency,
-                "updated_at": _iso(updated_at),
+                "updated_at": iso_time(updated_at),
             }
         )
 
@@ -207,8 +207,8 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
         try:
             status = Status(query["status"]) if "status" in query else None
             limit = int(query.get("limit", "50"))
-            after = _time(query.get("created_after"))
-            before = _time(query.get("created_before"))
+            after = parse_time(query.get("created_after"))
+            before = parse_time(query.get("created_before"))
         except ValueError as exc:
             raise GatewayError("invalid_request", str(exc)) from None
         if not 1 <= limit <= 500:
@@ -243,7 +243,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
     ]
 
 
-def _time(value: str | None) -> float | None:
+def parse_time(value: str | None) -> float | None:
     if value is None:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()

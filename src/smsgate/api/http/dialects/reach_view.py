@@ -3,7 +3,7 @@
 from typing import Any, Final
 
 from smsgate.api.http.responses import JsonResponse
-from smsgate.api.http.schemas import _iso
+from smsgate.api.http.schemas import iso_time
 from smsgate.callbacks.formats import CallbackFormat
 from smsgate.domain.errors import CATALOG, GatewayError, dialect_code
 from smsgate.domain.message import Message
@@ -76,9 +76,9 @@ def message_item(message: Message, account_id: str) -> dict[str, Any]:
         "errorMessage": (message.error_detail or (entry.message if entry else None))
         if failed and code
         else None,
-        "dateCreated": _iso(message.created_at),
-        "dateSent": _iso(min(sent)) if sent else None,
-        "dateUpdated": _iso(message.updated_at),
+        "dateCreated": iso_time(message.created_at),
+        "dateSent": iso_time(min(sent)) if sent else None,
+        "dateUpdated": iso_time(message.updated_at),
     }
 
 
