@@ -140,10 +140,11 @@ def routes(gateway: Gateway) -> list[BaseRoute]:
             try:
                 pairs = await _pairs(request)
                 fmt = response_format(peek(pairs, "fmt"))
-                if peek(pairs, "charset") in CHARSETS:
-                    charset = peek(pairs, "charset") or DEFAULT_CHARSET
-                params, charset = decode_params(pairs)
+                named = peek(pairs, "charset")
+                if named is not None and named in CHARSETS:
+                    charset = named
                 guard.check(address)
+                params, charset = decode_params(pairs)
                 account = await credentials.account(params, address)
                 return await handler(params, fmt, charset, account)
             except GatewayError as error:
