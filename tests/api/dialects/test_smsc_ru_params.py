@@ -8,7 +8,12 @@ import pytest
 
 from smsgate.api.http.dialects.address_guard import AddressGuard
 from smsgate.api.http.dialects.smsc_ru import STATUS_NAMES, status_fields
-from smsgate.api.http.dialects.smsc_ru_answer import error_answer, money, send_answer
+from smsgate.api.http.dialects.smsc_ru_answer import (
+    error_answer,
+    money,
+    send_answer,
+    status_answer,
+)
 from smsgate.api.http.dialects.smsc_ru_params import (
     decode_params,
     lifetime,
@@ -220,3 +225,15 @@ def test_status_of_a_message_not_found() -> None:
         "last_timestamp": int(NOW),
         "err": 0,
     }
+
+
+def test_status_answers_with_details_in_the_text_formats() -> None:
+    message = new_message(status=Status.DELIVERED, created_at=NOW)
+    message.updated_at = NOW + 65
+    fields = status_fields(message, NOW + 100, "1")
+    text = status_answer("0", "windows-1251", fields).body.decode("cp1251")
+    assert text.startswith("Status = 1, check_time = 23.11.2026 10:31:05, err = 0, ")
+    assert "send_date = 23.11.2026 10:30:00, phone = 819012345678, cost = 0.007, " in text
+    assert "_timestamp" not in text
+    values = status_answer("1", "windows-1251", fields).body.decode("cp1251").split(",")
+    assert values[:6] == ["1", str(int(NOW + 65)), "0", str(int(NOW)), "819012345678", "0.007"]

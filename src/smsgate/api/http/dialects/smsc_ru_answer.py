@@ -128,13 +128,14 @@ def balance_answer(
 
 
 def status_answer(fmt: str, charset: str, fields: Fields) -> Response:
-    """fmt 0 reads `Status = 1, check_time = ...`; the names are the JSON ones otherwise."""
+    """fmt 0 reads `Status = 1, check_time = ...` with dates only, fmt 1 has Unix times only;
+    XML and JSON have both, under the names of the fields."""
     names = {"status": "Status", "last_date": "check_time"}
     if fmt == "0":
-        shown = [(names.get(n, n), v) for n, v in fields if n != "last_timestamp"]
+        shown = [(names.get(n, n), v) for n, v in fields if not n.endswith("_timestamp")]
         return render(fmt, shown, charset)
     if fmt == "1":
-        return render(fmt, [(n, v) for n, v in fields if n != "last_date"], charset)
+        return render(fmt, [(n, v) for n, v in fields if not n.endswith("_date")], charset)
     return render(fmt, fields, charset)
 
 
