@@ -161,3 +161,34 @@ def test_replace_a_queued_message_and_the_refusals(backend: StoreBackend) -> Non
         await connection.unbind_and_close()
 
     run(backend, scenario)
+
+
+def test_a_replacement_pays_for_its_segments(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, port: int) -> None:
+        assert gw.app.gateway is not None and gw.app.store is not None
+        store = gw.app.store
+        account = await store.account_by_system_id("alice")
+        assert account is not None
+        await store.set_balance(account.id, 120_000, 0.0)  # 0.12 EUR: two segments and a bit
+        await gw.app.gateway.reload_balances()
+        connection = await Customer().bind(port, "alice")
+        later = await submitted(connection, "one", schedule_delivery_time="000001000000000R")
+        assert (await store.balance(account.id) or (0,))[0] == 70_000
+
+        async def replace_with(text: str) -> int:
+            pdu = ReplaceSm(message_id=later, registered_delivery=1)
+            pdu.tlvs[Tag.MESSAGE_PAYLOAD] = text.encode()
+            return (await connection.request(pdu)).command_status
+
+        assert await replace_with("two " * 45) == 0  # 180 characters: two segments
+        message = await gw.app.gateway.message(account.id, later)
+        assert (message.segments, message.price) == (2, "0.10")
+        assert (await store.balance(account.id) or (0,))[0] == 20_000
+        assert await replace_with("three " * 60) == S.ESME_RPROHIBITED  # 0.15: not covered
+        assert (await gw.app.gateway.message(account.id, later)).price == "0.10"
+        assert await replace_with("one again") == 0
+        assert (await gw.app.gateway.message(account.id, later)).price == "0.05"
+        assert (await store.balance(account.id) or (0,))[0] == 70_000
+        await connection.unbind_and_close()
+
+    run(backend, scenario, prices=[{"per_segment": "0.05", "currency": "EUR"}])
