@@ -15,7 +15,7 @@ from smsgate.smpp.tlv import Tag
 from smsgate.text import encode_gsm7
 from smsgate.transport.smpp_connection import SmppConnection
 from tests.api.harness import Running, running_gateway
-from tests.api.smpp_server.customers import Customer, add_smpp_account, smpp_port, submit
+from tests.api.smpp_server.customers import TIMEOUT, Customer, add_smpp_account, smpp_port, submit
 from tests.store.backends import StoreBackend
 
 S = CommandStatus
@@ -192,3 +192,34 @@ def test_a_replacement_pays_for_its_segments(backend: StoreBackend) -> None:
         await connection.unbind_and_close()
 
     run(backend, scenario, prices=[{"per_segment": "0.05", "currency": "EUR"}])
+
+
+def test_priority_flag_lets_an_urgent_submit_overtake_a_queued_bulk_one(
+    backend: StoreBackend,
+) -> None:
+    async def scenario(gw: Running, port: int) -> None:
+        assert gw.app.gateway is not None and gw.app.simulator is not None
+        gw.app.simulator.config.response_latency = 0.5  # the carrier takes 100 per 500 ms
+        connection = await Customer().bind(port, "alice")
+        bulk = await asyncio.gather(
+            *(
+                submitted(connection, f"bulk {i}", to=f"8190{i:08d}", priority_flag=0)
+                for i in range(1000)
+            )
+        )
+        urgent = await submitted(connection, "urgent", priority_flag=3)
+        await gw.wait_final([urgent, *bulk], TIMEOUT)
+        live = gw.app.gateway.live
+        arrived, went = live[urgent].created_at, live[urgent].parts[0].submitted_at
+        assert went is not None
+        sent_at = [live[i].parts[0].submitted_at or 0.0 for i in bulk]
+        # as in the REST test (tests/api/test_engine_paths.py): what the connector held when
+        # the urgent message came, a few windows of 100, went before it; every bulk message
+        # still in the dispatcher's queue went after it
+        overtaken_by = sum(arrived < t < went for t in sent_at)
+        after = sum(t > went for t in sent_at)
+        assert after > 300, "the urgent submit did not overtake the waiting bulk ones"
+        assert overtaken_by <= 500
+        await connection.unbind_and_close()
+
+    run(backend, scenario)
