@@ -52,6 +52,22 @@ class Running:
             self.changed.set()
 
 
+def overtaking(app: App, urgent: str, bulk: list[str]) -> tuple[int, int]:
+    """(bulk messages sent between the urgent message's arrival and its own sending, bulk
+    messages sent after it), by the first part's submitted_at: when the carrier answered.
+
+    Answered in between: what the connector already held (the window in flight, its short
+    queue, the window the urgent part waited for), a few windows of 100 whatever the bulk's
+    size; every bulk message still waiting in the dispatcher goes after an urgent one (without
+    the priority, all would go first)."""
+    assert app.gateway is not None
+    live = app.gateway.live
+    arrived, went = live[urgent].created_at, live[urgent].parts[0].submitted_at
+    assert went is not None
+    sent_at = [live[i].parts[0].submitted_at or 0.0 for i in bulk]
+    return sum(arrived < t < went for t in sent_at), sum(t > went for t in sent_at)
+
+
 async def add_account(app: App, name: str, rate: float = 10_000.0) -> str:
     assert app.store is not None
     key = new_api_key()

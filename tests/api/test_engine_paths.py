@@ -11,7 +11,7 @@ import pytest
 
 from smsgate.connectors.part import PartKey
 from smsgate.domain.status import Status
-from tests.api.harness import Running, add_account, running_gateway
+from tests.api.harness import Running, add_account, overtaking, running_gateway
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
 
 TIMEOUT = 30.0
@@ -200,18 +200,7 @@ def test_urgent_message_overtakes_a_queued_bulk_campaign(backend: StoreBackend) 
         bulk_ids = [r["message"]["id"] for r in sent.json()["results"]]
         urgent = (await gw.send(text="urgent", priority="urgent")).json()["id"]
         await gw.wait_final([urgent, *bulk_ids], TIMEOUT)
-        live = gw.app.gateway.live  # type: ignore[union-attr]
-        arrived = live[urgent].created_at
-        went = live[urgent].parts[0].submitted_at
-        assert went is not None
-        sent_at = [live[i].parts[0].submitted_at or 0.0 for i in bulk_ids]
-        # submitted_at is when the carrier answered. Answered between the urgent message's
-        # arrival and its own answer: what the connector already held (the window in flight,
-        # its short queue, the window the urgent part waited for), a few windows of 100
-        # whatever the campaign's size; every bulk message still waiting in the dispatcher
-        # went after it (without the priority, all 1,000 would go first).
-        overtaken_by = sum(arrived < t < went for t in sent_at)
-        after = sum(t > went for t in sent_at)
+        overtaken_by, after = overtaking(gw.app, urgent, bulk_ids)
         assert after > 300, "the urgent message did not overtake the waiting campaign"
         assert overtaken_by <= 500
 

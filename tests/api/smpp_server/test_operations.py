@@ -14,7 +14,7 @@ from smsgate.smpp.smpp_time import format_smpp_time
 from smsgate.smpp.tlv import Tag
 from smsgate.text import encode_gsm7
 from smsgate.transport.smpp_connection import SmppConnection
-from tests.api.harness import Running, running_gateway
+from tests.api.harness import Running, overtaking, running_gateway
 from tests.api.smpp_server.customers import TIMEOUT, Customer, add_smpp_account, smpp_port, submit
 from tests.store.backends import StoreBackend
 
@@ -209,15 +209,7 @@ def test_priority_flag_lets_an_urgent_submit_overtake_a_queued_bulk_one(
         )
         urgent = await submitted(connection, "urgent", priority_flag=3)
         await gw.wait_final([urgent, *bulk], TIMEOUT)
-        live = gw.app.gateway.live
-        arrived, went = live[urgent].created_at, live[urgent].parts[0].submitted_at
-        assert went is not None
-        sent_at = [live[i].parts[0].submitted_at or 0.0 for i in bulk]
-        # as in the REST test (tests/api/test_engine_paths.py): what the connector held when
-        # the urgent message came, a few windows of 100, went before it; every bulk message
-        # still in the dispatcher's queue went after it
-        overtaken_by = sum(arrived < t < went for t in sent_at)
-        after = sum(t > went for t in sent_at)
+        overtaken_by, after = overtaking(gw.app, urgent, bulk)
         assert after > 300, "the urgent submit did not overtake the waiting bulk ones"
         assert overtaken_by <= 500
         await connection.unbind_and_close()
