@@ -44,7 +44,7 @@ from smsgate.engine.message_text import encode_text, parts_of
 from smsgate.engine.notify import status_item
 from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.rate import RateLimits
-from smsgate.engine.replacement import encode_replacement, price_change, replaced
+from smsgate.engine.replacement import encode_replacement, price_change, replaced, snapshot
 from smsgate.engine.timing import check_validity, start_of
 from smsgate.engine.writer import ChangeWriter
 from smsgate.smpp.constants import MessageState, is_receipt, status_name
@@ -579,7 +579,9 @@ class Gateway:
         )
         balances = self.billing.balances
         charge = price_change(balances, message, new, now)
-        written = self.writer.add([MessageReplaced(new, now), *([charge] if charge else [])])
+        # the store gets a copy: the dispatcher may send the message before the write runs
+        stored = MessageReplaced(snapshot(new), now)
+        written = self.writer.add([stored, *([charge] if charge else [])])
         if charge is not None:
             written.add_done_callback(partial(_settle_refund, balances, charge))
         self._remember(new)

@@ -62,6 +62,11 @@ def replaced(
     return new
 
 
+def snapshot(message: Message) -> Message:
+    """A copy of the message and its parts, which later changes of the message leave alone."""
+    return replace(message, parts=[replace(p) for p in message.parts])
+
+
 def encode_replacement(
     command: ReplaceCommand, reference: int, max_segments: int
 ) -> tuple[str, str | None, EncodedMessage] | None:
