@@ -35,14 +35,15 @@ def test_numbered_pages_with_filters_and_total(store: StoreBackend) -> None:
     store.run(body)
 
 
-def test_redacting_the_text_changes_only_the_text(store: StoreBackend) -> None:
+def test_redacting_the_text_changes_only_the_text_and_its_comment(store: StoreBackend) -> None:
     async def body(s: Store) -> None:
         message = new_message(created_at=1000.0)
+        message.comment = "the customer's note"
         await s.write([message])
         assert await s.set_message_text(message.id, "acct-1", "", 1500.0)
         stored = await s.get_message(message.id)
         assert stored is not None
-        assert stored.text == "" and stored.updated_at == 1500.0
+        assert (stored.text, stored.comment, stored.updated_at) == ("", None, 1500.0)
         assert stored.destination == message.destination and stored.parts == message.parts
         # another account's message, and an unknown one, are left alone
         assert not await s.set_message_text(message.id, "acct-2", "x", 1600.0)

@@ -600,7 +600,7 @@ class Gateway:
             raise GatewayError("not_found")
         live = self.live.get(message_id)
         if live is not None:
-            live.text = text  # later receipts must not quote the old text
+            live.text, live.comment = text, None  # later receipts must not quote the old text
         return await self.message(account.id, message_id)
 
     async def delete(self, account: Account, message_id: str) -> None:

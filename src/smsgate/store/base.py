@@ -300,9 +300,12 @@ class Store(ABC):
     async def set_message_text(
         self, message_id: str, account_id: str, text: str, at: float
     ) -> bool:
-        """Replace a message's stored text (to redact it); False if the account has no such
-        message. What was sent is not changed."""
-        query = "UPDATE messages SET text = ?, updated_at = ? WHERE id = ? AND account_id = ?"
+        """Replace a message's stored text (to redact it), its comment with it; False if the
+        account has no such message. What was sent is not changed."""
+        query = (
+            "UPDATE messages SET text = ?, comment = NULL, updated_at = ?"
+            " WHERE id = ? AND account_id = ?"
+        )
         return await self._change_rows(query, [text, at, message_id, account_id]) > 0
 
     async def delete_message(self, message_id: str, account_id: str) -> bool:
