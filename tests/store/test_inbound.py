@@ -6,9 +6,11 @@ import pytest
 from smsgate.domain.ids import new_id
 from smsgate.store import (
     DuplicateError,
+    InboundClaim,
     InboundMessage,
     InboundNumber,
     InboundSegment,
+    IntegrityError,
     OptOut,
     SegmentsTaken,
     Store,
@@ -108,5 +110,18 @@ def test_inbound_pages_by_account_filters_and_unclaimed(store: StoreBackend) -> 
         assert (await s.list_inbound("a", source="819099990000"))[0] == []
         unclaimed, _ = await s.list_unclaimed_inbound()
         assert [m.id for m in unclaimed] == [lost.id]
+
+    store.run(body)
+
+
+def test_unclaimed_messages_are_claimed_for_an_account(store: StoreBackend) -> None:
+    async def body(s: Store) -> None:
+        lost, other = mo(None), mo(None, source="819099990000")
+        await s.write([lost, other])
+        await s.write([InboundClaim(lost.id, "a")])
+        assert [m.id for m in (await s.list_inbound("a"))[0]] == [lost.id]
+        assert [m.id for m in (await s.list_unclaimed_inbound())[0]] == [other.id]
+        with pytest.raises(IntegrityError):
+            await s.write([InboundClaim("no-such-id", "a")])
 
     store.run(body)

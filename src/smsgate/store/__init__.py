@@ -9,6 +9,7 @@ from typing import Any
 from smsgate.store.base import Store
 from smsgate.store.changes import (
     Change,
+    InboundClaim,
     InboundMessage,
     InboundSegment,
     MessageReplaced,
@@ -42,6 +43,7 @@ __all__ = [
     "Change",
     "ConnectorRow",
     "DuplicateError",
+    "InboundClaim",
     "InboundMessage",
     "InboundNumber",
     "InboundSegment",

@@ -16,6 +16,7 @@ from smsgate.store.changes import (
     BalanceChange,
     Change,
     IdempotentResponse,
+    InboundClaim,
     InboundMessage,
     InboundSegment,
     MessageReplaced,
@@ -69,6 +70,7 @@ class WritePlan:
     outbox_updates: list[OutboxUpdate] = field(default_factory=list)  # the last one per item
     segments: list[InboundSegment] = field(default_factory=list)
     segments_taken: list[SegmentsTaken] = field(default_factory=list)  # after the inserts
+    inbound_claims: list[InboundClaim] = field(default_factory=list)
     opt_outs: list[OptOut] = field(default_factory=list)  # the last one per account and number
     balances: dict[str, tuple[int, float]] = field(default_factory=dict)  # (sum, last at)
     idempotent: list[IdempotentResponse] = field(default_factory=list)
@@ -159,6 +161,8 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
                 plan.segments.append(change)
             elif isinstance(change, SegmentsTaken):
                 plan.segments_taken.append(change)
+            elif isinstance(change, InboundClaim):
+                plan.inbound_claims.append(change)
             elif isinstance(change, OptOut):
                 opt_outs[(change.account_id, change.number)] = change
             elif isinstance(change, BalanceChange):

@@ -106,6 +106,14 @@ class SegmentsTaken:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundClaim:
+    """An unclaimed inbound message given to the account that now owns its number."""
+
+    id: str
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class OptOut:
     """A number stops (active) or resumes (not active) receiving an account's messages."""
 
@@ -186,6 +194,7 @@ Change = (
     | OutboxUpdate
     | InboundSegment
     | SegmentsTaken
+    | InboundClaim
     | OptOut
     | BalanceChange
     | IdempotentResponse

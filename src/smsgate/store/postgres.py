@@ -101,6 +101,7 @@ INSERT_INBOUND: Final = _insert_unnest("inbound", INBOUND_COLUMNS)
 INSERT_OUTBOX: Final = _insert_unnest("outbox", OUTBOX_COLUMNS)
 INSERT_SEGMENTS: Final = _insert_unnest("inbound_segments", INBOUND_SEGMENT_COLUMNS)
 UPDATE_OUTBOX: Final = _update_unnest(sql.OUTBOX_UPDATE)
+CLAIM_INBOUND: Final = _update_unnest(sql.INBOUND_CLAIM)
 UPDATE_BALANCES: Final = _update_unnest(sql.BALANCE_UPDATE)
 CLAIM_OUTBOX: Final = sql.numbered(sql.claim_outbox(account=False, lock="FOR UPDATE SKIP LOCKED"))
 CLAIM_ACCOUNT_OUTBOX: Final = sql.numbered(
@@ -216,6 +217,10 @@ async def _apply(conn: Conn, plan: WritePlan) -> None:
         await _insert(conn, "inbound_segments", INSERT_SEGMENTS, INBOUND_SEGMENT_COLUMNS, segments)
     if plan.segments_taken:
         await conn.executemany(DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
+    if plan.inbound_claims:
+        rows = [astuple(c) for c in plan.inbound_claims]
+        status = await conn.execute(CLAIM_INBOUND, *_arrays(rows))
+        check_found("inbound", len(rows), _rowcount(status))
     if plan.opt_outs:
         if upserts := opt_out_rows(plan.opt_outs, active=True):
             await conn.executemany(UPSERT_OPT_OUT, upserts)

@@ -120,6 +120,9 @@ MESSAGE_UPDATE: Final = SetUpdate(
     carrier = COALESCE(u.carrier, m.carrier),
     route_id = COALESCE(u.route_id, m.route_id)""",
 )
+INBOUND_CLAIM: Final = SetUpdate(
+    "inbound", "i", (("id", "text"), ("account_id", "text")), 1, "account_id = u.account_id"
+)
 OUTBOX_UPDATE: Final = SetUpdate(
     "outbox",
     "o",

@@ -152,6 +152,7 @@ INSERT_SEGMENTS: Final = _insert_head("inbound_segments", INBOUND_SEGMENT_COLUMN
 UPDATE_PARTS: Final = _update_from(sql.PART_UPDATE)
 UPDATE_MESSAGES: Final = _update_from(sql.MESSAGE_UPDATE)
 UPDATE_OUTBOX: Final = _update_from(sql.OUTBOX_UPDATE)
+CLAIM_INBOUND: Final = _update_from(sql.INBOUND_CLAIM)
 UPDATE_BALANCES: Final = _update_from(sql.BALANCE_UPDATE)
 
 
@@ -185,6 +186,9 @@ def _apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
         insert_rows(conn, INSERT_SEGMENTS, [segment_values(s) for s in plan.segments])
     if plan.segments_taken:
         conn.executemany(sql.DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
+    if plan.inbound_claims:
+        rows = [astuple(c) for c in plan.inbound_claims]
+        check_found("inbound", len(rows), update_rows(conn, CLAIM_INBOUND, rows))
     if plan.opt_outs:
         conn.executemany(sql.UPSERT_OPT_OUT, opt_out_rows(plan.opt_outs, active=True))
         conn.executemany(sql.DELETE_OPT_OUT, opt_out_rows(plan.opt_outs, active=False))
