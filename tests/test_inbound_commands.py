@@ -24,7 +24,8 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
             account.id = "acct-shop"
             await store.create_account(account)
             lost = InboundMessage(new_id(), "c1", "819011112222", "8100", "hi?", 0, b"hi?", 1e9)
-            await store.write([lost, OptOut("acct-shop", "819033334444", 1e9)])
+            stop = InboundMessage(new_id(), "c1", "819055556666", "8100", "stop", 0, b"stop", 2e9)
+            await store.write([lost, stop, OptOut("acct-shop", "819033334444", 1e9)])
         finally:
             await store.close()
 
@@ -85,5 +86,33 @@ def test_inbound_settings_opt_outs_and_unclaimed(
     code, out, _ = run(capsys, "account", "opt-outs", "shop", "--json")
     assert [json.loads(line)["number"] for line in out.splitlines()] == ["+819033334444"]
     code, out, _ = run(capsys, "inbound", "unclaimed", "--json")
-    (lost,) = [json.loads(line) for line in out.splitlines()]
+    stop, lost = [json.loads(line) for line in out.splitlines()]  # newest first
     assert (lost["from"], lost["to"], lost["text"]) == ("819011112222", "8100", "hi?")
+    assert stop["text"] == "stop"
+
+
+def test_claim_gives_unclaimed_mo_to_the_numbers_new_owner(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "inbound", "claim")[1].startswith("0 of 2 unclaimed messages claimed")
+    run(capsys, "account", "numbers", "add", "shop", "8100")
+    run(capsys, "account", "inbound", "shop", "--url", "https://shop.example/mo")
+    assert run(capsys, "inbound", "claim", "--to", "8100")[1].startswith("2 of 2")
+
+    async def check() -> None:
+        store = await open_store(db)
+        try:
+            claimed, _ = await store.list_inbound("acct-shop")
+            assert [m.text for m in claimed] == ["stop", "hi?"]
+            owed, _ = await store.list_outbox("acct-shop")
+            assert [(i.event, i.url, i.payload["text"]) for i in owed] == [
+                ("inbound", "https://shop.example/mo", "stop"),
+                ("inbound", "https://shop.example/mo", "hi?"),
+            ]
+            numbers = [o.number for o in await store.opt_outs("acct-shop")]
+            assert numbers == ["819033334444", "819055556666"]  # the claimed STOP counts
+        finally:
+            await store.close()
+
+    asyncio.run(check())
+    assert run(capsys, "inbound", "unclaimed")[1] == ""

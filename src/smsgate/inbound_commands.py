@@ -9,8 +9,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from smsgate.config import load_config
+from smsgate.domain.account import Account
 from smsgate.domain.mo_routing import DEFAULT_OPT_IN, DEFAULT_OPT_OUT, keywords, normalise_keyword
-from smsgate.store import DuplicateError, InboundNumber, Store
+from smsgate.engine.inbound import route
+from smsgate.engine.router import EngineRouter
+from smsgate.store import Change, DuplicateError, InboundClaim, InboundNumber, Store
 from smsgate.store_commands import (
     CommandError,
     find_account,
@@ -140,6 +144,36 @@ def _unclaimed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _claim(args: argparse.Namespace) -> int:
+    """Route the unclaimed MO (to one number, or all) as if it came now: to the accounts that
+    own their numbers since, with their webhook items and opt-out changes, in one write."""
+
+    async def work(store: Store) -> tuple[int, int]:
+        config = load_config(args.config)
+        router = await EngineRouter.load(store, config.engine.default_country)
+        found, _ = await store.list_unclaimed_inbound(
+            destination=_number(args.to) if args.to else None, limit=args.limit
+        )
+        owners: dict[str, list[tuple[str, Account]]] = {}
+        changes: list[Change] = []
+        claimed = 0
+        for message in reversed(found):  # oldest first: the outbox keeps their order
+            if message.destination not in owners:
+                owners[message.destination] = await store.inbound_owners(message.destination)
+            routed, extra = route(
+                message, owners[message.destination], lambda n: router.destination(n)[0]
+            )
+            if routed.account_id is not None:
+                changes += [InboundClaim(message.id, routed.account_id), *extra]
+                claimed += 1
+        await store.write(changes)
+        return claimed, len(found)
+
+    claimed, seen = run_on_store(args, work)
+    print(f"{claimed} of {seen} unclaimed messages claimed; the gateway delivers them")
+    return 0
+
+
 def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
@@ -193,3 +227,10 @@ def add_inbound_commands(commands: Any) -> None:
     unclaimed.add_argument("--json", action="store_true", help="one JSON object per line")
     unclaimed.add_argument("--config", help="TOML configuration file")
     unclaimed.set_defaults(func=store_command("inbound unclaimed", _unclaimed))
+    claim = inbound_commands.add_parser(
+        "claim", help="give unclaimed MO to the accounts that own their numbers now"
+    )
+    claim.add_argument("--to", help="only to this number")
+    claim.add_argument("--limit", type=int, default=1000, help="at most this many (1-1000)")
+    claim.add_argument("--config", help="TOML configuration file")
+    claim.set_defaults(func=store_command("inbound claim", _claim))

@@ -270,34 +270,13 @@ class InboundDesk:
         )
 
     def _routed(self, message: InboundMessage, owners: Owners) -> list[Change]:
-        """The message for its account (or unclaimed), with its opt-out change and the item
-        the account is owed."""
         self.counts["messages"] += 1
         if not message.complete:
             self.counts["partial"] += 1
-        account = owner(owners, message.text)
-        if account is None:
+        message, extra = route(message, owners, self.normalise)
+        if message.account_id is None:
             self.counts["unclaimed"] += 1
-            return [message]
-        message = replace(message, account_id=account.id)
-        changes: list[Change] = [message]
-        opting = opt_out_change(account, message.text)
-        if opting is not None:
-            number = self._number(message.source)
-            changes.append(OptOut(account.id, number, message.received_at, active=opting))
-        item = inbound_item(message, account)
-        if item is not None:
-            changes.append(item)
-        return changes
-
-    def _number(self, source: str) -> str:
-        """The sender as MT destinations are kept (E.164 digits), as far as it reads as one."""
-        for candidate in (f"+{source}", source) if source.isdigit() else (source,):
-            try:
-                return self.normalise(candidate)
-            except GatewayError:
-                continue
-        return source
+        return [message, *extra]
 
     async def set_opt_out(self, account_id: str, number: str, *, active: bool) -> None:
         """An opt-out (or opt-in) the account reports itself; in the list once committed."""
@@ -324,6 +303,38 @@ class InboundDesk:
             if isinstance(change, OptOut):
                 self.opt_outs.apply(change)
         self.announce([c for c in changes if isinstance(c, OutboxItem)])
+
+
+def route(
+    message: InboundMessage, owners: Owners, normalise: Callable[[str], str]
+) -> tuple[InboundMessage, list[Change]]:
+    """`message` for the account its number's (keyword, account) owners give it (unchanged,
+    unclaimed, when none takes it), and what comes with it: the sender's opt-out change if
+    the text is one of the account's keywords, and the item the account is owed. `normalise`
+    reads a number as the router does (E.164 digits, or GatewayError)."""
+    account = owner(owners, message.text)
+    if account is None:
+        return message, []
+    message = replace(message, account_id=account.id)
+    changes: list[Change] = []
+    opting = opt_out_change(account, message.text)
+    if opting is not None:
+        number = _sender_number(message.source, normalise)
+        changes.append(OptOut(account.id, number, message.received_at, active=opting))
+    item = inbound_item(message, account)
+    if item is not None:
+        changes.append(item)
+    return message, changes
+
+
+def _sender_number(source: str, normalise: Callable[[str], str]) -> str:
+    """The sender as MT destinations are kept (E.164 digits), as far as it reads as one."""
+    for candidate in (f"+{source}", source) if source.isdigit() else (source,):
+        try:
+            return normalise(candidate)
+        except GatewayError:
+            continue
+    return source
 
 
 def _taken(key: GroupKey) -> SegmentsTaken:
