@@ -3,7 +3,8 @@
 An account names its format (`callback_format`); without one it gets smsgate's own (the event
 and the item's payload). A format turns an outbox item into the values POSTed (a JSON object
 or form fields: as the format says, else as the account's signature scheme says) and may cap
-the attempts, where the platform it imitates retries fewer times than smsgate does.
+the attempts, where the platform it imitates retries fewer times than smsgate does, or skip the
+items that platform never notifies.
 """
 
 from collections.abc import Callable, Mapping
@@ -20,6 +21,8 @@ class CallbackFormat:
     max_attempts: int | None = None  # the first attempt and the retries; None: the worker's
     timeout: float | None = None  # seconds per attempt; None: the worker's
     body: Literal["json", "form"] | None = None  # None: as the signature scheme says
+    # the items the platform notifies at all (None: every one); the others are settled unsent
+    wanted: Callable[[OutboxItem], bool] | None = None
 
 
 def native_values(item: OutboxItem) -> dict[str, Any]:

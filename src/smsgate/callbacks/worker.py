@@ -235,8 +235,10 @@ class CallbackWorker:
         await self._check_host(parts.hostname or "", _port(parts.scheme, parts.port))
         account = await self._account(item.account_id)
         try:
-            content, headers = request_for(item, account, self.formats)
             shape = format_named(self.formats, account.callback_format if account else None)
+            if shape is not None and shape.wanted is not None and not shape.wanted(item):
+                return  # the platform never notifies this one: settled as done, nothing sent
+            content, headers = request_for(item, account, self.formats)
         except ValueError as error:  # the account names an unknown scheme or format
             raise _AttemptError(str(error), retry=False) from None
         timeout = self.config.timeout

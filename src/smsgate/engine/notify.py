@@ -57,6 +57,7 @@ def status_payload(message: Message, status: Status, at: float) -> dict[str, Any
         if error_code
         else None,
         "segments": message.segments,
+        "carrier": message.carrier,
         "price": message.price,
         "price_unit": message.price_unit,
         "at": at,

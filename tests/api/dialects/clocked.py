@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from smsgate.engine.clock import ManualClock
 from tests.api.harness import Running, running_gateway
@@ -10,10 +11,10 @@ from tests.store.backends import StoreBackend
 Scenario = Callable[[Running, ManualClock], Awaitable[None]]
 
 
-def run_clocked(backend: StoreBackend, scenario: Scenario) -> None:
+def run_clocked(backend: StoreBackend, scenario: Scenario, **settings: Any) -> None:
     async def main() -> None:
         clock = ManualClock()
-        async with running_gateway(backend.url, clock) as gw:
+        async with running_gateway(backend.url, clock, **settings) as gw:
             await scenario(gw, clock)
 
     asyncio.run(main())

@@ -1,6 +1,7 @@
 """Every entry of the error catalog has a Reach errorCode and a Zettai Reach! SMS p5 code (a
-responseCode, or the five-digit code of a failed send), so no refusal or failure reaches
-those clients without one; the pages under docs/dialects publish the same tables."""
+responseCode, or the classification that ends a failed send's detailedStatusId), so no refusal
+or failure reaches those clients without one; the pages under docs/dialects publish the same
+tables."""
 
 from pathlib import Path
 
@@ -26,4 +27,4 @@ def test_every_catalog_entry_has_a_p5_code_listed_in_the_docs() -> None:
         if response:
             assert len(response) == 3 and f"| {response} | `{entry.code}` |" in page
         if detail:
-            assert len(detail) == 5 and f"| {detail} | `{entry.code}` |" in page
+            assert len(detail) == 3 and f"| {detail} | `{entry.code}` |" in page

@@ -3,11 +3,12 @@
 cancelreservationall.json), translated into the engine's commands (docs/dialects/p5.md).
 
 Parameters come as a form (or a query string); every answer is JSON with a responseCode.
+Errors raised here carry the parameter's name as their detail: the responseMessage names it.
 """
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from starlette.requests import Request
@@ -16,16 +17,15 @@ from starlette.routing import BaseRoute, Route
 
 from smsgate.api.http.auth import ApiKeyAuth
 from smsgate.api.http.dialects.p5_view import (
-    CARRIER_ID_OF,
     CARRIER_IDS,
     JST,
     answer,
     error_response,
-    national,
+    international,
     reservation,
     send_status,
 )
-from smsgate.api.http.dialects.params import request_params, required
+from smsgate.api.http.dialects.params import request_params
 from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message
@@ -37,8 +37,10 @@ from smsgate.store.base import MAX_PAGE
 PREFIX: Final = "/p5/api"
 MAX_MESSAGE: Final = 660
 MAX_TAG: Final = 200
-_PHONE: Final = re.compile(r"(?:0|\+81)([789]0[0-9]{8})")
+# the specification's pattern: 020, 060, 070, 080, 090 numbers (and 14-digit 020 ones)
+_PHONE: Final = re.compile(r"(?:\+81|0)([26789]0[1-9][0-9]{7}|20[1-9][0-9]{10})")
 _SMS_CODE: Final = re.compile(r"[0-9]{5,6}")
+DAY: Final = timedelta(days=1)
 
 Handler = Callable[[dict[str, str], Account], Awaitable[Response]]
 
@@ -61,43 +63,62 @@ def routes(gateway: Gateway) -> list[BaseRoute]:
         (result,) = await gateway.accept(account, [command])
         if isinstance(result, GatewayError):
             raise result
-        return answer(
-            clientTag=result.client_ref,
-            groupTag=result.tag,
-            messageId=result.id,
-            phoneNumber=national(result.destination),
-            carrierId=CARRIER_ID_OF.get(result.carrier or ""),
-        )
+        return answer(phoneNumber=international(result.destination), smsMessage=result.text)
 
     async def status(params: dict[str, str], account: Account) -> Response:
-        return answer(**send_status(await _by_tag(gateway, account, params)))
+        if params.get("clientTag"):
+            tag = _tag(params, "clientTag")
+            found = await gateway.store.message_by_client_ref(account.id, tag or "")
+            messages = [found] if found is not None else []
+        elif params.get("date"):
+            start = _day(params, "date")
+            messages, _ = await gateway.store.list_messages(
+                account.id,
+                created_after=start,
+                created_before=start + DAY.total_seconds(),
+                limit=MAX_PAGE,
+            )
+        else:
+            raise GatewayError("missing_parameter", "clientTag")
+        return answer(status=[send_status(m) for m in messages])
 
     async def check_reservation(params: dict[str, str], account: Account) -> Response:
-        scheduled = await _scheduled(gateway, account, params)
-        return answer(count=len(scheduled), reservations=[reservation(m) for m in scheduled])
+        _sms_code(params)
+        if params.get("clientTag"):
+            found = await _by_tag(gateway, account, params)
+            if found is not None and found.status not in (Status.SCHEDULED, Status.CANCELED):
+                raise GatewayError("not_cancelable", "clientTag")
+            scheduled = [found] if found is not None and found.status is Status.SCHEDULED else []
+        else:
+            start, end = _schedule_window(params, gateway.clock.time())
+            scheduled = await _scheduled(gateway, account, params.get("groupTag"), start, end)
+        return answer(count=len(scheduled), status=[reservation(m) for m in scheduled])
 
     async def cancel_reservation(params: dict[str, str], account: Account) -> Response:
-        message = await _by_tag(gateway, account, params)
+        message = await _by_tag(gateway, account, params, needed=True)
+        if message is None:
+            raise GatewayError("not_found", "clientTag")
         if message.status is not Status.SCHEDULED:
-            raise GatewayError("not_cancelable", f"the send is {message.status.value}")
-        canceled = await gateway.cancel(account, message.id)
-        return answer(**send_status(canceled))
+            raise GatewayError("not_cancelable", "clientTag")
+        await gateway.cancel(account, message.id)
+        return answer(clientTag=message.client_ref)
 
     async def cancel_all(params: dict[str, str], account: Account) -> Response:
-        canceled = 0
-        while batch := await _scheduled(gateway, account, params):  # a page at a time
-            before = canceled
+        start = _day(params, "startDate") if params.get("startDate") else None
+        end = _day(params, "endDate") + DAY.total_seconds() if params.get("endDate") else None
+        group = _tag(params, "groupTag")
+        canceled: set[str] = set()
+        while batch := [
+            m for m in await _scheduled(gateway, account, group, start, end) if m.id not in canceled
+        ]:  # a page at a time
             for message in batch:
+                canceled.add(message.id)
                 try:
                     await gateway.cancel(account, message.id)
                 except GatewayError as error:  # it left the schedule meanwhile
                     if error.code != "not_cancelable":
                         raise
-                else:
-                    canceled += 1
-            if canceled == before:
-                break
-        return answer(count=canceled)
+        return answer()
 
     methods = ["GET", "POST"]
     return [
@@ -110,72 +131,121 @@ def routes(gateway: Gateway) -> list[BaseRoute]:
 
 
 async def _account(auth: ApiKeyAuth, params: dict[str, str]) -> Account:
-    return await auth.by_user_and_key(params.get("clientId"), params.get("token"))
+    token, client = _required(params, "token"), _required(params, "clientId")
+    try:
+        return await auth.by_user_and_key(client, token)
+    except GatewayError as error:
+        item = "token" if error.code == "unauthorized" else "clientId"
+        raise GatewayError(error.code, item) from None
 
 
-async def _by_tag(gateway: Gateway, account: Account, params: dict[str, str]) -> Message:
-    client_tag = required(params, "clientTag")
-    message = await gateway.store.message_by_client_ref(account.id, client_tag)
-    if message is None:
-        raise GatewayError("not_found", f"no send with clientTag {client_tag!r}")
-    return message
+async def _by_tag(
+    gateway: Gateway, account: Account, params: dict[str, str], *, needed: bool = False
+) -> Message | None:
+    tag = _required(params, "clientTag") if needed else params.get("clientTag", "")
+    if len(tag) > MAX_TAG:
+        raise GatewayError("parameter_too_long", "clientTag")
+    return await gateway.store.message_by_client_ref(account.id, tag)
 
 
-async def _scheduled(gateway: Gateway, account: Account, params: dict[str, str]) -> list[Message]:
+async def _scheduled(
+    gateway: Gateway, account: Account, group: str | None, start: float | None, end: float | None
+) -> list[Message]:
+    """The account's scheduled sends (of one groupTag) due in [start, end), a page at most."""
     messages, _ = await gateway.store.list_messages(
-        account.id,
-        status=Status.SCHEDULED,
-        client_ref=params.get("clientTag") or None,
-        tag=params.get("groupTag") or None,
-        limit=MAX_PAGE,
+        account.id, status=Status.SCHEDULED, tag=group or None, limit=MAX_PAGE
     )
-    return messages
+    return [
+        m
+        for m in messages
+        if (start is None or (m.scheduled_at or 0) >= start)
+        and (end is None or (m.scheduled_at or 0) < end)
+    ]
+
+
+def _schedule_window(params: dict[str, str], now: float) -> tuple[float, float]:
+    """checkreservation's scheduleTime (one minute) or scheduleDate (one day), not past."""
+    if params.get("scheduleTime"):
+        start = _time(params["scheduleTime"], "scheduleTime")
+        end, name = start + 60, "scheduleTime"
+    elif params.get("scheduleDate"):
+        start = _day(params, "scheduleDate")
+        end, name = start + DAY.total_seconds(), "scheduleDate"
+    else:
+        raise GatewayError("missing_parameter", "clientTag")
+    if end <= now:
+        raise GatewayError("schedule_in_past", name)
+    return start, end
 
 
 def send_command(params: dict[str, str], now: float) -> SendCommand:
     """The engine's command for mt.json, after the platform's own parameter rules."""
-    sms_code = required(params, "smsCode")
-    if not _SMS_CODE.fullmatch(sms_code):
-        raise GatewayError("invalid_source", "smsCode: 5 or 6 digits")
-    message = required(params, "message")
+    sms_code = _sms_code(params)
+    message = _required(params, "message")
     if len(message) > MAX_MESSAGE:
-        raise GatewayError("message_too_long", f"message: at most {MAX_MESSAGE} characters")
-    phone = _PHONE.fullmatch(required(params, "phoneNumber"))
+        raise GatewayError("message_too_long", "message")
+    phone = _PHONE.fullmatch(_required(params, "phoneNumber"))
     if phone is None:
-        raise GatewayError("invalid_destination", "phoneNumber: 0X0 and 8 digits, or +81...")
+        raise GatewayError("invalid_destination", "phoneNumber")
     carrier = None
     if params.get("carrierId"):
         carrier = CARRIER_IDS.get(params["carrierId"])
         if carrier is None:
-            raise GatewayError("invalid_request", "carrierId: 1 to 4")
+            raise GatewayError("invalid_request", "carrierId")
+    scheduled_at = None
+    if params.get("scheduleTime"):
+        scheduled_at = _time(params["scheduleTime"], "scheduleTime")
+        if scheduled_at <= now:  # mt.json has no "past" code: an invalid scheduleTime
+            raise GatewayError("invalid_schedule", "scheduleTime")
     return SendCommand(
         to="+81" + phone.group(1),
         text=message,
         sender=sms_code,
         client_ref=_tag(params, "clientTag"),
-        scheduled_at=_schedule(params.get("scheduleTime"), now),
+        scheduled_at=scheduled_at,
         origin="p5",
         tag=_tag(params, "groupTag"),
         carrier=carrier,
     )
 
 
-def _tag(params: dict[str, str], name: str) -> str | None:
-    value = params.get(name) or None
-    if value is not None and len(value) > MAX_TAG:
-        raise GatewayError("parameter_too_long", f"{name}: 1 to {MAX_TAG} characters")
+def _required(params: dict[str, str], name: str) -> str:
+    value = params.get(name)
+    if not value:
+        raise GatewayError("missing_parameter", name)
     return value
 
 
-def _schedule(raw: str | None, now: float) -> float | None:
-    if not raw:
-        return None
+def _sms_code(params: dict[str, str]) -> str:
+    code = _required(params, "smsCode")
+    if len(code) > 6:
+        raise GatewayError("parameter_too_long", "smsCode")
+    if not _SMS_CODE.fullmatch(code):
+        raise GatewayError("invalid_source", "smsCode")
+    return code
+
+
+def _tag(params: dict[str, str], name: str) -> str | None:
+    value = params.get(name) or None
+    if value is not None and len(value) > MAX_TAG:
+        raise GatewayError("parameter_too_long", name)
+    return value
+
+
+def _time(raw: str, name: str) -> float:
+    """`yyyy-MM-dd HH:mm` in Japan time."""
     try:
-        at = datetime.strptime(raw, "%Y-%m-%d %H:%M").replace(tzinfo=JST).timestamp()
+        return datetime.strptime(raw, "%Y-%m-%d %H:%M").replace(tzinfo=JST).timestamp()
     except ValueError:
-        raise GatewayError(
-            "invalid_schedule", "scheduleTime: yyyy-MM-dd HH:mm, Japan time"
-        ) from None
-    if at <= now:
-        raise GatewayError("schedule_in_past", "scheduleTime has passed")
-    return at
+        raise GatewayError("invalid_schedule", name) from None
+
+
+def _day(params: dict[str, str], name: str) -> float:
+    """The start of a `yyyyMMdd` day in Japan time."""
+    raw = params.get(name, "")
+    try:
+        if len(raw) != 8:
+            raise ValueError(raw)
+        return datetime.strptime(raw, "%Y%m%d").replace(tzinfo=JST).timestamp()
+    except ValueError:
+        raise GatewayError("invalid_request", name) from None

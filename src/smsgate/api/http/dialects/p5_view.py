@@ -1,129 +1,216 @@
-"""Zettai Reach! SMS p5 shapes: answers with a responseCode, send statuses, carrier ids and
-Japan-time timestamps."""
+"""Zettai Reach! SMS p5 shapes, as the platform's OpenAPI specification (v1.4.7) gives them:
+answers with a responseCode and its message, send statuses (statusId, detailedStatusId),
+carrier ids, international numbers, Japan-time timestamps and the DLR push."""
 
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
+import orjson
+
 from smsgate.api.http.responses import JsonResponse
 from smsgate.callbacks.formats import CallbackFormat
-from smsgate.domain.errors import CATALOG, GatewayError, dialect_code
+from smsgate.domain.errors import GatewayError, dialect_code
 from smsgate.domain.message import Message
 from smsgate.domain.status import Status
 from smsgate.engine.notify import INBOUND_EVENT
 from smsgate.store import OutboxItem
 
 DIALECT: Final = "p5"
-DETAIL: Final = "p5_detail"  # five-digit codes of failed sends
-SUCCESS: Final = 0
-SYSTEM_ERROR: Final = 900
-UNKNOWN_FAILURE: Final = "99999"
+DETAIL: Final = "p5_detail"  # classification (last three digits) of a failed send
+SUCCESS: Final = "Success."
+SYSTEM_ERROR: Final = 500
 JST: Final = timezone(timedelta(hours=9), "JST")
 
-# carrierId values: the order in which the platform names the four carriers
-CARRIER_IDS: Final[dict[str, str]] = {"1": "docomo", "2": "au", "3": "softbank", "4": "rakuten"}
+# carrierId values and the names the platform gives them, by smsgate's carrier name
+CARRIER_IDS: Final[dict[str, str]] = {
+    "101": "au",
+    "103": "docomo",
+    "105": "softbank",
+    "106": "rakuten",
+}
 CARRIER_ID_OF: Final[dict[str, str]] = {name: number for number, name in CARRIER_IDS.items()}
+CARRIER_NAMES: Final[dict[str, str]] = {
+    "101": "AU",
+    "103": "Docomo",
+    "105": "Softbank",
+    "106": "楽天モバイル",
+}
+# first two digits of a detailedStatusId: the carrier's module; 90 for smsgate itself
+MODULES: Final[dict[str, str]] = {"au": "11", "docomo": "31", "softbank": "51", "rakuten": "61"}
+OWN_MODULE: Final = "90"
 
-SEND_STATUS: Final[dict[Status, str]] = {
-    Status.ACCEPTED: "waiting",
-    Status.SCHEDULED: "waiting",
-    Status.QUEUED: "waiting",
-    Status.SENDING: "sending",
-    Status.SENT: "sending",
-    Status.DELIVERED: "done",
-    Status.UNDELIVERED: "failed",
-    Status.FAILED: "failed",
-    Status.EXPIRED: "failed",
-    Status.REJECTED: "failed",
-    Status.CANCELED: "canceled",
+STATUS_IDS: Final[dict[Status, str]] = {
+    Status.ACCEPTED: "0",
+    Status.SCHEDULED: "0",
+    Status.QUEUED: "0",
+    Status.SENDING: "1",
+    Status.SENT: "1",
+    Status.DELIVERED: "2",
+    Status.UNDELIVERED: "3",
+    Status.FAILED: "3",
+    Status.EXPIRED: "3",
+    Status.REJECTED: "3",
+    Status.CANCELED: "3",
+}
+STATUS_DESCRIPTIONS: Final[dict[str, str]] = {
+    "0": "Unknown",
+    "1": "Message is Sending",
+    "2": "Message delivered",
+    "3": "Message delivery failed",
+}
+
+# responseMessage of each responseCode; {item} is the parameter concerned
+RESPONSE_MESSAGES: Final[dict[int, str]] = {
+    100: "Required {item}.",
+    110: "Invalid {item}.",
+    120: "{item} too long.",
+    130: "Already send.",
+    140: "Past {item}.",
+    300: "Exceed sending count.",
+    400: "Duplicate client tag.",
+    500: "System error.",
+}
+PARAMETERS: Final = frozenset(
+    [
+        "token",
+        "clientId",
+        "smsCode",
+        "message",
+        "phoneNumber",
+        "carrierId",
+        "clientTag",
+        "scheduleTime",
+        "groupTag",
+        "scheduleDate",
+        "date",
+        "startDate",
+        "endDate",
+    ]
+)
+# the parameter an engine's refusal concerns, when the dialect did not name one
+ITEM_OF: Final[dict[str, str]] = {
+    "invalid_destination": "phoneNumber",
+    "no_route": "phoneNumber",
+    "no_price": "phoneNumber",
+    "opted_out": "phoneNumber",
+    "invalid_source": "smsCode",
+    "invalid_text": "message",
+    "message_too_long": "message",
+    "invalid_schedule": "scheduleTime",
+    "schedule_in_past": "scheduleTime",
+    "unauthorized": "token",
+    "forbidden": "clientId",
+    "not_found": "clientTag",
 }
 
 
-def japan_time(seconds: float | None, *, with_seconds: bool = True) -> str | None:
-    if seconds is None:
-        return None
-    pattern = "%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M"
+def japan_time(seconds: float, pattern: str) -> str:
     return datetime.fromtimestamp(seconds, UTC).astimezone(JST).strftime(pattern)
 
 
-def national(e164: str) -> str:
-    """A Japanese number's national form (0X0...); others stay E.164."""
-    return "0" + e164[2:] if e164.startswith("81") else "+" + e164
+def international(e164_digits: str) -> str:
+    return "+" + e164_digits.removeprefix("+")
+
+
+def sms_code(source: str) -> int | str:
+    """The smsCode as the specification types it in answers: a number."""
+    return int(source) if source.isdigit() else source
 
 
 def answer(**fields: Any) -> JsonResponse:
-    return JsonResponse({"responseCode": SUCCESS, "responseMessage": "Success", **fields})
+    return JsonResponse({"responseCode": 0, "responseMessage": SUCCESS, **fields})
 
 
 def error_response(error: GatewayError) -> JsonResponse:
-    """A refused request: HTTP 200 with the responseCode, as the platform answers."""
-    code = dialect_code(error.code, DIALECT)
-    return JsonResponse(
-        {
-            "responseCode": int(code) if code else SYSTEM_ERROR,
-            "responseMessage": error.entry.message,
-            "responseDetail": error.detail or None,
-        }
-    )
+    """A refused request: HTTP 200 with the responseCode and its message. Errors the dialect
+    raises carry the parameter's name as their detail."""
+    code = int(dialect_code(error.code, DIALECT) or SYSTEM_ERROR)
+    item = error.detail if error.detail in PARAMETERS else ITEM_OF.get(error.code, "request")
+    message = RESPONSE_MESSAGES.get(code, RESPONSE_MESSAGES[SYSTEM_ERROR])
+    return JsonResponse({"responseCode": code, "responseMessage": message.format(item=item)})
 
 
 def reservation(message: Message) -> dict[str, Any]:
+    """An item of checkreservation.json's `status`."""
     return {
+        "scheduleTime": japan_time(message.scheduled_at or 0, "%Y-%m-%d %H:%M"),
+        "phoneNumber": international(message.destination),
+        "message": message.text,
+        "smsCode": sms_code(message.source),
         "clientTag": message.client_ref,
-        "groupTag": message.tag,
-        "phoneNumber": national(message.destination),
-        "scheduleTime": japan_time(message.scheduled_at, with_seconds=False),
-        "messageId": message.id,
     }
+
+
+def detailed_status_id(status_id: str, error_code: str | None, carrier: str | None) -> str | None:
+    """Five digits for a failed send (module + classification); for a delivered one
+    the statusId, as the specification's examples show; none while the send is under way."""
+    if status_id == "2":
+        return status_id
+    if status_id != "3":
+        return None
+    classification = dialect_code(error_code or "internal", DETAIL) or "999"
+    # 7xx and 8xx are the carrier's (the specification's); 9xx are smsgate's own
+    from_carrier = classification[0] in "78"
+    return (MODULES.get(carrier or "", OWN_MODULE) if from_carrier else OWN_MODULE) + classification
 
 
 def send_status(message: Message) -> dict[str, Any]:
-    status = SEND_STATUS[message.status]
-    sent = [p.submitted_at for p in message.parts if p.submitted_at is not None]
-    done = [p.done_at for p in message.parts if p.done_at is not None]
-    failed = status == "failed"
-    entry = CATALOG.get(message.error_code) if message.error_code else None
+    """An item of status.json's `status`."""
+    status_id = STATUS_IDS[message.status]
+    carrier_id = CARRIER_ID_OF.get(message.carrier or "")
+    settled = status_id in ("2", "3")
     return {
-        "clientTag": message.client_ref,
-        "groupTag": message.tag,
-        "messageId": message.id,
-        "phoneNumber": national(message.destination),
-        "status": status,
-        "carrierId": CARRIER_ID_OF.get(message.carrier or ""),
-        "carrier": message.carrier,
-        "scheduleTime": japan_time(message.scheduled_at, with_seconds=False),
-        "sendTime": japan_time(min(sent)) if sent else None,
-        "receiveTime": japan_time(max(done)) if status == "done" and done else None,
-        "errorCode": (dialect_code(message.error_code or "", DETAIL) or UNKNOWN_FAILURE)
-        if failed
-        else None,
-        "errorMessage": (message.error_detail or (entry.message if entry else None))
-        if failed
-        else None,
+        "dateTime": _milliseconds(message.updated_at),
+        "phoneNumber": international(message.destination),
+        "message": message.text,
+        "smsCode": sms_code(message.source),
+        "carrierId": carrier_id,
+        "carrierName": CARRIER_NAMES.get(carrier_id or ""),
+        "statusId": status_id,
+        "clientTag": message.client_ref or "",
+        "detailedStatusId": detailed_status_id(status_id, message.error_code, message.carrier),
+        "separatedSuccessCount": message.segments if settled else None,
     }
+
+
+def _milliseconds(seconds: float) -> str:
+    """`yyyyMMdd HHmmSSsss` in Japan time."""
+    return japan_time(seconds, "%Y%m%d %H%M%S") + f"{int(seconds * 1000) % 1000:03d}"
+
+
+def dlr_wanted(item: OutboxItem) -> bool:
+    """The platform pushes the status of sends that had a clientTag, and nothing else."""
+    return item.event != INBOUND_EVENT and bool(item.payload.get("client_ref"))
 
 
 def callback_values(item: OutboxItem) -> dict[str, Any]:
-    """The form of a delivery report (or, for MO, of a reply from a handset)."""
+    """The DLR push: one form field, `json`, holding the notification."""
     payload = item.payload
-    if item.event == INBOUND_EVENT:
-        return {
-            "phoneNumber": national(str(payload.get("from"))),
-            "smsCode": payload.get("to"),
-            "message": payload.get("text"),
-            "receiveTime": japan_time(payload.get("received_at")),
-        }
-    status = SEND_STATUS[Status(item.event)]
-    code = payload.get("error_code") if status == "failed" else None
-    return {
-        "clientTag": payload.get("client_ref"),
-        "groupTag": payload.get("tag"),
+    status_id = STATUS_IDS[Status(item.event)]
+    carrier = payload.get("carrier")
+    carrier_id = CARRIER_ID_OF.get(carrier or "")
+    detail = detailed_status_id(status_id, payload.get("error_code"), carrier)
+    notification = {
+        "type": "DLR",
+        "dateTime": japan_time(float(payload.get("at") or 0), "%Y/%m/%d %H:%M:%S"),
         "messageId": payload.get("id"),
-        "phoneNumber": national(str(payload.get("to")).removeprefix("+")),
-        "status": status,
-        "statusTime": japan_time(payload.get("at")),
-        "errorCode": (dialect_code(code, DETAIL) or UNKNOWN_FAILURE) if code else None,
-        "errorMessage": payload.get("error_message") if code else None,
+        "phoneNumber": international(str(payload.get("to"))),
+        "smsCode": str(payload.get("from")),
+        "carrierId": carrier_id,
+        "carrierName": CARRIER_NAMES.get(carrier_id or ""),
+        "messageText": payload.get("text_head"),
+        "clientId": item.account_id,
+        "clientTag": payload.get("client_ref"),
+        "statusId": status_id,
+        "statusDescription": STATUS_DESCRIPTIONS[status_id],
+        "detailedStatusId": int(detail) if detail else None,
+        "separatedSuccessCount": payload.get("segments") if status_id == "2" else None,
     }
+    document = {"eventNotifications": [notification]}
+    return {"json": orjson.dumps(document).decode()}
 
 
-CALLBACK_FORMAT: Final = CallbackFormat(DIALECT, callback_values, body="form")
+# the platform waits 10 s for a 2xx and retries 3 times
+CALLBACK_FORMAT: Final = CallbackFormat(
+    DIALECT, callback_values, max_attempts=4, timeout=10.0, body="form", wanted=dlr_wanted
+)
