@@ -200,6 +200,9 @@ class SmppServer:
             # "not_cancelable" is the catalog's "already at the carrier", for replace too
             already = error.code == "not_cancelable"
             status = S.ESME_RREPLACEFAIL if already else error.smpp_status
+        except Exception:  # the store failed: the client is answered all the same
+            log.exception("%s: replace_sm of %s failed", connection.peername, message_id)
+            status = S.ESME_RSYSERR
         if connection.is_open:
             connection.send(pdu.response(status))
 
