@@ -11,6 +11,7 @@ from smsgate.api.http.dialects.smsc_ru import STATUS_NAMES, status_fields
 from smsgate.api.http.dialects.smsc_ru_answer import (
     error_answer,
     money,
+    price_text,
     send_answer,
     status_answer,
 )
@@ -170,8 +171,14 @@ def test_answer_shapes() -> None:
     assert money(None) == "0"
     assert money(Decimal("1.4")) == "1.40"
     assert money(Decimal("0.0070")) == "0.007"
-    answer = send_answer("1", "utf-8", "12", 2, "3", Decimal("2.8"), Decimal("7.2"))
-    assert answer.body == b"12,2,2.80,7.20"
+    # a price without trailing zeros, as SMSC.ru's answers show it ("cost": "3.8")
+    assert (price_text(None), price_text(Decimal("3.80")), price_text(Decimal("4"))) == (
+        "0",
+        "3.8",
+        "4",
+    )
+    answer = send_answer("1", "utf-8", "12", 2, "3", Decimal("2.80"), Decimal("7.2"))
+    assert answer.body == b"12,2,2.8,7.20"
     error = error_answer(GatewayError("invalid_destination"), "1", "windows-1251", "55")
     assert error.body == b"55,-7"
     error = error_answer(GatewayError("unauthorized"), "2", "koi8-r", "55")

@@ -29,8 +29,8 @@ ERROR_TEXT: Final = {
     "4": "IP is blocked",
     "5": "invalid date format",
     "6": "message is denied",
-    "7": "invalid phone",
-    "8": "cannot deliver",
+    "7": "invalid number",
+    "8": "can't to deliver",
     "9": "duplicate request, wait a minute",
 }
 # errors whose answer names the message id (the others come before there is one)
@@ -50,8 +50,14 @@ def local_date(at: float) -> str:
     return datetime.fromtimestamp(at, MOSCOW).strftime("%d.%m.%Y %H:%M:%S")
 
 
+def price_text(amount: Decimal | None) -> str:
+    """A price as this API writes it, without trailing zeros (`3.8`); 0 where smsgate knows
+    no price."""
+    return "0" if amount is None else format(amount.normalize(), "f")
+
+
 def money(amount: Decimal | None) -> str:
-    """An amount with at least two decimals; 0 where smsgate knows no price."""
+    """A balance, with at least two decimals; 0 for an account without one."""
     if amount is None:
         return "0"
     text = format(amount.normalize(), "f")
@@ -105,13 +111,13 @@ def send_answer(
     """The answer to a send: cost 0 the id and the number of parts; 1 the price only; 2 and
     the price; 3 and the balance after it."""
     if cost_mode == "1":
-        fields: list[tuple[str, Value]] = [("cost", money(cost)), ("cnt", count)]
-        return render(fmt, fields, charset, f"{money(cost)} ({count} SMS)")
+        fields: list[tuple[str, Value]] = [("cost", price_text(cost)), ("cnt", count)]
+        return render(fmt, fields, charset, f"{price_text(cost)} ({count} SMS)")
     fields = [("id", _id_value(message_id)), ("cnt", count)]
     text = f"OK - {count} SMS, ID - {message_id}"
     if cost_mode in ("2", "3"):
-        fields.append(("cost", money(cost)))
-        text += f", COST - {money(cost)}"
+        fields.append(("cost", price_text(cost)))
+        text += f", COST - {price_text(cost)}"
     if cost_mode == "3":
         fields.append(("balance", money(balance)))
         text += f", BALANCE - {money(balance)}"
