@@ -57,7 +57,7 @@ def reach_request(i: int) -> tuple[str, bytes, str]:
 
 APIS: dict[str, tuple[Request, int]] = {
     "native": (native_request, 202),
-    "reach": (reach_request, 200),
+    "reach": (reach_request, 201),
 }
 
 

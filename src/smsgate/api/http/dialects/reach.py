@@ -61,7 +61,7 @@ def routes(gateway: Gateway) -> list[BaseRoute]:
         (result,) = await gateway.accept(account, [command])
         if isinstance(result, GatewayError):
             raise result
-        return JsonResponse(message_item(result, account.id))
+        return JsonResponse(message_item(result, account.id), status_code=201)
 
     async def fetch(request: Request, account: Account) -> Response:
         message_id = required(dict(request.query_params), "messageId")

@@ -87,7 +87,8 @@ def error_response(error: GatewayError) -> JsonResponse:
     body = {
         "errorCode": error_code(error.code) or UNKNOWN_ERROR,
         "errorMessage": error.entry.message,
-        "errorDetails": error.detail or error.entry.message,
+        # an object, as Reach's client libraries decode it
+        "errorDetails": {"detail": error.detail or error.entry.message},
         "more_info": MORE_INFO,
         "status": status,
     }
