@@ -96,7 +96,8 @@ def test_the_specification_example_sent_and_followed_to_delivered(
     backend: StoreBackend,
 ) -> None:
     async def scenario(gw: Running, clock: ManualClock) -> None:
-        # the specification's example request, with our credentials and a schedule ahead
+        # the specification's example request with our credentials, without its scheduleTime
+        # (long past) and with a clientTag to follow the send
         example = {
             "smsCode": "12345",
             "message": "example message",
