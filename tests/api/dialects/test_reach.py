@@ -308,12 +308,22 @@ def test_status_callbacks_in_reach_form_signed_with_the_api_key(backend: StoreBa
                 replace(account, signature="reach", webhook_secret=key, callback_format="reach")
             )
             url = f"{base}/status?foo=1&bar=2"
+            # scheduled, then unscheduled: only "canceled" is POSTed (never "scheduled")
+            later = iso(clock.time() + 3600)
+            held = (await create(gw, statusCallback=url, scheduledTime=later)).json()
+            await gw.client.post(
+                f"{BASE}/unschedule", data={"messageId": held["messageId"]}, headers=headers(gw)
+            )
             item = (await create(gw, statusCallback=url, bulkIdentifier="bulk-7")).json()
-            await receiver.wait_for(3, 20)
+            await receiver.wait_for(4, 20)
         finally:
             await receiver.stop()
+        forms = [dict(parse_qsl(r.body.decode())) for r in receiver.received]
+        assert [f["status"] for f in forms if f["messageId"] == held["messageId"]] == ["canceled"]
         statuses = []
         for request in receiver.received:
+            if dict(parse_qsl(request.body.decode()))["messageId"] == held["messageId"]:
+                continue
             assert request.headers["content-type"] == "application/x-www-form-urlencoded"
             form = dict(parse_qsl(request.body.decode()))
             assert verify(key, url, request.headers["x-reach-signature"], REACH, params=form)

@@ -131,4 +131,16 @@ def callback_values(item: OutboxItem) -> dict[str, Any]:
     }
 
 
-CALLBACK_FORMAT: Final = CallbackFormat(DIALECT, callback_values, body="form")
+# the status changes Reach's send page says it POSTs to a statusCallback
+NOTIFIED: Final = frozenset({"queued", "failed", "sent", "canceled", "delivered", "undelivered"})
+
+
+def notified(item: OutboxItem) -> bool:
+    """MO, and the status changes Reach notifies (not accepted, scheduled or sending)."""
+    if item.event == INBOUND_EVENT:
+        return True
+    status = Status(item.event)
+    return status is Status.EXPIRED or STATUS[status] in NOTIFIED
+
+
+CALLBACK_FORMAT: Final = CallbackFormat(DIALECT, callback_values, body="form", wanted=notified)
