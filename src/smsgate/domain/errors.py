@@ -36,6 +36,8 @@ _ENTRIES: Final = (
         "parameter_too_long", "A parameter is longer than allowed", 400, S.ESME_RINVPARLEN
     ),
     CatalogEntry("unauthorized", "Missing or wrong credentials", 401, S.ESME_RBINDFAIL),
+    # for dialects whose platforms tell missing credentials from wrong ones
+    CatalogEntry("missing_credentials", "No credentials were given", 401, S.ESME_RBINDFAIL),
     CatalogEntry("forbidden", "The account may not do this", 403, S.ESME_RBINDFAIL),
     CatalogEntry("not_found", "No such message", 404, S.ESME_RINVMSGID),
     CatalogEntry("duplicate", "The same message was already accepted", 409, S.ESME_RSUBMITFAIL),
@@ -86,6 +88,11 @@ _ENTRIES: Final = (
         "invalid_validity", "The validity period is not acceptable", 422, S.ESME_RINVEXPIRY
     ),
     CatalogEntry("invalid_priority", "The priority is not acceptable", 422, S.ESME_RINVPRTFLG),
+    CatalogEntry(
+        "invalid_max_price", "The maximum price is not acceptable", 422, S.ESME_RINVOPTPARAMVAL
+    ),
+    CatalogEntry("invalid_page_size", "The page size is not acceptable", 400, S.ESME_RSYSERR),
+    CatalogEntry("invalid_page", "The page number is not acceptable", 400, S.ESME_RSYSERR),
     CatalogEntry(
         "invalid_callback_url", "The callback URL is not acceptable", 422, S.ESME_RINVOPTPARAMVAL
     ),
@@ -161,8 +168,11 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "internal": "503",
         "unavailable": "503",
         "missing_parameter": "10002",
+        "missing_credentials": "20002",
         "unauthorized": "20003",
         "forbidden": "20005",
+        "invalid_page_size": "20006",
+        "invalid_page": "20007",
         "invalid_destination": "20101",
         "no_route": "20101",
         "no_price": "20101",
@@ -173,6 +183,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "invalid_callback_url": "20106",
         "invalid_text": "20107",
         "message_too_long": "20108",
+        "invalid_max_price": "20109",
         "price_exceeded": "20201",
         "insufficient_balance": "20202",
         "expired": "30001",
@@ -184,9 +195,13 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     # Zettai Reach! SMS p5: `responseCode` of a refused request (the specification's 100 to 500)
     "p5": {
         "missing_parameter": "100",
+        "missing_credentials": "100",
         "invalid_request": "110",
         "unknown_field": "110",
         "invalid_priority": "110",
+        "invalid_max_price": "110",
+        "invalid_page_size": "110",
+        "invalid_page": "110",
         "invalid_validity": "110",
         "invalid_callback_url": "110",
         "invalid_destination": "110",
@@ -245,6 +260,9 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "schedule_in_past": "400",
         "invalid_validity": "400",
         "invalid_priority": "400",
+        "invalid_max_price": "400",
+        "invalid_page_size": "400",
+        "invalid_page": "400",
         "invalid_callback_url": "400",
         "no_route": "400",
         "no_price": "400",
@@ -256,6 +274,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "not_cancelable": "400",
         "not_deletable": "400",
         "unauthorized": "401",
+        "missing_credentials": "401",
         "forbidden": "403",
         "insufficient_balance": "403",
         "not_found": "404",
@@ -276,6 +295,9 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "message_too_long": "1",
         "invalid_validity": "1",
         "invalid_priority": "1",
+        "invalid_max_price": "1",
+        "invalid_page_size": "1",
+        "invalid_page": "1",
         "invalid_callback_url": "1",
         "not_found": "1",
         "not_cancelable": "1",
@@ -284,6 +306,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "idempotency_key_reused": "1",
         "internal": "1",
         "unauthorized": "2",
+        "missing_credentials": "2",
         "forbidden": "2",
         "insufficient_balance": "3",
         "address_blocked": "4",

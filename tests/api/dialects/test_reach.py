@@ -206,11 +206,9 @@ def test_list_pages_newest_first_with_filters(backend: StoreBackend) -> None:
         window = await listed(sentAfter=iso(start + 10), sentBefore=iso(start + 30))
         assert [m["messageId"] for m in window["messages"]] == [ids[2], ids[1]]
         assert (await listed(sentAt=iso(start)[:10]))["totalMessages"] == 6
-        assert_error(
-            await gw.client.get(f"{BASE}/list", params={"pageSize": 0}, headers=headers(gw)),
-            400,
-            400,
-        )
+        for query, code in (({"pageSize": 0}, 20006), ({"page": -1}, 20007)):
+            answer = await gw.client.get(f"{BASE}/list", params=query, headers=headers(gw))
+            assert_error(answer, 400, code)
         assert_error(
             await gw.client.get(f"{BASE}/list", params={"sentAt": "x"}, headers=headers(gw)),
             400,
@@ -239,7 +237,8 @@ def test_every_refusal_has_its_code(backend: StoreBackend) -> None:
             ({"validityPeriod": "14401"}, 422, 20105),
             ({"statusCallback": "https://my_host.example/status"}, 422, 20106),
             ({"statusCallback": "ftp://host.example/status"}, 422, 20106),
-            ({"maxPrice": "cheap"}, 400, 400),
+            ({"maxPrice": "cheap"}, 422, 20109),
+            ({"maxPrice": "0"}, 422, 20109),
             ({"bulkIdentifier": "b" * 201}, 400, 400),
         ]
         for form, status, code in cases:
@@ -248,7 +247,7 @@ def test_every_refusal_has_its_code(backend: StoreBackend) -> None:
         no_user = await gw.client.post(
             f"{BASE}/create", data={"dest": "+819012345678"}, headers={"ApiKey": gw.keys["a"]}
         )
-        assert_error(no_user, 401, 20003)
+        assert_error(no_user, 401, 20002)
         wrong_user = await gw.client.post(
             f"{BASE}/create", data={}, headers={"ApiUser": "b", "ApiKey": gw.keys["a"]}
         )

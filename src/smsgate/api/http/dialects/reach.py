@@ -69,8 +69,8 @@ def routes(gateway: Gateway) -> list[BaseRoute]:
 
     async def list_messages(request: Request, account: Account) -> Response:
         query = dict(request.query_params)
-        page = _integer(query, "page", 0, 0, None)
-        size = _integer(query, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+        page = _integer(query, "page", 0, 0, None, "invalid_page")
+        size = _integer(query, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, "invalid_page_size")
         after, before = _sent_window(query)
         dest = query.get("dest")
         src = query.get("src")
@@ -128,7 +128,10 @@ def routes(gateway: Gateway) -> list[BaseRoute]:
 
 
 async def _account(auth: ApiKeyAuth, request: Request) -> Account:
-    return await auth.by_user_and_key(request.headers.get("apiuser"), request.headers.get("apikey"))
+    user, key = request.headers.get("apiuser"), request.headers.get("apikey")
+    if not user or not key:  # Reach tells missing headers (20002) from wrong ones (20003)
+        raise GatewayError("missing_credentials", "the ApiUser and ApiKey headers are required")
+    return await auth.by_user_and_key(user, key)
 
 
 def send_command(params: dict[str, str], now: float) -> SendCommand:
@@ -195,9 +198,9 @@ def _positive_decimal(raw: str, name: str) -> Decimal:
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise GatewayError("invalid_request", f"{name}: a number") from None
+        raise GatewayError("invalid_max_price", f"{name}: a number") from None
     if not value.is_finite() or value <= 0:
-        raise GatewayError("invalid_request", f"{name}: a positive number")
+        raise GatewayError("invalid_max_price", f"{name}: a positive number")
     return value
 
 
