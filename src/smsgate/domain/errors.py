@@ -82,6 +82,9 @@ _ENTRIES: Final = (
     CatalogEntry(
         "message_too_long", "The text needs more segments than allowed", 422, S.ESME_RINVMSGLEN
     ),
+    CatalogEntry(
+        "text_too_long", "The text has more characters than allowed", 422, S.ESME_RINVMSGLEN
+    ),
     CatalogEntry("invalid_schedule", "The scheduled time is not acceptable", 422, S.ESME_RINVSCHED),
     CatalogEntry("schedule_in_past", "The scheduled time has passed", 422, S.ESME_RINVSCHED),
     CatalogEntry(
@@ -182,6 +185,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "invalid_validity": "20105",
         "invalid_callback_url": "20106",
         "invalid_text": "20107",
+        "text_too_long": "20103",
         "message_too_long": "20108",
         "invalid_max_price": "20109",
         "price_exceeded": "20201",
@@ -215,6 +219,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "unauthorized": "110",
         "forbidden": "110",
         "parameter_too_long": "120",
+        "text_too_long": "120",
         "message_too_long": "120",
         "request_too_large": "120",
         "not_cancelable": "130",
@@ -255,6 +260,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "invalid_destination": "400",
         "invalid_source": "400",
         "invalid_text": "400",
+        "text_too_long": "400",
         "message_too_long": "400",
         "invalid_schedule": "400",
         "schedule_in_past": "400",
@@ -292,6 +298,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "parameter_too_long": "1",
         "request_too_large": "1",
         "invalid_text": "1",
+        "text_too_long": "1",
         "message_too_long": "1",
         "invalid_validity": "1",
         "invalid_priority": "1",

@@ -227,7 +227,7 @@ def test_every_refusal_has_its_code(backend: StoreBackend) -> None:
             ({"dest": "09012345678"}, 422, 20101),
             ({"src": "+12"}, 422, 20102),
             ({"src": "WAY_TOO_LONG_NAME"}, 422, 20102),
-            ({"body": "x" * 1601}, 422, 20108),
+            ({"body": "x" * 1601}, 422, 20103),
             ({"body": "あ" * 700}, 422, 20108),  # 11 UCS-2 segments
             ({"scheduledTime": iso(now + 5 * 60)}, 422, 20104),
             ({"scheduledTime": iso(now + 6 * 86_400)}, 422, 20104),

@@ -183,7 +183,7 @@ def send_command(params: dict[str, str], now: float) -> SendCommand:
     sms_code = _sms_code(params)
     message = _required(params, "message")
     if len(message) > MAX_MESSAGE:
-        raise GatewayError("message_too_long", "message")
+        raise GatewayError("text_too_long", "message")
     phone = _PHONE.fullmatch(_required(params, "phoneNumber"))
     if phone is None:
         raise GatewayError("invalid_destination", "phoneNumber")

@@ -144,7 +144,7 @@ def send_command(params: dict[str, str], now: float) -> SendCommand:
         raise GatewayError("invalid_source", "src: E.164 or an alphanumeric sender id")
     body = required(params, "body")
     if len(body) > MAX_BODY_CHARS:
-        raise GatewayError("message_too_long", f"body: at most {MAX_BODY_CHARS} characters")
+        raise GatewayError("text_too_long", f"body: at most {MAX_BODY_CHARS} characters")
     bulk = params.get("bulkIdentifier") or None
     if bulk is not None and len(bulk) > MAX_BULK_ID:
         raise GatewayError("parameter_too_long", f"bulkIdentifier: at most {MAX_BULK_ID}")
