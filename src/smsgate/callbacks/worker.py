@@ -3,35 +3,41 @@
 Claims due items in batches, POSTs each (signed) to its URL with a short timeout, and settles
 it: done on 2xx; retried with exponential back-off and jitter on a timeout, a connection error,
 429 or 5xx; abandoned on any other answer or after the last attempt. Each receiver (scheme,
-host, port) has its own concurrency limit and a bounded backlog, so a slow or dead receiver
-holds a few slots, never the whole worker: what it cannot take now is put back for later.
+host, port) has a queue, drained by at most `per_receiver` senders over keep-alive connections,
+and a bounded backlog, so a slow or dead receiver holds a few slots, never the whole worker:
+what it cannot take now is put back for later. The outcomes of one loop turn are written to
+the store together; an item counts as settled once its outcome is committed.
 """
 
 import asyncio
 import contextlib
 import logging
 import random
+import ssl
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Final
-from urllib.parse import urlencode, urlsplit
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Final
+from urllib.parse import urlencode
 
-import aiohttp
 import orjson
 
 from smsgate.callbacks.formats import CallbackFormat, format_named, native_values
+from smsgate.callbacks.http_client import HttpClient, HttpClientError
 from smsgate.callbacks.signing import scheme_named, sign
 from smsgate.callbacks.urls import PRIVATE_NETWORKS, DenyList
 from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.clock import Clock
-from smsgate.store import OutboxItem, Store, StoreError
+from smsgate.engine.writer import ChangeWriter
+from smsgate.store import OutboxItem, OutboxState, OutboxUpdate, Store, StoreError
 
 log = logging.getLogger(__name__)
 
 CHANNEL: Final = "http"
-USER_AGENT: Final = "smsgate-callbacks/1"
+_NOWHERE: Final = ("", "", 0)  # the receiver of items whose URL cannot be sent to
 _ACCOUNT_TTL: Final = 30.0  # seconds an account's secret and scheme stay cached
 _HOST_TTL: Final = 60.0  # seconds a host's deny-list verdict stays cached
 
@@ -57,8 +63,9 @@ class CallbackConfig:
 
 @dataclass(slots=True)
 class _Receiver:
-    slots: asyncio.Semaphore
-    waiting: int = 0
+    queue: deque[OutboxItem] = field(default_factory=deque)  # claimed, not attempted yet
+    senders: int = 0  # tasks draining the queue, at most per_receiver
+    waiting: int = 0  # items queued, in flight or being settled
 
 
 class _AttemptError(Exception):
@@ -78,6 +85,7 @@ class CallbackWorker:
         *,
         rng: random.Random | None = None,
         formats: Mapping[str, CallbackFormat] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -85,7 +93,9 @@ class CallbackWorker:
         self.formats = dict(formats or {})  # the dialects' callback shapes, by name
         self.deny = deny_list(self.config)
         self._random = rng or random.Random()
-        self._client: aiohttp.ClientSession | None = None
+        self._client = HttpClient(self.config.per_receiver, tls)  # tls: the system's CAs
+        self._writer = ChangeWriter(store)
+        self._settling: set[asyncio.Future[None]] = set()  # outcomes not committed yet
         self._receivers: dict[tuple[str, str, int], _Receiver] = {}
         self._accounts: dict[str, tuple[Account | None, float]] = {}
         self._hosts: dict[tuple[str, int], tuple[str | None, float]] = {}
@@ -101,14 +111,6 @@ class CallbackWorker:
     # -- life cycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._client = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(
-                limit=self.config.max_in_flight, limit_per_host=self.config.per_receiver
-            ),
-            timeout=aiohttp.ClientTimeout(total=self.config.timeout),
-            headers={"User-Agent": USER_AGENT},
-            skip_auto_headers=("Accept-Encoding",),
-        )
         self._loop_task = asyncio.create_task(self._run(), name="smsgate-callbacks")
 
     async def stop(self, grace: float | None = None) -> None:
@@ -124,12 +126,13 @@ class CallbackWorker:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
+        if self._settling:  # their callbacks run first, so what is settled leaves _claimed
+            await asyncio.wait(set(self._settling))
         if self._claimed:
             with contextlib.suppress(StoreError):
                 await self.store.outbox_release(list(self._claimed.values()), self.clock.time())
             self._claimed.clear()
-        if self._client is not None:
-            await self._client.close()
+        self._client.close()
 
     def notify(self, item: OutboxItem) -> None:
         """An outbox listener: a new item was committed."""
@@ -167,9 +170,12 @@ class CallbackWorker:
                 continue
             receiver.waiting += 1
             self._claimed[item.id] = item
-            task = asyncio.create_task(self._deliver(receiver, item))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            receiver.queue.append(item)
+            if receiver.senders < self.config.per_receiver:
+                receiver.senders += 1
+                task = asyncio.create_task(self._send(receiver))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
         if postponed:
             self.counters["postponed"] += len(postponed)
             try:
@@ -178,47 +184,80 @@ class CallbackWorker:
                 log.exception("putting back %d callbacks failed (due again later)", len(postponed))
 
     def _receiver(self, url: str) -> _Receiver:
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.hostname or "", _port(parts.scheme, parts.port))
+        try:
+            key = self._client.target(url).key
+        except ValueError:
+            key = _NOWHERE  # the attempt says why
         receiver = self._receivers.get(key)
         if receiver is None:
-            receiver = self._receivers[key] = _Receiver(asyncio.Semaphore(self.config.per_receiver))
+            receiver = self._receivers[key] = _Receiver()
         return receiver
 
-    # -- one item ------------------------------------------------------------------------------
+    # -- one receiver's items ------------------------------------------------------------------
+
+    async def _send(self, receiver: _Receiver) -> None:
+        """Attempt the receiver's queued items one after the other until none is left."""
+        try:
+            while receiver.queue and not self._stopping:
+                item = receiver.queue.popleft()
+                try:
+                    await self._deliver(receiver, item)
+                except Exception:  # a bug: the item is due again after its lease
+                    log.exception("delivering callback %s failed", item.id)
+                    self._forget(receiver, item)
+        finally:
+            receiver.senders -= 1
 
     async def _deliver(self, receiver: _Receiver, item: OutboxItem) -> None:
         try:
-            try:
-                async with receiver.slots:
-                    await self._attempt(item)
-            except _AttemptError as refused:
-                await self._failed(item, str(refused), refused.retry)
+            await self._attempt(item)
+        except _AttemptError as refused:
+            now = self.clock.time()
+            attempts = item.attempts + 1
+            if refused.retry and attempts < await self._max_attempts(item):
+                next_at = now + self.delay(item.attempts)
+                update = OutboxUpdate(
+                    item.id, OutboxState.PENDING, now, attempts, next_at, str(refused)
+                )
+                self._settle(receiver, item, update, "retried")
             else:
-                await self.store.outbox_done(item, self.clock.time())
-                self._settled(item, "done")
-        except Exception:  # the store failed (or a bug): the item is due again after its lease
-            log.exception("delivering callback %s failed", item.id)
-        except asyncio.CancelledError:
-            receiver.waiting -= 1
-            raise  # stopping: the item stays claimed, and `stop` puts it back
+                update = OutboxUpdate(
+                    item.id, OutboxState.ABANDONED, now, attempts, None, str(refused)
+                )
+                self._settle(receiver, item, update, "abandoned")
+        else:
+            update = OutboxUpdate(item.id, OutboxState.DONE, self.clock.time(), item.attempts + 1)
+            self._settle(receiver, item, update, "done")
+
+    def _settle(
+        self, receiver: _Receiver, item: OutboxItem, update: OutboxUpdate, outcome: str
+    ) -> None:
+        """Write the outcome with the others of this loop turn; settled once committed."""
+        committed = self._writer.add([update])
+        self._settling.add(committed)
+        committed.add_done_callback(partial(self._committed, receiver, item, outcome))
+
+    def _committed(
+        self,
+        receiver: _Receiver,
+        item: OutboxItem,
+        outcome: str,
+        committed: "asyncio.Future[None]",
+    ) -> None:
+        self._settling.discard(committed)
+        error = None if committed.cancelled() else committed.exception()
+        if error is not None:  # the item is due again after its lease
+            log.error("settling callback %s failed: %s", item.id, error)
+        elif not committed.cancelled():
+            self.counters[outcome] += 1
+            if self.on_settled is not None:
+                self.on_settled(item, outcome)
+        self._forget(receiver, item)
+
+    def _forget(self, receiver: _Receiver, item: OutboxItem) -> None:
         receiver.waiting -= 1
         self._claimed.pop(item.id, None)
         self._wakeup.set()
-
-    async def _failed(self, item: OutboxItem, reason: str, retry: bool) -> None:
-        now = self.clock.time()
-        if retry and item.attempts + 1 < await self._max_attempts(item):
-            await self.store.outbox_retry(item, now, now + self.delay(item.attempts), reason)
-            self._settled(item, "retried")
-        else:
-            await self.store.outbox_abandon(item, now, reason)
-            self._settled(item, "abandoned")
-
-    def _settled(self, item: OutboxItem, outcome: str) -> None:
-        self.counters[outcome] += 1
-        if self.on_settled is not None:
-            self.on_settled(item, outcome)
 
     def delay(self, attempts: int) -> float:
         """Seconds before the next attempt after `attempts + 1` failed ones."""
@@ -227,12 +266,14 @@ class CallbackWorker:
         return base * self._random.uniform(1 - config.jitter, 1 + config.jitter)
 
     async def _attempt(self, item: OutboxItem) -> None:
-        assert self._client is not None
         url = item.url
         if not url:
             raise _AttemptError("no URL", retry=False)
-        parts = urlsplit(url)
-        await self._check_host(parts.hostname or "", _port(parts.scheme, parts.port))
+        try:
+            _, host, port = self._client.target(url).key
+        except ValueError as error:
+            raise _AttemptError(str(error), retry=False) from None
+        await self._check_host(host, port)
         account = await self._account(item.account_id)
         try:
             shape = format_named(self.formats, account.callback_format if account else None)
@@ -242,20 +283,16 @@ class CallbackWorker:
         except ValueError as error:  # the account names an unknown scheme or format
             raise _AttemptError(str(error), retry=False) from None
         timeout = self.config.timeout
-        options: dict[str, Any] = {}
         if shape is not None and shape.timeout is not None:
             timeout = shape.timeout
-            options["timeout"] = aiohttp.ClientTimeout(total=timeout)
         try:
-            async with self._client.post(
-                url, data=content, headers=headers, allow_redirects=False, **options
-            ) as response:
-                status = response.status
-                await response.read()  # the connection goes back to the pool for the next one
+            status = await self._client.post(url, content, headers, timeout)
         except TimeoutError:
             raise _AttemptError(f"no answer within {timeout:g} s", retry=True) from None
-        except aiohttp.ClientError as error:
-            raise _AttemptError(f"{type(error).__name__}: {error}", retry=True) from None
+        except HttpClientError as error:
+            raise _AttemptError(str(error), retry=True) from None
+        except ValueError as error:  # a URL or header that cannot be sent
+            raise _AttemptError(str(error), retry=False) from None
         if 200 <= status < 300:
             return
         raise _AttemptError(f"HTTP {status}", retry=status == 429 or status >= 500)
@@ -330,7 +367,3 @@ def _form_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _port(scheme: str, port: int | None) -> int:
-    return port if port is not None else (443 if scheme == "https" else 80)
