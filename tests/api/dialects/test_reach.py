@@ -379,3 +379,23 @@ def test_the_docs_curl_examples_with_only_the_host_changed(backend: StoreBackend
         assert listed["totalMessages"] == 2
 
     run_clocked(backend, scenario)
+
+
+def test_price_refusals_and_failures(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, clock: ManualClock) -> None:
+        # over maxPrice: accepted (201) as failed, with errorCode 20201
+        answer = await create(gw, maxPrice="0.01")
+        assert answer.status_code == 201
+        assert (answer.json()["status"], answer.json()["errorCode"]) == ("failed", 20201)
+        failed = (await fetch(gw, answer.json()["messageId"])).json()
+        assert (failed["status"], failed["errorCode"]) == ("failed", 20201)
+        assert failed["errorMessage"]
+        # a prepaid account without balance: refused with 20202
+        assert gw.app.store is not None and gw.app.gateway is not None
+        account = await gw.app.store.account_by_api_key_hash(hash_api_key(gw.keys["a"]))
+        assert account is not None
+        await gw.app.store.set_balance(account.id, 0, 0.0)
+        await gw.app.gateway.reload_balances()
+        assert_error(await create(gw), 402, 20202)
+
+    run_clocked(backend, scenario, prices=[{"per_segment": "0.05", "currency": "EUR"}])
