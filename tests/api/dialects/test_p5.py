@@ -17,6 +17,7 @@ from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.message import Message
 from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
+from smsgate.store import InboundNumber
 from tests.api.dialects.clocked import run_clocked
 from tests.api.harness import Running
 from tests.store.backends import StoreBackend
@@ -324,5 +325,34 @@ def test_dlr_pushed_as_a_json_form_field_for_sends_with_a_client_tag(
             assert (item["clientId"], item["clientTag"]) == (account.id, "dlr-1")
         assert (items[2]["detailedStatusId"], items[2]["separatedSuccessCount"]) == (2, 1)
         assert items[0]["detailedStatusId"] is None
+
+    run_clocked(backend, scenario)
+
+
+def test_replies_from_handsets_pushed_as_forms_to_the_inbound_url(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, clock: ManualClock) -> None:
+        receiver = CallbackReceiver()
+        base = await receiver.start()
+        try:
+            store, simulator = gw.app.store, gw.app.simulator
+            assert store is not None and simulator is not None
+            account = await account_of(gw)
+            await store.update_account(
+                replace(account, inbound_url=f"{base}/mo", callback_format="p5")
+            )
+            await store.add_inbound_number(InboundNumber("8112345", "", account.id, 0.0))
+            answer = await simulator.send_mo("smsgate", "819011112222", "8112345", "Hai")
+            assert answer.command_status == 0
+            await receiver.wait_for(1, 20)
+        finally:
+            await receiver.stop()
+        (request,) = receiver.received
+        assert request.path == "/mo"
+        assert dict(parse_qsl(request.body.decode())) == {
+            "phoneNumber": "+819011112222",
+            "smsCode": "8112345",
+            "message": "Hai",
+            "receiveTime": japan(clock.time(), "%Y/%m/%d %H:%M:%S"),
+        }
 
     run_clocked(backend, scenario)

@@ -20,6 +20,7 @@ DETAIL: Final = "p5_detail"  # classification (last three digits) of a failed se
 SUCCESS: Final = "Success."
 SYSTEM_ERROR: Final = 500
 JST: Final = timezone(timedelta(hours=9), "JST")
+DLR_TIME: Final = "%Y/%m/%d %H:%M:%S"
 
 # carrierId values and the names the platform gives them, by smsgate's carrier name
 CARRIER_IDS: Final[dict[str, str]] = {
@@ -179,20 +180,29 @@ def _milliseconds(seconds: float) -> str:
 
 
 def dlr_wanted(item: OutboxItem) -> bool:
-    """The platform pushes the status of sends that had a clientTag, and nothing else."""
-    return item.event != INBOUND_EVENT and bool(item.payload.get("client_ref"))
+    """The platform pushes the status of sends that had a clientTag only; replies from
+    handsets (which its specification does not cover) always go."""
+    return item.event == INBOUND_EVENT or bool(item.payload.get("client_ref"))
 
 
 def callback_values(item: OutboxItem) -> dict[str, Any]:
-    """The DLR push: one form field, `json`, holding the notification."""
+    """The DLR push: one form field, `json`, holding the notification. A reply from a handset
+    (smsgate's own shape): its fields as the form."""
     payload = item.payload
+    if item.event == INBOUND_EVENT:
+        return {
+            "phoneNumber": international(str(payload.get("from"))),
+            "smsCode": payload.get("to"),
+            "message": payload.get("text"),
+            "receiveTime": japan_time(float(payload.get("received_at") or 0), DLR_TIME),
+        }
     status_id = STATUS_IDS[Status(item.event)]
     carrier = payload.get("carrier")
     carrier_id = CARRIER_ID_OF.get(carrier or "")
     detail = detailed_status_id(status_id, payload.get("error_code"), carrier)
     notification = {
         "type": "DLR",
-        "dateTime": japan_time(float(payload.get("at") or 0), "%Y/%m/%d %H:%M:%S"),
+        "dateTime": japan_time(float(payload.get("at") or 0), DLR_TIME),
         "messageId": payload.get("id"),
         "phoneNumber": international(str(payload.get("to"))),
         "smsCode": str(payload.get("from")),
