@@ -93,6 +93,7 @@ async def _run(db: str, url: str, count: int, per_receiver: int) -> dict[str, An
             "done": worker.counters["done"],
             "retried": worker.counters["retried"],
             "abandoned": worker.counters["abandoned"],
+            "postponed": worker.counters["postponed"],
             "seconds": round(wall, 3),
             "callbacks_per_second": round(count / wall),
             "cpu_seconds_per_10k": round(cpu / count * 10_000, 3),

@@ -63,9 +63,11 @@ class CallbackConfig:
 
 @dataclass(slots=True)
 class _Receiver:
+    key: tuple[str, str, int]
     queue: deque[OutboxItem] = field(default_factory=deque)  # claimed, not attempted yet
     senders: int = 0  # tasks draining the queue, at most per_receiver
     waiting: int = 0  # items queued, in flight or being settled
+    full: bool = False  # items were put back for it, and it has not caught up since
 
 
 class _AttemptError(Exception):
@@ -97,6 +99,8 @@ class CallbackWorker:
         self._writer = ChangeWriter(store)
         self._settling: set[asyncio.Future[None]] = set()  # outcomes not committed yet
         self._receivers: dict[tuple[str, str, int], _Receiver] = {}
+        self._full: dict[tuple[str, str, int], _Receiver] = {}
+        self._capacity = self.config.per_receiver + self.config.receiver_backlog  # per receiver
         self._accounts: dict[str, tuple[Account | None, float]] = {}
         self._hosts: dict[tuple[str, int], tuple[str | None, float]] = {}
         self._claimed: dict[str, OutboxItem] = {}
@@ -145,28 +149,44 @@ class CallbackWorker:
         config = self.config
         while not self._stopping:
             self._wakeup.clear()
-            room = config.max_in_flight - len(self._claimed)
+            limit = self._claim_limit()
             claimed: list[OutboxItem] = []
-            if room > 0:
+            if limit > 0:
                 now = self.clock.time()
                 try:
                     claimed = await self.store.claim_outbox(
-                        CHANNEL, now, limit=min(room, config.batch), lease=config.lease
+                        CHANNEL, now, limit=limit, lease=config.lease
                     )
                 except Exception:  # the store is down or busy: the next round tries again
                     log.exception("claiming callbacks failed")
                 await self._start_deliveries(claimed, now)
-            if len(claimed) >= min(room, config.batch) > 0:
-                continue  # there may be more due right now
+            if len(claimed) >= limit > 0 and not self._full:
+                continue  # there may be more due right now (else a full receiver wakes the loop)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), config.poll_interval)
+
+    def _claim_limit(self) -> int:
+        """Room for claimed items, a batch at most; while a receiver that was full has items,
+        no more than the emptiest of those has room for, or a tenth of a batch for the others:
+        a busy gateway's items are often mostly for one receiver, and claiming what it cannot
+        take only to put it back costs two writes per item and a postponement."""
+        limit = min(self.config.max_in_flight - len(self._claimed), self.config.batch)
+        if self._full:
+            for key in [key for key, receiver in self._full.items() if not receiver.waiting]:
+                self._full.pop(key).full = False  # caught up since
+            room = max((self._capacity - r.waiting for r in self._full.values()), default=limit)
+            limit = min(limit, max(room, self.config.batch // 10))
+        return limit
 
     async def _start_deliveries(self, items: list[OutboxItem], now: float) -> None:
         postponed: list[OutboxItem] = []
         for item in items:
             receiver = self._receiver(item.url or "")
-            if receiver.waiting >= self.config.receiver_backlog + self.config.per_receiver:
+            if receiver.waiting >= self._capacity:
                 postponed.append(item)  # that receiver is behind: the others go on
+                if not receiver.full:
+                    receiver.full = True
+                    self._full[receiver.key] = receiver
                 continue
             receiver.waiting += 1
             self._claimed[item.id] = item
@@ -190,7 +210,7 @@ class CallbackWorker:
             key = _NOWHERE  # the attempt says why
         receiver = self._receivers.get(key)
         if receiver is None:
-            receiver = self._receivers[key] = _Receiver()
+            receiver = self._receivers[key] = _Receiver(key)
         return receiver
 
     # -- one receiver's items ------------------------------------------------------------------
@@ -257,7 +277,10 @@ class CallbackWorker:
     def _forget(self, receiver: _Receiver, item: OutboxItem) -> None:
         receiver.waiting -= 1
         self._claimed.pop(item.id, None)
-        self._wakeup.set()
+        # a full receiver wakes the loop when it has room for half its capacity, and again
+        # when it caught up
+        if not receiver.full or receiver.waiting in (0, self._capacity // 2):
+            self._wakeup.set()
 
     def delay(self, attempts: int) -> float:
         """Seconds before the next attempt after `attempts + 1` failed ones."""
