@@ -223,7 +223,7 @@ class _Pool:
 class HttpClient:
     def __init__(self, per_receiver: int = 8, tls: ssl.SSLContext | None = None) -> None:
         self.per_receiver = per_receiver
-        self.tls = tls or ssl.create_default_context()
+        self.tls = tls  # None: the system's CAs, loaded on the first https URL
         self._pools: dict[tuple[str, str, int], _Pool] = {}
         self._targets: dict[str, Target] = {}
 
@@ -244,6 +244,8 @@ class HttpClient:
         request = _request(target, body, headers)
         pool = self._pools.get(target.key)
         if pool is None:
+            if target.key[0] == "https" and self.tls is None:
+                self.tls = ssl.create_default_context()
             pool = self._pools[target.key] = _Pool(target.key, self.per_receiver, self.tls)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

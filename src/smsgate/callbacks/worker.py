@@ -57,6 +57,7 @@ class CallbackConfig:
     batch: int = 500  # items per claim
     lease: float = 60.0  # seconds a claimed item stays hidden from other claimers
     poll_interval: float = 0.5  # seconds between claims when nothing announced new items
+    settle_delay: float = 0.005  # seconds outcomes wait to be written with the next ones
     # callback hosts may not be in these ranges; None: the private ranges (PRIVATE_NETWORKS)
     deny_networks: list[str] | None = None
 
@@ -68,6 +69,9 @@ class _Receiver:
     senders: int = 0  # tasks draining the queue, at most per_receiver
     waiting: int = 0  # items queued, in flight or being settled
     full: bool = False  # items were put back for it, and it has not caught up since
+
+
+_Outcome = tuple[_Receiver, OutboxItem, OutboxUpdate, str]
 
 
 class _AttemptError(Exception):
@@ -97,7 +101,9 @@ class CallbackWorker:
         self._random = rng or random.Random()
         self._client = HttpClient(self.config.per_receiver, tls)  # tls: the system's CAs
         self._writer = ChangeWriter(store)
-        self._settling: set[asyncio.Future[None]] = set()  # outcomes not committed yet
+        self._outcomes: list[_Outcome] = []  # waiting for settle_delay to be written
+        self._flush: asyncio.TimerHandle | None = None
+        self._settling: set[asyncio.Future[None]] = set()  # outcomes written, not committed
         self._receivers: dict[tuple[str, str, int], _Receiver] = {}
         self._full: dict[tuple[str, str, int], _Receiver] = {}
         self._capacity = self.config.per_receiver + self.config.receiver_backlog  # per receiver
@@ -130,6 +136,9 @@ class CallbackWorker:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
+        if self._flush is not None:
+            self._flush.cancel()
+            self._write_outcomes()
         if self._settling:  # their callbacks run first, so what is settled leaves _claimed
             await asyncio.wait(set(self._settling))
         if self._claimed:
@@ -252,27 +261,31 @@ class CallbackWorker:
     def _settle(
         self, receiver: _Receiver, item: OutboxItem, update: OutboxUpdate, outcome: str
     ) -> None:
-        """Write the outcome with the others of this loop turn; settled once committed."""
-        committed = self._writer.add([update])
-        self._settling.add(committed)
-        committed.add_done_callback(partial(self._committed, receiver, item, outcome))
+        """Write the outcome with the others of the next few milliseconds (one commit for
+        many: each commit rewrites the outbox's pages); settled once committed."""
+        self._outcomes.append((receiver, item, update, outcome))
+        if self._flush is None:
+            loop = asyncio.get_running_loop()
+            self._flush = loop.call_later(self.config.settle_delay, self._write_outcomes)
 
-    def _committed(
-        self,
-        receiver: _Receiver,
-        item: OutboxItem,
-        outcome: str,
-        committed: "asyncio.Future[None]",
-    ) -> None:
+    def _write_outcomes(self) -> None:
+        self._flush = None
+        outcomes, self._outcomes = self._outcomes, []
+        committed = self._writer.add([update for _, _, update, _ in outcomes])
+        self._settling.add(committed)
+        committed.add_done_callback(partial(self._committed, outcomes))
+
+    def _committed(self, outcomes: list[_Outcome], committed: "asyncio.Future[None]") -> None:
         self._settling.discard(committed)
         error = None if committed.cancelled() else committed.exception()
-        if error is not None:  # the item is due again after its lease
-            log.error("settling callback %s failed: %s", item.id, error)
-        elif not committed.cancelled():
-            self.counters[outcome] += 1
-            if self.on_settled is not None:
-                self.on_settled(item, outcome)
-        self._forget(receiver, item)
+        if error is not None:  # the items are due again after their lease
+            log.error("settling %d callbacks failed: %s", len(outcomes), error)
+        for receiver, item, _, outcome in outcomes:
+            if error is None and not committed.cancelled():
+                self.counters[outcome] += 1
+                if self.on_settled is not None:
+                    self.on_settled(item, outcome)
+            self._forget(receiver, item)
 
     def _forget(self, receiver: _Receiver, item: OutboxItem) -> None:
         receiver.waiting -= 1
