@@ -68,7 +68,7 @@ class _Receiver:
     queue: deque[OutboxItem] = field(default_factory=deque)  # claimed, not attempted yet
     senders: int = 0  # tasks draining the queue, at most per_receiver
     waiting: int = 0  # items queued, in flight or being settled
-    full: bool = False  # items were put back for it, and it has not caught up since
+    busy: bool = False  # could not take another batch since it last caught up
 
 
 _Outcome = tuple[_Receiver, OutboxItem, OutboxUpdate, str]
@@ -105,7 +105,7 @@ class CallbackWorker:
         self._flush: asyncio.TimerHandle | None = None
         self._settling: set[asyncio.Future[None]] = set()  # outcomes written, not committed
         self._receivers: dict[tuple[str, str, int], _Receiver] = {}
-        self._full: dict[tuple[str, str, int], _Receiver] = {}
+        self._busy: dict[tuple[str, str, int], _Receiver] = {}
         self._capacity = self.config.per_receiver + self.config.receiver_backlog  # per receiver
         self._accounts: dict[str, tuple[Account | None, float]] = {}
         self._hosts: dict[tuple[str, int], tuple[str | None, float]] = {}
@@ -169,21 +169,21 @@ class CallbackWorker:
                 except Exception:  # the store is down or busy: the next round tries again
                     log.exception("claiming callbacks failed")
                 await self._start_deliveries(claimed, now)
-            if len(claimed) >= limit > 0 and not self._full:
-                continue  # there may be more due right now (else a full receiver wakes the loop)
+            if len(claimed) >= limit > 0 and not self._busy:
+                continue  # there may be more due right now (else a busy receiver wakes the loop)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), config.poll_interval)
 
     def _claim_limit(self) -> int:
-        """Room for claimed items, a batch at most; while a receiver that was full has items,
-        no more than the emptiest of those has room for, or a tenth of a batch for the others:
-        a busy gateway's items are often mostly for one receiver, and claiming what it cannot
-        take only to put it back costs two writes per item and a postponement."""
+        """Room for claimed items, a batch at most; while receivers are busy, no more than the
+        emptiest of them has room for, or a tenth of a batch for the others: a gateway's items
+        are often mostly for one receiver, and claiming what it cannot take only to put it back
+        costs two writes per item and a postponement."""
         limit = min(self.config.max_in_flight - len(self._claimed), self.config.batch)
-        if self._full:
-            for key in [key for key, receiver in self._full.items() if not receiver.waiting]:
-                self._full.pop(key).full = False  # caught up since
-            room = max((self._capacity - r.waiting for r in self._full.values()), default=limit)
+        if self._busy:
+            for key in [key for key, receiver in self._busy.items() if not receiver.waiting]:
+                self._busy.pop(key).busy = False  # caught up since
+            room = max((self._capacity - r.waiting for r in self._busy.values()), default=limit)
             limit = min(limit, max(room, self.config.batch // 10))
         return limit
 
@@ -193,11 +193,11 @@ class CallbackWorker:
             receiver = self._receiver(item.url or "")
             if receiver.waiting >= self._capacity:
                 postponed.append(item)  # that receiver is behind: the others go on
-                if not receiver.full:
-                    receiver.full = True
-                    self._full[receiver.key] = receiver
                 continue
             receiver.waiting += 1
+            if not receiver.busy and receiver.waiting > self._capacity - self.config.batch:
+                receiver.busy = True
+                self._busy[receiver.key] = receiver
             self._claimed[item.id] = item
             receiver.queue.append(item)
             if receiver.senders < self.config.per_receiver:
@@ -290,9 +290,9 @@ class CallbackWorker:
     def _forget(self, receiver: _Receiver, item: OutboxItem) -> None:
         receiver.waiting -= 1
         self._claimed.pop(item.id, None)
-        # a full receiver wakes the loop when it has room for half its capacity, and again
+        # a busy receiver wakes the loop when it has room for half its capacity, and again
         # when it caught up
-        if not receiver.full or receiver.waiting in (0, self._capacity // 2):
+        if not receiver.busy or receiver.waiting in (0, self._capacity // 2):
             self._wakeup.set()
 
     def delay(self, attempts: int) -> float:
