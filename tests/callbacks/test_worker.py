@@ -282,3 +282,25 @@ def test_a_restart_loses_nothing(backend: StoreBackend) -> None:
         }
 
     run(backend, body)
+
+
+def test_a_busy_receiver_is_claimed_for_only_as_far_as_it_has_room(
+    backend: StoreBackend,
+) -> None:
+    async def body(store: Store, receiver: CallbackReceiver, base: str) -> None:
+        clock = ManualClock()
+        items = [item(f"{base}/cb", new_id(), "delivered", clock) for _ in range(60)]
+        await store.write(items)
+        # room for 22 items (2 in flight, 20 waiting) and claims of 10: claiming batch after
+        # batch would overfill it and put items back for later
+        worker = CallbackWorker(store, clock, config(per_receiver=2, receiver_backlog=20, batch=10))
+        settled = Settled(worker)
+        await worker.start()
+        try:
+            await settled.until(lambda: settled.count("done") == len(items))
+        finally:
+            await worker.stop()
+        assert worker.counters["postponed"] == 0
+        assert receiver.count == len(items)
+
+    run(backend, body)
