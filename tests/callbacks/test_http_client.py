@@ -123,8 +123,15 @@ def test_a_connection_closed_by_the_receiver_is_replaced(run: Runner, client: Ht
     assert len(server.requests) == 3  # the second request went out twice
 
 
-def test_a_connection_closed_after_an_answer_is_not_reused(run: Runner, client: HttpClient) -> None:
-    server = Server(lambda c, n: Reply(OK, close=True))
+@pytest.mark.parametrize(
+    "answer",
+    [OK, b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"],
+    ids=["closed", "announced"],
+)
+def test_a_connection_closed_after_an_answer_is_not_reused(
+    run: Runner, client: HttpClient, answer: bytes
+) -> None:
+    server = Server(lambda c, n: Reply(answer, close=True))
 
     async def main() -> None:
         port = await server.start()
