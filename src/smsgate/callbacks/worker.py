@@ -99,7 +99,7 @@ class CallbackWorker:
         self.formats = dict(formats or {})  # the dialects' callback shapes, by name
         self.deny = deny_list(self.config)
         self._random = rng or random.Random()
-        self._client = HttpClient(self.config.per_receiver, tls)  # tls: the system's CAs
+        self._client = HttpClient(self.config.per_receiver, tls)  # no tls: the system's CAs
         self._writer = ChangeWriter(store)
         self._outcomes: list[_Outcome] = []  # waiting for settle_delay to be written
         self._flush: asyncio.TimerHandle | None = None
