@@ -31,6 +31,7 @@ from smsgate.bench.processes import (
     gateway_config,
     http_address,
     open_clients,
+    run_figures,
     start,
     start_carrier,
     stop,
@@ -131,14 +132,9 @@ def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any
         stop(carrier)
         if schema is not None:
             asyncio.run(_pg_schema(args.pg, f"DROP SCHEMA {schema} CASCADE"))
-    n = max(1, result["accepted"])
     result.update(
         backend=backend,
-        accepted_per_s=round(result["accepted"] / result["accept_seconds"], 1),
-        end_to_end_per_s=round(result["receipts_applied"] / result["end_to_end_seconds"], 1),
-        gateway_cpu_s_per_10k=round(cpu_gateway * 10_000 / n, 3),
-        carrier_cpu_s_per_10k=round(cpu_carrier * 10_000 / n, 3),
-        client_cpu_s_per_10k=round(cpu_client * 10_000 / n, 3),
+        **run_figures(result, result["receipts_applied"], cpu_gateway, cpu_carrier, cpu_client),
     )
     return result
 

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 _START_TIMEOUT = 60.0
 
@@ -180,3 +181,17 @@ async def wait_for_receipts(client: HttpClient, count: int, timeout: float) -> i
         await asyncio.sleep(0.05)
         done = await receipts_applied(client)
     return done
+
+
+def run_figures(
+    result: dict[str, Any], done: int, cpu_gateway: float, cpu_carrier: float, cpu_client: float
+) -> dict[str, float]:
+    """A run's rates, and each process's CPU seconds per 10,000 accepted messages."""
+    n = max(1, result["accepted"])
+    return {
+        "accepted_per_s": round(result["accepted"] / result["accept_seconds"], 1),
+        "end_to_end_per_s": round(done / result["end_to_end_seconds"], 1),
+        "gateway_cpu_s_per_10k": round(cpu_gateway * 10_000 / n, 3),
+        "carrier_cpu_s_per_10k": round(cpu_carrier * 10_000 / n, 3),
+        "client_cpu_s_per_10k": round(cpu_client * 10_000 / n, 3),
+    }

@@ -29,6 +29,7 @@ from smsgate.bench.processes import (
     cpu_seconds,
     create_account,
     gateway_config,
+    run_figures,
     start,
     start_carrier,
     stop,
@@ -171,14 +172,9 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             stop(gateway)
     finally:
         stop(carrier)
-    n = max(1, result["accepted"])
     result.update(
         backend="sqlite",
-        accepted_per_s=round(result["accepted"] / result["accept_seconds"], 1),
-        end_to_end_per_s=round(result["receipts_delivered"] / result["end_to_end_seconds"], 1),
-        gateway_cpu_s_per_10k=round(cpu_gateway * 10_000 / n, 3),
-        carrier_cpu_s_per_10k=round(cpu_carrier * 10_000 / n, 3),
-        client_cpu_s_per_10k=round(cpu_client * 10_000 / n, 3),
+        **run_figures(result, result["receipts_delivered"], cpu_gateway, cpu_carrier, cpu_client),
     )
     return result
 
