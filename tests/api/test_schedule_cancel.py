@@ -115,3 +115,30 @@ def test_cancel_a_queued_message_and_expire_another(backend: StoreBackend) -> No
         assert got["error_code"] == "expired"
 
     run(backend, scenario)
+
+
+def test_messages_past_the_memory_limit_wait_in_the_store_and_still_go(
+    backend: StoreBackend,
+) -> None:
+    async def main() -> None:
+        clock = ManualClock()
+        async with running_gateway(backend.url, clock, live_limit=5) as gw:
+            gateway = gw.app.gateway
+            assert gateway is not None
+            due = clock.time() + 3600
+            ids = [
+                (await gw.send(text=f"later {i}", scheduled_at=iso(due))).json()["id"]
+                for i in range(20)
+            ]
+            assert len(gateway.live) <= 5  # the others wait in the store only
+            # one that left memory can still be canceled
+            canceled = (
+                await gw.client.post(f"/v1/messages/{ids[0]}/cancel", headers=gw.headers())
+            ).json()
+            assert canceled["status"] == "canceled"
+            clock.advance(3600)
+            gateway.dispatcher.wake()
+            final = await gw.wait_final(ids[1:])
+            assert set(final.values()) == {Status.DELIVERED}
+
+    asyncio.run(main())

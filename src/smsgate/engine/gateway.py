@@ -71,7 +71,7 @@ from smsgate.text import (
 log = logging.getLogger(__name__)
 
 _EARLY_RECEIPT_TTL: Final = 120.0  # seconds a receipt waits for its submit_sm_resp
-_LIVE_LIMIT: Final = 200_000  # messages kept in memory while awaiting receipts
+_EVICTION_SCAN: Final = 16  # oldest messages looked at per insert when memory is over its limit
 _BALANCES_REFRESH: Final = 5.0  # seconds between reads of the prepaid balances (top-ups)
 
 
@@ -114,6 +114,7 @@ class EngineConfig:
     identical_window: float = 60.0  # seconds the same message is refused again; 0: off
     currency: str = "EUR"  # of accounts that name none (prices and balances)
     default_country: str | None = None
+    live_limit: int = 200_000  # messages kept in memory (the rest is read back from the store)
 
 
 @dataclass
@@ -159,6 +160,8 @@ class Gateway:
         self.counters = Counters()
         self.submit_latency = LatencyWindow()
         self.live: OrderedDict[str, Message] = OrderedDict()
+        # messages with a write not yet committed, and how many: memory is ahead of the store
+        self._uncommitted: dict[str, int] = {}
         self.by_upstream: dict[tuple[str, str], tuple[str, int]] = {}
         self.convert_receipt_ids: set[str] = set()  # connectors whose receipts switch id base
         self._early: dict[tuple[str, str], _EarlyReceipt] = {}
@@ -468,15 +471,23 @@ class Gateway:
         self.dispatcher.push(message.id, message.priority, due)
 
     def _remember(self, message: Message) -> None:
-        self.live[message.id] = message
-        self.live.move_to_end(message.id)
-        while len(self.live) > _LIVE_LIMIT:
-            old_id, old = self.live.popitem(last=False)
-            if old.status not in (Status.SENT, *FINAL):
-                # still on its way: keep it, evict the next one instead
-                self.live[old_id] = old
-                self.live.move_to_end(old_id, last=False)
+        live = self.live
+        live[message.id] = message
+        live.move_to_end(message.id)
+        # Over the limit, the oldest messages go, except those with a submit_sm in flight (its
+        # answer is applied to the message in memory) or a change not yet committed (the store
+        # is behind): they move to the back. A message that waits for its receipt or its turn
+        # is read back from the store when it is needed.
+        for _ in range(_EVICTION_SCAN):
+            if len(live) <= self.config.live_limit:
                 break
+            old_id, old = next(iter(live.items()))
+            if old is message:
+                break  # everything older stays for now: never the one just remembered
+            if old.status is Status.SENDING or old_id in self._uncommitted:
+                live.move_to_end(old_id)
+            else:
+                del live[old_id]
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -637,7 +648,12 @@ class Gateway:
 
     async def _dispatch(self, message_id: str, now: float) -> bool:
         """Hand one message to a connector. True when it had to wait (no connector free)."""
-        message = self.live.get(message_id) or await self.store.get_message(message_id)
+        message = self.live.get(message_id)
+        if message is None:  # left memory while it waited: its answers need it back there
+            stored = await self.store.get_message(message_id)
+            message = self.live.get(message_id) or stored
+            if message is not None and message is stored and message.status not in FINAL:
+                self._remember(message)
         if message is None or message.status in FINAL:
             return False
         if message.status is Status.SCHEDULED and (message.scheduled_at or now) > now:
@@ -935,6 +951,8 @@ class Gateway:
             if refund is not None:
                 changes = [*changes, refund]
         future = self.writer.add([*changes, *owed] if owed else changes)
+        self._uncommitted[message.id] = self._uncommitted.get(message.id, 0) + 1
+        future.add_done_callback(partial(self._committed, message.id))
         if refund is not None:
             future.add_done_callback(partial(_settle_refund, self.billing.balances, refund))
         if updates and (self.listeners or owed):
@@ -948,6 +966,11 @@ class Gateway:
 
             future.add_done_callback(notify)
         return future
+
+    def _committed(self, message_id: str, _: "asyncio.Future[None]") -> None:
+        left = self._uncommitted.pop(message_id) - 1
+        if left:
+            self._uncommitted[message_id] = left
 
     def _announce(self, items: list[OutboxItem]) -> None:
         for item in items:
