@@ -11,14 +11,13 @@ import itertools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Final, Protocol
 
 from smsgate.callbacks.urls import DenyList, check_url
-from smsgate.connectors.events import ReceiptInfo
 from smsgate.connectors.part import OutboundPart, PartKey
 from smsgate.connectors.smpp import SmppConnector
 from smsgate.domain.account import Account
@@ -27,15 +26,14 @@ from smsgate.domain.ids import new_id
 from smsgate.domain.message import Message, Part, Priority
 from smsgate.domain.status import (
     FINAL,
-    RECEIPT_STATUS,
     Status,
-    can_transition,
     message_status,
 )
 from smsgate.engine.balances import Balances
 from smsgate.engine.billing import Billing
 from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.commands import ReplaceCommand, SendCommand
+from smsgate.engine.counters import Counters
 from smsgate.engine.dispatcher import Dispatcher
 from smsgate.engine.identical import IdenticalWindow
 from smsgate.engine.inbound import InboundDesk
@@ -44,12 +42,13 @@ from smsgate.engine.message_text import encode_text, parts_of
 from smsgate.engine.notify import status_item
 from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.rate import RateLimits
+from smsgate.engine.receipts import EarlyReceipt, ReceiptMatching
 from smsgate.engine.replacement import encode_replacement, price_change, replaced, snapshot
 from smsgate.engine.timing import check_validity, start_of
 from smsgate.engine.writer import ChangeWriter
-from smsgate.smpp.constants import MessageState, is_receipt, status_name
+from smsgate.smpp.constants import is_receipt, status_name
 from smsgate.smpp.pdu import DataSm, DeliverSm
-from smsgate.smpp.receipt import normalise_message_id, receipt_id_candidates
+from smsgate.smpp.receipt import normalise_message_id
 from smsgate.smpp.smpp_time import format_relative
 from smsgate.store import (
     BalanceError,
@@ -70,16 +69,11 @@ from smsgate.text import (
 
 log = logging.getLogger(__name__)
 
-_EARLY_RECEIPT_TTL: Final = 120.0  # seconds a receipt waits for its submit_sm_resp
 _EVICTION_SCAN: Final = 16  # oldest messages looked at per insert when memory is over its limit
 _BALANCES_REFRESH: Final = 5.0  # seconds between reads of the prepaid balances (top-ups)
 
 
 _PRIORITIES: Final = frozenset(p.value for p in Priority)
-
-
-async def _nothing() -> None:
-    """An awaitable for a request that needs no write."""
 
 
 class Router(Protocol):
@@ -117,29 +111,7 @@ class EngineConfig:
     live_limit: int = 200_000  # messages kept in memory (the rest is read back from the store)
 
 
-@dataclass
-class Counters:
-    accepted: int = 0
-    rejected: int = 0
-    refused: dict[str, int] = field(default_factory=dict)  # messages refused, by error code
-    submitted: int = 0
-    failed: int = 0
-    expired: int = 0
-    receipts: dict[str, int] = field(default_factory=dict)
-    receipts_unmatched: int = 0
-    receipts_backwards: int = 0
-    inbound: int = 0
-
-
-@dataclass(slots=True)
-class _EarlyReceipt:
-    connector_id: str
-    state: MessageState
-    error: str
-    at: float
-
-
-class Gateway:
+class Gateway(ReceiptMatching):
     def __init__(
         self,
         store: Store,
@@ -164,7 +136,7 @@ class Gateway:
         self._uncommitted: dict[str, int] = {}
         self.by_upstream: dict[tuple[str, str], tuple[str, int]] = {}
         self.convert_receipt_ids: set[str] = set()  # connectors whose receipts switch id base
-        self._early: dict[tuple[str, str], _EarlyReceipt] = {}
+        self._early: dict[tuple[str, str], EarlyReceipt] = {}
         self._references = itertools.count(int(time.time()) & 0xFFFF)
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -837,109 +809,6 @@ class Gateway:
         changes += self._message_changes(message, now)
         self._write(message, changes)
 
-    def receipt(self, connector_id: str, info: ReceiptInfo) -> Awaitable[None]:
-        """Apply a delivery receipt; done once it is persisted (the resp may go out then).
-
-        A receipt for a part in memory (the usual case) is applied at once and what comes back
-        is the write's future; only one for a part no longer in memory needs the store."""
-        now = self.clock.time()
-        upstream_id, state, error = info.upstream_id, info.state, info.error_code
-        if not upstream_id or state is None:
-            self.counters.receipts_unmatched += 1
-            log.warning("%s: receipt without id or state: %r", connector_id, info.pdu)
-            return _nothing()
-        self.counters.receipts[state.name] = self.counters.receipts.get(state.name, 0) + 1
-        found = self._find_live_part(connector_id, upstream_id)
-        if found is None:
-            return self._stored_receipt(connector_id, upstream_id, state, error, now)
-        message, part = found
-        return self._apply_receipt(message, part, state, error, now)
-
-    async def _stored_receipt(
-        self, connector_id: str, upstream_id: str, state: MessageState, error: str, now: float
-    ) -> None:
-        found = await self._find_part(connector_id, upstream_id)
-        if found is None:
-            # the resp may have come while the store was asked: look again, without awaiting
-            found = self._find_live_part(connector_id, upstream_id)
-        if found is None:
-            # the receipt overtook its submit_sm_resp; hold it until the resp comes
-            self._early[(connector_id, normalise_message_id(upstream_id))] = _EarlyReceipt(
-                connector_id, state, error, now
-            )
-            self._drop_stale_early(now)
-            return
-        message, part = found
-        await self._apply_receipt(message, part, state, error, now)
-
-    def _candidates(self, connector_id: str, upstream_id: str) -> tuple[str, ...]:
-        """The forms a receipt's id is looked up under: the normalised id, and only for
-        connectors configured so (carriers that answer in hex and receipt in decimal, or the
-        other way round) its other-base readings, which could otherwise match another part."""
-        if connector_id in self.convert_receipt_ids:
-            return receipt_id_candidates(upstream_id)
-        return (normalise_message_id(upstream_id),)
-
-    def _find_live_part(self, connector_id: str, upstream_id: str) -> tuple[Message, Part] | None:
-        for candidate in self._candidates(connector_id, upstream_id):
-            key = self.by_upstream.get((connector_id, candidate))
-            if key is not None:
-                message = self.live.get(key[0])
-                if message is not None:
-                    return message, message.parts[key[1] - 1]
-        return None
-
-    async def _find_part(self, connector_id: str, upstream_id: str) -> tuple[Message, Part] | None:
-        found = self._find_live_part(connector_id, upstream_id)
-        if found is not None:
-            return found
-        for candidate in self._candidates(connector_id, upstream_id):
-            stored = await self.store.find_part_by_upstream_id(candidate, connector_id)
-            if stored is not None:
-                message = self.live.get(stored[0]) or await self.store.get_message(stored[0])
-                if message is not None:
-                    self._remember(message)
-                    return message, message.parts[stored[1] - 1]
-        return None
-
-    def _apply_receipt(
-        self, message: Message, part: Part, state: MessageState, error: str, now: float
-    ) -> "asyncio.Future[None]":
-        status = RECEIPT_STATUS[state]
-        detail = f"receipt {state.name}" + (f" err:{error}" if error else "")
-        if status is part.status:
-            return self.writer.add(
-                [PartUpdate(message.id, part.seq, status, now, detail=detail, applied=False)]
-            )
-        if not can_transition(part.status, status):
-            self.counters.receipts_backwards += 1
-            return self.writer.add(
-                [PartUpdate(message.id, part.seq, status, now, detail=detail, applied=False)]
-            )
-        part.status = status
-        part.done_at = now if status in FINAL else None
-        if status is not Status.DELIVERED and status in FINAL:
-            part.error_code = "undeliverable" if status is Status.UNDELIVERED else status.value
-            part.error_detail = f"network error {error}" if error else None
-        changes: list[Change] = [
-            PartUpdate(
-                message.id,
-                part.seq,
-                status,
-                now,
-                error_code=part.error_code,
-                error_detail=part.error_detail,
-                done_at=part.done_at,
-                detail=detail,
-            )
-        ]
-        changes += self._message_changes(message, now)
-        if message.status in FINAL:
-            for p in message.parts:
-                if p.upstream_id and p.connector_id:
-                    self.by_upstream.pop((p.connector_id, p.upstream_id), None)
-        return self._write(message, changes)
-
     def _write(self, message: Message, changes: list[Change]) -> "asyncio.Future[None]":
         """Queue changes for the store, with what the customer is owed for a new status;
         listeners hear of the new status once it is committed."""
@@ -976,15 +845,6 @@ class Gateway:
         for item in items:
             for listener in self.outbox_listeners:
                 listener(item)
-
-    def _drop_stale_early(self, now: float) -> None:
-        if len(self._early) < 1000:
-            return
-        for key, early in list(self._early.items()):
-            if now - early.at > _EARLY_RECEIPT_TTL:
-                del self._early[key]
-                self.counters.receipts_unmatched += 1
-                log.warning("receipt for unknown upstream id %s on %s", key[1], key[0])
 
     async def inbound(self, connector_id: str, pdu: DeliverSm | DataSm) -> None:
         """Store an MO message (or a part of one); returns once it is persisted."""

@@ -1,0 +1,17 @@
+"""What the engine counts (exported as Prometheus metrics)."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Counters:
+    accepted: int = 0
+    rejected: int = 0
+    refused: dict[str, int] = field(default_factory=dict)  # messages refused, by error code
+    submitted: int = 0
+    failed: int = 0
+    expired: int = 0
+    receipts: dict[str, int] = field(default_factory=dict)
+    receipts_unmatched: int = 0
+    receipts_backwards: int = 0
+    inbound: int = 0
