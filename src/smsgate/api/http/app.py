@@ -45,6 +45,10 @@ def create_app(gateway: Gateway, metrics: Callable[[], str]) -> Starlette:
         response.status_code = exc.status_code
         return response
 
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GatewayError)
+        return error_response(exc)
+
     async def crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(GatewayError("internal"))
@@ -60,5 +64,6 @@ def create_app(gateway: Gateway, metrics: Callable[[], str]) -> Starlette:
             Route("/openapi.json", openapi),
             Route("/docs", docs),
         ],
-        exception_handlers={HTTPException: http_error, Exception: crash},
+        # the native API's refusals; each dialect answers its own in its own shape
+        exception_handlers={HTTPException: http_error, GatewayError: refused, Exception: crash},
     )

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from smsgate.api.http.auth import ApiKeyAuth
-from smsgate.api.http.responses import JsonResponse, error_response
+from smsgate.api.http.responses import JsonResponse
 from smsgate.api.http.schemas import iso_time
 from smsgate.api.http.v1 import parse_time
 from smsgate.domain.errors import GatewayError
@@ -52,31 +52,28 @@ QUERY: Final = [
 
 def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
     async def list_inbound(request: Request) -> JsonResponse:
+        account = await auth.account(request.headers.get("authorization"))
+        query = request.query_params
         try:
-            account = await auth.account(request.headers.get("authorization"))
-            query = request.query_params
-            try:
-                limit = int(query.get("limit", "50"))
-                after = parse_time(query.get("received_after"))
-                before = parse_time(query.get("received_before"))
-            except ValueError as exc:
-                raise GatewayError("invalid_request", str(exc)) from None
-            if not 1 <= limit <= MAX_LIMIT:
-                raise GatewayError("invalid_request", f"limit: 1 to {MAX_LIMIT}")
-            try:
-                found, cursor = await gateway.store.list_inbound(
-                    account.id,
-                    source=_digits(query.get("from")),
-                    destination=_digits(query.get("to")),
-                    received_after=after,
-                    received_before=before,
-                    limit=limit,
-                    cursor=query.get("cursor"),
-                )
-            except InvalidCursorError as exc:
-                raise GatewayError("invalid_request", str(exc)) from None
-        except GatewayError as error:
-            return error_response(error)
+            limit = int(query.get("limit", "50"))
+            after = parse_time(query.get("received_after"))
+            before = parse_time(query.get("received_before"))
+        except ValueError as exc:
+            raise GatewayError("invalid_request", str(exc)) from None
+        if not 1 <= limit <= MAX_LIMIT:
+            raise GatewayError("invalid_request", f"limit: 1 to {MAX_LIMIT}")
+        try:
+            found, cursor = await gateway.store.list_inbound(
+                account.id,
+                source=_digits(query.get("from")),
+                destination=_digits(query.get("to")),
+                received_after=after,
+                received_before=before,
+                limit=limit,
+                cursor=query.get("cursor"),
+            )
+        except InvalidCursorError as exc:
+            raise GatewayError("invalid_request", str(exc)) from None
         return JsonResponse({"inbound": [inbound_view(m) for m in found], "next_cursor": cursor})
 
     return [Route("/v1/inbound", list_inbound, methods=["GET"])]

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smsgate.api.http.auth import ApiKeyAuth
-from smsgate.api.http.responses import JsonResponse, error_response
+from smsgate.api.http.responses import JsonResponse
 from smsgate.api.http.schemas import iso_time
 from smsgate.api.http.v1 import parse_json
 from smsgate.domain.errors import GatewayError
@@ -35,33 +35,24 @@ class OptOutList(BaseModel):
 
 def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
     async def listing(request: Request) -> Response:
-        try:
-            account = await auth.account(request.headers.get("authorization"))
-        except GatewayError as error:
-            return error_response(error)
+        account = await auth.account(request.headers.get("authorization"))
         found = await gateway.store.opt_outs(account.id)
         views = [{"number": "+" + o.number, "since": iso_time(o.at)} for o in found]
         return JsonResponse({"opt_outs": views})
 
     async def add(request: Request) -> Response:
-        try:
-            account = await auth.account(request.headers.get("authorization"))
-            number = (await parse_json(request, OptOutRequest, MAX_BODY)).number
-            e164, _ = gateway.router.destination(number)
-            await gateway.inbound_desk.set_opt_out(account.id, e164, active=True)
-        except GatewayError as error:
-            return error_response(error)
+        account = await auth.account(request.headers.get("authorization"))
+        number = (await parse_json(request, OptOutRequest, MAX_BODY)).number
+        e164, _ = gateway.router.destination(number)
+        await gateway.inbound_desk.set_opt_out(account.id, e164, active=True)
         return JsonResponse({"number": "+" + e164}, status_code=201)
 
     async def remove(request: Request) -> Response:
-        try:
-            account = await auth.account(request.headers.get("authorization"))
-            e164, _ = gateway.router.destination(request.path_params["number"])
-            if not gateway.opt_outs.blocked(account.id, e164):
-                raise GatewayError("not_found", f"+{e164} has not opted out")
-            await gateway.inbound_desk.set_opt_out(account.id, e164, active=False)
-        except GatewayError as error:
-            return error_response(error)
+        account = await auth.account(request.headers.get("authorization"))
+        e164, _ = gateway.router.destination(request.path_params["number"])
+        if not gateway.opt_outs.blocked(account.id, e164):
+            raise GatewayError("not_found", f"+{e164} has not opted out")
+        await gateway.inbound_desk.set_opt_out(account.id, e164, active=False)
         return Response(status_code=204)
 
     return [

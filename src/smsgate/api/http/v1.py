@@ -14,7 +14,7 @@ from starlette.routing import Route
 from smsgate.api.http.auth import ApiKeyAuth
 from smsgate.api.http.idempotency import HEADER, IdempotencyKeys, fingerprint
 from smsgate.api.http.request_body import read_body
-from smsgate.api.http.responses import JsonResponse, error_body, error_response
+from smsgate.api.http.responses import JsonResponse, error_body
 from smsgate.api.http.schemas import (
     PRIORITY_BY_NAME,
     SendBatch,
@@ -97,15 +97,6 @@ def _invalid(exc: pydantic.ValidationError) -> GatewayError:
 
 def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
     keys = IdempotencyKeys(gateway.store, gateway.clock)
-
-    def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except GatewayError as error:
-                return error_response(error)
-
-        return endpoint
 
     async def send(request: Request) -> Response:
         account = await auth.account(request.headers.get("authorization"))
@@ -232,14 +223,14 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
         )
 
     return [
-        Route("/v1/messages", guarded(send), methods=["POST"]),
-        Route("/v1/messages", guarded(list_messages), methods=["GET"]),
-        Route("/v1/messages/batch", guarded(send_batch), methods=["POST"]),
-        Route("/v1/messages/count", guarded(count_messages), methods=["GET"]),
-        Route("/v1/messages/cancel", guarded(cancel_tag), methods=["POST"]),
-        Route("/v1/balance", guarded(balance), methods=["GET"]),
-        Route("/v1/messages/{message_id}", guarded(fetch), methods=["GET"]),
-        Route("/v1/messages/{message_id}/cancel", guarded(cancel), methods=["POST"]),
+        Route("/v1/messages", send, methods=["POST"]),
+        Route("/v1/messages", list_messages, methods=["GET"]),
+        Route("/v1/messages/batch", send_batch, methods=["POST"]),
+        Route("/v1/messages/count", count_messages, methods=["GET"]),
+        Route("/v1/messages/cancel", cancel_tag, methods=["POST"]),
+        Route("/v1/balance", balance, methods=["GET"]),
+        Route("/v1/messages/{message_id}", fetch, methods=["GET"]),
+        Route("/v1/messages/{message_id}/cancel", cancel, methods=["POST"]),
     ]
 
 

@@ -8,7 +8,6 @@ address allow-list, the bot (the account's own), the three X-Plusmsg authorisati
 
 import base64
 import binascii
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
@@ -17,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smsgate.api.http.auth import ApiKeyAuth
+from smsgate.api.http.dialects.endpoint import Endpoint, answering
 from smsgate.api.http.dialects.kddi_view import (
     accepted_body,
     error_response,
@@ -31,8 +31,6 @@ from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
 from smsgate.engine.commands import SendCommand
 from smsgate.engine.gateway import Gateway
-
-log = logging.getLogger(__name__)
 
 PREFIX: Final = "/{aggregator}/v1/fallback/rcs/bot/v1/{bot_id}/messages"
 MAX_BODY: Final = 64 * 1024
@@ -54,17 +52,11 @@ Handler = Callable[[Request, Account], Awaitable[Response]]
 def routes(gateway: Gateway) -> list[BaseRoute]:
     auth = ApiKeyAuth(gateway.store)
 
-    def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def endpoint(handler: Handler) -> Endpoint:
         async def run(request: Request) -> Response:
-            try:
-                return await handler(request, await _account(auth, request))
-            except GatewayError as error:
-                return error_response(error)
-            except Exception:  # answered in this API's shape, not the native one
-                log.exception("KDDI %s %s failed", request.method, request.url.path)
-                return error_response(GatewayError("internal"))
+            return await handler(request, await _account(auth, request))
 
-        return run
+        return answering("KDDI", error_response, run)
 
     async def send(request: Request, account: Account) -> Response:
         _check_channel(request)

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smsgate.api.http.auth import ApiKeyAuth
+from smsgate.api.http.dialects.endpoint import Endpoint, answering
 from smsgate.api.http.dialects.p5_view import (
     CARRIER_IDS,
     JST,
@@ -48,15 +49,12 @@ Handler = Callable[[dict[str, str], Account], Awaitable[Response]]
 def routes(gateway: Gateway) -> list[BaseRoute]:
     auth = ApiKeyAuth(gateway.store)
 
-    def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def endpoint(handler: Handler) -> Endpoint:
         async def run(request: Request) -> Response:
-            try:
-                params = await request_params(request)
-                return await handler(params, await _account(auth, params))
-            except GatewayError as error:
-                return error_response(error)
+            params = await request_params(request)
+            return await handler(params, await _account(auth, params))
 
-        return run
+        return answering("p5", error_response, run)
 
     async def mt(params: dict[str, str], account: Account) -> Response:
         command = send_command(params, gateway.clock.time())

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smsgate.api.http.auth import ApiKeyAuth
+from smsgate.api.http.dialects.endpoint import Endpoint, answering
 from smsgate.api.http.dialects.params import request_params, required
 from smsgate.api.http.dialects.reach_view import error_response, message_item
 from smsgate.api.http.responses import JsonResponse
@@ -46,14 +47,11 @@ Handler = Callable[[Request, Account], Awaitable[Response]]
 def routes(gateway: Gateway) -> list[BaseRoute]:
     auth = ApiKeyAuth(gateway.store)
 
-    def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def endpoint(handler: Handler) -> Endpoint:
         async def run(request: Request) -> Response:
-            try:
-                return await handler(request, await _account(auth, request))
-            except GatewayError as error:
-                return error_response(error)
+            return await handler(request, await _account(auth, request))
 
-        return run
+        return answering("Reach", error_response, run)
 
     async def create(request: Request, account: Account) -> Response:
         params = await request_params(request)
