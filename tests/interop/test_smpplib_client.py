@@ -1,66 +1,30 @@
 """smpplib, an SMPP client nobody on this team wrote, against smsgate's SMPP stack (simulator)."""
 
 import asyncio
-import socket
 from typing import Any
 
 import pytest
-import smpplib.client
-import smpplib.consts
-import smpplib.gsm
 
 from smsgate.simulator.smsc import SimulatorConfig
 from smsgate.smpp.constants import MessageState
 from smsgate.smpp.receipt import parse_receipt_text
 from smsgate.text import Encoding, encode_message
 from tests.conftest import start_simulator
+from tests.interop.smpplib_session import LONG_GSM, LONG_UCS2, bind
 
 pytestmark = pytest.mark.interop
-
-LONG_GSM = "Long GSM message with an escape € and {braces}. " * 5  # > 160 septets
-LONG_UCS2 = "日本語のメッセージです。長いので分割されます。" * 4  # > 70 UCS-2 units
 
 
 def run_client(port: int, texts: list[str]) -> dict[str, Any]:
     """Bind, submit every text (split by our text layer), read the receipts, query, unbind."""
-    client = smpplib.client.Client("127.0.0.1", port, timeout=10, allow_unknown_opt_params=True)
-    receipts: list[Any] = []
-    client.set_message_received_handler(lambda pdu: receipts.append(pdu))  # noqa: PLW0108 (called with pdu=)
-    ids: list[str] = []
-    client.set_message_sent_handler(lambda pdu: ids.append(pdu.message_id.decode()))
-    client.connect()
-    assert client._socket is not None
-    client._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    client.bind_transceiver(system_id="smpplib", password="secret")
-    submitted = 0
-    for number, text in enumerate(texts):
-        message = encode_message(text, reference=number)
-        for part in message.parts:
-            client.send_message(
-                source_addr_ton=smpplib.consts.SMPP_TON_INTL,
-                source_addr_npi=smpplib.consts.SMPP_NPI_ISDN,
-                source_addr="447700900123",
-                dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
-                dest_addr_npi=smpplib.consts.SMPP_NPI_ISDN,
-                destination_addr="819012345678",
-                short_message=part.short_message,
-                data_coding=message.data_coding,
-                esm_class=part.esm_class,
-                registered_delivery=1,
-            )
-            submitted += 1
-    while len(ids) < submitted or len(receipts) < submitted:
-        client.read_once()
-    client.query_message(
-        message_id=ids[0],
-        source_addr_ton=smpplib.consts.SMPP_TON_INTL,
-        source_addr_npi=smpplib.consts.SMPP_NPI_ISDN,
-        source_addr="447700900123",
-    )
-    query = client.read_pdu()
-    client.unbind()
-    client.disconnect()
-    return {"ids": ids, "receipts": receipts, "query": query, "submitted": submitted}
+    session = bind(port, timeout=10)
+    submitted = session.submit(texts)
+    session.read_until(submitted, submitted)
+    ids = [r.message_id.decode() for r in session.resps]
+    query = session.query(ids[0])
+    session.client.unbind()
+    session.client.disconnect()
+    return {"ids": ids, "receipts": session.receipts, "query": query, "submitted": submitted}
 
 
 def test_smpplib_binds_submits_and_gets_receipts() -> None:

@@ -2,73 +2,36 @@
 bind, single / long GSM / long UCS-2 submits, receipts with their TLVs, query_sm, unbind."""
 
 import asyncio
-import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
-import smpplib.client
-import smpplib.consts
 
 from smsgate.smpp.constants import MessageState
 from smsgate.smpp.receipt import parse_receipt_text
-from smsgate.text import Encoding, encode_message
 from tests.api.harness import running_gateway
 from tests.api.smpp_server.customers import add_smpp_account, smpp_port
+from tests.interop.smpplib_session import LONG_GSM, LONG_UCS2, bind
 from tests.store.backends import BACKENDS, store_backend
 
 pytestmark = pytest.mark.interop
 
-LONG_GSM = "Long GSM message with an escape € and {braces}. " * 5  # > 160 septets
-LONG_UCS2 = "日本語のメッセージです。長いので分割されます。" * 4  # > 70 UCS-2 units
 TEXTS = ["Hello from smpplib", LONG_GSM, LONG_UCS2]
 
 
 def run_client(port: int) -> dict[str, Any]:
-    """Bind, submit every text split by smpplib's own splitter, read receipts, query, unbind."""
-    client = smpplib.client.Client("127.0.0.1", port, timeout=20, allow_unknown_opt_params=True)
-    receipts: list[Any] = []
-    client.set_message_received_handler(lambda pdu: receipts.append(pdu))  # noqa: PLW0108 (called with pdu=)
-    resps: list[Any] = []
-    client.set_message_sent_handler(lambda pdu: resps.append(pdu))  # noqa: PLW0108
-    client.connect()
-    assert client._socket is not None
-    client._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    client.bind_transceiver(system_id="smpplib", password="secret")
-    submitted = 0
-    for number, text in enumerate(TEXTS):
-        encoding = Encoding.UCS2 if text is LONG_UCS2 else None
-        message = encode_message(text, reference=number + 7, encoding=encoding)
-        for part in message.parts:
-            client.send_message(
-                source_addr_ton=smpplib.consts.SMPP_TON_INTL,
-                source_addr_npi=smpplib.consts.SMPP_NPI_ISDN,
-                source_addr="447700900123",
-                dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
-                dest_addr_npi=smpplib.consts.SMPP_NPI_ISDN,
-                destination_addr="819012345678",
-                short_message=part.short_message,
-                data_coding=message.data_coding,
-                esm_class=part.esm_class,
-                registered_delivery=1,
-            )
-            submitted += 1
-    while len(resps) < submitted or len(receipts) < len(TEXTS):
-        client.read_once()
-    first_id = resps[0].message_id.decode()
-    client.query_message(
-        message_id=first_id,
-        source_addr_ton=smpplib.consts.SMPP_TON_INTL,
-        source_addr_npi=smpplib.consts.SMPP_NPI_ISDN,
-        source_addr="447700900123",
-    )
-    query = client.read_pdu()
+    """Bind, submit every text split by smsgate's text layer, read receipts, query, unbind."""
+    session = bind(port, timeout=20)
+    submitted = session.submit(TEXTS)
+    session.read_until(submitted, len(TEXTS))
+    query = session.query(session.resps[0].message_id.decode())
+    client = session.client
     unbind = client.unbind()
     closed = client._socket.recv(1) == b""  # the server closes after unbind_resp
     client.disconnect()
     return {
-        "resps": resps,
-        "receipts": receipts,
+        "resps": session.resps,
+        "receipts": session.receipts,
         "query": query,
         "unbind": unbind,
         "closed": closed,
