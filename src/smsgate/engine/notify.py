@@ -20,19 +20,7 @@ from smsgate.domain.status import FINAL, Status
 from smsgate.store import InboundMessage, OutboxItem
 
 # statuses a callback is sent for: every one a message can reach after acceptance
-NOTIFIED: Final = frozenset(
-    {
-        Status.SCHEDULED,
-        Status.QUEUED,
-        Status.SENT,
-        Status.DELIVERED,
-        Status.UNDELIVERED,
-        Status.FAILED,
-        Status.EXPIRED,
-        Status.CANCELED,
-        Status.REJECTED,
-    }
-)
+NOTIFIED: Final = FINAL | {Status.SCHEDULED, Status.QUEUED, Status.SENT}
 INBOUND_EVENT: Final = "inbound"
 
 
