@@ -58,7 +58,7 @@ def create_app(gateway: Gateway, metrics: Callable[[], str]) -> Starlette:
             *v1.routes(gateway, auth),
             *inbound.routes(gateway, auth),
             *opt_outs.routes(gateway, auth),
-            *dialects.routes(gateway),
+            *dialects.routes(gateway, auth),
             Route("/healthz", healthz),
             Route("/metrics", prometheus),
             Route("/openapi.json", openapi),

@@ -2,13 +2,15 @@
 
 A dialect module translates its platform's requests into the engine's commands and the results
 back into that platform's shapes and codes; it holds no business logic. Each module exposes a
-route factory taking the gateway; FACTORIES lists them and `routes` mounts them all in the app.
+route factory taking the gateway and the app's API key lookup; FACTORIES lists them and
+`routes` mounts them all in the app.
 """
 
 from collections.abc import Callable, Sequence
 
 from starlette.routing import BaseRoute
 
+from smsgate.api.http.auth import ApiKeyAuth
 from smsgate.api.http.dialects import (
     kddi,
     kddi_view,
@@ -21,7 +23,7 @@ from smsgate.api.http.dialects import (
 from smsgate.callbacks.formats import CallbackFormat
 from smsgate.engine.gateway import Gateway
 
-RouteFactory = Callable[[Gateway], Sequence[BaseRoute]]
+RouteFactory = Callable[[Gateway, ApiKeyAuth], Sequence[BaseRoute]]
 
 FACTORIES: tuple[RouteFactory, ...] = (reach.routes, p5.routes, kddi.routes, smsc_ru.routes)
 # the dialects' shapes of callbacks, by the name an account gives as its callback_format
@@ -32,6 +34,7 @@ CALLBACK_FORMATS: dict[str, CallbackFormat] = {
 }
 
 
-def routes(gateway: Gateway) -> list[BaseRoute]:
-    """Every dialect's routes, in the order of FACTORIES."""
-    return [route for factory in FACTORIES for route in factory(gateway)]
+def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
+    """Every dialect's routes, in the order of FACTORIES; they share the app's cache of API
+    keys."""
+    return [route for factory in FACTORIES for route in factory(gateway, auth)]

@@ -49,8 +49,7 @@ MAX_TEXT: Final = 660
 Handler = Callable[[Request, Account], Awaitable[Response]]
 
 
-def routes(gateway: Gateway) -> list[BaseRoute]:
-    auth = ApiKeyAuth(gateway.store)
+def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
 
     def endpoint(handler: Handler) -> Endpoint:
         async def run(request: Request) -> Response:

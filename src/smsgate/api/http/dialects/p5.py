@@ -46,8 +46,7 @@ DAY: Final = timedelta(days=1)
 Handler = Callable[[dict[str, str], Account], Awaitable[Response]]
 
 
-def routes(gateway: Gateway) -> list[BaseRoute]:
-    auth = ApiKeyAuth(gateway.store)
+def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
 
     def endpoint(handler: Handler) -> Endpoint:
         async def run(request: Request) -> Response:

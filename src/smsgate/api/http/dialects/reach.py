@@ -44,8 +44,7 @@ _HOST_LABEL: Final = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 Handler = Callable[[Request, Account], Awaitable[Response]]
 
 
-def routes(gateway: Gateway) -> list[BaseRoute]:
-    auth = ApiKeyAuth(gateway.store)
+def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
 
     def endpoint(handler: Handler) -> Endpoint:
         async def run(request: Request) -> Response:

@@ -90,9 +90,9 @@ class Credentials:
     """login + psw (the SMPP credentials; scrypt, so a checked pair is cached briefly) or
     apikey; then the account's source address allow-list."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, keys: ApiKeyAuth) -> None:
         self.store = store
-        self.keys = ApiKeyAuth(store)
+        self.keys = keys
         self._checked: dict[tuple[str, str], tuple[Account | None, float]] = {}
 
     async def account(self, params: Params, address: str | None) -> Account:
@@ -127,8 +127,8 @@ class Credentials:
         return found
 
 
-def routes(gateway: Gateway) -> list[BaseRoute]:
-    credentials = Credentials(gateway.store)
+def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
+    credentials = Credentials(gateway.store, auth)
     guard = AddressGuard(gateway.clock)
     ids = _AutoIds()
 
