@@ -1,8 +1,10 @@
+import asyncio
+
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.testclient import TestClient
 
 from smsgate.api.http.dialects.endpoint import answering
 from smsgate.domain.errors import GatewayError
@@ -27,8 +29,13 @@ def test_refusals_and_failures_are_answered_in_the_dialects_shape() -> None:
             Route("/breaks", answering("test", shaped, breaks)),
         ]
     )
-    with TestClient(app) as client:
-        refused = client.get("/refuses")
-        assert (refused.status_code, refused.text) == (404, "dialect says not_found")
-        broken = client.get("/breaks")
-        assert (broken.status_code, broken.text) == (500, "dialect says internal")
+
+    async def ask(path: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get(path)
+
+    refused = asyncio.run(ask("/refuses"))
+    assert (refused.status_code, refused.text) == (404, "dialect says not_found")
+    broken = asyncio.run(ask("/breaks"))
+    assert (broken.status_code, broken.text) == (500, "dialect says internal")
