@@ -16,10 +16,38 @@ from typing import Any
 _START_TIMEOUT = 60.0
 
 
+def _stat(pid: int) -> list[str]:
+    # the fields after the command name, which may hold spaces and parentheses
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int(_stat(int(entry.name))[1])
+            except (OSError, IndexError):  # gone meanwhile
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds a process has used, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User plus system CPU seconds a process and its live descendants (the SQLite store's
+    writer process) have used, from /proc."""
+    children = _children()
+    total = 0
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = _stat(current)
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+        todo.extend(children.get(current, ()))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def start(args: list[str]) -> tuple[subprocess.Popen[str], str]:

@@ -1,24 +1,27 @@
-"""The SQLite backend: one writer thread doing group commit, reads on their own connections.
+"""The SQLite backend: a writer process doing group commit, reads on their own connections.
 
 WAL journal with synchronous=FULL: a commit is on disk (the WAL fsynced) before any caller is
-told so. SQLite allows one writer at a time, so every write, including configuration changes
-and migrations, goes through the writer thread's queue; reads run in a small thread pool on
-read-only connections and, under WAL, never wait behind the writer.
+told so. SQLite allows one writer at a time, so every write, including configuration changes,
+goes through the writer's queue (`smsgate.store.sqlite_writer`, a process of its own: see there
+why) over a socket pair; reads run in a small thread pool on read-only connections and, under
+WAL, never wait behind the writer. Migrations run on a connection of their own before the
+writer starts (several processes may migrate the same file at once: each waits for the other).
 """
 
 import asyncio
 import json
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import astuple, dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 from smsgate.domain.account import Account
 from smsgate.domain.message import Message, Part, StatusChange
@@ -33,55 +36,42 @@ from smsgate.store.base import (
     Store,
     check_limit,
 )
-from smsgate.store.batch import PendingWrite, WritePlan, check_found, plan_writes, take_batch
+from smsgate.store.batch import PendingWrite
 from smsgate.store.changes import OutboxItem
 from smsgate.store.errors import (
-    BalanceError,
-    DuplicateError,
-    IntegrityError,
     StoreClosedError,
     StoreError,
 )
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.store.rows import (
-    HISTORY_COLUMNS,
-    INBOUND_COLUMNS,
-    INBOUND_SEGMENT_COLUMNS,
-    MESSAGE_COLUMNS,
-    OUTBOX_COLUMNS,
-    PART_COLUMNS,
     account_from,
     account_values,
-    balance_rows,
     connector_from,
     connector_values,
-    expired_key_rows,
     history_from,
-    idempotent_values,
-    inbound_values,
     message_from,
-    message_update_row,
-    message_values,
-    names,
-    opt_out_rows,
     outbox_from,
-    outbox_update_row,
-    outbox_values,
     part_from,
-    part_update_row,
-    part_values,
     portability_values,
     prefix_from,
     price_values,
-    replaced_values,
     route_from,
     route_values,
-    segment_values,
 )
-from smsgate.store.sqlite_rows import MINIMUM_VERSION, insert_rows, update_rows
+from smsgate.store.sqlite_apply import connect, transaction
+from smsgate.store.sqlite_rows import MINIMUM_VERSION
+from smsgate.store.wire import (
+    JOB,
+    WRITES,
+    encode_groups,
+    error_in,
+    frame,
+    unframe,
+)
 
 T = TypeVar("T")
+_JobResult = tuple[list[Any], int]
 
 DEFAULT_READERS: Final = 2
 CLAIM_OUTBOX: Final = sql.claim_outbox(account=False, lock="")
@@ -92,111 +82,99 @@ PARTS_OF: Final = (
 )
 
 
-@dataclass(slots=True)
-class _Job:
-    """A function run on the writer's connection, alone in the queue's order."""
+class _WriterLink(asyncio.Protocol):
+    """The store's end of the socket to its writer process: requests out, answers back in the
+    same order."""
 
-    fn: Callable[[sqlite3.Connection], Any]
-    future: asyncio.Future[Any]
-    transaction: bool = True  # False: fn manages its own transactions (migrations)
+    def __init__(self, store: "SqliteStore") -> None:
+        self._store = store
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.BaseTransport | None = None
+        self._buffer = bytearray()
+        self._waiting: deque[PendingWrite | asyncio.Future[_JobResult]] = deque()
+        self._drained: asyncio.Future[None] | None = None
+        self._lost = False
+        self.ready: asyncio.Future[None] = self._loop.create_future()
+        self.closed: asyncio.Future[None] = self._loop.create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+
+    def _write(self, payload: Any) -> None:
+        # uvloop's transports are not registered as asyncio.WriteTransport
+        cast(asyncio.WriteTransport, self._transport).write(frame(payload))
+
+    def send_writes(self, items: Sequence[PendingWrite]) -> None:
+        if self._lost:
+            self._store._settle(items, [_gone()] * len(items))
+            return
+        self._waiting.extend(items)
+        self._write((WRITES, encode_groups([item.changes for item in items])))
+
+    def send_job(
+        self, transaction: bool, steps: Sequence[tuple[bool, str, Any]]
+    ) -> asyncio.Future[_JobResult]:
+        if self._lost:
+            raise _gone()
+        future: asyncio.Future[_JobResult] = self._loop.create_future()
+        self._waiting.append(future)
+        self._write((JOB, transaction, list(steps)))
+        return future
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        for answer in unframe(self._buffer):
+            kind = answer[0]
+            if kind == WRITES:
+                _, fallback, outcomes = answer
+                batch = [cast(PendingWrite, self._waiting.popleft()) for _ in outcomes]
+                errors = [None if sent is None else error_in(sent) for sent in outcomes]
+                self._store._answered(batch, fallback, errors)
+            elif kind == JOB:
+                _, error, rows, count = answer
+                future = cast("asyncio.Future[_JobResult]", self._waiting.popleft())
+                if future.done():  # its caller was cancelled
+                    continue
+                if error is None:
+                    future.set_result((rows, count))
+                else:
+                    future.set_exception(error_in(error))
+            elif not self.ready.done():  # READY
+                if answer[1] is None:
+                    self.ready.set_result(None)
+                else:
+                    self.ready.set_exception(error_in(answer[1]))
+        if not self._waiting and self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._store._writer_gone()
+        if not self.ready.done():
+            self.ready.set_exception(StoreError("the store's writer ended before it was ready"))
+        waiting, self._waiting = list(self._waiting), deque()
+        writes = [item for item in waiting if isinstance(item, PendingWrite)]
+        if writes:
+            self._store._settle(writes, [_gone()] * len(writes))
+        for item in waiting:
+            if isinstance(item, asyncio.Future) and not item.done():
+                item.set_exception(_gone())
+        for future in (self._drained, self.closed):
+            if future is not None and not future.done():
+                future.set_result(None)
+
+    async def finish(self) -> None:
+        """Once every request has its answer, close: the writer ends with its socket."""
+        if self._waiting and not self._lost:
+            self._drained = self._loop.create_future()
+            await self._drained
+        assert self._transport is not None
+        self._transport.close()
+        await self.closed
 
 
-def environmental(error: BaseException) -> bool:
-    """An error of the database or the disk rather than of one caller's changes: replaying the
-    batch call by call would only fail again, once per call."""
-    return isinstance(error, sqlite3.OperationalError | OSError)
-
-
-def translate(error: BaseException) -> BaseException:
-    """sqlite3's constraint errors as the store's own."""
-    if isinstance(error, sqlite3.IntegrityError):
-        text = str(error)
-        if text.startswith("UNIQUE") or "PRIMARY KEY" in text:
-            return DuplicateError(text)
-        if text.startswith("CHECK") and "amount" in text:
-            return BalanceError(text)
-        return IntegrityError(text)
-    return error
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[None]:
-    conn.execute(begin)
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # also when COMMIT itself failed
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _insert_head(table: str, columns: Sequence[tuple[str, str]]) -> str:
-    return f"INSERT INTO {table} ({names(columns)}) VALUES"
-
-
-def _update_from(update: sql.SetUpdate) -> str:
-    return (
-        f"WITH u({names(update.columns)}) AS (VALUES {{values}})"
-        f" UPDATE {update.table} AS {update.alias} SET {update.assignments}"
-        f" FROM u WHERE {update.where()}"
-    )
-
-
-INSERT_MESSAGES: Final = _insert_head("messages", MESSAGE_COLUMNS)
-INSERT_PARTS: Final = _insert_head("parts", PART_COLUMNS)
-INSERT_INBOUND: Final = _insert_head("inbound", INBOUND_COLUMNS)
-INSERT_HISTORY: Final = _insert_head("status_history", HISTORY_COLUMNS)
-INSERT_OUTBOX: Final = _insert_head("outbox", OUTBOX_COLUMNS)
-INSERT_SEGMENTS: Final = _insert_head("inbound_segments", INBOUND_SEGMENT_COLUMNS)
-UPDATE_PARTS: Final = _update_from(sql.PART_UPDATE)
-UPDATE_MESSAGES: Final = _update_from(sql.MESSAGE_UPDATE)
-UPDATE_OUTBOX: Final = _update_from(sql.OUTBOX_UPDATE)
-CLAIM_INBOUND: Final = _update_from(sql.INBOUND_CLAIM)
-UPDATE_BALANCES: Final = _update_from(sql.BALANCE_UPDATE)
-
-
-def _apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
-    if plan.messages:
-        insert_rows(conn, INSERT_MESSAGES, [message_values(m) for m in plan.messages])
-        insert_rows(conn, INSERT_PARTS, [part_values(p) for m in plan.messages for p in m.parts])
-    if plan.replaced:
-        found = sum(
-            conn.execute(sql.REPLACE_MESSAGE, replaced_values(r)).rowcount for r in plan.replaced
-        )
-        check_found("message", len(plan.replaced), found)
-        conn.executemany(sql.DELETE_PARTS, [(r.message.id,) for r in plan.replaced])
-        parts = [part_values(p) for r in plan.replaced for p in r.message.parts]
-        insert_rows(conn, INSERT_PARTS, parts)
-    if plan.inbound:
-        insert_rows(conn, INSERT_INBOUND, [inbound_values(m) for m in plan.inbound])
-    if plan.part_updates:
-        rows = [part_update_row(u) for u in plan.part_updates]
-        check_found("part", len(rows), update_rows(conn, UPDATE_PARTS, rows))
-    if plan.message_updates:
-        rows = [message_update_row(u) for u in plan.message_updates]
-        check_found("message", len(rows), update_rows(conn, UPDATE_MESSAGES, rows))
-    insert_rows(conn, INSERT_HISTORY, plan.history)
-    if plan.outbox:
-        insert_rows(conn, INSERT_OUTBOX, [outbox_values(item) for item in plan.outbox])
-    if plan.outbox_updates:
-        rows = [outbox_update_row(u) for u in plan.outbox_updates]
-        check_found("outbox", len(rows), update_rows(conn, UPDATE_OUTBOX, rows))
-    if plan.segments:
-        insert_rows(conn, INSERT_SEGMENTS, [segment_values(s) for s in plan.segments])
-    if plan.segments_taken:
-        conn.executemany(sql.DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
-    if plan.inbound_claims:
-        rows = [astuple(c) for c in plan.inbound_claims]
-        check_found("inbound", len(rows), update_rows(conn, CLAIM_INBOUND, rows))
-    if plan.opt_outs:
-        conn.executemany(sql.UPSERT_OPT_OUT, opt_out_rows(plan.opt_outs, active=True))
-        conn.executemany(sql.DELETE_OPT_OUT, opt_out_rows(plan.opt_outs, active=False))
-    if plan.balances:
-        update_rows(conn, UPDATE_BALANCES, balance_rows(plan.balances))
-    if plan.idempotent:
-        conn.executemany(sql.DELETE_EXPIRED_KEY, expired_key_rows(plan.idempotent))
-        conn.executemany(sql.INSERT_IDEMPOTENT, [idempotent_values(r) for r in plan.idempotent])
+def _gone() -> StoreClosedError:
+    return StoreClosedError("the store's writer stopped")
 
 
 def _with_parts(conn: sqlite3.Connection, rows: list[Any]) -> list[Message]:
@@ -225,53 +203,64 @@ class SqliteStore(Store):
         self._auto_migrate = auto_migrate
         self._reader_count = readers
         self._busy_timeout = busy_timeout
-        self._queue: deque[PendingWrite | _Job] = deque()
-        self._cond = threading.Condition()
-        self._stopping = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._writer_done: asyncio.Future[None] | None = None
+        self._writer: _WriterLink | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._readers: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
         self._reader_lock = threading.Lock()
+        self._closing = False
 
     # lifecycle
 
     async def open(self) -> None:
-        if self._loop is not None:
+        if self._process is not None:
             raise RuntimeError("a SqliteStore opens once")
         if sqlite3.sqlite_version_info < MINIMUM_VERSION:
             wanted = ".".join(map(str, MINIMUM_VERSION))
             raise StoreError(f"SQLite {wanted} or newer is needed; found {sqlite3.sqlite_version}")
-        loop = self._loop = asyncio.get_running_loop()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        started: asyncio.Future[None] = loop.create_future()
-        self._writer_done = loop.create_future()
-        self._thread = threading.Thread(
-            target=self._writer_main, args=(started,), name="smsgate-store-writer", daemon=True
-        )
-        self._thread.start()
-        await started
+        if self._auto_migrate:
+            await self._migrate(None)
+        ours, theirs = socket.socketpair()
+        try:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "smsgate.store.sqlite_writer",
+                    str(theirs.fileno()),
+                    str(self.path),
+                    str(self._busy_timeout),
+                    str(self._max_batch),
+                ],
+                pass_fds=[theirs.fileno()],
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        loop = asyncio.get_running_loop()
+        _, self._writer = await loop.create_unix_connection(lambda: _WriterLink(self), sock=ours)
+        try:
+            await self._writer.ready
+        except BaseException:
+            await self.close()
+            raise
         self._readers = ThreadPoolExecutor(
             self._reader_count, thread_name_prefix="smsgate-store-reader"
         )
         self._accepting = True
-        if self._auto_migrate:
-            try:
-                await self.migrate()
-            except BaseException:
-                await self.close()
-                raise
 
     async def close(self) -> None:
-        if self._writer_done is None or self._stopping:
+        if self._process is None or self._closing:
             return
+        self._closing = True
         self._accepting = False
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-        await self._writer_done
+        if self._writer is not None:
+            await self._writer.finish()
+        await asyncio.to_thread(self._process.wait)
         if self._readers is not None:
             await asyncio.to_thread(self._readers.shutdown, True)
         with self._reader_lock:
@@ -279,129 +268,50 @@ class SqliteStore(Store):
                 conn.close()
             self._reader_conns.clear()
 
-    # the writer thread
+    @property
+    def writer_pid(self) -> int | None:
+        """The writer process's id, once open."""
+        return None if self._process is None else self._process.pid
 
-    def _connect(self, *, read_only: bool) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=self._busy_timeout
-        )
-        if read_only:
-            conn.execute("PRAGMA query_only = ON")
-        else:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-        return conn
-
-    def _post(self, callback: Callable[..., None], *args: Any) -> None:
-        """Run `callback` on the event loop; dropped if that loop is already closed."""
-        assert self._loop is not None
-        try:
-            self._loop.call_soon_threadsafe(callback, *args)
-        except RuntimeError:
-            pass
-
-    def _writer_main(self, started: asyncio.Future[None]) -> None:
-        try:
-            conn = self._connect(read_only=False)
-        except BaseException as error:
-            self._post(_resolve, started, error)
-            self._post(_resolve, self._writer_done, None)
-            return
-        self._post(_resolve, started, None)
-        try:
-            while True:
-                with self._cond:
-                    while not self._queue and not self._stopping:
-                        self._cond.wait()
-                    if not self._queue:
-                        break
-                    head = self._queue[0]
-                    if isinstance(head, _Job):
-                        self._queue.popleft()
-                        job: _Job | None = head
-                        batch: list[PendingWrite] = []
-                    else:
-                        job = None
-                        batch = take_batch(self._queue, self._max_batch)
-                if job is not None:
-                    self._run_job(conn, job)
-                else:
-                    self._post(self._settle, batch, self._commit(conn, batch))
-        finally:
-            conn.close()
-            self._fail_queued()
-            self._post(_resolve, self._writer_done, None)
-
-    def _fail_queued(self) -> None:
-        """The writer is gone: nobody may wait for it. (Empty after a normal close.)"""
+    def _writer_gone(self) -> None:
+        """The writer process ended: nothing more can be written."""
         self._accepting = False
-        with self._cond:
-            left = list(self._queue)
-            self._queue.clear()
-        writes = [item for item in left if isinstance(item, PendingWrite)]
-        error = StoreClosedError("the store's writer stopped")
-        if writes:
-            self._post(self._settle, writes, [error] * len(writes))
-        for item in left:
-            if isinstance(item, _Job):
-                self._post(_resolve, item.future, error)
 
-    def _commit(
-        self, conn: sqlite3.Connection, batch: list[PendingWrite]
-    ) -> list[BaseException | None]:
-        try:
-            with _transaction(conn):
-                _apply(conn, plan_writes(item.changes for item in batch))
-        except Exception as error:
-            if len(batch) == 1 or environmental(error):
-                return [translate(error)] * len(batch)
-        else:
+    # writes and jobs, through the writer process
+
+    def _enqueue(self, items: Sequence[PendingWrite]) -> None:
+        assert self._writer is not None
+        self._writer.send_writes(items)
+
+    def _answered(
+        self, batch: Sequence[PendingWrite], fallback: bool, outcomes: list[BaseException | None]
+    ) -> None:
+        if fallback:
+            self.stats["fallbacks"] += 1
+            for item, error in zip(batch, outcomes, strict=True):
+                if error is None:
+                    self._count([item], 1)
+        elif outcomes and outcomes[0] is None:
             self._count(batch, 1)
-            return [None] * len(batch)
-        # one caller's changes may have failed the shared transaction: replay each alone
-        self.stats["fallbacks"] += 1
-        outcomes: list[BaseException | None] = []
-        for item in batch:
-            try:
-                with _transaction(conn):
-                    _apply(conn, plan_writes([item.changes]))
-            except Exception as error:
-                outcomes.append(translate(error))
-            else:
-                self._count([item], 1)
-                outcomes.append(None)
-        return outcomes
+        self._settle(batch, outcomes)
 
-    def _run_job(self, conn: sqlite3.Connection, job: _Job) -> None:
-        try:
-            if job.transaction:
-                with _transaction(conn):
-                    result = job.fn(conn)
-            else:
-                result = job.fn(conn)
-        except Exception as error:
-            self._post(_resolve, job.future, translate(error))
-        else:
-            self._post(_resolve, job.future, None, result)
-
-    def _enqueue(self, items: Sequence[PendingWrite | _Job]) -> None:
-        with self._cond:
-            self._queue.extend(items)
-            self._cond.notify()
-
-    async def _job(self, fn: Callable[[sqlite3.Connection], T], *, transaction: bool = True) -> T:
-        if not self._accepting:
+    async def _job(
+        self, steps: Sequence[tuple[bool, str, Any]], *, transaction: bool = True
+    ) -> tuple[list[Any], int]:
+        """Run `steps` (executemany?, query, parameters) in the writer's queue order, in one
+        transaction; the last step's rows and row count."""
+        if not self._accepting or self._writer is None:
             raise StoreClosedError("the store is not open")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._enqueue([_Job(fn, future, transaction)])
-        return await future
+        return await self._writer.send_job(transaction, steps)
 
     # reads
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = self._connect(read_only=True)
+            conn = self._local.conn = connect(
+                self.path, read_only=True, busy_timeout=self._busy_timeout
+            )
             with self._reader_lock:
                 self._reader_conns.append(conn)
         return conn
@@ -413,7 +323,7 @@ class SqliteStore(Store):
         def run() -> T:
             conn = self._reader()
             # one read transaction: a message and its parts come from the same snapshot
-            with _transaction(conn, "BEGIN"):
+            with transaction(conn, "BEGIN"):
                 return fn(conn)
 
         return await asyncio.get_running_loop().run_in_executor(self._readers, run)
@@ -421,12 +331,24 @@ class SqliteStore(Store):
     # schema
 
     async def migrate(self, target: int | None = None) -> int:
-        def run(conn: sqlite3.Connection) -> int:
+        if self._closing:
+            raise StoreClosedError("the store is closed")
+        return await self._migrate(target)
+
+    async def _migrate(self, target: int | None) -> int:
+        def run() -> int:
+            conn = connect(self.path, read_only=False, busy_timeout=self._busy_timeout)
+            try:
+                return migrate(conn)
+            finally:
+                conn.close()
+
+        def migrate(conn: sqlite3.Connection) -> int:
             conn.execute(render(SCHEMA_MIGRATIONS_DDL, "sqlite"))
-            with _transaction(conn):  # IMMEDIATE: a second process waits for the first
+            with transaction(conn):  # IMMEDIATE: a second process waits for the first
                 applied = [row[0] for row in conn.execute(sql.SCHEMA_VERSIONS)]
             for migration in pending(applied, target):
-                with _transaction(conn):
+                with transaction(conn):
                     # another process may have applied it meanwhile
                     if conn.execute(
                         "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
@@ -440,7 +362,7 @@ class SqliteStore(Store):
             row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
             return int(row[0] or 0)
 
-        return await self._job(run, transaction=False)
+        return await asyncio.to_thread(run)
 
     async def schema_version(self) -> int:
         def run(conn: sqlite3.Connection) -> int:
@@ -517,12 +439,13 @@ class SqliteStore(Store):
 
     async def create_account(self, account: Account) -> None:
         values = account_values(account)
-        await self._job(lambda conn: conn.execute(sql.INSERT_ACCOUNT, values))
+        await self._job([(False, sql.INSERT_ACCOUNT, values)])
 
     async def update_account(self, account: Account) -> bool:
         values = account_values(account)
         params = (*values[1:], values[0])
-        return await self._job(lambda conn: conn.execute(sql.UPDATE_ACCOUNT, params).rowcount > 0)
+        _, count = await self._job([(False, sql.UPDATE_ACCOUNT, params)])
+        return count > 0
 
     async def _account(self, query: str, key: str) -> Account | None:
         def run(conn: sqlite3.Connection) -> Account | None:
@@ -549,12 +472,11 @@ class SqliteStore(Store):
 
     async def upsert_connector(self, connector: ConnectorRow) -> None:
         values = connector_values(connector)
-        await self._job(lambda conn: conn.execute(sql.UPSERT_CONNECTOR, values))
+        await self._job([(False, sql.UPSERT_CONNECTOR, values)])
 
     async def delete_connector(self, connector_id: str) -> bool:
-        return await self._job(
-            lambda conn: conn.execute(sql.DELETE_CONNECTOR, (connector_id,)).rowcount > 0
-        )
+        _, count = await self._job([(False, sql.DELETE_CONNECTOR, (connector_id,))])
+        return count > 0
 
     async def list_connectors(self) -> list[ConnectorRow]:
         return await self._read(
@@ -563,21 +485,11 @@ class SqliteStore(Store):
 
     async def replace_routes(self, routes: Sequence[RouteRow]) -> None:
         values = [route_values(r) for r in routes]
-
-        def run(conn: sqlite3.Connection) -> None:
-            conn.execute(sql.DELETE_ROUTES)
-            conn.executemany(sql.INSERT_ROUTE, values)
-
-        await self._job(run)
+        await self._job([(False, sql.DELETE_ROUTES, ()), (True, sql.INSERT_ROUTE, values)])
 
     async def replace_prices(self, rules: Sequence[PriceRule]) -> None:
         values = [price_values(i, rule) for i, rule in enumerate(rules)]
-
-        def run(conn: sqlite3.Connection) -> None:
-            conn.execute(sql.DELETE_PRICES)
-            conn.executemany(sql.INSERT_PRICE, values)
-
-        await self._job(run)
+        await self._job([(False, sql.DELETE_PRICES, ()), (True, sql.INSERT_PRICE, values)])
 
     async def list_routes(self) -> list[RouteRow]:
         return await self._read(
@@ -586,13 +498,10 @@ class SqliteStore(Store):
 
     async def replace_carrier_prefixes(self, rows: Iterable[tuple[str, str]], source: str) -> int:
         values = [(prefix, carrier, source) for prefix, carrier in rows]
-
-        def run(conn: sqlite3.Connection) -> int:
-            conn.execute(sql.DELETE_PREFIXES, (source,))
-            conn.executemany(sql.UPSERT_PREFIX, values)
-            return len(values)
-
-        return await self._job(run)
+        await self._job(
+            [(False, sql.DELETE_PREFIXES, (source,)), (True, sql.UPSERT_PREFIX, values)]
+        )
+        return len(values)
 
     async def list_carrier_prefixes(self) -> list[PrefixRow]:
         return await self._read(
@@ -603,7 +512,7 @@ class SqliteStore(Store):
         total = 0
         source = iter(rows)
         while chunk := [portability_values(r) for r in islice(source, sql.PORTABILITY_CHUNK)]:
-            await self._job(_upsert_portability(chunk))
+            await self._job([(True, sql.UPSERT_PORTABILITY, chunk)])
             total += len(chunk)
         return total
 
@@ -639,10 +548,8 @@ class SqliteStore(Store):
             query = CLAIM_ACCOUNT_OUTBOX
             params = (now + lease, now, channel, account_id, now, limit)
 
-        def run(conn: sqlite3.Connection) -> list[OutboxItem]:
-            return [outbox_from(row) for row in conn.execute(query, params).fetchall()]
-
-        claimed = await self._job(run)
+        rows, _ = await self._job([(False, query, params)])
+        claimed = [outbox_from(row) for row in rows]
         claimed.sort(key=lambda item: item.id)
         return claimed
 
@@ -657,22 +564,5 @@ class SqliteStore(Store):
         return await self._read(lambda conn: conn.execute(query, params).fetchall())
 
     async def _change_rows(self, query: str, params: list[Any]) -> int:
-        return await self._job(lambda conn: conn.execute(query, params).rowcount)
-
-
-def _upsert_portability(chunk: list[tuple[Any, ...]]) -> Callable[[sqlite3.Connection], None]:
-    def run(conn: sqlite3.Connection) -> None:
-        conn.executemany(sql.UPSERT_PORTABILITY, chunk)
-
-    return run
-
-
-def _resolve(
-    future: asyncio.Future[Any] | None, error: BaseException | None, result: Any = None
-) -> None:
-    if future is None or future.done():
-        return
-    if error is None:
-        future.set_result(result)
-    else:
-        future.set_exception(error)
+        _, count = await self._job([(False, query, params)])
+        return count

@@ -1,0 +1,174 @@
+"""What the SQLite writer does with a batch: the statements of a write plan, run in one
+transaction, and the replay of each caller's changes alone when a shared transaction fails."""
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import astuple
+from pathlib import Path
+from typing import Final
+
+from smsgate.store import sql
+from smsgate.store.batch import WritePlan, check_found, plan_writes
+from smsgate.store.changes import Change
+from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError
+from smsgate.store.rows import (
+    HISTORY_COLUMNS,
+    INBOUND_COLUMNS,
+    INBOUND_SEGMENT_COLUMNS,
+    MESSAGE_COLUMNS,
+    OUTBOX_COLUMNS,
+    PART_COLUMNS,
+    balance_rows,
+    expired_key_rows,
+    idempotent_values,
+    inbound_values,
+    message_update_row,
+    message_values,
+    names,
+    opt_out_rows,
+    outbox_update_row,
+    outbox_values,
+    part_update_row,
+    part_values,
+    replaced_values,
+    segment_values,
+)
+from smsgate.store.sqlite_rows import insert_rows, update_rows
+
+
+def connect(path: str | Path, *, read_only: bool, busy_timeout: float) -> sqlite3.Connection:
+    """A connection of the store's: the writer's in WAL mode with every commit fsynced."""
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
+    )
+    if read_only:
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def environmental(error: BaseException) -> bool:
+    """An error of the database or the disk rather than of one caller's changes: replaying the
+    batch call by call would only fail again, once per call."""
+    return isinstance(error, sqlite3.OperationalError | OSError)
+
+
+def translate(error: BaseException) -> BaseException:
+    """sqlite3's constraint errors as the store's own."""
+    if isinstance(error, sqlite3.IntegrityError):
+        text = str(error)
+        if text.startswith("UNIQUE") or "PRIMARY KEY" in text:
+            return DuplicateError(text)
+        if text.startswith("CHECK") and "amount" in text:
+            return BalanceError(text)
+        return IntegrityError(text)
+    return error
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[None]:
+    conn.execute(begin)
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # also when COMMIT itself failed
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _insert_head(table: str, columns: Sequence[tuple[str, str]]) -> str:
+    return f"INSERT INTO {table} ({names(columns)}) VALUES"
+
+
+def _update_from(update: sql.SetUpdate) -> str:
+    return (
+        f"WITH u({names(update.columns)}) AS (VALUES {{values}})"
+        f" UPDATE {update.table} AS {update.alias} SET {update.assignments}"
+        f" FROM u WHERE {update.where()}"
+    )
+
+
+INSERT_MESSAGES: Final = _insert_head("messages", MESSAGE_COLUMNS)
+INSERT_PARTS: Final = _insert_head("parts", PART_COLUMNS)
+INSERT_INBOUND: Final = _insert_head("inbound", INBOUND_COLUMNS)
+INSERT_HISTORY: Final = _insert_head("status_history", HISTORY_COLUMNS)
+INSERT_OUTBOX: Final = _insert_head("outbox", OUTBOX_COLUMNS)
+INSERT_SEGMENTS: Final = _insert_head("inbound_segments", INBOUND_SEGMENT_COLUMNS)
+UPDATE_PARTS: Final = _update_from(sql.PART_UPDATE)
+UPDATE_MESSAGES: Final = _update_from(sql.MESSAGE_UPDATE)
+UPDATE_OUTBOX: Final = _update_from(sql.OUTBOX_UPDATE)
+CLAIM_INBOUND: Final = _update_from(sql.INBOUND_CLAIM)
+UPDATE_BALANCES: Final = _update_from(sql.BALANCE_UPDATE)
+
+
+def apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
+    if plan.messages:
+        insert_rows(conn, INSERT_MESSAGES, [message_values(m) for m in plan.messages])
+        insert_rows(conn, INSERT_PARTS, [part_values(p) for m in plan.messages for p in m.parts])
+    if plan.replaced:
+        found = sum(
+            conn.execute(sql.REPLACE_MESSAGE, replaced_values(r)).rowcount for r in plan.replaced
+        )
+        check_found("message", len(plan.replaced), found)
+        conn.executemany(sql.DELETE_PARTS, [(r.message.id,) for r in plan.replaced])
+        parts = [part_values(p) for r in plan.replaced for p in r.message.parts]
+        insert_rows(conn, INSERT_PARTS, parts)
+    if plan.inbound:
+        insert_rows(conn, INSERT_INBOUND, [inbound_values(m) for m in plan.inbound])
+    if plan.part_updates:
+        rows = [part_update_row(u) for u in plan.part_updates]
+        check_found("part", len(rows), update_rows(conn, UPDATE_PARTS, rows))
+    if plan.message_updates:
+        rows = [message_update_row(u) for u in plan.message_updates]
+        check_found("message", len(rows), update_rows(conn, UPDATE_MESSAGES, rows))
+    insert_rows(conn, INSERT_HISTORY, plan.history)
+    if plan.outbox:
+        insert_rows(conn, INSERT_OUTBOX, [outbox_values(item) for item in plan.outbox])
+    if plan.outbox_updates:
+        rows = [outbox_update_row(u) for u in plan.outbox_updates]
+        check_found("outbox", len(rows), update_rows(conn, UPDATE_OUTBOX, rows))
+    if plan.segments:
+        insert_rows(conn, INSERT_SEGMENTS, [segment_values(s) for s in plan.segments])
+    if plan.segments_taken:
+        conn.executemany(sql.DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
+    if plan.inbound_claims:
+        rows = [astuple(c) for c in plan.inbound_claims]
+        check_found("inbound", len(rows), update_rows(conn, CLAIM_INBOUND, rows))
+    if plan.opt_outs:
+        conn.executemany(sql.UPSERT_OPT_OUT, opt_out_rows(plan.opt_outs, active=True))
+        conn.executemany(sql.DELETE_OPT_OUT, opt_out_rows(plan.opt_outs, active=False))
+    if plan.balances:
+        update_rows(conn, UPDATE_BALANCES, balance_rows(plan.balances))
+    if plan.idempotent:
+        conn.executemany(sql.DELETE_EXPIRED_KEY, expired_key_rows(plan.idempotent))
+        conn.executemany(sql.INSERT_IDEMPOTENT, [idempotent_values(r) for r in plan.idempotent])
+
+
+def commit(
+    conn: sqlite3.Connection, groups: Sequence[Sequence[Change]]
+) -> tuple[list[BaseException | None], bool]:
+    """Each group's outcome (None: committed), and whether the shared transaction failed and
+    the groups were written one by one."""
+    try:
+        with transaction(conn):
+            apply(conn, plan_writes(groups))
+    except Exception as error:
+        if len(groups) == 1 or environmental(error):
+            return [translate(error)] * len(groups), False
+    else:
+        return [None] * len(groups), False
+    # one caller's changes may have failed the shared transaction: replay each alone
+    outcomes: list[BaseException | None] = []
+    for group in groups:
+        try:
+            with transaction(conn):
+                apply(conn, plan_writes([group]))
+        except Exception as error:
+            outcomes.append(translate(error))
+        else:
+            outcomes.append(None)
+    return outcomes, True
