@@ -15,7 +15,6 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from enum import Enum
-from operator import attrgetter
 from typing import Any, Final, get_type_hints
 
 from smsgate.domain.message import Message, Part
@@ -81,30 +80,32 @@ class _Codec:
         self.cls = cls
         self.tag = tag
         names = [f.name for f in fields(cls)]
-        self.get = attrgetter(*names)
         hints = get_type_hints(cls)
-        self.out: list[tuple[int, Callable[[Any], Any]]] = []
+        items: list[str] = []
         self.back: list[tuple[int, Callable[[Any], Any]]] = []
         for index, name in enumerate(names):
             kind = hints[name]
             if isinstance(kind, type) and issubclass(kind, Enum):
-                self.out.append((index, attrgetter("value")))
+                # _value_ is a plain attribute; Enum.value is a slower property
+                items.append(f"o.{name}._value_")
                 self.back.append((index, kind))
             elif kind is Message:
-                self.out.append((index, _encode_message))
+                items.append(f"_encode_message(o.{name})")
                 self.back.append((index, _decode_message))
             elif name == "parts":
-                self.out.append((index, _encode_parts))
+                items.append(f"_encode_parts(o.{name})")
                 self.back.append((index, _decode_parts))
-
-    def encode(self, obj: Any) -> Encoded:
-        values = self.get(obj)
-        if not self.out:
-            return (self.tag, *values)
-        converted = list(values)
-        for index, convert in self.out:
-            converted[index] = convert(converted[index])
-        return (self.tag, *converted)
+            else:
+                items.append(f"o.{name}")
+        # one generated function per class: a tuple display of attribute reads is several
+        # times faster than attrgetter plus per-field conversions, and it runs on the loop
+        source = f"def encode(o):\n    return ({tag}, {', '.join(items)})\n"
+        namespace: dict[str, Any] = {
+            "_encode_message": _encode_message,
+            "_encode_parts": _encode_parts,
+        }
+        exec(source, namespace)  # the source is built from the dataclass's own field names
+        self.encode: Callable[[Any], Encoded] = namespace["encode"]
 
     def decode(self, values: Encoded) -> Any:
         if not self.back:
@@ -160,9 +161,20 @@ _CODECS: Final = [
 _BY_CLASS: Final = {codec.cls: codec for codec in _CODECS}
 
 
+def _codec_of(change: Change) -> _Codec:
+    """The codec of a subclass of a change type (the exact types are looked up directly)."""
+    for codec in _CODECS:
+        if isinstance(change, codec.cls):
+            return codec
+    raise TypeError(f"not a store change: {type(change).__name__}")
+
+
 def encode_groups(groups: Sequence[Sequence[Change]]) -> list[list[Encoded]]:
     by_class = _BY_CLASS
-    return [[by_class[type(change)].encode(change) for change in group] for group in groups]
+    return [
+        [(by_class.get(type(change)) or _codec_of(change)).encode(change) for change in group]
+        for group in groups
+    ]
 
 
 def decode_group(group: Sequence[Encoded]) -> list[Change]:
