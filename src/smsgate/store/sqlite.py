@@ -91,6 +91,7 @@ class _WriterLink(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.BaseTransport | None = None
         self._buffer = bytearray()
+        self._outgoing: list[bytes] = []  # frames of this turn of the loop, written together
         self._waiting: deque[PendingWrite | asyncio.Future[_JobResult]] = deque()
         self._drained: asyncio.Future[None] | None = None
         self._lost = False
@@ -101,8 +102,16 @@ class _WriterLink(asyncio.Protocol):
         self._transport = transport
 
     def _write(self, payload: Any) -> None:
-        # uvloop's transports are not registered as asyncio.WriteTransport
-        cast(asyncio.WriteTransport, self._transport).write(frame(payload))
+        # one write (a system call) per turn of the event loop, however many callers wrote
+        if not self._outgoing:
+            self._loop.call_soon(self._flush)
+        self._outgoing.append(frame(payload))
+
+    def _flush(self) -> None:
+        outgoing, self._outgoing = self._outgoing, []
+        if not self._lost:
+            # uvloop's transports are not registered as asyncio.WriteTransport
+            cast(asyncio.WriteTransport, self._transport).write(b"".join(outgoing))
 
     def send_writes(self, items: Sequence[PendingWrite]) -> None:
         if self._lost:

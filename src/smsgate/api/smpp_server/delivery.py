@@ -21,7 +21,7 @@ from smsgate.domain.status import Status
 from smsgate.engine.clock import Clock
 from smsgate.engine.gateway import Gateway
 from smsgate.smpp.pdu import DeliverSm, Response
-from smsgate.store import OutboxItem, Store
+from smsgate.store import OutboxItem, OutboxState, OutboxUpdate, Store
 from smsgate.transport.smpp_connection import SmppConnection, SmppRequestError
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ class OutboxDelivery:
         self._drains: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()  # accounts with news while their drain runs
         self._poller: asyncio.Task[None] | None = None
+        self._settling: set[asyncio.Task[None]] = set()  # outcome writes not yet committed
 
     def start(self) -> None:
         self.gateway.outbox_listeners.append(self._item_committed)
@@ -59,6 +60,7 @@ class OutboxDelivery:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*self._settling, return_exceptions=True)
 
     def _item_committed(self, item: OutboxItem) -> None:
         if item.channel == CHANNEL:
@@ -99,12 +101,15 @@ class OutboxDelivery:
                     if account_id in self._again:
                         continue
                     return
-                await asyncio.gather(*(self._deliver(item) for item in items))
+                outcomes = await asyncio.gather(*(self._attempt(item) for item in items))
+                self._settle(items, outcomes)
         except Exception:
             log.exception("delivering the outbox of %s failed; it stays pending", account_id)
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def _attempt(self, item: OutboxItem) -> OutboxUpdate:
+        """Send one item's deliver_sm(s); the update its outcome calls for."""
         connection = self._connection(item.account_id)
+        now = self.clock.time()
         try:
             if connection is None:
                 raise ConnectionError("no receiver bind")
@@ -112,22 +117,36 @@ class OutboxDelivery:
             answers = await asyncio.gather(*(self._send(connection, p) for p in pdus))
         except (ConnectionError, SmppRequestError) as error:
             log.info("outbox item %s not delivered now: %s", item.id, error)
-            await self.store.outbox_release([item], self.clock.time())
-            return
+            # given back unattempted, due again at once
+            return OutboxUpdate(item.id, OutboxState.PENDING, now, item.attempts, now)
         except (RefusedError, GatewayError) as error:
-            now = self.clock.time()
-            delay = min(_RETRY_MAX, _RETRY_MIN * 2**item.attempts)
-            await self.store.outbox_retry(item, now, now + delay, str(error))
-            return
-        refused = [a for a in answers if a.command_status != 0]
-        now = self.clock.time()
+            return self._retry(item, str(error))
+        refused = [a.command_status for a in answers if a.command_status != 0]
         if refused:
-            delay = min(_RETRY_MAX, _RETRY_MIN * 2**item.attempts)
-            reason = f"deliver_sm refused with status {refused[0].command_status:#x}"
-            await self.store.outbox_retry(item, now, now + delay, reason)
-            return
-        await self.store.outbox_done(item, now)
+            return self._retry(item, f"deliver_sm refused with status {refused[0]:#x}")
         self.delivered += 1
+        return OutboxUpdate(item.id, OutboxState.DONE, self.clock.time(), item.attempts + 1)
+
+    def _retry(self, item: OutboxItem, reason: str) -> OutboxUpdate:
+        now = self.clock.time()
+        delay = min(_RETRY_MAX, _RETRY_MIN * 2**item.attempts)
+        return OutboxUpdate(
+            item.id, OutboxState.PENDING, now, item.attempts + 1, now + delay, reason
+        )
+
+    def _settle(self, items: list[OutboxItem], outcomes: list[OutboxUpdate]) -> None:
+        """Write the outcomes in one change, without waiting for its commit: the next claim
+        need not wait (these items stay leased until then), and a failed write leaves them
+        to come out again when the lease ends."""
+        task = asyncio.create_task(self.store.write(outcomes))
+        self._settling.add(task)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: "asyncio.Task[None]") -> None:
+        self._settling.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox outcomes not written: %s; due again when their lease ends",
+                      task.exception())  # fmt: skip
 
     def _connection(self, account_id: str) -> SmppConnection | None:
         receivers = self.binds.receivers(account_id)
