@@ -6,8 +6,9 @@ routes everything to that carrier), and this process as the HTTP client. The cli
 `--messages` messages through the REST API over `--connections` keep-alive connections (one
 message per request, or `--batch` per request to /v1/messages/batch), then waits until the
 gateway has applied every receipt. Reported: the acceptance rate, the end-to-end rate (first
-request to last receipt applied), and the CPU seconds per 10,000 messages of the gateway's own
-process (and, apart, of the carrier and of this client), read from /proc.
+request to last receipt applied), and the CPU seconds per 10,000 messages of the gateway's
+processes (its own and its SQLite writer's; apart, of the carrier and of this client), read from
+/proc.
 """
 
 import argparse

@@ -7,7 +7,7 @@ transceiver binds, each keeping up to `--window` submit_sm outstanding, all with
 registered_delivery set. A submit counts as accepted when its submit_sm_resp is ESME_ROK (so
 the message is committed); the run ends when every accepted message's receipt came back as a
 deliver_sm. Reported: accepted submit_sm per second, receipts per second end to end, and the
-CPU seconds per 10,000 messages of the gateway's process (and, apart, of the carrier and of
+CPU seconds per 10,000 messages of the gateway's processes (and, apart, of the carrier and of
 this client), read from /proc.
 """
 

@@ -3,7 +3,9 @@
 `executemany` runs one sqlite3_step per row, and CPython's sqlite3 module releases the GIL
 around each step and takes it back after: with the event loop busy on the other side of the
 GIL, every row then waits for the loop to give the GIL up (measured here: a 1,000-row insert
-ran 6x slower with a busy second thread). One statement of many rows waits once.
+ran 6x slower with a busy second thread). One statement of many rows waits once. The writer
+has since become a process of its own, with no GIL to win back; many rows per statement still
+save the sqlite3 module's work per statement.
 
 Statements are cut into chunks whose row counts are powers of two, so a table needs at most a
 handful of distinct statement texts and the sqlite3 module's statement cache keeps them
