@@ -81,6 +81,8 @@ def message_status(parts: Iterable[Status]) -> Status:
     """A message's status from its parts': delivered when all are, the worst final outcome when
     all are final, else the least advanced status of the parts still on their way."""
     statuses = list(parts)
+    if len(statuses) == 1:  # most messages: the part's own status
+        return statuses[0]
     if not statuses:
         raise ValueError("a message has at least one part")
     pending = [s for s in statuses if s not in FINAL]

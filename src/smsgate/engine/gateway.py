@@ -821,25 +821,29 @@ class Gateway(ReceiptMatching):
                 changes = [*changes, refund]
         future = self.writer.add([*changes, *owed] if owed else changes)
         self._uncommitted[message.id] = self._uncommitted.get(message.id, 0) + 1
-        future.add_done_callback(partial(self._committed, message.id))
-        if refund is not None:
-            future.add_done_callback(partial(_settle_refund, self.billing.balances, refund))
-        if updates and (self.listeners or owed):
-            status = updates[-1].status
-
-            def notify(done: "asyncio.Future[None]") -> None:
-                if not done.cancelled() and done.exception() is None:
-                    for listener in self.listeners:
-                        listener(message, status)
-                    self._announce(owed)
-
-            future.add_done_callback(notify)
+        status = updates[-1].status if updates and (self.listeners or owed) else None
+        # one callback per write: each is a separate turn of the event loop's queue
+        future.add_done_callback(partial(self._committed, message, status, owed, refund))
         return future
 
-    def _committed(self, message_id: str, _: "asyncio.Future[None]") -> None:
-        left = self._uncommitted.pop(message_id) - 1
+    def _committed(
+        self,
+        message: Message,
+        status: Status | None,
+        owed: list[OutboxItem],
+        refund: BalanceChange | None,
+        done: "asyncio.Future[None]",
+    ) -> None:
+        left = self._uncommitted.pop(message.id) - 1
         if left:
-            self._uncommitted[message_id] = left
+            self._uncommitted[message.id] = left
+        ok = not done.cancelled() and done.exception() is None
+        if refund is not None:
+            self.billing.balances.settled(refund.account_id, refund.delta, ok)
+        if status is not None and ok:
+            for listener in self.listeners:
+                listener(message, status)
+            self._announce(owed)
 
     def _announce(self, items: list[OutboxItem]) -> None:
         for item in items:

@@ -11,7 +11,6 @@ caller gets the error and no update overtakes another.
 
 import asyncio
 from collections.abc import Sequence
-from functools import partial
 
 from smsgate.store import Change, Store
 
@@ -23,7 +22,9 @@ class ChangeWriter:
         self._pending: list[tuple[list[Change], asyncio.Future[None]]] = []
         self._backlog = 0
         self._task: asyncio.Task[None] | None = None
-        self._committing: set[asyncio.Future[None]] = set()  # handed to the store, not settled
+        # the store settles writes in the order it got them: the last one handed over is the
+        # last to wait for
+        self._last: asyncio.Future[None] | None = None
         self.batches = 0
 
     def add(self, changes: Sequence[Change]) -> "asyncio.Future[None]":
@@ -40,11 +41,11 @@ class ChangeWriter:
 
     async def drain(self) -> None:
         """Wait until everything added so far is committed (or failed)."""
-        while self._task is not None or self._committing:
+        while self._task is not None or (self._last is not None and not self._last.done()):
             if self._task is not None:
                 await asyncio.shield(self._task)
-            if self._committing:
-                await asyncio.wait(set(self._committing))
+            elif self._last is not None:
+                await asyncio.wait([self._last])
 
     def _take(self) -> list[tuple[list[Change], asyncio.Future[None]]]:
         """Whole callers' changes, up to max_batch changes (at least one caller)."""
@@ -62,25 +63,18 @@ class ChangeWriter:
         try:
             while self._pending:
                 batch = self._take()
+                futures = [future for _, future in batch]
                 try:
-                    committed = await self.store.enqueue([changes for changes, _ in batch])
+                    # the store resolves the callers' own futures
+                    await self.store.enqueue([changes for changes, _ in batch], futures)
                 except Exception as error:  # no room in the store's queue, or it is closed
-                    for _, future in batch:
+                    for future in futures:
                         _settle(future, error)
                     continue
                 self.batches += 1
-                for (_, future), store_future in zip(batch, committed, strict=True):
-                    self._committing.add(store_future)
-                    store_future.add_done_callback(partial(self._relay, future))
+                self._last = futures[-1]
         finally:
             self._task = None
-
-    def _relay(self, future: "asyncio.Future[None]", committed: "asyncio.Future[None]") -> None:
-        self._committing.discard(committed)
-        if committed.cancelled():
-            future.cancel()
-        else:
-            _settle(future, committed.exception())
 
 
 def _settle(future: "asyncio.Future[None]", error: BaseException | None) -> None:

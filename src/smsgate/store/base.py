@@ -122,25 +122,35 @@ class Store(ABC):
         if futures:
             await futures[0]
 
-    async def enqueue(self, groups: Sequence[Sequence[Change]]) -> list["asyncio.Future[None]"]:
+    async def enqueue(
+        self,
+        groups: Sequence[Sequence[Change]],
+        futures: Sequence["asyncio.Future[None]"] | None = None,
+    ) -> list["asyncio.Future[None]"]:
         """Queue several writes at once, in order, and return without waiting for the commit:
         one future per non-empty group, resolved once that group committed (or failed: a group
         is only ever refused for its own changes, and later groups never commit before it).
+        A caller may pass the futures, one per group (empty groups included, resolved in their
+        turn), to save relaying from the store's own.
 
         Waits (up to queue_wait) for room when the queue is full, then raises StoreBusyError.
         """
-        batches = [batch for batch in map(checked, groups) if batch]
-        if not batches:
+        pairs: list[tuple[list[Change], asyncio.Future[None] | None]]
+        if futures is None:
+            pairs = [(batch, None) for batch in map(checked, groups) if batch]
+        else:
+            pairs = list(zip(map(checked, groups), futures, strict=True))
+        if not pairs:
             return []
         if not self._accepting:
             raise StoreClosedError("the store is not open")
-        size = sum(map(len, batches))
+        size = sum(len(batch) for batch, _ in pairs)
         await self._gate.enter(size)
         if not self._accepting:  # closed while this write waited for room
             self._gate.leave(size)
             raise StoreClosedError("the store is closing")
         loop = asyncio.get_running_loop()
-        items = [PendingWrite(batch, loop.create_future()) for batch in batches]
+        items = [PendingWrite(batch, future or loop.create_future()) for batch, future in pairs]
         self._enqueue(items)
         return [item.future for item in items]
 
