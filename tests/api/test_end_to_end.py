@@ -84,6 +84,19 @@ def test_batch(backend: StoreBackend) -> None:
     run(backend, scenario)
 
 
+def test_binary_messages_take_hex(backend: StoreBackend) -> None:
+    async def scenario(gw: Running) -> None:
+        short = await gw.send(text="00 01 FE FF", encoding="binary")
+        long = await gw.send(text=bytes(range(200)).hex(), encoding="binary")
+        assert short.status_code == 202, short.text
+        assert (short.json()["text"], short.json()["segments"]) == ("0001feff", 1)
+        assert (long.json()["encoding"], long.json()["segments"]) == ("binary", 2)
+        ids = [short.json()["id"], long.json()["id"]]
+        assert set((await gw.wait_final(ids)).values()) == {Status.DELIVERED}
+
+    run(backend, scenario)
+
+
 def test_errors_and_isolation(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         mine = (await gw.send()).json()["id"]
@@ -104,6 +117,7 @@ def test_errors_and_isolation(backend: StoreBackend) -> None:
             ({"to": "+819012345678", "text": "x" * 2000}, 422, "message_too_long"),
             ({"to": "+819012345678", "text": "日本", "encoding": "gsm7"}, 422, "invalid_text"),
             ({"to": "+819012345678", "text": "x", "validity": 999999}, 422, "invalid_validity"),
+            ({"to": "+819012345678", "text": "0g", "encoding": "binary"}, 422, "invalid_text"),
         ]
         for body, status, code in cases:
             response = await gw.client.post("/v1/messages", json=body, headers=gw.headers())

@@ -26,9 +26,17 @@ def encode_text(
         chosen = Encoding(encoding) if encoding else None
     except ValueError:
         raise GatewayError("invalid_text", f"unknown encoding {encoding!r}") from None
+    content: str | bytes = sent
+    if chosen is Encoding.BINARY:
+        # 8-bit data travels as hex in the text (and is kept so: lower case, no spaces)
+        try:
+            content = bytes.fromhex(sent)
+        except ValueError:
+            raise GatewayError("invalid_text", "binary data is given in hex digits") from None
+        sent = content.hex()
     try:
         encoded = encode_message(
-            sent, reference=reference, encoding=chosen, max_segments=max_segments
+            content, reference=reference, encoding=chosen, max_segments=max_segments
         )
     except TooManySegmentsError as exc:
         raise GatewayError("message_too_long", str(exc)) from None

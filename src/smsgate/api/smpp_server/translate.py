@@ -33,6 +33,7 @@ MAX_DESTINATIONS = 255  # submit_multi's number_of_dests is one octet
 # registered_delivery's receipt bits: 1 asks for every outcome, 2 for a failure only, and 3
 # (SMPP 5.0) for a delivery only
 RECEIPT_ONLY = {2: "failure", 3: "success"}
+_KEPT = frozenset((Encoding.UCS2, Encoding.BINARY))
 
 
 @dataclass(slots=True)
@@ -54,18 +55,19 @@ class Submission:
         """The engine command for this submission, with the whole message's body."""
         data = self.body if body is None else body
         if self.encoding is Encoding.BINARY:
-            raise GatewayError("invalid_text", "8-bit binary data is not supported")
-        try:
-            text = decode_text(data, self.encoding)
-        except DecodeError as exc:
-            raise GatewayError("invalid_text", str(exc)) from None
+            text = data.hex()  # the engine takes 8-bit data as hex
+        else:
+            try:
+                text = decode_text(data, self.encoding)
+            except DecodeError as exc:
+                raise GatewayError("invalid_text", str(exc)) from None
         return SendCommand(
             to=self.to,
             text=text,
             sender=self.sender or None,
-            # the customer's UCS-2 stays UCS-2 so the parts are what it counted; any other
-            # coding is chosen by the text (GSM-7 when it fits)
-            encoding=Encoding.UCS2.value if self.encoding is Encoding.UCS2 else None,
+            # the customer's UCS-2 stays UCS-2 and binary binary, so the parts are what it
+            # counted; any other coding is chosen by the text (GSM-7 when it fits)
+            encoding=self.encoding.value if self.encoding in _KEPT else None,
             priority=self.priority,
             scheduled_at=self.scheduled_at,
             validity=self.validity,
