@@ -25,6 +25,9 @@ class SendCommand:
     tag: str | None = None  # bulk or campaign identifier
     carrier: str | None = None  # the destination's carrier, when the sender names it
     max_price: Decimal | None = None  # a higher price fails the message (price_exceeded)
+    # binary data only: the sender's own data_coding (a message class, 0xF4-0xF7), kept for
+    # the carrier; None: the encoding's (4)
+    data_coding: int | None = None
 
 
 @dataclass(slots=True)

@@ -64,6 +64,7 @@ from smsgate.store import (
 )
 from smsgate.store.changes import BalanceChange
 from smsgate.text import (
+    Encoding,
     Sar,
 )
 
@@ -415,7 +416,11 @@ class Gateway(ReceiptMatching):
             text=text,
             comment=comment,
             encoding=encoded.encoding.value,
-            data_coding=encoded.data_coding,
+            data_coding=(
+                command.data_coding
+                if command.data_coding is not None and encoded.encoding is Encoding.BINARY
+                else encoded.data_coding
+            ),
             segments=encoded.segments,
             created_at=now,
             updated_at=now,

@@ -206,7 +206,8 @@ def test_binary_data_is_sent_as_it_came(backend: StoreBackend) -> None:
     async def scenario(gw: Running, port: int) -> None:
         connection = await Customer().bind(port, "alice")
         body = bytes(range(256))  # every octet, 0x00 and 0xFF included: two parts
-        short = await connection.call(submit(short_message=b"\x00\x01\xfe\xff", data_coding=4))
+        # class 2 (SIM data download): the carrier gets the customer's data_coding
+        short = await connection.call(submit(short_message=b"\x00\x01\xfe\xff", data_coding=0xF6))
         long = submit(short_message=b"", data_coding=0x04)
         long.tlvs[Tag.MESSAGE_PAYLOAD] = body
         answer = await connection.call(long)
@@ -215,9 +216,9 @@ def test_binary_data_is_sent_as_it_came(backend: StoreBackend) -> None:
         assert gw.app.gateway is not None and gw.app.simulator is not None
         account = gw.app.gateway.live[ids[0]].account_id
         first = await gw.app.gateway.message(account, ids[0])
-        assert (first.text, first.encoding, first.data_coding) == ("0001feff", "binary", 4)
+        assert (first.text, first.encoding, first.data_coding) == ("0001feff", "binary", 0xF6)
         second = await gw.app.gateway.message(account, ids[1])
-        assert second.text == body.hex() and second.segments == 2
+        assert second.text == body.hex() and (second.segments, second.data_coding) == (2, 4)
         # the carrier got the octets unchanged, the long message in two UDH parts
         seen = [data for destination, data in gw.app.simulator._seen if destination]
         assert b"\x00\x01\xfe\xff" in seen

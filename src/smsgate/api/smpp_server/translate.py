@@ -44,6 +44,7 @@ class Submission:
     sender: str
     body: bytes  # user data without the UDH
     encoding: Encoding
+    data_coding: int
     concat: Concat | None
     priority: Priority
     scheduled_at: float | None
@@ -74,6 +75,7 @@ class Submission:
             registered_delivery=self.registered_delivery,
             receipt_only=self.receipt_only,
             origin="smpp",
+            data_coding=self.data_coding if self.encoding is Encoding.BINARY else None,
         )
 
 
@@ -115,6 +117,7 @@ def read_submissions(pdu: SubmitPdu, options: BindOptions, now: float) -> list[S
         sender=source(pdu.source_addr, pdu.source_addr_ton),
         body=body,
         encoding=encoding,
+        data_coding=pdu.data_coding,
         concat=concat,
         priority=priority,
         scheduled_at=scheduled,
