@@ -251,7 +251,14 @@ class SqliteStore(Store):
         finally:
             theirs.close()
         loop = asyncio.get_running_loop()
-        _, self._writer = await loop.create_unix_connection(lambda: _WriterLink(self), sock=ours)
+        try:
+            _, self._writer = await loop.create_unix_connection(
+                lambda: _WriterLink(self), sock=ours
+            )
+        except BaseException:
+            ours.close()  # the writer ends with its socket
+            await asyncio.to_thread(self._process.wait)
+            raise
         try:
             await self._writer.ready
         except BaseException:
