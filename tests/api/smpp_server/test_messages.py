@@ -17,7 +17,9 @@ from smsgate.smpp.pdu import (
     BindTransmitter,
     CancelSm,
     DataSm,
+    DeliverSm,
     QuerySm,
+    Request,
     SmeAddress,
     SubmitMulti,
 )
@@ -25,6 +27,7 @@ from smsgate.smpp.receipt import parse_receipt_text
 from smsgate.smpp.tlv import Tag
 from smsgate.store import OutboxItem
 from smsgate.text import encode_message
+from smsgate.transport.smpp_connection import SmppConnection
 from tests.api.harness import Running, running_gateway
 from tests.api.smpp_server.customers import TIMEOUT, Customer, add_smpp_account, smpp_port, submit
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
@@ -223,5 +226,46 @@ def test_binary_data_is_sent_as_it_came(backend: StoreBackend) -> None:
         seen = [data for destination, data in gw.app.simulator._seen if destination]
         assert b"\x00\x01\xfe\xff" in seen
         assert b"".join(data[6:] for data in seen if data[:3] == b"\x05\x00\x03") == body
+
+    run(backend, scenario)
+
+
+class _Refusing(Customer):
+    """Answers every deliver_sm with ESME_RX_T_APPN (its application cannot take it now)."""
+
+    def handle(self, connection: SmppConnection, pdu: Request) -> None:
+        if isinstance(pdu, DeliverSm):
+            self.delivered.append(pdu)
+            self.arrived.set()
+            connection.send(pdu.response(S.ESME_RX_T_APPN))
+        else:
+            connection.send(pdu.response())
+
+
+def test_a_refused_receipt_is_kept_for_a_later_attempt(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, port: int) -> None:
+        customer = _Refusing()
+        connection = await customer.bind(port, "alice")
+        ids = [(await connection.call(submit(f"refused {i}"))).message_id for i in range(2)]
+        await customer.wait_delivered(2)
+        assert gw.app.store is not None
+        store = gw.app.store
+        account = await store.account_by_system_id("alice")
+        assert account is not None
+
+        async def retried() -> list[OutboxItem]:
+            while True:
+                items, _ = await store.list_outbox(account.id)
+                if len(items) == 2 and all(i.attempts == 1 for i in items):
+                    return items
+                await asyncio.sleep(0.01)
+
+        items = await asyncio.wait_for(retried(), TIMEOUT)
+        assert sorted(i.subject_id for i in items) == sorted(ids)
+        for item in items:
+            assert item.state == "pending" and item.last_error == (
+                f"deliver_sm refused with status {S.ESME_RX_T_APPN:#x}"
+            )
+            assert item.next_attempt_at > item.created_at + 1  # backed off, not at once
 
     run(backend, scenario)
