@@ -27,10 +27,10 @@ import asyncpg
 
 from smsgate.bench.processes import (
     HttpClient,
-    cpu_seconds,
     create_account,
     gateway_config,
     http_address,
+    measured,
     open_clients,
     run_figures,
     start,
@@ -120,13 +120,9 @@ def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any
         gateway, banner = start(["serve", "--config", str(config)])
         try:
             host, port = http_address(banner)
-            cpu_gateway = cpu_seconds(gateway.pid)
-            cpu_carrier = cpu_seconds(carrier.pid)
-            cpu_client = time.process_time()
-            result = asyncio.run(_load(args, host, port, key))
-            cpu_gateway = cpu_seconds(gateway.pid) - cpu_gateway
-            cpu_carrier = cpu_seconds(carrier.pid) - cpu_carrier
-            cpu_client = time.process_time() - cpu_client
+            result, *cpu = measured(
+                gateway.pid, carrier.pid, lambda: asyncio.run(_load(args, host, port, key))
+            )
         finally:
             stop(gateway)
     finally:
@@ -135,7 +131,7 @@ def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any
             asyncio.run(_pg_schema(args.pg, f"DROP SCHEMA {schema} CASCADE"))
     result.update(
         backend=backend,
-        **run_figures(result, result["receipts_applied"], cpu_gateway, cpu_carrier, cpu_client),
+        **run_figures(result, result["receipts_applied"], *cpu),
     )
     return result
 

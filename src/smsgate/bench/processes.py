@@ -9,11 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 _START_TIMEOUT = 60.0
+T = TypeVar("T")
 
 
 def _stat(pid: int) -> list[str]:
@@ -48,6 +49,15 @@ def cpu_seconds(pid: int) -> float:
         total += int(fields[11]) + int(fields[12])
         todo.extend(children.get(current, ()))
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def measured(gateway: int, carrier: int, load: Callable[[], T]) -> tuple[T, float, float, float]:
+    """Run `load` here: its result, and the CPU seconds the gateway (with its children), the
+    carrier and this process used meanwhile."""
+    before = cpu_seconds(gateway), cpu_seconds(carrier), time.process_time()
+    result = load()
+    after = cpu_seconds(gateway), cpu_seconds(carrier), time.process_time()
+    return result, after[0] - before[0], after[1] - before[1], after[2] - before[2]
 
 
 def start(args: list[str]) -> tuple[subprocess.Popen[str], str]:

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from smsgate.bench.processes import (
-    cpu_seconds,
     create_account,
     gateway_config,
+    measured,
     run_figures,
     start,
     start_carrier,
@@ -161,20 +161,16 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         try:
             if not re.search(rf"SMPP server +[\d.]+:{smpp_port}\b", banner):
                 raise RuntimeError(f"no SMPP server on {smpp_port} in:\n{banner}")
-            cpu_gateway = cpu_seconds(gateway.pid)
-            cpu_carrier = cpu_seconds(carrier.pid)
-            cpu_client = time.process_time()
-            result = run_async(_load(args, smpp_port))
-            cpu_gateway = cpu_seconds(gateway.pid) - cpu_gateway
-            cpu_carrier = cpu_seconds(carrier.pid) - cpu_carrier
-            cpu_client = time.process_time() - cpu_client
+            result, *cpu = measured(
+                gateway.pid, carrier.pid, lambda: run_async(_load(args, smpp_port))
+            )
         finally:
             stop(gateway)
     finally:
         stop(carrier)
     result.update(
         backend="sqlite",
-        **run_figures(result, result["receipts_delivered"], cpu_gateway, cpu_carrier, cpu_client),
+        **run_figures(result, result["receipts_delivered"], *cpu),
     )
     return result
 

@@ -842,10 +842,9 @@ class Gateway(ReceiptMatching):
         left = self._uncommitted.pop(message.id) - 1
         if left:
             self._uncommitted[message.id] = left
-        ok = not done.cancelled() and done.exception() is None
         if refund is not None:
-            self.billing.balances.settled(refund.account_id, refund.delta, ok)
-        if status is not None and ok:
+            _settle_refund(self.billing.balances, refund, done)
+        if status is not None and not done.cancelled() and done.exception() is None:
             for listener in self.listeners:
                 listener(message, status)
             self._announce(owed)

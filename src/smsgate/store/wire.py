@@ -15,25 +15,11 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from enum import Enum
-from typing import Any, Final, get_type_hints
+from typing import Any, Final, get_args, get_type_hints
 
 from smsgate.domain.message import Message, Part
 from smsgate.store import errors
-from smsgate.store.changes import (
-    BalanceChange,
-    Change,
-    IdempotentResponse,
-    InboundClaim,
-    InboundMessage,
-    InboundSegment,
-    MessageReplaced,
-    MessageUpdate,
-    OptOut,
-    OutboxItem,
-    OutboxUpdate,
-    PartUpdate,
-    SegmentsTaken,
-)
+from smsgate.store.changes import Change
 
 LENGTH: Final = struct.Struct("<I")
 _MARSHAL: Final = b"M"
@@ -135,31 +121,10 @@ def _decode_parts(rows: list[Encoded]) -> list[Part]:
 
 
 _PART: Final = _Codec(Part, -1)
-_MESSAGE: Final = _Codec(Message, 0)
-_CODECS: Final = [
-    _MESSAGE,
-    *(
-        _Codec(cls, tag)
-        for tag, cls in enumerate(
-            (
-                PartUpdate,
-                MessageUpdate,
-                MessageReplaced,
-                InboundMessage,
-                OutboxItem,
-                OutboxUpdate,
-                InboundSegment,
-                SegmentsTaken,
-                InboundClaim,
-                OptOut,
-                BalanceChange,
-                IdempotentResponse,
-            ),
-            start=1,
-        )
-    ),
-]
+# a change's tag is its place in the Change union: both ends run the same code
+_CODECS: Final = [_Codec(cls, tag) for tag, cls in enumerate(get_args(Change))]
 _BY_CLASS: Final = {codec.cls: codec for codec in _CODECS}
+_MESSAGE: Final = _BY_CLASS[Message]
 
 
 def _codec_of(change: Change) -> _Codec:
