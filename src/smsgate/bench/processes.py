@@ -221,6 +221,13 @@ async def wait_for_receipts(client: HttpClient, count: int, timeout: float) -> i
     return done
 
 
+def percentiles_ms(seconds: list[float], points: tuple[int, ...]) -> list[float]:
+    """The given percentiles of `seconds`, in milliseconds to 0.1 (empty: zeros)."""
+    ordered = sorted(seconds) or [0.0]
+    last = len(ordered) - 1
+    return [round(ordered[min(last, last * p // 100)] * 1000, 1) for p in points]
+
+
 def run_figures(
     result: dict[str, Any], done: int, cpu_gateway: float, cpu_carrier: float, cpu_client: float
 ) -> dict[str, float]:

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from smsgate.bench.processes import (
     create_account,
     gateway_config,
     measured,
+    percentiles_ms,
     run_figures,
     start,
     start_carrier,
@@ -76,13 +78,13 @@ async def _load(args: argparse.Namespace, port: int) -> dict[str, Any]:
     counter = iter(range(args.messages))
     accepted = 0
     refused: dict[str, int] = {}
+    latencies: list[float] = []  # seconds from each submit_sm to its resp
+    clock = time.perf_counter
 
     async def worker(connection: SmppConnection) -> None:
-        nonlocal accepted
-        pending: set[asyncio.Future[Any]] = set()
+        pending: list[asyncio.Future[Any]] = []
         for i in counter:
-            while connection.session.window_free == 0:
-                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            await connection.wait_for_window()
             pdu = SubmitSm(
                 source_addr="447700900123",
                 source_addr_ton=1,
@@ -94,13 +96,13 @@ async def _load(args: argparse.Namespace, port: int) -> dict[str, Any]:
                 short_message=f"bench message {i}".encode(),
             )
             future = connection.request(pdu)
-            future.add_done_callback(count)
-            pending.add(future)
-        if pending:
-            await asyncio.wait(pending)
+            future.add_done_callback(partial(count, clock()))
+            pending.append(future)
+        await asyncio.wait(pending)
 
-    def count(future: "asyncio.Future[Any]") -> None:
+    def count(sent: float, future: "asyncio.Future[Any]") -> None:
         nonlocal accepted
+        latencies.append(clock() - sent)
         if future.exception() is not None:
             refused["lost"] = refused.get("lost", 0) + 1
             return
@@ -130,6 +132,7 @@ async def _load(args: argparse.Namespace, port: int) -> dict[str, Any]:
         "receipts_delivered": customer.receipts,
         "accept_seconds": round(accept_seconds, 3),
         "end_to_end_seconds": round(total_seconds, 3),
+        "submit_ms_p50_p99": percentiles_ms(latencies, (50, 99)),
     }
 
 
@@ -206,12 +209,13 @@ def main(argv: Sequence[str]) -> int:
         r = result
         print(
             f"{'accepted/s':>11} {'receipts/s':>11} {'receipts':>9} {'gw CPU s/10k':>13} "
-            f"{'carrier':>8} {'client':>7}  refused"
+            f"{'carrier':>8} {'client':>7} {'resp ms p50/p99':>16}  refused"
         )
         print(
             f"{r['accepted_per_s']:>11,.0f} {r['end_to_end_per_s']:>11,.0f} "
             f"{r['receipts_delivered']:>9} {r['gateway_cpu_s_per_10k']:>13.2f} "
-            f"{r['carrier_cpu_s_per_10k']:>8.2f} {r['client_cpu_s_per_10k']:>7.2f}  "
+            f"{r['carrier_cpu_s_per_10k']:>8.2f} {r['client_cpu_s_per_10k']:>7.2f} "
+            f"{'/'.join(f'{v:g}' for v in r['submit_ms_p50_p99']):>16}  "
             f"{r['refused_by_status'] or '-'}"
         )
         print(f"target: {TARGET_PER_SECOND:,.0f} submit_sm/s accepted and persisted, every receipt")

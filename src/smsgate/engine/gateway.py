@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Final, Protocol
 
 from smsgate.callbacks.urls import DenyList, check_url
@@ -867,6 +867,12 @@ def _settle_refund(balances: Balances, refund: BalanceChange, done: "asyncio.Fut
     balances.settled(refund.account_id, refund.delta, committed)
 
 
+@lru_cache(maxsize=1024)
+def _relative_validity(seconds: int) -> str:
+    # the messages of a batch share their validity: formatted once, not per part
+    return format_relative(timedelta(seconds=seconds))
+
+
 def _outbound(message: Message, part: Part, now: float) -> OutboundPart:
     sar = (
         Sar(part.sar_ref, part.sar_total, part.sar_seq)
@@ -884,6 +890,6 @@ def _outbound(message: Message, part: Part, now: float) -> OutboundPart:
         data_coding=message.data_coding,
         registered_delivery=1 if message.registered_delivery else 0,
         priority_flag=int(message.priority),
-        validity_period=format_relative(timedelta(seconds=max(1, int(message.valid_until - now)))),
+        validity_period=_relative_validity(max(1, int(message.valid_until - now))),
         sar=sar,
     )

@@ -20,6 +20,7 @@ from smsgate.domain.errors import GatewayError
 from smsgate.domain.status import Status
 from smsgate.engine.clock import Clock
 from smsgate.engine.gateway import Gateway
+from smsgate.smpp.errors import SessionError
 from smsgate.smpp.pdu import DeliverSm, Response
 from smsgate.store import OutboxItem, OutboxState, OutboxUpdate, Store
 from smsgate.transport.smpp_connection import SmppConnection, SmppRequestError
@@ -31,10 +32,6 @@ _LEASE: Final = 60.0  # seconds a claimed item stays hidden from other claimers
 _POLL: Final = 1.0  # seconds between looks for retries due and items other nodes wrote
 _RETRY_MIN, _RETRY_MAX = 5.0, 600.0  # back-off after a refusal, doubling per attempt
 _INBOUND: Final = "inbound"
-
-
-class RefusedError(Exception):
-    pass
 
 
 class OutboxDelivery:
@@ -101,27 +98,62 @@ class OutboxDelivery:
                     if account_id in self._again:
                         continue
                     return
-                outcomes = await asyncio.gather(*(self._attempt(item) for item in items))
+                outcomes = await self._attempt_all(items)
                 self._settle(items, outcomes)
         except Exception:
             log.exception("delivering the outbox of %s failed; it stays pending", account_id)
 
+    async def _attempt_all(self, items: list[OutboxItem]) -> list[OutboxUpdate]:
+        """Each item's outcome. Most items are one deliver_sm for a bind with room: those go
+        out at once and are awaited together; the others take their turn in a task each."""
+        sent: list[tuple[int, asyncio.Future[Response]]] = []
+        others: list[int] = []
+        for index, item in enumerate(items):
+            connection = self._connection(item.account_id)
+            pdu = None
+            if connection is not None and connection.session.window_free:
+                pdu = self._only_pdu(item, connection.context["options"])
+            if connection is None or pdu is None:
+                others.append(index)
+                continue
+            try:
+                sent.append((index, connection.request(pdu)))
+            except SessionError:  # closed meanwhile
+                others.append(index)
+        outcomes: list[OutboxUpdate | None] = [None] * len(items)
+        if others:
+            slow = await asyncio.gather(*(self._attempt(items[i]) for i in others))
+            for index, outcome in zip(others, slow, strict=True):
+                outcomes[index] = outcome
+        if sent:
+            await asyncio.wait([future for _, future in sent])
+        for index, future in sent:
+            error = future.exception()
+            outcomes[index] = self._outcome(items[index], error or [future.result()])
+        return [outcome for outcome in outcomes if outcome is not None]
+
     async def _attempt(self, item: OutboxItem) -> OutboxUpdate:
         """Send one item's deliver_sm(s); the update its outcome calls for."""
         connection = self._connection(item.account_id)
-        now = self.clock.time()
         try:
             if connection is None:
                 raise ConnectionError("no receiver bind")
             pdus = await self._pdus(item, connection.context["options"])
             answers = await asyncio.gather(*(self._send(connection, p) for p in pdus))
-        except (ConnectionError, SmppRequestError) as error:
-            log.info("outbox item %s not delivered now: %s", item.id, error)
+        except (ConnectionError, SmppRequestError, SessionError, GatewayError) as error:
+            return self._outcome(item, error)
+        return self._outcome(item, answers)
+
+    def _outcome(self, item: OutboxItem, result: BaseException | list[Response]) -> OutboxUpdate:
+        """The update for an item's answers, or for what stopped it from being sent."""
+        if isinstance(result, GatewayError):
+            return self._retry(item, str(result))
+        if isinstance(result, BaseException):
+            log.info("outbox item %s not delivered now: %s", item.id, result)
             # given back unattempted, due again at once
+            now = self.clock.time()
             return OutboxUpdate(item.id, OutboxState.PENDING, now, item.attempts, now)
-        except (RefusedError, GatewayError) as error:
-            return self._retry(item, str(error))
-        refused = [a.command_status for a in answers if a.command_status != 0]
+        refused = [a.command_status for a in result if a.command_status != 0]
         if refused:
             return self._retry(item, f"deliver_sm refused with status {refused[0]:#x}")
         self.delivered += 1
@@ -156,18 +188,26 @@ class OutboxDelivery:
         await connection.wait_for_window()
         return await connection.request(pdu)
 
-    async def _pdus(self, item: OutboxItem, options: BindOptions) -> list[DeliverSm]:
+    @staticmethod
+    def _only_pdu(item: OutboxItem, options: BindOptions) -> DeliverSm | None:
+        """The item's deliver_sm when it is one and needs nothing but the item (not so for
+        the receipts of a multi-part message on a SINGLE bind)."""
         payload = item.payload
         if item.event == _INBOUND:
-            return [build_mo(payload)]
-        status = Status(item.event)
+            return build_mo(payload)
         segments = int(payload.get("segments", 1))
-        if not options.single or segments == 1:
-            return [build_receipt(payload, item.subject_id, status, parts=segments)]
+        if options.single and segments > 1:
+            return None
+        return build_receipt(payload, item.subject_id, Status(item.event), parts=segments)
+
+    async def _pdus(self, item: OutboxItem, options: BindOptions) -> list[DeliverSm]:
+        pdu = self._only_pdu(item, options)
+        if pdu is not None:
+            return [pdu]
         message = await self.gateway.message(item.account_id, item.subject_id)
         return [
             build_receipt(
-                payload,
+                item.payload,
                 part_id(message.id, part.seq, True),
                 part.status,
                 error_detail=part.error_detail,
