@@ -26,6 +26,7 @@ from typing import Any
 import asyncpg
 
 from smsgate.bench.processes import (
+    PACE_NOTE,
     HttpClient,
     create_account,
     gateway_config,
@@ -33,6 +34,7 @@ from smsgate.bench.processes import (
     measured,
     open_clients,
     run_figures,
+    shown,
     start,
     start_carrier,
     stop,
@@ -120,7 +122,7 @@ def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any
         gateway, banner = start(["serve", "--config", str(config)])
         try:
             host, port = http_address(banner)
-            result, *cpu = measured(
+            result, usage = measured(
                 gateway.pid, carrier.pid, lambda: asyncio.run(_load(args, host, port, key))
             )
         finally:
@@ -131,7 +133,7 @@ def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any
             asyncio.run(_pg_schema(args.pg, f"DROP SCHEMA {schema} CASCADE"))
     result.update(
         backend=backend,
-        **run_figures(result, result["receipts_applied"], *cpu),
+        **run_figures(result, result["receipts_applied"], usage),
     )
     return result
 
@@ -175,13 +177,16 @@ def main(argv: Sequence[str]) -> int:
     else:
         print(
             f"{'backend':9} {'accepted/s':>11} {'e2e/s':>9} {'gw CPU s/10k':>13} "
-            f"{'carrier':>8} {'client':>7}  refused"
+            f"{'carrier':>8} {'client':>7} {'pace':>5} {'e2e/s at ref pace':>18}  refused"
         )
         for r in results:
             print(
                 f"{r['backend']:9} {r['accepted_per_s']:>11,.0f} {r['end_to_end_per_s']:>9,.0f} "
                 f"{r['gateway_cpu_s_per_10k']:>13.2f} {r['carrier_cpu_s_per_10k']:>8.2f} "
-                f"{r['client_cpu_s_per_10k']:>7.2f}  {r['refused_by_status'] or '-'}"
+                f"{r['client_cpu_s_per_10k']:>7.2f} {shown(r['machine_pace'], '.2f'):>5} "
+                f"{shown(r['end_to_end_per_s_at_reference_pace']):>18}  "
+                f"{r['refused_by_status'] or '-'}"
             )
         print(f"target: {TARGET_PER_SECOND:,.0f} messages/s end to end on SQLite; {REFERENCE}")
+        print(PACE_NOTE)
     return 0

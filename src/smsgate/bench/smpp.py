@@ -27,11 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from smsgate.bench.processes import (
+    PACE_NOTE,
     create_account,
     gateway_config,
     measured,
     percentiles_ms,
     run_figures,
+    shown,
     start,
     start_carrier,
     stop,
@@ -164,7 +166,7 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         try:
             if not re.search(rf"SMPP server +[\d.]+:{smpp_port}\b", banner):
                 raise RuntimeError(f"no SMPP server on {smpp_port} in:\n{banner}")
-            result, *cpu = measured(
+            result, usage = measured(
                 gateway.pid, carrier.pid, lambda: run_async(_load(args, smpp_port))
             )
         finally:
@@ -173,7 +175,7 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         stop(carrier)
     result.update(
         backend="sqlite",
-        **run_figures(result, result["receipts_delivered"], *cpu),
+        **run_figures(result, result["receipts_delivered"], usage),
     )
     return result
 
@@ -209,14 +211,18 @@ def main(argv: Sequence[str]) -> int:
         r = result
         print(
             f"{'accepted/s':>11} {'receipts/s':>11} {'receipts':>9} {'gw CPU s/10k':>13} "
-            f"{'carrier':>8} {'client':>7} {'resp ms p50/p99':>16}  refused"
+            f"{'carrier':>8} {'client':>7} {'resp ms p50/p99':>16} {'pace':>5} "
+            f"{'accepted/s at ref pace':>23}  refused"
         )
         print(
             f"{r['accepted_per_s']:>11,.0f} {r['end_to_end_per_s']:>11,.0f} "
             f"{r['receipts_delivered']:>9} {r['gateway_cpu_s_per_10k']:>13.2f} "
             f"{r['carrier_cpu_s_per_10k']:>8.2f} {r['client_cpu_s_per_10k']:>7.2f} "
-            f"{'/'.join(f'{v:g}' for v in r['submit_ms_p50_p99']):>16}  "
+            f"{'/'.join(f'{v:g}' for v in r['submit_ms_p50_p99']):>16} "
+            f"{shown(r['machine_pace'], '.2f'):>5} "
+            f"{shown(r['accepted_per_s_at_reference_pace']):>23}  "
             f"{r['refused_by_status'] or '-'}"
         )
         print(f"target: {TARGET_PER_SECOND:,.0f} submit_sm/s accepted and persisted, every receipt")
+        print(PACE_NOTE)
     return 0

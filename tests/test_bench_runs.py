@@ -1,0 +1,29 @@
+"""Short runs of the whole-system benchmarks: every message makes it through, and the figures
+they print are there (the rates themselves are what `smsgate bench` is for, not a test)."""
+
+import json
+
+import pytest
+
+from smsgate.bench import e2e, smpp
+
+
+def test_e2e_run_delivers_every_message(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--messages", "400", "--batch", "50", "--connections", "2", "--backend", "sqlite"]
+    assert e2e.main([*args, "--json", "--timeout", "60"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)["runs"]
+    assert run["accepted"] == run["receipts_applied"] == 400
+    assert run["gateway_cpu_s_per_10k"] > 0
+    assert run["machine_pace"] > 0
+    expected = run["end_to_end_per_s"] / run["machine_pace"]
+    assert run["end_to_end_per_s_at_reference_pace"] == pytest.approx(expected, rel=0.01)
+
+
+def test_smpp_run_gets_every_receipt_back(capsys: pytest.CaptureFixture[str]) -> None:
+    assert smpp.main(["--messages", "400", "--binds", "2", "--json", "--timeout", "60"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["accepted"] == result["receipts_delivered"] == 400
+    assert result["refused_by_status"] == {}
+    p50, p99 = result["submit_ms_p50_p99"]
+    assert 0 < p50 <= p99
+    assert result["accepted_per_s_at_reference_pace"] > 0
