@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
+from smsgate.connectors.events import receipt_info
 from smsgate.domain.status import Status
+from smsgate.smpp.constants import MessageState
+from smsgate.smpp.pdu import DeliverSm
+from smsgate.smpp.tlv import Tag
 from tests.api.harness import Running, running_gateway
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
 
@@ -138,6 +142,27 @@ def test_receipt_overtaking_its_submit_resp(backend: StoreBackend) -> None:
         assert set((await gw.wait_final(ids)).values()) == {Status.DELIVERED}
 
     run(backend, scenario, simulator_receipt_delay=0.0, simulator_latency=0.05)
+
+
+def test_late_and_repeated_receipts_are_recorded_not_applied(backend: StoreBackend) -> None:
+    async def scenario(gw: Running) -> None:
+        message_id = (await gw.send(text="once delivered")).json()["id"]
+        assert await gw.wait_final([message_id]) == {message_id: Status.DELIVERED}
+        url = f"/v1/messages/{message_id}"
+        (part,) = (await gw.client.get(url, headers=gw.headers())).json()["parts"]
+        gateway = gw.app.gateway
+        assert gateway is not None
+        for state in (MessageState.ENROUTE, MessageState.DELIVERED):
+            tlvs = {Tag.RECEIPTED_MESSAGE_ID: part["upstream_id"], Tag.MESSAGE_STATE: state}
+            receipt = receipt_info(DeliverSm(esm_class=0x04, tlvs=tlvs))
+            await gateway.receipt(part["connector"], receipt)
+        got = (await gw.client.get(url, headers=gw.headers())).json()
+        assert got["status"] == "delivered" and got["parts"][0]["status"] == "delivered"
+        late = [(h["status"], h["applied"]) for h in got["history"]][-2:]
+        assert late == [("sent", False), ("delivered", False)]  # ENROUTE reads as sent
+        assert gateway.counters.receipts_backwards == 1  # the repeat is no step backwards
+
+    run(backend, scenario)
 
 
 def test_operations_endpoints(backend: StoreBackend) -> None:

@@ -6,6 +6,7 @@ import os
 import signal
 import sqlite3
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
@@ -63,6 +64,7 @@ def _every_kind() -> list[Change]:
 
 def test_every_change_crosses_the_socket_unchanged() -> None:
     changes = _every_kind()
+    assert {type(c) for c in changes} == set(get_args(Change))  # a new kind is tested too
     (sent,) = unframe(bytearray(frame(encode_groups([changes]))))
     decoded = decode_group(sent[0])
     assert decoded == changes
