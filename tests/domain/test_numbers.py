@@ -337,3 +337,17 @@ def test_source_from_smpp_refuses(address: str, ton: int, problem: str) -> None:
         source_from_smpp(address, ton, Npi.UNKNOWN, "JP")
     assert caught.value.code == "invalid_source"
     assert problem in caught.value.detail
+
+
+def test_type_of_number_and_plan_are_plain_ints() -> None:
+    # they travel to the SQLite writer, whose marshal framing refuses enum members
+    parsed = [
+        source_from_smpp("819012345678", 1, 1, "JP"),
+        source_from_smpp("MyShop", 5, 0, "JP"),
+        source_from_smpp("12345", 3, 0, "JP"),
+        parse_source("+819012345678"),
+        parse_source("MyShop"),
+        parse_destination("+819012345678"),
+        destination_from_smpp("09012345678", 2, 1, "JP"),
+    ]
+    assert {(type(p.ton), type(p.npi)) for p in parsed} == {(int, int)}

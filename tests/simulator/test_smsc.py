@@ -148,6 +148,22 @@ def test_receipts_wait_for_a_receiver_bind() -> None:
     run(scenario, SimulatorConfig(receipt_delay=0.0))
 
 
+def test_held_receipts_are_bounded_and_drops_counted() -> None:
+    async def scenario(sim: SmscSimulator) -> None:
+        tx = await connect("127.0.0.1", sim.config.port, BindTransmitter(system_id="x"), Inbox())
+        ids = [(await tx.call(submit())).message_id for _ in range(5)]  # type: ignore[attr-defined]
+        await asyncio.sleep(0.05)  # every receipt is due and held
+        assert len(sim.held_receipts["x"]) == 2 and sim.counters["receipts_dropped"] == 3
+        inbox = Inbox()
+        rx = await connect("127.0.0.1", sim.config.port, BindReceiver(system_id="x"), inbox)
+        receipts = await inbox.wait_for(2)
+        assert [r.tlvs[Tag.RECEIPTED_MESSAGE_ID] for r in receipts] == ids[3:]  # the newest
+        await tx.unbind_and_close()
+        await rx.unbind_and_close()
+
+    run(scenario, SimulatorConfig(receipt_delay=0.0, held_receipts=2))
+
+
 def test_outcome_mix_and_error_codes() -> None:
     async def scenario(sim: SmscSimulator) -> None:
         inbox = Inbox()

@@ -8,7 +8,9 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -16,6 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 from smsgate.bench.codec import TARGET_REFERENCE_ROUND_TRIPS_PER_S, per_second, reference_workload
 
 _START_TIMEOUT = 60.0
+_TAIL_LINES = 1000
 PACE_NOTE = (
     "pace: smpp.pdu3 round trips/s here now over the 13,900/s of the machine the reference "
     "figures and targets come from; 'at ref pace' divides a rate by it"
@@ -92,9 +95,23 @@ def measured(gateway: int, carrier: int, load: Callable[[], T]) -> tuple[T, Usag
     return result, Usage(gateway_s, carrier_s, client_s, mean)
 
 
-def start(args: list[str]) -> tuple[subprocess.Popen[str], str]:
+class Child(subprocess.Popen[str]):
+    """An smsgate child process. Its output is read all along, since a full pipe would stop it
+    at its next log line; the last lines are kept for `stop` to return."""
+
+    tail: deque[str]
+    reader: threading.Thread
+
+
+def _read(child: Child) -> None:
+    assert child.stdout is not None
+    for line in child.stdout:
+        child.tail.append(line)
+
+
+def start(args: list[str]) -> tuple[Child, str]:
     """`smsgate ARGS` in a child process, once its banner (up to "Ctrl-C") is printed."""
-    process = subprocess.Popen(
+    process = Child(
         [sys.executable, "-m", "smsgate", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -110,21 +127,26 @@ def start(args: list[str]) -> tuple[subprocess.Popen[str], str]:
             process.kill()
             raise RuntimeError(f"smsgate {args[0]} did not start:\n{banner}")
         banner += line
+    process.tail = deque(maxlen=_TAIL_LINES)
+    process.reader = threading.Thread(target=_read, args=(process,), daemon=True)
+    process.reader.start()
     return process, banner
 
 
-def stop(process: subprocess.Popen[str]) -> str:
-    """SIGINT (a graceful stop), then SIGKILL if it takes over 30 s; returns what it printed."""
+def stop(process: Child) -> str:
+    """SIGINT (a graceful stop), then SIGKILL if it takes over 30 s; returns the last lines it
+    printed after its banner."""
     process.send_signal(signal.SIGINT)
     try:
-        output, _ = process.communicate(timeout=30)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
-        output, _ = process.communicate()
-    return output or ""
+        process.wait()
+    process.reader.join(timeout=5)
+    return "".join(process.tail)
 
 
-def start_carrier(receipt_delay: float, password: str) -> tuple[subprocess.Popen[str], int]:
+def start_carrier(receipt_delay: float, password: str) -> tuple[Child, int]:
     """The simulated carrier, binding system_id "smsgate" with `password`; and its port."""
     carrier, banner = start(
         [

@@ -24,11 +24,13 @@ ALPHANUMERIC_MAX: Final = 11  # 11 GSM-7 characters fill the 10-octet TP-OA fiel
 SHORT_CODE_DIGITS: Final = range(3, 9)
 # Short codes go out as network specific with an unknown numbering plan (TON 3, NPI 0), the
 # values SMSC operators document for them; alphanumeric senders as TON 5, NPI 0.
-SHORT_CODE_TON: Final = Ton.NETWORK_SPECIFIC
-SHORT_CODE_NPI: Final = Npi.UNKNOWN
+# Plain ints, not the enum members: they travel to the store's writer, whose marshal framing
+# takes only exact built-in types.
+SHORT_CODE_TON: Final = int(Ton.NETWORK_SPECIFIC)
+SHORT_CODE_NPI: Final = int(Npi.UNKNOWN)
 
-_INTERNATIONAL: Final = Ton.INTERNATIONAL  # module globals: enum attribute lookups are slow
-_ISDN: Final = Npi.ISDN
+_INTERNATIONAL: Final = int(Ton.INTERNATIONAL)  # module globals: enum lookups are slow
+_ISDN: Final = int(Npi.ISDN)
 # Control characters and the escape to the extension table make no sense in a sender name.
 _ALPHANUMERIC: Final = frozenset(BASIC) - frozenset("\n\r\ufffe")
 _NOT_LETTERS: Final = frozenset(c for c in _ALPHANUMERIC if not c.isalpha())
@@ -101,8 +103,8 @@ class Destination(NamedTuple):
     e164: str  # the digits of the E.164 number, without "+"
     calling_code: int
     region: str  # ISO 3166 code as phonenumbers names it, "001" for non-geographic numbers
-    ton: int = Ton.INTERNATIONAL
-    npi: int = Npi.ISDN
+    ton: int = _INTERNATIONAL
+    npi: int = _ISDN
 
     @property
     def plus(self) -> str:
@@ -121,8 +123,8 @@ class SourceKind(StrEnum):
 
 _NUMBER_KIND: Final = SourceKind.NUMBER
 _ALPHANUMERIC_KIND: Final = SourceKind.ALPHANUMERIC
-_ALPHANUMERIC_TON: Final = Ton.ALPHANUMERIC
-_UNKNOWN_NPI: Final = Npi.UNKNOWN
+_ALPHANUMERIC_TON: Final = int(Ton.ALPHANUMERIC)
+_UNKNOWN_NPI: Final = int(Npi.UNKNOWN)
 
 
 class Source(NamedTuple):

@@ -53,7 +53,6 @@ log = logging.getLogger(__name__)
 
 S = CommandStatus
 _REMEMBERED: Final = 100_000  # messages whose state query_sm/cancel_sm can still see
-_QUEUED_RECEIPTS: Final = 100_000  # receipts held per system_id while no receiver is bound
 # GSM network error codes a carrier reports for the failure states (network_error_code TLV)
 _FAILURE_CODES: Final = {
     MessageState.UNDELIVERABLE: 1,  # unknown subscriber
@@ -81,6 +80,8 @@ class SimulatorConfig:
     mo_interval: float | None = None
     mo_destination: str = "81312345678"  # the number the simulated handsets write to
     hex_message_ids: bool = False
+    # receipts held per system_id while no receiver has room; past it the oldest are dropped
+    held_receipts: int = 100_000
     tls: ssl.SSLContext | None = None  # a server context to accept SMPP over TLS
     seed: int | None = None
     session: SessionConfig = field(
@@ -167,6 +168,7 @@ class SmscSimulator:
             "receipts_sent": 0,
             "binds": 0,
             "duplicates": 0,
+            "receipts_dropped": 0,  # past config.held_receipts
         }
         self._seen: OrderedDict[tuple[str, bytes], None] = OrderedDict()
         # kept apart from `counters`, whose exact keys `smsgate simulator` prints on exit
@@ -358,9 +360,16 @@ class SmscSimulator:
                 self.counters["receipts_sent"] += 1
                 return
         held = self.held_receipts.setdefault(system_id, deque())
-        if len(held) >= _QUEUED_RECEIPTS:
-            log.warning("simulator: receipt queue of %s full, oldest receipt dropped", system_id)
+        if len(held) >= self.config.held_receipts:
             held.popleft()
+            dropped = self.counters["receipts_dropped"] = self.counters["receipts_dropped"] + 1
+            if dropped & (dropped - 1) == 0:  # the 1st, 2nd, 4th...: a flood logs a few lines
+                log.warning(
+                    "simulator: receipt queue of %s full (%d held), %d oldest receipts dropped",
+                    system_id,
+                    len(held),
+                    dropped,
+                )
         held.append(deliver)
 
     def _receipt_answered(
