@@ -114,6 +114,7 @@ def test_simulator_then_smpp_send(tmp_path: Path) -> None:
         "receipts_sent": 2,
         "binds": 1,
         "duplicates": 0,
+        "queue_full": 0,
         "receipts_dropped": 0,
     }
 

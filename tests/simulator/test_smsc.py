@@ -148,16 +148,22 @@ def test_receipts_wait_for_a_receiver_bind() -> None:
     run(scenario, SimulatorConfig(receipt_delay=0.0))
 
 
-def test_held_receipts_are_bounded_and_drops_counted() -> None:
+def test_a_full_receipt_store_refuses_submits_and_stays_bounded() -> None:
     async def scenario(sim: SmscSimulator) -> None:
         tx = await connect("127.0.0.1", sim.config.port, BindTransmitter(system_id="x"), Inbox())
-        ids = [(await tx.call(submit())).message_id for _ in range(5)]  # type: ignore[attr-defined]
-        await asyncio.sleep(0.05)  # every receipt is due and held
-        assert len(sim.held_receipts["x"]) == 2 and sim.counters["receipts_dropped"] == 3
+        # six in one read: all accepted before their receipts fall due
+        first = await asyncio.gather(*(tx.request(submit()) for _ in range(6)))
+        assert [r.command_status for r in first] == [0] * 6
+        await asyncio.sleep(0.05)  # every receipt is due and held, past twice the bound
+        assert len(sim.held_receipts["x"]) == 4 and sim.counters["receipts_dropped"] == 2
+        refused = await tx.request(submit())
+        assert refused.command_status == S.ESME_RMSGQFUL and sim.counters["queue_full"] == 1
         inbox = Inbox()
         rx = await connect("127.0.0.1", sim.config.port, BindReceiver(system_id="x"), inbox)
-        receipts = await inbox.wait_for(2)
-        assert [r.tlvs[Tag.RECEIPTED_MESSAGE_ID] for r in receipts] == ids[3:]  # the newest
+        receipts = await inbox.wait_for(4)
+        newest = [r.message_id for r in first[2:]]  # type: ignore[attr-defined]
+        assert [r.tlvs[Tag.RECEIPTED_MESSAGE_ID] for r in receipts] == newest
+        assert (await tx.request(submit())).command_status == 0
         await tx.unbind_and_close()
         await rx.unbind_and_close()
 

@@ -31,6 +31,7 @@ from smsgate.bench.processes import (
     start,
     start_carrier,
     stop,
+    stop_carrier,
 )
 
 FINAL = {"delivered", "undelivered", "failed", "expired", "canceled", "rejected"}
@@ -124,9 +125,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     finally:
         if "gateway" in progress:
             stop(progress["gateway"])
-        output = stop(carrier)
+        counters = stop_carrier(carrier)
     acked_before_kill = progress["acked_before_kill"]
-    counters = json.loads(output.strip().splitlines()[-1])
     lost = sorted(i for i in acked if statuses.get(i) not in FINAL)
     by_status: dict[str, int] = {}
     for message_id in acked:

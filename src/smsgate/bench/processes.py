@@ -168,6 +168,11 @@ def start_carrier(receipt_delay: float, password: str) -> tuple[Child, int]:
     return carrier, int(port.group(1))
 
 
+def stop_carrier(carrier: Child) -> dict[str, int]:
+    """Stops the simulated carrier; the counters it prints on its way out."""
+    return dict(json.loads(stop(carrier).strip().splitlines()[-1]))
+
+
 def gateway_config(
     path: Path,
     *,

@@ -37,6 +37,7 @@ from smsgate.bench.processes import (
     start,
     start_carrier,
     stop,
+    stop_carrier,
 )
 from smsgate.event_loop import run_async
 from smsgate.smpp.constants import is_receipt, status_name
@@ -172,9 +173,12 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         finally:
             stop(gateway)
     finally:
-        stop(carrier)
+        carrier_counters = stop_carrier(carrier)
     result.update(
         backend="sqlite",
+        # a carrier that held too many undelivered receipts refused submits, then dropped some
+        carrier_queue_full=carrier_counters["queue_full"],
+        carrier_receipts_dropped=carrier_counters["receipts_dropped"],
         **run_figures(result, result["receipts_delivered"], usage),
     )
     return result
@@ -223,6 +227,11 @@ def main(argv: Sequence[str]) -> int:
             f"{shown(r['accepted_per_s_at_reference_pace']):>23}  "
             f"{r['refused_by_status'] or '-'}"
         )
+        if r["carrier_queue_full"] or r["carrier_receipts_dropped"]:
+            print(
+                f"the carrier held too many receipts: {r['carrier_queue_full']} submits refused "
+                f"(ESME_RMSGQFUL), {r['carrier_receipts_dropped']} receipts dropped"
+            )
         print(f"target: {TARGET_PER_SECOND:,.0f} submit_sm/s accepted and persisted, every receipt")
         print(PACE_NOTE)
     return 0

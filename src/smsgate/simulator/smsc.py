@@ -80,7 +80,8 @@ class SimulatorConfig:
     mo_interval: float | None = None
     mo_destination: str = "81312345678"  # the number the simulated handsets write to
     hex_message_ids: bool = False
-    # receipts held per system_id while no receiver has room; past it the oldest are dropped
+    # receipts held per system_id while no receiver has room; past it submits are refused with
+    # ESME_RMSGQFUL, and past twice it (receipts of submits accepted earlier) the oldest dropped
     held_receipts: int = 100_000
     tls: ssl.SSLContext | None = None  # a server context to accept SMPP over TLS
     seed: int | None = None
@@ -168,7 +169,8 @@ class SmscSimulator:
             "receipts_sent": 0,
             "binds": 0,
             "duplicates": 0,
-            "receipts_dropped": 0,  # past config.held_receipts
+            "queue_full": 0,  # submits refused while config.held_receipts are held
+            "receipts_dropped": 0,  # past twice config.held_receipts
         }
         self._seen: OrderedDict[tuple[str, bytes], None] = OrderedDict()
         # kept apart from `counters`, whose exact keys `smsgate simulator` prints on exit
@@ -257,6 +259,12 @@ class SmscSimulator:
                 self.counters["throttled"] += 1
                 self._answer(conn, pdu.response(S.ESME_RTHROTTLED))
                 return
+        held = self.held_receipts.get(system_id)
+        if held is not None and len(held) >= self.config.held_receipts:
+            # a carrier whose store is full refuses new work rather than lose receipts
+            self.counters["queue_full"] += 1
+            self._answer(conn, pdu.response(S.ESME_RMSGQFUL))
+            return
         destination = _destination(pdu)
         rejects = self.config.reject_destinations
         if rejects and destination.startswith(rejects):
@@ -360,7 +368,7 @@ class SmscSimulator:
                 self.counters["receipts_sent"] += 1
                 return
         held = self.held_receipts.setdefault(system_id, deque())
-        if len(held) >= self.config.held_receipts:
+        if len(held) >= 2 * self.config.held_receipts:
             held.popleft()
             dropped = self.counters["receipts_dropped"] = self.counters["receipts_dropped"] + 1
             if dropped & (dropped - 1) == 0:  # the 1st, 2nd, 4th...: a flood logs a few lines
