@@ -14,7 +14,7 @@ from smsgate.engine.commands import ReplaceCommand
 from smsgate.engine.message_text import encode_text, parts_of
 from smsgate.engine.timing import check_validity, start_of
 from smsgate.store.changes import BalanceChange
-from smsgate.text import EncodedMessage
+from smsgate.text import EncodedMessage, Encoding
 
 
 def replaced(
@@ -56,7 +56,10 @@ def replaced(
         new.receipt_only = command.receipt_only if command.registered_delivery else None
     if encoded is not None:
         new.text, new.comment, text = encoded
-        new.encoding, new.data_coding = text.encoding.value, text.data_coding
+        new.encoding = text.encoding.value
+        # 8-bit data keeps the data_coding its sender chose (a message class, 0xF5, ...)
+        binary = text.encoding is Encoding.BINARY and message.encoding == new.encoding
+        new.data_coding = message.data_coding if binary else text.data_coding
         new.segments = text.segments
         new.parts = parts_of(message.id, text, status)
     return new

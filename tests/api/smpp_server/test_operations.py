@@ -163,6 +163,27 @@ def test_replace_a_queued_message_and_the_refusals(backend: StoreBackend) -> Non
     run(backend, scenario)
 
 
+def test_replace_binary_data_keeps_it_binary(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, port: int) -> None:
+        assert gw.app.gateway is not None and gw.app.simulator is not None
+        await gw.app.simulator.stop()  # the carrier goes away: the message stays queued
+        connection = await Customer().bind(port, "alice")
+        first, second = bytes(range(0x80, 0x90)), b"\x00\xff" * 5
+        queued = await submitted(connection, "", short_message=first, data_coding=0xF5)
+        replace_sm = ReplaceSm(message_id=queued, short_message=second)
+        assert (await connection.request(replace_sm)).command_status == 0
+        message = await gw.app.gateway.message(gw.app.gateway.live[queued].account_id, queued)
+        assert (message.text, message.encoding, message.data_coding) == (
+            second.hex(),
+            "binary",
+            0xF5,
+        )
+        assert [p.short_message for p in message.parts] == [second]
+        await connection.unbind_and_close()
+
+    run(backend, scenario)
+
+
 def test_a_replacement_pays_for_its_segments(backend: StoreBackend) -> None:
     async def scenario(gw: Running, port: int) -> None:
         assert gw.app.gateway is not None and gw.app.store is not None

@@ -34,6 +34,7 @@ MAX_DESTINATIONS = 255  # submit_multi's number_of_dests is one octet
 # (SMPP 5.0) for a delivery only
 RECEIPT_ONLY = {2: "failure", 3: "success"}
 _KEPT = frozenset((Encoding.UCS2, Encoding.BINARY))
+_KEPT_VALUES = frozenset(e.value for e in _KEPT)
 
 
 @dataclass(slots=True)
@@ -147,20 +148,23 @@ def read_replacement(
 ) -> ReplaceCommand:
     """replace_sm as the engine's ReplaceCommand for `message`. Its short_message (or, in SMPP
     5.0, message_payload) is in the original's data_coding: UCS-2 for a message kept in UCS-2,
-    else the bind's default alphabet; empty keeps the text. Empty times keep the message's."""
+    8-bit data for a binary one, else the bind's default alphabet; empty keeps the text. Empty
+    times keep the message's."""
     payload = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
     body = payload if isinstance(payload, bytes) and payload else pdu.short_message
-    ucs2 = message.encoding == Encoding.UCS2.value
+    kept = Encoding(message.encoding) if message.encoding in _KEPT_VALUES else None
     text = None
-    if body:
+    if body and kept is Encoding.BINARY:
+        text = body.hex()  # the engine takes 8-bit data as hex
+    elif body:
         try:
-            text = decode_text(body, Encoding.UCS2 if ucs2 else options.default_encoding)
+            text = decode_text(body, kept or options.default_encoding)
         except DecodeError as exc:
             raise GatewayError("invalid_text", str(exc)) from None
     receipt = pdu.registered_delivery & RECEIPT_MASK
     return ReplaceCommand(
         text=text,
-        encoding=Encoding.UCS2.value if text is not None and ucs2 else None,
+        encoding=kept.value if text is not None and kept else None,
         scheduled_at=_time(pdu.schedule_delivery_time, now, "invalid_schedule"),
         valid_until=_time(pdu.validity_period, now, "invalid_validity"),
         registered_delivery=bool(receipt),
