@@ -7,8 +7,10 @@ from smsgate.domain.errors import GatewayError
 from smsgate.smpp.pdu import DataSm, DeliverSm, SubmitMulti, SubmitSm
 from smsgate.smpp.tlv import Tag
 from smsgate.text import UDHI, UdhError, parse_udh
+from smsgate.text.udh import IEI_CONCAT_8BIT, IEI_CONCAT_16BIT
 
 MessagePdu = SubmitSm | DataSm | SubmitMulti | DeliverSm
+_CONCAT_IEIS = frozenset((IEI_CONCAT_8BIT, IEI_CONCAT_16BIT))
 
 
 class Concat(NamedTuple):
@@ -17,8 +19,10 @@ class Concat(NamedTuple):
     seq: int
 
 
-def user_data(pdu: MessagePdu) -> tuple[bytes, Concat | None]:
-    """(body, concatenation or None); GatewayError for a PDU whose user data cannot be read."""
+def user_data(pdu: MessagePdu, *, only_concat: bool = False) -> tuple[bytes, Concat | None]:
+    """(body, concatenation or None); GatewayError for a PDU whose user data cannot be read.
+    only_concat: GatewayError too for a UDH with other elements (application ports, language
+    shift tables, ...), which the message would otherwise lose on its way."""
     payload = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
     short = b"" if isinstance(pdu, DataSm) else pdu.short_message
     if isinstance(payload, bytes) and payload:
@@ -33,6 +37,14 @@ def user_data(pdu: MessagePdu) -> tuple[bytes, Concat | None]:
             udh, data = parse_udh(data)
         except UdhError as exc:
             raise GatewayError("invalid_text", f"bad user data header: {exc}") from None
+        if only_concat:
+            others = [ie.iei for ie in udh.elements if ie.iei not in _CONCAT_IEIS]
+            if others:
+                raise GatewayError(
+                    "invalid_text",
+                    f"user data header element 0x{others[0]:02X} is not supported: "
+                    "only concatenation (0x00, 0x08) is",
+                )
         found = udh.concat
         if found is not None and found.total > 1:
             concat = Concat(found.reference, found.total, found.seqnum)

@@ -226,6 +226,11 @@ def test_binary_data_is_sent_as_it_came(backend: StoreBackend) -> None:
         seen = [data for destination, data in gw.app.simulator._seen if destination]
         assert b"\x00\x01\xfe\xff" in seen
         assert b"".join(data[6:] for data in seen if data[:3] == b"\x05\x00\x03") == body
+        # a header element the message would lose on its way (here: application ports) is
+        # refused, not dropped
+        ports = submit(short_message=b"\x06\x05\x04\x0b\x84\x23\xf0" + b"\x01", esm_class=0x40)
+        refused = await connection.request(ports)
+        assert refused.command_status == S.ESME_RINVDCS
 
     run(backend, scenario)
 

@@ -94,7 +94,7 @@ def source(address: str, ton: int) -> str:
 
 def read_submissions(pdu: SubmitPdu, options: BindOptions, now: float) -> list[Submission]:
     """The submissions of a PDU; GatewayError for what applies to all of its destinations."""
-    body, concat = user_data(pdu)
+    body, concat = user_data(pdu, only_concat=True)
     try:
         encoding = interpret_data_coding(
             pdu.data_coding, smsc_default=options.default_encoding
