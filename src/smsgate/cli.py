@@ -74,6 +74,7 @@ async def _run_simulator(args: argparse.Namespace, banner: str) -> None:
         outcomes=outcomes,
         max_tps=args.max_tps,
         mo_interval=args.mo_interval,
+        held_receipts=args.held_receipts,
     )
     simulator = SmscSimulator(config)
     await simulator.start()
@@ -306,6 +307,12 @@ def _simulator_options(parser: argparse.ArgumentParser, system_id: str, password
     parser.add_argument("--max-tps", type=float, default=None, help="ESME_RTHROTTLED above")
     parser.add_argument(
         "--mo-interval", type=float, default=None, help="seconds between generated MO messages"
+    )
+    parser.add_argument(
+        "--held-receipts",
+        type=int,
+        default=SimulatorConfig.held_receipts,
+        help="receipts held per login while no receiver has room; past it ESME_RMSGQFUL",
     )
 
 
