@@ -27,14 +27,14 @@ def scheduled_message(at: float = NOW + 3600, validity: float = 600.0) -> Messag
 def test_new_text_is_split_again_and_the_comment_kept_apart() -> None:
     message = scheduled_message()
     command = ReplaceCommand(text="x" * 200 + "\n~~~\nnote")
-    new = replaced(message, command, encode_replacement(command, 7, 10), NOW, **LIMITS)
+    new = replaced(message, command, encode_replacement(command, None, 7, 10), NOW, **LIMITS)
     assert (new.text, new.comment, new.segments, len(new.parts)) == ("x" * 200, "note", 2, 2)
     assert all(p.status is Status.SCHEDULED and p.message_id == message.id for p in new.parts)
     assert (new.scheduled_at, new.valid_until) == (message.scheduled_at, message.valid_until)
     assert message.text != new.text  # the original is left alone
     with pytest.raises(GatewayError, match="message_too_long"):
-        encode_replacement(ReplaceCommand(text="x" * 2000), 7, 10)
-    assert encode_replacement(ReplaceCommand(), 7, 10) is None  # no text: it stays
+        encode_replacement(ReplaceCommand(text="x" * 2000), None, 7, 10)
+    assert encode_replacement(ReplaceCommand(), None, 7, 10) is None  # no text: it stays
 
 
 def test_a_moved_schedule_keeps_the_validity_length_and_a_past_one_sends_now() -> None:

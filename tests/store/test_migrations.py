@@ -16,10 +16,10 @@ from tests.store.factories import new_message
 
 # a column the latest migration adds
 ADDED_BY_LATEST = {
-    "sqlite": "SELECT name FROM pragma_table_info('messages') WHERE name = 'receipt_only'",
+    "sqlite": "SELECT name FROM pragma_table_info('messages') WHERE name = 'udh'",
     "postgres": "SELECT column_name FROM information_schema.columns"
     " WHERE table_schema = current_schema() AND table_name = 'messages'"
-    " AND column_name = 'receipt_only'",
+    " AND column_name = 'udh'",
 }
 
 
@@ -82,7 +82,7 @@ def test_upgrade_keeps_the_data(store: StoreBackend) -> None:
 
     async def upgraded(s: Store) -> None:
         assert await s.schema_version() == LATEST
-        assert await store.fetch(ADDED_BY_LATEST[store.name]) == [("receipt_only",)]
+        assert await store.fetch(ADDED_BY_LATEST[store.name]) == [("udh",)]
         for message in old:
             assert await s.get_message(message.id) == message
         page, _ = await s.list_messages("acct-1", destination="222")

@@ -15,6 +15,7 @@ from smsgate.text import (
     UnencodableError,
     count_segments,
     decode_gsm7,
+    encode_binary_with_header,
     encode_message,
     measure,
     parse_udh,
@@ -368,3 +369,38 @@ def test_split_matches_character_model(text: str, concatenation: Concatenation) 
         got = [body.decode("utf-16-be") for body in bodies(message)]
     single, multi = LIMITS[message.encoding, concatenation]
     assert got == reference_split(text, weights, single, multi)
+
+
+PORTS = bytes.fromhex("05040b8423f0")  # application ports IE, 16-bit
+
+
+@given(st.binary(min_size=1, max_size=1200), st.integers(0, 1000))
+def test_binary_with_header_repeats_it_in_every_part(body: bytes, reference: int) -> None:
+    encoded = encode_binary_with_header(body, PORTS, reference=reference, max_segments=255)
+    assert encoded.encoding is Encoding.BINARY and encoded.characters == len(body)
+    data = b""
+    for seq, part in enumerate(encoded.parts, 1):
+        assert part.esm_class == UDHI and len(part.short_message) <= 140
+        udh, chunk = parse_udh(part.short_message)
+        assert udh.elements[0].iei == 0x05 and udh.elements[0].data == PORTS[2:]
+        if encoded.segments == 1:
+            assert len(udh.elements) == 1
+        else:
+            assert udh.concat is not None
+            assert (udh.concat.reference, udh.concat.total, udh.concat.seqnum) == (
+                reference & 0xFF,
+                encoded.segments,
+                seq,
+            )
+        data += chunk
+    assert data == body
+    # parts are full but for the last: 133 octets alone, 128 beside the concatenation IE
+    assert encoded.segments == (1 if len(body) <= 133 else -(-len(body) // 128))
+
+
+def test_binary_with_header_refusals() -> None:
+    with pytest.raises(TooManySegmentsError):
+        encode_binary_with_header(bytes(128 * 3 + 1), PORTS, reference=1, max_segments=3)
+    big = bytes((0x70, 134)) + bytes(134)  # leaves 3 octets: no room beside the concat IE
+    with pytest.raises(TextError, match="no room"):
+        encode_binary_with_header(bytes(10), big, reference=1)

@@ -68,6 +68,9 @@ class Message:
     comment: str | None = None  # the text after a "~~~" line: shown to the customer, never sent
     # SMPP receipts for "failure" or "success" only (registered_delivery 2, 3); None: both
     receipt_only: str | None = None
+    # binary data only: the sender's own UDH elements (application ports, ...) without the
+    # UDHL octet, repeated in every part before the concatenation IE
+    udh: bytes | None = None
     parts: list[Part] = field(default_factory=list)
 
 

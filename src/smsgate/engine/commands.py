@@ -28,6 +28,7 @@ class SendCommand:
     # binary data only: the sender's own data_coding (a message class, 0xF4-0xF7), kept for
     # the carrier; None: the encoding's (4)
     data_coding: int | None = None
+    udh: bytes | None = None  # binary data only: UDH elements to send with it (Message.udh)
 
 
 @dataclass(slots=True)

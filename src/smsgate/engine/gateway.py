@@ -390,7 +390,11 @@ class Gateway(ReceiptMatching):
             command.sender or self.config.default_sender
         )
         text, comment, encoded = encode_text(
-            command.text, command.encoding, next(self._references), self.config.max_segments
+            command.text,
+            command.encoding,
+            next(self._references),
+            self.config.max_segments,
+            command.udh,
         )
         validity = check_validity(
             command.validity if command.validity is not None else self.config.default_validity,
@@ -434,6 +438,7 @@ class Gateway(ReceiptMatching):
             route_id=route_id,
             registered_delivery=command.registered_delivery,
             receipt_only=command.receipt_only,
+            udh=command.udh,
             origin=command.origin,
             tag=command.tag,
             price=None if quote is None else quote[0],
@@ -556,7 +561,9 @@ class Gateway(ReceiptMatching):
         # from here to the write nothing awaits: the dispatcher cannot take the message between
         self._check_unsent(message)
         now = self.clock.time()
-        encoded = encode_replacement(command, next(self._references), self.config.max_segments)
+        encoded = encode_replacement(
+            command, message.udh, next(self._references), self.config.max_segments
+        )
         new = replaced(
             message,
             command,

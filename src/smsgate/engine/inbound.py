@@ -143,7 +143,7 @@ class InboundDesk:
         """Take one MO deliver_sm/data_sm; returns once what it brought is stored."""
         await self.ready.wait()
         try:
-            body, concat = user_data(pdu)
+            body, concat, _ = user_data(pdu)
         except GatewayError as error:  # kept as it came rather than refused
             log.info("%s: MO user data not read (%s); stored whole", connector_id, error)
             body, concat = _raw(pdu), None

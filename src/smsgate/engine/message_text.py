@@ -10,15 +10,20 @@ from smsgate.text import (
     Encoding,
     TextError,
     TooManySegmentsError,
+    encode_binary_with_header,
     encode_message,
 )
 
 
 def encode_text(
-    text: str, encoding: str | None, reference: int, max_segments: int
+    text: str,
+    encoding: str | None,
+    reference: int,
+    max_segments: int,
+    header: bytes | None = None,
 ) -> tuple[str, str | None, EncodedMessage]:
     """(the text sent, the comment, its encoding and parts); GatewayError "invalid_text" or
-    "message_too_long"."""
+    "message_too_long". header: the sender's own UDH elements, for binary data only."""
     sent, comment = split_comment(text)  # the comment is kept, never sent
     if not sent:
         raise GatewayError("invalid_text", "the text is empty")
@@ -35,9 +40,16 @@ def encode_text(
             raise GatewayError("invalid_text", "binary data is given in hex digits") from None
         sent = content.hex()
     try:
-        encoded = encode_message(
-            content, reference=reference, encoding=chosen, max_segments=max_segments
-        )
+        if not header:
+            encoded = encode_message(
+                content, reference=reference, encoding=chosen, max_segments=max_segments
+            )
+        elif isinstance(content, bytes):
+            encoded = encode_binary_with_header(
+                content, header, reference=reference, max_segments=max_segments
+            )
+        else:
+            raise GatewayError("invalid_text", "a user data header goes with binary data only")
     except TooManySegmentsError as exc:
         raise GatewayError("message_too_long", str(exc)) from None
     except TextError as exc:

@@ -71,12 +71,13 @@ def snapshot(message: Message) -> Message:
 
 
 def encode_replacement(
-    command: ReplaceCommand, reference: int, max_segments: int
+    command: ReplaceCommand, header: bytes | None, reference: int, max_segments: int
 ) -> tuple[str, str | None, EncodedMessage] | None:
-    """The new text encoded and split, or None when the text stays."""
+    """The new text encoded and split (behind the message's own UDH elements, `header`), or
+    None when the text stays."""
     if command.text is None:
         return None
-    return encode_text(command.text, command.encoding, reference, max_segments)
+    return encode_text(command.text, command.encoding, reference, max_segments, header)
 
 
 def price_change(balances: Balances, old: Message, new: Message, at: float) -> BalanceChange | None:

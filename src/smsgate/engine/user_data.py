@@ -1,12 +1,13 @@
-"""The user data of an SMPP message PDU: its body without the UDH, and its concatenation numbers
-(from the UDH or the SAR TLVs). Customers' submits and carriers' MO are read alike."""
+"""The user data of an SMPP message PDU: its body without the UDH, its concatenation numbers
+(from the UDH or the SAR TLVs) and the UDH's other elements. Customers' submits and carriers' MO
+are read alike."""
 
 from typing import NamedTuple
 
 from smsgate.domain.errors import GatewayError
 from smsgate.smpp.pdu import DataSm, DeliverSm, SubmitMulti, SubmitSm
 from smsgate.smpp.tlv import Tag
-from smsgate.text import UDHI, UdhError, parse_udh
+from smsgate.text import UDHI, Udh, UdhError, parse_udh
 from smsgate.text.udh import IEI_CONCAT_8BIT, IEI_CONCAT_16BIT
 
 MessagePdu = SubmitSm | DataSm | SubmitMulti | DeliverSm
@@ -19,10 +20,14 @@ class Concat(NamedTuple):
     seq: int
 
 
-def user_data(pdu: MessagePdu, *, only_concat: bool = False) -> tuple[bytes, Concat | None]:
-    """(body, concatenation or None); GatewayError for a PDU whose user data cannot be read.
-    only_concat: GatewayError too for a UDH with other elements (application ports, language
-    shift tables, ...), which the message would otherwise lose on its way."""
+class UserData(NamedTuple):
+    body: bytes  # without the UDH
+    concat: Concat | None
+    header: bytes  # the UDH's other elements (application ports, ...), encoded, without UDHL
+
+
+def user_data(pdu: MessagePdu) -> UserData:
+    """The PDU's user data; GatewayError for a PDU whose user data cannot be read."""
     payload = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
     short = b"" if isinstance(pdu, DataSm) else pdu.short_message
     if isinstance(payload, bytes) and payload:
@@ -32,19 +37,15 @@ def user_data(pdu: MessagePdu, *, only_concat: bool = False) -> tuple[bytes, Con
     else:
         data = short
     concat = None
+    header = b""
     if pdu.esm_class & UDHI:
         try:
             udh, data = parse_udh(data)
         except UdhError as exc:
             raise GatewayError("invalid_text", f"bad user data header: {exc}") from None
-        if only_concat:
-            others = [ie.iei for ie in udh.elements if ie.iei not in _CONCAT_IEIS]
-            if others:
-                raise GatewayError(
-                    "invalid_text",
-                    f"user data header element 0x{others[0]:02X} is not supported: "
-                    "only concatenation (0x00, 0x08) is",
-                )
+        others = tuple(ie for ie in udh.elements if ie.iei not in _CONCAT_IEIS)
+        if others:
+            header = Udh(others).encode()[1:]
         found = udh.concat
         if found is not None and found.total > 1:
             concat = Concat(found.reference, found.total, found.seqnum)
@@ -59,4 +60,4 @@ def user_data(pdu: MessagePdu, *, only_concat: bool = False) -> tuple[bytes, Con
         raise GatewayError("invalid_request", f"part {concat.seq} of {concat.total}")
     if not data:
         raise GatewayError("invalid_text", "the message is empty")
-    return data, concat
+    return UserData(data, concat, header)

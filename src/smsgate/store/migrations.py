@@ -333,6 +333,12 @@ MIGRATIONS: Final = (
         # SMPP registered_delivery 2 ('failure') and 3 ('success'); NULL: every final status
         ("ALTER TABLE messages ADD COLUMN receipt_only TEXT",),
     ),
+    Migration(
+        11,
+        "user data header elements of binary messages",
+        # the sender's own UDH elements (application ports, ...), sent in every part; NULL: none
+        ("ALTER TABLE messages ADD COLUMN udh {blob}",),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

@@ -69,6 +69,7 @@ MESSAGE_COLUMNS: Final = (
     ("tag", "text"),
     ("comment", "text"),
     ("receipt_only", "text"),
+    ("udh", "bytea"),
 )
 
 PART_COLUMNS: Final = (
@@ -261,6 +262,7 @@ def message_values(m: Message) -> tuple[Any, ...]:
         m.tag,
         m.comment,
         m.receipt_only,
+        m.udh,
     )
 
 
@@ -316,6 +318,7 @@ def message_from(row: Row, parts: list[Part]) -> Message:
         tag=row[26],
         comment=row[27],
         receipt_only=row[28],
+        udh=None if row[29] is None else bytes(row[29]),
         parts=parts,
     )
 

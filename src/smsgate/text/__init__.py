@@ -29,6 +29,7 @@ from smsgate.text.segmentation import (
     Part,
     Sar,
     count_segments,
+    encode_binary_with_header,
     encode_message,
     measure,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "count_segments",
     "decode_gsm7",
     "decode_text",
+    "encode_binary_with_header",
     "encode_gsm7",
     "encode_message",
     "encode_text",

@@ -250,3 +250,40 @@ def encode_message(
         len(body) // _UNIT_OCTETS.get(chosen, 1),
         parts,
     )
+
+
+_SHORT_MESSAGE: Final = 140  # octets of user data in one SMS
+_CONCAT_IE_8BIT: Final = CONCAT_8BIT_UDH_LENGTH - 1  # the IE without the UDHL octet
+
+
+def encode_binary_with_header(
+    body: bytes, header: bytes, *, reference: int, max_segments: int = DEFAULT_MAX_SEGMENTS
+) -> EncodedMessage:
+    """8-bit data behind the sender's own UDH elements (`header`: encoded IEs without the UDHL,
+    such as application port addressing). Every part repeats them, followed by an 8-bit
+    reference concatenation IE when the data takes more than one part."""
+    room = _SHORT_MESSAGE - 1 - len(header)
+    if len(body) <= room:
+        parts: tuple[Part, ...] = (Part(bytes((len(header),)) + header + body, UDHI),)
+    else:
+        step = room - _CONCAT_IE_8BIT
+        if step <= 0:
+            raise TextError(f"a {len(header)}-octet user data header leaves no room for data")
+        total = -(-len(body) // step)
+        limit = min(max_segments, MAX_CONCATENATED)
+        if total > limit:
+            raise TooManySegmentsError(total, limit)
+        head = (
+            bytes((len(header) + _CONCAT_IE_8BIT,))
+            + header
+            + concat_udh(reference & 0xFF, total, 1)[1:-1]
+        )
+        parts = tuple(
+            [
+                Part(head + bytes((seqnum,)) + body[start : start + step], UDHI)
+                for seqnum, start in enumerate(range(0, len(body), step), 1)
+            ]
+        )
+    return EncodedMessage(
+        _BINARY, DATA_CODING[_BINARY], Concatenation.UDH8, len(body), len(body), parts
+    )

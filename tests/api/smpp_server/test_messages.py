@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from smsgate.api.http.schemas import message_view
 from smsgate.domain.ids import new_id
 from smsgate.domain.status import Status
 from smsgate.smpp.constants import CommandStatus, MessageState
@@ -226,11 +227,40 @@ def test_binary_data_is_sent_as_it_came(backend: StoreBackend) -> None:
         seen = [data for destination, data in gw.app.simulator._seen if destination]
         assert b"\x00\x01\xfe\xff" in seen
         assert b"".join(data[6:] for data in seen if data[:3] == b"\x05\x00\x03") == body
-        # a header element the message would lose on its way (here: application ports) is
-        # refused, not dropped
-        ports = submit(short_message=b"\x06\x05\x04\x0b\x84\x23\xf0" + b"\x01", esm_class=0x40)
-        refused = await connection.request(ports)
-        assert refused.command_status == S.ESME_RINVDCS
+
+    run(backend, scenario)
+
+
+PORTS = bytes.fromhex("05040b8423f0")  # application port addressing, 16-bit: to 2948 (WAP push)
+
+
+def test_binary_data_keeps_its_user_data_header(backend: StoreBackend) -> None:
+    async def scenario(gw: Running, port: int) -> None:
+        assert gw.app.gateway is not None and gw.app.simulator is not None
+        assert gw.app.store is not None
+        connection = await Customer().bind(port, "alice")
+        header = bytes((len(PORTS),)) + PORTS
+        short = submit(short_message=header + b"\x01\x06", esm_class=0x40, data_coding=0x04)
+        long = submit(short_message=b"", esm_class=0x40, data_coding=0x04)
+        body = bytes(range(200))
+        long.tlvs[Tag.MESSAGE_PAYLOAD] = header + body
+        ids = [(await connection.call(pdu)).message_id for pdu in (short, long)]
+        assert await gw.wait_final(ids) == dict.fromkeys(ids, Status.DELIVERED)
+        for message_id, segments in zip(ids, (1, 2), strict=True):
+            stored = await gw.app.store.get_message(message_id)
+            assert stored is not None and (stored.udh, stored.segments) == (PORTS, segments)
+            assert message_view(stored)["udh"] == PORTS.hex()
+        # the carrier got the ports in every part, beside the concatenation IE of the long one
+        seen = [data for destination, data in gw.app.simulator._seen if destination]
+        assert header + b"\x01\x06" in seen
+        parts = [data for data in seen if data[:7] == b"\x0b" + PORTS]
+        assert [data[7:10] for data in parts] == [b"\x00\x03" + parts[0][9:10]] * 2
+        assert [data[10:12] for data in parts] == [b"\x02\x01", b"\x02\x02"]
+        assert b"".join(data[12:] for data in parts) == body
+        # text is decoded and encoded again: other header elements cannot go with it
+        text = submit(short_message=header + b"Hi", esm_class=0x40, data_coding=0)
+        assert (await connection.request(text)).command_status == S.ESME_RINVDCS
+        await connection.unbind_and_close()
 
     run(backend, scenario)
 

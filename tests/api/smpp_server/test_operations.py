@@ -169,16 +169,22 @@ def test_replace_binary_data_keeps_it_binary(backend: StoreBackend) -> None:
         await gw.app.simulator.stop()  # the carrier goes away: the message stays queued
         connection = await Customer().bind(port, "alice")
         first, second = bytes(range(0x80, 0x90)), b"\x00\xff" * 5
-        queued = await submitted(connection, "", short_message=first, data_coding=0xF5)
+        ports = bytes.fromhex("0504238423f0")  # application ports, kept through the replacement
+        queued = await submitted(
+            connection, "", short_message=b"\x06" + ports + first, esm_class=0x40, data_coding=0xF5
+        )
         replace_sm = ReplaceSm(message_id=queued, short_message=second)
         assert (await connection.request(replace_sm)).command_status == 0
         message = await gw.app.gateway.message(gw.app.gateway.live[queued].account_id, queued)
-        assert (message.text, message.encoding, message.data_coding) == (
+        assert (message.text, message.encoding, message.data_coding, message.udh) == (
             second.hex(),
             "binary",
             0xF5,
+            ports,
         )
-        assert [p.short_message for p in message.parts] == [second]
+        assert [(p.short_message, p.esm_class) for p in message.parts] == [
+            (b"\x06" + ports + second, 0x40)
+        ]
         await connection.unbind_and_close()
 
     run(backend, scenario)

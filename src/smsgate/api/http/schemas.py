@@ -83,6 +83,9 @@ class MessageView(BaseModel):
     text: str
     comment: str | None = Field(None, description="The text after a '~~~' line, not sent")
     encoding: str
+    udh: str | None = Field(
+        None, description="Binary messages: the sender's own user data header elements (hex)"
+    )
     segments: int
     priority: PriorityName
     client_ref: str | None
@@ -171,6 +174,8 @@ def message_view(
         "error_code": message.error_code,
         "error_detail": message.error_detail,
     }
+    if message.udh:
+        view["udh"] = message.udh.hex()
     if details:
         view["parts"] = [
             {

@@ -47,6 +47,7 @@ class Submission:
     encoding: Encoding
     data_coding: int
     concat: Concat | None
+    header: bytes  # UDH elements besides concatenation, binary data only
     priority: Priority
     scheduled_at: float | None
     validity: float | None
@@ -77,6 +78,7 @@ class Submission:
             receipt_only=self.receipt_only,
             origin="smpp",
             data_coding=self.data_coding if self.encoding is Encoding.BINARY else None,
+            udh=self.header or None,
         )
 
 
@@ -94,13 +96,18 @@ def source(address: str, ton: int) -> str:
 
 def read_submissions(pdu: SubmitPdu, options: BindOptions, now: float) -> list[Submission]:
     """The submissions of a PDU; GatewayError for what applies to all of its destinations."""
-    body, concat = user_data(pdu, only_concat=True)
+    body, concat, header = user_data(pdu)
     try:
         encoding = interpret_data_coding(
             pdu.data_coding, smsc_default=options.default_encoding
         ).encoding
     except DecodeError as exc:
         raise GatewayError("invalid_text", str(exc)) from None
+    if header and encoding is not Encoding.BINARY:
+        # text is decoded and encoded again, which elements such as shift tables would change
+        raise GatewayError(
+            "invalid_text", "user data header elements besides concatenation need binary data"
+        )
     if isinstance(pdu, DataSm):
         priority, scheduled, validity = Priority.NORMAL, None, None
     else:
@@ -120,6 +127,7 @@ def read_submissions(pdu: SubmitPdu, options: BindOptions, now: float) -> list[S
         encoding=encoding,
         data_coding=pdu.data_coding,
         concat=concat,
+        header=header,
         priority=priority,
         scheduled_at=scheduled,
         validity=validity,
