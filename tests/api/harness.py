@@ -68,11 +68,11 @@ def overtaking(app: App, urgent: str, bulk: list[str]) -> tuple[int, int]:
     return sum(arrived < t < went for t in sent_at), sum(t > went for t in sent_at)
 
 
-async def add_account(app: App, name: str, rate: float = 10_000.0) -> str:
+async def add_account(app: App, name: str, rate: float = 10_000.0, **fields: Any) -> str:
     assert app.store is not None
     key = new_api_key()
     await app.store.create_account(
-        Account(id=new_id(), name=name, api_key_hash=hash_api_key(key), rate_limit=rate)
+        Account(id=new_id(), name=name, api_key_hash=hash_api_key(key), rate_limit=rate, **fields)
     )
     return key
 

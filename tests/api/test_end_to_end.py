@@ -12,7 +12,7 @@ from smsgate.domain.status import Status
 from smsgate.smpp.constants import MessageState
 from smsgate.smpp.pdu import DeliverSm
 from smsgate.smpp.tlv import Tag
-from tests.api.harness import Running, running_gateway
+from tests.api.harness import Running, add_account, running_gateway
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
 
 Scenario = Callable[[Running], Awaitable[None]]
@@ -101,6 +101,10 @@ def test_binary_messages_take_hex(backend: StoreBackend) -> None:
     run(backend, scenario)
 
 
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
 def test_errors_and_isolation(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         mine = (await gw.send()).json()["id"]
@@ -114,6 +118,12 @@ def test_errors_and_isolation(backend: StoreBackend) -> None:
         assert wrong.status_code == 401
         missing = await gw.client.post("/v1/messages", json={"to": "+1"})
         assert missing.status_code == 401
+        # an account's address allow-list: these requests come from 127.0.0.1
+        outside = await add_account(gw.app, "out", ip_allow="192.0.2.0/24")
+        refused = await gw.client.get("/v1/messages", headers=bearer(outside))
+        assert refused.status_code == 403 and "127.0.0.1" in refused.json()["error"]["detail"]
+        inside = await add_account(gw.app, "in", ip_allow="127.0.0.1 192.0.2.0/24")
+        assert (await gw.client.get("/v1/messages", headers=bearer(inside))).status_code == 200
         cases = [
             ({"to": "+819012345678", "text": "x", "colour": "red"}, 400, "unknown_field"),
             ({"to": "+819012345678"}, 400, "invalid_request"),

@@ -19,7 +19,7 @@ from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
 from smsgate.store import InboundNumber
 from tests.api.dialects.clocked import run_clocked
-from tests.api.harness import Running
+from tests.api.harness import Running, add_account
 from tests.store.backends import StoreBackend
 
 API = "/p5/api"
@@ -267,6 +267,9 @@ def test_every_response_code_with_its_message(backend: StoreBackend) -> None:
         assert gw.app.store is not None and gw.app.gateway is not None
         await gw.app.store.update_account(replace(await account_of(gw, "b"), enabled=False))
         assert (await mt(gw, "b"))["responseMessage"] == "Invalid clientId."
+        # an address outside the account's allow-list (these requests come from 127.0.0.1)
+        gw.keys["fenced"] = await add_account(gw.app, "fenced", ip_allow="192.0.2.0/24")
+        assert (await mt(gw, "fenced"))["responseMessage"] == "Invalid clientId."
         # a prepaid account without balance: over its sending count
         await gw.app.store.set_balance((await account_of(gw)).id, 0, 0.0)
         await gw.app.gateway.reload_balances()

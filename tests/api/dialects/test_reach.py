@@ -256,6 +256,9 @@ def test_every_refusal_has_its_code(backend: StoreBackend) -> None:
             f"{BASE}/list", headers={"ApiUser": "a", "ApiKey": "sg_not-a-key"}
         )
         assert_error(bad_key, 401, 20003)
+        # an address outside the account's allow-list (these requests come from 127.0.0.1)
+        gw.keys["fenced"] = await add_account(gw.app, "fenced", ip_allow="192.0.2.0/24")
+        assert_error(await create(gw, "fenced"), 403, 20005)
         # malformed bodies and unknown messages
         broken = await gw.client.post(
             f"{BASE}/create",

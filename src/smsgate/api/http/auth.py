@@ -1,9 +1,13 @@
-"""API keys in `Authorization: Bearer ...`, looked up by their hash, cached briefly."""
+"""API keys in `Authorization: Bearer ...`, looked up by their hash, cached briefly; and the
+account's address allow-list, which every HTTP interface checks once it knows the account."""
 
 import time
 from typing import Final
 
+from starlette.requests import Request
+
 from smsgate.domain.account import Account, hash_api_key
+from smsgate.domain.allow_list import address_allowed
 from smsgate.domain.errors import GatewayError
 from smsgate.store.base import Store
 
@@ -16,10 +20,14 @@ class ApiKeyAuth:
         self.store = store
         self._cache: dict[str, tuple[Account | None, float]] = {}
 
-    async def account(self, authorization: str | None) -> Account:
+    async def account(self, request: Request) -> Account:
+        """The account of the request's bearer key, if the request's address may use it."""
+        authorization = request.headers.get("authorization")
         if not authorization or not authorization.startswith("Bearer "):
             raise GatewayError("unauthorized", "send the API key as 'Authorization: Bearer KEY'")
-        return await self.by_key(authorization[7:].strip())
+        account = await self.by_key(authorization[7:].strip())
+        check_address(account, client_address(request))
+        return account
 
     async def by_key(self, key: str) -> Account:
         """The enabled account whose API key is `key` (as any interface passes it)."""
@@ -48,3 +56,13 @@ class ApiKeyAuth:
         if user not in (account.id, account.name):
             raise GatewayError("unauthorized", "the user does not match the API key")
         return account
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def check_address(account: Account, address: str | None) -> None:
+    """GatewayError "forbidden" when the account's allow-list leaves `address` out."""
+    if not address_allowed(account.ip_allow, address):
+        raise GatewayError("forbidden", f"requests from {address} are not allowed")

@@ -52,7 +52,7 @@ QUERY: Final = [
 
 def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
     async def list_inbound(request: Request) -> JsonResponse:
-        account = await auth.account(request.headers.get("authorization"))
+        account = await auth.account(request)
         query = request.query_params
         try:
             limit = int(query.get("limit", "50"))

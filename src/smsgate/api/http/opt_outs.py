@@ -35,20 +35,20 @@ class OptOutList(BaseModel):
 
 def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
     async def listing(request: Request) -> Response:
-        account = await auth.account(request.headers.get("authorization"))
+        account = await auth.account(request)
         found = await gateway.store.opt_outs(account.id)
         views = [{"number": "+" + o.number, "since": iso_time(o.at)} for o in found]
         return JsonResponse({"opt_outs": views})
 
     async def add(request: Request) -> Response:
-        account = await auth.account(request.headers.get("authorization"))
+        account = await auth.account(request)
         number = (await parse_json(request, OptOutRequest, MAX_BODY)).number
         e164, _ = gateway.router.destination(number)
         await gateway.inbound_desk.set_opt_out(account.id, e164, active=True)
         return JsonResponse({"number": "+" + e164}, status_code=201)
 
     async def remove(request: Request) -> Response:
-        account = await auth.account(request.headers.get("authorization"))
+        account = await auth.account(request)
         e164, _ = gateway.router.destination(request.path_params["number"])
         if not gateway.opt_outs.blocked(account.id, e164):
             raise GatewayError("not_found", f"+{e164} has not opted out")

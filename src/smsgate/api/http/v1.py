@@ -99,7 +99,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
     keys = IdempotencyKeys(gateway.store, gateway.clock)
 
     async def send(request: Request) -> Response:
-        account = await auth.account(request.headers.get("authorization"))
+        account = await auth.account(request)
         if HEADER in request.headers:
             body = await read_body(request, MAX_BODY)
             commands = [_command(_validate(SendMessage, body))]
@@ -109,7 +109,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
         return JsonResponse(payload, status_code=status)
 
     async def send_batch(request: Request) -> Response:
-        account = await auth.account(request.headers.get("authorization"))
+        account = await auth.account(request)
         body = await read_body(request, MAX_BATCH_BODY)
         commands = [_command(m) for m in _validate(SendBatch, body).messages]
         if HEADER in request.headers:
@@ -149,13 +149,13 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
         return JsonResponse(payload, status_code=status)
 
     async def fetch(request: Request) -> JsonResponse:
-        account = await auth.account(request.headers.get("authorization"))
+        account = await auth.account(request)
         message = await gateway.message(account.id, request.path_params["message_id"])
         history = await gateway.store.history(message.id)
         return JsonResponse(message_view(message, details=True, history=history))
 
     async def cancel_tag(request: Request) -> JsonResponse:
-        account = await auth.account(request.headers.get("authorization"))
+        account = await auth.account(request)
         tag = request.query_params.get("tag")
         if not tag:
             raise GatewayError("invalid_request", "name the campaign: ?tag=...")
@@ -163,7 +163,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
         return JsonResponse({"tag": tag, "canceled": canceled, "not_cancelable": refused})
 
     async def count_messages(request: Request) -> JsonResponse:
-        account = await auth.account(request.headers.get("authorization"))
+        account = await auth.account(request)
         query = request.query_params
         counts = await gateway.store.status_counts(
             account.id, tag=query.get("tag"), client_ref=query.get("client_ref")
@@ -172,7 +172,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
         return JsonResponse({"total": sum(counts.values()), "by_status": by_status})
 
     async def balance(request: Request) -> JsonResponse:
-        account = await auth.account(request.headers.get("authorization"))
+        account = await auth.account(request)
         stored = await gateway.store.balance(account.id)
         currency = gateway.billing.currency_of(account)
         if stored is None:
@@ -188,12 +188,12 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
         )
 
     async def cancel(request: Request) -> JsonResponse:
-        account = await auth.account(request.headers.get("authorization"))
+        account = await auth.account(request)
         message = await gateway.cancel(account, request.path_params["message_id"])
         return JsonResponse(message_view(message))
 
     async def list_messages(request: Request) -> JsonResponse:
-        account = await auth.account(request.headers.get("authorization"))
+        account = await auth.account(request)
         query = request.query_params
         try:
             status = Status(query["status"]) if "status" in query else None

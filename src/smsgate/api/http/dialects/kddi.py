@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smsgate.api.http.auth import ApiKeyAuth
+from smsgate.api.http.auth import ApiKeyAuth, check_address, client_address
 from smsgate.api.http.dialects.endpoint import Endpoint, answering
 from smsgate.api.http.dialects.kddi_view import (
     accepted_body,
@@ -26,7 +26,6 @@ from smsgate.api.http.dialects.params import json_object
 from smsgate.api.http.request_body import read_body
 from smsgate.api.http.responses import JsonResponse
 from smsgate.domain.account import Account
-from smsgate.domain.allow_list import address_allowed
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
 from smsgate.engine.commands import SendCommand
@@ -80,9 +79,7 @@ async def _account(auth: ApiKeyAuth, request: Request) -> Account:
     account = await auth.by_key(password)
     if user not in (account.id, account.name):
         raise GatewayError("unauthorized", "the Basic auth user is not this key's account")
-    client = request.client.host if request.client else None
-    if not address_allowed(account.ip_allow, client):
-        raise GatewayError("forbidden", f"requests from {client} are not allowed")
+    check_address(account, client_address(request))
     bot_id = request.path_params["bot_id"]
     if account.bot_id is None or bot_id != account.bot_id:
         raise GatewayError("forbidden", f"bot {bot_id!r} is not this account's bot")

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smsgate.api.http.auth import ApiKeyAuth
+from smsgate.api.http.auth import ApiKeyAuth, check_address, client_address
 from smsgate.api.http.dialects.endpoint import Endpoint, answering
 from smsgate.api.http.dialects.p5_view import (
     CARRIER_IDS,
@@ -51,7 +51,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
     def endpoint(handler: Handler) -> Endpoint:
         async def run(request: Request) -> Response:
             params = await request_params(request)
-            return await handler(params, await _account(auth, params))
+            return await handler(params, await _account(auth, request, params))
 
         return answering("p5", error_response, run)
 
@@ -127,13 +127,15 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
     ]
 
 
-async def _account(auth: ApiKeyAuth, params: dict[str, str]) -> Account:
+async def _account(auth: ApiKeyAuth, request: Request, params: dict[str, str]) -> Account:
     token, client = _required(params, "token"), _required(params, "clientId")
     try:
-        return await auth.by_user_and_key(client, token)
+        account = await auth.by_user_and_key(client, token)
     except GatewayError as error:
         item = "token" if error.code == "unauthorized" else "clientId"
         raise GatewayError(error.code, item) from None
+    check_address(account, client_address(request))
+    return account
 
 
 async def _by_tag(

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smsgate.api.http.auth import ApiKeyAuth
+from smsgate.api.http.auth import ApiKeyAuth, check_address, client_address
 from smsgate.api.http.dialects.endpoint import Endpoint, answering
 from smsgate.api.http.dialects.params import request_params, required
 from smsgate.api.http.dialects.reach_view import error_response, message_item
@@ -128,7 +128,9 @@ async def _account(auth: ApiKeyAuth, request: Request) -> Account:
     user, key = request.headers.get("apiuser"), request.headers.get("apikey")
     if not user or not key:  # Reach tells missing headers (20002) from wrong ones (20003)
         raise GatewayError("missing_credentials", "the ApiUser and ApiKey headers are required")
-    return await auth.by_user_and_key(user, key)
+    account = await auth.by_user_and_key(user, key)
+    check_address(account, client_address(request))
+    return account
 
 
 def send_command(params: dict[str, str], now: float) -> SendCommand:

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smsgate.api.http.auth import ApiKeyAuth
+from smsgate.api.http.auth import ApiKeyAuth, check_address, client_address
 from smsgate.api.http.dialects.address_guard import AddressGuard
 from smsgate.api.http.dialects.smsc_ru_answer import (
     balance_answer,
@@ -43,7 +43,6 @@ from smsgate.api.http.dialects.smsc_ru_params import (
 )
 from smsgate.api.http.request_body import read_body
 from smsgate.domain.account import Account, check_password
-from smsgate.domain.allow_list import address_allowed
 from smsgate.domain.errors import GatewayError, dialect_code
 from smsgate.domain.message import Message
 from smsgate.domain.pricing import from_micros
@@ -100,8 +99,7 @@ class Credentials:
             account = await self.keys.by_key(params["apikey"])
         else:
             account = await self._login(params.get("login", ""), params.get("psw", ""))
-        if not address_allowed(account.ip_allow, address):
-            raise GatewayError("forbidden", f"requests from {address} are not allowed")
+        check_address(account, address)
         return account
 
     async def _login(self, login: str, password: str) -> Account:
@@ -134,7 +132,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
 
     def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
-            address = request.client.host if request.client else None
+            address = client_address(request)
             charset, fmt = DEFAULT_CHARSET, "0"
             params: Params = {}
             try:
