@@ -127,6 +127,16 @@ class DlrReceiver:
         writer.close()
 
 
+# a UDH of application port addressing (16-bit, to 2948 from 9200) and 8-bit data, as Kannel's
+# sendsms takes them (udh=, coding=1): octets as Latin-1 characters
+UDH = "\x06\x05\x04\x0b\x84\x23\xf0"
+BINARY = "\x00\x01\xfe\xff binary"
+
+
+def octets(value: str) -> str:
+    return quote(value.encode("latin-1"), safe="")
+
+
 def test_kannel_sends_through_smsgate_and_gets_the_receipt(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with running_gateway(str(tmp_path / "gw.db")) as gw:
@@ -164,10 +174,16 @@ def test_kannel_sends_through_smsgate_and_gets_the_receipt(tmp_path: Path) -> No
                                     await asyncio.sleep(0.1)  # smsbox still starting
 
                         response = await asyncio.wait_for(sendsms_up(), TIMEOUT)
-                    assert response.status_code == 202, response.text
+                        assert response.status_code == 202, response.text
+                        # 8-bit data behind an application port header (WAP push's ports)
+                        binary = await client.get(
+                            url.replace(quote("Hello via Kannel"), octets(BINARY))
+                            + f"&coding=1&udh={octets(UDH)}"
+                        )
+                        assert binary.status_code == 202, binary.text
 
                     async def delivered() -> None:
-                        while not any(call.get("type") == ["1"] for call in receiver.calls):
+                        while sum(call.get("type") == ["1"] for call in receiver.calls) < 2:
                             receiver.arrived.clear()
                             await receiver.arrived.wait()
 
@@ -176,8 +192,12 @@ def test_kannel_sends_through_smsgate_and_gets_the_receipt(tmp_path: Path) -> No
             assert simulator.counters["submitted"] >= 1
             assert gw.app.store is not None
             messages, _ = await gw.app.store.list_messages(account.id)
-            assert [m.text for m in messages] == ["Hello via Kannel"]
-            assert messages[0].status == "delivered" and messages[0].origin == "smpp"
+            texts = {m.text: m for m in messages}
+            assert texts.keys() == {"Hello via Kannel", BINARY.encode("latin-1").hex()}
+            assert {(m.status, m.origin) for m in messages} == {("delivered", "smpp")}
+            assert texts[BINARY.encode("latin-1").hex()].udh == UDH.encode("latin-1")[1:]
+            seen = {body for destination, body in simulator._seen if destination}
+            assert (UDH + BINARY).encode("latin-1") in seen
             call = next(c for c in receiver.calls if c.get("type") == ["1"])
             assert call["smsc"] == ["smsgate"]
 
