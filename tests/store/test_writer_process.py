@@ -30,6 +30,7 @@ from smsgate.store.changes import (
 )
 from smsgate.store.sqlite import SqliteStore
 from smsgate.store.wire import (
+    LENGTH,
     decode_group,
     encode_groups,
     error_in,
@@ -65,7 +66,9 @@ def _every_kind() -> list[Change]:
 def test_every_change_crosses_the_socket_unchanged() -> None:
     changes = _every_kind()
     assert {type(c) for c in changes} == set(get_args(Change))  # a new kind is tested too
-    (sent,) = unframe(bytearray(frame(encode_groups([changes]))))
+    framed = frame(encode_groups([changes]))
+    assert framed[LENGTH.size : LENGTH.size + 1] == b"M"  # marshal: no pickle fallback
+    (sent,) = unframe(bytearray(framed))
     decoded = decode_group(sent[0])
     assert decoded == changes
     assert decoded[0].priority is changes[0].priority  # enums come back as enums

@@ -38,7 +38,7 @@ from smsgate.engine.dispatcher import Dispatcher
 from smsgate.engine.identical import IdenticalWindow
 from smsgate.engine.inbound import InboundDesk
 from smsgate.engine.latency import LatencyWindow
-from smsgate.engine.message_text import encode_text, parts_of
+from smsgate.engine.message_text import data_coding_of, encode_text, parts_of
 from smsgate.engine.notify import status_item
 from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.rate import RateLimits
@@ -64,7 +64,6 @@ from smsgate.store import (
 )
 from smsgate.store.changes import BalanceChange
 from smsgate.text import (
-    Encoding,
     Sar,
 )
 
@@ -420,11 +419,7 @@ class Gateway(ReceiptMatching):
             text=text,
             comment=comment,
             encoding=encoded.encoding.value,
-            data_coding=(
-                command.data_coding
-                if command.data_coding is not None and encoded.encoding is Encoding.BINARY
-                else encoded.data_coding
-            ),
+            data_coding=data_coding_of(encoded, command.data_coding),
             segments=encoded.segments,
             created_at=now,
             updated_at=now,

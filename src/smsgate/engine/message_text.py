@@ -57,6 +57,14 @@ def encode_text(
     return sent, comment, encoded
 
 
+def data_coding_of(encoded: EncodedMessage, chosen: int | None) -> int:
+    """The data_coding sent: for 8-bit data the one its sender chose (a message class, 0xF5,
+    ...) when there is one, else the encoding's."""
+    if chosen is not None and encoded.encoding is Encoding.BINARY:
+        return chosen
+    return encoded.data_coding
+
+
 def parts_of(message_id: str, encoded: EncodedMessage, status: Status) -> list[Part]:
     return [
         Part(

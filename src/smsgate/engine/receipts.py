@@ -131,9 +131,10 @@ class ReceiptMatching:
     ) -> "asyncio.Future[None]":
         status = RECEIPT_STATUS[state]
         detail = f"receipt {state.name}" + (f" err:{error}" if error else "")
-        if status is part.status or not can_transition(part.status, status):
+        repeat = status is part.status
+        if repeat or not can_transition(part.status, status):
             # a repeat, or a step backwards: kept in the history, not applied
-            if status is not part.status:
+            if not repeat:
                 self.counters.receipts_backwards += 1
             return self.writer.add(
                 [PartUpdate(message.id, part.seq, status, now, detail=detail, applied=False)]

@@ -11,7 +11,7 @@ from smsgate.domain.pricing import to_micros
 from smsgate.domain.status import Status
 from smsgate.engine.balances import Balances
 from smsgate.engine.commands import ReplaceCommand
-from smsgate.engine.message_text import encode_text, parts_of
+from smsgate.engine.message_text import data_coding_of, encode_text, parts_of
 from smsgate.engine.timing import check_validity, start_of
 from smsgate.store.changes import BalanceChange
 from smsgate.text import EncodedMessage, Encoding
@@ -57,9 +57,8 @@ def replaced(
     if encoded is not None:
         new.text, new.comment, text = encoded
         new.encoding = text.encoding.value
-        # 8-bit data keeps the data_coding its sender chose (a message class, 0xF5, ...)
-        binary = text.encoding is Encoding.BINARY and message.encoding == new.encoding
-        new.data_coding = message.data_coding if binary else text.data_coding
+        binary = message.encoding == Encoding.BINARY.value
+        new.data_coding = data_coding_of(text, message.data_coding if binary else None)
         new.segments = text.segments
         new.parts = parts_of(message.id, text, status)
     return new

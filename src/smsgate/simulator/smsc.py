@@ -367,6 +367,10 @@ class SmscSimulator:
                 future.add_done_callback(partial(self._receipt_answered, system_id, deliver))
                 self.counters["receipts_sent"] += 1
                 return
+        self._hold(system_id, deliver)
+
+    def _hold(self, system_id: str, deliver: DeliverSm) -> None:
+        """Keep a receipt until a receiver has room; past the bound the oldest goes."""
         held = self.held_receipts.setdefault(system_id, deque())
         if len(held) >= 2 * self.config.held_receipts:
             held.popleft()
@@ -390,7 +394,7 @@ class SmscSimulator:
             reason = error if isinstance(error, SmppRequestError) else "refused"
             log.info("simulator: receipt to %s not accepted (%s), held", system_id, reason)
             deliver.sequence_number = 0
-            self.held_receipts.setdefault(system_id, deque()).append(deliver)
+            self._hold(system_id, deliver)
         else:
             self._flush_held(system_id)
 

@@ -380,13 +380,13 @@ class PostgresStore(Store):
                         await conn.execute(
                             Q(sql.RECORD_MIGRATION), migration.version, migration.name, time.time()
                         )
-                version = await conn.fetchval("SELECT MAX(version) FROM schema_migrations")
+                version = await conn.fetchval(sql.SCHEMA_VERSION)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
         return int(version or 0)
 
     async def schema_version(self) -> int:
-        version = await self.pool.fetchval("SELECT MAX(version) FROM schema_migrations")
+        version = await self.pool.fetchval(sql.SCHEMA_VERSION)
         return int(version or 0)
 
     # messages

@@ -183,6 +183,7 @@ PORTABILITY_CARRIER: Final = "SELECT carrier FROM portability WHERE number = ?"
 PORTABILITY_ALL: Final = "SELECT number, carrier FROM portability"
 
 SCHEMA_VERSIONS: Final = "SELECT version FROM schema_migrations ORDER BY version"
+SCHEMA_VERSION: Final = "SELECT MAX(version) FROM schema_migrations"
 RECORD_MIGRATION: Final = (
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"
 )

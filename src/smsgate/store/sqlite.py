@@ -195,6 +195,10 @@ def _with_parts(conn: sqlite3.Connection, rows: list[Any]) -> list[Message]:
     return [message_from(row, parts[row[0]]) for row in rows]
 
 
+def _schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute(sql.SCHEMA_VERSION).fetchone()[0] or 0)
+
+
 class SqliteStore(Store):
     def __init__(
         self,
@@ -375,17 +379,12 @@ class SqliteStore(Store):
                     conn.execute(
                         sql.RECORD_MIGRATION, (migration.version, migration.name, time.time())
                     )
-            row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-            return int(row[0] or 0)
+            return _schema_version(conn)
 
         return await asyncio.to_thread(run)
 
     async def schema_version(self) -> int:
-        def run(conn: sqlite3.Connection) -> int:
-            row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-            return int(row[0] or 0)
-
-        return await self._read(run)
+        return await self._read(_schema_version)
 
     # messages
 

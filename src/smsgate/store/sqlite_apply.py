@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import astuple
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from smsgate.store import sql
 from smsgate.store.batch import WritePlan, check_found, plan_writes
@@ -105,6 +105,11 @@ CLAIM_INBOUND: Final = _update_from(sql.INBOUND_CLAIM)
 UPDATE_BALANCES: Final = _update_from(sql.BALANCE_UPDATE)
 
 
+def _update_all(conn: sqlite3.Connection, kind: str, statement: str, rows: list[Any]) -> None:
+    """A batched UPDATE whose every row must find its target (IntegrityError otherwise)."""
+    check_found(kind, len(rows), update_rows(conn, statement, rows))
+
+
 def apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
     if plan.messages:
         insert_rows(conn, INSERT_MESSAGES, [message_values(m) for m in plan.messages])
@@ -120,24 +125,22 @@ def apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
     if plan.inbound:
         insert_rows(conn, INSERT_INBOUND, [inbound_values(m) for m in plan.inbound])
     if plan.part_updates:
-        rows = [part_update_row(u) for u in plan.part_updates]
-        check_found("part", len(rows), update_rows(conn, UPDATE_PARTS, rows))
+        _update_all(conn, "part", UPDATE_PARTS, [part_update_row(u) for u in plan.part_updates])
     if plan.message_updates:
         rows = [message_update_row(u) for u in plan.message_updates]
-        check_found("message", len(rows), update_rows(conn, UPDATE_MESSAGES, rows))
+        _update_all(conn, "message", UPDATE_MESSAGES, rows)
     insert_rows(conn, INSERT_HISTORY, plan.history)
     if plan.outbox:
         insert_rows(conn, INSERT_OUTBOX, [outbox_values(item) for item in plan.outbox])
     if plan.outbox_updates:
         rows = [outbox_update_row(u) for u in plan.outbox_updates]
-        check_found("outbox", len(rows), update_rows(conn, UPDATE_OUTBOX, rows))
+        _update_all(conn, "outbox", UPDATE_OUTBOX, rows)
     if plan.segments:
         insert_rows(conn, INSERT_SEGMENTS, [segment_values(s) for s in plan.segments])
     if plan.segments_taken:
         conn.executemany(sql.DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
     if plan.inbound_claims:
-        rows = [astuple(c) for c in plan.inbound_claims]
-        check_found("inbound", len(rows), update_rows(conn, CLAIM_INBOUND, rows))
+        _update_all(conn, "inbound", CLAIM_INBOUND, [astuple(c) for c in plan.inbound_claims])
     if plan.opt_outs:
         conn.executemany(sql.UPSERT_OPT_OUT, opt_out_rows(plan.opt_outs, active=True))
         conn.executemany(sql.DELETE_OPT_OUT, opt_out_rows(plan.opt_outs, active=False))
