@@ -6,7 +6,7 @@ import pytest
 
 from smsgate.app import _connector_config
 from smsgate.config import ConfigError, load_config
-from smsgate.connectors.config import BindMode, ErrorAction
+from smsgate.connectors.smpp.config import BindMode, ErrorAction
 from smsgate.domain.pricing import PriceList, PriceRule
 from smsgate.domain.routing import RouteTable
 from smsgate.smpp.constants import CommandStatus

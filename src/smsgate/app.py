@@ -20,8 +20,8 @@ from smsgate.api.smpp_server.tls import self_signed, server_context
 from smsgate.callbacks.worker import CallbackWorker, deny_list
 from smsgate.collector import tune_for_serving
 from smsgate.config import Config, ConfigError
-from smsgate.connectors.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
-from smsgate.connectors.smpp import SmppConnector
+from smsgate.connectors.smpp.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
+from smsgate.connectors.smpp.connector import SmppConnector
 from smsgate.domain.account import Account, hash_api_key, hash_password, new_api_key
 from smsgate.domain.carrier_seed import JP_CARRIER_PREFIXES
 from smsgate.domain.ids import new_id

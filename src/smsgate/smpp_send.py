@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-from smsgate.connectors.part import OutboundPart, PartKey, build_submit_sm
+from smsgate.connectors.smpp.submit import OutboundPart, PartKey, build_submit_sm
 from smsgate.smpp.constants import Npi, Ton, is_receipt
 from smsgate.smpp.pdu import BindTransceiver, DeliverSm, Request
 from smsgate.smpp.receipt import Receipt, ReceiptError, parse_receipt_text

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from smsgate.callbacks.urls import check_url
+from smsgate.domain.callback_urls import check_url
 from smsgate.config import ConfigError, load_config
 from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError

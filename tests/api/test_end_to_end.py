@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from smsgate.connectors.events import receipt_info
+from smsgate.connectors.smpp.receipts import receipt_info
 from smsgate.domain.status import Status
 from smsgate.smpp.constants import MessageState
 from smsgate.smpp.pdu import DeliverSm

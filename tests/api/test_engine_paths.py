@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgate.connectors.part import PartKey
+from smsgate.connectors.smpp.submit import PartKey
 from smsgate.domain.status import Status
 from tests.api.harness import Running, add_account, overtaking, running_gateway
 from tests.store.backends import BACKENDS, StoreBackend, store_backend

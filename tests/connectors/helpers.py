@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from smsgate.connectors import (
+from smsgate.connectors.smpp import (
     ConnectorConfig,
     OutboundPart,
     PartKey,

@@ -1,7 +1,7 @@
 """Carrier refusals: throttled parts are retried, permanent errors fail, temporary ones retry
 and then fail."""
 
-from smsgate.connectors import ErrorAction, RetryPolicy, SmppConnector
+from smsgate.connectors.smpp import ErrorAction, RetryPolicy, SmppConnector
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
 from tests.connectors.helpers import Recorder, make_part, run, submit_all

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from smsgate.connectors import ReceiptInfo, SmppConnector
+from smsgate.connectors.smpp import ReceiptInfo, SmppConnector
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus, MessageState
 from smsgate.smpp.pdu import DataSm, DeliverSm

@@ -3,7 +3,7 @@
 import asyncio
 import random
 
-from smsgate.connectors import SmppConnector
+from smsgate.connectors.smpp import SmppConnector
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.pdu import BindTransceiver, EnquireLink, SubmitSm
 from tests.connectors.helpers import (

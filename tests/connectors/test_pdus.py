@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from smsgate.connectors import NetworkError, OutboundPart, PartKey, build_submit_sm, receipt_info
+from smsgate.connectors.smpp import NetworkError, OutboundPart, PartKey, build_submit_sm, receipt_info
 from smsgate.smpp import codec
 from smsgate.smpp.constants import EsmClass, MessageState
 from smsgate.smpp.pdu import DataSm, DeliverSm, SubmitSm

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from smsgate.connectors import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
-from smsgate.connectors.pacing import Backoff, ThrottleGovernor
+from smsgate.connectors.smpp import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
+from smsgate.connectors.smpp.pacing import Backoff, ThrottleGovernor
 from smsgate.smpp.constants import CommandStatus
 
 S = CommandStatus

@@ -3,7 +3,7 @@ and the parts not sent handed back."""
 
 import asyncio
 
-from smsgate.connectors import SmppConnector
+from smsgate.connectors.smpp import SmppConnector
 from smsgate.smpp.pdu import BindTransceiver, DataSm, DeliverSm, SubmitSm, Unbind
 from tests.conftest import start_simulator
 from tests.connectors.helpers import (

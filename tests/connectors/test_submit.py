@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from smsgate.connectors import BindMode, SmppConnector
+from smsgate.connectors.smpp import BindMode, SmppConnector
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import MessageState
 from tests.connectors.helpers import Recorder, make_part, run, submit_all

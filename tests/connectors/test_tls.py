@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgate.connectors import SmppConnector
+from smsgate.connectors.smpp import SmppConnector
 from smsgate.simulator.smsc import SimulatorConfig
 from tests.conftest import start_simulator
 from tests.connectors.helpers import (
@@ -75,7 +75,7 @@ def test_untrusted_certificate_is_refused(certificate: tuple[Path, Path]) -> Non
         # tls=True: the system's trust store, which does not know this certificate
         config = connector_config(sim.config.port, tls=True, reconnect_min=0.01)
         connector = SmppConnector(config, recorder)
-        with watch_log("smsgate.connectors.link", "failed") as failures:
+        with watch_log("smsgate.connectors.smpp.link", "failed") as failures:
             await connector.start()
             submit_all(connector, [make_part(1)])
             try:

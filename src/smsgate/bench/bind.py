@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from smsgate.connectors import (
+from smsgate.connectors.smpp import (
     ConnectorConfig,
     OutboundPart,
     PartKey,

@@ -27,7 +27,8 @@ import orjson
 from smsgate.callbacks.formats import CallbackFormat, format_named, native_values
 from smsgate.callbacks.http_client import HttpClient, HttpClientError
 from smsgate.callbacks.signing import scheme_named, sign
-from smsgate.callbacks.urls import PRIVATE_NETWORKS, DenyList
+from smsgate.callbacks.hosts import check_host
+from smsgate.domain.callback_urls import PRIVATE_NETWORKS, DenyList
 from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.clock import Clock
@@ -359,7 +360,7 @@ class CallbackWorker:
         cached = self._hosts.get((host, port))
         if cached is None or now - cached[1] >= _HOST_TTL:
             try:
-                await self.deny.check_host(host, port)
+                await check_host(self.deny, host, port)
                 verdict = None
             except GatewayError as error:
                 verdict = error.detail

@@ -27,10 +27,8 @@ from smsgate.domain.mo_routing import opt_out_change, owner
 from smsgate.engine.clock import Clock
 from smsgate.engine.notify import inbound_item
 from smsgate.engine.opt_outs import OptOutList
-from smsgate.engine.user_data import user_data
+from smsgate.engine.ports import InboundPart
 from smsgate.engine.writer import ChangeWriter
-from smsgate.smpp.pdu import DataSm, DeliverSm
-from smsgate.smpp.tlv import Tag
 from smsgate.store import (
     Change,
     InboundMessage,
@@ -139,31 +137,27 @@ class InboundDesk:
 
     # -- receiving -----------------------------------------------------------------------------
 
-    async def receive(self, connector_id: str, pdu: DeliverSm | DataSm) -> None:
-        """Take one MO deliver_sm/data_sm; returns once what it brought is stored."""
+    async def receive(self, connector_id: str, part: InboundPart) -> None:
+        """Take one MO message or part; returns once what it brought is stored."""
         await self.ready.wait()
-        try:
-            body, concat, _ = user_data(pdu)
-        except GatewayError as error:  # kept as it came rather than refused
-            log.info("%s: MO user data not read (%s); stored whole", connector_id, error)
-            body, concat = _raw(pdu), None
+        body, concat = part.body, part.concat
         # the read comes before the reassembler changes, so that the writes of one group's
         # parts are queued in the order the reassembler saw them
-        owners = await self.store.inbound_owners(pdu.destination_addr)
+        owners = await self.store.inbound_owners(part.destination)
         now = self.clock.time()
         if concat is None:
-            key = GroupKey(pdu.source_addr, pdu.destination_addr, 0, 1)
-            single = ReassembledMessage(key, pdu.data_coding, (body,), now)
+            key = GroupKey(part.source, part.destination, 0, 1)
+            single = ReassembledMessage(key, part.data_coding, (body,), now)
             await self._commit(self._routed(self._message(connector_id, single, now), owners))
             return
-        key = GroupKey(pdu.source_addr, pdu.destination_addr, concat.reference, concat.total)
-        if await self._held(key, concat.seq, body):
+        key = GroupKey(part.source, part.destination, concat.reference, concat.total)
+        if await self._held(key, concat.seqnum, body):
             return
         if not self.reassembler.is_open(key) and await self._stored_before(key, body, now):
             # a part of a message stored before a restart, whose resp the carrier missed
             self.counts["duplicate_parts"] += 1
             return
-        if await self._held(key, concat.seq, body):  # a copy came while the store was read
+        if await self._held(key, concat.seqnum, body):  # a copy came while the store was read
             return
         self._connectors.setdefault(key, connector_id)
         finished = self.reassembler.add(
@@ -171,10 +165,10 @@ class InboundDesk:
             destination=key.destination,
             reference=key.reference,
             total=key.total,
-            seqnum=concat.seq,
+            seqnum=concat.seqnum,
             payload=body,
             now=now,
-            data_coding=pdu.data_coding,
+            data_coding=part.data_coding,
         )
         mine = None
         for group in finished:
@@ -185,28 +179,28 @@ class InboundDesk:
                 self._finishing.add(task)
                 task.add_done_callback(self._finishing.discard)
         if mine is None:
-            part = InboundSegment(
+            segment = InboundSegment(
                 key.source,
                 key.destination,
                 key.reference,
                 key.total,
-                concat.seq,
+                concat.seqnum,
                 connector_id,
-                pdu.data_coding,
+                part.data_coding,
                 body,
                 now,
             )
             try:
-                await self._commit([part], key)
+                await self._commit([segment], key)
             except Exception:
-                self.reassembler.withdraw(key, concat.seq)
+                self.reassembler.withdraw(key, concat.seqnum)
                 raise
             return
         message = self._message(self._connectors.pop(key, connector_id), mine, now)
         try:
             await self._commit([*self._routed(message, owners), _taken(key)], key)
         except Exception:
-            self.reassembler.reopen(mine, without=concat.seq)
+            self.reassembler.reopen(mine, without=concat.seqnum)
             self._connectors[key] = message.connector_id
             raise
 
@@ -339,10 +333,3 @@ def _sender_number(source: str, normalise: Callable[[str], str]) -> str:
 
 def _taken(key: GroupKey) -> SegmentsTaken:
     return SegmentsTaken(key.source, key.destination, key.reference, key.total)
-
-
-def _raw(pdu: DeliverSm | DataSm) -> bytes:
-    payload = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
-    if isinstance(payload, bytes) and payload:
-        return payload
-    return pdu.short_message if isinstance(pdu, DeliverSm) else b""

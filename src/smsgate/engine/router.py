@@ -1,5 +1,7 @@
 """Numbers, carriers and routes for the engine, built from the store's tables."""
 
+from collections.abc import Set
+
 from smsgate.domain.carriers import CarrierTable
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.numbers import parse_destination, parse_source
@@ -16,7 +18,6 @@ class EngineRouter:
         self.routes = routes
         self.carriers = carriers
         self.default_country = default_country
-        self.available: set[str] | None = None  # connectors that are up; None: don't filter
 
     @classmethod
     async def load(cls, store: Store, default_country: str | None = None) -> "EngineRouter":
@@ -37,11 +38,18 @@ class EngineRouter:
         return self.carriers.carrier_for(e164)
 
     def connectors(
-        self, account_id: str, source: str, e164: str, region: str | None, carrier: str | None
+        self,
+        account_id: str,
+        source: str,
+        e164: str,
+        region: str | None,
+        carrier: str | None,
+        available: Set[str] | None = None,
     ) -> tuple[str, list[str]]:
         if region is None:
             region = parse_destination("+" + e164).region
-        selection = self.routes.select(Routable(account_id, source, e164, region, carrier))
+        routable = Routable(account_id, source, e164, region, carrier)
+        selection = self.routes.select(routable, available)
         if not selection.connector_ids and not selection.down:
             raise GatewayError("no_route", f"route {selection.route_id} has no connector")
         return selection.route_id, list(selection.connector_ids)

@@ -76,7 +76,7 @@ class SubmitIntake:
             return
         key = (account.id, submission.sender, submission.to, concat.reference, concat.total)
         held = HeldPart(connection, pdu, submission, options)
-        for group in self.gatherer.add(key, concat.seq, concat.total, held, now):
+        for group in self.gatherer.add(key, concat.seqnum, concat.total, held, now):
             self._finish(account, group)
         self._schedule_expiry()
 
@@ -104,7 +104,7 @@ class SubmitIntake:
         first_copies: dict[int, HeldPart] = {}
         for held in items:
             assert held.submission.concat is not None
-            first_copies.setdefault(held.submission.concat.seq, held)
+            first_copies.setdefault(held.submission.concat.seqnum, held)
         body = b"".join(first_copies[seq].submission.body for seq in sorted(first_copies))
         try:
             command = items[0].submission.command(body)
@@ -117,7 +117,7 @@ class SubmitIntake:
         def answer_all(result: Result) -> None:
             for held in items:
                 assert held.submission.concat is not None
-                seq = held.submission.concat.seq
+                seq = held.submission.concat.seqnum
                 answer(held.connection, held.pdu, result, part_id(_id(result), seq, single))
 
         self._queue(account, command, answer_all)

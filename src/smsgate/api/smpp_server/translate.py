@@ -14,12 +14,13 @@ from smsgate.api.smpp_server.options import BindOptions
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message, Priority
 from smsgate.engine.commands import ReplaceCommand, SendCommand
-from smsgate.engine.user_data import Concat, user_data
 from smsgate.smpp.constants import RECEIPT_MASK
 from smsgate.smpp.pdu import DataSm, ReplaceSm, SmeAddress, SubmitMulti, SubmitSm
 from smsgate.smpp.smpp_time import parse_smpp_time
 from smsgate.smpp.tlv import Tag
+from smsgate.smpp.user_data import UserDataError, user_data
 from smsgate.text import (
+    Concat,
     DecodeError,
     Encoding,
     decode_text,
@@ -96,7 +97,10 @@ def source(address: str, ton: int) -> str:
 
 def read_submissions(pdu: SubmitPdu, options: BindOptions, now: float) -> list[Submission]:
     """The submissions of a PDU; GatewayError for what applies to all of its destinations."""
-    body, concat, header = user_data(pdu)
+    try:
+        body, concat, header = user_data(pdu)
+    except UserDataError as exc:
+        raise GatewayError(exc.code, exc.detail) from None
     try:
         encoding = interpret_data_coding(
             pdu.data_coding, smsc_default=options.default_encoding

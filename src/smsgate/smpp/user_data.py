@@ -4,20 +4,23 @@ are read alike."""
 
 from typing import NamedTuple
 
-from smsgate.domain.errors import GatewayError
+from smsgate.smpp.errors import SmppError
 from smsgate.smpp.pdu import DataSm, DeliverSm, SubmitMulti, SubmitSm
 from smsgate.smpp.tlv import Tag
-from smsgate.text import UDHI, Udh, UdhError, parse_udh
+from smsgate.text import UDHI, Concat, Udh, UdhError, parse_udh
 from smsgate.text.udh import IEI_CONCAT_8BIT, IEI_CONCAT_16BIT
 
 MessagePdu = SubmitSm | DataSm | SubmitMulti | DeliverSm
 _CONCAT_IEIS = frozenset((IEI_CONCAT_8BIT, IEI_CONCAT_16BIT))
 
 
-class Concat(NamedTuple):
-    reference: int
-    total: int
-    seq: int
+class UserDataError(SmppError):
+    """User data that cannot be read; `code` names the error catalog's entry for it."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
 
 
 class UserData(NamedTuple):
@@ -27,12 +30,12 @@ class UserData(NamedTuple):
 
 
 def user_data(pdu: MessagePdu) -> UserData:
-    """The PDU's user data; GatewayError for a PDU whose user data cannot be read."""
+    """The PDU's user data; UserDataError for a PDU whose user data cannot be read."""
     payload = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
     short = b"" if isinstance(pdu, DataSm) else pdu.short_message
     if isinstance(payload, bytes) and payload:
         if short:
-            raise GatewayError("invalid_request", "short_message and message_payload are both set")
+            raise UserDataError("invalid_request", "short_message and message_payload are both set")
         data = payload
     else:
         data = short
@@ -42,22 +45,30 @@ def user_data(pdu: MessagePdu) -> UserData:
         try:
             udh, data = parse_udh(data)
         except UdhError as exc:
-            raise GatewayError("invalid_text", f"bad user data header: {exc}") from None
+            raise UserDataError("invalid_text", f"bad user data header: {exc}") from None
         others = tuple(ie for ie in udh.elements if ie.iei not in _CONCAT_IEIS)
         if others:
             header = Udh(others).encode()[1:]
         found = udh.concat
         if found is not None and found.total > 1:
-            concat = Concat(found.reference, found.total, found.seqnum)
+            concat = found
     if concat is None:
         total = pdu.tlvs.get(Tag.SAR_TOTAL_SEGMENTS)
         if isinstance(total, int) and total > 1:
             ref, seq = pdu.tlvs.get(Tag.SAR_MSG_REF_NUM), pdu.tlvs.get(Tag.SAR_SEGMENT_SEQNUM)
             if not isinstance(ref, int) or not isinstance(seq, int):
-                raise GatewayError("invalid_request", "SAR TLVs incomplete")
+                raise UserDataError("invalid_request", "SAR TLVs incomplete")
             concat = Concat(ref, total, seq)
-    if concat is not None and not 1 <= concat.seq <= concat.total:
-        raise GatewayError("invalid_request", f"part {concat.seq} of {concat.total}")
+    if concat is not None and not 1 <= concat.seqnum <= concat.total:
+        raise UserDataError("invalid_request", f"part {concat.seqnum} of {concat.total}")
     if not data:
-        raise GatewayError("invalid_text", "the message is empty")
+        raise UserDataError("invalid_text", "the message is empty")
     return UserData(data, concat, header)
+
+
+def raw_user_data(pdu: DeliverSm | DataSm) -> bytes:
+    """The PDU's user data as it came (message_payload first), for what cannot be read."""
+    payload = pdu.tlvs.get(Tag.MESSAGE_PAYLOAD)
+    if isinstance(payload, bytes) and payload:
+        return payload
+    return pdu.short_message if isinstance(pdu, DeliverSm) else b""

@@ -1,14 +1,17 @@
-"""Requests a carrier sends us: receipts and MO messages, answered once the engine has them."""
+"""Requests a carrier sends us: receipts and MO messages, translated into the engine's reports
+and answered once the engine has them."""
 
 import asyncio
 import logging
 from functools import partial
 
-from smsgate.connectors.events import ConnectorEvents, receipt_info
-from smsgate.connectors.queue import ConnectorStats
+from smsgate.connectors.smpp.queue import ConnectorStats
+from smsgate.connectors.smpp.receipts import delivery_report, receipt_info
+from smsgate.engine.ports import ConnectorEvents, InboundPart
 from smsgate.smpp.constants import CommandStatus, is_receipt
 from smsgate.smpp.errors import SessionError
 from smsgate.smpp.pdu import AlertNotification, DataSm, DeliverSm, Request
+from smsgate.smpp.user_data import UserDataError, raw_user_data, user_data
 from smsgate.transport.smpp_connection import SmppConnection
 
 log = logging.getLogger(__name__)
@@ -29,11 +32,13 @@ class InboundHandler:
         events: ConnectorEvents,
         stats: ConnectorStats,
         timeout: float,
+        convert_ids: bool = False,
     ) -> None:
         self.connector_id = connector_id
         self.events = events
         self.stats = stats
         self.timeout = timeout
+        self.convert_ids = convert_ids  # receipts' ids also read in the other base
         self._pending: set[asyncio.Future[None]] = set()
 
     @property
@@ -54,9 +59,10 @@ class InboundHandler:
         receipt = is_receipt(pdu.esm_class)
         try:
             if receipt:
-                work = self.events.receipt(self.connector_id, receipt_info(pdu))
+                report = delivery_report(receipt_info(pdu), self.convert_ids)
+                work = self.events.receipt(self.connector_id, report)
             else:
-                work = self.events.inbound(self.connector_id, pdu)
+                work = self.events.inbound(self.connector_id, self._inbound_part(pdu))
             future = asyncio.ensure_future(work)
         except Exception:
             log.exception("%s: the engine did not take %s", self.connector_id, pdu.name)
@@ -66,6 +72,14 @@ class InboundHandler:
         self._pending.add(future)
         timer = asyncio.get_running_loop().call_later(self.timeout, future.cancel)
         future.add_done_callback(partial(self._done, conn, pdu, receipt, timer))
+
+    def _inbound_part(self, pdu: DeliverSm | DataSm) -> InboundPart:
+        try:
+            body, concat, _ = user_data(pdu)
+        except UserDataError as error:  # kept as it came rather than refused
+            log.info("%s: MO user data not read (%s); stored whole", self.connector_id, error)
+            body, concat = raw_user_data(pdu), None
+        return InboundPart(pdu.source_addr, pdu.destination_addr, pdu.data_coding, body, concat)
 
     def _done(
         self,

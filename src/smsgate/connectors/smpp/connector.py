@@ -1,15 +1,16 @@
 """The upstream SMPP connector: a pool of binds to one carrier that the engine hands parts to.
 
-    connector = SmppConnector(config, events)
-    await connector.start()
+    connector = SmppConnector(config)
+    await connector.start(events)
     if not connector.submit(part):   # never blocks; False means the queue is full
         ...                          # back-pressure: keep the part and offer it later
     unsent = await connector.stop(drain_timeout=10.0)
 
-Every outcome reaches the engine through `ConnectorEvents`, on the event loop: `submitted`
-(possibly more than once for a part re-sent after a lost link), `failed`, and the awaited
-`receipt` / `inbound`. Throttled parts go back to the front of the queue while their bind
-pauses; temporary errors, timeouts and lost links retry up to `max_attempts`.
+It implements the engine's `Connector` port and translates between the engine's neutral parts
+and reports and SMPP. Every outcome reaches the engine through `ConnectorEvents`, on the event
+loop: `accepted` (possibly more than once for a part re-sent after a lost link), `failed`, and
+the awaited `receipt` / `inbound`. Throttled parts go back to the front of the queue while
+their bind pauses; temporary errors, timeouts and lost links retry up to `max_attempts`.
 
 stop() stops taking parts, waits up to `drain_timeout` for the answers of parts in flight (they
 still produce events) and for the engine to take receipts in progress, unbinds, closes, and
@@ -23,14 +24,16 @@ import contextlib
 import logging
 import random
 
-from smsgate.connectors.config import BindMode, ConnectorConfig
-from smsgate.connectors.events import ConnectorEvents
-from smsgate.connectors.inbound import InboundHandler
-from smsgate.connectors.link import BindLink
-from smsgate.connectors.part import OutboundPart
-from smsgate.connectors.queue import ConnectorStats, Job, PartQueue
+from smsgate.connectors.smpp.config import BindMode, ConnectorConfig
+from smsgate.connectors.smpp.inbound import InboundHandler
+from smsgate.connectors.smpp.link import BindLink
+from smsgate.connectors.smpp.queue import ConnectorStats, Job, PartQueue
 from smsgate.domain.token_bucket import TokenBucket
+from smsgate.engine.clock import Clock, SystemClock
+from smsgate.engine.ports import ConnectorEvents, OutboundPart
+from smsgate.smpp.constants import status_name
 from smsgate.smpp.pdu import Bind, BindReceiver, BindTransceiver, BindTransmitter
+from smsgate.smpp.receipt import normalise_message_id
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +50,17 @@ class SmppConnector:
     def __init__(
         self,
         config: ConnectorConfig,
-        events: ConnectorEvents,
         *,
         rng: random.Random | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
-        self.events = events
         self.rng = rng or random.Random()
+        self.clock = clock or SystemClock()  # validity periods are relative to its time
         self.stats = ConnectorStats()
         self.queue = PartQueue(config.queue_size)
-        self.inbound = InboundHandler(config.id, events, self.stats, config.inbound_timeout)
+        self.events: ConnectorEvents  # set by start()
+        self.inbound: InboundHandler  # set by start()
         self.stopping = False
         self.links: list[BindLink] = []
         self.loop: asyncio.AbstractEventLoop  # set by start()
@@ -67,11 +71,20 @@ class SmppConnector:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+    async def start(self, events: ConnectorEvents) -> None:
         """Start binding; returns at once, the binds come up (and retry) in the background."""
         if self._started:
             raise RuntimeError(f"connector {self.config.id} already started")
         self._started = True
+        self.events = events
+        config = self.config
+        self.inbound = InboundHandler(
+            config.id, events, self.stats, config.inbound_timeout, config.receipt_id_conversion
+        )
         self.loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()
         self._drained = asyncio.Event()
@@ -138,9 +151,13 @@ class SmppConnector:
         return sum(len(link.in_flight) for link in self.links)
 
     @property
-    def binds_up(self) -> int:
+    def links_up(self) -> int:
         """Bound connections (a tx+rx bind counts as two)."""
         return sum(link.is_up for link in self.links)
+
+    @property
+    def is_up(self) -> bool:
+        return any(link.is_up for link in self.links)
 
     @property
     def capacity(self) -> int:
@@ -166,16 +183,29 @@ class SmppConnector:
 
     def submitted(self, job: Job, upstream_id: str) -> None:
         try:
-            self.events.submitted(job.part.key, upstream_id, self.config.id)
+            self.events.accepted(job.part.key, normalise_message_id(upstream_id), self.config.id)
         except Exception:
             log.exception("%s: submitted event for %s raised", self.config.id, job.part.key)
 
     def fail(self, job: Job, command_status: int, permanent: bool, detail: str) -> None:
         self.stats.failed += 1
         try:
-            self.events.failed(job.part.key, command_status, permanent, detail)
+            self.events.failed(
+                job.part.key,
+                "carrier_rejected",
+                _detail(command_status, detail),
+                permanent=permanent,
+            )
         except Exception:
             log.exception("%s: failed event for %s raised", self.config.id, job.part.key)
+
+
+def _detail(command_status: int, detail: str) -> str:
+    """The failure's detail, naming the command_status."""
+    name = status_name(command_status)
+    if not detail:
+        return name
+    return detail if name in detail else f"{name}: {detail}"
 
 
 __all__ = ["SmppConnector"]

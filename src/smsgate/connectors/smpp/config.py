@@ -88,6 +88,8 @@ class ConnectorConfig:
     queue_size: int = 10_000  # parts waiting for a bind; submit() refuses beyond
     inbound_window: int = 100  # the carrier's unanswered deliver_sm before ESME_RMSGQFUL
     inbound_timeout: float = 30.0  # for the engine to take a receipt or MO before we refuse it
+    # receipts whose id is in the other base than submit_sm_resp's (hex and decimal) match too
+    receipt_id_conversion: bool = False
 
     def __post_init__(self) -> None:
         if self.binds < 1 or self.window < 1 or self.queue_size < 1 or self.max_attempts < 1:

@@ -9,13 +9,16 @@ slow carrier costs latency, not throughput. Each answer is handled in a future c
 import asyncio
 import contextlib
 import logging
+import random
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from smsgate.connectors.config import ErrorAction
-from smsgate.connectors.pacing import Backoff, ThrottleGovernor
-from smsgate.connectors.part import build_submit_sm
-from smsgate.connectors.queue import Job
+from smsgate.connectors.smpp.config import ConnectorConfig, ErrorAction
+from smsgate.connectors.smpp.inbound import InboundHandler
+from smsgate.connectors.smpp.pacing import Backoff, ThrottleGovernor
+from smsgate.connectors.smpp.queue import ConnectorStats, Job, PartQueue
+from smsgate.connectors.smpp.submit import build_submit_sm
+from smsgate.engine.clock import Clock
 from smsgate.smpp.constants import CommandStatus, status_name
 from smsgate.smpp.errors import PduEncodeError, SessionError, WindowFullError
 from smsgate.smpp.pdu import Bind, Response
@@ -28,9 +31,6 @@ from smsgate.transport.smpp_connection import (
     connect,
 )
 
-if TYPE_CHECKING:
-    from smsgate.connectors.smpp import SmppConnector
-
 log = logging.getLogger(__name__)
 
 S = CommandStatus
@@ -40,9 +40,32 @@ NO_ANSWER_STATUS = S.ESME_RSYSERR
 UNBIND_TIMEOUT = 2.0
 
 
+class LinkOwner(Protocol):
+    """What a link uses of its connector (SmppConnector)."""
+
+    config: ConnectorConfig
+    clock: Clock
+    rng: random.Random
+    stats: ConnectorStats
+    queue: PartQueue
+    inbound: InboundHandler
+    stopping: bool
+    loop: asyncio.AbstractEventLoop
+
+    async def pace(self) -> None: ...
+
+    async def wait_stopping(self, timeout: float) -> None: ...
+
+    def answered(self) -> None: ...
+
+    def submitted(self, job: Job, upstream_id: str) -> None: ...
+
+    def fail(self, job: Job, command_status: int, permanent: bool, detail: str) -> None: ...
+
+
 class BindLink:
     def __init__(
-        self, owner: "SmppConnector", name: str, bind_class: type[Bind], transmits: bool
+        self, owner: LinkOwner, name: str, bind_class: type[Bind], transmits: bool
     ) -> None:
         config = owner.config
         self.owner = owner
@@ -187,7 +210,7 @@ class BindLink:
         owner = self.owner
         pdu = job.pdu
         if pdu is None:
-            pdu = job.pdu = build_submit_sm(job.part)
+            pdu = job.pdu = build_submit_sm(job.part, owner.clock.time())
         pdu.sequence_number = 0  # a retry gets a fresh one
         try:
             future = conn.request(pdu)

@@ -1,40 +1,23 @@
-"""The interface between a connector and the engine, and what a delivery receipt says.
-
-The engine implements `ConnectorEvents`. Every method is called on the event loop. What
-`receipt` and `inbound` return is awaited before the carrier gets its deliver_sm_resp, so the
-engine persists first and the carrier only forgets the PDU once it is safe; if they raise (or
-time out) the carrier gets ESME_RX_T_APPN and delivers again later. `receipt` may return a
-future rather than a coroutine: most receipts are applied without waiting for anything but the
-write, and a future costs less than a task per receipt.
-"""
+"""What a carrier's delivery receipt says (TLVs first, text second), and the engine's neutral
+report made of it."""
 
 import re
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
-from smsgate.connectors.part import PartKey
+from smsgate.domain.status import RECEIPT_STATUS
+from smsgate.engine.ports import DeliveryReport
 from smsgate.smpp.constants import MessageState
 from smsgate.smpp.pdu import DataSm, DeliverSm
-from smsgate.smpp.receipt import Receipt, ReceiptError, parse_receipt_text
+from smsgate.smpp.receipt import (
+    Receipt,
+    ReceiptError,
+    normalise_message_id,
+    parse_receipt_text,
+    receipt_id_candidates,
+)
 from smsgate.smpp.tlv import Tag, TlvValue
-
-
-class ConnectorEvents(Protocol):
-    def submitted(self, key: PartKey, upstream_id: str, connector_id: str) -> None:
-        """The carrier accepted the part and gave it `upstream_id`. A part re-sent after a
-        lost link or a response timeout may be reported more than once."""
-
-    def failed(self, key: PartKey, command_status: int, permanent: bool, detail: str) -> None:
-        """The part will not be sent by this connector. `permanent` is False when it failed
-        only for lack of attempts (timeouts, temporary errors): another route may succeed."""
-
-    def receipt(self, connector_id: str, info: "ReceiptInfo") -> Awaitable[None]:
-        """A delivery receipt (deliver_sm or data_sm whose esm_class says so)."""
-
-    async def inbound(self, connector_id: str, pdu: DeliverSm | DataSm) -> None:
-        """A mobile-originated message (any deliver_sm or data_sm that is not a receipt)."""
 
 
 class NetworkError(NamedTuple):
@@ -146,4 +129,20 @@ def receipt_info(pdu: DeliverSm | DataSm) -> ReceiptInfo:
     )
 
 
-__all__ = ["ConnectorEvents", "NetworkError", "ReceiptInfo", "receipt_info"]
+def delivery_report(info: ReceiptInfo, convert_ids: bool = False) -> DeliveryReport:
+    """The engine's report of a receipt. Its id is matched normalised; with `convert_ids`
+    (carriers that answer in hex and receipt in decimal, or the other way round) also in its
+    other-base readings, which could otherwise match another part."""
+    state = info.state
+    if not info.upstream_id:
+        ids: tuple[str, ...] = ()
+    elif convert_ids:
+        ids = receipt_id_candidates(info.upstream_id)
+    else:
+        ids = (normalise_message_id(info.upstream_id),)
+    if state is None:
+        return DeliveryReport(ids, None, "")
+    return DeliveryReport(ids, RECEIPT_STATUS[state], state.name, info.error_code)
+
+
+__all__ = ["NetworkError", "ReceiptInfo", "delivery_report", "receipt_info"]

@@ -1,0 +1,334 @@
+"""Accepting messages: validate, de-duplicate, price, persist, queue.
+
+A message is returned to the interface only once it is committed (persist before
+acknowledging); what the account's rate, the queue or a failed write does not let in gives its
+reserved money and identical-window place back.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Final
+
+from smsgate.domain.account import Account
+from smsgate.domain.callback_urls import DenyList, check_url
+from smsgate.domain.errors import GatewayError
+from smsgate.domain.ids import new_id
+from smsgate.domain.message import Message, Priority
+from smsgate.domain.status import Status
+from smsgate.engine.billing import Billing
+from smsgate.engine.clock import Clock
+from smsgate.engine.commands import SendCommand
+from smsgate.engine.config import EngineConfig
+from smsgate.engine.counters import Counters
+from smsgate.engine.dispatcher import Dispatcher
+from smsgate.engine.identical import IdenticalWindow
+from smsgate.engine.live import LiveMessages
+from smsgate.engine.message_text import data_coding_of, encode_text, parts_of
+from smsgate.engine.notify import status_item
+from smsgate.engine.opt_outs import OptOutList
+from smsgate.engine.ports import Router
+from smsgate.engine.rate import RateLimits
+from smsgate.engine.timing import check_validity, start_of
+from smsgate.engine.transitions import Transitions
+from smsgate.engine.writer import ChangeWriter
+from smsgate.store import (
+    BalanceError,
+    Change,
+    DuplicateError,
+    Store,
+    StoreBusyError,
+    StoreClosedError,
+)
+from smsgate.store.changes import BalanceChange
+
+log = logging.getLogger(__name__)
+
+_BALANCES_REFRESH: Final = 5.0  # seconds between reads of the prepaid balances (top-ups)
+_PRIORITIES: Final = frozenset(p.value for p in Priority)
+
+
+class Acceptance:
+    def __init__(
+        self,
+        store: Store,
+        router: Router,
+        *,
+        live: LiveMessages,
+        queue: Dispatcher,
+        writer: ChangeWriter,
+        transitions: Transitions,
+        billing: Billing,
+        opt_outs: OptOutList,
+        counters: Counters,
+        clock: Clock,
+        config: EngineConfig,
+        references: Iterator[int],
+        callback_deny: DenyList | None,
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.live = live
+        self.queue = queue
+        self.writer = writer
+        self.transitions = transitions
+        self.billing = billing
+        self.opt_outs = opt_outs
+        self.counters = counters
+        self.clock = clock
+        self.config = config
+        self.references = references  # concatenation reference numbers
+        self.callback_deny = callback_deny  # callback URLs naming these ranges are refused
+        self.rates = RateLimits(clock)
+        self.identical = IdenticalWindow()
+        self._refs_in_flight: set[tuple[str, str]] = set()  # client_refs being committed
+        self._balances_task: asyncio.Task[None] | None = None
+
+    async def stop(self) -> None:
+        if self._balances_task is not None:
+            await asyncio.wait({self._balances_task})  # a read in progress; it logs its errors
+
+    async def accept(
+        self,
+        account: Account,
+        commands: Sequence[SendCommand],
+        record: Callable[[list[Message | GatewayError]], Change] | None = None,
+    ) -> list[Message | GatewayError]:
+        """Validate, persist and queue; a message is returned only once it is committed.
+        `record` turns the results into a change written with the messages (the response to
+        a request with an Idempotency-Key); it is called only when something is written."""
+        now = self.clock.time()
+        results: list[Message | GatewayError] = []
+        accepted: list[Message] = []
+        refs: list[tuple[str, str]] = []  # client_refs this call holds while it commits
+        held: dict[str, tuple[int, int | None]] = {}  # message id: (micros reserved, window key)
+        committed: list[Message] = []
+        if now - self.billing.balances.loaded_at > _BALANCES_REFRESH:
+            self._reload_balances_soon()
+        try:
+            for command in commands:
+                try:
+                    message = self._build(account, command, now)
+                    if message.client_ref is not None:
+                        await self._check_client_ref(account.id, message.client_ref)
+                    try:
+                        micros = self.billing.reserve(account, message, command.max_price)
+                    except GatewayError as error:
+                        micros = await self._reserve_again(account, message, command, error)
+                    try:
+                        key = self._check_identical(account, message, now)
+                    except GatewayError:
+                        self.billing.balances.settled(account.id, -micros, committed=False)
+                        raise
+                except GatewayError as error:
+                    results.append(error)
+                    self.counters.rejected += 1
+                    refused = self.counters.refused
+                    refused[error.code] = refused.get(error.code, 0) + 1
+                    continue
+                held[message.id] = (micros, key)
+                results.append(message)
+                accepted.append(message)
+                if message.client_ref is not None:
+                    refs.append((account.id, message.client_ref))
+                    self._refs_in_flight.add(refs[-1])
+            if accepted:
+                results, accepted = await self._persist(account, results, accepted, held, record)
+                committed = accepted
+        finally:
+            self._refs_in_flight.difference_update(refs)
+            if len(committed) < len(held) or self.billing.balances.prepaid(account.id):
+                self._withdraw(account, now, held, committed)
+        for message in accepted:
+            self.enqueue(message)
+        self.counters.accepted += len(accepted)
+        return results
+
+    async def _persist(
+        self,
+        account: Account,
+        results: list[Message | GatewayError],
+        accepted: list[Message],
+        held: Mapping[str, tuple[int, int | None]],
+        record: Callable[[list[Message | GatewayError]], Change] | None = None,
+    ) -> tuple[list[Message | GatewayError], list[Message]]:
+        """Commit what the queue and the account's rate let in; (results, what was committed)."""
+        if not self.queue.has_room(len(accepted)):
+            raise GatewayError("queue_full")
+        allowed = self.rates.take_up_to(account.id, account.rate_limit, len(accepted))
+        if allowed < len(accepted):
+            # the messages past the account's rate are refused one by one (all of them for a
+            # single message: the whole request is then refused with 429)
+            over = GatewayError("throttled", f"{account.rate_limit:g} messages per second")
+            counts = self.counters.refused
+            counts["throttled"] = counts.get("throttled", 0) + len(accepted) - allowed
+            if not allowed:
+                raise over
+            refused = {id(m) for m in accepted[allowed:]}
+            accepted = accepted[:allowed]
+            results = [over if id(r) in refused else r for r in results]
+            self.counters.rejected += len(refused)
+        owed = [
+            item for m in accepted if (item := status_item(m, m.status, m.created_at)) is not None
+        ]
+        extra: list[Change] = list(owed)
+        if charged := sum(held[m.id][0] for m in accepted):
+            extra.append(BalanceChange(account.id, -charged, accepted[0].created_at))
+        if record is not None:
+            extra.append(record(results))
+        try:
+            await self.writer.add([*accepted, *extra] if extra else accepted)
+        except BalanceError:  # another node (or a stale balance here) took the money first
+            self._reload_balances_soon()
+            raise GatewayError("insufficient_balance") from None
+        except DuplicateError as error:  # a client_ref raced past the check
+            raise GatewayError("duplicate", str(error)) from None
+        except StoreBusyError:
+            raise GatewayError("queue_full", "the store is busy") from None
+        except StoreClosedError:
+            raise GatewayError("unavailable") from None
+        self.transitions.announce(owed)
+        return results, accepted
+
+    def _withdraw(
+        self,
+        account: Account,
+        now: float,
+        held: Mapping[str, tuple[int, int | None]],
+        committed: Sequence[Message],
+    ) -> None:
+        """Settle the reservations of an accept call: committed ones are final, the others
+        (refused past the rate, or the write failed) give their money and window place back."""
+        kept = {m.id for m in committed}
+        balances = self.billing.balances
+        for message_id, (micros, key) in held.items():
+            done = message_id in kept
+            if micros:
+                balances.settled(account.id, -micros, committed=done)
+            if key is not None and not done:
+                self.identical.forget(key, now)
+
+    async def _reserve_again(
+        self, account: Account, message: Message, command: SendCommand, error: GatewayError
+    ) -> int:
+        """After a short balance, read the balances from the store again (a top-up by another
+        process), at most once a second, and try once more."""
+        if error.code != "insufficient_balance" or not await self.reload_balances(1.0):
+            raise error
+        return self.billing.reserve(account, message, command.max_price)
+
+    def _check_identical(self, account: Account, message: Message, now: float) -> int | None:
+        """Refuse the same source, destination and text within the account's window; the
+        window key of a message let in (to withdraw it if the message is not committed)."""
+        window = self.config.identical_window
+        if account.dedup_window is not None:
+            window = account.dedup_window
+        if window <= 0 or message.status is Status.FAILED:
+            return None
+        key = IdenticalWindow.key(account.id, message.source, message.destination, message.text)
+        earlier = self.identical.admit(key, now, window)
+        if earlier is not None:
+            raise GatewayError(
+                "identical", f"accepted {now - earlier:.0f} s ago; the window is {window:g} s"
+            )
+        return key
+
+    async def reload_balances(self, unless_within: float = 0.0) -> bool:
+        """Read the prepaid balances from the store again; False if that was done less than
+        `unless_within` seconds ago."""
+        now = self.clock.time()
+        if now - self.billing.balances.loaded_at < unless_within:
+            return False
+        self.billing.balances.load(await self.store.balances(), now)
+        return True
+
+    def _reload_balances_soon(self) -> None:
+        if self._balances_task is None or self._balances_task.done():
+            self._balances_task = asyncio.create_task(self._reload_balances_logged())
+
+    async def _reload_balances_logged(self) -> None:
+        try:
+            await self.reload_balances()
+        except Exception as error:  # the store is closing or unreachable: next time, then
+            log.warning("prepaid balances not read again: %s", error)
+
+    async def _check_client_ref(self, account_id: str, client_ref: str) -> None:
+        """A client_ref names one message per account: sending it again is a duplicate."""
+        if (account_id, client_ref) in self._refs_in_flight:
+            raise GatewayError("duplicate", f"client_ref {client_ref!r} is being accepted")
+        existing = await self.store.message_by_client_ref(account_id, client_ref)
+        if existing is not None:
+            raise GatewayError("duplicate", f"client_ref {client_ref!r} is message {existing.id}")
+
+    def preview(self, account: Account, command: SendCommand) -> Message:
+        """The message `accept` would build for `command` (its parts, route and price),
+        neither persisted nor queued: for APIs that quote a price without sending.
+        GatewayError where `accept` would refuse the command at once."""
+        return self._build(account, command, self.clock.time())
+
+    def _build(self, account: Account, command: SendCommand, now: float) -> Message:
+        # destinations are kept and sent as international E.164 (ton 1, npi 1)
+        e164, region = self.router.destination(command.to)
+        if self.opt_outs.blocked(account.id, e164):
+            raise GatewayError("opted_out", f"+{e164} sent an opt-out keyword to this account")
+        source, source_ton, source_npi = self.router.source(
+            command.sender or self.config.default_sender
+        )
+        text, comment, encoded = encode_text(
+            command.text,
+            command.encoding,
+            next(self.references),
+            self.config.max_segments,
+            command.udh,
+        )
+        validity = check_validity(
+            command.validity if command.validity is not None else self.config.default_validity,
+            self.config.max_validity,
+        )
+        scheduled = start_of(command.scheduled_at, now, self.config.max_schedule_ahead)
+        if command.callback_url is not None:
+            check_url(command.callback_url, self.callback_deny)
+        if command.priority not in _PRIORITIES:
+            raise GatewayError("invalid_priority", "0 (bulk) to 3 (urgent)")
+        carrier = command.carrier or self.router.carrier(e164)
+        route_id, _ = self.router.connectors(account.id, source, e164, region, carrier)
+        quote = self.billing.quote(account, route_id, region, carrier, encoded.segments)
+        start = scheduled or now
+        message_id = new_id()
+        message = Message(
+            id=message_id,
+            account_id=account.id,
+            source=source,
+            source_ton=source_ton,
+            source_npi=source_npi,
+            destination=e164,
+            text=text,
+            comment=comment,
+            encoding=encoded.encoding.value,
+            data_coding=data_coding_of(encoded, command.data_coding),
+            segments=encoded.segments,
+            created_at=now,
+            updated_at=now,
+            valid_until=start + validity,
+            priority=Priority(command.priority),
+            status=Status.SCHEDULED if scheduled else Status.QUEUED,
+            client_ref=command.client_ref,
+            callback_url=command.callback_url or account.callback_url,
+            scheduled_at=scheduled,
+            carrier=carrier,
+            route_id=route_id,
+            registered_delivery=command.registered_delivery,
+            receipt_only=command.receipt_only,
+            udh=command.udh,
+            origin=command.origin,
+            tag=command.tag,
+            price=None if quote is None else quote[0],
+            price_unit=None if quote is None else quote[1],
+        )
+        message.parts = parts_of(message_id, encoded, message.status)
+        return message
+
+    def enqueue(self, message: Message) -> None:
+        self.live.remember(message)
+        due = message.scheduled_at if message.status is Status.SCHEDULED else None
+        self.queue.push(message.id, message.priority, due)

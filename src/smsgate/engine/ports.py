@@ -1,0 +1,156 @@
+"""What the engine needs from a channel, and what a channel tells it back.
+
+A connector (SMS over SMPP, and whatever channel comes next) is handed neutral `OutboundPart`s
+and reports through `ConnectorEvents`: accepted with the channel's id for the part, failed with
+an entry of the error catalog, a delivery report, an inbound message part. The engine knows
+nothing of a channel's protocol: each connector translates to and from its own.
+
+Every event is called on the event loop. What `receipt` and `inbound` return is awaited before
+the connector acknowledges the report to its peer, so the engine persists first; if they raise
+(or time out) the connector must have the peer report it again later. `receipt` may return a
+future rather than a coroutine: most reports are applied without waiting for anything but the
+write, and a future costs less than a task.
+"""
+
+from collections.abc import Awaitable, Set
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+from smsgate.domain.status import Status
+from smsgate.text import Concat, Sar
+
+
+class PartKey(NamedTuple):
+    """Identifies a part for the engine: its message id and 1-based segment number."""
+
+    message_id: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundPart:
+    """One part (segment) of a message, as the engine hands it to a connector."""
+
+    key: PartKey
+    source: str
+    destination: str  # E.164 digits
+    body: bytes  # the part's encoded user data, its user data header first when `udhi`
+    text: str = ""  # the whole message's text, for channels that carry text rather than octets
+    source_ton: int = 0
+    source_npi: int = 0
+    data_coding: int = 0
+    udhi: bool = False
+    receipt: bool = True  # a delivery report is wanted
+    priority: int = 0  # 0 (bulk) to 3 (urgent)
+    valid_until: float | None = None  # Unix seconds; None: the channel's default
+    sar: Sar | None = None  # concatenation numbers, for channels that send them beside the body
+
+
+@dataclass(frozen=True, slots=True)
+class InboundPart:
+    """A mobile-originated message, or one part of a concatenated one."""
+
+    source: str
+    destination: str
+    data_coding: int
+    body: bytes  # without any user data header
+    concat: Concat | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What a channel learnt about a part after accepting it.
+
+    `carrier_ids` are the forms the channel's id for the part may be matched under, the usual
+    one first; `status` is None when the report says nothing usable (it is then counted and
+    dropped); `label` is the channel's own word for the state, kept in the history.
+    """
+
+    carrier_ids: tuple[str, ...]
+    status: Status | None
+    label: str
+    error: str = ""  # the network's error code, as the channel gives it
+
+
+class ConnectorEvents(Protocol):
+    """The engine's side: what a connector reports."""
+
+    def accepted(self, key: PartKey, carrier_id: str, connector_id: str) -> None:
+        """The channel accepted the part under `carrier_id`. A part sent again after a lost
+        link or a timeout may be reported more than once."""
+
+    def failed(self, key: PartKey, error: str, detail: str, *, permanent: bool) -> None:
+        """The part will not be sent by this connector: `error` names a catalog entry.
+        `permanent` is False when it failed only for lack of attempts (timeouts, temporary
+        errors): another route may succeed."""
+
+    def receipt(self, connector_id: str, report: DeliveryReport) -> Awaitable[None]:
+        """A delivery report."""
+
+    def inbound(self, connector_id: str, part: InboundPart) -> Awaitable[None]:
+        """A mobile-originated message part."""
+
+
+class Connector(Protocol):
+    """A channel to carriers or providers, as the engine drives it."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def is_up(self) -> bool:
+        """Whether it can send now."""
+        ...
+
+    @property
+    def links_up(self) -> int:
+        """Connections up (for the metrics)."""
+        ...
+
+    @property
+    def capacity(self) -> int:
+        """Parts it may have in flight now."""
+        ...
+
+    @property
+    def queue_depth(self) -> int: ...
+
+    @property
+    def in_flight(self) -> int: ...
+
+    async def start(self, events: ConnectorEvents) -> None:
+        """Start connecting in the background; every report goes to `events`."""
+
+    def submit(self, part: OutboundPart) -> bool:
+        """Queue a part; False at once when it cannot take it now (back-pressure)."""
+
+    async def stop(self, drain_timeout: float) -> list[OutboundPart]:
+        """Stop taking parts, drain within `drain_timeout`, and hand back what was not
+        (surely) sent; no event is reported for those."""
+
+
+class Router(Protocol):
+    """Destination and sender parsing, carrier determination and route selection."""
+
+    def destination(self, value: str) -> tuple[str, str | None]:
+        """(e164 digits, region) or GatewayError("invalid_destination")."""
+        ...
+
+    def source(self, value: str) -> tuple[str, int, int]:
+        """(address, ton, npi) or GatewayError("invalid_source")."""
+        ...
+
+    def carrier(self, e164: str) -> str | None: ...
+
+    def connectors(
+        self,
+        account_id: str,
+        source: str,
+        e164: str,
+        region: str | None,
+        carrier: str | None,
+        available: Set[str] | None = None,
+    ) -> tuple[str, list[str]]:
+        """(route id, connector ids in the order to try) or GatewayError("no_route"); with
+        `available` (the connectors up), only those, drawn by the route's weights among them."""
+        ...

@@ -1,0 +1,169 @@
+"""How a message changes state: the one sequence every outcome goes through.
+
+A part changes (`PartUpdate`), the message's status is derived from its parts, and both go to
+the store in one write together with what the change owes: a status callback or receipt for the
+customer (outbox items) and a refund of a failed message's price. Once the write is committed
+the status listeners hear of the new status and the outbox listeners of the new items.
+"""
+
+import asyncio
+from collections.abc import Callable, Sequence
+from functools import partial
+
+from smsgate.domain.message import Message, Part
+from smsgate.domain.status import FINAL, Status, message_status
+from smsgate.engine.balances import Balances
+from smsgate.engine.billing import Billing
+from smsgate.engine.live import LiveMessages
+from smsgate.engine.notify import status_item
+from smsgate.engine.writer import ChangeWriter
+from smsgate.store import Change, MessageUpdate, OutboxItem, PartUpdate
+from smsgate.store.changes import BalanceChange
+
+StatusListener = Callable[[Message, Status], None]
+OutboxListener = Callable[[OutboxItem], None]
+
+
+class Transitions:
+    def __init__(
+        self,
+        writer: ChangeWriter,
+        live: LiveMessages,
+        billing: Billing,
+        on_status: list[StatusListener],
+        on_outbox: list[OutboxListener],
+    ) -> None:
+        self.writer = writer
+        self.live = live
+        self.billing = billing
+        self.on_status = on_status  # called with (message, new status) once it is committed
+        self.on_outbox = on_outbox  # called with each outbox item once it is committed
+
+    def commit(
+        self,
+        message: Message,
+        updates: Sequence[PartUpdate],
+        now: float,
+        code: str | None = None,
+        detail: str = "",
+    ) -> "asyncio.Future[None]":
+        """Apply part updates to the message in memory and write them with the message's
+        own change; `code` and `detail` explain a final status other than delivered."""
+        parts = message.parts
+        for update in updates:
+            _apply(parts[update.seq - 1], update)
+        changes: list[Change] = [*updates, *self._message_changes(message, now, code, detail)]
+        return self._write(message, changes)
+
+    def record(self, update: PartUpdate) -> "asyncio.Future[None]":
+        """A history line only: a report that does not change the part (a repeat, a step
+        backwards, a second id for a part sent again)."""
+        return self.writer.add([update])
+
+    def finish_unsent(
+        self, message: Message, status: Status, code: str, detail: str, now: float
+    ) -> "asyncio.Future[None]":
+        """End every part not at a carrier yet (canceled, expired, rejected, ...)."""
+        updates = [
+            PartUpdate(
+                message.id,
+                part.seq,
+                status,
+                now,
+                error_code=code,
+                error_detail=detail or None,
+                done_at=now,
+            )
+            for part in message.parts
+            if part.status not in FINAL and part.status is not Status.SENT
+        ]
+        return self.commit(message, updates, now, code, detail)
+
+    def _message_changes(
+        self, message: Message, now: float, code: str | None, detail: str
+    ) -> list[MessageUpdate]:
+        status = message_status(p.status for p in message.parts)
+        if status is Status.SENDING:
+            status = Status.QUEUED  # not persisted: a restart re-sends what was in flight
+        if status is message.status and status is not Status.SENDING:
+            return []
+        message.status = status
+        message.updated_at = now
+        if status in FINAL and status is not Status.DELIVERED:
+            worst = [p for p in message.parts if p.error_code]
+            if worst and code is None:
+                code, detail = worst[-1].error_code, worst[-1].error_detail or ""
+            message.error_code, message.error_detail = code, detail or None
+        return [
+            MessageUpdate(
+                message.id,
+                status,
+                now,
+                error_code=message.error_code if status in FINAL else None,
+                error_detail=message.error_detail if status in FINAL else None,
+                # a single part's history line already records this transition
+                record=len(message.parts) > 1,
+            )
+        ]
+
+    def _write(self, message: Message, changes: list[Change]) -> "asyncio.Future[None]":
+        """Queue changes for the store, with what the customer is owed for a new status;
+        listeners hear of the new status once it is committed."""
+        updates = [c for c in changes if isinstance(c, MessageUpdate)]
+        owed = [item for u in updates if (item := status_item(message, u.status, u.at)) is not None]
+        refund = None
+        if updates and message.price is not None:
+            refund = self.billing.release(message, updates[-1].status, updates[-1].at)
+            if refund is not None:
+                changes = [*changes, refund]
+        future = self.writer.add([*changes, *owed] if owed else changes)
+        self.live.writing(message.id)
+        status = updates[-1].status if updates and (self.on_status or owed) else None
+        # one callback per write: each is a separate turn of the event loop's queue
+        future.add_done_callback(partial(self._committed, message, status, owed, refund))
+        return future
+
+    def _committed(
+        self,
+        message: Message,
+        status: Status | None,
+        owed: list[OutboxItem],
+        refund: BalanceChange | None,
+        done: "asyncio.Future[None]",
+    ) -> None:
+        self.live.written(message.id)
+        if refund is not None:
+            settle_refund(self.billing.balances, refund, done)
+        if status is not None and not done.cancelled() and done.exception() is None:
+            for listener in self.on_status:
+                listener(message, status)
+            self.announce(owed)
+
+    def announce(self, items: list[OutboxItem]) -> None:
+        for item in items:
+            for listener in self.on_outbox:
+                listener(item)
+
+
+def settle_refund(balances: Balances, refund: BalanceChange, done: "asyncio.Future[None]") -> None:
+    committed = not done.cancelled() and done.exception() is None
+    balances.settled(refund.account_id, refund.delta, committed)
+
+
+def _apply(part: Part, update: PartUpdate) -> None:
+    """The update on the part in memory; fields it leaves None stay as they are."""
+    part.status = update.status
+    if update.upstream_id is not None:
+        part.upstream_id = update.upstream_id
+    if update.connector_id is not None:
+        part.connector_id = update.connector_id
+    if update.error_code is not None:
+        part.error_code = update.error_code
+    if update.error_detail is not None:
+        part.error_detail = update.error_detail
+    if update.attempts is not None:
+        part.attempts = update.attempts
+    if update.submitted_at is not None:
+        part.submitted_at = update.submitted_at
+    if update.done_at is not None:
+        part.done_at = update.done_at
