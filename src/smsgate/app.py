@@ -18,7 +18,6 @@ from smsgate.api.http.server import HttpServer
 from smsgate.api.smpp_server import SmppServer, SmppServerConfig
 from smsgate.api.smpp_server.tls import self_signed, server_context
 from smsgate.callbacks.worker import CallbackWorker, deny_list
-from smsgate.collector import tune_for_serving
 from smsgate.config import Config, ConfigError
 from smsgate.connectors.smpp.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
 from smsgate.connectors.smpp.connector import SmppConnector
@@ -30,6 +29,7 @@ from smsgate.engine.clock import Clock
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.retention import RetentionJob
 from smsgate.engine.router import EngineRouter
+from smsgate.runtime import tune_for_serving
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
 from smsgate.store import ConnectorRow, RouteRow, Store, open_store

@@ -25,7 +25,7 @@ from smsgate.callbacks.worker import CallbackConfig, CallbackWorker
 from smsgate.domain.account import Account
 from smsgate.domain.ids import new_id
 from smsgate.engine.clock import SystemClock
-from smsgate.event_loop import run_async
+from smsgate.runtime import run_async
 from smsgate.store import OutboxItem, open_store
 
 FILL_BATCH = 2000

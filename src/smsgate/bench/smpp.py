@@ -39,7 +39,7 @@ from smsgate.bench.processes import (
     stop,
     stop_carrier,
 )
-from smsgate.event_loop import run_async
+from smsgate.runtime import run_async
 from smsgate.smpp.constants import is_receipt, status_name
 from smsgate.smpp.pdu import BindTransceiver, DeliverSm, Request, SubmitSm
 from smsgate.smpp.session import SessionConfig

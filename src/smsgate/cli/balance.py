@@ -11,9 +11,9 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from smsgate.cli.common import CommandError, find_account, run_on_store, store_command
 from smsgate.domain.pricing import from_micros, parse_amount, to_micros
 from smsgate.store import BalanceError, Store
-from smsgate.store_commands import CommandError, find_account, run_on_store, store_command
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -7,10 +7,10 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from smsgate.cli.common import CommandError, find_account, run_on_store, store_command
 from smsgate.domain.allow_list import parse_allow_list
 from smsgate.engine.retention import retention_of
 from smsgate.store import DuplicateError, Store
-from smsgate.store_commands import CommandError, find_account, run_on_store, store_command
 
 _DAY = 86_400.0
 

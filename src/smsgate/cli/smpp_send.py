@@ -1,16 +1,22 @@
 """Send one message over SMPP and wait for its delivery receipts: `smsgate smpp-send`."""
 
+import argparse
 import asyncio
 import contextlib
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
-from smsgate.connectors.smpp.submit import OutboundPart, PartKey, build_submit_sm
+from smsgate.cli.common import refuse
+from smsgate.cli.simulator import SIMULATOR_PASSWORD, SIMULATOR_SYSTEM_ID
+from smsgate.connectors.smpp.submit import build_submit_sm
+from smsgate.engine.ports import OutboundPart, PartKey
 from smsgate.smpp.constants import Npi, Ton, is_receipt
 from smsgate.smpp.pdu import BindTransceiver, DeliverSm, Request
 from smsgate.smpp.receipt import Receipt, ReceiptError, parse_receipt_text
 from smsgate.smpp.tlv import Tag
-from smsgate.text import Concatenation, Encoding, encode_message
-from smsgate.transport.smpp_connection import SmppConnection, connect
+from smsgate.text import UDHI, Concatenation, Encoding, TextError, encode_message
+from smsgate.transport.smpp_connection import SmppConnection, SmppRequestError, connect
 
 
 @dataclass
@@ -67,18 +73,17 @@ async def send_and_wait(
             pdu = build_submit_sm(
                 OutboundPart(
                     key=PartKey("smpp-send", seq),
-                    source_addr=source_addr,
-                    source_addr_ton=source_ton,
-                    source_addr_npi=source_npi,
-                    destination_addr=dest_addr,
-                    dest_addr_ton=dest_ton,
-                    dest_addr_npi=dest_npi,
-                    short_message=part.short_message,
-                    esm_class=part.esm_class,
+                    source=source_addr,
+                    destination=dest_addr,
+                    body=part.short_message,
+                    source_ton=source_ton,
+                    source_npi=source_npi,
                     data_coding=message.data_coding,
+                    udhi=bool(part.esm_class & UDHI),
                     sar=part.sar,
                 )
             )
+            pdu.dest_addr_ton, pdu.dest_addr_npi = dest_ton, dest_npi  # as given, not E.164
             response = await conn.call(pdu)
             result.message_ids.append(getattr(response, "message_id", ""))
 
@@ -92,3 +97,53 @@ async def send_and_wait(
     finally:
         await conn.unbind_and_close()
     return result
+
+
+def _smpp_send(args: argparse.Namespace) -> int:
+    try:
+        result = asyncio.run(
+            send_and_wait(
+                args.host,
+                args.port,
+                system_id=args.system_id,
+                password=args.password,
+                source=args.source,
+                destination=args.to,
+                text=args.text,
+                encoding=Encoding(args.encoding) if args.encoding else None,
+                concatenation=Concatenation(args.concatenation),
+                receipt_timeout=args.wait,
+            )
+        )
+    except (OSError, TimeoutError, SmppRequestError, TextError) as exc:
+        return refuse("smpp-send", exc or type(exc).__name__)
+    print(
+        json.dumps(
+            {
+                "encoding": result.encoding,
+                "segments": result.segments,
+                "message_ids": result.message_ids,
+                "receipts": [
+                    {"id": r.message_id, "stat": r.stat, "err": r.error} for r in result.receipts
+                ],
+            },
+            indent=2,
+        )
+    )
+    return 0 if len(result.receipts) == len(result.message_ids) else 1
+
+
+def add_smpp_send_command(commands: Any) -> None:
+    """`smsgate smpp-send --to NUMBER --text TEXT [--host HOST --port PORT] ...`"""
+    send = commands.add_parser("smpp-send", help="send one SMS over SMPP, wait for receipts")
+    send.add_argument("--host", default="127.0.0.1")
+    send.add_argument("--port", type=int, default=2775)
+    send.add_argument("--system-id", default=SIMULATOR_SYSTEM_ID)
+    send.add_argument("--password", default=SIMULATOR_PASSWORD)
+    send.add_argument("--source", default="smsgate", help="+E.164, digits or alphanumeric")
+    send.add_argument("--to", required=True, help="destination, +E.164")
+    send.add_argument("--text", required=True)
+    send.add_argument("--encoding", choices=[e.value for e in Encoding], default=None)
+    send.add_argument("--concatenation", choices=[c.value for c in Concatenation], default="udh8")
+    send.add_argument("--wait", type=float, default=10.0, help="seconds to wait for receipts")
+    send.set_defaults(func=_smpp_send)

@@ -1,4 +1,5 @@
-"""Garbage collector settings for a long-running gateway process.
+"""The process runtime: the event loop a command runs on, and garbage collector settings for a
+long-running gateway process.
 
 CPython's default thresholds (700, 10, 10) suit short programs. A gateway keeps tens of
 thousands of messages in memory while they await receipts, and every full collection walks all
@@ -8,10 +9,23 @@ Young collections at 50,000 allocations and rare full ones take that to 0.2 s in
 refcounting cannot free (cycles) is still found by the young collections.
 """
 
+import asyncio
 import gc
-from typing import Final
+from collections.abc import Coroutine
+from typing import Any, Final, TypeVar
+
+T = TypeVar("T")
 
 THRESHOLDS: Final = (50_000, 20, 100)
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on uvloop where it is installed, else on asyncio's own loop."""
+    try:
+        import uvloop  # noqa: PLC0415 - optional, not on every platform
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def tune_for_serving() -> None:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from smsgate.cli import main
-from tests.test_inbound_commands import db
+from tests.cli.test_inbound import db
 
 __all__ = ["db"]  # the fixture: a SQLite file with the account "shop" (acct-shop)
 

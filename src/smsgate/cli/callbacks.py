@@ -9,8 +9,8 @@ from typing import Any
 
 from smsgate.api.http.dialects import CALLBACK_FORMATS
 from smsgate.callbacks.signing import SCHEMES
+from smsgate.cli.common import find_account, run_on_store, store_command, webhook_url
 from smsgate.store import Store
-from smsgate.store_commands import find_account, run_on_store, store_command, webhook_url
 
 
 def _callbacks(args: argparse.Namespace) -> int:

@@ -9,19 +9,19 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from smsgate.config import load_config
-from smsgate.domain.account import Account
-from smsgate.domain.mo_routing import DEFAULT_OPT_IN, DEFAULT_OPT_OUT, keywords, normalise_keyword
-from smsgate.engine.inbound import route
-from smsgate.engine.router import EngineRouter
-from smsgate.store import Change, DuplicateError, InboundClaim, InboundNumber, Store
-from smsgate.store_commands import (
+from smsgate.cli.common import (
     CommandError,
     find_account,
     run_on_store,
     store_command,
     webhook_url,
 )
+from smsgate.config import load_config
+from smsgate.domain.account import Account
+from smsgate.domain.mo_routing import DEFAULT_OPT_IN, DEFAULT_OPT_OUT, keywords, normalise_keyword
+from smsgate.engine.inbound import route
+from smsgate.engine.router import EngineRouter
+from smsgate.store import Change, DuplicateError, InboundClaim, InboundNumber, Store
 
 
 def _number(value: str) -> str:

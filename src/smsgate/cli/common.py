@@ -1,6 +1,6 @@
-"""What the `smsgate account ...` commands that work on the database share: running work on the
-configured store (SMSGATE_DB or --config), finding an account by id or name, checking a webhook
-URL, and turning what cannot be done into a message and exit status 2."""
+"""What the command modules share: a refusal as `smsgate NAME: reason` with exit status 2,
+running work on the configured store (SMSGATE_DB or --config), finding an account by id or name,
+and checking a webhook URL."""
 
 import argparse
 import asyncio
@@ -21,6 +21,12 @@ class CommandError(Exception):
     """What the operator asked cannot be done; the message says why."""
 
 
+def refuse(name: str, reason: object) -> int:
+    """Say why command `name` could not be done; its exit status."""
+    print(f"smsgate {name}: {reason}", file=sys.stderr)
+    return 2
+
+
 def run_on_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
     async def main() -> T:
         store = await open_store(load_config(args.config).db)
@@ -39,8 +45,7 @@ def store_command(name: str, work: Callable[[argparse.Namespace], int]) -> Calla
         try:
             return work(args)
         except (CommandError, StoreError, ConfigError, ValueError) as exc:
-            print(f"smsgate {name}: {exc}", file=sys.stderr)
-            return 2
+            return refuse(name, exc)
 
     return run
 

@@ -1,0 +1,37 @@
+"""`smsgate bench NAME`: the benchmarks under smsgate.bench, each its own module and options."""
+
+import argparse
+import importlib
+from typing import Any
+
+BENCHMARKS = {
+    "codec": "SMPP submit_sm encode+decode round trips per second, beside smpp.pdu3",
+    "fuzz": "feed the PDU decoder random and mutated input; count unexpected exceptions",
+    "store": "message inserts and part updates per second through the store, SQLite and PostgreSQL",
+    "e2e": "messages per second through REST, store, SMPP and receipts, with CPU per 10k",
+    "crash": "kill -9 the gateway mid-stream, restart it, count lost and doubly sent messages",
+    "bind": "one upstream bind's throughput against a carrier answering after 50 ms",
+    "callbacks": "signed status callbacks delivered per second to a local receiver",
+    "smpp": "submit_sm per second through the SMPP server with receipts back, with CPU per 10k",
+    "dialects": "Reach create vs native POST /v1/messages in the same run, as a ratio",
+}
+
+
+def _bench(args: argparse.Namespace) -> int:
+    # by name: only the benchmark asked for is imported
+    module = importlib.import_module(f"smsgate.bench.{args.name}")
+    result: int = module.main(args.rest)
+    return result
+
+
+def add_bench_command(commands: Any) -> None:
+    """`smsgate bench NAME [OPTIONS]`"""
+    bench = commands.add_parser(
+        "bench",
+        help="run a benchmark (prints a table, or JSON with --json)",
+        description="\n".join(f"{k}: {v}" for k, v in BENCHMARKS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.add_argument("name", choices=sorted(BENCHMARKS))
+    bench.add_argument("rest", nargs=argparse.REMAINDER, help="options of that benchmark")
+    bench.set_defaults(func=_bench)

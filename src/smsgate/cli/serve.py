@@ -1,0 +1,75 @@
+"""`smsgate serve`: run the gateway and print where to reach it."""
+
+import argparse
+import os
+from typing import Any
+
+from smsgate import __version__
+from smsgate.app import App, serve
+from smsgate.cli.common import refuse
+from smsgate.config import ConfigError, load_config
+from smsgate.runtime import run_async
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return refuse("serve", exc)
+    if args.config is None:
+        # the embedded set-up: SQLite under var/, the simulated carrier, a demo account
+        config.demo_account = True
+        if config.smpp_tls_port is None and "SMSGATE_SMPP_TLS_PORT" not in os.environ:
+            config.smpp_tls_port = 2776
+        if "SMSGATE_SIMULATOR" not in os.environ:
+            config.simulator = True
+    try:
+        run_async(serve(config, on_ready=_print_ready))
+    except (ConfigError, OSError) as exc:
+        return refuse("serve", exc)
+    return 0
+
+
+def _print_ready(app: App) -> None:
+    assert app.http is not None
+    url = f"http://{app.config.http_host}:{app.http.port}"
+    lines = [
+        f"smsgate {__version__} ready",
+        f"  HTTP API      {url}  (docs {url}/docs, OpenAPI {url}/openapi.json, "
+        f"metrics {url}/metrics)",
+        f"  store         {app.config.db}",
+    ]
+    if app.simulator is not None:
+        lines.append(f"  carrier       built-in simulator on 127.0.0.1:{app.simulator.config.port}")
+    if app.smpp is not None:
+        host = app.config.smpp_host
+        ports = [f"{host}:{app.smpp.port}"] if app.smpp.port is not None else []
+        if app.smpp.tls_port is not None:
+            ports.append(f"{host}:{app.smpp.tls_port} (TLS)")
+        lines.append(f"  SMPP server   {', '.join(ports)}")
+    if app.demo is not None:
+        key = app.demo.api_key
+        lines += [
+            f"  demo account  id {app.demo.account_id}",
+            f"                API key {key}",
+            f"                SMPP system_id {app.demo.smpp_system_id} "
+            f"password {app.demo.smpp_password}",
+            "  send a message:",
+            f"    curl -s -X POST {url}/v1/messages -H 'Authorization: Bearer {key}' "
+            "-H 'Content-Type: application/json' "
+            """-d '{"to": "+819012345678", "text": "Hello from smsgate"}'""",
+            "  then fetch it (status, parts, history) with the id it returns:",
+            f"    curl -s {url}/v1/messages/ID -H 'Authorization: Bearer {key}'",
+        ]
+    lines.append("  Ctrl-C stops it (in-flight work is drained first)")
+    print("\n".join(lines), flush=True)
+
+
+def add_serve_command(commands: Any) -> None:
+    """`smsgate serve [--config FILE]`"""
+    command = commands.add_parser(
+        "serve",
+        help="run the gateway (without --config: embedded defaults, simulated carrier, demo)",
+    )
+    command.add_argument("--config", help="TOML configuration file")
+    command.set_defaults(func=_serve)
