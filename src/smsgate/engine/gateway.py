@@ -41,6 +41,7 @@ from smsgate.engine.latency import LatencyWindow
 from smsgate.engine.message_text import data_coding_of, encode_text, parts_of
 from smsgate.engine.notify import status_item
 from smsgate.engine.opt_outs import OptOutList
+from smsgate.engine.queries import Queries
 from smsgate.engine.rate import RateLimits
 from smsgate.engine.receipts import EarlyReceipt, ReceiptMatching
 from smsgate.engine.replacement import encode_replacement, price_change, replaced, snapshot
@@ -122,6 +123,7 @@ class Gateway(ReceiptMatching):
         config: EngineConfig | None = None,
     ) -> None:
         self.store = store
+        self.queries = Queries(store)
         self.router = router
         self.connectors = dict(connectors)
         self.clock = clock or SystemClock()
