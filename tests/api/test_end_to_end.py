@@ -84,6 +84,8 @@ def test_batch(backend: StoreBackend) -> None:
         listed = await gw.client.get("/v1/messages?limit=20", headers=gw.headers())
         page = listed.json()
         assert len(page["messages"]) == 20 and page["next_cursor"]
+        bad = await gw.client.get("/v1/messages?cursor=!!", headers=gw.headers())
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_request"
 
     run(backend, scenario)
 

@@ -37,6 +37,7 @@ from smsgate.engine.live import LiveMessages
 from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.outcomes import Outcomes
 from smsgate.engine.ports import Connector, Router
+from smsgate.engine.queries import Queries
 from smsgate.engine.receipts import Receipts
 from smsgate.engine.transitions import OutboxListener, StatusListener, Transitions
 from smsgate.engine.writer import ChangeWriter
@@ -60,6 +61,7 @@ class Gateway:
         on_outbox: Sequence[OutboxListener] = (),
     ) -> None:
         self.store = store
+        self.queries = Queries(store)  # the read side interfaces use
         self.router = router
         self.connectors = dict(connectors)
         self.clock = clock or SystemClock()

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(gateway: Gateway, metrics: Callable[[], str]) -> Starlette:
-    auth = ApiKeyAuth(gateway.store)
+    auth = ApiKeyAuth(gateway.queries)
     document = openapi_document()
     page = docs_page(document)
 

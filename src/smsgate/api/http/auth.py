@@ -9,15 +9,15 @@ from starlette.requests import Request
 from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.allow_list import address_allowed
 from smsgate.domain.errors import GatewayError
-from smsgate.store.base import Store
+from smsgate.engine.queries import Queries
 
 _TTL: Final = 30.0  # seconds an account stays cached: a disabled key stops working by then
 _MAX_CACHED: Final = 10_000
 
 
 class ApiKeyAuth:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, queries: Queries) -> None:
+        self.queries = queries
         self._cache: dict[str, tuple[Account | None, float]] = {}
 
     async def account(self, request: Request) -> Account:
@@ -37,7 +37,7 @@ class ApiKeyAuth:
         if cached is not None and now - cached[1] < _TTL:
             account = cached[0]
         else:
-            account = await self.store.account_by_api_key_hash(key_hash)
+            account = await self.queries.account_by_api_key_hash(key_hash)
             if len(self._cache) >= _MAX_CACHED:
                 self._cache.clear()
             self._cache[key_hash] = (account, now)

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.clock import Clock
-from smsgate.store import Store
+from smsgate.engine.queries import Queries
 from smsgate.store.changes import IdempotentResponse
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,8 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 class IdempotencyKeys:
-    def __init__(self, store: Store, clock: Clock) -> None:
-        self.store = store
+    def __init__(self, queries: Queries, clock: Clock) -> None:
+        self.queries = queries
         self.clock = clock
         self._held: set[tuple[str, str]] = set()  # keys of requests being processed
         self._purged_at = float("-inf")
@@ -50,13 +50,12 @@ class IdempotencyKeys:
             raise GatewayError("idempotency_key_in_use")
         now = self.clock.time()
         self._purge_soon(now)
-        found = await self.store.idempotent_response(account_id, key, now - KEY_LIFETIME)
+        found = await self.queries.idempotent_response(account_id, key, now - KEY_LIFETIME)
         if found is not None:
-            stored_hash, status_code, body, _ = found
-            if stored_hash != request_hash:
+            if found.request_hash != request_hash:
                 raise GatewayError("idempotency_key_reused")
             headers = {"Idempotent-Replayed": "true"}
-            return Response(body, status_code, headers, media_type="application/json")
+            return Response(found.body, found.status_code, headers, media_type="application/json")
         if held in self._held:  # taken while the store was asked
             raise GatewayError("idempotency_key_in_use")
         self._held.add(held)
@@ -82,6 +81,6 @@ class IdempotencyKeys:
 
     async def _purge_expired(self, before: float) -> None:
         try:
-            await self.store.purge_idempotency(before)
+            await self.queries.purge_idempotent_responses(before)
         except Exception as error:  # the store is closing or busy: the next hour will do
             log.warning("expired idempotency keys not purged: %s", error)

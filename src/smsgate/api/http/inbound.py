@@ -13,7 +13,7 @@ from smsgate.api.http.v1 import parse_time
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.notify import inbound_payload
-from smsgate.store import InboundMessage, InvalidCursorError
+from smsgate.store import InboundMessage
 
 MAX_LIMIT: Final = 500
 
@@ -62,18 +62,15 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
             raise GatewayError("invalid_request", str(exc)) from None
         if not 1 <= limit <= MAX_LIMIT:
             raise GatewayError("invalid_request", f"limit: 1 to {MAX_LIMIT}")
-        try:
-            found, cursor = await gateway.store.list_inbound(
-                account.id,
-                source=_digits(query.get("from")),
-                destination=_digits(query.get("to")),
-                received_after=after,
-                received_before=before,
-                limit=limit,
-                cursor=query.get("cursor"),
-            )
-        except InvalidCursorError as exc:
-            raise GatewayError("invalid_request", str(exc)) from None
+        found, cursor = await gateway.queries.inbound(
+            account.id,
+            source=_digits(query.get("from")),
+            destination=_digits(query.get("to")),
+            received_after=after,
+            received_before=before,
+            limit=limit,
+            cursor=query.get("cursor"),
+        )
         return JsonResponse({"inbound": [inbound_view(m) for m in found], "next_cursor": cursor})
 
     return [Route("/v1/inbound", list_inbound, methods=["GET"])]

@@ -77,7 +77,7 @@ def render_metrics(gateway: Gateway) -> str:
         "store_backlog",
         "gauge",
         "Changes waiting to be committed",
-        [("", gateway.writer.backlog + gateway.store.pending)],
+        [("", gateway.writer.backlog + gateway.queries.store_backlog)],
     )
     connectors = sorted(gateway.connectors.items())
     metric(

@@ -36,7 +36,7 @@ class OptOutList(BaseModel):
 def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
     async def listing(request: Request) -> Response:
         account = await auth.account(request)
-        found = await gateway.store.opt_outs(account.id)
+        found = await gateway.queries.opt_outs(account.id)
         views = [{"number": "+" + o.number, "since": iso_time(o.at)} for o in found]
         return JsonResponse({"opt_outs": views})
 

@@ -96,7 +96,7 @@ def _invalid(exc: pydantic.ValidationError) -> GatewayError:
 
 
 def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
-    keys = IdempotencyKeys(gateway.store, gateway.clock)
+    keys = IdempotencyKeys(gateway.queries, gateway.clock)
 
     async def send(request: Request) -> Response:
         account = await auth.account(request)
@@ -150,8 +150,9 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
 
     async def fetch(request: Request) -> JsonResponse:
         account = await auth.account(request)
-        message = await gateway.message(account.id, request.path_params["message_id"])
-        history = await gateway.store.history(message.id)
+        message, history = await gateway.queries.message_with_history(
+            account.id, request.path_params["message_id"]
+        )
         return JsonResponse(message_view(message, details=True, history=history))
 
     async def cancel_tag(request: Request) -> JsonResponse:
@@ -165,7 +166,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
     async def count_messages(request: Request) -> JsonResponse:
         account = await auth.account(request)
         query = request.query_params
-        counts = await gateway.store.status_counts(
+        counts = await gateway.queries.status_counts(
             account.id, tag=query.get("tag"), client_ref=query.get("client_ref")
         )
         by_status = {status.value: n for status, n in sorted(counts.items())}
@@ -173,17 +174,16 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
 
     async def balance(request: Request) -> JsonResponse:
         account = await auth.account(request)
-        stored = await gateway.store.balance(account.id)
+        found = await gateway.queries.balance(account.id)
         currency = gateway.billing.currency_of(account)
-        if stored is None:
+        if found is None:
             return JsonResponse({"prepaid": False, "balance": None, "currency": currency})
-        micros, updated_at = stored
         return JsonResponse(
             {
                 "prepaid": True,
-                "balance": str(from_micros(micros)),
+                "balance": str(from_micros(found.micros)),
                 "currency": currency,
-                "updated_at": iso_time(updated_at),
+                "updated_at": iso_time(found.updated_at),
             }
         )
 
@@ -207,7 +207,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
         destination = query.get("to")
         if destination:
             destination, _ = gateway.router.destination(destination)
-        messages, cursor = await gateway.store.list_messages(
+        messages, cursor = await gateway.queries.messages(
             account.id,
             status=status,
             destination=destination,

@@ -4,10 +4,10 @@ import asyncio
 
 from smsgate.domain.account import Account, check_password
 from smsgate.domain.allow_list import address_allowed
+from smsgate.engine.queries import Queries
 from smsgate.smpp.constants import CommandStatus, InterfaceVersion
 from smsgate.smpp.pdu import Bind, BindResp
 from smsgate.smpp.tlv import Tag
-from smsgate.store import Store
 
 S = CommandStatus
 
@@ -18,12 +18,12 @@ class BindRefusedError(Exception):
         self.status = status
 
 
-async def authenticate(store: Store, pdu: Bind, address: str | None) -> Account:
+async def authenticate(queries: Queries, pdu: Bind, address: str | None) -> Account:
     """The enabled account the bind names, bound from an address its allow-list admits;
     BindRefusedError with ESME_RINVSYSID, ESME_RINVPASWD or ESME_RBINDFAIL otherwise."""
     if not pdu.system_id:
         raise BindRefusedError(S.ESME_RINVSYSID, "empty system_id")
-    account = await store.account_by_system_id(pdu.system_id)
+    account = await queries.account_by_system_id(pdu.system_id)
     if account is None or account.smpp_password_hash is None:
         raise BindRefusedError(S.ESME_RINVSYSID, f"unknown system_id {pdu.system_id!r}")
     # before the password: an address outside the list cannot try passwords

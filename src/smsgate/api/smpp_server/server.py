@@ -144,7 +144,7 @@ class SmppServer:
     async def _bind(self, connection: SmppConnection, pdu: Bind) -> None:
         try:
             peer = connection.peername
-            account = await authenticate(self.store, pdu, peer[0] if peer else None)
+            account = await authenticate(self.gateway.queries, pdu, peer[0] if peer else None)
         except BindRefusedError as refused:
             log.info("%s: bind refused: %s", connection.peername, refused)
             if connection.is_open:
@@ -192,7 +192,7 @@ class SmppServer:
         try:
             if not message_id:
                 raise GatewayError("not_found")
-            message = await self.gateway.message(account.id, message_id)
+            message = await self.gateway.queries.message(account.id, message_id)
             now = self.gateway.clock.time()
             command = read_replacement(pdu, connection.context["options"], message, now)
             await self.gateway.replace(account, message_id, command)
@@ -210,7 +210,7 @@ class SmppServer:
         account = connection.context["account"]
         message_id, seq = split_id(pdu.message_id)
         try:
-            message = await self.gateway.message(account.id, message_id)
+            message = await self.gateway.queries.message(account.id, message_id)
             status = message.status
             if seq is not None:
                 # the customer's part n is the message's part n (the last one if it was cut

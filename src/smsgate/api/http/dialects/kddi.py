@@ -65,7 +65,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
         return JsonResponse(accepted_body(result), status_code=202)
 
     async def status(request: Request, account: Account) -> Response:
-        message = await gateway.message(account.id, request.path_params["msg_id"])
+        message = await gateway.queries.message(account.id, request.path_params["msg_id"])
         return JsonResponse(status_body(message))
 
     return [

@@ -33,7 +33,7 @@ from smsgate.domain.message import Message
 from smsgate.domain.status import Status
 from smsgate.engine.commands import SendCommand
 from smsgate.engine.gateway import Gateway
-from smsgate.store.base import MAX_PAGE
+from smsgate.engine.queries import MAX_PAGE
 
 PREFIX: Final = "/p5/api"
 MAX_MESSAGE: Final = 660
@@ -65,11 +65,11 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
     async def status(params: dict[str, str], account: Account) -> Response:
         if params.get("clientTag"):
             tag = _tag(params, "clientTag")
-            found = await gateway.store.message_by_client_ref(account.id, tag or "")
+            found = await gateway.queries.message_by_client_ref(account.id, tag or "")
             messages = [found] if found is not None else []
         elif params.get("date"):
             start = _day(params, "date")
-            messages, _ = await gateway.store.list_messages(
+            messages, _ = await gateway.queries.messages(
                 account.id,
                 created_after=start,
                 created_before=start + DAY.total_seconds(),
@@ -144,14 +144,14 @@ async def _by_tag(
     tag = _required(params, "clientTag") if needed else params.get("clientTag", "")
     if len(tag) > MAX_TAG:
         raise GatewayError("parameter_too_long", "clientTag")
-    return await gateway.store.message_by_client_ref(account.id, tag)
+    return await gateway.queries.message_by_client_ref(account.id, tag)
 
 
 async def _scheduled(
     gateway: Gateway, account: Account, group: str | None, start: float | None, end: float | None
 ) -> list[Message]:
     """The account's scheduled sends (of one groupTag) due in [start, end), a page at most."""
-    messages, _ = await gateway.store.list_messages(
+    messages, _ = await gateway.queries.messages(
         account.id, status=Status.SCHEDULED, tag=group or None, limit=MAX_PAGE
     )
     return [

@@ -62,7 +62,8 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
 
     async def fetch(request: Request, account: Account) -> Response:
         message_id = required(dict(request.query_params), "messageId")
-        return JsonResponse(message_item(await gateway.message(account.id, message_id), account.id))
+        message = await gateway.queries.message(account.id, message_id)
+        return JsonResponse(message_item(message, account.id))
 
     async def list_messages(request: Request, account: Account) -> Response:
         query = dict(request.query_params)
@@ -71,7 +72,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
         after, before = _sent_window(query)
         dest = query.get("dest")
         src = query.get("src")
-        messages, total = await gateway.store.message_page(
+        messages, total = await gateway.queries.message_page(
             account.id,
             destination=_e164(dest, "dest", "invalid_destination")[1:] if dest else None,
             source=src.removeprefix("+") if src else None,
@@ -95,7 +96,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
 
     async def unschedule(request: Request, account: Account) -> Response:
         message_id = required(await request_params(request), "messageId")
-        message = await gateway.message(account.id, message_id)
+        message = await gateway.queries.message(account.id, message_id)
         if message.scheduled_at is None:
             raise GatewayError("not_cancelable", "the message is not scheduled")
         return JsonResponse(message_item(await gateway.cancel(account, message_id), account.id))

@@ -49,7 +49,7 @@ from smsgate.domain.pricing import from_micros
 from smsgate.domain.status import Status
 from smsgate.engine.commands import SendCommand
 from smsgate.engine.gateway import Gateway
-from smsgate.store import Store
+from smsgate.engine.queries import Queries
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +89,8 @@ class Credentials:
     """login + psw (the SMPP credentials; scrypt, so a checked pair is cached briefly) or
     apikey; then the account's source address allow-list."""
 
-    def __init__(self, store: Store, keys: ApiKeyAuth) -> None:
-        self.store = store
+    def __init__(self, queries: Queries, keys: ApiKeyAuth) -> None:
+        self.queries = queries
         self.keys = keys
         self._checked: dict[tuple[str, str], tuple[Account | None, float]] = {}
 
@@ -111,7 +111,7 @@ class Credentials:
         if cached is not None and now - cached[1] < _PASSWORD_TTL:
             found = cached[0]
         else:
-            found = await self.store.account_by_system_id(login)
+            found = await self.queries.account_by_system_id(login)
             stored = found.smpp_password_hash if found else None
             if stored is None or not await asyncio.to_thread(check_password, password, stored):
                 found = None
@@ -126,7 +126,7 @@ class Credentials:
 
 
 def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
-    credentials = Credentials(gateway.store, auth)
+    credentials = Credentials(gateway.queries, auth)
     guard = AddressGuard(gateway.clock)
     ids = _AutoIds()
 
@@ -248,8 +248,8 @@ def _total(messages: list[Message]) -> Decimal | None:
 
 async def _balance(gateway: Gateway, account: Account) -> Decimal | None:
     """The prepaid balance as stored; None for a postpaid account."""
-    found = await gateway.store.balance(account.id)
-    return None if found is None else from_micros(found[0])
+    found = await gateway.queries.balance(account.id)
+    return None if found is None else from_micros(found.micros)
 
 
 async def _find(gateway: Gateway, account: Account, phone: str, wanted: str) -> Message | None:
@@ -260,7 +260,7 @@ async def _find(gateway: Gateway, account: Account, phone: str, wanted: str) -> 
         destination, _ = gateway.router.destination(numbers[0])
     except GatewayError:
         return None
-    found, _ = await gateway.store.list_messages(
+    found, _ = await gateway.queries.messages(
         account.id, destination=destination, tag=wanted, limit=1
     )
     return found[0] if found else None
