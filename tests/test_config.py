@@ -19,7 +19,7 @@ def test_example_configuration_is_valid() -> None:
     assert config.http_port == 8080 and config.engine.default_country == "JP"
     connectors = {}
     for item in config.connectors:
-        settings = {k: v for k, v in item.items() if k not in ("id", "receipt_id_conversion")}
+        settings = {k: v for k, v in item.items() if k != "id"}
         connectors[item["id"]] = _connector_config(item["id"], settings)
     first = connectors["docomo-a"]
     assert first.bind_mode is BindMode.TX_RX and first.binds == 2 and first.max_tps == 200.0

@@ -19,14 +19,16 @@ from smsgate.api.smpp_server import SmppServer, SmppServerConfig
 from smsgate.api.smpp_server.tls import self_signed, server_context
 from smsgate.callbacks.worker import CallbackWorker, deny_list
 from smsgate.config import Config, ConfigError
+from smsgate.connectors.smpp import SmppConnector
 from smsgate.connectors.smpp.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
-from smsgate.connectors.smpp.connector import SmppConnector
 from smsgate.domain.account import Account, hash_api_key, hash_password, new_api_key
 from smsgate.domain.carrier_seed import JP_CARRIER_PREFIXES
 from smsgate.domain.ids import new_id
 from smsgate.domain.pricing import PriceError, PriceList, PriceRule
-from smsgate.engine.clock import Clock
+from smsgate.engine.billing import Billing
+from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.gateway import Gateway
+from smsgate.engine.ports import Connector
 from smsgate.engine.retention import RetentionJob
 from smsgate.engine.router import EngineRouter
 from smsgate.runtime import tune_for_serving
@@ -83,29 +85,29 @@ class App:
             await self.simulator.start()
         await self._load_configuration(store)
         router = await EngineRouter.load(store, config.engine.default_country)
-        self.gateway = gateway = Gateway(store, router, {}, clock=self.clock, config=config.engine)
-        gateway.billing.prices = PriceList(await store.list_prices())
-        for row in await store.list_connectors():
-            if row.enabled and row.kind == "smpp":
-                settings = dict(row.config)
-                if settings.pop("receipt_id_conversion", False):
-                    gateway.convert_receipt_ids.add(row.id)
-                gateway.connectors[row.id] = SmppConnector(
-                    _connector_config(row.id, settings), gateway
-                )
-        for connector in gateway.connectors.values():
-            await connector.start()
+        clock = self.clock or SystemClock()
+        connectors: dict[str, Connector] = {
+            row.id: SmppConnector(_connector_config(row.id, row.config), clock=clock)
+            for row in await store.list_connectors()
+            if row.enabled and row.kind == "smpp"
+        }
         if config.demo_account:
             self.demo = await _demo_account(store, _var_directory(config))
         callbacks = config.callbacks
         if callbacks.deny_networks is None and (config.simulator or config.demo_account):
             # the embedded demo: a receiver on this machine must work
             callbacks = replace(callbacks, deny_networks=[])
-        gateway.callback_deny = deny_list(callbacks)
-        self.callbacks = CallbackWorker(
-            store, gateway.clock, callbacks, formats=dialects.CALLBACK_FORMATS
+        self.callbacks = CallbackWorker(store, clock, callbacks, formats=dialects.CALLBACK_FORMATS)
+        self.gateway = gateway = Gateway(
+            store,
+            router,
+            connectors,
+            billing=Billing(config.engine.currency, PriceList(await store.list_prices())),
+            clock=clock,
+            config=config.engine,
+            callback_deny=deny_list(callbacks),
+            on_outbox=[self.callbacks.notify],
         )
-        gateway.outbox_listeners.append(self.callbacks.notify)
         await self.callbacks.start()
         await gateway.start()
         self.retention = RetentionJob(store, gateway.clock)
@@ -174,10 +176,7 @@ class App:
         if self.smpp is not None:
             await self.smpp.stop(timeout)
         if self.gateway is not None:
-            await self.gateway.stop()
-            for connector in self.gateway.connectors.values():
-                await connector.stop(timeout)
-            await self.gateway.writer.drain()
+            await self.gateway.stop(timeout)
         if self.retention is not None:
             await self.retention.stop()
         if self.callbacks is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from smsgate.callbacks.worker import CallbackConfig
-from smsgate.engine.gateway import EngineConfig
+from smsgate.engine.config import EngineConfig
 
 
 class ConfigError(ValueError):

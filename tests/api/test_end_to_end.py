@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from smsgate.connectors.smpp.receipts import receipt_info
+from smsgate.connectors.smpp import delivery_report, receipt_info
 from smsgate.domain.status import Status
 from smsgate.smpp.constants import MessageState
 from smsgate.smpp.pdu import DeliverSm
@@ -166,8 +166,8 @@ def test_late_and_repeated_receipts_are_recorded_not_applied(backend: StoreBacke
         assert gateway is not None
         for state in (MessageState.ENROUTE, MessageState.DELIVERED):
             tlvs = {Tag.RECEIPTED_MESSAGE_ID: part["upstream_id"], Tag.MESSAGE_STATE: state}
-            receipt = receipt_info(DeliverSm(esm_class=0x04, tlvs=tlvs))
-            await gateway.receipt(part["connector"], receipt)
+            report = delivery_report(receipt_info(DeliverSm(esm_class=0x04, tlvs=tlvs)))
+            await gateway.outcomes.receipt(part["connector"], report)
         got = (await gw.client.get(url, headers=gw.headers())).json()
         assert got["status"] == "delivered" and got["parts"][0]["status"] == "delivered"
         late = [(h["status"], h["applied"]) for h in got["history"]][-2:]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from smsgate.connectors.smpp.submit import PartKey
 from smsgate.domain.status import Status
+from smsgate.engine.ports import PartKey
 from tests.api.harness import Running, add_account, overtaking, running_gateway
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
 
@@ -173,7 +173,7 @@ def test_a_second_resp_for_a_delivered_part_changes_nothing(backend: StoreBacken
         message_id = (await gw.send()).json()["id"]
         assert await gw.wait_final([message_id]) == {message_id: Status.DELIVERED}
         # the part was sent again after a lost link and that copy's resp comes late
-        gw.app.gateway.submitted(PartKey(message_id, 1), "9999", "simulator")
+        gw.app.gateway.outcomes.accepted(PartKey(message_id, 1), "9999", "simulator")
         await gw.app.gateway.writer.drain()
         got = (await gw.client.get(f"/v1/messages/{message_id}", headers=gw.headers())).json()
         assert got["status"] == "delivered" and got["parts"][0]["status"] == "delivered"

@@ -8,15 +8,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from smsgate.connectors.smpp import (
-    ConnectorConfig,
-    OutboundPart,
-    PartKey,
-    ReceiptInfo,
-    SmppConnector,
-)
+from smsgate.connectors.smpp import ConnectorConfig, SmppConnector
+from smsgate.engine.ports import DeliveryReport, InboundPart, OutboundPart, PartKey
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
-from smsgate.smpp.pdu import DataSm, DeliverSm
 from tests.conftest import start_simulator
 
 TIMEOUT = 15.0  # the bound on any wait in these tests; none should come near it
@@ -32,35 +26,35 @@ class Recorder:
     def __init__(self) -> None:
         self.submissions: list[tuple[PartKey, str, str]] = []
         self.submitted_ids: set[str] = set()
-        self.failures: list[tuple[PartKey, int, bool, str]] = []
-        self.receipts: list[ReceiptInfo] = []
-        self.mo: list[DeliverSm | DataSm] = []
+        self.failures: list[tuple[PartKey, str, bool, str]] = []
+        self.receipts: list[DeliveryReport] = []
+        self.mo: list[InboundPart] = []
         self.order: list[tuple[str, str]] = []  # ("submitted" | "receipt", upstream id)
         self.receipt_hook: Hook | None = None  # runs before a receipt is recorded; may raise
         self.inbound_hook: Hook | None = None
         self._changed = asyncio.Event()
 
-    def submitted(self, key: PartKey, upstream_id: str, connector_id: str) -> None:
-        self.submitted_ids.add(upstream_id)
-        self.submissions.append((key, upstream_id, connector_id))
-        self.order.append(("submitted", upstream_id))
+    def accepted(self, key: PartKey, carrier_id: str, connector_id: str) -> None:
+        self.submitted_ids.add(carrier_id)
+        self.submissions.append((key, carrier_id, connector_id))
+        self.order.append(("submitted", carrier_id))
         self._changed.set()
 
-    def failed(self, key: PartKey, command_status: int, permanent: bool, detail: str) -> None:
-        self.failures.append((key, command_status, permanent, detail))
+    def failed(self, key: PartKey, error: str, detail: str, *, permanent: bool) -> None:
+        self.failures.append((key, error, permanent, detail))
         self._changed.set()
 
-    async def receipt(self, connector_id: str, info: ReceiptInfo) -> None:
+    async def receipt(self, connector_id: str, report: DeliveryReport) -> None:
         if self.receipt_hook is not None:
-            await self.receipt_hook(info)
-        self.receipts.append(info)
-        self.order.append(("receipt", info.upstream_id))
+            await self.receipt_hook(report)
+        self.receipts.append(report)
+        self.order.append(("receipt", report.carrier_ids[0]))
         self._changed.set()
 
-    async def inbound(self, connector_id: str, pdu: DeliverSm | DataSm) -> None:
+    async def inbound(self, connector_id: str, part: InboundPart) -> None:
         if self.inbound_hook is not None:
-            await self.inbound_hook(pdu)
-        self.mo.append(pdu)
+            await self.inbound_hook(part)
+        self.mo.append(part)
         self._changed.set()
 
     def keys_submitted(self) -> set[PartKey]:
@@ -78,12 +72,12 @@ class Recorder:
 def make_part(n: int, *, destination: str = "819012345678", receipt: bool = True) -> OutboundPart:
     return OutboundPart(
         key=PartKey(f"m{n}", 1),
-        source_addr="447700900123",
-        source_addr_ton=1,
-        source_addr_npi=1,
-        destination_addr=destination,
-        short_message=f"message {n}".encode(),
-        registered_delivery=1 if receipt else 0,
+        source="447700900123",
+        source_ton=1,
+        source_npi=1,
+        destination=destination,
+        body=f"message {n}".encode(),
+        receipt=receipt,
     )
 
 
@@ -120,10 +114,8 @@ def run(
     async def main() -> None:
         sim = await start_simulator(sim_config)
         recorder = Recorder()
-        connector = SmppConnector(
-            connector_config(sim.config.port, **connector_overrides), recorder
-        )
-        await connector.start()
+        connector = SmppConnector(connector_config(sim.config.port, **connector_overrides))
+        await connector.start(recorder)
         try:
             await scenario(sim, connector, recorder)
         finally:

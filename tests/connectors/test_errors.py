@@ -34,9 +34,9 @@ def test_permanent_error_fails_the_part_at_once() -> None:
         await rec.wait_until(lambda: len(rec.submissions) + len(rec.failures) == 8)
         assert rec.keys_submitted() == {part.key for part in good}
         assert {key for key, *_ in rec.failures} == {part.key for part in bad}
-        for _, status, permanent, detail in rec.failures:
-            assert status == S.ESME_RINVDSTADR and permanent
-            assert "ESME_RINVDSTADR" in detail
+        for _, error, permanent, detail in rec.failures:
+            assert error == "carrier_rejected" and permanent
+            assert detail == "ESME_RINVDSTADR"
         assert sim.rejected == 3  # each was sent once: no retry of a permanent error
         assert connector.stats.failed == 3
 
@@ -47,10 +47,10 @@ def test_temporary_error_retries_up_to_max_attempts() -> None:
     async def scenario(sim: SmscSimulator, connector: SmppConnector, rec: Recorder) -> None:
         submit_all(connector, [make_part(1, destination="999123")])
         await rec.wait_until(lambda: len(rec.failures) == 1)
-        ((key, status, permanent, detail),) = rec.failures
-        assert key.message_id == "m1" and status == S.ESME_RINVDSTADR
+        ((key, error, permanent, detail),) = rec.failures
+        assert key.message_id == "m1" and error == "carrier_rejected"
         assert not permanent  # it ran out of attempts; another route may take it
-        assert "gave up after 3 attempts" in detail
+        assert "ESME_RINVDSTADR" in detail and "gave up after 3 attempts" in detail
         assert sim.rejected == 3
         assert connector.stats.retried == 2
 
@@ -63,9 +63,9 @@ def test_part_that_cannot_be_encoded_fails_without_harming_others() -> None:
         too_long = make_part(1, destination="1" * 30)  # destination_addr holds 20 digits
         submit_all(connector, [too_long, make_part(2)])
         await rec.wait_until(lambda: len(rec.submissions) + len(rec.failures) == 2)
-        ((key, status, permanent, detail),) = rec.failures
-        assert key == too_long.key and status == S.ESME_RSUBMITFAIL and permanent
-        assert "encode" in detail
+        ((key, error, permanent, detail),) = rec.failures
+        assert key == too_long.key and error == "carrier_rejected" and permanent
+        assert detail.startswith("ESME_RSUBMITFAIL: cannot encode submit_sm")
         assert rec.keys_submitted() == {make_part(2).key}
 
     run(scenario)

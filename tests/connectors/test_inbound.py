@@ -2,9 +2,11 @@
 
 import asyncio
 
-from smsgate.connectors.smpp import ReceiptInfo, SmppConnector
+from smsgate.connectors.smpp import SmppConnector
+from smsgate.domain.status import Status
+from smsgate.engine.ports import DeliveryReport, InboundPart
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
-from smsgate.smpp.constants import CommandStatus, MessageState
+from smsgate.smpp.constants import CommandStatus
 from smsgate.smpp.pdu import DataSm, DeliverSm
 from tests.connectors.helpers import SYSTEM_ID, TIMEOUT, Recorder, make_part, run, submit_all
 
@@ -21,7 +23,7 @@ def test_mo_is_answered_after_the_engine_returns() -> None:
         await _bound(connector, rec)
         entered, release = asyncio.Event(), asyncio.Event()
 
-        async def hold(pdu: DeliverSm | DataSm) -> None:
+        async def hold(part: InboundPart) -> None:
             entered.set()
             await release.wait()
 
@@ -37,10 +39,9 @@ def test_mo_is_answered_after_the_engine_returns() -> None:
         response = await asyncio.wait_for(mo, TIMEOUT)
         assert response.command_status == S.ESME_ROK
         assert session.unanswered == 0
-        ((pdu,),) = [rec.mo]
-        assert isinstance(pdu, DeliverSm)
-        assert (pdu.source_addr, pdu.destination_addr) == ("447700900999", "12345")
-        assert pdu.short_message == b"STOP ads"
+        ((part,),) = [rec.mo]
+        assert (part.source, part.destination) == ("447700900999", "12345")
+        assert part.body == b"STOP ads" and part.concat is None
         assert rec.receipts == [] and connector.stats.inbound == 1
 
     run(scenario)
@@ -53,8 +54,8 @@ def test_mo_that_looks_like_a_receipt_is_still_mo() -> None:
         await _bound(connector, rec)
         response = await sim.send_mo(SYSTEM_ID, "447700900999", "12345", text)
         assert response.command_status == S.ESME_ROK
-        ((pdu,),) = [rec.mo]
-        assert isinstance(pdu, DeliverSm) and pdu.short_message == text.encode()
+        ((part,),) = [rec.mo]
+        assert part.body == text.encode()
         assert rec.receipts == []
 
     run(scenario)
@@ -82,9 +83,9 @@ def test_refused_receipt_comes_again_and_is_not_lost() -> None:
     async def scenario(sim: SmscSimulator, connector: SmppConnector, rec: Recorder) -> None:
         refused: list[str] = []
 
-        async def refuse_first(info: ReceiptInfo) -> None:
+        async def refuse_first(report: DeliveryReport) -> None:
             if not refused:
-                refused.append(info.upstream_id)
+                refused.append(report.carrier_ids[0])
                 raise RuntimeError("not now")
 
         rec.receipt_hook = refuse_first
@@ -93,7 +94,7 @@ def test_refused_receipt_comes_again_and_is_not_lost() -> None:
         await rec.wait_until(
             lambda: (
                 len(rec.submitted_ids) == 2
-                and {i.upstream_id for i in rec.receipts} == rec.submitted_ids
+                and {r.carrier_ids[0] for r in rec.receipts} == rec.submitted_ids
             )
         )
         assert len(rec.receipts) == 2 and refused[0] in rec.submitted_ids
@@ -108,8 +109,9 @@ def test_receipt_overtaking_its_submit_response_is_delivered_too() -> None:
     async def scenario(sim: SmscSimulator, connector: SmppConnector, rec: Recorder) -> None:
         submit_all(connector, [make_part(n) for n in range(count)])
         await rec.wait_until(lambda: len(rec.submissions) == count and len(rec.receipts) == count)
-        assert {info.upstream_id for info in rec.receipts} == rec.submitted_ids
-        assert all(info.state is MessageState.DELIVERED for info in rec.receipts)
+        assert {report.carrier_ids[0] for report in rec.receipts} == rec.submitted_ids
+        assert all(report.status is Status.DELIVERED for report in rec.receipts)
+        assert all(report.label == "DELIVERED" for report in rec.receipts)
         # every receipt came before its id's submit_sm_resp: the engine matches them later
         position = {(kind, upstream_id): i for i, (kind, upstream_id) in enumerate(rec.order)}
         for upstream_id in rec.submitted_ids:

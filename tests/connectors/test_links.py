@@ -39,7 +39,7 @@ def test_lost_link_requeues_in_flight_and_the_other_bind_carries_on() -> None:
         assert stats.resubmitted == stats.requeued_on_loss  # each sent once more
         # a part may be reported twice (the carrier took it, the answer was lost), never lost
         assert count <= len(rec.submissions) <= count + stats.resubmitted
-        assert connector.binds_up == 2
+        assert connector.links_up == 2
 
     run(
         scenario,
@@ -55,10 +55,9 @@ def test_unanswered_enquire_link_closes_and_rebinds() -> None:
         peer = ScriptedSmsc(answer_enquire_link=False)
         await peer.start()
         connector = SmppConnector(
-            connector_config(peer.port, enquire_link_interval=0.1, response_timeout=0.2),
-            Recorder(),
+            connector_config(peer.port, enquire_link_interval=0.1, response_timeout=0.2)
         )
-        await connector.start()
+        await connector.start(Recorder())
         try:
             await peer.wait_for(BindTransceiver, 2, timeout=TIMEOUT)
             assert peer.count(EnquireLink) >= 1
@@ -78,17 +77,16 @@ def test_refused_binds_retry_with_backoff_and_stop_hands_parts_back() -> None:
         recorder = Recorder()
         connector = SmppConnector(
             connector_config(peer.port, reconnect_min=0.01, reconnect_max=0.02),
-            recorder,
             rng=random.Random(1),
         )
-        await connector.start()
+        await connector.start(recorder)
         parts = [make_part(n) for n in range(3)]
         submit_all(connector, parts)
         try:
             # each refused bind is followed by another after the back-off
             await peer.wait_for(BindTransceiver, 3, timeout=TIMEOUT)
             assert connector.stats.bind_failures >= 2
-            assert connector.binds_up == 0 and connector.queue_depth == 3
+            assert connector.links_up == 0 and connector.queue_depth == 3
         finally:
             unsent = await connector.stop(drain_timeout=0.5)
             await peer.stop()
@@ -104,11 +102,8 @@ def test_submit_timeout_is_retried_as_uncertain() -> None:
         peer = ScriptedSmsc(answer_submits=False)
         await peer.start()
         recorder = Recorder()
-        connector = SmppConnector(
-            connector_config(peer.port, response_timeout=0.1, max_attempts=2),
-            recorder,
-        )
-        await connector.start()
+        connector = SmppConnector(connector_config(peer.port, response_timeout=0.1, max_attempts=2))
+        await connector.start(recorder)
         try:
             submit_all(connector, [make_part(1)])
             await recorder.wait_until(lambda: len(recorder.failures) == 1)

@@ -2,7 +2,9 @@
 
 from datetime import datetime
 
-from smsgate.connectors.smpp import NetworkError, OutboundPart, PartKey, build_submit_sm, receipt_info
+from smsgate.connectors.smpp import NetworkError, build_submit_sm, delivery_report, receipt_info
+from smsgate.domain.status import Status
+from smsgate.engine.ports import OutboundPart, PartKey
 from smsgate.smpp import codec
 from smsgate.smpp.constants import EsmClass, MessageState
 from smsgate.smpp.pdu import DataSm, DeliverSm, SubmitSm
@@ -18,32 +20,42 @@ RECEIPT = (
 def test_submit_sm_carries_every_field_of_the_part() -> None:
     part = OutboundPart(
         key=PartKey("m1", 2),
-        source_addr="Acme",
-        source_addr_ton=5,
-        source_addr_npi=0,
-        destination_addr="819012345678",
-        short_message=b"\x00\x41",
-        esm_class=0x40,
+        source="Acme",
+        source_ton=5,
+        source_npi=0,
+        destination="819012345678",
+        body=b"\x00\x41",
+        udhi=True,
         data_coding=8,
-        registered_delivery=2,
-        priority_flag=1,
-        validity_period="000001000000000R",
+        receipt=True,
+        priority=1,
+        valid_until=1_800_003_600.0,
         sar=Sar(7, 3, 2),
-        tlvs={Tag.USER_MESSAGE_REFERENCE: 42},
     )
-    pdu = codec.decode(codec.encode(build_submit_sm(part)))
+    pdu = codec.decode(codec.encode(build_submit_sm(part, now=1_800_000_000.0)))
     assert isinstance(pdu, SubmitSm)
     assert (pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr) == (5, 0, "Acme")
     assert (pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr) == (1, 1, "819012345678")
-    assert (pdu.esm_class, pdu.data_coding, pdu.registered_delivery) == (0x40, 8, 2)
-    assert (pdu.priority_flag, pdu.validity_period) == (1, "000001000000000R")
+    assert (pdu.esm_class, pdu.data_coding, pdu.registered_delivery) == (0x40, 8, 1)
+    # the validity is relative to when the part leaves: an hour
+    assert (pdu.priority_flag, pdu.validity_period) == (1, "000000010000000R")
     assert pdu.short_message == b"\x00\x41"
     assert pdu.tlvs == {
-        Tag.USER_MESSAGE_REFERENCE: 42,
         Tag.SAR_MSG_REF_NUM: 7,
         Tag.SAR_TOTAL_SEGMENTS: 3,
         Tag.SAR_SEGMENT_SEQNUM: 2,
     }
+
+
+def test_no_receipt_and_the_carrier_default_validity() -> None:
+    part = OutboundPart(PartKey("m", 1), "1", "2", b"hi", receipt=False)
+    pdu = build_submit_sm(part)
+    assert pdu.registered_delivery == 0 and pdu.validity_period == "" and pdu.esm_class == 0
+
+
+def test_a_part_past_its_validity_still_gets_a_second() -> None:
+    part = OutboundPart(PartKey("m", 1), "1", "2", b"hi", valid_until=100.0)
+    assert build_submit_sm(part, now=200.0).validity_period == "000000000001000R"
 
 
 def test_long_part_goes_in_message_payload() -> None:
@@ -104,3 +116,20 @@ def test_repeated_tlv_takes_the_first_value() -> None:
     pdu = _receipt()
     pdu.tlvs[Tag.RECEIPTED_MESSAGE_ID] = [b"first\x00", b"second\x00"]
     assert receipt_info(pdu).upstream_id == "first"
+
+
+def test_delivery_report_is_the_engines_reading_of_a_receipt() -> None:
+    report = delivery_report(receipt_info(_receipt()))
+    assert report.carrier_ids == ("a1b",)  # normalised: lower case, no leading zeros
+    assert (report.status, report.label, report.error) == (
+        Status.UNDELIVERED,
+        "UNDELIVERABLE",
+        "034",
+    )
+    converted = delivery_report(receipt_info(_receipt()), convert_ids=True)
+    assert converted.carrier_ids[0] == "a1b" and len(converted.carrier_ids) > 1
+
+
+def test_delivery_report_without_id_or_state_is_empty() -> None:
+    report = delivery_report(receipt_info(DeliverSm(esm_class=EsmClass.SMSC_DELIVERY_RECEIPT)))
+    assert report.carrier_ids == () and report.status is None

@@ -20,8 +20,8 @@ from tests.connectors.peer import ScriptedSmsc
 async def _started(peer: ScriptedSmsc, **overrides: object) -> tuple[SmppConnector, Recorder]:
     await peer.start()
     recorder = Recorder()
-    connector = SmppConnector(connector_config(peer.port, **overrides), recorder)
-    await connector.start()
+    connector = SmppConnector(connector_config(peer.port, **overrides))
+    await connector.start(recorder)
     return connector, recorder
 
 
@@ -37,7 +37,7 @@ def test_stop_waits_for_answers_in_flight_then_unbinds() -> None:
         assert unsent == []
         assert recorder.keys_submitted() == {part.key for part in parts}
         assert isinstance(peer.received[-1], Unbind) and peer.count(Unbind) == 1
-        assert connector.binds_up == 0 and connector.in_flight == 0
+        assert connector.links_up == 0 and connector.in_flight == 0
         assert not connector.submit(make_part(99))
         await peer.stop()
 
@@ -68,8 +68,8 @@ def test_stop_lets_the_engine_finish_an_mo_and_answers_it() -> None:
     async def main() -> None:
         sim = await start_simulator()
         recorder = Recorder()
-        connector = SmppConnector(connector_config(sim.config.port), recorder)
-        await connector.start()
+        connector = SmppConnector(connector_config(sim.config.port))
+        await connector.start(recorder)
         entered = asyncio.Event()
 
         async def slow_store(pdu: DeliverSm | DataSm) -> None:

@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from smsgate.connectors.smpp import BindMode, SmppConnector
+from smsgate.domain.status import Status
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import MessageState
 from tests.connectors.helpers import Recorder, make_part, run, submit_all
@@ -24,7 +25,7 @@ def test_every_part_is_submitted_with_a_distinct_upstream_id(count: int, binds: 
         assert {connector_id for _, _, connector_id in rec.submissions} == {"carrier"}
         assert sim.counters["submitted"] == count
         assert rec.failures == []
-        assert connector.binds_up == binds
+        assert connector.links_up == binds
         assert connector.capacity == binds * 100
         assert connector.stats.binds == binds and connector.stats.resubmitted == 0
         assert (connector.queue_depth, connector.in_flight) == (0, 0)
@@ -41,17 +42,15 @@ def test_receipts_carry_ids_states_and_error_codes() -> None:
     async def scenario(sim: SmscSimulator, connector: SmppConnector, rec: Recorder) -> None:
         submit_all(connector, [make_part(n) for n in range(count)])
         await rec.wait_until(lambda: len(rec.submissions) == count and len(rec.receipts) == count)
-        assert {info.upstream_id for info in rec.receipts} == rec.submitted_ids
-        states = {info.state for info in rec.receipts}
-        assert states == {MessageState.DELIVERED, MessageState.UNDELIVERABLE}
-        for info in rec.receipts:
-            assert info.receipt is not None and info.receipt.message_id == info.upstream_id
-            assert info.done_date is not None
-            if info.state is MessageState.UNDELIVERABLE:
-                assert info.error_code == "001"
-                assert info.network_error == (3, 1)  # GSM, unknown subscriber
+        assert {report.carrier_ids[0] for report in rec.receipts} == rec.submitted_ids
+        labels = {report.label for report in rec.receipts}
+        assert labels == {MessageState.DELIVERED.name, MessageState.UNDELIVERABLE.name}
+        for report in rec.receipts:
+            if report.label == MessageState.UNDELIVERABLE.name:
+                assert report.status is Status.UNDELIVERED
+                assert report.error == "001"  # GSM, unknown subscriber
             else:
-                assert info.error_code == "000" and info.network_error is None
+                assert report.status is Status.DELIVERED and report.error == "000"
         assert connector.stats.receipts == count
 
     outcomes = {MessageState.DELIVERED: 0.5, MessageState.UNDELIVERABLE: 0.5}
@@ -64,9 +63,9 @@ def test_transmitter_and_receiver_pairs() -> None:
     async def scenario(sim: SmscSimulator, connector: SmppConnector, rec: Recorder) -> None:
         submit_all(connector, [make_part(n) for n in range(count)])
         await rec.wait_until(lambda: len(rec.receipts) == count)
-        assert {info.upstream_id for info in rec.receipts} == rec.submitted_ids
+        assert {report.carrier_ids[0] for report in rec.receipts} == rec.submitted_ids
         assert len(rec.submitted_ids) == count
-        assert connector.binds_up == 4  # two transmitters, two receivers
+        assert connector.links_up == 4  # two transmitters, two receivers
         assert connector.capacity == 2 * 50  # only the transmitters take parts
         assert len(sim.receivers["esme"]) == 2
 

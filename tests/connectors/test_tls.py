@@ -48,12 +48,12 @@ def test_parts_and_receipts_over_tls(certificate: tuple[Path, Path]) -> None:
     async def main() -> None:
         sim = await start_simulator(SimulatorConfig(tls=server, receipt_delay=0.01))
         recorder = Recorder()
-        connector = SmppConnector(connector_config(sim.config.port, tls=client), recorder)
-        await connector.start()
+        connector = SmppConnector(connector_config(sim.config.port, tls=client))
+        await connector.start(recorder)
         try:
             submit_all(connector, [make_part(n) for n in range(20)])
             await recorder.wait_until(lambda: len(recorder.receipts) == 20)
-            assert {info.upstream_id for info in recorder.receipts} == recorder.submitted_ids
+            assert {report.carrier_ids[0] for report in recorder.receipts} == recorder.submitted_ids
             conn = connector.links[0].conn
             assert conn is not None and conn.transport is not None
             assert conn.transport.get_extra_info("ssl_object") is not None
@@ -74,14 +74,14 @@ def test_untrusted_certificate_is_refused(certificate: tuple[Path, Path]) -> Non
         recorder = Recorder()
         # tls=True: the system's trust store, which does not know this certificate
         config = connector_config(sim.config.port, tls=True, reconnect_min=0.01)
-        connector = SmppConnector(config, recorder)
+        connector = SmppConnector(config)
         with watch_log("smsgate.connectors.smpp.link", "failed") as failures:
-            await connector.start()
+            await connector.start(recorder)
             submit_all(connector, [make_part(1)])
             try:
                 await failures.wait_for(2)  # refused, then refused again after the back-off
                 assert connector.stats.bind_failures >= 2
-                assert connector.binds_up == 0 and sim.counters["binds"] == 0
+                assert connector.links_up == 0 and sim.counters["binds"] == 0
             finally:
                 unsent = await connector.stop(drain_timeout=0.5)
                 await sim.stop()

@@ -18,15 +18,9 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from smsgate.connectors.smpp import (
-    ConnectorConfig,
-    OutboundPart,
-    PartKey,
-    ReceiptInfo,
-    SmppConnector,
-)
+from smsgate.connectors.smpp import ConnectorConfig, SmppConnector
+from smsgate.engine.ports import DeliveryReport, InboundPart, OutboundPart, PartKey
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
-from smsgate.smpp.pdu import DataSm, DeliverSm
 from smsgate.smpp.session import SessionConfig
 
 TARGET_PERCENT = 90.0
@@ -60,12 +54,12 @@ class _Feeder:
         self.next += 1
         return OutboundPart(
             key=PartKey(f"b{self.next}", 1),
-            source_addr="447700900123",
-            source_addr_ton=1,
-            source_addr_npi=1,
-            destination_addr="819012345678",
-            short_message=b"benchmark message",
-            registered_delivery=1 if self.receipts else 0,
+            source="447700900123",
+            source_ton=1,
+            source_npi=1,
+            destination="819012345678",
+            body=b"benchmark message",
+            receipt=self.receipts,
         )
 
     def top_up(self) -> None:
@@ -76,17 +70,17 @@ class _Feeder:
             if not connector.submit(self.part()):
                 return  # stopping
 
-    def submitted(self, key: PartKey, upstream_id: str, connector_id: str) -> None:
+    def accepted(self, key: PartKey, carrier_id: str, connector_id: str) -> None:
         self.count += 1
         self.top_up()
 
-    def failed(self, key: PartKey, command_status: int, permanent: bool, detail: str) -> None:
+    def failed(self, key: PartKey, error: str, detail: str, *, permanent: bool) -> None:
         self.top_up()
 
-    async def receipt(self, connector_id: str, info: ReceiptInfo) -> None:
+    async def receipt(self, connector_id: str, report: DeliveryReport) -> None:
         pass
 
-    async def inbound(self, connector_id: str, pdu: DeliverSm | DataSm) -> None:
+    async def inbound(self, connector_id: str, part: InboundPart) -> None:
         pass
 
 
@@ -102,10 +96,10 @@ async def _measure(port: int, window: int, args: argparse.Namespace) -> RunResul
         queue_size=max(1000, 2 * window),
         response_timeout=max(10.0, 20 * args.latency),
     )
-    connector = SmppConnector(config, feeder)
+    connector = SmppConnector(config)
     feeder.connector = connector
     loop = asyncio.get_running_loop()
-    await connector.start()
+    await connector.start(feeder)
     try:
         feeder.top_up()
         await asyncio.sleep(args.warmup)  # the measured interval is a duration by definition

@@ -25,11 +25,11 @@ from urllib.parse import urlencode
 import orjson
 
 from smsgate.callbacks.formats import CallbackFormat, format_named, native_values
+from smsgate.callbacks.hosts import check_host
 from smsgate.callbacks.http_client import HttpClient, HttpClientError
 from smsgate.callbacks.signing import scheme_named, sign
-from smsgate.callbacks.hosts import check_host
-from smsgate.domain.callback_urls import PRIVATE_NETWORKS, DenyList
 from smsgate.domain.account import Account
+from smsgate.domain.callback_urls import PRIVATE_NETWORKS, DenyList
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.clock import Clock
 from smsgate.engine.writer import ChangeWriter

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from smsgate.domain.callback_urls import check_url
 from smsgate.config import ConfigError, load_config
 from smsgate.domain.account import Account
+from smsgate.domain.callback_urls import check_url
 from smsgate.domain.errors import GatewayError
 from smsgate.store import Store, StoreError, open_store
 

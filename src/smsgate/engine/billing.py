@@ -21,9 +21,9 @@ _UNSENT_OUTCOMES: Final = frozenset(
 
 
 class Billing:
-    def __init__(self, currency: str = "EUR") -> None:
+    def __init__(self, currency: str = "EUR", prices: PriceList | None = None) -> None:
         self.currency = currency  # of accounts that name none
-        self.prices = PriceList()
+        self.prices = prices or PriceList()
         self.balances = Balances()
 
     def currency_of(self, account: Account) -> str:

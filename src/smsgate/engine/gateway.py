@@ -100,6 +100,7 @@ class Gateway:
         )
         self.lifecycle = Lifecycle(
             store,
+            self.queries,
             live=live,
             queue=queue,
             writer=writer,
@@ -202,9 +203,6 @@ class Gateway:
         """Read the prepaid balances from the store again (False if done less than
         `unless_within` seconds ago)."""
         return await self.acceptance.reload_balances(unless_within)
-
-    async def message(self, account_id: str, message_id: str) -> Message:
-        return await self.lifecycle.message(account_id, message_id)
 
     async def cancel(self, account: Account, message_id: str) -> Message:
         return await self.lifecycle.cancel(account, message_id)

@@ -19,6 +19,7 @@ from smsgate.engine.commands import ReplaceCommand
 from smsgate.engine.config import EngineConfig
 from smsgate.engine.dispatcher import Dispatcher
 from smsgate.engine.live import LiveMessages
+from smsgate.engine.queries import Queries
 from smsgate.engine.replacement import encode_replacement, price_change, replaced, snapshot
 from smsgate.engine.transitions import Transitions, settle_refund
 from smsgate.engine.writer import ChangeWriter
@@ -29,6 +30,7 @@ class Lifecycle:
     def __init__(
         self,
         store: Store,
+        queries: Queries,
         *,
         live: LiveMessages,
         queue: Dispatcher,
@@ -40,6 +42,7 @@ class Lifecycle:
         references: Iterator[int],
     ) -> None:
         self.store = store
+        self.queries = queries
         self.live = live
         self.queue = queue
         self.writer = writer
@@ -48,12 +51,6 @@ class Lifecycle:
         self.clock = clock
         self.config = config
         self.references = references
-
-    async def message(self, account_id: str, message_id: str) -> Message:
-        message = await self.store.get_message(message_id, account_id)
-        if message is None:
-            raise GatewayError("not_found")
-        return message
 
     # -- cancel --------------------------------------------------------------------------------
 
@@ -80,7 +77,7 @@ class Lifecycle:
                 writes = []
                 for stored in page:
                     try:
-                        written = self._cancel_now(self.live.get(stored.id, stored))
+                        written = self._cancel_now(self.live.get(stored.id) or stored)
                     except GatewayError:
                         refused += 1
                         continue
@@ -100,7 +97,7 @@ class Lifecycle:
             message = await self.store.get_message(message_id, account.id)
             if message is None:
                 raise GatewayError("not_found")
-            message = self.live.get(message_id, message)
+            message = self.live.get(message_id) or message
         return message
 
     @staticmethod
@@ -174,11 +171,11 @@ class Lifecycle:
         live = self.live.get(message_id)
         if live is not None:
             live.text, live.comment = text, None  # later receipts must not quote the old text
-        return await self.message(account.id, message_id)
+        return await self.queries.message(account.id, message_id)
 
     async def delete(self, account: Account, message_id: str) -> None:
         """Delete one of `account`'s messages once it is final (not_deletable before)."""
-        message = await self.message(account.id, message_id)
+        message = await self.queries.message(account.id, message_id)
         if message.status not in FINAL:
             raise GatewayError("not_deletable", f"the message is {message.status.value}")
         self.live.forget(message_id)

@@ -36,8 +36,8 @@ class LiveMessages:
     def __contains__(self, message_id: object) -> bool:
         return message_id in self.messages
 
-    def get(self, message_id: str, default: Message | None = None) -> Message | None:
-        return self.messages.get(message_id, default)
+    def get(self, message_id: str) -> Message | None:
+        return self.messages.get(message_id)
 
     def forget(self, message_id: str) -> None:
         self.messages.pop(message_id, None)

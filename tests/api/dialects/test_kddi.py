@@ -136,7 +136,7 @@ def test_guide_samples_status_check_and_result_notifications(backend: StoreBacke
                     f"{PATH}/{ids[1]}/status", headers=basic(account, gw.keys["a"])
                 )
                 assert second.json()["smsmessage"]["carrier"] == "au"  # dst 1 forces au
-                stored = await gw.app.gateway.message(account.id, ids[0])  # type: ignore[union-attr]
+                stored = await gw.app.gateway.queries.message(account.id, ids[0])  # type: ignore[union-attr]
                 assert stored.text == JAPANESE
                 await receiver.wait_for(6, 20)
         finally:

@@ -104,7 +104,7 @@ def test_single_gives_each_part_its_id_and_receipt(backend: StoreBackend) -> Non
         assert query.message_state == MessageState.DELIVERED
         assert gw.app.gateway is not None
         account_id = gw.app.gateway.live[message_id].account_id
-        assert (await gw.app.gateway.message(account_id, message_id)).text == text
+        assert (await gw.app.gateway.queries.message(account_id, message_id)).text == text
 
     run(backend, scenario)
 
@@ -143,7 +143,7 @@ def test_submit_multi_data_sm_sar_payload_iso_and_schedule(backend: StoreBackend
         assert gw.app.gateway is not None
         account = gw.app.gateway.live[answers[0].message_id].account_id
         texts = {
-            a.message_id: (await gw.app.gateway.message(account, a.message_id)).text
+            a.message_id: (await gw.app.gateway.queries.message(account, a.message_id)).text
             for a in [answer, *answers]
         }
         assert texts[answer.message_id] == "Caf\xe9 opens at 9"
@@ -219,9 +219,9 @@ def test_binary_data_is_sent_as_it_came(backend: StoreBackend) -> None:
         assert await gw.wait_final(ids) == dict.fromkeys(ids, Status.DELIVERED)
         assert gw.app.gateway is not None and gw.app.simulator is not None
         account = gw.app.gateway.live[ids[0]].account_id
-        first = await gw.app.gateway.message(account, ids[0])
+        first = await gw.app.gateway.queries.message(account, ids[0])
         assert (first.text, first.encoding, first.data_coding) == ("0001feff", "binary", 0xF6)
-        second = await gw.app.gateway.message(account, ids[1])
+        second = await gw.app.gateway.queries.message(account, ids[1])
         assert second.text == body.hex() and (second.segments, second.data_coding) == (2, 4)
         # the carrier got the octets unchanged, the long message in two UDH parts
         seen = [data for destination, data in gw.app.simulator._seen if destination]

@@ -98,7 +98,7 @@ def test_replace_a_scheduled_message_then_send_it_now(backend: StoreBackend) -> 
         answer = await connection.request(replace_sm)
         assert answer.command_status == 0
         account = gw.app.gateway.live[later].account_id
-        message = await gw.app.gateway.message(account, later)
+        message = await gw.app.gateway.queries.message(account, later)
         assert (message.text, message.comment) == (final, "the editor's note")
         assert (message.status, message.segments, len(message.parts)) == (Status.SCHEDULED, 2, 2)
         assert (await history_details(gw, later))[-1] == "replaced"
@@ -114,7 +114,7 @@ def test_replace_a_scheduled_message_then_send_it_now(backend: StoreBackend) -> 
         # once at the carrier it can no longer be replaced
         late = await connection.request(ReplaceSm(message_id=later, short_message=b"too late"))
         assert late.command_status == S.ESME_RREPLACEFAIL
-        assert (await gw.app.gateway.message(account, later)).text == message.text
+        assert (await gw.app.gateway.queries.message(account, later)).text == message.text
         await connection.unbind_and_close()
 
     run(backend, scenario)
@@ -131,7 +131,7 @@ def test_replace_a_queued_message_and_the_refusals(backend: StoreBackend) -> Non
             message_id=queued, short_message=b"Meet at 10", registered_delivery=2
         )
         assert (await connection.request(replace_sm)).command_status == 0
-        message = await gw.app.gateway.message(account, queued)
+        message = await gw.app.gateway.queries.message(account, queued)
         assert (message.text, message.status) == ("Meet at 10", Status.QUEUED)
         assert (message.registered_delivery, message.receipt_only) == (True, "failure")
         assert message.parts[0].short_message == b"Meet at 10"
@@ -143,7 +143,7 @@ def test_replace_a_queued_message_and_the_refusals(backend: StoreBackend) -> Non
             registered_delivery=1,
         )
         assert (await connection.request(later)).command_status == 0
-        moved = await gw.app.gateway.message(account, queued)
+        moved = await gw.app.gateway.queries.message(account, queued)
         assert moved.status is Status.SCHEDULED and moved.scheduled_at is not None
         assert round(moved.valid_until - moved.scheduled_at) == 600
         query = await connection.call(QuerySm(message_id=queued))
@@ -157,7 +157,7 @@ def test_replace_a_queued_message_and_the_refusals(backend: StoreBackend) -> Non
         ]
         for pdu, status in refusals:
             assert (await connection.request(pdu)).command_status == status
-        assert (await gw.app.gateway.message(account, queued)).text == "Meet at 10"
+        assert (await gw.app.gateway.queries.message(account, queued)).text == "Meet at 10"
         await connection.unbind_and_close()
 
     run(backend, scenario)
@@ -175,7 +175,9 @@ def test_replace_binary_data_keeps_it_binary(backend: StoreBackend) -> None:
         )
         replace_sm = ReplaceSm(message_id=queued, short_message=second)
         assert (await connection.request(replace_sm)).command_status == 0
-        message = await gw.app.gateway.message(gw.app.gateway.live[queued].account_id, queued)
+        message = await gw.app.gateway.queries.message(
+            gw.app.gateway.live[queued].account_id, queued
+        )
         assert (message.text, message.encoding, message.data_coding, message.udh) == (
             second.hex(),
             "binary",
@@ -208,13 +210,13 @@ def test_a_replacement_pays_for_its_segments(backend: StoreBackend) -> None:
             return (await connection.request(pdu)).command_status
 
         assert await replace_with("two " * 45) == 0  # 180 characters: two segments
-        message = await gw.app.gateway.message(account.id, later)
+        message = await gw.app.gateway.queries.message(account.id, later)
         assert (message.segments, message.price) == (2, "0.10")
         assert (await store.balance(account.id) or (0,))[0] == 20_000
         assert await replace_with("three " * 60) == S.ESME_RPROHIBITED  # 0.15: not covered
-        assert (await gw.app.gateway.message(account.id, later)).price == "0.10"
+        assert (await gw.app.gateway.queries.message(account.id, later)).price == "0.10"
         assert await replace_with("one again") == 0
-        assert (await gw.app.gateway.message(account.id, later)).price == "0.05"
+        assert (await gw.app.gateway.queries.message(account.id, later)).price == "0.05"
         assert (await store.balance(account.id) or (0,))[0] == 70_000
         await connection.unbind_and_close()
 

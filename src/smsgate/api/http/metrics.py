@@ -27,7 +27,7 @@ def render_metrics(gateway: Gateway) -> str:
         "identical_window_entries",
         "gauge",
         "Requests remembered by the identical-request window",
-        [("", len(gateway.identical))],
+        [("", len(gateway.acceptance.identical))],
     )
     metric("parts_submitted_total", "counter", "Parts accepted by a carrier", [("", c.submitted)])
     metric("parts_failed_total", "counter", "Parts refused by a carrier", [("", c.failed)])
@@ -84,7 +84,7 @@ def render_metrics(gateway: Gateway) -> str:
         "connector_binds_up",
         "gauge",
         "Bound connections per connector",
-        [(f'{{connector="{cid}"}}', conn.binds_up) for cid, conn in connectors],
+        [(f'{{connector="{cid}"}}', conn.links_up) for cid, conn in connectors],
     )
     metric(
         "connector_window_in_use",

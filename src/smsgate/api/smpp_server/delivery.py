@@ -204,7 +204,7 @@ class OutboxDelivery:
         pdu = self._only_pdu(item, options)
         if pdu is not None:
             return [pdu]
-        message = await self.gateway.message(item.account_id, item.subject_id)
+        message = await self.gateway.queries.message(item.account_id, item.subject_id)
         return [
             build_receipt(
                 item.payload,

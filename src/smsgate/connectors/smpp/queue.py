@@ -4,7 +4,7 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass
 
-from smsgate.connectors.smpp.submit import OutboundPart
+from smsgate.engine.ports import OutboundPart
 from smsgate.smpp.pdu import SubmitSm
 
 
