@@ -26,13 +26,14 @@ from smsgate.domain.account import Account, hash_api_key, hash_password, new_api
 from smsgate.domain.carrier_seed import JP_CARRIER_PREFIXES
 from smsgate.domain.ids import new_id
 from smsgate.domain.pricing import PriceError, PriceList, PriceRule
+from smsgate.domain.routing_tables import ConnectorRow, RouteRow
 from smsgate.engine.clock import Clock
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.retention import RetentionJob
 from smsgate.engine.router import EngineRouter
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
-from smsgate.store import ConnectorRow, RouteRow, Store, open_store
+from smsgate.store import Store, open_store
 
 log = logging.getLogger(__name__)
 

@@ -29,12 +29,13 @@ from smsgate.domain.account import (
 )
 from smsgate.domain.carriers import PortabilityFileError, load_portability_csv
 from smsgate.domain.ids import new_id
+from smsgate.domain.routing_tables import PortabilityRow
 from smsgate.event_loop import run_async
 from smsgate.inbound_commands import add_account_commands, add_inbound_commands
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import MessageState
 from smsgate.smpp_send import send_and_wait
-from smsgate.store import PortabilityRow, StoreError, open_store
+from smsgate.store import StoreError, open_store
 from smsgate.text import Concatenation, Encoding, TextError
 from smsgate.transport.smpp_connection import SmppRequestError
 

@@ -11,10 +11,11 @@ from typing import Any
 
 from smsgate.config import load_config
 from smsgate.domain.account import Account
+from smsgate.domain.inbound import InboundNumber
 from smsgate.domain.mo_routing import DEFAULT_OPT_IN, DEFAULT_OPT_OUT, keywords, normalise_keyword
 from smsgate.engine.inbound import route
 from smsgate.engine.router import EngineRouter
-from smsgate.store import Change, DuplicateError, InboundClaim, InboundNumber, Store
+from smsgate.store import Change, DuplicateError, InboundClaim, Store
 from smsgate.store_commands import (
     CommandError,
     find_account,

@@ -10,6 +10,8 @@ from typing import get_args
 
 import pytest
 
+from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
+from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.status import Status
 from smsgate.store import errors
 from smsgate.store.changes import (
@@ -17,13 +19,8 @@ from smsgate.store.changes import (
     Change,
     IdempotentResponse,
     InboundClaim,
-    InboundMessage,
-    InboundSegment,
     MessageReplaced,
     MessageUpdate,
-    OptOut,
-    OutboxItem,
-    OutboxState,
     OutboxUpdate,
     PartUpdate,
     SegmentsTaken,

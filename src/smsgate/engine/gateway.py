@@ -24,6 +24,7 @@ from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
 from smsgate.domain.message import Message, Part, Priority
+from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import (
     FINAL,
     Status,
@@ -56,7 +57,6 @@ from smsgate.store import (
     DuplicateError,
     MessageReplaced,
     MessageUpdate,
-    OutboxItem,
     PartUpdate,
     Store,
     StoreBusyError,

@@ -23,7 +23,9 @@ from typing import Final
 from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
+from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
 from smsgate.domain.mo_routing import opt_out_change, owner
+from smsgate.domain.outbox import OutboxItem
 from smsgate.engine.clock import Clock
 from smsgate.engine.notify import inbound_item
 from smsgate.engine.opt_outs import OptOutList
@@ -31,15 +33,7 @@ from smsgate.engine.user_data import user_data
 from smsgate.engine.writer import ChangeWriter
 from smsgate.smpp.pdu import DataSm, DeliverSm
 from smsgate.smpp.tlv import Tag
-from smsgate.store import (
-    Change,
-    InboundMessage,
-    InboundSegment,
-    OptOut,
-    OutboxItem,
-    SegmentsTaken,
-    Store,
-)
+from smsgate.store import Change, SegmentsTaken, Store
 from smsgate.text import GroupKey, ReassembledMessage, Reassembler, TextError
 
 log = logging.getLogger(__name__)

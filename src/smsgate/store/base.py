@@ -18,30 +18,17 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from smsgate.domain.account import Account
+from smsgate.domain.inbound import InboundMessage, InboundNumber, InboundSegment, OptOut
 from smsgate.domain.message import Message, StatusChange
+from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.pricing import PriceRule
+from smsgate.domain.routing_tables import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.domain.status import Status
 from smsgate.store import sql
 from smsgate.store.batch import PendingWrite
-from smsgate.store.changes import (
-    Change,
-    InboundMessage,
-    InboundSegment,
-    OptOut,
-    OutboxItem,
-    OutboxState,
-    OutboxUpdate,
-    checked,
-)
+from smsgate.store.changes import Change, OutboxUpdate, checked
 from smsgate.store.errors import BalanceError, InvalidCursorError, StoreClosedError
 from smsgate.store.gate import WriteGate
-from smsgate.store.records import (
-    ConnectorRow,
-    InboundNumber,
-    PortabilityRow,
-    PrefixRow,
-    RouteRow,
-)
 from smsgate.store.rows import account_from, inbound_from, inbound_number_from, segment_from
 
 __all__ = ["Change", "Store"]

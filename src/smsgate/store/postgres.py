@@ -20,7 +20,9 @@ import asyncpg
 
 from smsgate.domain.account import Account
 from smsgate.domain.message import Message, Part, StatusChange
+from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.pricing import PriceRule
+from smsgate.domain.routing_tables import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.store import sql
 from smsgate.store.base import (
     DEFAULT_MAX_BATCH,
@@ -32,10 +34,8 @@ from smsgate.store.base import (
     check_limit,
 )
 from smsgate.store.batch import PendingWrite, WritePlan, check_found, plan_writes, take_batch
-from smsgate.store.changes import OutboxItem
 from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError, StoreClosedError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
-from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.store.rows import (
     HISTORY_COLUMNS,
     INBOUND_COLUMNS,

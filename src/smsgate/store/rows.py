@@ -9,27 +9,18 @@ from collections.abc import Sequence
 from typing import Any, Final, Protocol
 
 from smsgate.domain.account import Account
+from smsgate.domain.inbound import InboundMessage, InboundNumber, InboundSegment, OptOut
 from smsgate.domain.message import Message, Part, Priority, StatusChange
+from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.pricing import PriceRule
+from smsgate.domain.routing_tables import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.domain.status import Status
 from smsgate.store.changes import (
     IdempotentResponse,
-    InboundMessage,
-    InboundSegment,
     MessageReplaced,
     MessageUpdate,
-    OptOut,
-    OutboxItem,
-    OutboxState,
     OutboxUpdate,
     PartUpdate,
-)
-from smsgate.store.records import (
-    ConnectorRow,
-    InboundNumber,
-    PortabilityRow,
-    PrefixRow,
-    RouteRow,
 )
 
 

@@ -25,7 +25,9 @@ from typing import Any, Final, TypeVar, cast
 
 from smsgate.domain.account import Account
 from smsgate.domain.message import Message, Part, StatusChange
+from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.pricing import PriceRule
+from smsgate.domain.routing_tables import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.store import sql
 from smsgate.store.base import (
     DEFAULT_MAX_BATCH,
@@ -37,13 +39,11 @@ from smsgate.store.base import (
     check_limit,
 )
 from smsgate.store.batch import PendingWrite
-from smsgate.store.changes import OutboxItem
 from smsgate.store.errors import (
     StoreClosedError,
     StoreError,
 )
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
-from smsgate.store.records import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.store.rows import (
     account_from,
     account_values,
