@@ -13,7 +13,6 @@ import base64
 import binascii
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -29,7 +28,14 @@ from smsgate.store.batch import PendingWrite
 from smsgate.store.changes import Change, OutboxUpdate, checked
 from smsgate.store.errors import BalanceError, InvalidCursorError, StoreClosedError
 from smsgate.store.gate import WriteGate
-from smsgate.store.rows import account_from, inbound_from, inbound_number_from, segment_from
+from smsgate.store.rows import (
+    account_from,
+    inbound_from,
+    inbound_number_from,
+    opt_out_from,
+    price_from,
+    segment_from,
+)
 
 __all__ = ["Change", "Store"]
 
@@ -533,15 +539,15 @@ class Store(ABC):
 
     async def inbound_segments(self) -> list[InboundSegment]:
         """Every stored part of an unfinished concatenated MO message, oldest first."""
-        return [segment_from(row) for row in await self._select_rows(sql.SEGMENTS, [])]
+        return [segment_from(row) for row in await self._select_rows(sql.LIST_SEGMENTS, [])]
 
     async def opt_outs(self, account_id: str | None = None) -> list[OptOut]:
         """The opted-out numbers (of one account, or of all)."""
         if account_id is None:
-            rows = await self._select_rows(sql.OPT_OUTS, [])
+            rows = await self._select_rows(sql.ALL_OPT_OUTS, [])
         else:
             rows = await self._select_rows(sql.ACCOUNT_OPT_OUTS, [account_id])
-        return [OptOut(row[0], row[1], row[2]) for row in rows]
+        return [opt_out_from(row) for row in rows]
 
     async def add_inbound_number(self, number: InboundNumber) -> None:
         """Raises DuplicateError when the number (with that keyword) has an owner."""
@@ -597,16 +603,7 @@ class Store(ABC):
         """Make `rules` the whole price list, in this order, atomically."""
 
     async def list_prices(self) -> list[PriceRule]:
-        return [
-            PriceRule(
-                route_id=row[0],
-                country=row[1],
-                carrier=row[2],
-                currency=row[3],
-                per_segment=Decimal(row[4]),
-            )
-            for row in await self._select_rows(sql.LIST_PRICES, [])
-        ]
+        return [price_from(row) for row in await self._select_rows(sql.LIST_PRICES, [])]
 
     async def idempotent_response(
         self, account_id: str, key: str, since: float

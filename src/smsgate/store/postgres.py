@@ -34,15 +34,16 @@ from smsgate.store.base import (
     check_limit,
 )
 from smsgate.store.batch import PendingWrite, WritePlan, check_found, plan_writes, take_batch
+from smsgate.store.columns import Table, names
 from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError, StoreClosedError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.rows import (
-    HISTORY_COLUMNS,
-    INBOUND_COLUMNS,
-    INBOUND_SEGMENT_COLUMNS,
-    MESSAGE_COLUMNS,
-    OUTBOX_COLUMNS,
-    PART_COLUMNS,
+    HISTORY,
+    INBOUND,
+    MESSAGES,
+    OUTBOX,
+    PARTS,
+    SEGMENTS,
     account_from,
     account_values,
     balance_rows,
@@ -55,7 +56,6 @@ from smsgate.store.rows import (
     message_from,
     message_update_row,
     message_values,
-    names,
     opt_out_rows,
     outbox_from,
     outbox_update_row,
@@ -83,8 +83,10 @@ def _unnest(columns: Columns) -> str:
     return ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(columns, 1))
 
 
-def _insert_unnest(table: str, columns: Columns) -> str:
-    return f"INSERT INTO {table} ({names(columns)}) SELECT * FROM unnest({_unnest(columns)})"
+def _insert_unnest(table: Table) -> str:
+    return (
+        f"INSERT INTO {table.name} ({table.names()}) SELECT * FROM unnest({_unnest(table.pairs)})"
+    )
 
 
 def _update_unnest(update: sql.SetUpdate) -> str:
@@ -95,11 +97,11 @@ def _update_unnest(update: sql.SetUpdate) -> str:
     )
 
 
-INSERT_MESSAGES: Final = _insert_unnest("messages", MESSAGE_COLUMNS)
-INSERT_PARTS: Final = _insert_unnest("parts", PART_COLUMNS)
-INSERT_INBOUND: Final = _insert_unnest("inbound", INBOUND_COLUMNS)
-INSERT_OUTBOX: Final = _insert_unnest("outbox", OUTBOX_COLUMNS)
-INSERT_SEGMENTS: Final = _insert_unnest("inbound_segments", INBOUND_SEGMENT_COLUMNS)
+INSERT_MESSAGES: Final = _insert_unnest(MESSAGES)
+INSERT_PARTS: Final = _insert_unnest(PARTS)
+INSERT_INBOUND: Final = _insert_unnest(INBOUND)
+INSERT_OUTBOX: Final = _insert_unnest(OUTBOX)
+INSERT_SEGMENTS: Final = _insert_unnest(SEGMENTS)
 UPDATE_OUTBOX: Final = _update_unnest(sql.OUTBOX_UPDATE)
 CLAIM_INBOUND: Final = _update_unnest(sql.INBOUND_CLAIM)
 UPDATE_BALANCES: Final = _update_unnest(sql.BALANCE_UPDATE)
@@ -109,9 +111,9 @@ CLAIM_ACCOUNT_OUTBOX: Final = sql.numbered(
 )
 # WITH ORDINALITY: history ids follow the order the changes were written
 INSERT_HISTORY: Final = (
-    f"INSERT INTO status_history ({names(HISTORY_COLUMNS)})"
-    f" SELECT {names(HISTORY_COLUMNS)} FROM unnest({_unnest(HISTORY_COLUMNS)})"
-    f" WITH ORDINALITY AS u({names(HISTORY_COLUMNS)}, n) ORDER BY n"
+    f"INSERT INTO status_history ({HISTORY.names()})"
+    f" SELECT {HISTORY.names()} FROM unnest({_unnest(HISTORY.pairs)})"
+    f" WITH ORDINALITY AS u({HISTORY.names()}, n) ORDER BY n"
 )
 UPDATE_PARTS: Final = _update_unnest(sql.PART_UPDATE)
 UPDATE_MESSAGES: Final = _update_unnest(sql.MESSAGE_UPDATE)
@@ -165,9 +167,7 @@ def _rowcount(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-async def _insert(
-    conn: Conn, table: str, statement: str, columns: Columns, rows: list[tuple[Any, ...]]
-) -> None:
+async def _insert(conn: Conn, table: Table, statement: str, rows: list[tuple[Any, ...]]) -> None:
     """One set-based insert: `unnest` for a few rows (one round trip); binary COPY for many,
     which encodes rows far faster than asyncpg's generic array encoder."""
     if not rows:
@@ -175,15 +175,16 @@ async def _insert(
     if len(rows) < COPY_FROM:
         await conn.execute(statement, *_arrays(rows))
     else:
-        await conn.copy_records_to_table(table, records=rows, columns=[n for n, _ in columns])
+        columns = [column.name for column in table.columns]
+        await conn.copy_records_to_table(table.name, records=rows, columns=columns)
 
 
 async def _apply(conn: Conn, plan: WritePlan) -> None:
     if plan.messages:
         messages = [message_values(m) for m in plan.messages]
-        await _insert(conn, "messages", INSERT_MESSAGES, MESSAGE_COLUMNS, messages)
+        await _insert(conn, MESSAGES, INSERT_MESSAGES, messages)
         parts = [part_values(p) for m in plan.messages for p in m.parts]
-        await _insert(conn, "parts", INSERT_PARTS, PART_COLUMNS, parts)
+        await _insert(conn, PARTS, INSERT_PARTS, parts)
     if plan.replaced:
         found = 0
         for replaced in plan.replaced:
@@ -191,10 +192,10 @@ async def _apply(conn: Conn, plan: WritePlan) -> None:
         check_found("message", len(plan.replaced), found)
         await conn.executemany(DELETE_PARTS, [(r.message.id,) for r in plan.replaced])
         parts = [part_values(p) for r in plan.replaced for p in r.message.parts]
-        await _insert(conn, "parts", INSERT_PARTS, PART_COLUMNS, parts)
+        await _insert(conn, PARTS, INSERT_PARTS, parts)
     if plan.inbound:
         inbound = [inbound_values(m) for m in plan.inbound]
-        await _insert(conn, "inbound", INSERT_INBOUND, INBOUND_COLUMNS, inbound)
+        await _insert(conn, INBOUND, INSERT_INBOUND, inbound)
     if plan.part_updates:
         rows = [part_update_row(u) for u in plan.part_updates]
         status = await conn.execute(UPDATE_PARTS, *_arrays(rows))
@@ -204,17 +205,17 @@ async def _apply(conn: Conn, plan: WritePlan) -> None:
         status = await conn.execute(UPDATE_MESSAGES, *_arrays(rows))
         check_found("message", len(rows), _rowcount(status))
     # COPY keeps the rows' order, so history ids follow the order of the changes either way
-    await _insert(conn, "status_history", INSERT_HISTORY, HISTORY_COLUMNS, plan.history)
+    await _insert(conn, HISTORY, INSERT_HISTORY, plan.history)
     if plan.outbox:
         outbox = [outbox_values(item) for item in plan.outbox]
-        await _insert(conn, "outbox", INSERT_OUTBOX, OUTBOX_COLUMNS, outbox)
+        await _insert(conn, OUTBOX, INSERT_OUTBOX, outbox)
     if plan.outbox_updates:
         rows = [outbox_update_row(u) for u in plan.outbox_updates]
         status = await conn.execute(UPDATE_OUTBOX, *_arrays(rows))
         check_found("outbox", len(rows), _rowcount(status))
     if plan.segments:
         segments = [segment_values(s) for s in plan.segments]
-        await _insert(conn, "inbound_segments", INSERT_SEGMENTS, INBOUND_SEGMENT_COLUMNS, segments)
+        await _insert(conn, SEGMENTS, INSERT_SEGMENTS, segments)
     if plan.segments_taken:
         await conn.executemany(DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
     if plan.inbound_claims:
@@ -415,7 +416,7 @@ class PostgresStore(Store):
         return found[0] if found else None
 
     async def history(self, message_id: str) -> list[StatusChange]:
-        return [history_from(row) for row in await self.pool.fetch(Q(sql.HISTORY), message_id)]
+        return [history_from(row) for row in await self.pool.fetch(Q(sql.HISTORY_OF), message_id)]
 
     async def _select_messages(self, query: str, params: list[Any]) -> list[Message]:
         return await self._messages(Q(query), *params)

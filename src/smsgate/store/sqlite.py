@@ -403,7 +403,7 @@ class SqliteStore(Store):
 
     async def history(self, message_id: str) -> list[StatusChange]:
         def run(conn: sqlite3.Connection) -> list[StatusChange]:
-            return [history_from(row) for row in conn.execute(sql.HISTORY, (message_id,))]
+            return [history_from(row) for row in conn.execute(sql.HISTORY_OF, (message_id,))]
 
         return await self._read(run)
 

@@ -11,21 +11,21 @@ from typing import Any, Final
 from smsgate.store import sql
 from smsgate.store.batch import WritePlan, check_found, plan_writes
 from smsgate.store.changes import Change
+from smsgate.store.columns import Table, names
 from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError
 from smsgate.store.rows import (
-    HISTORY_COLUMNS,
-    INBOUND_COLUMNS,
-    INBOUND_SEGMENT_COLUMNS,
-    MESSAGE_COLUMNS,
-    OUTBOX_COLUMNS,
-    PART_COLUMNS,
+    HISTORY,
+    INBOUND,
+    MESSAGES,
+    OUTBOX,
+    PARTS,
+    SEGMENTS,
     balance_rows,
     expired_key_rows,
     idempotent_values,
     inbound_values,
     message_update_row,
     message_values,
-    names,
     opt_out_rows,
     outbox_update_row,
     outbox_values,
@@ -80,8 +80,8 @@ def transaction(conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Ite
         raise
 
 
-def _insert_head(table: str, columns: Sequence[tuple[str, str]]) -> str:
-    return f"INSERT INTO {table} ({names(columns)}) VALUES"
+def _insert_head(table: Table) -> str:
+    return f"INSERT INTO {table.name} ({table.names()}) VALUES"
 
 
 def _update_from(update: sql.SetUpdate) -> str:
@@ -92,12 +92,12 @@ def _update_from(update: sql.SetUpdate) -> str:
     )
 
 
-INSERT_MESSAGES: Final = _insert_head("messages", MESSAGE_COLUMNS)
-INSERT_PARTS: Final = _insert_head("parts", PART_COLUMNS)
-INSERT_INBOUND: Final = _insert_head("inbound", INBOUND_COLUMNS)
-INSERT_HISTORY: Final = _insert_head("status_history", HISTORY_COLUMNS)
-INSERT_OUTBOX: Final = _insert_head("outbox", OUTBOX_COLUMNS)
-INSERT_SEGMENTS: Final = _insert_head("inbound_segments", INBOUND_SEGMENT_COLUMNS)
+INSERT_MESSAGES: Final = _insert_head(MESSAGES)
+INSERT_PARTS: Final = _insert_head(PARTS)
+INSERT_INBOUND: Final = _insert_head(INBOUND)
+INSERT_HISTORY: Final = _insert_head(HISTORY)
+INSERT_OUTBOX: Final = _insert_head(OUTBOX)
+INSERT_SEGMENTS: Final = _insert_head(SEGMENTS)
 UPDATE_PARTS: Final = _update_from(sql.PART_UPDATE)
 UPDATE_MESSAGES: Final = _update_from(sql.MESSAGE_UPDATE)
 UPDATE_OUTBOX: Final = _update_from(sql.OUTBOX_UPDATE)
