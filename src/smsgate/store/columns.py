@@ -9,7 +9,7 @@ a part updated, per message), without a loop or a lookup per field.
 """
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol, TypeVar
@@ -21,6 +21,8 @@ class Row(Protocol):
     """A row read back: an sqlite3 tuple or an asyncpg Record, read by column position."""
 
     def __getitem__(self, index: int, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
 
 
 def to_json(value: dict[str, Any]) -> str:

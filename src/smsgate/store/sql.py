@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterable
+from functools import cache, lru_cache
 from typing import Any, Final, NamedTuple
 
 from smsgate.domain.status import Status
@@ -31,6 +32,7 @@ from smsgate.store.rows import (
 _QMARK: Final = re.compile(r"\?")
 
 
+@lru_cache(maxsize=1024)  # the statements and their filter combinations are a few hundred
 def numbered(sql: str) -> str:
     """`?` placeholders as PostgreSQL's `$1, $2, ...` (no statement here has a literal `?`)."""
     counter = iter(range(1, 1_000_000))
@@ -228,6 +230,7 @@ OUTBOX_SELECT: Final = OUTBOX.select
 GET_OUTBOX: Final = f"{OUTBOX_SELECT} WHERE id = ?"
 
 
+@cache
 def claim_outbox(account: bool, lock: str) -> str:
     """Take the due pending items of a channel (and account): parameters (lease end, now,
     channel, [account_id,] now, limit). An item whose message has an earlier pending item

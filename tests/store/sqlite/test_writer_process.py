@@ -26,7 +26,7 @@ from smsgate.store.changes import (
     SegmentsTaken,
 )
 from smsgate.store.sqlite import SqliteStore
-from smsgate.store.wire import (
+from smsgate.store.sqlite.wire import (
     LENGTH,
     decode_group,
     encode_groups,
