@@ -25,6 +25,7 @@ from smsgate.domain.account import Account, hash_api_key, hash_password, new_api
 from smsgate.domain.carrier_seed import JP_CARRIER_PREFIXES
 from smsgate.domain.ids import new_id
 from smsgate.domain.pricing import PriceError, PriceList, PriceRule
+from smsgate.domain.routing_tables import ConnectorRow, RouteRow
 from smsgate.engine.billing import Billing
 from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.gateway import Gateway
@@ -34,7 +35,7 @@ from smsgate.engine.router import EngineRouter
 from smsgate.runtime import tune_for_serving
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
-from smsgate.store import ConnectorRow, RouteRow, Store, open_store
+from smsgate.store import Store, open_store
 
 log = logging.getLogger(__name__)
 

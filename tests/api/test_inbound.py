@@ -14,13 +14,14 @@ import pytest
 from smsgate.callbacks.receiver import CallbackReceiver
 from smsgate.callbacks.signing import verify
 from smsgate.domain.account import Account, hash_api_key
+from smsgate.domain.inbound import InboundNumber
 from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
 from smsgate.simulator.smsc import mo_parts
 from smsgate.smpp.constants import CommandStatus
 from smsgate.smpp.pdu import DeliverSm
 from smsgate.smpp.tlv import Tag
-from smsgate.store import InboundNumber, Store
+from smsgate.store import Store
 from tests.api.harness import Running, running_gateway
 from tests.api.smpp_server.customers import Customer, add_smpp_account, smpp_port, submit
 from tests.store.backends import BACKENDS, StoreBackend, store_backend

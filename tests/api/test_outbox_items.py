@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from smsgate.domain.account import Account, hash_api_key
+from smsgate.domain.outbox import OutboxItem
 from smsgate.engine.commands import SendCommand
-from smsgate.store import OutboxItem
 from tests.api.harness import Running, running_gateway
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
 

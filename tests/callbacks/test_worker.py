@@ -15,8 +15,9 @@ from smsgate.callbacks.signing import REACH, verify
 from smsgate.callbacks.worker import CallbackConfig, CallbackWorker
 from smsgate.domain.account import Account
 from smsgate.domain.ids import new_id
+from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.engine.clock import ManualClock
-from smsgate.store import OutboxItem, OutboxState, Store
+from smsgate.store import Store
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
 
 TIMEOUT = 20.0

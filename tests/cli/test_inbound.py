@@ -8,7 +8,8 @@ import pytest
 
 from smsgate.cli import main
 from smsgate.domain.ids import new_id
-from smsgate.store import InboundMessage, OptOut, open_store
+from smsgate.domain.inbound import InboundMessage, OptOut
+from smsgate.store import open_store
 from tests.store.factories import new_account
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from smsgate.domain.inbound import OptOut
 from smsgate.engine.opt_outs import OptOutList
-from smsgate.store import OptOut, Store
+from smsgate.store import Store
 from tests.store.backends import BACKENDS, store_backend
 
 

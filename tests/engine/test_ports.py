@@ -10,13 +10,15 @@ from pathlib import Path
 
 from smsgate.domain.account import Account
 from smsgate.domain.ids import new_id
+from smsgate.domain.inbound import InboundNumber
 from smsgate.domain.message import Message
+from smsgate.domain.routing_tables import RouteRow
 from smsgate.domain.status import FINAL, Status
 from smsgate.engine.commands import SendCommand
 from smsgate.engine.config import EngineConfig
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.router import EngineRouter
-from smsgate.store import InboundNumber, RouteRow, Store, open_store
+from smsgate.store import Store, open_store
 from tests.engine.memory_connector import MemoryConnector
 
 TIMEOUT = 10.0

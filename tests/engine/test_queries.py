@@ -10,9 +10,10 @@ import pytest
 from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
+from smsgate.domain.inbound import InboundMessage, OptOut
 from smsgate.domain.status import Status
 from smsgate.engine.queries import Balance, IdempotentAnswer, Queries
-from smsgate.store import InboundMessage, OptOut, Store
+from smsgate.store import Store
 from smsgate.store.changes import IdempotentResponse
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
 from tests.store.factories import new_account, new_message

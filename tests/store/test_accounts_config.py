@@ -3,15 +3,9 @@
 import pytest
 
 from smsgate.domain.ids import new_id
-from smsgate.store import (
-    ConnectorRow,
-    DuplicateError,
-    InboundMessage,
-    PortabilityRow,
-    PrefixRow,
-    RouteRow,
-    Store,
-)
+from smsgate.domain.inbound import InboundMessage
+from smsgate.domain.routing_tables import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
+from smsgate.store import DuplicateError, Store
 from tests.store.backends import StoreBackend
 from tests.store.factories import new_account
 

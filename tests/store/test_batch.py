@@ -3,8 +3,9 @@
 import asyncio
 from collections import deque
 
+from smsgate.domain.inbound import InboundMessage
 from smsgate.domain.status import Status
-from smsgate.store import InboundMessage, MessageUpdate, PartUpdate
+from smsgate.store import MessageUpdate, PartUpdate
 from smsgate.store.batch import PendingWrite, plan_writes, take_batch
 from tests.store.factories import new_message
 

@@ -4,17 +4,8 @@ route MO to accounts, opt-outs, and pages of inbound messages (an account's, the
 import pytest
 
 from smsgate.domain.ids import new_id
-from smsgate.store import (
-    DuplicateError,
-    InboundClaim,
-    InboundMessage,
-    InboundNumber,
-    InboundSegment,
-    IntegrityError,
-    OptOut,
-    SegmentsTaken,
-    Store,
-)
+from smsgate.domain.inbound import InboundMessage, InboundNumber, InboundSegment, OptOut
+from smsgate.store import DuplicateError, InboundClaim, IntegrityError, SegmentsTaken, Store
 from tests.store.backends import StoreBackend
 from tests.store.factories import new_account
 

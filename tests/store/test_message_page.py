@@ -3,8 +3,9 @@ backends (what the Reach dialect's list, update and delete use)."""
 
 import dataclasses
 
+from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import Status
-from smsgate.store import MessageUpdate, OutboxItem, Store
+from smsgate.store import MessageUpdate, Store
 from tests.store.backends import StoreBackend
 from tests.store.factories import new_message
 

@@ -10,7 +10,7 @@ import pytest
 from smsgate.domain.message import Message
 from smsgate.store import Store, StoreError
 from smsgate.store.migrations import LATEST, MIGRATIONS, pending
-from smsgate.store.rows import MESSAGE_COLUMNS, PART_COLUMNS, message_values, part_values
+from smsgate.store.rows import MESSAGES, PARTS, message_values, part_values
 from tests.store.backends import StoreBackend
 from tests.store.factories import new_message
 
@@ -27,8 +27,8 @@ async def write_as_stored_then(backend: StoreBackend, messages: list[Message]) -
     """Insert messages and parts as an older schema stores them: only the columns its tables
     have (the newer ones take their defaults in the upgrade)."""
     tables: list[tuple[str, Any, list[tuple[Any, ...]]]] = [
-        ("messages", MESSAGE_COLUMNS, [message_values(m) for m in messages]),
-        ("parts", PART_COLUMNS, [part_values(p) for m in messages for p in m.parts]),
+        ("messages", MESSAGES.pairs, [message_values(m) for m in messages]),
+        ("parts", PARTS.pairs, [part_values(p) for m in messages for p in m.parts]),
     ]
     if backend.name == "sqlite":
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from smsgate.store import InvalidCursorError, is_postgres_url, open_store
-from smsgate.store.base import decode_cursor, encode_cursor
+from smsgate.store.paging import decode_cursor, encode_cursor
 from smsgate.store.sqlite import SqliteStore
 from tests.store.backends import StoreBackend
 

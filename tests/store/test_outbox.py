@@ -4,15 +4,9 @@ due, in order per message, and settle as done, retried or abandoned."""
 import asyncio
 
 from smsgate.domain.ids import new_id
+from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.status import Status
-from smsgate.store import (
-    IntegrityError,
-    MessageUpdate,
-    OutboxItem,
-    OutboxState,
-    OutboxUpdate,
-    Store,
-)
+from smsgate.store import IntegrityError, MessageUpdate, OutboxUpdate, Store
 from tests.store.backends import StoreBackend
 from tests.store.factories import new_message
 

@@ -1,8 +1,9 @@
 """Accounts' dialect settings and the retention purge, on both backends."""
 
 from smsgate.domain.ids import new_id
+from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.status import Status
-from smsgate.store import MessageUpdate, OutboxItem, OutboxState, OutboxUpdate, Store
+from smsgate.store import MessageUpdate, OutboxUpdate, Store
 from tests.store.backends import StoreBackend
 from tests.store.factories import new_account, new_message
 

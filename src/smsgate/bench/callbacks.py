@@ -24,9 +24,10 @@ from smsgate.callbacks.receiver import CallbackReceiver
 from smsgate.callbacks.worker import CallbackConfig, CallbackWorker
 from smsgate.domain.account import Account
 from smsgate.domain.ids import new_id
+from smsgate.domain.outbox import OutboxItem
 from smsgate.engine.clock import SystemClock
 from smsgate.runtime import run_async
-from smsgate.store import OutboxItem, open_store
+from smsgate.store import open_store
 
 FILL_BATCH = 2000
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from smsgate.store import OutboxItem
+from smsgate.domain.outbox import OutboxItem
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,9 +31,10 @@ from smsgate.callbacks.signing import scheme_named, sign
 from smsgate.domain.account import Account
 from smsgate.domain.callback_urls import PRIVATE_NETWORKS, DenyList
 from smsgate.domain.errors import GatewayError
+from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.engine.clock import Clock
 from smsgate.engine.writer import ChangeWriter
-from smsgate.store import OutboxItem, OutboxState, OutboxUpdate, Store, StoreError
+from smsgate.store import OutboxUpdate, Store, StoreError
 
 log = logging.getLogger(__name__)
 

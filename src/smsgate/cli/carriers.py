@@ -8,7 +8,8 @@ from typing import Any
 
 from smsgate.cli.common import refuse, run_on_store
 from smsgate.domain.carriers import PortabilityFileError, load_portability_csv
-from smsgate.store import PortabilityRow, Store
+from smsgate.domain.routing_tables import PortabilityRow
+from smsgate.store import Store
 
 
 def _import_portability(args: argparse.Namespace) -> int:

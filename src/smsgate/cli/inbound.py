@@ -18,10 +18,11 @@ from smsgate.cli.common import (
 )
 from smsgate.config import load_config
 from smsgate.domain.account import Account
+from smsgate.domain.inbound import InboundNumber
 from smsgate.domain.mo_routing import DEFAULT_OPT_IN, DEFAULT_OPT_OUT, keywords, normalise_keyword
 from smsgate.engine.inbound import route
 from smsgate.engine.router import EngineRouter
-from smsgate.store import Change, DuplicateError, InboundClaim, InboundNumber, Store
+from smsgate.store import Change, DuplicateError, InboundClaim, Store
 
 
 def _number(value: str) -> str:

@@ -23,21 +23,15 @@ from typing import Final
 from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
+from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
 from smsgate.domain.mo_routing import opt_out_change, owner
+from smsgate.domain.outbox import OutboxItem
 from smsgate.engine.clock import Clock
 from smsgate.engine.notify import inbound_item
 from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.ports import InboundPart
 from smsgate.engine.writer import ChangeWriter
-from smsgate.store import (
-    Change,
-    InboundMessage,
-    InboundSegment,
-    OptOut,
-    OutboxItem,
-    SegmentsTaken,
-    Store,
-)
+from smsgate.store import Change, SegmentsTaken, Store
 from smsgate.text import GroupKey, ReassembledMessage, Reassembler, TextError
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,10 @@ from typing import Any, Final
 from smsgate.domain.account import Account
 from smsgate.domain.errors import CATALOG
 from smsgate.domain.ids import new_id
+from smsgate.domain.inbound import InboundMessage
 from smsgate.domain.message import Message
+from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import FINAL, Status
-from smsgate.store import InboundMessage, OutboxItem
 
 # statuses a callback is sent for: every one a message can reach after acceptance
 NOTIFIED: Final = FINAL | {Status.SCHEDULED, Status.QUEUED, Status.SENT}

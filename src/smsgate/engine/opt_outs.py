@@ -5,7 +5,8 @@ Loaded from the store at start; this node's opt-outs are applied once committed;
 and then brings those committed by other nodes sharing the database.
 """
 
-from smsgate.store import OptOut, Store
+from smsgate.domain.inbound import OptOut
+from smsgate.store import Store
 
 
 class OptOutList:

@@ -10,9 +10,10 @@ from typing import Final, NamedTuple
 
 from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
+from smsgate.domain.inbound import InboundMessage, OptOut
 from smsgate.domain.message import Message, StatusChange
 from smsgate.domain.status import Status
-from smsgate.store import InboundMessage, InvalidCursorError, OptOut, Store
+from smsgate.store import InvalidCursorError, Store
 from smsgate.store.base import MAX_PAGE as STORE_MAX_PAGE
 
 __all__ = ["MAX_PAGE", "Balance", "IdempotentAnswer", "Queries"]

@@ -11,13 +11,14 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from smsgate.domain.message import Message, Part
+from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import FINAL, Status, message_status
 from smsgate.engine.balances import Balances
 from smsgate.engine.billing import Billing
 from smsgate.engine.live import LiveMessages
 from smsgate.engine.notify import status_item
 from smsgate.engine.writer import ChangeWriter
-from smsgate.store import Change, MessageUpdate, OutboxItem, PartUpdate
+from smsgate.store import Change, MessageUpdate, PartUpdate
 from smsgate.store.changes import BalanceChange
 
 StatusListener = Callable[[Message, Status], None]

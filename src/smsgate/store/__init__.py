@@ -1,4 +1,5 @@
 """Durable storage: messages and their history, accounts, inbound messages, routing tables.
+The records it keeps live in `smsgate.domain`; the changes `Store.write` takes, here.
 
 `open_store(url)` picks the backend: a `postgresql://` or `postgres://` URL gives PostgreSQL,
 anything else is the path of a SQLite database file.
@@ -8,15 +9,12 @@ from typing import Any
 
 from smsgate.store.base import Store
 from smsgate.store.changes import (
+    BalanceChange,
     Change,
+    IdempotentResponse,
     InboundClaim,
-    InboundMessage,
-    InboundSegment,
     MessageReplaced,
     MessageUpdate,
-    OptOut,
-    OutboxItem,
-    OutboxState,
     OutboxUpdate,
     PartUpdate,
     SegmentsTaken,
@@ -30,35 +28,20 @@ from smsgate.store.errors import (
     StoreClosedError,
     StoreError,
 )
-from smsgate.store.records import (
-    ConnectorRow,
-    InboundNumber,
-    PortabilityRow,
-    PrefixRow,
-    RouteRow,
-)
 
 __all__ = [
+    "BalanceChange",
     "BalanceError",
     "Change",
-    "ConnectorRow",
     "DuplicateError",
+    "IdempotentResponse",
     "InboundClaim",
-    "InboundMessage",
-    "InboundNumber",
-    "InboundSegment",
     "IntegrityError",
     "InvalidCursorError",
     "MessageReplaced",
     "MessageUpdate",
-    "OptOut",
-    "OutboxItem",
-    "OutboxState",
     "OutboxUpdate",
     "PartUpdate",
-    "PortabilityRow",
-    "PrefixRow",
-    "RouteRow",
     "SegmentsTaken",
     "Store",
     "StoreBusyError",

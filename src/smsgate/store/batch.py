@@ -11,18 +11,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
 from smsgate.domain.message import Message
+from smsgate.domain.outbox import OutboxItem
 from smsgate.store.changes import (
     BalanceChange,
     Change,
     IdempotentResponse,
     InboundClaim,
-    InboundMessage,
-    InboundSegment,
     MessageReplaced,
     MessageUpdate,
-    OptOut,
-    OutboxItem,
     OutboxUpdate,
     PartUpdate,
     SegmentsTaken,

@@ -1,19 +1,35 @@
 """What `Store.write` takes: new messages and inbound messages, and updates of parts and messages;
 new outbox items and their outcomes.
 
-A `Message` (from the domain) is inserted with its parts and the first line of its history. An
-update sets only the fields it gives (None leaves the stored value alone) and always adds a
-history line. An `OutboxItem` written with the change that causes it is owed to the customer
-exactly when that change committed (docs/outbox.md).
+The records of the domain that the store keeps (`Message`, `InboundMessage`, `InboundSegment`,
+`OptOut`, `OutboxItem`) are changes as they are; the types here exist only to be written. A
+`Message` is inserted with its parts and the first line of its history. An update sets only the
+fields it gives (None leaves the stored value alone) and always adds a history line. An
+`OutboxItem` written with the change that causes it is owed to the customer exactly when that
+change committed (docs/outbox.md).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, Final, get_args
+from typing import Final, get_args
 
+from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
 from smsgate.domain.message import Message
+from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.status import Status
+
+__all__ = [
+    "BalanceChange",
+    "Change",
+    "IdempotentResponse",
+    "InboundClaim",
+    "MessageReplaced",
+    "MessageUpdate",
+    "OutboxUpdate",
+    "PartUpdate",
+    "SegmentsTaken",
+    "checked",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,40 +77,6 @@ class MessageReplaced:
 
 
 @dataclass(frozen=True, slots=True)
-class InboundMessage:
-    """A mobile-originated message received from a carrier."""
-
-    id: str
-    connector_id: str
-    source: str
-    destination: str
-    text: str | None  # None when the payload is not text (binary data_coding)
-    data_coding: int
-    payload: bytes
-    received_at: float
-    account_id: str | None = None  # None until a number-to-account mapping claims it
-    segments: int = 1
-    complete: bool = True  # False when some segments never arrived
-    reference: int | None = None  # the concatenation reference of a message sent in parts
-
-
-@dataclass(frozen=True, slots=True)
-class InboundSegment:
-    """One part of a concatenated MO message, kept until its message is stored whole (or
-    flushed as partial), so that a restart in between loses no part."""
-
-    source: str
-    destination: str
-    reference: int
-    total: int
-    seq: int
-    connector_id: str
-    data_coding: int
-    payload: bytes  # the part's body without its UDH
-    received_at: float
-
-
-@dataclass(frozen=True, slots=True)
 class SegmentsTaken:
     """The stored parts of one concatenated MO message are done with: written with the
     message they became."""
@@ -111,41 +93,6 @@ class InboundClaim:
 
     id: str
     account_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class OptOut:
-    """A number stops (active) or resumes (not active) receiving an account's messages."""
-
-    account_id: str
-    number: str  # E.164 digits
-    at: float
-    active: bool = True
-
-
-class OutboxState(StrEnum):
-    PENDING = "pending"  # owed: due at next_attempt_at (or claimed until then)
-    DONE = "done"  # the customer has it
-    ABANDONED = "abandoned"  # given up after the last retry or a refusal; the account sees it
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """One thing owed to a customer: a status callback, a receipt or an MO message."""
-
-    id: str  # time-ordered (smsgate.domain.ids)
-    channel: str  # "http" (a URL) or "smpp" (the account's receiver bind)
-    account_id: str
-    subject_id: str  # the message id (status) or the inbound message id (MO)
-    event: str  # the message status, or "inbound"
-    payload: dict[str, Any]  # JSON-serialisable
-    created_at: float
-    next_attempt_at: float
-    url: str | None = None  # where an "http" item goes, fixed when it is created
-    state: OutboxState = OutboxState.PENDING
-    attempts: int = 0
-    last_error: str | None = None
-    updated_at: float | None = None  # None: created_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,28 +2,37 @@
 
 import re
 from collections.abc import Iterable
+from functools import cache, lru_cache
 from typing import Any, Final, NamedTuple
 
 from smsgate.domain.status import Status
 from smsgate.store.migrations import UNFINISHED_SQL
 from smsgate.store.rows import (
-    ACCOUNT_COLUMNS,
-    HISTORY_COLUMNS,
-    INBOUND_COLUMNS,
-    INBOUND_NUMBER_COLUMNS,
-    INBOUND_SEGMENT_COLUMNS,
-    MESSAGE_COLUMNS,
-    MESSAGE_UPDATE_COLUMNS,
-    OUTBOX_COLUMNS,
-    OUTBOX_UPDATE_COLUMNS,
-    PART_COLUMNS,
-    PART_UPDATE_COLUMNS,
-    names,
+    ACCOUNTS,
+    CONNECTORS,
+    HISTORY,
+    IDEMPOTENT,
+    INBOUND,
+    INBOUND_NUMBERS,
+    MESSAGE_UPDATES,
+    MESSAGES,
+    OPT_OUTS,
+    OUTBOX,
+    OUTBOX_UPDATES,
+    PART_UPDATES,
+    PARTS,
+    PORTABILITY,
+    PREFIXES,
+    PRICES,
+    REPLACED,
+    ROUTES,
+    SEGMENTS,
 )
 
 _QMARK: Final = re.compile(r"\?")
 
 
+@lru_cache(maxsize=1024)  # the statements and their filter combinations are a few hundred
 def numbered(sql: str) -> str:
     """`?` placeholders as PostgreSQL's `$1, $2, ...` (no statement here has a literal `?`)."""
     counter = iter(range(1, 1_000_000))
@@ -34,18 +43,16 @@ def placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
-MESSAGE_SELECT: Final = f"SELECT {names(MESSAGE_COLUMNS)} FROM messages"
-PART_SELECT: Final = f"SELECT {names(PART_COLUMNS)} FROM parts"
-ACCOUNT_SELECT: Final = f"SELECT {names(ACCOUNT_COLUMNS)} FROM accounts"
-INBOUND_SELECT: Final = f"SELECT {names(INBOUND_COLUMNS)} FROM inbound"
+MESSAGE_SELECT: Final = MESSAGES.select
+PART_SELECT: Final = PARTS.select
+ACCOUNT_SELECT: Final = ACCOUNTS.select
+INBOUND_SELECT: Final = INBOUND.select
 
 GET_MESSAGE: Final = f"{MESSAGE_SELECT} WHERE id = ?"
 GET_ACCOUNT_MESSAGE: Final = f"{MESSAGE_SELECT} WHERE id = ? AND account_id = ?"
 MESSAGE_PARTS: Final = f"{PART_SELECT} WHERE message_id = ? ORDER BY seq"
 BY_CLIENT_REF: Final = f"{MESSAGE_SELECT} WHERE account_id = ? AND client_ref = ?"
-HISTORY: Final = (
-    f"SELECT {names(HISTORY_COLUMNS)} FROM status_history WHERE message_id = ? ORDER BY id"
-)
+HISTORY_OF: Final = f"{HISTORY.select} WHERE message_id = ? ORDER BY id"
 BY_UPSTREAM_ID: Final = (
     "SELECT message_id, seq FROM parts WHERE upstream_id = ? ORDER BY message_id DESC LIMIT 1"
 )
@@ -58,26 +65,13 @@ UNFINISHED_MESSAGES: Final = (
     f"{MESSAGE_SELECT} WHERE status IN ({UNFINISHED_SQL}) AND id > ? ORDER BY id LIMIT ?"
 )
 
-INSERT_MESSAGE: Final = (
-    f"INSERT INTO messages ({names(MESSAGE_COLUMNS)}) VALUES ({placeholders(len(MESSAGE_COLUMNS))})"
-)
 # a message rewritten before it reached a carrier (its parts are deleted and inserted again)
 REPLACE_MESSAGE: Final = (
-    "UPDATE messages SET text = ?, comment = ?, encoding = ?, data_coding = ?, segments = ?,"
-    " valid_until = ?, status = ?, scheduled_at = ?, registered_delivery = ?, receipt_only = ?,"
-    " price = ?, price_unit = ?, updated_at = ? WHERE id = ?"
+    "UPDATE messages SET "
+    + ", ".join(f"{column.name} = ?" for column in REPLACED.columns[:-1])
+    + " WHERE id = ?"
 )
 DELETE_PARTS: Final = "DELETE FROM parts WHERE message_id = ?"
-INSERT_PART: Final = (
-    f"INSERT INTO parts ({names(PART_COLUMNS)}) VALUES ({placeholders(len(PART_COLUMNS))})"
-)
-INSERT_HISTORY: Final = (
-    f"INSERT INTO status_history ({names(HISTORY_COLUMNS)})"
-    f" VALUES ({placeholders(len(HISTORY_COLUMNS))})"
-)
-INSERT_INBOUND: Final = (
-    f"INSERT INTO inbound ({names(INBOUND_COLUMNS)}) VALUES ({placeholders(len(INBOUND_COLUMNS))})"
-)
 
 
 class SetUpdate(NamedTuple):
@@ -97,7 +91,7 @@ class SetUpdate(NamedTuple):
 PART_UPDATE: Final = SetUpdate(
     "parts",
     "p",
-    PART_UPDATE_COLUMNS,
+    PART_UPDATES.pairs,
     2,
     """status = u.status,
     upstream_id = COALESCE(u.upstream_id, p.upstream_id),
@@ -111,7 +105,7 @@ PART_UPDATE: Final = SetUpdate(
 MESSAGE_UPDATE: Final = SetUpdate(
     "messages",
     "m",
-    MESSAGE_UPDATE_COLUMNS,
+    MESSAGE_UPDATES.pairs,
     1,
     """status = u.status,
     updated_at = u.at,
@@ -126,7 +120,7 @@ INBOUND_CLAIM: Final = SetUpdate(
 OUTBOX_UPDATE: Final = SetUpdate(
     "outbox",
     "o",
-    OUTBOX_UPDATE_COLUMNS,
+    OUTBOX_UPDATES.pairs,
     1,
     """state = u.state,
     attempts = u.attempts,
@@ -135,12 +129,10 @@ OUTBOX_UPDATE: Final = SetUpdate(
     updated_at = u.at""",
 )
 
-INSERT_ACCOUNT: Final = (
-    f"INSERT INTO accounts ({names(ACCOUNT_COLUMNS)}) VALUES ({placeholders(len(ACCOUNT_COLUMNS))})"
-)
+INSERT_ACCOUNT: Final = ACCOUNTS.insert
 UPDATE_ACCOUNT: Final = (
     "UPDATE accounts SET "
-    + ", ".join(f"{name} = ?" for name, _ in ACCOUNT_COLUMNS[1:])
+    + ", ".join(f"{column.name} = ?" for column in ACCOUNTS.columns[1:])
     + " WHERE id = ?"
 )
 GET_ACCOUNT: Final = f"{ACCOUNT_SELECT} WHERE id = ?"
@@ -167,16 +159,15 @@ UPSERT_CONNECTOR: Final = """INSERT INTO connectors (id, kind, config, enabled) 
     ON CONFLICT (id) DO UPDATE SET
         kind = excluded.kind, config = excluded.config, enabled = excluded.enabled"""
 DELETE_CONNECTOR: Final = "DELETE FROM connectors WHERE id = ?"
-LIST_CONNECTORS: Final = "SELECT id, kind, config, enabled FROM connectors ORDER BY id"
+LIST_CONNECTORS: Final = f"{CONNECTORS.select} ORDER BY id"
 DELETE_ROUTES: Final = "DELETE FROM routes"
-INSERT_ROUTE: Final = "INSERT INTO routes (id, position, spec) VALUES (?, ?, ?)"
-LIST_ROUTES: Final = "SELECT id, position, spec FROM routes ORDER BY position, id"
+INSERT_ROUTE: Final = ROUTES.insert
+LIST_ROUTES: Final = f"{ROUTES.select} ORDER BY position, id"
 DELETE_PREFIXES: Final = "DELETE FROM carrier_prefixes WHERE source = ?"
 UPSERT_PREFIX: Final = """INSERT INTO carrier_prefixes (prefix, carrier, source) VALUES (?, ?, ?)
     ON CONFLICT (prefix) DO UPDATE SET carrier = excluded.carrier, source = excluded.source"""
-LIST_PREFIXES: Final = "SELECT prefix, carrier, source FROM carrier_prefixes ORDER BY prefix"
-UPSERT_PORTABILITY: Final = """INSERT INTO portability (number, carrier, updated_at)
-    VALUES (?, ?, ?)
+LIST_PREFIXES: Final = f"{PREFIXES.select} ORDER BY prefix"
+UPSERT_PORTABILITY: Final = f"""{PORTABILITY.insert}
     ON CONFLICT (number) DO UPDATE SET
         carrier = excluded.carrier, updated_at = excluded.updated_at"""
 PORTABILITY_CARRIER: Final = "SELECT carrier FROM portability WHERE number = ?"
@@ -191,30 +182,25 @@ RECORD_MIGRATION: Final = (
 PORTABILITY_CHUNK: Final = 10_000  # rows per import transaction
 
 # MO: stored parts of concatenated messages, numbers that route MO to accounts, opt-outs
-SEGMENTS: Final = (
-    f"SELECT {names(INBOUND_SEGMENT_COLUMNS)} FROM inbound_segments ORDER BY received_at, seq"
-)
+LIST_SEGMENTS: Final = f"{SEGMENTS.select} ORDER BY received_at, seq"
 DELETE_SEGMENTS: Final = (
     "DELETE FROM inbound_segments"
     " WHERE source = ? AND destination = ? AND reference = ? AND total = ?"
 )
-UPSERT_OPT_OUT: Final = """INSERT INTO opt_outs (account_id, number, at) VALUES (?, ?, ?)
+UPSERT_OPT_OUT: Final = f"""{OPT_OUTS.insert}
     ON CONFLICT (account_id, number) DO UPDATE SET at = excluded.at"""
 RECENT_INBOUND: Final = (
     f"{INBOUND_SELECT} WHERE source = ? AND destination = ? AND received_at >= ? ORDER BY id"
 )
 DELETE_OPT_OUT: Final = "DELETE FROM opt_outs WHERE account_id = ? AND number = ?"
-OPT_OUTS: Final = "SELECT account_id, number, at FROM opt_outs ORDER BY account_id, number"
-ACCOUNT_OPT_OUTS: Final = "SELECT account_id, number, at FROM opt_outs WHERE account_id = ?"
-INSERT_INBOUND_NUMBER: Final = (
-    f"INSERT INTO inbound_numbers ({names(INBOUND_NUMBER_COLUMNS)})"
-    f" VALUES ({placeholders(len(INBOUND_NUMBER_COLUMNS))})"
-)
+ALL_OPT_OUTS: Final = f"{OPT_OUTS.select} ORDER BY account_id, number"
+ACCOUNT_OPT_OUTS: Final = f"{OPT_OUTS.select} WHERE account_id = ?"
+INSERT_INBOUND_NUMBER: Final = INBOUND_NUMBERS.insert
 DELETE_INBOUND_NUMBER: Final = "DELETE FROM inbound_numbers WHERE number = ? AND keyword = ?"
-INBOUND_NUMBER_SELECT: Final = f"SELECT {names(INBOUND_NUMBER_COLUMNS)} FROM inbound_numbers"
+INBOUND_NUMBER_SELECT: Final = INBOUND_NUMBERS.select
 # the keyword of each owner of a number, with the owner's account row after it
 INBOUND_OWNERS: Final = (
-    f"SELECT n.keyword, {names(ACCOUNT_COLUMNS, 'a.')} FROM inbound_numbers AS n"
+    f"SELECT n.keyword, {ACCOUNTS.names('a.')} FROM inbound_numbers AS n"
     " JOIN accounts AS a ON a.id = n.account_id WHERE n.number = ?"
 )
 
@@ -240,13 +226,11 @@ def inbound_filter(
     )
 
 
-OUTBOX_SELECT: Final = f"SELECT {names(OUTBOX_COLUMNS)} FROM outbox"
+OUTBOX_SELECT: Final = OUTBOX.select
 GET_OUTBOX: Final = f"{OUTBOX_SELECT} WHERE id = ?"
-INSERT_OUTBOX: Final = (
-    f"INSERT INTO outbox ({names(OUTBOX_COLUMNS)}) VALUES ({placeholders(len(OUTBOX_COLUMNS))})"
-)
 
 
+@cache
 def claim_outbox(account: bool, lock: str) -> str:
     """Take the due pending items of a channel (and account): parameters (lease end, now,
     channel, [account_id,] now, limit). An item whose message has an earlier pending item
@@ -263,7 +247,7 @@ def claim_outbox(account: bool, lock: str) -> str:
                 WHERE e.subject_id = o.subject_id AND e.state = 'pending' AND e.id < o.id
             )
         ORDER BY o.next_attempt_at LIMIT ? {lock})
-    RETURNING {names(OUTBOX_COLUMNS)}"""
+    RETURNING {OUTBOX.names()}"""
 
 
 def conditions(
@@ -345,18 +329,16 @@ SET_BALANCE: Final = """INSERT INTO balances (account_id, amount, updated_at) VA
     ON CONFLICT (account_id) DO UPDATE SET
         amount = excluded.amount, updated_at = excluded.updated_at"""
 DELETE_BALANCE: Final = "DELETE FROM balances WHERE account_id = ?"
-LIST_PRICES: Final = (
-    "SELECT route_id, country, carrier, currency, per_segment FROM prices ORDER BY position"
-)
+LIST_PRICES: Final = f"{PRICES.select} ORDER BY position"
 DELETE_PRICES: Final = "DELETE FROM prices"
-INSERT_PRICE: Final = """INSERT INTO prices
-    (position, route_id, country, carrier, currency, per_segment) VALUES (?, ?, ?, ?, ?, ?)"""
+INSERT_PRICE: Final = (
+    f"INSERT INTO prices (position, {PRICES.names()})"
+    f" VALUES ({placeholders(len(PRICES.columns) + 1)})"
+)
 IDEMPOTENT_RESPONSE: Final = """SELECT request_hash, status_code, body, created_at
     FROM idempotency_keys WHERE account_id = ? AND idem_key = ? AND created_at >= ?"""
 DELETE_EXPIRED_KEY: Final = (
     "DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ? AND created_at < ?"
 )
-INSERT_IDEMPOTENT: Final = """INSERT INTO idempotency_keys
-    (account_id, idem_key, request_hash, status_code, body, created_at)
-    VALUES (?, ?, ?, ?, ?, ?)"""
+INSERT_IDEMPOTENT: Final = IDEMPOTENT.insert
 PURGE_IDEMPOTENT: Final = "DELETE FROM idempotency_keys WHERE created_at < ?"

@@ -17,7 +17,8 @@ import pytest
 
 from smsgate.callbacks.receiver import CallbackReceiver
 from smsgate.domain.account import Account, hash_api_key
-from smsgate.store import InboundNumber, OutboxItem
+from smsgate.domain.inbound import InboundNumber
+from smsgate.domain.outbox import OutboxItem
 from tests.api.harness import Running, add_account, running_gateway
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
 

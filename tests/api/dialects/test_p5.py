@@ -14,10 +14,10 @@ import orjson
 
 from smsgate.callbacks.receiver import CallbackReceiver
 from smsgate.domain.account import Account, hash_api_key
+from smsgate.domain.inbound import InboundNumber
 from smsgate.domain.message import Message
 from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
-from smsgate.store import InboundNumber
 from tests.api.dialects.clocked import run_clocked
 from tests.api.harness import Running, add_account
 from tests.store.backends import StoreBackend

@@ -11,6 +11,7 @@ import pytest
 
 from smsgate.api.http.schemas import message_view
 from smsgate.domain.ids import new_id
+from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import Status
 from smsgate.smpp.constants import CommandStatus, MessageState
 from smsgate.smpp.pdu import (
@@ -26,7 +27,6 @@ from smsgate.smpp.pdu import (
 )
 from smsgate.smpp.receipt import parse_receipt_text
 from smsgate.smpp.tlv import Tag
-from smsgate.store import OutboxItem
 from smsgate.text import encode_message
 from smsgate.transport.smpp_connection import SmppConnection
 from tests.api.harness import Running, running_gateway

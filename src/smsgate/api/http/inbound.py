@@ -11,9 +11,9 @@ from smsgate.api.http.responses import JsonResponse
 from smsgate.api.http.schemas import iso_time
 from smsgate.api.http.v1 import parse_time
 from smsgate.domain.errors import GatewayError
+from smsgate.domain.inbound import InboundMessage
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.notify import inbound_payload
-from smsgate.store import InboundMessage
 
 MAX_LIMIT: Final = 500
 

@@ -17,12 +17,13 @@ from smsgate.api.smpp_server.ids import part_id
 from smsgate.api.smpp_server.options import BindOptions
 from smsgate.api.smpp_server.receipts import build_mo, build_receipt
 from smsgate.domain.errors import GatewayError
+from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.status import Status
 from smsgate.engine.clock import Clock
 from smsgate.engine.gateway import Gateway
 from smsgate.smpp.errors import SessionError
 from smsgate.smpp.pdu import DeliverSm, Response
-from smsgate.store import OutboxItem, OutboxState, OutboxUpdate, Store
+from smsgate.store import OutboxUpdate, Store
 from smsgate.transport.smpp_connection import SmppConnection, SmppRequestError
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from smsgate.api.http.responses import JsonResponse
 from smsgate.callbacks.formats import CallbackFormat
 from smsgate.domain.errors import GatewayError, dialect_code
 from smsgate.domain.message import Message
+from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import Status
 from smsgate.engine.notify import INBOUND_EVENT
-from smsgate.store import OutboxItem
 
 DIALECT: Final = "p5"
 DETAIL: Final = "p5_detail"  # classification (last three digits) of a failed send

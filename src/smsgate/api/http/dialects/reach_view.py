@@ -7,9 +7,9 @@ from smsgate.api.http.schemas import iso_time
 from smsgate.callbacks.formats import CallbackFormat
 from smsgate.domain.errors import CATALOG, GatewayError, dialect_code
 from smsgate.domain.message import Message
+from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import Status
 from smsgate.engine.notify import INBOUND_EVENT
-from smsgate.store import OutboxItem
 
 DIALECT: Final = "reach"
 API_VERSION: Final = "1.0.0"

@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from smsgate.store.sqlite_rows import _chunks, insert_rows, update_rows
+from smsgate.store.sqlite.rows import _chunks, insert_rows, update_rows
 
 UPDATE = (
     "WITH u(k, v) AS (VALUES {values}) UPDATE t AS x SET v = COALESCE(u.v, x.v) FROM u"

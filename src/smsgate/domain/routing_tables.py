@@ -1,4 +1,5 @@
-"""Configuration rows the store keeps for the routing module, which gives them their meaning."""
+"""The routing configuration as kept in rows: connectors, routes, carrier prefixes and ported
+numbers. `smsgate.domain.routing` and `smsgate.domain.carriers` give them their meaning."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,16 +25,6 @@ class PrefixRow:
     prefix: str
     carrier: str
     source: str  # where the row came from (a numbering-plan file, an operator's edit, ...)
-
-
-@dataclass(frozen=True, slots=True)
-class InboundNumber:
-    """A number (or a keyword on it) whose MO messages go to an account."""
-
-    number: str  # as carriers send it: digits, no "+"
-    keyword: str  # upper case; "" takes the number's MO that no keyword claims
-    account_id: str
-    created_at: float
 
 
 @dataclass(frozen=True, slots=True)

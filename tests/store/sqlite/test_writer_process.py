@@ -10,6 +10,8 @@ from typing import get_args
 
 import pytest
 
+from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
+from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.status import Status
 from smsgate.store import errors
 from smsgate.store.changes import (
@@ -17,19 +19,14 @@ from smsgate.store.changes import (
     Change,
     IdempotentResponse,
     InboundClaim,
-    InboundMessage,
-    InboundSegment,
     MessageReplaced,
     MessageUpdate,
-    OptOut,
-    OutboxItem,
-    OutboxState,
     OutboxUpdate,
     PartUpdate,
     SegmentsTaken,
 )
 from smsgate.store.sqlite import SqliteStore
-from smsgate.store.wire import (
+from smsgate.store.sqlite.wire import (
     LENGTH,
     decode_group,
     encode_groups,

@@ -2,30 +2,27 @@
 transaction, and the replay of each caller's changes alone when a shared transaction fails."""
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import astuple
-from pathlib import Path
 from typing import Any, Final
 
 from smsgate.store import sql
 from smsgate.store.batch import WritePlan, check_found, plan_writes
 from smsgate.store.changes import Change
-from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError
+from smsgate.store.columns import Table, names
 from smsgate.store.rows import (
-    HISTORY_COLUMNS,
-    INBOUND_COLUMNS,
-    INBOUND_SEGMENT_COLUMNS,
-    MESSAGE_COLUMNS,
-    OUTBOX_COLUMNS,
-    PART_COLUMNS,
+    HISTORY,
+    INBOUND,
+    MESSAGES,
+    OUTBOX,
+    PARTS,
+    SEGMENTS,
     balance_rows,
     expired_key_rows,
     idempotent_values,
     inbound_values,
     message_update_row,
     message_values,
-    names,
     opt_out_rows,
     outbox_update_row,
     outbox_values,
@@ -34,54 +31,12 @@ from smsgate.store.rows import (
     replaced_values,
     segment_values,
 )
-from smsgate.store.sqlite_rows import insert_rows, update_rows
+from smsgate.store.sqlite.connection import environmental, transaction, translate
+from smsgate.store.sqlite.rows import insert_rows, update_rows
 
 
-def connect(path: str | Path, *, read_only: bool, busy_timeout: float) -> sqlite3.Connection:
-    """A connection of the store's: the writer's in WAL mode with every commit fsynced."""
-    conn = sqlite3.connect(
-        path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
-    )
-    if read_only:
-        conn.execute("PRAGMA query_only = ON")
-    else:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-    return conn
-
-
-def environmental(error: BaseException) -> bool:
-    """An error of the database or the disk rather than of one caller's changes: replaying the
-    batch call by call would only fail again, once per call."""
-    return isinstance(error, sqlite3.OperationalError | OSError)
-
-
-def translate(error: BaseException) -> BaseException:
-    """sqlite3's constraint errors as the store's own."""
-    if isinstance(error, sqlite3.IntegrityError):
-        text = str(error)
-        if text.startswith("UNIQUE") or "PRIMARY KEY" in text:
-            return DuplicateError(text)
-        if text.startswith("CHECK") and "amount" in text:
-            return BalanceError(text)
-        return IntegrityError(text)
-    return error
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[None]:
-    conn.execute(begin)
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # also when COMMIT itself failed
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _insert_head(table: str, columns: Sequence[tuple[str, str]]) -> str:
-    return f"INSERT INTO {table} ({names(columns)}) VALUES"
+def _insert_head(table: Table) -> str:
+    return f"INSERT INTO {table.name} ({table.names()}) VALUES"
 
 
 def _update_from(update: sql.SetUpdate) -> str:
@@ -92,12 +47,12 @@ def _update_from(update: sql.SetUpdate) -> str:
     )
 
 
-INSERT_MESSAGES: Final = _insert_head("messages", MESSAGE_COLUMNS)
-INSERT_PARTS: Final = _insert_head("parts", PART_COLUMNS)
-INSERT_INBOUND: Final = _insert_head("inbound", INBOUND_COLUMNS)
-INSERT_HISTORY: Final = _insert_head("status_history", HISTORY_COLUMNS)
-INSERT_OUTBOX: Final = _insert_head("outbox", OUTBOX_COLUMNS)
-INSERT_SEGMENTS: Final = _insert_head("inbound_segments", INBOUND_SEGMENT_COLUMNS)
+INSERT_MESSAGES: Final = _insert_head(MESSAGES)
+INSERT_PARTS: Final = _insert_head(PARTS)
+INSERT_INBOUND: Final = _insert_head(INBOUND)
+INSERT_HISTORY: Final = _insert_head(HISTORY)
+INSERT_OUTBOX: Final = _insert_head(OUTBOX)
+INSERT_SEGMENTS: Final = _insert_head(SEGMENTS)
 UPDATE_PARTS: Final = _update_from(sql.PART_UPDATE)
 UPDATE_MESSAGES: Final = _update_from(sql.MESSAGE_UPDATE)
 UPDATE_OUTBOX: Final = _update_from(sql.OUTBOX_UPDATE)

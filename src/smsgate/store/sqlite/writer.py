@@ -1,8 +1,8 @@
 """The SQLite store's writer: a process of its own that commits what the store sends it.
 
-`python -m smsgate.store.sqlite_writer FD PATH BUSY_TIMEOUT MAX_BATCH`, started by
-`SqliteStore.open` with one end of a socket pair as FD. It reads frames (smsgate.store.wire) in
-order: writes, which it commits many callers per transaction (everything that arrived while the
+`python -m smsgate.store.sqlite.writer FD PATH BUSY_TIMEOUT MAX_BATCH`, started by
+`SqliteStore.open` with one end of a socket pair as FD. It reads frames (`wire`) in order:
+writes, which it commits many callers per transaction (everything that arrived while the
 previous transaction ran, up to MAX_BATCH changes), and jobs (a few statements in a transaction
 of their own). Each gets its answer, in the order they came.
 
@@ -20,8 +20,9 @@ import sys
 from collections import deque
 from typing import Any, Final
 
-from smsgate.store.sqlite_apply import commit, connect, transaction, translate
-from smsgate.store.wire import JOB, READY, WRITES, decode_group, error_out, frame, unframe
+from smsgate.store.sqlite.apply import commit
+from smsgate.store.sqlite.connection import connect, transaction, translate
+from smsgate.store.sqlite.wire import JOB, READY, WRITES, decode_group, error_out, frame, unframe
 
 _READ: Final = 1 << 20
 

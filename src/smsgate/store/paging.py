@@ -1,0 +1,31 @@
+"""Pages of a listing: limits, and the opaque cursors of keyset pagination."""
+
+import base64
+import binascii
+from typing import Final
+
+from smsgate.store.errors import InvalidCursorError
+
+MAX_PAGE: Final = 1000  # rows per page of list_messages / list_inbound
+MAX_UNFINISHED_PAGE: Final = 10_000
+
+
+def encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        last_id = raw.decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidCursorError(f"not a cursor from this API: {cursor!r}") from None
+    if not last_id or not last_id.isprintable():
+        raise InvalidCursorError(f"not a cursor from this API: {cursor!r}")
+    return last_id
+
+
+def check_limit(limit: int, maximum: int) -> int:
+    if not 1 <= limit <= maximum:
+        raise ValueError(f"limit must be between 1 and {maximum}, not {limit}")
+    return limit

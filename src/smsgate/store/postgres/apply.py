@@ -1,0 +1,190 @@
+"""What the PostgreSQL writer task does with a batch: a handful of set-based statements whatever
+its size, inserts as `INSERT ... SELECT FROM unnest(arrays)` (or binary COPY for many rows) and
+updates as `UPDATE ... FROM unnest(arrays)`, so one round trip carries a thousand rows."""
+
+from __future__ import annotations  # asyncpg's classes are generic in its stubs only
+
+from collections.abc import Sequence
+from dataclasses import astuple
+from typing import Any, Final, TypeAlias
+
+import asyncpg
+
+from smsgate.store import sql
+from smsgate.store.batch import WritePlan, check_found
+from smsgate.store.columns import Table, names
+from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError
+from smsgate.store.rows import (
+    HISTORY,
+    INBOUND,
+    MESSAGES,
+    OUTBOX,
+    PARTS,
+    SEGMENTS,
+    balance_rows,
+    expired_key_rows,
+    idempotent_values,
+    inbound_values,
+    message_update_row,
+    message_values,
+    opt_out_rows,
+    outbox_update_row,
+    outbox_values,
+    part_update_row,
+    part_values,
+    replaced_values,
+    segment_values,
+)
+
+Columns = Sequence[tuple[str, str]]
+Conn: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]"
+
+COPY_FROM: Final = 64  # rows from which an insert uses COPY rather than unnest
+
+
+def _unnest(columns: Columns) -> str:
+    return ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(columns, 1))
+
+
+def _insert_unnest(table: Table) -> str:
+    return (
+        f"INSERT INTO {table.name} ({table.names()}) SELECT * FROM unnest({_unnest(table.pairs)})"
+    )
+
+
+def _update_unnest(update: sql.SetUpdate) -> str:
+    return (
+        f"UPDATE {update.table} AS {update.alias} SET {update.assignments}"
+        f" FROM unnest({_unnest(update.columns)}) AS u({names(update.columns)})"
+        f" WHERE {update.where()}"
+    )
+
+
+INSERT_MESSAGES: Final = _insert_unnest(MESSAGES)
+INSERT_PARTS: Final = _insert_unnest(PARTS)
+INSERT_INBOUND: Final = _insert_unnest(INBOUND)
+INSERT_OUTBOX: Final = _insert_unnest(OUTBOX)
+INSERT_SEGMENTS: Final = _insert_unnest(SEGMENTS)
+UPDATE_OUTBOX: Final = _update_unnest(sql.OUTBOX_UPDATE)
+CLAIM_INBOUND: Final = _update_unnest(sql.INBOUND_CLAIM)
+UPDATE_BALANCES: Final = _update_unnest(sql.BALANCE_UPDATE)
+# WITH ORDINALITY: history ids follow the order the changes were written
+INSERT_HISTORY: Final = (
+    f"INSERT INTO status_history ({HISTORY.names()})"
+    f" SELECT {HISTORY.names()} FROM unnest({_unnest(HISTORY.pairs)})"
+    f" WITH ORDINALITY AS u({HISTORY.names()}, n) ORDER BY n"
+)
+UPDATE_PARTS: Final = _update_unnest(sql.PART_UPDATE)
+UPDATE_MESSAGES: Final = _update_unnest(sql.MESSAGE_UPDATE)
+
+Q: Final = sql.numbered  # the shared `?` statements, as asyncpg wants them
+DELETE_SEGMENTS: Final = Q(sql.DELETE_SEGMENTS)
+UPSERT_OPT_OUT: Final = Q(sql.UPSERT_OPT_OUT)
+DELETE_OPT_OUT: Final = Q(sql.DELETE_OPT_OUT)
+REPLACE_MESSAGE: Final = Q(sql.REPLACE_MESSAGE)
+DELETE_PARTS: Final = Q(sql.DELETE_PARTS)
+
+
+def environmental(error: BaseException) -> bool:
+    """An error of the connection or the server rather than of one caller's changes: replaying
+    the batch call by call would only fail again, once per call."""
+    return isinstance(
+        error,
+        OSError
+        | TimeoutError
+        | asyncpg.InterfaceError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.InsufficientResourcesError
+        | asyncpg.OperatorInterventionError,
+    )
+
+
+def translate(error: BaseException) -> BaseException:
+    """asyncpg's constraint errors as the store's own."""
+    if isinstance(error, asyncpg.UniqueViolationError):
+        return DuplicateError(f"{error.constraint_name}: {error.detail or error}")
+    if isinstance(error, asyncpg.CheckViolationError) and error.constraint_name == (
+        "balances_amount_check"
+    ):
+        return BalanceError(str(error))
+    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
+        return IntegrityError(str(error.detail or error))
+    return error
+
+
+def _arrays(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as one list per column, for `unnest`."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def rowcount(status: str) -> int:
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def _insert(conn: Conn, table: Table, statement: str, rows: list[tuple[Any, ...]]) -> None:
+    """One set-based insert: `unnest` for a few rows (one round trip); binary COPY for many,
+    which encodes rows far faster than asyncpg's generic array encoder."""
+    if not rows:
+        return
+    if len(rows) < COPY_FROM:
+        await conn.execute(statement, *_arrays(rows))
+    else:
+        columns = [column.name for column in table.columns]
+        await conn.copy_records_to_table(table.name, records=rows, columns=columns)
+
+
+async def apply(conn: Conn, plan: WritePlan) -> None:
+    if plan.messages:
+        messages = [message_values(m) for m in plan.messages]
+        await _insert(conn, MESSAGES, INSERT_MESSAGES, messages)
+        parts = [part_values(p) for m in plan.messages for p in m.parts]
+        await _insert(conn, PARTS, INSERT_PARTS, parts)
+    if plan.replaced:
+        found = 0
+        for replaced in plan.replaced:
+            found += rowcount(await conn.execute(REPLACE_MESSAGE, *replaced_values(replaced)))
+        check_found("message", len(plan.replaced), found)
+        await conn.executemany(DELETE_PARTS, [(r.message.id,) for r in plan.replaced])
+        parts = [part_values(p) for r in plan.replaced for p in r.message.parts]
+        await _insert(conn, PARTS, INSERT_PARTS, parts)
+    if plan.inbound:
+        inbound = [inbound_values(m) for m in plan.inbound]
+        await _insert(conn, INBOUND, INSERT_INBOUND, inbound)
+    if plan.part_updates:
+        rows = [part_update_row(u) for u in plan.part_updates]
+        status = await conn.execute(UPDATE_PARTS, *_arrays(rows))
+        check_found("part", len(rows), rowcount(status))
+    if plan.message_updates:
+        rows = [message_update_row(u) for u in plan.message_updates]
+        status = await conn.execute(UPDATE_MESSAGES, *_arrays(rows))
+        check_found("message", len(rows), rowcount(status))
+    # COPY keeps the rows' order, so history ids follow the order of the changes either way
+    await _insert(conn, HISTORY, INSERT_HISTORY, plan.history)
+    if plan.outbox:
+        outbox = [outbox_values(item) for item in plan.outbox]
+        await _insert(conn, OUTBOX, INSERT_OUTBOX, outbox)
+    if plan.outbox_updates:
+        rows = [outbox_update_row(u) for u in plan.outbox_updates]
+        status = await conn.execute(UPDATE_OUTBOX, *_arrays(rows))
+        check_found("outbox", len(rows), rowcount(status))
+    if plan.segments:
+        segments = [segment_values(s) for s in plan.segments]
+        await _insert(conn, SEGMENTS, INSERT_SEGMENTS, segments)
+    if plan.segments_taken:
+        await conn.executemany(DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
+    if plan.inbound_claims:
+        rows = [astuple(c) for c in plan.inbound_claims]
+        status = await conn.execute(CLAIM_INBOUND, *_arrays(rows))
+        check_found("inbound", len(rows), rowcount(status))
+    if plan.opt_outs:
+        if upserts := opt_out_rows(plan.opt_outs, active=True):
+            await conn.executemany(UPSERT_OPT_OUT, upserts)
+        if deletes := opt_out_rows(plan.opt_outs, active=False):
+            await conn.executemany(DELETE_OPT_OUT, deletes)
+    if plan.balances:
+        await conn.execute(UPDATE_BALANCES, *_arrays(balance_rows(plan.balances)))
+    if plan.idempotent:
+        await conn.executemany(Q(sql.DELETE_EXPIRED_KEY), expired_key_rows(plan.idempotent))
+        await conn.executemany(
+            Q(sql.INSERT_IDEMPOTENT), [idempotent_values(r) for r in plan.idempotent]
+        )

@@ -1,0 +1,250 @@
+"""The PostgreSQL backend on asyncpg: a writer task doing group commit, reads from a pool.
+
+Only the writer task writes messages (`apply`: a few set-based statements a batch), so batches
+commit in the order callers queued them. Several nodes may share the database: outbox claims
+skip the rows another node has locked.
+"""
+
+from __future__ import annotations  # asyncpg's classes are generic in its stubs only
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any, ClassVar, Final
+
+import asyncpg
+
+from smsgate.domain.message import Message, Part
+from smsgate.domain.routing_tables import PortabilityRow
+from smsgate.store import sql
+from smsgate.store.base import (
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_PENDING,
+    DEFAULT_QUEUE_WAIT,
+    Store,
+)
+from smsgate.store.batch import PendingWrite, WritePlan, plan_writes, take_batch
+from smsgate.store.columns import Row
+from smsgate.store.errors import StoreClosedError
+from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
+from smsgate.store.postgres.apply import Conn, apply, environmental, rowcount, translate
+from smsgate.store.rows import message_from, part_from
+
+DEFAULT_POOL_SIZE: Final = 4
+MIGRATION_LOCK: Final = 0x736D_7367_6174_6531  # advisory lock key: one migrating process at a time
+Q: Final = sql.numbered  # the shared `?` statements, as asyncpg wants them
+PARTS_OF: Final = f"{sql.PART_SELECT} WHERE message_id = ANY($1::text[]) ORDER BY message_id, seq"
+UPSERT_PORTABILITY: Final = """INSERT INTO portability (number, carrier, updated_at)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::float8[])
+    ON CONFLICT (number) DO UPDATE SET
+        carrier = excluded.carrier, updated_at = excluded.updated_at"""
+
+
+async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
+    """Pool reset: asyncpg has already ended any open transaction; the store sets no session
+    state, so the default RESET ALL round trip on every release is skipped."""
+
+
+class PostgresStore(Store):
+    _claim_lock: ClassVar[str] = "FOR UPDATE SKIP LOCKED"
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        auto_migrate: bool = True,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        queue_wait: float = DEFAULT_QUEUE_WAIT,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        connect_timeout: float = 10.0,
+        close_timeout: float = 10.0,
+    ) -> None:
+        super().__init__(max_pending=max_pending, queue_wait=queue_wait, max_batch=max_batch)
+        self.dsn = dsn
+        self._auto_migrate = auto_migrate
+        self._pool_size = pool_size
+        self._connect_timeout = connect_timeout
+        self._close_timeout = close_timeout
+        self._pool: asyncpg.Pool[Any] | None = None
+        self._queue: deque[PendingWrite] = deque()
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._writer: asyncio.Task[None] | None = None
+
+    # lifecycle
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            raise RuntimeError("a PostgresStore opens once")
+        self._pool = await asyncpg.create_pool(
+            self.dsn,
+            min_size=1,
+            max_size=self._pool_size,
+            reset=_keep_session,
+            timeout=self._connect_timeout,
+        )
+        self._accepting = True
+        if self._auto_migrate:
+            try:
+                await self.migrate()
+            except BaseException:
+                await self.close()
+                raise
+        self._writer = asyncio.create_task(self._writer_main(), name="smsgate-store-writer")
+
+    async def close(self) -> None:
+        if self._pool is None or self._stopping:
+            return
+        self._accepting = False
+        self._stopping = True
+        self._wakeup.set()
+        if self._writer is not None:
+            await asyncio.wait({self._writer})  # never raises, even if it was cancelled
+        try:
+            await asyncio.wait_for(self._pool.close(), self._close_timeout)
+        except TimeoutError:
+            self._pool.terminate()
+
+    @property
+    def pool(self) -> asyncpg.Pool[Any]:
+        if self._pool is None or not self._accepting:
+            raise StoreClosedError("the store is not open")
+        return self._pool
+
+    # the writer task
+
+    def _enqueue(self, items: Sequence[PendingWrite]) -> None:
+        self._queue.extend(items)
+        self._wakeup.set()
+
+    async def _writer_main(self) -> None:
+        try:
+            while True:
+                if not self._queue:
+                    if self._stopping:
+                        return
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                    continue
+                batch = take_batch(self._queue, self._max_batch)
+                try:
+                    outcomes = await self._commit(batch)
+                except BaseException:  # cancelled: the callers must not wait forever
+                    self._settle(
+                        batch, [StoreClosedError("the store's writer stopped")] * len(batch)
+                    )
+                    raise
+                self._settle(batch, outcomes)
+        finally:
+            # the writer is gone (closed or cancelled): nobody may wait for it
+            self._accepting = False
+            left = list(self._queue)
+            self._queue.clear()
+            if left:
+                self._settle(left, [StoreClosedError("the store's writer stopped")] * len(left))
+
+    async def _commit_plan(self, plan: WritePlan) -> None:
+        assert self._pool is not None
+        async with self._pool.acquire() as conn, conn.transaction():
+            await apply(conn, plan)
+
+    async def _commit(self, batch: list[PendingWrite]) -> list[BaseException | None]:
+        try:
+            await self._commit_plan(plan_writes(item.changes for item in batch))
+        except Exception as error:
+            if len(batch) == 1 or environmental(error):
+                return [translate(error)] * len(batch)
+        else:
+            self._count(batch, 1)
+            return [None] * len(batch)
+        # one caller's changes may have failed the shared transaction: replay each alone
+        self.stats["fallbacks"] += 1
+        outcomes: list[BaseException | None] = []
+        for item in batch:
+            try:
+                await self._commit_plan(plan_writes([item.changes]))
+            except Exception as error:
+                outcomes.append(translate(error))
+            else:
+                self._count([item], 1)
+                outcomes.append(None)
+        return outcomes
+
+    # schema
+
+    async def migrate(self, target: int | None = None) -> int:
+        async with self.pool.acquire() as conn:
+            # a session lock, released by hand: the pool's reset does not release it
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            try:
+                await conn.execute(render(SCHEMA_MIGRATIONS_DDL, "postgres"))
+                applied = [row[0] for row in await conn.fetch(sql.SCHEMA_VERSIONS)]
+                for migration in pending(applied, target):
+                    async with conn.transaction():
+                        for statement in migration.statements:
+                            await conn.execute(render(statement, "postgres"))
+                        await conn.execute(
+                            Q(sql.RECORD_MIGRATION), migration.version, migration.name, time.time()
+                        )
+                version = await conn.fetchval(sql.SCHEMA_VERSION)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+        return int(version or 0)
+
+    async def schema_version(self) -> int:
+        version = await self.pool.fetchval(sql.SCHEMA_VERSION)
+        return int(version or 0)
+
+    # the primitives of the shared queries (smsgate.store.reads)
+
+    async def _select_rows(self, query: str, params: Sequence[Any]) -> list[Row]:
+        return list(await self.pool.fetch(Q(query), *params))
+
+    async def _select_messages(self, query: str, params: Sequence[Any]) -> list[Message]:
+        """Messages and their parts from one snapshot."""
+        async with (
+            self.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            return await self._with_parts(conn, await conn.fetch(Q(query), *params))
+
+    async def _with_parts(self, conn: Conn, rows: list[Any]) -> list[Message]:
+        if not rows:
+            return []
+        parts: dict[str, list[Part]] = {row[0]: [] for row in rows}
+        for part_row in await conn.fetch(PARTS_OF, list(parts)):
+            parts[part_row[0]].append(part_from(part_row))
+        return [message_from(row, parts[row[0]]) for row in rows]
+
+    async def _change_rows(self, query: str, params: Sequence[Any]) -> int:
+        try:
+            status: str = await self.pool.execute(Q(query), *params)
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise translate(error) from error
+        return rowcount(status)
+
+    async def _change_returning(self, query: str, params: Sequence[Any]) -> list[Row]:
+        return list(await self.pool.fetch(Q(query), *params))
+
+    async def _replace_rows(
+        self,
+        delete: str,
+        delete_params: Sequence[Any],
+        insert: str,
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(Q(delete), *delete_params)
+            await conn.executemany(Q(insert), rows)
+
+    async def _upsert_portability(self, rows: Sequence[PortabilityRow]) -> None:
+        # ON CONFLICT DO UPDATE may not meet a row twice in one statement: last one wins
+        latest = {row.number: row for row in rows}
+        await self.pool.execute(
+            UPSERT_PORTABILITY,
+            list(latest),
+            [row.carrier for row in latest.values()],
+            [row.updated_at for row in latest.values()],
+        )

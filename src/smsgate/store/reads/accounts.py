@@ -1,0 +1,36 @@
+"""Accounts: created, replaced, found by id or by one of their credentials."""
+
+from smsgate.domain.account import Account
+from smsgate.store import sql
+from smsgate.store.reads.primitives import Primitives
+from smsgate.store.rows import account_from, account_values
+
+
+class AccountReads(Primitives):
+    async def create_account(self, account: Account) -> None:
+        """Raises DuplicateError when the id, API key hash or SMPP system_id is taken."""
+        await self._change_rows(sql.INSERT_ACCOUNT, account_values(account))
+
+    async def update_account(self, account: Account) -> bool:
+        """Replace the stored account with the same id; False if there is none."""
+        values = account_values(account)
+        return await self._change_rows(sql.UPDATE_ACCOUNT, (*values[1:], values[0])) > 0
+
+    async def _account(self, query: str, key: str) -> Account | None:
+        rows = await self._select_rows(query, [key])
+        return account_from(rows[0]) if rows else None
+
+    async def get_account(self, account_id: str) -> Account | None:
+        return await self._account(sql.GET_ACCOUNT, account_id)
+
+    async def account_by_api_key_hash(self, api_key_hash: str) -> Account | None:
+        return await self._account(sql.ACCOUNT_BY_KEY, api_key_hash)
+
+    async def account_by_system_id(self, system_id: str) -> Account | None:
+        return await self._account(sql.ACCOUNT_BY_SYSTEM_ID, system_id)
+
+    async def account_by_bot_id(self, bot_id: str) -> Account | None:
+        return await self._account(sql.ACCOUNT_BY_BOT, bot_id)
+
+    async def list_accounts(self) -> list[Account]:
+        return [account_from(row) for row in await self._select_rows(sql.LIST_ACCOUNTS, [])]

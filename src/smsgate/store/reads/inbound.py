@@ -1,0 +1,98 @@
+"""Inbound (MO) messages, their stored parts, opt-outs, and the numbers that route them."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from smsgate.domain.account import Account
+from smsgate.domain.inbound import InboundMessage, InboundNumber, InboundSegment, OptOut
+from smsgate.store import sql
+from smsgate.store.paging import MAX_PAGE, check_limit, decode_cursor, encode_cursor
+from smsgate.store.reads.primitives import Primitives
+from smsgate.store.rows import (
+    account_from,
+    inbound_from,
+    inbound_number_from,
+    inbound_number_values,
+    opt_out_from,
+    segment_from,
+)
+
+
+class InboundReads(Primitives):
+    async def list_inbound(
+        self,
+        account_id: str,
+        *,
+        source: str | None = None,
+        destination: str | None = None,
+        received_after: float | None = None,
+        received_before: float | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[InboundMessage], str | None]:
+        """A page of the account's inbound messages, newest first, and the next cursor."""
+        where, params = sql.inbound_filter(
+            account_id, source, destination, received_after, received_before
+        )
+        return await self._inbound_page(where, params, limit, cursor)
+
+    async def list_unclaimed_inbound(
+        self,
+        *,
+        source: str | None = None,
+        destination: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[InboundMessage], str | None]:
+        """A page of the inbound messages no number claimed (the operator's view)."""
+        where, params = sql.inbound_filter(None, source, destination, None, None)
+        return await self._inbound_page(where, params, limit, cursor)
+
+    async def _inbound_page(
+        self, where: str, params: Sequence[Any], limit: int, cursor: str | None
+    ) -> tuple[list[InboundMessage], str | None]:
+        check_limit(limit, MAX_PAGE)
+        after = None if cursor is None else decode_cursor(cursor)
+        query, params = sql.page_query(sql.INBOUND_SELECT, where, list(params), after, limit)
+        found = [inbound_from(row) for row in await self._select_rows(query, params)]
+        if len(found) > limit:
+            return found[:limit], encode_cursor(found[limit - 1].id)
+        return found, None
+
+    async def recent_inbound(
+        self, source: str, destination: str, since: float
+    ) -> list[InboundMessage]:
+        """The inbound messages from `source` to `destination` stored at `since` or later."""
+        rows = await self._select_rows(sql.RECENT_INBOUND, [source, destination, since])
+        return [inbound_from(row) for row in rows]
+
+    async def inbound_segments(self) -> list[InboundSegment]:
+        """Every stored part of an unfinished concatenated MO message, oldest first."""
+        return [segment_from(row) for row in await self._select_rows(sql.LIST_SEGMENTS, [])]
+
+    async def opt_outs(self, account_id: str | None = None) -> list[OptOut]:
+        """The opted-out numbers (of one account, or of all)."""
+        if account_id is None:
+            rows = await self._select_rows(sql.ALL_OPT_OUTS, [])
+        else:
+            rows = await self._select_rows(sql.ACCOUNT_OPT_OUTS, [account_id])
+        return [opt_out_from(row) for row in rows]
+
+    async def add_inbound_number(self, number: InboundNumber) -> None:
+        """Raises DuplicateError when the number (with that keyword) has an owner."""
+        await self._change_rows(sql.INSERT_INBOUND_NUMBER, inbound_number_values(number))
+
+    async def remove_inbound_number(self, number: str, keyword: str = "") -> bool:
+        return await self._change_rows(sql.DELETE_INBOUND_NUMBER, [number, keyword]) > 0
+
+    async def list_inbound_numbers(self, account_id: str | None = None) -> list[InboundNumber]:
+        query, params = sql.INBOUND_NUMBER_SELECT, []
+        if account_id is not None:
+            query, params = f"{query} WHERE account_id = ?", [account_id]
+        rows = await self._select_rows(f"{query} ORDER BY number, keyword", params)
+        return [inbound_number_from(row) for row in rows]
+
+    async def inbound_owners(self, number: str) -> list[tuple[str, Account]]:
+        """(keyword, account) of every owner of `number`."""
+        rows = await self._select_rows(sql.INBOUND_OWNERS, [number])
+        return [(row[0], account_from(tuple(row)[1:])) for row in rows]

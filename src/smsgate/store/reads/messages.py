@@ -1,0 +1,172 @@
+"""Messages: one, a page, counts, the unfinished ones at start; redaction and deletion."""
+
+from smsgate.domain.message import Message, StatusChange
+from smsgate.domain.status import Status
+from smsgate.store import sql
+from smsgate.store.paging import (
+    MAX_PAGE,
+    MAX_UNFINISHED_PAGE,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+)
+from smsgate.store.reads.primitives import Primitives
+from smsgate.store.rows import history_from
+
+
+class MessageReads(Primitives):
+    async def get_message(self, message_id: str, account_id: str | None = None) -> Message | None:
+        """The message with its parts; with `account_id`, only if it belongs to that account."""
+        if account_id is None:
+            found = await self._select_messages(sql.GET_MESSAGE, [message_id])
+        else:
+            found = await self._select_messages(sql.GET_ACCOUNT_MESSAGE, [message_id, account_id])
+        return found[0] if found else None
+
+    async def history(self, message_id: str) -> list[StatusChange]:
+        """Every status change of the message and its parts, oldest first."""
+        return [history_from(row) for row in await self._select_rows(sql.HISTORY_OF, [message_id])]
+
+    async def list_messages(
+        self,
+        account_id: str,
+        *,
+        status: Status | None = None,
+        destination: str | None = None,
+        client_ref: str | None = None,
+        created_after: float | None = None,
+        created_before: float | None = None,
+        tag: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[Message], str | None]:
+        """A page of the account's messages with their parts, newest first, and the cursor of
+        the next page (None on the last page)."""
+        check_limit(limit, MAX_PAGE)
+        where, params = sql.message_filter(
+            account_id, status, destination, client_ref, created_after, created_before, tag
+        )
+        after = None if cursor is None else decode_cursor(cursor)
+        query, params = sql.page_query(sql.MESSAGE_SELECT, where, params, after, limit)
+        messages = await self._select_messages(query, params)
+        if len(messages) > limit:
+            return messages[:limit], encode_cursor(messages[limit - 1].id)
+        return messages, None
+
+    async def count_messages(
+        self,
+        account_id: str,
+        *,
+        status: Status | None = None,
+        destination: str | None = None,
+        client_ref: str | None = None,
+        created_after: float | None = None,
+        created_before: float | None = None,
+        tag: str | None = None,
+    ) -> int:
+        where, params = sql.message_filter(
+            account_id, status, destination, client_ref, created_after, created_before, tag
+        )
+        return await self._select_count(f"SELECT COUNT(*) FROM messages WHERE {where}", params)
+
+    async def status_counts(
+        self, account_id: str, *, tag: str | None = None, client_ref: str | None = None
+    ) -> dict[Status, int]:
+        """How many of the account's messages (with that tag) are in each status."""
+        where, params = sql.message_filter(account_id, None, None, client_ref, None, None, tag)
+        rows = await self._select_rows(
+            f"SELECT status, COUNT(*) FROM messages WHERE {where} GROUP BY status", params
+        )
+        return {Status(row[0]): int(row[1]) for row in rows}
+
+    async def message_by_client_ref(self, account_id: str, client_ref: str) -> Message | None:
+        found = await self._select_messages(sql.BY_CLIENT_REF, [account_id, client_ref])
+        return found[0] if found else None
+
+    async def find_part_by_upstream_id(
+        self, upstream_id: str, connector_id: str | None = None
+    ) -> tuple[str, int] | None:
+        """(message_id, seq) of the part the carrier knows as `upstream_id`; the newest one if
+        several connectors reused the id and `connector_id` does not tell them apart."""
+        if connector_id is None:
+            rows = await self._select_rows(sql.BY_UPSTREAM_ID, [upstream_id])
+        else:
+            rows = await self._select_rows(
+                sql.BY_UPSTREAM_ID_CONNECTOR, [upstream_id, connector_id]
+            )
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    async def unfinished_messages(self, limit: int, after_id: str | None = None) -> list[Message]:
+        """Messages still accepted, scheduled, queued or sending, with their parts, in id
+        order after `after_id`: page through them to rebuild the queues at start."""
+        check_limit(limit, MAX_UNFINISHED_PAGE)
+        return await self._select_messages(sql.UNFINISHED_MESSAGES, [after_id or "", limit])
+
+    async def message_page(
+        self,
+        account_id: str,
+        *,
+        destination: str | None = None,
+        source: str | None = None,
+        tag: str | None = None,
+        created_after: float | None = None,
+        created_before: float | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[Message], int]:
+        """The account's messages `offset` rows in, newest first, with their parts, and how
+        many match in all: for APIs that number their pages."""
+        check_limit(limit, MAX_PAGE)
+        where, params = sql.message_filter(
+            account_id, None, destination, None, created_after, created_before
+        )
+        for clause, value in (("source = ?", source), ("tag = ?", tag)):
+            if value is not None:
+                where += f" AND {clause}"
+                params.append(value)
+        total = await self._select_count(f"SELECT COUNT(*) FROM messages WHERE {where}", params)
+        if offset >= total:
+            return [], total
+        query = f"{sql.MESSAGE_SELECT} WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?"
+        return await self._select_messages(query, [*params, limit, offset]), total
+
+    async def set_message_text(
+        self, message_id: str, account_id: str, text: str, at: float
+    ) -> bool:
+        """Replace a message's stored text (to redact it), its comment with it; False if the
+        account has no such message. What was sent is not changed."""
+        query = (
+            "UPDATE messages SET text = ?, comment = NULL, updated_at = ?"
+            " WHERE id = ? AND account_id = ?"
+        )
+        return await self._change_rows(query, [text, at, message_id, account_id]) > 0
+
+    async def delete_message(self, message_id: str, account_id: str) -> bool:
+        """Delete one of the account's messages with its history, parts and settled outbox
+        items; False if there is no such message. The message row goes last, so a delete
+        stopped half-way can be repeated."""
+        owned = "SELECT COUNT(*) FROM messages WHERE id = ? AND account_id = ?"
+        if not await self._select_count(owned, [message_id, account_id]):
+            return False
+        for query in (
+            "DELETE FROM status_history WHERE message_id = ?",
+            "DELETE FROM outbox WHERE state <> 'pending' AND subject_id = ?",
+            "DELETE FROM parts WHERE message_id = ?",
+        ):
+            await self._change_rows(query, [message_id])
+        query = "DELETE FROM messages WHERE id = ? AND account_id = ?"
+        return await self._change_rows(query, [message_id, account_id]) > 0
+
+    async def purge_messages(self, account_id: str, before: float, *, batch: int = 1000) -> int:
+        """Delete the account's messages in a final status created before `before`, with their
+        history, parts and settled outbox items, `batch` messages per transaction; returns how
+        many messages were deleted."""
+        deleted = 0
+        while True:
+            params = [account_id, before, batch]
+            for statement in sql.PURGE_MESSAGES[:-1]:
+                await self._change_rows(statement, params)
+            count = await self._change_rows(sql.PURGE_MESSAGES[-1], params)
+            deleted += count
+            if count < batch:
+                return deleted

@@ -1,0 +1,85 @@
+"""The outbox (docs/outbox.md): claiming due items, settling them, the account's view."""
+
+from collections.abc import Sequence
+
+from smsgate.domain.outbox import OutboxItem, OutboxState
+from smsgate.store import sql
+from smsgate.store.changes import OutboxUpdate
+from smsgate.store.paging import MAX_PAGE, check_limit, decode_cursor, encode_cursor
+from smsgate.store.reads.primitives import Primitives
+from smsgate.store.rows import outbox_from
+
+
+class OutboxReads(Primitives):
+    async def claim_outbox(
+        self,
+        channel: str,
+        now: float,
+        *,
+        limit: int = 100,
+        lease: float = 30.0,
+        account_id: str | None = None,
+    ) -> list[OutboxItem]:
+        """Claim up to `limit` pending items of `channel` (and account) due at `now`, oldest
+        first: each is hidden from other claims until `now + lease`, when it is due again unless
+        the claimer settled it (outbox_done / outbox_retry / outbox_abandon / outbox_release).
+        An item never comes before an earlier pending item of the same message."""
+        check_limit(limit, MAX_PAGE)
+        query = sql.claim_outbox(account=account_id is not None, lock=self._claim_lock)
+        if account_id is None:
+            params = [now + lease, now, channel, now, limit]
+        else:
+            params = [now + lease, now, channel, account_id, now, limit]
+        rows = await self._change_returning(query, params)
+        return sorted((outbox_from(row) for row in rows), key=lambda item: item.id)
+
+    async def outbox_item(self, item_id: str) -> OutboxItem | None:
+        rows = await self._select_rows(sql.GET_OUTBOX, [item_id])
+        return outbox_from(rows[0]) if rows else None
+
+    async def list_outbox(
+        self,
+        account_id: str,
+        *,
+        state: OutboxState | None = None,
+        subject_id: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[OutboxItem], str | None]:
+        """A page of the account's outbox items (the abandoned ones, say), newest first."""
+        check_limit(limit, MAX_PAGE)
+        where, params = sql.outbox_filter(
+            account_id, None if state is None else state.value, subject_id
+        )
+        after = None if cursor is None else decode_cursor(cursor)
+        query, params = sql.page_query(sql.OUTBOX_SELECT, where, params, after, limit)
+        items = [outbox_from(row) for row in await self._select_rows(query, params)]
+        if len(items) > limit:
+            return items[:limit], encode_cursor(items[limit - 1].id)
+        return items, None
+
+    async def outbox_done(self, item: OutboxItem, at: float) -> None:
+        """The customer has it (an attempt succeeded)."""
+        await self.write([OutboxUpdate(item.id, OutboxState.DONE, at, item.attempts + 1)])
+
+    async def outbox_retry(self, item: OutboxItem, at: float, next_at: float, error: str) -> None:
+        """An attempt failed for a reason that may pass: try again at `next_at`."""
+        await self.write(
+            [OutboxUpdate(item.id, OutboxState.PENDING, at, item.attempts + 1, next_at, error)]
+        )
+
+    async def outbox_abandon(self, item: OutboxItem, at: float, error: str) -> None:
+        """Give up: the last retry failed, or the receiver refused the item for good."""
+        await self.write(
+            [OutboxUpdate(item.id, OutboxState.ABANDONED, at, item.attempts + 1, None, error)]
+        )
+
+    async def outbox_release(
+        self, items: Sequence[OutboxItem], at: float, due: float | None = None
+    ) -> None:
+        """Give claimed items back unattempted (the consumer is stopping, or has no room):
+        due again at `due` (default: at once), no attempt counted."""
+        when = at if due is None else due
+        await self.write(
+            [OutboxUpdate(i.id, OutboxState.PENDING, at, i.attempts, when) for i in items]
+        )

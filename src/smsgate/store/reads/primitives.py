@@ -1,0 +1,63 @@
+"""What a backend implements so that the shared queries run on it.
+
+Every statement is written once with `?` placeholders; a backend runs it its own way (the
+PostgreSQL backend numbers the placeholders, `$1, $2, ...`). Where the dialects differ beyond
+that, the difference is a class attribute here (`_claim_lock`) or one of these primitives
+(`_upsert_portability`).
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from smsgate.domain.message import Message
+from smsgate.domain.routing_tables import PortabilityRow
+from smsgate.store.changes import Change
+from smsgate.store.columns import Row
+
+
+class Primitives(ABC):
+    # what a claim adds to its SELECT so that several nodes claim different rows
+    _claim_lock: ClassVar[str] = ""
+
+    @abstractmethod
+    async def write(self, changes: Sequence[Change]) -> None:
+        """Persist `changes` in one transaction (group commit, see `Store.write`)."""
+
+    @abstractmethod
+    async def _select_rows(self, query: str, params: Sequence[Any]) -> list[Row]:
+        """The rows a SELECT returns."""
+
+    @abstractmethod
+    async def _select_messages(self, query: str, params: Sequence[Any]) -> list[Message]:
+        """The messages a SELECT of message rows finds, each with its parts, all read from the
+        same snapshot."""
+
+    @abstractmethod
+    async def _change_rows(self, query: str, params: Sequence[Any]) -> int:
+        """Run one statement in a transaction of its own (SQLite: on the writer); the number of
+        rows it changed. Constraint errors come as the store's own (DuplicateError, ...)."""
+
+    @abstractmethod
+    async def _change_returning(self, query: str, params: Sequence[Any]) -> list[Row]:
+        """Run one statement with a RETURNING clause in a transaction of its own; its rows."""
+
+    @abstractmethod
+    async def _replace_rows(
+        self,
+        delete: str,
+        delete_params: Sequence[Any],
+        insert: str,
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        """In one transaction: `delete`, then `insert` once per row."""
+
+    @abstractmethod
+    async def _upsert_portability(self, rows: Sequence[PortabilityRow]) -> None:
+        """Insert or update a chunk of ported numbers in one transaction; a number given twice
+        takes its last row."""
+
+    async def _select_count(self, query: str, params: Sequence[Any]) -> int:
+        """The single integer a SELECT COUNT returns."""
+        rows = await self._select_rows(query, params)
+        return int(rows[0][0])
