@@ -17,7 +17,7 @@ from smsgate.api.http.metrics import render_metrics
 from smsgate.api.http.server import HttpServer
 from smsgate.api.smpp_server import SmppServer, SmppServerConfig
 from smsgate.api.smpp_server.tls import self_signed, server_context
-from smsgate.callbacks.worker import CallbackWorker, deny_list
+from smsgate.callbacks.channel import callback_consumer, deny_list
 from smsgate.collector import tune_for_serving
 from smsgate.config import Config, ConfigError
 from smsgate.connectors.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
@@ -30,6 +30,7 @@ from smsgate.engine.clock import Clock
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.retention import RetentionJob
 from smsgate.engine.router import EngineRouter
+from smsgate.outbox import OutboxConsumer
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
 from smsgate.store import ConnectorRow, RouteRow, Store, open_store
@@ -56,7 +57,7 @@ class App:
         self.store: Store | None = None
         self.simulator: SmscSimulator | None = None
         self.gateway: Gateway | None = None
-        self.callbacks: CallbackWorker | None = None
+        self.callbacks: OutboxConsumer | None = None
         self.retention: RetentionJob | None = None
         self.http: HttpServer | None = None
         self.smpp: SmppServer | None = None
@@ -102,9 +103,10 @@ class App:
             # the embedded demo: a receiver on this machine must work
             callbacks = replace(callbacks, deny_networks=[])
         gateway.callback_deny = deny_list(callbacks)
-        self.callbacks = CallbackWorker(
-            store, gateway.clock, callbacks, formats=dialects.CALLBACK_FORMATS
-        )
+        self.callbacks = callback_consumer(
+            store, gateway.clock, callbacks, formats=dialects.CALLBACK_FORMATS,
+            dead_letters=gateway.counters.outbox_dead_letters,
+        )  # fmt: skip
         gateway.outbox_listeners.append(self.callbacks.notify)
         await self.callbacks.start()
         await gateway.start()

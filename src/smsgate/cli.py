@@ -31,6 +31,7 @@ from smsgate.domain.carriers import PortabilityFileError, load_portability_csv
 from smsgate.domain.ids import new_id
 from smsgate.event_loop import run_async
 from smsgate.inbound_commands import add_account_commands, add_inbound_commands
+from smsgate.outbox_commands import add_outbox_commands
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import MessageState
 from smsgate.smpp_send import send_and_wait
@@ -345,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_access_commands(account_commands)
     add_balance_commands(account_commands)
     add_inbound_commands(commands)
+    add_outbox_commands(commands)
 
     carriers = commands.add_parser("carriers", help="carrier data (in SMSGATE_DB)")
     carrier_commands = carriers.add_subparsers(dest="carriers_command", required=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from smsgate.api.smpp_server.auth import BindRefusedError, authenticate, bind_response
 from smsgate.api.smpp_server.binds import BindRegistry
-from smsgate.api.smpp_server.delivery import OutboxDelivery
+from smsgate.api.smpp_server.channel import SMPP_RETRY, smpp_consumer
 from smsgate.api.smpp_server.ids import split_id
 from smsgate.api.smpp_server.options import parse_system_type
 from smsgate.api.smpp_server.receipts import message_state
@@ -24,6 +24,7 @@ from smsgate.api.smpp_server.translate import read_replacement
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.status import FINAL
 from smsgate.engine.gateway import Gateway
+from smsgate.outbox import RetryPolicy
 from smsgate.smpp.constants import CommandStatus
 from smsgate.smpp.pdu import (
     Bind,
@@ -54,6 +55,7 @@ class SmppServerConfig:
     inactivity_timeout: float = 120.0
     window: int = 100  # the client's unanswered requests before ESME_RMSGQFUL
     concat_wait: float = 10.0  # seconds the parts of a message wait for each other
+    outbox_retry: RetryPolicy = SMPP_RETRY  # refused deliver_sm (docs/outbox.md)
     session: SessionConfig = field(init=False)
 
     def __post_init__(self) -> None:
@@ -71,7 +73,7 @@ class SmppServer:
         self.store = store
         self.config = config
         self.binds = BindRegistry()
-        self.delivery = OutboxDelivery(gateway, store, self.binds)
+        self.delivery = smpp_consumer(gateway, store, self.binds, config.outbox_retry)
         self.intake = SubmitIntake(gateway, config.concat_wait)
         self.servers: list[asyncio.Server] = []
         self.port: int | None = None
@@ -91,7 +93,8 @@ class SmppServer:
                 raise ValueError("a TLS port needs a TLS context")
             server = await self._listen(config.tls_port, config.tls)
             self.tls_port = server.sockets[0].getsockname()[1]
-        self.delivery.start()
+        self.gateway.outbox_listeners.append(self.delivery.notify)
+        await self.delivery.start()
 
     async def _listen(self, port: int, tls: ssl.SSLContext | None) -> asyncio.Server:
         loop = asyncio.get_running_loop()
@@ -111,6 +114,8 @@ class SmppServer:
         for server in self.servers:
             server.close()
         await self.intake.drain()
+        if self.delivery.notify in self.gateway.outbox_listeners:
+            self.gateway.outbox_listeners.remove(self.delivery.notify)
         await self.delivery.stop()
         await asyncio.gather(
             *(c.unbind_and_close(timeout) for c in list(self._connections)),
@@ -158,7 +163,7 @@ class SmppServer:
         for old in self.binds.admit(account.id, connection, options):
             log.info("%s: replaced by a new bind of %s", old.peername, pdu.system_id)
             self._spawn(old.unbind_and_close())
-        self.delivery.wake(account.id)
+        self.delivery.wake()
 
     def _closed(self, connection: SmppConnection) -> None:
         self._connections.discard(connection)
