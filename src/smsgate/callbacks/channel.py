@@ -256,9 +256,9 @@ class HttpChannel:
         receiver.waiting -= 1
         if outcome is not None and not batch.closed:
             batch.results.put_nowait((item, outcome))
-        # a busy receiver wakes the claimer when it has room for half its capacity, and again
-        # when it caught up
-        if receiver.busy and receiver.waiting in (0, self._capacity // 2):
+        # a busy receiver wakes the claimer only when it has room for half its capacity, and
+        # again when it caught up: each wake-up claims at least a tenth of a batch
+        if not receiver.busy or receiver.waiting in (0, self._capacity // 2):
             self._wake()
 
     async def _outcome(self, item: OutboxItem) -> Outcome:

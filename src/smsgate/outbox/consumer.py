@@ -72,6 +72,7 @@ class OutboxConsumer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
         self._stopping = False
+        self._full = False  # the last claim found max_in_flight items unsettled
         self._loop_task: asyncio.Task[None] | None = None
         channel.attach(self.wake)
 
@@ -129,6 +130,7 @@ class OutboxConsumer:
             again = False
             for scope in list(self.channel.ready()):
                 free = min(config.max_in_flight - len(self._claimed), config.batch)
+                self._full = free <= 0
                 limit = min(scope.room, free)
                 if limit <= 0 or self._stopping:
                     continue
@@ -226,4 +228,5 @@ class OutboxConsumer:
                     self.dead_letters[name] = self.dead_letters.get(name, 0) + 1
                 if self.on_settled is not None:
                     self.on_settled(item, counted)
-        self._wakeup.set()
+        if self._full:  # room again for claimed items (else the channel says when it has room)
+            self._wakeup.set()
