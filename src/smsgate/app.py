@@ -16,8 +16,10 @@ from smsgate.api.http.app import create_app
 from smsgate.api.http.metrics import render_metrics
 from smsgate.api.http.server import HttpServer
 from smsgate.api.smpp_server import SmppServer, SmppServerConfig
+from smsgate.api.smpp_server.binds import BindRegistry
+from smsgate.api.smpp_server.channel import smpp_consumer
 from smsgate.api.smpp_server.tls import self_signed, server_context
-from smsgate.callbacks.worker import CallbackWorker, deny_list
+from smsgate.callbacks.channel import callback_consumer, deny_list
 from smsgate.config import Config, ConfigError
 from smsgate.connectors.smpp import SmppConnector
 from smsgate.connectors.smpp.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
@@ -28,10 +30,13 @@ from smsgate.domain.pricing import PriceError, PriceList, PriceRule
 from smsgate.domain.routing_tables import ConnectorRow, RouteRow
 from smsgate.engine.billing import Billing
 from smsgate.engine.clock import Clock, SystemClock
+from smsgate.engine.counters import Counters
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.ports import Connector
+from smsgate.engine.queries import Queries
 from smsgate.engine.retention import RetentionJob
 from smsgate.engine.router import EngineRouter
+from smsgate.outbox import OutboxConsumer
 from smsgate.runtime import tune_for_serving
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
@@ -59,7 +64,7 @@ class App:
         self.store: Store | None = None
         self.simulator: SmscSimulator | None = None
         self.gateway: Gateway | None = None
-        self.callbacks: CallbackWorker | None = None
+        self.callbacks: OutboxConsumer | None = None
         self.retention: RetentionJob | None = None
         self.http: HttpServer | None = None
         self.smpp: SmppServer | None = None
@@ -98,23 +103,39 @@ class App:
         if callbacks.deny_networks is None and (config.simulator or config.demo_account):
             # the embedded demo: a receiver on this machine must work
             callbacks = replace(callbacks, deny_networks=[])
-        self.callbacks = CallbackWorker(store, clock, callbacks, formats=dialects.CALLBACK_FORMATS)
+        # the outbox's channels, each woken by the engine once an item for it is committed
+        queries, counters = Queries(store), Counters()
+        dead_letters = counters.outbox_dead_letters
+        self.callbacks = callback_consumer(
+            store, clock, callbacks, formats=dialects.CALLBACK_FORMATS, dead_letters=dead_letters
+        )
+        consumers = [self.callbacks]
+        smpp_server = None
+        if config.smpp_port is not None or config.smpp_tls_port is not None:
+            smpp_server = _smpp_server_config(config)
+            binds = BindRegistry()
+            receipts = smpp_consumer(
+                queries, store, clock, binds, smpp_server.outbox_retry, dead_letters
+            )
+            consumers.append(receipts)
         self.gateway = gateway = Gateway(
             store,
             router,
             connectors,
+            queries=queries,
+            counters=counters,
             billing=Billing(config.engine.currency, PriceList(await store.list_prices())),
             clock=clock,
             config=config.engine,
             callback_deny=deny_list(callbacks),
-            on_outbox=[self.callbacks.notify],
+            on_outbox=[consumer.notify for consumer in consumers],
         )
         await self.callbacks.start()
         await gateway.start()
-        self.retention = RetentionJob(store, gateway.clock)
+        self.retention = RetentionJob(store, clock)
         self.retention.start()
-        if config.smpp_port is not None or config.smpp_tls_port is not None:
-            self.smpp = SmppServer(gateway, store, _smpp_server_config(config))
+        if smpp_server is not None:
+            self.smpp = SmppServer(gateway, binds, receipts, smpp_server)
             await self.smpp.start()
         app = create_app(gateway, lambda: render_metrics(gateway))
         self.http = HttpServer(app, config.http_host, config.http_port)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from smsgate.callbacks.worker import CallbackConfig
+from smsgate.callbacks.channel import CallbackConfig
 from smsgate.engine.config import EngineConfig
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from smsgate.callbacks.receiver import CallbackReceiver
+from smsgate.bench.receiver import CallbackReceiver
 from smsgate.callbacks.signing import verify
 from smsgate.domain.account import hash_api_key
 from tests.api.harness import running_gateway

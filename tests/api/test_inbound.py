@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from smsgate.callbacks.receiver import CallbackReceiver
+from smsgate.bench.receiver import CallbackReceiver
 from smsgate.callbacks.signing import verify
 from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.inbound import InboundNumber

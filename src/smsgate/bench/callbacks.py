@@ -1,7 +1,7 @@
 """`smsgate bench callbacks`: signed status callbacks delivered per second to a local receiver.
 
 The outbox is filled first (not timed) with `--count` http items for one account with a webhook
-secret; then the callback worker claims, signs, POSTs and settles them against a receiver
+secret; then the http outbox consumer claims, signs, POSTs and settles them against a receiver
 answering 200 at once in a process of its own. Reported: callbacks per second from the worker's
 start until the last one is settled as done in the store, and the CPU seconds the gateway's side
 (this process and its store's writer process) used per 10,000 callbacks; the receiver's are
@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from smsgate.bench.processes import cpu_seconds
-from smsgate.callbacks.receiver import CallbackReceiver
-from smsgate.callbacks.worker import CallbackConfig, CallbackWorker
+from smsgate.bench.receiver import CallbackReceiver
+from smsgate.callbacks.channel import CallbackConfig, callback_consumer
 from smsgate.domain.account import Account
 from smsgate.domain.ids import new_id
 from smsgate.domain.outbox import OutboxItem
@@ -78,7 +78,7 @@ async def _run(db: str, url: str, count: int, per_receiver: int) -> dict[str, An
                 ]
             )
         config = CallbackConfig(deny_networks=[], per_receiver=per_receiver, max_attempts=3)
-        worker = CallbackWorker(store, clock, config)
+        worker = callback_consumer(store, clock, config)
         finished = asyncio.Event()
 
         def settled(item: OutboxItem, outcome: str) -> None:
@@ -103,7 +103,7 @@ async def _run(db: str, url: str, count: int, per_receiver: int) -> dict[str, An
             "done": worker.counters["done"],
             "retried": worker.counters["retried"],
             "abandoned": worker.counters["abandoned"],
-            "postponed": worker.counters["postponed"],
+            "postponed": worker.counters["released"],
             "seconds": round(wall, 3),
             "callbacks_per_second": round(count / wall),
             "cpu_seconds_per_10k": round(cpu / count * 10_000, 3),

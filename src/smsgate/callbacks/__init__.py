@@ -1,2 +1,2 @@
-"""Status callbacks and MO webhooks: signing, URL checks, and the worker that delivers the
-outbox's "http" items with retries."""
+"""Status callbacks and MO webhooks: signing, URL checks, the requests, and the outbox's
+"http" channel that delivers them."""

@@ -13,6 +13,7 @@ from smsgate.cli.bench import add_bench_command
 from smsgate.cli.callbacks import add_callback_commands
 from smsgate.cli.carriers import add_carrier_commands
 from smsgate.cli.inbound import add_account_commands, add_inbound_commands
+from smsgate.cli.outbox import add_outbox_commands
 from smsgate.cli.send import add_send_commands
 from smsgate.cli.serve import add_serve_command
 from smsgate.cli.simulator import add_simulator_command
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_access_commands(account_commands)
     add_balance_commands(account_commands)
     add_inbound_commands(commands)
+    add_outbox_commands(commands)
     add_carrier_commands(commands)
     add_send_commands(commands)
     add_simulator_command(commands)

@@ -15,3 +15,4 @@ class Counters:
     receipts_unmatched: int = 0
     receipts_backwards: int = 0
     inbound: int = 0
+    outbox_dead_letters: dict[str, int] = field(default_factory=dict)  # by channel

@@ -53,6 +53,8 @@ class Gateway:
         router: Router,
         connectors: Mapping[str, Connector],
         *,
+        queries: Queries | None = None,
+        counters: Counters | None = None,
         billing: Billing | None = None,
         clock: Clock | None = None,
         config: EngineConfig | None = None,
@@ -61,7 +63,7 @@ class Gateway:
         on_outbox: Sequence[OutboxListener] = (),
     ) -> None:
         self.store = store
-        self.queries = Queries(store)  # the read side interfaces use
+        self.queries = queries or Queries(store)  # the read side interfaces use
         self.router = router
         self.connectors = dict(connectors)
         self.clock = clock or SystemClock()
@@ -73,7 +75,7 @@ class Gateway:
         self.listeners: list[StatusListener] = list(on_status)
         # called with each outbox item once it is committed (its consumer may wake up)
         self.outbox_listeners: list[OutboxListener] = list(on_outbox)
-        self.counters = Counters()
+        self.counters = counters or Counters()
         self.submit_latency = LatencyWindow()
         self.dispatcher = queue = Dispatcher(config.queue_capacity)
         self.writer = writer = ChangeWriter(store)

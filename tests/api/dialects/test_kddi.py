@@ -15,7 +15,8 @@ import httpx
 import orjson
 import pytest
 
-from smsgate.callbacks.receiver import CallbackReceiver
+from smsgate.bench.receiver import CallbackReceiver
+from smsgate.callbacks.channel import HttpChannel
 from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.inbound import InboundNumber
 from smsgate.domain.outbox import OutboxItem
@@ -192,10 +193,9 @@ def test_result_notifications_time_out_in_half_a_second_and_are_retried_three_ti
         try:
             async with running_gateway(backend.url) as gw:
                 worker = gw.app.callbacks
-                assert worker is not None
-                worker.config.timeout = 5.0  # the KDDI format's own half second applies
-                worker.config.first_retry = 0.01
-                worker.config.backoff_factor = 1.0
+                assert worker is not None and isinstance(worker.channel, HttpChannel)
+                worker.channel.config.timeout = 5.0  # the KDDI format's own half second applies
+                worker.policy = replace(worker.policy, first_delay=0.01, factor=1.0)
                 worker.config.poll_interval = 0.01
                 outcomes: list[str] = []
                 first: list[OutboxItem] = []

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from smsgate.callbacks.receiver import CallbackReceiver
+from smsgate.bench.receiver import CallbackReceiver
 from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.inbound import InboundNumber
 from smsgate.domain.message import Message

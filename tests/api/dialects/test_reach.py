@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from smsgate.callbacks.receiver import CallbackReceiver
+from smsgate.bench.receiver import CallbackReceiver
 from smsgate.callbacks.signing import REACH, verify
 from smsgate.domain.account import hash_api_key
 from smsgate.domain.status import Status

@@ -98,6 +98,12 @@ def render_metrics(gateway: Gateway) -> str:
         "Parts queued in the connector",
         [(f'{{connector="{cid}"}}', conn.queue_depth) for cid, conn in connectors],
     )
+    metric(
+        "outbox_dead_letters_total",
+        "counter",
+        "Outbox items given up (abandoned) since start, by channel; replayable",
+        [(f'{{channel="{name}"}}', n) for name, n in sorted(c.outbox_dead_letters.items())],
+    )
     latency = gateway.submit_latency
     metric(
         "submit_latency_seconds",

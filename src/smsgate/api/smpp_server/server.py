@@ -15,7 +15,7 @@ from typing import Any
 
 from smsgate.api.smpp_server.auth import BindRefusedError, authenticate, bind_response
 from smsgate.api.smpp_server.binds import BindRegistry
-from smsgate.api.smpp_server.delivery import OutboxDelivery
+from smsgate.api.smpp_server.channel import SMPP_RETRY
 from smsgate.api.smpp_server.ids import split_id
 from smsgate.api.smpp_server.options import parse_system_type
 from smsgate.api.smpp_server.receipts import message_state
@@ -24,6 +24,7 @@ from smsgate.api.smpp_server.translate import read_replacement
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.status import FINAL
 from smsgate.engine.gateway import Gateway
+from smsgate.outbox import OutboxConsumer, RetryPolicy
 from smsgate.smpp.constants import CommandStatus
 from smsgate.smpp.pdu import (
     Bind,
@@ -37,7 +38,6 @@ from smsgate.smpp.pdu import (
 )
 from smsgate.smpp.session import Role, SessionConfig
 from smsgate.smpp.smpp_time import format_smpp_time
-from smsgate.store import Store
 from smsgate.transport.smpp_connection import SmppConnection
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class SmppServerConfig:
     inactivity_timeout: float = 120.0
     window: int = 100  # the client's unanswered requests before ESME_RMSGQFUL
     concat_wait: float = 10.0  # seconds the parts of a message wait for each other
+    outbox_retry: RetryPolicy = SMPP_RETRY  # refused deliver_sm (docs/outbox.md)
     session: SessionConfig = field(init=False)
 
     def __post_init__(self) -> None:
@@ -66,12 +67,19 @@ class SmppServerConfig:
 
 
 class SmppServer:
-    def __init__(self, gateway: Gateway, store: Store, config: SmppServerConfig) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        binds: BindRegistry,
+        delivery: OutboxConsumer,
+        config: SmppServerConfig,
+    ) -> None:
+        """`delivery` is the outbox consumer of the smpp channel over `binds` (the engine
+        wakes it); the server starts and stops it with itself."""
         self.gateway = gateway
-        self.store = store
         self.config = config
-        self.binds = BindRegistry()
-        self.delivery = OutboxDelivery(gateway, store, self.binds)
+        self.binds = binds
+        self.delivery = delivery
         self.intake = SubmitIntake(gateway, config.concat_wait)
         self.servers: list[asyncio.Server] = []
         self.port: int | None = None
@@ -91,7 +99,7 @@ class SmppServer:
                 raise ValueError("a TLS port needs a TLS context")
             server = await self._listen(config.tls_port, config.tls)
             self.tls_port = server.sockets[0].getsockname()[1]
-        self.delivery.start()
+        await self.delivery.start()
 
     async def _listen(self, port: int, tls: ssl.SSLContext | None) -> asyncio.Server:
         loop = asyncio.get_running_loop()
@@ -158,7 +166,7 @@ class SmppServer:
         for old in self.binds.admit(account.id, connection, options):
             log.info("%s: replaced by a new bind of %s", old.peername, pdu.system_id)
             self._spawn(old.unbind_and_close())
-        self.delivery.wake(account.id)
+        self.delivery.wake()
 
     def _closed(self, connection: SmppConnection) -> None:
         self._connections.discard(connection)

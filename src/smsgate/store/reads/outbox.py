@@ -83,3 +83,31 @@ class OutboxReads(Primitives):
         await self.write(
             [OutboxUpdate(i.id, OutboxState.PENDING, at, i.attempts, when) for i in items]
         )
+
+    async def dead_letters(
+        self, *, channel: str | None = None, account_id: str | None = None, limit: int = 50
+    ) -> list[OutboxItem]:
+        """The items given up (state abandoned: the dead letters), newest first."""
+        check_limit(limit, MAX_PAGE)
+        where, params = sql.conditions(
+            "state = 'abandoned'", [], (("channel = ?", channel), ("account_id = ?", account_id))
+        )
+        query = f"{sql.OUTBOX_SELECT} WHERE {where} ORDER BY id DESC LIMIT ?"
+        return [outbox_from(row) for row in await self._select_rows(query, [*params, limit])]
+
+    async def outbox_replay(
+        self, ids: Sequence[str] | None, at: float, *, channel: str | None = None
+    ) -> int:
+        """Dead letters (`ids`, or with None all of them, of `channel` if given) back to
+        pending: no attempt made, due at `at`. Returns how many; other ids are left alone."""
+        where, params = sql.conditions("state = 'abandoned'", [], (("channel = ?", channel),))
+        update = "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?,"
+        update += f" updated_at = ? WHERE {where}"
+        if ids is None:
+            return await self._change_rows(update, [at, at, *params])
+        replayed = 0
+        for start in range(0, len(ids), MAX_PAGE):
+            chunk = list(ids[start : start + MAX_PAGE])
+            query = f"{update} AND id IN ({', '.join('?' * len(chunk))})"
+            replayed += await self._change_rows(query, [at, at, *params, *chunk])
+        return replayed

@@ -1,5 +1,5 @@
-"""The callback worker against real HTTP receivers on loopback and a real store (both backends),
-with an injected clock for the retry schedule."""
+"""The http outbox channel on its consumer against real HTTP receivers on loopback and a real
+store (both backends), with an injected clock for the retry schedule."""
 
 import asyncio
 import random
@@ -10,13 +10,14 @@ from urllib.parse import parse_qsl
 import orjson
 import pytest
 
-from smsgate.callbacks.receiver import CallbackReceiver
+from smsgate.bench.receiver import CallbackReceiver
+from smsgate.callbacks.channel import CallbackConfig, callback_consumer
 from smsgate.callbacks.signing import REACH, verify
-from smsgate.callbacks.worker import CallbackConfig, CallbackWorker
 from smsgate.domain.account import Account
 from smsgate.domain.ids import new_id
 from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.engine.clock import ManualClock
+from smsgate.outbox import OutboxConsumer
 from smsgate.store import Store
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
 
@@ -57,12 +58,12 @@ def item(
 class Settled:
     """Waits on the worker's outcomes instead of sleeping."""
 
-    def __init__(self, worker: CallbackWorker) -> None:
+    def __init__(self, worker: OutboxConsumer) -> None:
         self.outcomes: list[tuple[str, str]] = []
         self.changed = asyncio.Event()
         self.watch(worker)
 
-    def watch(self, worker: CallbackWorker) -> None:
+    def watch(self, worker: OutboxConsumer) -> None:
         worker.on_settled = self.add
 
     def add(self, settled: OutboxItem, outcome: str) -> None:
@@ -107,7 +108,7 @@ def test_signed_json_and_form_callbacks_verify(backend: StoreBackend) -> None:
                 item(f"{base}/form", "m2", "failed", clock, "reach"),
             ]
         )
-        worker = CallbackWorker(store, clock, config())
+        worker = callback_consumer(store, clock, config())
         settled = Settled(worker)
         await worker.start()
         try:
@@ -146,7 +147,7 @@ def test_a_receiver_down_for_a_while_gets_everything_in_order_per_message(
         # written event by event, as the engine does while the message moves on
         for event in events:
             await store.write([item(f"{base}/cb", m, event, clock) for m in messages])
-        worker = CallbackWorker(store, clock, config(), rng=random.Random(7))
+        worker = callback_consumer(store, clock, config(), rng=random.Random(7))
         settled = Settled(worker)
         await worker.start()
         try:
@@ -182,7 +183,7 @@ def test_no_retry_on_4xx_but_on_429_and_timeouts(backend: StoreBackend) -> None:
         refused = item(f"{base}/gone", new_id(), "delivered", clock)
         receiver.status = 404
         await store.write([refused])
-        worker = CallbackWorker(store, clock, config(timeout=0.2, max_attempts=2))
+        worker = callback_consumer(store, clock, config(timeout=0.2, max_attempts=2))
         settled = Settled(worker)
         await worker.start()
         try:
@@ -222,7 +223,7 @@ def test_a_slow_receiver_does_not_delay_the_others(backend: StoreBackend) -> Non
             fast_items = [item(f"{fast_base}/cb", new_id(), "sent", clock) for _ in range(40)]
             await store.write(slow_items)  # first in line
             await store.write(fast_items)
-            worker = CallbackWorker(
+            worker = callback_consumer(
                 store, clock, config(per_receiver=2, receiver_backlog=4, lease=3600)
             )
             settled = Settled(worker)
@@ -243,7 +244,7 @@ def test_a_slow_receiver_does_not_delay_the_others(backend: StoreBackend) -> Non
                 await advance_until(lambda: settled.count("done") == 52)
             finally:
                 await worker.stop()
-            assert worker.counters["postponed"] > 0  # its backlog was full: put back for later
+            assert worker.counters["released"] > 0  # its backlog was full: put back for later
         finally:
             await fast.stop()
 
@@ -256,7 +257,7 @@ def test_a_restart_loses_nothing(backend: StoreBackend) -> None:
         receiver.delay = 0.2
         items = [item(f"{base}/cb", new_id(), "delivered", clock) for _ in range(30)]
         await store.write(items)
-        first = CallbackWorker(store, clock, config(per_receiver=2))
+        first = callback_consumer(store, clock, config(per_receiver=2))
         settled = Settled(first)
         await first.start()
         await settled.until(lambda: settled.count("done") >= 2)
@@ -265,7 +266,7 @@ def test_a_restart_loses_nothing(backend: StoreBackend) -> None:
         # a worker that claimed and died without a word: its items come due after the lease
         claimed = await store.claim_outbox("http", clock.time(), limit=5, lease=60)
         assert claimed
-        second = CallbackWorker(store, clock, config())
+        second = callback_consumer(store, clock, config())
         settled.watch(second)
         await second.start()
         try:
@@ -294,14 +295,16 @@ def test_a_busy_receiver_is_claimed_for_only_as_far_as_it_has_room(
         await store.write(items)
         # room for 22 items (2 in flight, 20 waiting) and claims of 10: claiming batch after
         # batch would overfill it and put items back for later
-        worker = CallbackWorker(store, clock, config(per_receiver=2, receiver_backlog=20, batch=10))
+        worker = callback_consumer(
+            store, clock, config(per_receiver=2, receiver_backlog=20, batch=10)
+        )
         settled = Settled(worker)
         await worker.start()
         try:
             await settled.until(lambda: settled.count("done") == len(items))
         finally:
             await worker.stop()
-        assert worker.counters["postponed"] == 0
+        assert worker.counters["released"] == 0
         assert receiver.count == len(items)
 
     run(backend, body)

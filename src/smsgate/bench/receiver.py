@@ -1,5 +1,5 @@
 """A callback receiver on loopback that records what it gets and answers as told: for the
-callback benchmark, and to try a gateway's callbacks by hand (`smsgate bench callbacks`)."""
+callback benchmark (`smsgate bench callbacks`) and the tests."""
 
 import asyncio
 import time
