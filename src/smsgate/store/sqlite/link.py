@@ -4,24 +4,35 @@ requests out, answers back in the same order."""
 import asyncio
 from collections import deque
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 from smsgate.store.batch import PendingWrite
 from smsgate.store.errors import StoreClosedError, StoreError
 from smsgate.store.sqlite.wire import JOB, WRITES, encode_groups, error_in, frame, unframe
 
-if TYPE_CHECKING:
-    from smsgate.store.sqlite.store import SqliteStore
-
 JobResult = tuple[list[Any], int]
 Step = tuple[bool, str, Any]  # (executemany?, query, parameters)
+
+
+class LinkOwner(Protocol):
+    """What the link reports to its store (SqliteStore)."""
+
+    def _settle(
+        self, batch: Sequence[PendingWrite], outcomes: Sequence[BaseException | None]
+    ) -> None: ...
+
+    def _answered(
+        self, batch: Sequence[PendingWrite], fallback: bool, outcomes: list[BaseException | None]
+    ) -> None: ...
+
+    def _writer_gone(self) -> None: ...
 
 
 class WriterLink(asyncio.Protocol):
     """The store's end of the socket to its writer process: requests out, answers back in the
     same order."""
 
-    def __init__(self, store: "SqliteStore") -> None:
+    def __init__(self, store: LinkOwner) -> None:
         self._store = store
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.BaseTransport | None = None
