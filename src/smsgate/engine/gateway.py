@@ -189,16 +189,12 @@ class Gateway:
         commands: Sequence[SendCommand],
         record: Callable[[list[Message | GatewayError]], Change] | None = None,
     ) -> list[Message | GatewayError]:
-        """Validate, persist and queue; a message is returned only once it is committed.
-        `record` turns the results into a change written with the messages (the response to
-        a request with an Idempotency-Key); it is called only when something is written."""
+        """`Acceptance.accept`, while the engine runs (else GatewayError("unavailable"))."""
         if self._stopping or not self.ready.is_set():
             raise GatewayError("unavailable")
         return await self.acceptance.accept(account, commands, record)
 
     def preview(self, account: Account, command: SendCommand) -> Message:
-        """The message `accept` would build (its parts, route and price), neither persisted
-        nor queued: for APIs that quote a price without sending."""
         return self.acceptance.preview(account, command)
 
     async def reload_balances(self, unless_within: float = 0.0) -> bool:

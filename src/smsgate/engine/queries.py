@@ -6,7 +6,7 @@ behind it. Reads about one account's data take that account's id and never answe
 another account's rows. Errors come back as GatewayError, never as the store's own.
 """
 
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, Unpack
 
 from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
@@ -15,6 +15,7 @@ from smsgate.domain.message import Message, StatusChange
 from smsgate.domain.status import Status
 from smsgate.store import InvalidCursorError, Store
 from smsgate.store.base import MAX_PAGE as STORE_MAX_PAGE
+from smsgate.store.filters import InboundPage, MessagePage, NumberedPage
 
 __all__ = ["MAX_PAGE", "Balance", "IdempotentAnswer", "Queries"]
 
@@ -64,59 +65,21 @@ class Queries:
         return await self._store.message_by_client_ref(account_id, client_ref)
 
     async def messages(
-        self,
-        account_id: str,
-        *,
-        status: Status | None = None,
-        destination: str | None = None,
-        client_ref: str | None = None,
-        created_after: float | None = None,
-        created_before: float | None = None,
-        tag: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        self, account_id: str, **page: Unpack[MessagePage]
     ) -> tuple[list[Message], str | None]:
         """A page (at most MAX_PAGE) of the account's messages, newest first, and the next
         page's cursor (None on the last); GatewayError("invalid_request") for a bad cursor."""
         try:
-            return await self._store.list_messages(
-                account_id,
-                status=status,
-                destination=destination,
-                client_ref=client_ref,
-                created_after=created_after,
-                created_before=created_before,
-                tag=tag,
-                limit=limit,
-                cursor=cursor,
-            )
+            return await self._store.list_messages(account_id, **page)
         except InvalidCursorError as error:
             raise GatewayError("invalid_request", str(error)) from None
 
     async def message_page(
-        self,
-        account_id: str,
-        *,
-        destination: str | None = None,
-        source: str | None = None,
-        tag: str | None = None,
-        created_after: float | None = None,
-        created_before: float | None = None,
-        offset: int = 0,
-        limit: int = 20,
+        self, account_id: str, **page: Unpack[NumberedPage]
     ) -> tuple[list[Message], int]:
         """The account's messages `offset` rows in, newest first, and how many match in all:
         for APIs that number their pages."""
-        return await self._store.message_page(
-            account_id,
-            destination=destination,
-            source=source,
-            tag=tag,
-            created_after=created_after,
-            created_before=created_before,
-            offset=offset,
-            limit=limit,
-        )
+        return await self._store.message_page(account_id, **page)
 
     async def status_counts(
         self, account_id: str, *, tag: str | None = None, client_ref: str | None = None
@@ -128,28 +91,12 @@ class Queries:
     # -- inbound (MO) and opt-outs -------------------------------------------------------------
 
     async def inbound(
-        self,
-        account_id: str,
-        *,
-        source: str | None = None,
-        destination: str | None = None,
-        received_after: float | None = None,
-        received_before: float | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        self, account_id: str, **page: Unpack[InboundPage]
     ) -> tuple[list[InboundMessage], str | None]:
         """A page of the inbound messages routed to the account, newest first, and the next
         page's cursor; GatewayError("invalid_request") for a bad cursor."""
         try:
-            return await self._store.list_inbound(
-                account_id,
-                source=source,
-                destination=destination,
-                received_after=received_after,
-                received_before=received_before,
-                limit=limit,
-                cursor=cursor,
-            )
+            return await self._store.list_inbound(account_id, **page)
         except InvalidCursorError as error:
             raise GatewayError("invalid_request", str(error)) from None
 

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 from typing import Any, Final, NamedTuple
 
-from smsgate.domain.status import Status
+from smsgate.store.filters import InboundFilters, MessageFilters
 from smsgate.store.migrations import UNFINISHED_SQL
 from smsgate.store.rows import (
     ACCOUNTS,
@@ -205,23 +205,16 @@ INBOUND_OWNERS: Final = (
 )
 
 
-def inbound_filter(
-    account_id: str | None,
-    source: str | None,
-    destination: str | None,
-    received_after: float | None,
-    received_before: float | None,
-) -> tuple[str, list[Any]]:
-    """The WHERE clause of an inbound page: an account's (None: the unclaimed ones);
-    received_after inclusive, received_before exclusive."""
+def inbound_filter(account_id: str | None, filters: InboundFilters) -> tuple[str, list[Any]]:
+    """The WHERE clause of an inbound page: an account's (None: the unclaimed ones)."""
     return conditions(
         "account_id IS NULL" if account_id is None else "account_id = ?",
         [] if account_id is None else [account_id],
         (
-            ("source = ?", source),
-            ("destination = ?", destination),
-            ("received_at >= ?", received_after),
-            ("received_at < ?", received_before),
+            ("source = ?", filters.get("source")),
+            ("destination = ?", filters.get("destination")),
+            ("received_at >= ?", filters.get("received_after")),
+            ("received_at < ?", filters.get("received_before")),
         ),
     )
 
@@ -272,27 +265,20 @@ def outbox_filter(
     )
 
 
-def message_filter(
-    account_id: str,
-    status: Status | None,
-    destination: str | None,
-    client_ref: str | None,
-    created_after: float | None,
-    created_before: float | None,
-    tag: str | None = None,
-) -> tuple[str, list[Any]]:
-    """The WHERE clause of list_messages / count_messages: created_after is inclusive,
-    created_before exclusive."""
+def message_filter(account_id: str, filters: MessageFilters) -> tuple[str, list[Any]]:
+    """The WHERE clause of a read of the account's messages."""
+    status = filters.get("status")
     return conditions(
         "account_id = ?",
         [account_id],
         (
             ("status = ?", None if status is None else status.value),
-            ("destination = ?", destination),
-            ("client_ref = ?", client_ref),
-            ("created_at >= ?", created_after),
-            ("created_at < ?", created_before),
-            ("tag = ?", tag),
+            ("source = ?", filters.get("source")),
+            ("destination = ?", filters.get("destination")),
+            ("client_ref = ?", filters.get("client_ref")),
+            ("created_at >= ?", filters.get("created_after")),
+            ("created_at < ?", filters.get("created_before")),
+            ("tag = ?", filters.get("tag")),
         ),
     )
 

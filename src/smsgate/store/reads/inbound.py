@@ -1,11 +1,12 @@
 """Inbound (MO) messages, their stored parts, opt-outs, and the numbers that route them."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from smsgate.domain.account import Account
 from smsgate.domain.inbound import InboundMessage, InboundNumber, InboundSegment, OptOut
 from smsgate.store import sql
+from smsgate.store.filters import InboundPage
 from smsgate.store.paging import MAX_PAGE, check_limit, decode_cursor, encode_cursor
 from smsgate.store.reads.primitives import Primitives
 from smsgate.store.rows import (
@@ -20,37 +21,23 @@ from smsgate.store.rows import (
 
 class InboundReads(Primitives):
     async def list_inbound(
-        self,
-        account_id: str,
-        *,
-        source: str | None = None,
-        destination: str | None = None,
-        received_after: float | None = None,
-        received_before: float | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        self, account_id: str, **page: Unpack[InboundPage]
     ) -> tuple[list[InboundMessage], str | None]:
         """A page of the account's inbound messages, newest first, and the next cursor."""
-        where, params = sql.inbound_filter(
-            account_id, source, destination, received_after, received_before
-        )
-        return await self._inbound_page(where, params, limit, cursor)
+        where, params = sql.inbound_filter(account_id, page)
+        return await self._inbound_page(where, params, page)
 
     async def list_unclaimed_inbound(
-        self,
-        *,
-        source: str | None = None,
-        destination: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        self, **page: Unpack[InboundPage]
     ) -> tuple[list[InboundMessage], str | None]:
         """A page of the inbound messages no number claimed (the operator's view)."""
-        where, params = sql.inbound_filter(None, source, destination, None, None)
-        return await self._inbound_page(where, params, limit, cursor)
+        where, params = sql.inbound_filter(None, page)
+        return await self._inbound_page(where, params, page)
 
     async def _inbound_page(
-        self, where: str, params: Sequence[Any], limit: int, cursor: str | None
+        self, where: str, params: Sequence[Any], page: InboundPage
     ) -> tuple[list[InboundMessage], str | None]:
+        limit, cursor = page.get("limit", 50), page.get("cursor")
         check_limit(limit, MAX_PAGE)
         after = None if cursor is None else decode_cursor(cursor)
         query, params = sql.page_query(sql.INBOUND_SELECT, where, list(params), after, limit)

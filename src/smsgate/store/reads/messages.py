@@ -1,8 +1,11 @@
 """Messages: one, a page, counts, the unfinished ones at start; redaction and deletion."""
 
+from typing import Unpack
+
 from smsgate.domain.message import Message, StatusChange
 from smsgate.domain.status import Status
 from smsgate.store import sql
+from smsgate.store.filters import MessageFilters, MessagePage, NumberedPage
 from smsgate.store.paging import (
     MAX_PAGE,
     MAX_UNFINISHED_PAGE,
@@ -28,24 +31,13 @@ class MessageReads(Primitives):
         return [history_from(row) for row in await self._select_rows(sql.HISTORY_OF, [message_id])]
 
     async def list_messages(
-        self,
-        account_id: str,
-        *,
-        status: Status | None = None,
-        destination: str | None = None,
-        client_ref: str | None = None,
-        created_after: float | None = None,
-        created_before: float | None = None,
-        tag: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
+        self, account_id: str, **page: Unpack[MessagePage]
     ) -> tuple[list[Message], str | None]:
         """A page of the account's messages with their parts, newest first, and the cursor of
         the next page (None on the last page)."""
+        limit, cursor = page.get("limit", 50), page.get("cursor")
         check_limit(limit, MAX_PAGE)
-        where, params = sql.message_filter(
-            account_id, status, destination, client_ref, created_after, created_before, tag
-        )
+        where, params = sql.message_filter(account_id, page)
         after = None if cursor is None else decode_cursor(cursor)
         query, params = sql.page_query(sql.MESSAGE_SELECT, where, params, after, limit)
         messages = await self._select_messages(query, params)
@@ -53,27 +45,15 @@ class MessageReads(Primitives):
             return messages[:limit], encode_cursor(messages[limit - 1].id)
         return messages, None
 
-    async def count_messages(
-        self,
-        account_id: str,
-        *,
-        status: Status | None = None,
-        destination: str | None = None,
-        client_ref: str | None = None,
-        created_after: float | None = None,
-        created_before: float | None = None,
-        tag: str | None = None,
-    ) -> int:
-        where, params = sql.message_filter(
-            account_id, status, destination, client_ref, created_after, created_before, tag
-        )
+    async def count_messages(self, account_id: str, **filters: Unpack[MessageFilters]) -> int:
+        where, params = sql.message_filter(account_id, filters)
         return await self._select_count(f"SELECT COUNT(*) FROM messages WHERE {where}", params)
 
     async def status_counts(
         self, account_id: str, *, tag: str | None = None, client_ref: str | None = None
     ) -> dict[Status, int]:
         """How many of the account's messages (with that tag) are in each status."""
-        where, params = sql.message_filter(account_id, None, None, client_ref, None, None, tag)
+        where, params = sql.message_filter(account_id, {"tag": tag, "client_ref": client_ref})
         rows = await self._select_rows(
             f"SELECT status, COUNT(*) FROM messages WHERE {where} GROUP BY status", params
         )
@@ -103,27 +83,13 @@ class MessageReads(Primitives):
         return await self._select_messages(sql.UNFINISHED_MESSAGES, [after_id or "", limit])
 
     async def message_page(
-        self,
-        account_id: str,
-        *,
-        destination: str | None = None,
-        source: str | None = None,
-        tag: str | None = None,
-        created_after: float | None = None,
-        created_before: float | None = None,
-        offset: int = 0,
-        limit: int = 20,
+        self, account_id: str, **page: Unpack[NumberedPage]
     ) -> tuple[list[Message], int]:
         """The account's messages `offset` rows in, newest first, with their parts, and how
         many match in all: for APIs that number their pages."""
+        limit, offset = page.get("limit", 20), page.get("offset", 0)
         check_limit(limit, MAX_PAGE)
-        where, params = sql.message_filter(
-            account_id, None, destination, None, created_after, created_before
-        )
-        for clause, value in (("source = ?", source), ("tag = ?", tag)):
-            if value is not None:
-                where += f" AND {clause}"
-                params.append(value)
+        where, params = sql.message_filter(account_id, page)
         total = await self._select_count(f"SELECT COUNT(*) FROM messages WHERE {where}", params)
         if offset >= total:
             return [], total
