@@ -201,6 +201,7 @@ def test_reservations_checked_and_canceled(backend: StoreBackend) -> None:
         assert await gw.wait_final(ids) == dict.fromkeys(ids, Status.CANCELED)
         (item,) = (await call(gw, "status.json", clientTag="r0"))["status"]
         assert item["statusId"] == "3" and item["detailedStatusId"] == "90904"
+        assert item["separatedSuccessCount"] == 0  # canceled before it went out
 
     run_clocked(backend, scenario)
 

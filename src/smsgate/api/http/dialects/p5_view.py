@@ -170,8 +170,14 @@ def send_status(message: Message) -> dict[str, Any]:
         "statusId": status_id,
         "clientTag": message.client_ref or "",
         "detailedStatusId": detailed_status_id(status_id, message.error_code, message.carrier),
-        "separatedSuccessCount": message.segments if settled else None,
+        "separatedSuccessCount": separated_success_count(message) if settled else None,
     }
+
+
+def separated_success_count(message: Message) -> int:
+    """The parts of a settled send that the carrier accepted (those it gave an id): all of a
+    delivered send, none of one canceled or refused before it reached a carrier."""
+    return sum(1 for part in message.parts if part.upstream_id is not None)
 
 
 def _milliseconds(seconds: float) -> str:
