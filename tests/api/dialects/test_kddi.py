@@ -1,7 +1,6 @@
 """KDDI Message Cast (SMS part) against a whole gateway over real HTTP, on both store backends:
-the guide's samples (corrected for their scan errors) with their answers checked field by
-field, the status check, result and MO notifications in the dialect's shape, and every error
-status the guide lists."""
+the guide's SMS samples' bodies with their answers checked field by field, the status check,
+result and MO notifications in the dialect's shape, and every error status the guide lists."""
 
 import asyncio
 import base64
@@ -20,6 +19,7 @@ from smsgate.callbacks.channel import HttpChannel
 from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.inbound import InboundNumber
 from smsgate.domain.outbox import OutboxItem
+from tests.api.dialects.kddi_guide import POSTMAN, SMS_31
 from tests.api.harness import Running, add_account, running_gateway
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
 
@@ -31,26 +31,13 @@ SMS_HEADERS = {
     "X-Plusmsg-gmp-Authorization": "Bearer smsonly",
     "X-Fallback": "2",
 }
-JST_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+09:00")
-JAPANESE = "KDDIメッセージキャストからのお知らせです。"
-# the guide's 3.1 sample: smsTextEnc is the base64 of smsText in UTF-16BE
-SAMPLE_SMS: dict[str, Any] = {
-    "messageContact": {"userContact": "+819012345678"},
-    "smsmessage": {
-        "smsNumber": "0312345678",
-        "smsText": JAPANESE,
-        "smsTextEnc": base64.b64encode(JAPANESE.encode("utf-16-be")).decode(),
-        "dst": "0",
-    },
-}
-# the Postman sample: the contact inside "message", an RCSMessage (ignored for SMS), dst au
-SAMPLE_POSTMAN: dict[str, Any] = {
-    "message": {
-        "RCSMessage": {"textMessage": "Hello from the bot"},
-        "messageContact": {"userContact": "+818012345678"},
-    },
-    "smsmessage": {"smsNumber": "0312345678", "smsText": "Hello from the bot", "dst": "1"},
-}
+UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")  # as the guide's answer
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# the guide's 3.1 SMS sample and its Postman sample (bodies only; kddi_guide has their
+# repairs, test_kddi_guide replays them whole)
+SAMPLE_SMS: dict[str, Any] = orjson.loads(SMS_31.body)
+SAMPLE_POSTMAN: dict[str, Any] = orjson.loads(POSTMAN.body)
+SMS_TEXT = "これは、SMSテストメッセージです"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -114,12 +101,11 @@ def test_guide_samples_status_check_and_result_notifications(backend: StoreBacke
                     sms = body["smsmessage"]
                     assert list(sms) == ["orderId", "status", "msgId", "timestamp"]
                     assert sms["status"] == "pending"
-                    assert re.fullmatch(r"[0-9a-f]{32}", sms["orderId"])
-                    assert re.fullmatch(r"[0-9a-f]{32}", sms["msgId"])
-                    assert JST_MS.fullmatch(sms["timestamp"])
+                    # one request, one message: orderId is msgId, a UUID (as the guide's)
+                    assert UUID.fullmatch(sms["msgId"]) and sms["orderId"] == sms["msgId"]
+                    assert UTC_MS.fullmatch(sms["timestamp"])
                     ids.append(sms["msgId"])
-                assert answers[0].json()["smsmessage"]["orderId"] != ids[0]
-                await gw.wait_final(ids)
+                await gw.wait_final([i.replace("-", "") for i in ids])
 
                 status = await gw.client.get(
                     f"{PATH}/{ids[0]}/status", headers=basic(account, gw.keys["a"])
@@ -131,15 +117,15 @@ def test_guide_samples_status_check_and_result_notifications(backend: StoreBacke
                 assert sms["orderId"] == answers[0].json()["smsmessage"]["orderId"]
                 assert sms["status"] == "delivered"
                 assert sms["userContact"] == "+819012345678"
-                assert sms["smsNumber"] == "0312345678"
+                assert sms["smsNumber"] == "0123456789"
                 assert sms["errorCode"] is None and sms["errorMessage"] is None
-                assert JST_MS.fullmatch(sms["timestamp"])
+                assert UTC_MS.fullmatch(sms["timestamp"])
                 second = await gw.client.get(
                     f"{PATH}/{ids[1]}/status", headers=basic(account, gw.keys["a"])
                 )
                 assert second.json()["smsmessage"]["carrier"] == "au"  # dst 1 forces au
-                stored = await gw.app.gateway.queries.message(account.id, ids[0])  # type: ignore[union-attr]
-                assert stored.text == JAPANESE
+                stored = await gw.app.gateway.queries.message(account.id, ids[0].replace("-", ""))  # type: ignore[union-attr]
+                assert stored.text == SMS_TEXT
                 await receiver.wait_for(6, 20)
         finally:
             await receiver.stop()
@@ -149,7 +135,7 @@ def test_guide_samples_status_check_and_result_notifications(backend: StoreBacke
             note = orjson.loads(request.body)
             assert list(note) == ["smsmessage", "Destination"]
             sms = note["smsmessage"]
-            assert JST_MS.fullmatch(sms["timestamp"])
+            assert UTC_MS.fullmatch(sms["timestamp"]) and sms["orderId"] == sms["msgId"]
             seen.setdefault(sms["msgId"], []).append(sms["status"])
         assert seen == {i: ["pending", "sent", "delivered"] for i in ids}
 
@@ -179,7 +165,7 @@ def test_mo_notification_to_the_bots_mo_url(backend: StoreBackend) -> None:
         assert sms["userContact"] == "+819011112222"
         assert sms["smsNumber"] == "0312345678"
         assert sms["smsText"] == "Yes"
-        assert JST_MS.fullmatch(sms["timestamp"])
+        assert UTC_MS.fullmatch(sms["timestamp"])
 
     asyncio.run(main())
 
@@ -257,9 +243,10 @@ def test_refused_requests_with_the_guides_statuses(backend: StoreBackend) -> Non
         await refused(await post(gw, account, too_long), 400, "660")
         for fallback in ("0", "1"):
             answer = await post(gw, account, SAMPLE_SMS, **{"X-Fallback": fallback})
-            await refused(answer, 400, "RCS is not enabled for this bot")
+            await refused(answer, 400, "+message (RCS) is not available")
         rcs_token = {"X-Plusmsg-gmp-Authorization": "Bearer rcs-token"}
-        await refused(await post(gw, account, SAMPLE_SMS, **rcs_token), 400, "RCS is not enabled")
+        answer = await post(gw, account, SAMPLE_SMS, **rcs_token)
+        await refused(answer, 400, "+message (RCS) is not available")
         # 401: Basic auth and the carriers' authorisation headers
         no_auth = await gw.client.post(PATH, json=SAMPLE_SMS, headers=SMS_HEADERS)
         await refused(no_auth, 401, "Basic")

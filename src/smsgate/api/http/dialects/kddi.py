@@ -2,8 +2,8 @@
 send and status check, translated into the engine's commands (docs/dialects/kddi.md).
 
 A request passes, in this order: Basic auth (the account's id or name and API key), the source
-address allow-list, the bot (the account's own), the three X-Plusmsg authorisations
-(`Bearer smsonly` for SMS) and X-Fallback (2: SMS; RCS is refused until RCS exists).
+address allow-list, the bot (the account's own), X-Fallback (0 and 1, +message, are refused
+until RCS exists; 2 is SMS) and the three X-Plusmsg authorisations (`Bearer smsonly` for SMS).
 """
 
 import base64
@@ -20,6 +20,7 @@ from smsgate.api.http.dialects.endpoint import Endpoint, answering
 from smsgate.api.http.dialects.kddi_view import (
     accepted_body,
     error_response,
+    message_id,
     status_body,
 )
 from smsgate.api.http.dialects.params import json_object
@@ -27,7 +28,6 @@ from smsgate.api.http.request_body import read_body
 from smsgate.api.http.responses import JsonResponse
 from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
-from smsgate.domain.ids import new_id
 from smsgate.engine.commands import SendCommand
 from smsgate.engine.gateway import Gateway
 
@@ -41,6 +41,9 @@ CARRIER_HEADERS: Final = (
 )
 FALLBACK_SMS: Final = "2"
 FALLBACK_RCS: Final = ("0", "1")
+NO_RCS: Final = (
+    f"+message (RCS) is not available; send SMS with X-Fallback 2 and '{SMS_ONLY}' tokens"
+)
 # dst: which carriers' users the message may go to ("0": all; else that carrier only)
 DST_CARRIERS: Final = {"0": None, "1": "au", "2": "docomo", "3": "softbank", "4": "rakuten"}
 MAX_TEXT: Final = 660
@@ -65,7 +68,8 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
         return JsonResponse(accepted_body(result), status_code=202)
 
     async def status(request: Request, account: Account) -> Response:
-        message = await gateway.queries.message(account.id, request.path_params["msg_id"])
+        wanted = message_id(request.path_params["msg_id"])
+        message = await gateway.queries.message(account.id, wanted)
         return JsonResponse(status_body(message))
 
     return [
@@ -100,20 +104,16 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str]:
 
 
 def _check_channel(request: Request) -> None:
+    # a +message request is told so first, whatever its tokens
+    fallback = request.headers.get("x-fallback")
+    if fallback in FALLBACK_RCS:
+        raise GatewayError("invalid_request", f"X-Fallback {fallback}: {NO_RCS}")
     for name in CARRIER_HEADERS:
         value = request.headers.get(name)
         if value is None:
             raise GatewayError("unauthorized", f"the {name} header is missing")
         if value.strip() != SMS_ONLY:
-            raise GatewayError(
-                "invalid_request",
-                f"{name}: RCS is not enabled for this bot; send '{SMS_ONLY}' for SMS",
-            )
-    fallback = request.headers.get("x-fallback")
-    if fallback in FALLBACK_RCS:
-        raise GatewayError(
-            "invalid_request", f"X-Fallback {fallback}: RCS is not enabled for this bot"
-        )
+            raise GatewayError("invalid_request", f"{name}: {NO_RCS}")
     if fallback != FALLBACK_SMS:
         raise GatewayError("invalid_request", "X-Fallback must be 2 (SMS)")
 
@@ -160,7 +160,6 @@ def send_command(document: dict[str, Any]) -> SendCommand:
         to=user,
         text=text,
         sender=_sender(_string(sms, "smsNumber")),
-        tag=new_id(),  # the order id of this request
         carrier=DST_CARRIERS[dst],
     )
 
@@ -184,7 +183,9 @@ def _text(sms: dict[str, Any]) -> str:
             raise GatewayError(
                 "invalid_text", "smsTextEnc is not base64 of UTF-16BE text"
             ) from None
-        if text is not None and text != decoded:
+        # the guide's own sample writes a line break CR LF in smsText and LF in smsTextEnc:
+        # the same text; smsTextEnc's is sent
+        if text is not None and _lines(text) != _lines(decoded):
             raise GatewayError("invalid_request", "smsText and smsTextEnc differ")
         text = decoded
     if not text:
@@ -192,3 +193,7 @@ def _text(sms: dict[str, Any]) -> str:
     if len(text) > MAX_TEXT:
         raise GatewayError("parameter_too_long", f"smsText: at most {MAX_TEXT} characters")
     return text
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n")

@@ -1,11 +1,12 @@
 """KDDI Message Cast (SMS part): the shapes of answers, errors and notifications
 (docs/dialects/kddi.md)."""
 
-from datetime import datetime, timedelta, timezone
+import uuid
 from http import HTTPStatus
 from typing import Any, Final
 
 from smsgate.api.http.responses import JsonResponse
+from smsgate.api.http.schemas import iso_time
 from smsgate.callbacks.formats import CallbackFormat
 from smsgate.domain.errors import GatewayError, dialect_code
 from smsgate.domain.message import Message
@@ -15,7 +16,6 @@ from smsgate.engine.notify import INBOUND_EVENT
 
 DIALECT: Final = "kddi"
 DESTINATION: Final = "sms"
-JST: Final = timezone(timedelta(hours=9), "JST")
 # the guide's result notifications: half a second per attempt, three retries
 NOTIFY_ATTEMPTS: Final = 4
 NOTIFY_TIMEOUT: Final = 0.5
@@ -37,8 +37,23 @@ STATUS: Final = {
 
 
 def timestamp(at: float) -> str:
-    """ISO 8601 in Japan time with milliseconds: 2026-11-24T03:30:00.123+09:00."""
-    return datetime.fromtimestamp(at, JST).isoformat(timespec="milliseconds")
+    """ISO 8601 in UTC with milliseconds, as the guide's answer has it: 2022-03-22T11:44:30.231Z."""
+    return iso_time(at) or ""
+
+
+def msg_id(message_id: str) -> str:
+    """A message id as the guide's answer writes msgId and orderId: a UUID with hyphens
+    (smsgate's ids are UUIDs already, kept as 32 hex digits)."""
+    return str(uuid.UUID(message_id))
+
+
+def message_id(raw: str) -> str:
+    """The stored id of a msgId a client sends back, with or without hyphens; anything else
+    as it is (no message has it: 404)."""
+    try:
+        return uuid.UUID(raw).hex
+    except ValueError:
+        return raw
 
 
 def _envelope(smsmessage: dict[str, Any]) -> dict[str, Any]:
@@ -49,9 +64,10 @@ def accepted_body(message: Message) -> dict[str, Any]:
     """The 202 answer to a send."""
     return _envelope(
         {
-            "orderId": message.tag,
+            # one request, one message: the guide's answer gives both ids the same value
+            "orderId": msg_id(message.id),
             "status": "pending",
-            "msgId": message.id,
+            "msgId": msg_id(message.id),
             "timestamp": timestamp(message.created_at),
         }
     )
@@ -62,8 +78,8 @@ def status_body(message: Message) -> dict[str, Any]:
     failed = message.error_code if message.status is not Status.DELIVERED else None
     return _envelope(
         {
-            "orderId": message.tag,
-            "msgId": message.id,
+            "orderId": msg_id(message.id),
+            "msgId": msg_id(message.id),
             "status": STATUS[message.status],
             "timestamp": timestamp(message.updated_at),
             "userContact": "+" + message.destination,
@@ -117,8 +133,8 @@ def notification_values(item: OutboxItem) -> dict[str, Any]:
     status = Status(item.event)
     return _envelope(
         {
-            "orderId": payload.get("tag"),
-            "msgId": payload.get("id"),
+            "orderId": msg_id(str(payload.get("id"))),
+            "msgId": msg_id(str(payload.get("id"))),
             "status": STATUS[status],
             "timestamp": timestamp(float(payload.get("at") or item.created_at)),
             "userContact": payload.get("to"),
