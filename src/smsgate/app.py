@@ -55,6 +55,7 @@ class DemoAccount:
     api_key: str
     smpp_system_id: str = ""
     smpp_password: str = ""
+    webhook_secret: str | None = None  # read from the store at every start (it may be rotated)
 
 
 class App:
@@ -264,6 +265,7 @@ async def _demo_account(store: Store, var: Path) -> DemoAccount:
         saved = DemoAccount(**json.loads(path.read_text()))
         account = await store.get_account(saved.account_id)
         if account is not None:
+            saved.webhook_secret = account.webhook_secret
             if saved.smpp_system_id and account.smpp_system_id == saved.smpp_system_id:
                 return saved
             # made before the SMPP server existed: give it SMPP credentials now
@@ -287,11 +289,14 @@ async def _demo_account(store: Store, var: Path) -> DemoAccount:
     await store.create_account(account)
     var.mkdir(parents=True, exist_ok=True)
     _save_demo(path, demo)
+    demo.webhook_secret = account.webhook_secret
     return demo
 
 
 def _save_demo(path: Path, demo: DemoAccount) -> None:
-    path.write_text(json.dumps(asdict(demo)))
+    # the secret stays in the store only, so that a rotated one is never shown stale
+    saved = {k: v for k, v in asdict(demo).items() if k != "webhook_secret"}
+    path.write_text(json.dumps(saved))
     os.chmod(path, 0o600)
 
 

@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from smsgate.callbacks.channel import CallbackConfig
 from smsgate.engine.config import EngineConfig
@@ -81,6 +81,26 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
                 setattr(config, attr, convert(env[name]))
             except ValueError:
                 raise ConfigError(f"{name}={env[name]!r} is not valid") from None
+    return config
+
+
+# national numbers (090-1234-5678) in the embedded set-up are Japan's, whose carriers the
+# built-in carrier table holds
+EMBEDDED_COUNTRY: Final = "JP"
+
+
+def embedded(config: Config, env: Mapping[str, str] | None = None) -> Config:
+    """`config` made the embedded set-up (`smsgate serve` without a file): a demo account, the
+    simulated carrier and SMPP over TLS on 2776 unless the environment says otherwise, and a
+    default country."""
+    env = os.environ if env is None else env
+    config.demo_account = True
+    if config.smpp_tls_port is None and "SMSGATE_SMPP_TLS_PORT" not in env:
+        config.smpp_tls_port = 2776
+    if "SMSGATE_SIMULATOR" not in env:
+        config.simulator = True
+    if config.engine.default_country is None:
+        config.engine.default_country = EMBEDDED_COUNTRY
     return config
 
 

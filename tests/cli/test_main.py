@@ -132,14 +132,15 @@ def test_account_create_prints_credentials_once(tmp_path: Path) -> None:
     account = json.loads(created.stdout)
     assert account["name"] == "acme" and account["api_key"].startswith("sg_")
     assert account["smpp_system_id"] == "acme"
+    # another account with the same SMPP login
     again = subprocess.run(
-        [*command, "--smpp-system-id", "acme", "--smpp-password", "x", "--json"],
+        [*command[:-1], "acme-2", "--smpp-system-id", "acme", "--smpp-password", "x", "--json"],
         check=False,
         capture_output=True,
         text=True,
         env=env,
     )
-    assert again.returncode == 2 and "smpp_system_id" in again.stderr
+    assert again.returncode == 2 and "SMPP system_id 'acme'" in again.stderr
 
 
 def test_send_to_nothing_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:

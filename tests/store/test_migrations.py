@@ -14,7 +14,9 @@ from smsgate.store.rows import MESSAGES, PARTS, message_values, part_values
 from tests.store.backends import StoreBackend
 from tests.store.factories import new_message
 
-# a column the latest migration adds
+# a column migration 11 adds, and a version before it to upgrade from (later migrations need
+# not add a column)
+UPGRADE_FROM = 10
 ADDED_BY_LATEST = {
     "sqlite": "SELECT name FROM pragma_table_info('messages') WHERE name = 'udh'",
     "postgres": "SELECT column_name FROM information_schema.columns"
@@ -75,8 +77,8 @@ def test_upgrade_keeps_the_data(store: StoreBackend) -> None:
 
     async def at_previous_version() -> None:
         async with store.make(auto_migrate=False) as s:
-            assert await s.migrate(target=LATEST - 1) == LATEST - 1
-            assert await s.schema_version() == LATEST - 1
+            assert await s.migrate(target=UPGRADE_FROM) == UPGRADE_FROM
+            assert await s.schema_version() == UPGRADE_FROM
         await write_as_stored_then(store, old)
         assert await store.fetch(ADDED_BY_LATEST[store.name]) == []
 
@@ -110,10 +112,11 @@ def test_a_newer_schema_is_refused(store: StoreBackend) -> None:
 
 def test_pending_lists_the_missing_migrations_in_order() -> None:
     assert [m.version for m in pending([])] == [m.version for m in MIGRATIONS]
-    assert [m.version for m in pending([1])] == list(range(2, LATEST + 1))
+    assert [m.version for m in pending([1])] == [m.version for m in MIGRATIONS[1:]]
     assert pending([m.version for m in MIGRATIONS]) == []
     assert [m.version for m in pending([], target=1)] == [1]
     with pytest.raises(ValueError, match="no schema version"):
         pending([], target=LATEST + 1)
     versions = [m.version for m in MIGRATIONS]
-    assert versions == list(range(1, len(MIGRATIONS) + 1))
+    # in order and each once; a number may be skipped (a migration keeps the number it was given)
+    assert versions == sorted(set(versions)) and versions[0] == 1

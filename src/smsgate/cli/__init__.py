@@ -12,6 +12,7 @@ from smsgate.cli.balance import add_balance_commands
 from smsgate.cli.bench import add_bench_command
 from smsgate.cli.callbacks import add_callback_commands
 from smsgate.cli.carriers import add_carrier_commands
+from smsgate.cli.database import add_db_options
 from smsgate.cli.inbound import add_account_commands, add_inbound_commands
 from smsgate.cli.outbox import add_outbox_commands
 from smsgate.cli.send import add_send_commands
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     # added in the order `smsgate --help` lists them
     add_serve_command(commands)
-    account = commands.add_parser("account", help="manage accounts (in SMSGATE_DB)")
+    account = commands.add_parser("account", help="manage accounts (in --db or SMSGATE_DB)")
     account_commands = account.add_subparsers(dest="account_command", required=True)
     add_create_command(account_commands)
     add_account_commands(account_commands)
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_simulator_command(commands)
     add_smpp_send_command(commands)
     add_bench_command(commands)
+    add_db_options(parser)
     return parser
 
 

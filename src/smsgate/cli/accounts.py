@@ -1,12 +1,13 @@
-"""`smsgate account create`: a new account in the database (SMSGATE_DB or --config), its API key
-and SMPP password printed once."""
+"""`smsgate account create`: a new account in the database (--db, SMSGATE_DB or --config), its
+API key, SMPP password and callback signing secret printed once. A name, API key or SMPP
+system_id another account has is refused with what clashes."""
 
 import argparse
 import json
 import time
 from typing import Any
 
-from smsgate.cli.common import refuse, run_on_store
+from smsgate.cli.common import CommandError, refuse, run_on_store
 from smsgate.config import ConfigError
 from smsgate.domain.account import (
     DEFAULT_RATE,
@@ -16,7 +17,41 @@ from smsgate.domain.account import (
     new_api_key,
 )
 from smsgate.domain.ids import new_id
-from smsgate.store import Store, StoreError
+from smsgate.store import DuplicateError, Store, StoreError
+
+# SMPP's c-octet strings with their NUL: system_id 16 octets, password 9
+_MAX_SYSTEM_ID, _MAX_PASSWORD = 15, 8
+
+
+async def _clash(store: Store, name: str, key_hash: str, system_id: str | None) -> str | None:
+    """What of the new account another account already has, or None."""
+    for other in await store.list_accounts():
+        if other.name == name:
+            return f"an account is already called {name!r} (id {other.id})"
+    other_with_key = await store.account_by_api_key_hash(key_hash)
+    if other_with_key is not None:
+        return f"the API key is already account {other_with_key.name!r}'s"
+    if system_id is not None:
+        other_with_login = await store.account_by_system_id(system_id)
+        if other_with_login is not None:
+            return f"SMPP system_id {system_id!r} is already account {other_with_login.name!r}'s"
+    return None
+
+
+def _checked(args: argparse.Namespace) -> str:
+    """The account's name; CommandError for what cannot make an account."""
+    name: str = args.name.strip()
+    if not name:
+        raise CommandError("--name is empty; give the account a name")
+    if bool(args.smpp_system_id) != bool(args.smpp_password):
+        raise CommandError("give both --smpp-system-id and --smpp-password")
+    if args.smpp_system_id and len(args.smpp_system_id) > _MAX_SYSTEM_ID:
+        raise CommandError(f"--smpp-system-id is longer than SMPP's {_MAX_SYSTEM_ID} characters")
+    if args.smpp_password and len(args.smpp_password) > _MAX_PASSWORD:
+        raise CommandError(f"--smpp-password is longer than SMPP's {_MAX_PASSWORD} characters")
+    if args.rate <= 0:
+        raise CommandError("--rate must be above 0 messages per second")
+    return name
 
 
 def _account_create(args: argparse.Namespace) -> int:
@@ -24,14 +59,24 @@ def _account_create(args: argparse.Namespace) -> int:
         key = args.api_key or new_api_key()
         account = Account(
             id=new_id(),
-            name=args.name,
+            name=name,
             api_key_hash=hash_api_key(key),
-            smpp_system_id=args.smpp_system_id,
+            smpp_system_id=args.smpp_system_id or None,
             smpp_password_hash=hash_password(args.smpp_password) if args.smpp_password else None,
             rate_limit=args.rate,
             created_at=time.time(),
         )
-        await store.create_account(account)
+        clash = await _clash(store, name, account.api_key_hash or "", account.smpp_system_id)
+        if clash is not None:
+            raise CommandError(clash)
+        try:
+            await store.create_account(account)
+        except DuplicateError:
+            # another command created a clashing account between the check and the write
+            raise CommandError(
+                await _clash(store, name, account.api_key_hash or "", account.smpp_system_id)
+                or "the API key or SMPP system_id is already another account's"
+            ) from None
         return {
             "id": account.id,
             "name": account.name,
@@ -39,13 +84,14 @@ def _account_create(args: argparse.Namespace) -> int:
             "smpp_system_id": account.smpp_system_id,
             "smpp_password": args.smpp_password,
             "rate_limit": account.rate_limit,
+            # shown once, like the key: callbacks are signed with it (docs/callbacks.md)
+            "webhook_secret": account.webhook_secret,
         }
 
-    if bool(args.smpp_system_id) != bool(args.smpp_password):
-        return refuse("account create", "give both --smpp-system-id and --smpp-password")
     try:
+        name = _checked(args)
         result = run_on_store(args, create)
-    except (StoreError, ConfigError) as exc:
+    except (CommandError, StoreError, ConfigError) as exc:
         return refuse("account create", exc)
     if args.json:
         print(json.dumps(result))
@@ -57,11 +103,13 @@ def _account_create(args: argparse.Namespace) -> int:
 
 def add_create_command(account_commands: Any) -> None:
     """`smsgate account create --name NAME ...`"""
-    create = account_commands.add_parser("create", help="create an account")
-    create.add_argument("--name", required=True)
+    create = account_commands.add_parser(
+        "create", help="create an account (prints its API key and signing secret once)"
+    )
+    create.add_argument("--name", required=True, help="unique, not empty")
     create.add_argument("--api-key", help="default: a new random key")
-    create.add_argument("--smpp-system-id")
-    create.add_argument("--smpp-password")
+    create.add_argument("--smpp-system-id", help="SMPP login, unique, at most 15 characters")
+    create.add_argument("--smpp-password", help="at most 8 characters")
     create.add_argument("--rate", type=float, default=DEFAULT_RATE, help="messages per second")
     create.add_argument("--config", help="TOML configuration file")
     create.add_argument("--json", action="store_true", help="one JSON object")

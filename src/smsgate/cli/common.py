@@ -1,6 +1,6 @@
 """What the command modules share: a refusal as `smsgate NAME: reason` with exit status 2,
-running work on the configured store (SMSGATE_DB or --config), finding an account by id or name,
-and checking a webhook URL."""
+running work on the store a command names (--db, SMSGATE_DB or --config; said on stderr), finding
+an account by id or name, and checking a webhook URL."""
 
 import argparse
 import asyncio
@@ -8,7 +8,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from smsgate.config import ConfigError, load_config
+from smsgate.cli.database import database_of
+from smsgate.config import ConfigError
 from smsgate.domain.account import Account
 from smsgate.domain.callback_urls import check_url
 from smsgate.domain.errors import GatewayError
@@ -21,6 +22,10 @@ class CommandError(Exception):
     """What the operator asked cannot be done; the message says why."""
 
 
+class UnknownAccountError(CommandError):
+    """No account has the id or name given; the message gains the database looked in."""
+
+
 def refuse(name: str, reason: object) -> int:
     """Say why command `name` could not be done; its exit status."""
     print(f"smsgate {name}: {reason}", file=sys.stderr)
@@ -28,14 +33,21 @@ def refuse(name: str, reason: object) -> int:
 
 
 def run_on_store(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
+    """`work` on the store the command names, which is said first, on stderr."""
+    database = database_of(args)
+    print(f"smsgate: {database}", file=sys.stderr)
+
     async def main() -> T:
-        store = await open_store(load_config(args.config).db)
+        store = await open_store(database.url)
         try:
             return await work(store)
         finally:
             await store.close()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except UnknownAccountError as exc:
+        raise CommandError(f"{exc} in {database}") from None
 
 
 def store_command(name: str, work: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
@@ -55,9 +67,10 @@ async def find_account(store: Store, name_or_id: str) -> Account:
     if account is not None:
         return account
     named = [a for a in await store.list_accounts() if a.name == name_or_id]
-    if len(named) != 1:
-        found = "several accounts are" if named else "no account is"
-        raise CommandError(f"{found} called {name_or_id!r}; give the account id")
+    if not named:
+        raise UnknownAccountError(f"no account is called {name_or_id!r}")
+    if len(named) > 1:
+        raise CommandError(f"several accounts are called {name_or_id!r}; give the account id")
     return named[0]
 
 

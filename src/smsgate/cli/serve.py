@@ -1,13 +1,12 @@
 """`smsgate serve`: run the gateway and print where to reach it."""
 
 import argparse
-import os
 from typing import Any
 
 from smsgate import __version__
 from smsgate.app import App, serve
 from smsgate.cli.common import refuse
-from smsgate.config import ConfigError, load_config
+from smsgate.config import ConfigError, embedded, load_config
 from smsgate.runtime import run_async
 
 
@@ -16,13 +15,11 @@ def _serve(args: argparse.Namespace) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         return refuse("serve", exc)
+    if args.db:
+        config.db = args.db
     if args.config is None:
         # the embedded set-up: SQLite under var/, the simulated carrier, a demo account
-        config.demo_account = True
-        if config.smpp_tls_port is None and "SMSGATE_SMPP_TLS_PORT" not in os.environ:
-            config.smpp_tls_port = 2776
-        if "SMSGATE_SIMULATOR" not in os.environ:
-            config.simulator = True
+        embedded(config)
     try:
         run_async(serve(config, on_ready=_print_ready))
     except (ConfigError, OSError) as exc:
@@ -31,6 +28,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _print_ready(app: App) -> None:
+    print(ready_banner(app), flush=True)
+
+
+def ready_banner(app: App) -> str:
+    """Where the gateway is, and in the embedded set-up the demo account's credentials."""
     assert app.http is not None
     url = f"http://{app.config.http_host}:{app.http.port}"
     lines = [
@@ -39,6 +41,11 @@ def _print_ready(app: App) -> None:
         f"metrics {url}/metrics)",
         f"  store         {app.config.db}",
     ]
+    country = app.config.engine.default_country
+    if country is not None:
+        lines.append(
+            f"  country       {country} (default: a number without + is a national one there)"
+        )
     if app.simulator is not None:
         lines.append(f"  carrier       built-in simulator on 127.0.0.1:{app.simulator.config.port}")
     if app.smpp is not None:
@@ -54,6 +61,10 @@ def _print_ready(app: App) -> None:
             f"                API key {key}",
             f"                SMPP system_id {app.demo.smpp_system_id} "
             f"password {app.demo.smpp_password}",
+            f"                callbacks signed with {app.demo.webhook_secret} "
+            "(X-Smsgate-Signature, docs/callbacks.md)"
+            if app.demo.webhook_secret
+            else "                callbacks unsigned (signing turned off)",
             "  send a message:",
             f"    curl -s -X POST {url}/v1/messages -H 'Authorization: Bearer {key}' "
             "-H 'Content-Type: application/json' "
@@ -62,7 +73,7 @@ def _print_ready(app: App) -> None:
             f"    curl -s {url}/v1/messages/ID -H 'Authorization: Bearer {key}'",
         ]
     lines.append("  Ctrl-C stops it (in-flight work is drained first)")
-    print("\n".join(lines), flush=True)
+    return "\n".join(lines)
 
 
 def add_serve_command(commands: Any) -> None:

@@ -52,22 +52,56 @@ def _simulator(args: argparse.Namespace) -> int:
 
 
 def _simulator_options(parser: argparse.ArgumentParser, system_id: str, password: str) -> None:
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=2775)
-    parser.add_argument("--system-id", default=system_id, help="empty: any credentials bind")
-    parser.add_argument("--password", default=password)
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each resp")
-    parser.add_argument("--receipt-delay", type=float, default=0.2, help="seconds to receipt")
-    parser.add_argument("--fail-ratio", type=float, default=0.0, help="share of UNDELIV")
-    parser.add_argument("--max-tps", type=float, default=None, help="ESME_RTHROTTLED above")
+    # every help names its default
     parser.add_argument(
-        "--mo-interval", type=float, default=None, help="seconds between generated MO messages"
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=2775, help="port to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--system-id",
+        default=system_id,
+        help="the system_id clients must bind with (default: %(default)s); "
+        "'' lets any system_id and password bind",
+    )
+    parser.add_argument("--password", default=password, help="its password (default: %(default)s)")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds before each resp (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--receipt-delay",
+        type=float,
+        default=0.2,
+        help="seconds from submit to receipt (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--fail-ratio",
+        type=float,
+        default=0.0,
+        help="share of messages that end UNDELIV (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-tps",
+        type=float,
+        default=None,
+        help="submit_sm per second, ESME_RTHROTTLED above (default: no limit)",
+    )
+    parser.add_argument(
+        "--mo-interval",
+        type=float,
+        default=None,
+        help="seconds between generated MO messages (default: none generated)",
     )
     parser.add_argument(
         "--held-receipts",
         type=int,
         default=SimulatorConfig.held_receipts,
-        help="receipts held per login while no receiver has room; past it ESME_RMSGQFUL",
+        help="receipts held per login while no receiver has room; past it ESME_RMSGQFUL "
+        "(default: %(default)s)",
     )
 
 

@@ -8,11 +8,16 @@ with scrypt; binds are rare enough to pay for it.
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 DEFAULT_RATE: Final = 30.0  # messages per second, as SMSC.ru's default
 _SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
+
+
+def new_webhook_secret() -> str:
+    """A callback signing key: 256 random bits as hex, the form migration 14 gives too."""
+    return secrets.token_hex(32)
 
 
 @dataclass(slots=True)
@@ -27,7 +32,9 @@ class Account:
     enabled: bool = True
     callback_url: str | None = None  # status callbacks of messages that name no URL of their own
     inbound_url: str | None = None  # MO (inbound messages) webhook
-    webhook_secret: str | None = None  # HMAC key of callback signatures
+    # HMAC key of callback signatures: every account gets one; None only when an operator
+    # turned signing off
+    webhook_secret: str | None = field(default_factory=new_webhook_secret)
     signature: str | None = None  # signature scheme name (smsgate.callbacks.signing); None: native
     # MO keywords that add the sender to / remove it from the account's opt-out list,
     # space-separated; None: the defaults (smsgate.domain.opt_out)
