@@ -22,23 +22,23 @@ class ConfigError(ValueError):
 
 @dataclass
 class Config:
-    db: str = "var/smsgate.db"
-    http_host: str = "127.0.0.1"
-    http_port: int = 8080
-    smpp_host: str = "127.0.0.1"
+    db: str = "var/smsgate.db"  # a SQLite file, or a postgresql:// DSN
+    http_host: str = "127.0.0.1"  # the address the HTTP APIs listen on
+    http_port: int = 8080  # 0: any free port
+    smpp_host: str = "127.0.0.1"  # the address the SMPP server listens on (both ports)
     smpp_port: int | None = 2775  # the SMPP server for customers; None: off, 0: any free port
     smpp_tls_port: int | None = None  # SMPP over TLS; the embedded set-up uses 2776
     smpp_tls_cert: str | None = None  # PEM files; without them a self-signed pair in var/
-    smpp_tls_key: str | None = None
+    smpp_tls_key: str | None = None  # the private key of smpp_tls_cert (PEM)
     smpp_inactivity_timeout: float = 120.0  # seconds without a PDU before a session is closed
     smpp_window: int = 100  # a client's unanswered requests before ESME_RMSGQFUL
     smpp_concat_wait: float = 10.0  # seconds the parts of a message wait for each other
-    simulator: bool = False
+    simulator: bool = False  # run the simulated carrier and route every message to it
     simulator_port: int = 0  # 0: any free port (the gateway connects to it itself)
-    simulator_receipt_delay: float = 0.2
+    simulator_receipt_delay: float = 0.2  # seconds before the simulator sends a receipt
     simulator_latency: float = 0.0  # seconds before each submit_sm_resp
     demo_account: bool = False  # create the demo account and print its credentials
-    drain_timeout: float = 10.0
+    drain_timeout: float = 10.0  # seconds a stop waits for work under way to finish
     engine: EngineConfig = field(default_factory=EngineConfig)
     # [callbacks]: timeout, retry schedule, per-receiver limits, deny_networks (omitted: the
     # private ranges, or none in the embedded demo, which runs with the simulator)

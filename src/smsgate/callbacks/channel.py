@@ -43,8 +43,8 @@ class CallbackConfig:
     timeout: float = 0.5  # seconds per attempt, everything included
     max_attempts: int = 8  # the first attempt and 7 retries (about 1.8 hours with the defaults)
     first_retry: float = 2.0  # seconds before the first retry
-    backoff_factor: float = 4.0
-    max_delay: float = 3600.0
+    backoff_factor: float = 4.0  # each retry waits this many times longer than the last
+    max_delay: float = 3600.0  # seconds between retries at most
     jitter: float = 0.2  # each delay is drawn within +-20%
     max_age: float = 86_400.0  # seconds after its creation a failing item is given up
     per_receiver: int = 8  # concurrent requests to one receiver

@@ -5,14 +5,14 @@ from dataclasses import dataclass
 
 @dataclass
 class EngineConfig:
-    default_sender: str = "smsgate"
-    default_validity: float = 14_400.0
-    max_validity: float = 14_400.0
-    max_schedule_ahead: float = 30 * 86_400.0
-    max_segments: int = 10
-    queue_capacity: int = 100_000
+    default_sender: str = "smsgate"  # of messages that name none
+    default_validity: float = 14_400.0  # seconds a message stays valid unless it says
+    max_validity: float = 14_400.0  # seconds; a longer validity is refused
+    max_schedule_ahead: float = 30 * 86_400.0  # seconds; a later scheduled_at is refused
+    max_segments: int = 10  # a longer text is refused (message_too_long)
+    queue_capacity: int = 100_000  # messages waiting to be sent; past it queue_full
     mo_reassembly_timeout: float = 300.0  # seconds before a concatenated MO is stored partial
     identical_window: float = 60.0  # seconds the same message is refused again; 0: off
     currency: str = "EUR"  # of accounts that name none (prices and balances)
-    default_country: str | None = None
+    default_country: str | None = None  # ISO code of numbers given in national form
     live_limit: int = 200_000  # messages kept in memory (the rest is read back from the store)

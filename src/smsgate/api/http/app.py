@@ -6,12 +6,12 @@ from collections.abc import Callable
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 
-from smsgate.api.http import dialects, inbound, opt_outs, v1
+from smsgate.api.http import api_reference, dialects, inbound, opt_outs, v1
 from smsgate.api.http.auth import ApiKeyAuth
-from smsgate.api.http.openapi import docs_page, openapi_document
+from smsgate.api.http.openapi import IMPLIED, openapi_document
 from smsgate.api.http.responses import JsonResponse, error_response
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.gateway import Gateway
@@ -21,8 +21,6 @@ log = logging.getLogger(__name__)
 
 def create_app(gateway: Gateway, metrics: Callable[[], str]) -> Starlette:
     auth = ApiKeyAuth(gateway.queries)
-    document = openapi_document()
-    page = docs_page(document)
 
     async def healthz(request: Request) -> Response:
         if gateway.ready.is_set():
@@ -35,14 +33,14 @@ def create_app(gateway: Gateway, metrics: Callable[[], str]) -> Starlette:
     async def openapi(request: Request) -> Response:
         return JsonResponse(document)
 
-    async def docs(request: Request) -> Response:
-        return HTMLResponse(page)
-
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         code = {404: "not_found", 405: "invalid_request"}.get(exc.status_code, "invalid_request")
         response = error_response(GatewayError(code, exc.detail))
         response.status_code = exc.status_code
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed(routes, request.url.path)
         return response
 
     async def refused(request: Request, exc: Exception) -> Response:
@@ -53,17 +51,31 @@ def create_app(gateway: Gateway, metrics: Callable[[], str]) -> Starlette:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(GatewayError("internal"))
 
+    routes: list[BaseRoute] = [
+        *v1.routes(gateway, auth),
+        *inbound.routes(gateway, auth),
+        *opt_outs.routes(gateway, auth),
+        *dialects.routes(gateway, auth),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", prometheus, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        *api_reference.routes(),
+    ]
+    document = openapi_document(routes)
     return Starlette(
-        routes=[
-            *v1.routes(gateway, auth),
-            *inbound.routes(gateway, auth),
-            *opt_outs.routes(gateway, auth),
-            *dialects.routes(gateway, auth),
-            Route("/healthz", healthz),
-            Route("/metrics", prometheus),
-            Route("/openapi.json", openapi),
-            Route("/docs", docs),
-        ],
+        routes=routes,
         # the native API's refusals; each dialect answers its own in its own shape
         exception_handlers={HTTPException: http_error, GatewayError: refused, Exception: crash},
     )
+
+
+def allowed(routes: list[BaseRoute], path: str) -> str:
+    """The methods any route serves at `path`: Starlette's own 405 names only those of the first
+    route that matched the path, and a path may have a route per method."""
+    methods: set[str] = set()
+    for route in routes:
+        if isinstance(route, Route) and route.path_regex.match(path):
+            methods |= route.methods or set()
+    if "GET" in methods:
+        methods |= IMPLIED
+    return ", ".join(sorted(methods))

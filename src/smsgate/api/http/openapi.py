@@ -1,249 +1,170 @@
-"""The OpenAPI document of the native API, generated from its pydantic models, and /docs."""
+"""The OpenAPI document, generated from what the app has: its routes give the paths, methods
+and path parameters; the operations (operations.py, dialect_operations.py) what each does; the
+pydantic models the handlers use the shapes; the error catalog which status each refusal has.
+A route without an operation is still listed, marked undocumented (a test forbids that)."""
 
-import html
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from starlette.routing import BaseRoute, Route
 
 from smsgate import __version__
-from smsgate.api.http.inbound import QUERY, InboundList, InboundView
-from smsgate.api.http.opt_outs import OptOutList, OptOutRequest
-from smsgate.api.http.schemas import (
-    BalanceView,
-    BatchResult,
-    CampaignCanceled,
-    ErrorResponse,
-    MessageCounts,
-    MessageList,
-    MessageView,
-    SendBatch,
-    SendMessage,
+from smsgate.api.http import dialect_operations, operations
+from smsgate.api.http.operations import Answer, Key, Operation, Param
+from smsgate.domain.errors import CATALOG
+
+UNDOCUMENTED: Final = "undocumented"
+# Starlette answers HEAD wherever GET is served; the document names GET only
+IMPLIED: Final = frozenset({"HEAD"})
+DESCRIPTION: Final = (
+    "smsgate's native API (v1) and the compatible APIs of Reach (TalkyLabs), Zettai Reach! SMS"
+    " p5, KDDI Message Cast and SMSC.ru. The native API authenticates with"
+    ' `Authorization: Bearer API_KEY` and answers errors as `{"error": {code, message,'
+    " detail}}`; each compatible API authenticates and answers errors as its platform does."
+    " A method a path does not serve is answered 405 with an `Allow` header."
 )
 
-_MODELS: list[type[BaseModel]] = [
-    SendMessage,
-    SendBatch,
-    MessageView,
-    MessageList,
-    BatchResult,
-    ErrorResponse,
-    InboundView,
-    InboundList,
-    OptOutRequest,
-    OptOutList,
-    MessageCounts,
-    CampaignCanceled,
-    BalanceView,
-]
 
-_ERRORS = {
-    "400": "Malformed request, unknown field",
-    "401": "Missing or wrong API key",
-    "402": "A prepaid account's balance does not cover the price",
-    "403": "Account disabled",
-    "409": "Duplicate client_ref, identical message moments ago, Idempotency-Key in use",
-    "413": "Body too large",
-    "422": "Invalid value (number, sender, text, schedule, validity, no route, opted out)",
-    "429": "Above the account's rate",
-    "503": "Queue full or not ready",
-}
+def described() -> dict[Key, Operation]:
+    """Every operation with a description, native and dialects."""
+    return {**operations.NATIVE, **dialect_operations.DIALECTS}
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+def route_operations(routes: Iterable[BaseRoute]) -> list[tuple[str, str, Route]]:
+    """(method, path, route) for every method of every route, as the app serves them."""
+    found = []
+    for route in routes:
+        if isinstance(route, Route):
+            for method in sorted((route.methods or {"GET"}) - IMPLIED):
+                found.append((method, route.path, route))
+    return found
 
 
-def _json(model: type[BaseModel]) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": _ref(model)}}}
-
-
-def _responses(ok: str, model: type[BaseModel], description: str) -> dict[str, Any]:
-    responses: dict[str, Any] = {ok: {"description": description, **_json(model)}}
-    for code, text in _ERRORS.items():
-        responses[code] = {"description": text, **_json(ErrorResponse)}
-    return responses
-
-
-# on the send endpoints: the first answer is replayed for 24 hours (docs/api.md)
-_IDEMPOTENCY_KEY: dict[str, Any] = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-}
-
-
-def _query(*names: str) -> list[dict[str, Any]]:
-    return [
-        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names
-    ]
-
-
-def openapi_document() -> dict[str, Any]:
-    _, schemas = models_json_schema(
-        [(m, "validation") for m in _MODELS], ref_template="#/components/schemas/{model}"
-    )
-    security: list[dict[str, list[str]]] = [{"bearer": []}]
+def openapi_document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
+    table = described()
+    served = route_operations(routes)
+    schemas, refs = _schemas(table[(m, p)] for m, p, _ in served if (m, p) in table)
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path, route in served:
+        operation = table.get((method, path))
+        entry = (
+            _operation(operation, route, refs)
+            if operation
+            else {"summary": UNDOCUMENTED, "responses": {"default": {"description": UNDOCUMENTED}}}
+        )
+        paths.setdefault(path, {})[method.lower()] = entry
+    tags = sorted({op.tag for (m, p), op in table.items()})
     return {
         "openapi": "3.1.0",
-        "info": {"title": "smsgate API", "version": __version__},
+        "info": {"title": "smsgate API", "version": __version__, "description": DESCRIPTION},
+        "tags": [{"name": tag} for tag in tags],
         "components": {
-            "schemas": schemas.get("$defs", {}),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        },
-        "security": security,
-        "paths": {
-            "/v1/messages": {
-                "post": {
-                    "summary": "Send a message",
-                    "parameters": [_IDEMPOTENCY_KEY],
-                    "requestBody": {"required": True, **_json(SendMessage)},
-                    "responses": _responses("202", MessageView, "Accepted and stored"),
-                },
-                "get": {
-                    "summary": "List messages, newest first",
-                    "parameters": [
-                        {"name": n, "in": "query", "required": False, "schema": {"type": t}}
-                        for n, t in [
-                            ("status", "string"),
-                            ("to", "string"),
-                            ("client_ref", "string"),
-                            ("tag", "string"),
-                            ("created_after", "string"),
-                            ("created_before", "string"),
-                            ("limit", "integer"),
-                            ("cursor", "string"),
-                        ]
-                    ],
-                    "responses": _responses("200", MessageList, "A page of messages"),
-                },
-            },
-            "/v1/messages/batch": {
-                "post": {
-                    "summary": "Send up to 1000 messages at once",
-                    "parameters": [_IDEMPOTENCY_KEY],
-                    "requestBody": {"required": True, **_json(SendBatch)},
-                    "responses": _responses("202", BatchResult, "Per-message results"),
-                }
-            },
-            "/v1/messages/count": {
-                "get": {
-                    "summary": "How many messages (of a campaign tag) are in each status",
-                    "parameters": _query("tag", "client_ref"),
-                    "responses": _responses("200", MessageCounts, "Counts by status"),
-                }
-            },
-            "/v1/messages/cancel": {
-                "post": {
-                    "summary": "Cancel the scheduled and queued messages of a campaign tag",
-                    "parameters": [{**_query("tag")[0], "required": True}],
-                    "responses": _responses("200", CampaignCanceled, "What was canceled"),
-                }
-            },
-            "/v1/balance": {
-                "get": {
-                    "summary": "The account's prepaid balance",
-                    "responses": _responses("200", BalanceView, "The balance"),
-                }
-            },
-            "/v1/messages/{message_id}": {
-                "get": {
-                    "summary": "A message with its parts and status history",
-                    "parameters": [
-                        {
-                            "name": "message_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "responses": _responses("200", MessageView, "The message"),
-                }
-            },
-            "/v1/inbound": {
-                "get": {
-                    "summary": "List the MO messages routed to the account, newest first",
-                    "parameters": [
-                        {
-                            "name": name,
-                            "in": "query",
-                            "required": False,
-                            "description": description,
-                            "schema": {"type": kind},
-                        }
-                        for name, kind, description in QUERY
-                    ],
-                    "responses": _responses("200", InboundList, "A page of inbound messages"),
-                }
-            },
-            "/v1/opt-outs": {
-                "get": {
-                    "summary": "List the numbers that opted out of the account's messages",
-                    "responses": _responses("200", OptOutList, "The account's opt-out list"),
-                },
-                "post": {
-                    "summary": "Add a number to the opt-out list (sends to it are refused)",
-                    "requestBody": {"required": True, **_json(OptOutRequest)},
-                    "responses": _responses("201", OptOutRequest, "Added"),
-                },
-            },
-            "/v1/opt-outs/{number}": {
-                "delete": {
-                    "summary": "Take a number off the opt-out list",
-                    "parameters": [
-                        {
-                            "name": "number",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "responses": {
-                        "204": {"description": "Removed"},
-                        "404": {"description": "Not on the list", **_json(ErrorResponse)},
-                    },
-                }
-            },
-            "/healthz": {
-                "get": {
-                    "summary": "200 once ready",
-                    "security": [],
-                    "responses": {"200": {"description": "ready"}},
-                }
-            },
-            "/metrics": {
-                "get": {
-                    "summary": "Prometheus metrics",
-                    "security": [],
-                    "responses": {"200": {"description": "text format"}},
-                }
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                **dialect_operations.SECURITY_SCHEMES,
             },
         },
+        "paths": paths,
     }
 
 
-def docs_page(document: dict[str, Any]) -> str:
-    """A self-contained page (no scripts from elsewhere) listing the endpoints and shapes."""
-    rows = []
-    for path, methods in document["paths"].items():
-        for method, operation in methods.items():
-            codes = ", ".join(operation["responses"])
-            rows.append(
-                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}"
-                f"</code></td><td>{html.escape(operation['summary'])}</td><td>{codes}</td></tr>"
-            )
-    schemas = []
-    for name, schema in document["components"]["schemas"].items():
-        fields = "".join(
-            f"<li><code>{html.escape(field)}</code>: {html.escape(str(spec.get('description') or spec.get('type') or spec.get('anyOf') or spec.get('$ref', '')))}</li>"  # noqa: E501
-            for field, spec in schema.get("properties", {}).items()
-        )
-        schemas.append(f"<h3>{html.escape(name)}</h3><ul>{fields}</ul>")
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>smsgate API</title></head>"
-        "<body><h1>smsgate API v1</h1><p>Authenticate with <code>Authorization: Bearer "
-        "API_KEY</code>. Machine-readable: <a href='/openapi.json'>/openapi.json</a>.</p>"
-        f"<table border='1' cellpadding='4'>{''.join(rows)}</table>"
-        f"<h2>Shapes</h2>{''.join(schemas)}</body></html>"
+Refs = Mapping[tuple[Any, JsonSchemaMode], dict[str, str]]  # (model, mode): its $ref
+
+
+def _schemas(used: Iterable[Operation]) -> tuple[dict[str, Any], Refs]:
+    """Request models in their validation form, answers in their serialization form (as the
+    handlers write them: `from`, not the attribute's name)."""
+    wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
+    for operation in used:
+        if operation.request is not None:
+            wanted[(operation.request, "validation")] = None
+        models = [a.model for a in operation.answers.values() if a.model is not None]
+        models += [m for a in operation.answers.values() for m in a.alternatives]
+        if operation.error_model is not None and operation.errors:
+            models.append(operation.error_model)
+        for model in models:
+            wanted[(model, "serialization")] = None
+    keys, schema = models_json_schema(list(wanted), ref_template="#/components/schemas/{model}")
+    # a model used both ways gets a name per mode (-Input, -Output) only where the two differ
+    return schema.get("$defs", {}), {key: dict(found) for key, found in keys.items()}
+
+
+def _operation(operation: Operation, route: Route, refs: Refs) -> dict[str, Any]:
+    entry: dict[str, Any] = {"summary": operation.summary, "tags": [operation.tag]}
+    if operation.description:
+        entry["description"] = operation.description
+    params = [_path_param(name) for name in route.param_convertors]
+    params += [_param(p) for p in operation.params]
+    if params:
+        entry["parameters"] = params
+    body = (
+        refs[(operation.request, "validation")]
+        if operation.request is not None
+        else operation.request_schema
     )
+    if body is not None:
+        entry["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": body} for media in operation.request_media},
+        }
+    entry["responses"] = _responses(operation, refs)
+    entry["security"] = [{name: [] for name in operation.security}] if operation.security else []
+    return entry
+
+
+def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for status, answer in operation.answers.items():
+        answers[str(status)] = _answer(answer, refs)
+    by_status: dict[int, list[str]] = {}
+    for code in operation.errors:
+        by_status.setdefault(CATALOG[code].http_status, []).append(code)
+    for status, codes in sorted(by_status.items()):
+        listed = ", ".join(f"`{c}`" for c in codes)
+        if str(status) in answers:  # e.g. the batch's 422: its own body or a catalog error
+            answers[str(status)]["description"] += f". Error codes: {listed}"
+            continue
+        text = f"Error codes: {listed}"
+        retry = {"Retry-After": "Seconds to wait"} if status in (429, 503) else {}
+        answers[str(status)] = _answer(Answer(text, operation.error_model, headers=retry), refs)
+    return dict(sorted(answers.items()))
+
+
+def _answer(answer: Answer, refs: Refs) -> dict[str, Any]:
+    shown: dict[str, Any] = {"description": answer.description}
+    schema: Mapping[str, Any] | None = answer.schema
+    if answer.model is not None:
+        schema = refs[(answer.model, "serialization")]
+        if answer.alternatives:
+            others = [refs[(m, "serialization")] for m in answer.alternatives]
+            schema = {"oneOf": [schema, *others]}
+    if schema is not None:
+        shown["content"] = {answer.media: {"schema": schema}}
+    for media, other in answer.more_media.items():
+        shown.setdefault("content", {})[media] = {"schema": other}
+    if answer.headers:
+        shown["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in answer.headers.items()
+        }
+    return shown
+
+
+def _param(param: Param) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "name": param.name,
+        "in": param.where,
+        "required": param.required or param.where == "path",
+        "schema": {"type": param.kind, **param.extra},
+    }
+    if param.description:
+        shown["description"] = param.description
+    return shown
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    text = operations.PATH_PARAMS.get(name) or dialect_operations.PATH_PARAMS.get(name, "")
+    return _param(Param(name, "path", text, required=True))
