@@ -339,6 +339,12 @@ MIGRATIONS: Final = (
         # the sender's own UDH elements (application ports, ...), sent in every part; NULL: none
         ("ALTER TABLE messages ADD COLUMN udh {blob}",),
     ),
+    Migration(
+        13,
+        "what data_coding 0 means on an account's SMPP binds",
+        # 'gsm', 'ascii' or 'latin1'; NULL: 'gsm' (GSM 03.38)
+        ("ALTER TABLE accounts ADD COLUMN data_coding_0 TEXT",),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
