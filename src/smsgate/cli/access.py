@@ -1,6 +1,7 @@
 """`smsgate account access`: where an account's HTTP requests and SMPP binds may come from (its
 source address allow-list), the KDDI Message Cast bot it answers to, how long its messages
-are kept and what data_coding 0 means on its SMPP binds (docs/dialects/kddi.md, docs/dialects/smsc_ru.md, docs/smpp-server.md)."""
+are kept and what data_coding 0 means on its SMPP binds (docs/dialects/kddi.md,
+docs/dialects/smsc_ru.md, docs/smpp-server.md)."""
 
 import argparse
 import json
