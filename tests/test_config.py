@@ -69,3 +69,13 @@ def test_example_prices_make_a_price_list() -> None:
     assert per("japan", "JP", "kddi") == "0.0700"
     assert per("rest", "DE", None) == "0.0500"
     assert prices.find("JPY", "rest", "DE", None) is None
+
+
+def test_smpp_message_ids_is_decimal_or_hex(tmp_path: Path) -> None:
+    assert load_config(env={}).smpp_message_ids == "decimal"
+    path = tmp_path / "ids.toml"
+    path.write_text('smpp_message_ids = "hex"\n')
+    assert load_config(path, env={}).smpp_message_ids == "hex"
+    path.write_text('smpp_message_ids = "base36"\n')
+    with pytest.raises(ConfigError, match="smpp_message_ids"):
+        load_config(path, env={})

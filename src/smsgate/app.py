@@ -18,6 +18,7 @@ from smsgate.api.http.server import HttpServer
 from smsgate.api.smpp_server import SmppServer, SmppServerConfig
 from smsgate.api.smpp_server.binds import BindRegistry
 from smsgate.api.smpp_server.channel import smpp_consumer
+from smsgate.api.smpp_server.ids import IdFormat
 from smsgate.api.smpp_server.tls import self_signed, server_context
 from smsgate.callbacks.channel import callback_consumer, deny_list
 from smsgate.config import Config, ConfigError
@@ -231,6 +232,7 @@ def _smpp_server_config(config: Config) -> SmppServerConfig:
         inactivity_timeout=config.smpp_inactivity_timeout,
         window=config.smpp_window,
         concat_wait=config.smpp_concat_wait,
+        message_ids=IdFormat(config.smpp_message_ids),
     )
 
 

@@ -33,6 +33,8 @@ class Config:
     smpp_inactivity_timeout: float = 120.0  # seconds without a PDU before a session is closed
     smpp_window: int = 100  # a client's unanswered requests before ESME_RMSGQFUL
     smpp_concat_wait: float = 10.0  # seconds the parts of a message wait for each other
+    # message ids on the SMPP server: "decimal" (as SMSC.ru's) or "hex" (as stored)
+    smpp_message_ids: str = "decimal"
     simulator: bool = False  # run the simulated carrier and route every message to it
     simulator_port: int = 0  # 0: any free port (the gateway connects to it itself)
     simulator_receipt_delay: float = 0.2  # seconds before the simulator sends a receipt
@@ -56,6 +58,8 @@ def _flag(value: str) -> bool:
     return value.lower() in ("1", "true", "yes", "on")
 
 
+_MESSAGE_IDS = ("decimal", "hex")
+
 _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMSGATE_DB": ("db", str),
     "SMSGATE_HTTP_PORT": ("http_port", int),
@@ -75,6 +79,8 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: {exc}") from None
         _apply(config, data, str(path))
+        if config.smpp_message_ids not in _MESSAGE_IDS:
+            raise ConfigError(f"{path}: smpp_message_ids is 'decimal' or 'hex'")
     for name, (attr, convert) in _ENV.items():
         if name in env:
             try:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from smsgate.api.smpp_server.ids import engine_id
 from smsgate.smpp.pdu import SubmitSmResp
 from smsgate.smpp.receipt import parse_receipt_text
 from smsgate.smpp.tlv import Tag
@@ -83,7 +84,8 @@ def test_smpp_comment_is_kept_not_sent_nor_quoted_in_the_receipt(backend: StoreB
         (receipt,) = await customer.wait_delivered(1, TIMEOUT)
         fields = parse_receipt_text(receipt.short_message.decode("ascii"))
         assert fields.text == "Hello"
-        message = await gw.app.gateway.queries.message(account.id, answer.message_id)
+        stored = engine_id(answer.message_id)
+        message = await gw.app.gateway.queries.message(account.id, stored)
         assert (message.text, message.comment) == ("Hello", NOTE)
         assert (message.segments, message.price) == (1, "0.05")
         assert carrier_got(gw, "819033334444") == [b"Hello"]

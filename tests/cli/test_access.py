@@ -61,3 +61,21 @@ def test_access_settings_are_set_shown_and_reset(
     )
     assert shown["ip_allow"] is None and shown["bot_id"] is None
     assert shown["retention_days"] is None
+
+
+def test_data_coding_0_is_set_shown_and_reset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SMSGATE_DB", str(tmp_path / "coding.db"))
+    assert main(["account", "create", "--name", "ascii-client", "--json"]) == 0
+    capsys.readouterr()
+    code, shown, _ = run(capsys, "account", "access", "ascii-client")
+    assert (code, shown["data_coding_0"]) == (0, "gsm")  # GSM 03.38 unless set
+    code, shown, _ = run(capsys, "account", "access", "ascii-client", "--data-coding-0", "ascii")
+    assert (code, shown["data_coding_0"]) == (0, "ascii")
+    code, shown, _ = run(capsys, "account", "access", "ascii-client")  # stored
+    assert shown["data_coding_0"] == "ascii"
+    code, _, err = run(capsys, "account", "access", "ascii-client", "--data-coding-0", "utf8")
+    assert code == 2 and "--data-coding-0" in err
+    code, shown, _ = run(capsys, "account", "access", "ascii-client", "--data-coding-0", "")
+    assert shown["data_coding_0"] == "gsm"

@@ -18,10 +18,10 @@ from tests.store.factories import new_message
 # not add a column)
 UPGRADE_FROM = 10
 ADDED_BY_LATEST = {
-    "sqlite": "SELECT name FROM pragma_table_info('messages') WHERE name = 'udh'",
+    "sqlite": "SELECT name FROM pragma_table_info('accounts') WHERE name = 'data_coding_0'",
     "postgres": "SELECT column_name FROM information_schema.columns"
-    " WHERE table_schema = current_schema() AND table_name = 'messages'"
-    " AND column_name = 'udh'",
+    " WHERE table_schema = current_schema() AND table_name = 'accounts'"
+    " AND column_name = 'data_coding_0'",
 }
 
 
@@ -84,7 +84,7 @@ def test_upgrade_keeps_the_data(store: StoreBackend) -> None:
 
     async def upgraded(s: Store) -> None:
         assert await s.schema_version() == LATEST
-        assert await store.fetch(ADDED_BY_LATEST[store.name]) == [("udh",)]
+        assert await store.fetch(ADDED_BY_LATEST[store.name]) == [("data_coding_0",)]
         for message in old:
             assert await s.get_message(message.id) == message
         page, _ = await s.list_messages("acct-1", destination="222")

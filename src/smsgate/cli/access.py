@@ -1,6 +1,7 @@
 """`smsgate account access`: where an account's HTTP requests and SMPP binds may come from (its
-source address allow-list), the KDDI Message Cast bot it answers to, and how long its messages
-are kept (docs/dialects/kddi.md, docs/dialects/smsc_ru.md, docs/smpp-server.md)."""
+source address allow-list), the KDDI Message Cast bot it answers to, how long its messages
+are kept and what data_coding 0 means on its SMPP binds (docs/dialects/kddi.md,
+docs/dialects/smsc_ru.md, docs/smpp-server.md)."""
 
 import argparse
 import json
@@ -8,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from smsgate.cli.common import CommandError, find_account, run_on_store, store_command
+from smsgate.domain.account import DATA_CODING_0
 from smsgate.domain.allow_list import parse_allow_list
 from smsgate.engine.retention import retention_of
 from smsgate.store import DuplicateError, Store
@@ -34,6 +36,10 @@ def _access(args: argparse.Namespace) -> int:
             if days and not (days.replace(".", "", 1).isdigit() and float(days) >= 0):
                 raise CommandError("--retention-days: a number of days ('' the default)")
             changes["retention"] = float(days) * _DAY if days else None
+        if args.data_coding_0 is not None:
+            if args.data_coding_0 not in (*DATA_CODING_0, ""):
+                raise CommandError(f"--data-coding-0: one of {', '.join(DATA_CODING_0)}")
+            changes["data_coding_0"] = args.data_coding_0 or None
         if changes:
             account = replace(account, **changes)
             try:
@@ -46,6 +52,7 @@ def _access(args: argparse.Namespace) -> int:
             "ip_allow": account.ip_allow,
             "bot_id": account.bot_id,
             "retention_days": None if kept is None else kept / _DAY,
+            "data_coding_0": account.data_coding_0 or DATA_CODING_0[0],
         }
 
     print(json.dumps(run_on_store(args, work)))
@@ -65,6 +72,10 @@ def add_access_commands(account_commands: Any) -> None:
     access.add_argument(
         "--retention-days",
         help="days its messages are kept ('': the default, 31 with a bot; 0: kept)",
+    )
+    access.add_argument(
+        "--data-coding-0",
+        help="what SMPP data_coding 0 means: gsm (GSM 03.38, the default), ascii or latin1",
     )
     access.add_argument("--config", help="TOML configuration file")
     access.set_defaults(func=store_command("account access", _access))

@@ -13,6 +13,9 @@ from typing import Final
 
 DEFAULT_RATE: Final = 30.0  # messages per second, as SMSC.ru's default
 _SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1}
+# what an SMPP client's data_coding 0 may mean: the GSM 03.38 alphabet (the default, as at
+# SMSC.ru), ASCII (IA5) or Latin-1 (ISO 8859-1)
+DATA_CODING_0: Final = ("gsm", "ascii", "latin1")
 
 
 def new_webhook_secret() -> str:
@@ -49,6 +52,8 @@ class Account:
     bot_id: str | None = None  # the bot a KDDI Message Cast client names in its URLs
     retention: float | None = None  # seconds its messages are kept; None: until deleted
     callback_format: str | None = None  # a dialect's callback shape; None: smsgate's own
+    # what data_coding 0 means on its SMPP binds (one of DATA_CODING_0); None: "gsm"
+    data_coding_0: str | None = None
 
 
 def new_api_key() -> str:

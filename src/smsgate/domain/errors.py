@@ -101,6 +101,12 @@ _ENTRIES: Final = (
     ),
     CatalogEntry("no_route", "No route leads to this destination", 422, S.ESME_RINVDSTADR),
     CatalogEntry(
+        "channel_unavailable",
+        "The text asks for a channel other than SMS (__MAIL__, __VIBER__, ...), not offered",
+        422,
+        S.ESME_RINVSERTYP,
+    ),
+    CatalogEntry(
         "opted_out",
         "The recipient opted out of this account's messages (it may send START to opt in)",
         422,
@@ -152,6 +158,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     # Reach (TalkyLabs): `errorCode` of error answers and of failed messages (the documented
     # codes where Reach's table has one; 400, 403, 429 and 503 are its generic ones)
     "reach": {
+        "channel_unavailable": "20107",
         "invalid_request": "400",
         "unknown_field": "400",
         "invalid_priority": "400",
@@ -198,6 +205,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     },
     # Zettai Reach! SMS p5: `responseCode` of a refused request (the specification's 100 to 500)
     "p5": {
+        "channel_unavailable": "110",
         "missing_parameter": "100",
         "missing_credentials": "100",
         "invalid_request": "110",
@@ -252,6 +260,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     },
     # KDDI Message Cast: the HTTP status of a refused request (the guide's 400 to 504)
     "kddi": {
+        "channel_unavailable": "400",
         "invalid_request": "400",
         "unknown_field": "400",
         "missing_parameter": "400",
@@ -292,6 +301,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     },
     # SMSC.ru HTTP API: the `error_code` of a refused request (1 to 9)
     "smsc_ru": {
+        "channel_unavailable": "1",
         "invalid_request": "1",
         "unknown_field": "1",
         "missing_parameter": "1",

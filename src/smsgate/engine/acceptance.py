@@ -12,6 +12,7 @@ from typing import Final
 
 from smsgate.domain.account import Account
 from smsgate.domain.callback_urls import DenyList, check_url
+from smsgate.domain.channel_prefixes import requested_channel
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
 from smsgate.domain.message import Message, Priority
@@ -274,6 +275,8 @@ class Acceptance:
         source, source_ton, source_npi = self.router.source(
             command.sender or self.config.default_sender
         )
+        if (asked := requested_channel(command.text)) is not None:
+            raise GatewayError("channel_unavailable", f"{asked[0]} asks for {asked[1]}")
         text, comment, encoded = encode_text(
             command.text,
             command.encoding,

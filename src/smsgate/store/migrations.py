@@ -345,6 +345,12 @@ MIGRATIONS: Final = (
         ("ALTER TABLE messages ADD COLUMN udh {blob}",),
     ),
     Migration(
+        13,
+        "what data_coding 0 means on an account's SMPP binds",
+        # 'gsm', 'ascii' or 'latin1'; NULL: 'gsm' (GSM 03.38)
+        ("ALTER TABLE accounts ADD COLUMN data_coding_0 TEXT",),
+    ),
+    Migration(
         14,
         "a callback signing secret for every account",
         # callbacks are signed by default: accounts made before every account got a secret at

@@ -158,6 +158,7 @@ ACCOUNTS: Final = Table(
         Column("bot_id", "text"),
         Column("retention", "float8"),
         Column("callback_format", "text"),
+        Column("data_coding_0", "text"),
     ),
 )
 account_values: Final = make_values(ACCOUNTS)

@@ -244,3 +244,14 @@ def test_status_answers_with_details_in_the_text_formats() -> None:
     assert "_timestamp" not in text
     values = status_answer("1", "windows-1251", fields).body.decode("cp1251").split(",")
     assert values[:6] == ["1", str(int(NOW + 65)), "0", str(int(NOW)), "819012345678", "0.007"]
+
+
+def test_status_with_all_shows_the_comment_as_in_the_history() -> None:
+    # SMSC.ru: after "\n~~~\n" any text is a comment, not sent but shown in the history
+    message = new_message(status=Status.DELIVERED, created_at=NOW)
+    message.text, message.comment = "Your code is 1234", "order 17"
+    for detail in ("1", "2"):
+        fields = dict(status_fields(message, NOW + 100, detail))
+        assert fields["message"] == "Your code is 1234\n~~~\norder 17"
+    message.comment = None
+    assert dict(status_fields(message, NOW + 100, "1"))["message"] == "Your code is 1234"

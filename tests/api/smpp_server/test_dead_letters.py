@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from smsgate.api.smpp_server.ids import engine_id
 from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.status import Status
 from smsgate.outbox import RetryPolicy
@@ -73,7 +74,8 @@ def test_a_customer_refusing_receipts_gets_them_as_dead_letters(backend: StoreBa
         delivery.on_settled = outcomes.add
         customer = Refusing()
         connection = await customer.bind(smpp_port(gw.app), "alice")
-        ids = [(await connection.call(submit(f"refused {i}"))).message_id for i in range(2)]
+        answers = [await connection.call(submit(f"refused {i}")) for i in range(2)]
+        ids = [engine_id(a.message_id) for a in answers]
         assert await gw.wait_final(ids) == dict.fromkeys(ids, Status.DELIVERED)
         await outcomes.until("abandoned", 2)
         assert outcomes.seen.count("retried") == 4  # three attempts each, then given up

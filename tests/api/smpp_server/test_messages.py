@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from smsgate.api.http.schemas import message_view
+from smsgate.api.smpp_server.ids import engine_id
 from smsgate.domain.ids import new_id
 from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import Status
@@ -55,12 +56,12 @@ def run(backend: StoreBackend, scenario: Scenario, **settings: Any) -> None:
 def test_receipts_wait_for_a_receiver_bind(backend: StoreBackend) -> None:
     async def scenario(gw: Running, port: int) -> None:
         sender = await Customer().bind(port, "alice", bind=BindTransmitter, system_type="MCON2")
-        ids = [(await sender.call(submit(f"held {i}"))).message_id for i in range(3)]
+        ids = [engine_id((await sender.call(submit(f"held {i}"))).message_id) for i in range(3)]
         assert await gw.wait_final(ids) == dict.fromkeys(ids, Status.DELIVERED)
         receiver = Customer()
         await receiver.bind(port, "alice", bind=BindReceiver, system_type="MCON2")
         delivered = await receiver.wait_delivered(3)
-        assert sorted(d.tlvs[Tag.RECEIPTED_MESSAGE_ID] for d in delivered) == sorted(ids)
+        assert sorted(engine_id(d.tlvs[Tag.RECEIPTED_MESSAGE_ID]) for d in delivered) == sorted(ids)
         for pdu in delivered:
             assert pdu.esm_class == 0x04 and pdu.tlvs[Tag.MESSAGE_STATE] == MessageState.DELIVERED
             receipt = parse_receipt_text(pdu.short_message.decode())
@@ -103,8 +104,9 @@ def test_single_gives_each_part_its_id_and_receipt(backend: StoreBackend) -> Non
         query = await connection.call(QuerySm(message_id=ids[1]))
         assert query.message_state == MessageState.DELIVERED
         assert gw.app.gateway is not None
-        account_id = gw.app.gateway.live[message_id].account_id
-        assert (await gw.app.gateway.queries.message(account_id, message_id)).text == text
+        stored = engine_id(message_id)
+        account_id = gw.app.gateway.live[stored].account_id
+        assert (await gw.app.gateway.queries.message(account_id, stored)).text == text
 
     run(backend, scenario)
 
@@ -141,9 +143,10 @@ def test_submit_multi_data_sm_sar_payload_iso_and_schedule(backend: StoreBackend
         answers = await asyncio.gather(*(connection.call(p) for p in [data, *sar, later]))
         assert answers[1].message_id == answers[2].message_id
         assert gw.app.gateway is not None
-        account = gw.app.gateway.live[answers[0].message_id].account_id
+        account = gw.app.gateway.live[engine_id(answers[0].message_id)].account_id
+        queries = gw.app.gateway.queries
         texts = {
-            a.message_id: (await gw.app.gateway.queries.message(account, a.message_id)).text
+            a.message_id: (await queries.message(account, engine_id(a.message_id))).text
             for a in [answer, *answers]
         }
         assert texts[answer.message_id] == "Caf\xe9 opens at 9"
@@ -215,7 +218,7 @@ def test_binary_data_is_sent_as_it_came(backend: StoreBackend) -> None:
         long = submit(short_message=b"", data_coding=0x04)
         long.tlvs[Tag.MESSAGE_PAYLOAD] = body
         answer = await connection.call(long)
-        ids = [short.message_id, answer.message_id]
+        ids = [engine_id(short.message_id), engine_id(answer.message_id)]
         assert await gw.wait_final(ids) == dict.fromkeys(ids, Status.DELIVERED)
         assert gw.app.gateway is not None and gw.app.simulator is not None
         account = gw.app.gateway.live[ids[0]].account_id
@@ -244,7 +247,7 @@ def test_binary_data_keeps_its_user_data_header(backend: StoreBackend) -> None:
         long = submit(short_message=b"", esm_class=0x40, data_coding=0x04)
         body = bytes(range(200))
         long.tlvs[Tag.MESSAGE_PAYLOAD] = header + body
-        ids = [(await connection.call(pdu)).message_id for pdu in (short, long)]
+        ids = [engine_id((await connection.call(pdu)).message_id) for pdu in (short, long)]
         assert await gw.wait_final(ids) == dict.fromkeys(ids, Status.DELIVERED)
         for message_id, segments in zip(ids, (1, 2), strict=True):
             stored = await gw.app.store.get_message(message_id)
@@ -281,7 +284,8 @@ def test_a_refused_receipt_is_kept_for_a_later_attempt(backend: StoreBackend) ->
     async def scenario(gw: Running, port: int) -> None:
         customer = _Refusing()
         connection = await customer.bind(port, "alice")
-        ids = [(await connection.call(submit(f"refused {i}"))).message_id for i in range(2)]
+        answers = [await connection.call(submit(f"refused {i}")) for i in range(2)]
+        ids = [engine_id(a.message_id) for a in answers]
         await customer.wait_delivered(2)
         assert gw.app.store is not None
         store = gw.app.store

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from smsgate.api.smpp_server.ids import engine_id
 from smsgate.domain.status import Status
 from smsgate.smpp.constants import CommandStatus, MessageState
 from smsgate.smpp.pdu import QuerySm, ReplaceSm, SubmitSmResp
@@ -37,7 +38,7 @@ def run(backend: StoreBackend, scenario: Scenario, **settings: Any) -> None:
 async def submitted(connection: SmppConnection, text: str, **fields: Any) -> str:
     answer = await connection.call(submit(text, **fields))
     assert isinstance(answer, SubmitSmResp)
-    return answer.message_id
+    return engine_id(answer.message_id)  # as stored (query_sm and the others take either)
 
 
 def test_receipts_on_failure_only_or_on_success_only(backend: StoreBackend) -> None:
@@ -58,7 +59,10 @@ def test_receipts_on_failure_only_or_on_success_only(backend: StoreBackend) -> N
             Status.FAILED,
         ]
         delivered = await customer.wait_delivered(3)
-        receipts = {d.tlvs[Tag.RECEIPTED_MESSAGE_ID]: d.tlvs[Tag.MESSAGE_STATE] for d in delivered}
+        receipts = {
+            engine_id(d.tlvs[Tag.RECEIPTED_MESSAGE_ID]): d.tlvs[Tag.MESSAGE_STATE]
+            for d in delivered
+        }
         assert receipts == {
             asked["failure, failed"]: MessageState.UNDELIVERABLE,
             asked["success, delivered"]: MessageState.DELIVERED,
@@ -108,7 +112,7 @@ def test_replace_a_scheduled_message_then_send_it_now(backend: StoreBackend) -> 
         assert (await connection.request(now)).command_status == 0
         assert await gw.wait_final([later]) == {later: Status.DELIVERED}
         (receipt,) = await customer.wait_delivered(1)
-        assert receipt.tlvs[Tag.RECEIPTED_MESSAGE_ID] == later
+        assert engine_id(receipt.tlvs[Tag.RECEIPTED_MESSAGE_ID]) == later
         sent = [body for (to, body) in gw.app.simulator._seen if to == "819055556666"]
         assert b"".join(body[6:] for body in sent) == message.text.encode()  # past the UDH
         # once at the carrier it can no longer be replaced

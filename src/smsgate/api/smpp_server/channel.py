@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Final
 
 from smsgate.api.smpp_server.binds import BindRegistry
-from smsgate.api.smpp_server.ids import part_id
+from smsgate.api.smpp_server.ids import customer_id, part_id
 from smsgate.api.smpp_server.options import BindOptions
 from smsgate.api.smpp_server.receipts import build_mo, build_receipt
 from smsgate.domain.errors import GatewayError
@@ -174,7 +174,8 @@ class SmppChannel:
         segments = int(payload.get("segments", 1))
         if options.single and segments > 1:
             return None
-        return build_receipt(payload, item.subject_id, Status(item.event), parts=segments)
+        receipt_id = customer_id(item.subject_id, options.ids)
+        return build_receipt(payload, receipt_id, Status(item.event), parts=segments)
 
     async def _pdus(self, item: OutboxItem, options: BindOptions) -> list[DeliverSm]:
         pdu = self._only_pdu(item, options)
@@ -184,7 +185,7 @@ class SmppChannel:
         return [
             build_receipt(
                 item.payload,
-                part_id(message.id, part.seq, True),
+                part_id(message.id, part.seq, True, options.ids),
                 part.status,
                 error_detail=part.error_detail,
             )

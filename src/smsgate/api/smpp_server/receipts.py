@@ -8,6 +8,7 @@ and, for a carrier's failure, network_error_code.
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from smsgate.domain.errors import CATALOG
 from smsgate.domain.status import Status
 from smsgate.smpp.constants import EsmClass, MessageState
 from smsgate.smpp.pdu import DeliverSm
@@ -34,6 +35,7 @@ PROGRESS_STATE: Final = {
 }
 _NETWORK_TYPE_GSM: Final = 3
 _MAX_SHORT_MESSAGE: Final = 254
+_OCTET: Final = 0xFF
 
 
 def message_state(status: Status) -> MessageState:
@@ -47,6 +49,19 @@ def network_error(detail: str | None) -> int:
         if code.isdigit():
             return int(code)
     return 0
+
+
+def query_error(error_code: str | None, error_detail: str | None) -> int:
+    """query_sm_resp's one-octet error_code for a message (or part) that did not deliver: the
+    network's error a carrier reported, else the SMPP command_status of its catalog error
+    (ESME_RUNKNOWNERR for one past an octet); 0 without an error."""
+    network = network_error(error_detail)
+    if 0 < network <= _OCTET:
+        return network
+    entry = CATALOG.get(error_code or "")
+    if entry is None:
+        return 0
+    return entry.smpp_status if entry.smpp_status <= _OCTET else _OCTET
 
 
 def build_receipt(

@@ -9,18 +9,24 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from smsgate.api.smpp_server.auth import BindRefusedError, authenticate, bind_response
 from smsgate.api.smpp_server.binds import BindRegistry
 from smsgate.api.smpp_server.channel import SMPP_RETRY
-from smsgate.api.smpp_server.ids import split_id
-from smsgate.api.smpp_server.options import parse_system_type
-from smsgate.api.smpp_server.receipts import message_state
+from smsgate.api.smpp_server.ids import IdFormat, split_id
+from smsgate.api.smpp_server.options import (
+    BindOptions,
+    SystemTypeError,
+    data_coding_0,
+    parse_system_type,
+)
+from smsgate.api.smpp_server.receipts import message_state, query_error
 from smsgate.api.smpp_server.submit import SubmitIntake
 from smsgate.api.smpp_server.translate import read_replacement
+from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.status import FINAL
 from smsgate.engine.gateway import Gateway
@@ -55,6 +61,7 @@ class SmppServerConfig:
     window: int = 100  # the client's unanswered requests before ESME_RMSGQFUL
     concat_wait: float = 10.0  # seconds the parts of a message wait for each other
     outbox_retry: RetryPolicy = SMPP_RETRY  # refused deliver_sm (docs/outbox.md)
+    message_ids: IdFormat = IdFormat.DECIMAL  # how customers see message ids (ids.py)
     session: SessionConfig = field(init=False)
 
     def __post_init__(self) -> None:
@@ -153,6 +160,7 @@ class SmppServer:
         try:
             peer = connection.peername
             account = await authenticate(self.gateway.queries, pdu, peer[0] if peer else None)
+            options = self._options(pdu, account)
         except BindRefusedError as refused:
             log.info("%s: bind refused: %s", connection.peername, refused)
             if connection.is_open:
@@ -160,13 +168,25 @@ class SmppServer:
             return
         if not connection.is_open:
             return
-        options = parse_system_type(pdu.system_type)
         connection.context.update(account=account, options=options, bind_type=type(pdu))
         connection.send(bind_response(pdu, self.config.system_id))
         for old in self.binds.admit(account.id, connection, options):
             log.info("%s: replaced by a new bind of %s", old.peername, pdu.system_id)
             self._spawn(old.unbind_and_close())
         self.delivery.wake()
+
+    def _options(self, pdu: Bind, account: Account) -> BindOptions:
+        """The bind's options: its system_type's, the account's data_coding 0 and the server's
+        id format; BindRefusedError (ESME_RINVSYSTYP) for an option out of its range."""
+        try:
+            options = parse_system_type(pdu.system_type)
+        except SystemTypeError as error:
+            raise BindRefusedError(S.ESME_RINVSYSTYP, str(error)) from None
+        return replace(
+            options,
+            data_coding_0=data_coding_0(account.data_coding_0),
+            ids=self.config.message_ids,
+        )
 
     def _closed(self, connection: SmppConnection) -> None:
         self._connections.discard(connection)
@@ -219,13 +239,14 @@ class SmppServer:
         message_id, seq = split_id(pdu.message_id)
         try:
             message = await self.gateway.queries.message(account.id, message_id)
-            status = message.status
+            status, error = message.status, query_error(message.error_code, message.error_detail)
             if seq is not None:
                 # the customer's part n is the message's part n (the last one if it was cut
                 # into fewer parts than the customer's)
                 if seq < 1:
                     raise GatewayError("not_found")
-                status = message.parts[min(seq, len(message.parts)) - 1].status
+                part = message.parts[min(seq, len(message.parts)) - 1]
+                status, error = part.status, query_error(part.error_code, part.error_detail)
         except GatewayError as error:
             if connection.is_open:
                 connection.send(pdu.response(error.smpp_status))
@@ -238,5 +259,6 @@ class SmppServer:
                     message_id=pdu.message_id,
                     final_date=final if status in FINAL else "",
                     message_state=message_state(status),
+                    error_code=error if status in FINAL else 0,
                 )
             )

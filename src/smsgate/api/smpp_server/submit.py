@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from smsgate.api.smpp_server.concat import Group, PartGatherer
-from smsgate.api.smpp_server.ids import part_id
+from smsgate.api.smpp_server.ids import customer_id, part_id
 from smsgate.api.smpp_server.options import BindOptions
 from smsgate.api.smpp_server.translate import Submission, SubmitPdu, read_submissions
 from smsgate.domain.account import Account
@@ -91,7 +91,9 @@ class SubmitIntake:
         self._queue(
             account,
             command,
-            lambda result: answer(connection, pdu, result, _id(result)),
+            lambda result: answer(
+                connection, pdu, result, customer_id(_id(result), connection.context["options"].ids)
+            ),
         )
 
     def _finish(self, account: Account, group: Group[HeldPart]) -> None:
@@ -112,13 +114,13 @@ class SubmitIntake:
             for held in items:
                 answer(held.connection, held.pdu, error, "")
             return
-        single = items[0].options.single
+        single, ids = items[0].options.single, items[0].options.ids
 
         def answer_all(result: Result) -> None:
             for held in items:
                 assert held.submission.concat is not None
                 seq = held.submission.concat.seqnum
-                answer(held.connection, held.pdu, result, part_id(_id(result), seq, single))
+                answer(held.connection, held.pdu, result, part_id(_id(result), seq, single, ids))
 
         self._queue(account, command, answer_all)
 
@@ -173,7 +175,8 @@ class SubmitIntake:
             )
             connection.send(pdu.response(status))
             return
-        connection.send(pdu.response(0, message_id=accepted[0].id, unsuccess_smes=failures))
+        first = customer_id(accepted[0].id, connection.context["options"].ids)
+        connection.send(pdu.response(0, message_id=first, unsuccess_smes=failures))
 
     # -- batching into Gateway.accept ----------------------------------------------------------
 

@@ -43,6 +43,7 @@ from smsgate.api.http.dialects.smsc_ru_params import (
 )
 from smsgate.api.http.request_body import read_body
 from smsgate.domain.account import Account, check_password
+from smsgate.domain.comment import SEPARATORS
 from smsgate.domain.errors import GatewayError, dialect_code
 from smsgate.domain.message import Message
 from smsgate.domain.pricing import from_micros
@@ -282,6 +283,11 @@ def network_error(message: Message) -> int:
     return int(number) if found and number.isdigit() else 0
 
 
+def with_comment(text: str, comment: str | None) -> str:
+    """The text with its comment after the "~~~" line, as it was sent to us."""
+    return text if comment is None else f"{text}{SEPARATORS[0]}{comment}"
+
+
 def status_fields(
     message: Message | None, now: float, detail: str | None
 ) -> list[tuple[str, int | str]]:
@@ -309,7 +315,8 @@ def status_fields(
             ("cost", price_text(price)),
             ("sender_id", message.source),
             ("status_name", STATUS_NAMES.get(code, "")),
-            ("message", message.text),
+            # the text as the client wrote it: its comment shows in the history (SMSC.ru)
+            ("message", with_comment(message.text, message.comment)),
             ("sms_cnt", message.segments),
         ]
     return fields
