@@ -31,7 +31,9 @@ class Config:
     smpp_tls_cert: str | None = None  # PEM files; without them a self-signed pair in var/
     smpp_tls_key: str | None = None
     smpp_inactivity_timeout: float = 120.0  # seconds without a PDU before a session is closed
-    smpp_window: int = 100  # a client's unanswered requests before ESME_RMSGQFUL
+    # a client's unanswered requests before ESME_RMSGQFUL: SMSC.ru tells its customers to use
+    # 1,000-2,000 for bulk; each costs a few KB only until its message is committed
+    smpp_window: int = 2000
     smpp_concat_wait: float = 10.0  # seconds the parts of a message wait for each other
     simulator: bool = False
     simulator_port: int = 0  # 0: any free port (the gateway connects to it itself)

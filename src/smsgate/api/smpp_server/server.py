@@ -52,7 +52,7 @@ class SmppServerConfig:
     tls: ssl.SSLContext | None = None
     system_id: str = "smsgate"  # what bind_resp names us
     inactivity_timeout: float = 120.0
-    window: int = 100  # the client's unanswered requests before ESME_RMSGQFUL
+    window: int = 2000  # the client's unanswered requests before ESME_RMSGQFUL
     concat_wait: float = 10.0  # seconds the parts of a message wait for each other
     outbox_retry: RetryPolicy = SMPP_RETRY  # refused deliver_sm (docs/outbox.md)
     session: SessionConfig = field(init=False)
