@@ -16,10 +16,9 @@ from tests.store.factories import new_message
 
 # a column the latest migration adds
 ADDED_BY_LATEST = {
-    "sqlite": "SELECT name FROM pragma_table_info('messages') WHERE name = 'udh'",
-    "postgres": "SELECT column_name FROM information_schema.columns"
-    " WHERE table_schema = current_schema() AND table_name = 'messages'"
-    " AND column_name = 'udh'",
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'submitted_parts'",
+    "postgres": "SELECT table_name FROM information_schema.tables"
+    " WHERE table_schema = current_schema() AND table_name = 'submitted_parts'",
 }
 
 
@@ -82,7 +81,7 @@ def test_upgrade_keeps_the_data(store: StoreBackend) -> None:
 
     async def upgraded(s: Store) -> None:
         assert await s.schema_version() == LATEST
-        assert await store.fetch(ADDED_BY_LATEST[store.name]) == [("udh",)]
+        assert await store.fetch(ADDED_BY_LATEST[store.name]) == [("submitted_parts",)]
         for message in old:
             assert await s.get_message(message.id) == message
         page, _ = await s.list_messages("acct-1", destination="222")

@@ -294,7 +294,7 @@ class Acceptance:
         route_id, _ = self.router.connectors(account.id, source, e164, region, carrier)
         quote = self.billing.quote(account, route_id, region, carrier, encoded.segments)
         start = scheduled or now
-        message_id = new_id()
+        message_id = command.message_id or new_id()
         message = Message(
             id=message_id,
             account_id=account.id,

@@ -91,6 +91,7 @@ class SmppServer:
 
     async def start(self) -> None:
         config = self.config
+        await self.intake.multipart.start()
         if config.port is not None:
             server = await self._listen(config.port, None)
             self.port = server.sockets[0].getsockname()[1]
@@ -161,7 +162,9 @@ class SmppServer:
         if not connection.is_open:
             return
         options = parse_system_type(pdu.system_type)
-        connection.context.update(account=account, options=options, bind_type=type(pdu))
+        connection.context.update(
+            account=account, options=options, system_type=pdu.system_type, bind_type=type(pdu)
+        )
         connection.send(bind_response(pdu, self.config.system_id))
         for old in self.binds.admit(account.id, connection, options):
             log.info("%s: replaced by a new bind of %s", old.peername, pdu.system_id)
@@ -173,7 +176,6 @@ class SmppServer:
         account = connection.context.get("account")
         if account is not None:
             self.binds.remove(account.id, connection)
-        self.intake.forget(connection)
 
     async def _cancel(self, connection: SmppConnection, pdu: CancelSm) -> None:
         """cancel_sm by message_id (a SINGLE part id cancels its whole message); canceling by
