@@ -89,9 +89,13 @@ class SmppServer:
 
     # -- life cycle ----------------------------------------------------------------------------
 
+    async def restore(self) -> None:
+        """Put back the parts of messages submitted in several PDUs that were stored before a
+        restart (before the engine starts, so that a part sent next finds its group)."""
+        await self.intake.multipart.start()
+
     async def start(self) -> None:
         config = self.config
-        await self.intake.multipart.start()
         if config.port is not None:
             server = await self._listen(config.port, None)
             self.port = server.sockets[0].getsockname()[1]
