@@ -133,11 +133,13 @@ class App:
             on_outbox=[consumer.notify for consumer in consumers],
         )
         await self.callbacks.start()
+        if smpp_server is not None:
+            self.smpp = SmppServer(gateway, binds, receipts, smpp_server)
+            await self.smpp.restore()
         await gateway.start()
         self.retention = RetentionJob(store, clock)
         self.retention.start()
-        if smpp_server is not None:
-            self.smpp = SmppServer(gateway, binds, receipts, smpp_server)
+        if self.smpp is not None:
             await self.smpp.start()
         app = create_app(gateway, lambda: render_metrics(gateway))
         self.http = HttpServer(app, config.http_host, config.http_port)

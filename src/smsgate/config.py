@@ -31,7 +31,9 @@ class Config:
     smpp_tls_cert: str | None = None  # PEM files; without them a self-signed pair in var/
     smpp_tls_key: str | None = None  # the private key of smpp_tls_cert (PEM)
     smpp_inactivity_timeout: float = 120.0  # seconds without a PDU before a session is closed
-    smpp_window: int = 100  # a client's unanswered requests before ESME_RMSGQFUL
+    # a client's unanswered requests before ESME_RMSGQFUL: SMSC.ru tells its customers to use
+    # 1,000-2,000 for bulk; each costs a few KB only until its message is committed
+    smpp_window: int = 2000
     smpp_concat_wait: float = 10.0  # seconds the parts of a message wait for each other
     # message ids on the SMPP server: "decimal" (as SMSC.ru's) or "hex" (as stored)
     smpp_message_ids: str = "decimal"

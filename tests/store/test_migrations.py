@@ -17,12 +17,21 @@ from tests.store.factories import new_message
 # a column migration 11 adds, and a version before it to upgrade from (later migrations need
 # not add a column)
 UPGRADE_FROM = 10
-ADDED_BY_LATEST = {
-    "sqlite": "SELECT name FROM pragma_table_info('accounts') WHERE name = 'data_coding_0'",
-    "postgres": "SELECT column_name FROM information_schema.columns"
-    " WHERE table_schema = current_schema() AND table_name = 'accounts'"
-    " AND column_name = 'data_coding_0'",
-}
+# what later migrations add: the table of migration 12 and the column of migration 13
+ADDED_SINCE: dict[str, list[tuple[str, str]]] = {
+    "sqlite": [
+        ("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'submitted_parts'",
+         "submitted_parts"),
+        ("SELECT name FROM pragma_table_info('accounts') WHERE name = 'data_coding_0'",
+         "data_coding_0"),
+    ],
+    "postgres": [
+        ("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+         " AND table_name = 'submitted_parts'", "submitted_parts"),
+        ("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+         " AND table_name = 'accounts' AND column_name = 'data_coding_0'", "data_coding_0"),
+    ],
+}  # fmt: skip
 
 
 async def write_as_stored_then(backend: StoreBackend, messages: list[Message]) -> None:
@@ -80,11 +89,13 @@ def test_upgrade_keeps_the_data(store: StoreBackend) -> None:
             assert await s.migrate(target=UPGRADE_FROM) == UPGRADE_FROM
             assert await s.schema_version() == UPGRADE_FROM
         await write_as_stored_then(store, old)
-        assert await store.fetch(ADDED_BY_LATEST[store.name]) == []
+        for query, _ in ADDED_SINCE[store.name]:
+            assert await store.fetch(query) == []
 
     async def upgraded(s: Store) -> None:
         assert await s.schema_version() == LATEST
-        assert await store.fetch(ADDED_BY_LATEST[store.name]) == [("data_coding_0",)]
+        for query, name in ADDED_SINCE[store.name]:
+            assert await store.fetch(query) == [(name,)]
         for message in old:
             assert await s.get_message(message.id) == message
         page, _ = await s.list_messages("acct-1", destination="222")

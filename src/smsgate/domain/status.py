@@ -91,6 +91,32 @@ def message_status(parts: Iterable[Status]) -> Status:
     return max(statuses, key=_SEVERITY.__getitem__)
 
 
+# How far along a message is, as the store and the customer see it: `sending` is never written
+# (a restart sends again what was in flight), so a message on its way stays `queued` until sent.
+_STAGE: Final = {
+    Status.ACCEPTED: 0,
+    Status.SCHEDULED: 1,
+    Status.QUEUED: 2,
+    Status.SENDING: 2,
+    Status.SENT: 3,
+    **{status: 4 for status in FINAL},
+}
+
+
+def next_message_status(current: Status, parts: Iterable[Status]) -> Status | None:
+    """The status a message moves to when its parts are at `parts`, or None when it stays
+    where it is. A message's status never goes backwards nor repeats: part 1 sent while part 2
+    is still in flight, or a part queued again after a lost link, leave it as it was (its
+    history and its callbacks name each status once, in order). `current` is the status in
+    memory (`sending` while parts are in flight, which the store knows as `queued`)."""
+    status = message_status(parts)
+    if status is Status.SENDING:
+        status = Status.QUEUED
+    if current in FINAL or _STAGE[status] <= _STAGE[current]:
+        return None
+    return status
+
+
 # What a receipt's message_state means for a part.
 RECEIPT_STATUS: Final = {
     MessageState.SCHEDULED: Status.SENT,

@@ -15,7 +15,7 @@ from smsgate.domain.callback_urls import DenyList, check_url
 from smsgate.domain.channel_prefixes import requested_channel
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
-from smsgate.domain.message import Message, Priority
+from smsgate.domain.message import Message, Part, Priority
 from smsgate.domain.status import Status
 from smsgate.engine.billing import Billing
 from smsgate.engine.clock import Clock
@@ -297,7 +297,7 @@ class Acceptance:
         route_id, _ = self.router.connectors(account.id, source, e164, region, carrier)
         quote = self.billing.quote(account, route_id, region, carrier, encoded.segments)
         start = scheduled or now
-        message_id = new_id()
+        message_id = command.message_id or new_id()
         message = Message(
             id=message_id,
             account_id=account.id,
@@ -330,6 +330,63 @@ class Acceptance:
         )
         message.parts = parts_of(message_id, encoded, message.status)
         return message
+
+    def reject_acknowledged(
+        self, account: Account, command: SendCommand, error: GatewayError, changes: list[Change]
+    ) -> "asyncio.Future[None]":
+        """Store, rejected with `error`, a message whose id the customer already holds (an SMPP
+        message answered part by part before its parts came together) that cannot be sent, so
+        that the status and receipt it is owed say so; `changes` are written with it. The
+        write's future; the receipt or callback is announced once it is committed."""
+        assert command.message_id is not None, "only a message already answered"
+        now = self.clock.time()
+        try:
+            destination = self.router.destination(command.to)[0]
+        except GatewayError:
+            destination = command.to.lstrip("+")
+        message = Message(
+            id=command.message_id,
+            account_id=account.id,
+            source=command.sender or self.config.default_sender,
+            source_ton=0,
+            source_npi=0,
+            destination=destination,
+            text=command.text,
+            encoding=command.encoding or "",
+            data_coding=command.data_coding or 0,
+            segments=1,
+            created_at=now,
+            updated_at=now,
+            valid_until=now,
+            status=Status.REJECTED,
+            callback_url=command.callback_url or account.callback_url,
+            registered_delivery=command.registered_delivery,
+            receipt_only=command.receipt_only,
+            origin=command.origin,
+            error_code=error.code,
+            error_detail=error.detail or None,
+        )
+        message.parts = [
+            Part(
+                message.id,
+                1,
+                b"",
+                status=Status.REJECTED,
+                error_code=error.code,
+                error_detail=error.detail or None,
+                done_at=now,
+            )
+        ]
+        owed = [item for item in (status_item(message, Status.REJECTED, now),) if item]
+        written = self.writer.add([message, *owed, *changes])
+        written.add_done_callback(
+            lambda done: (
+                self.transitions.announce(owed)
+                if not done.cancelled() and done.exception() is None
+                else None
+            )
+        )
+        return written
 
     def enqueue(self, message: Message) -> None:
         self.live.remember(message)

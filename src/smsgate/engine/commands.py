@@ -29,6 +29,9 @@ class SendCommand:
     # the carrier; None: the encoding's (4)
     data_coding: int | None = None
     udh: bytes | None = None  # binary data only: UDH elements to send with it (Message.udh)
+    # the id the customer was already answered with (the first stored part of a message
+    # submitted in several PDUs); None: a new one
+    message_id: str | None = None
 
 
 @dataclass(slots=True)

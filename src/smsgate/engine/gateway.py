@@ -16,12 +16,13 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from smsgate.domain.account import Account
 from smsgate.domain.callback_urls import DenyList
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message
+from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.engine.acceptance import Acceptance
 from smsgate.engine.billing import Billing
 from smsgate.engine.clock import Clock, SystemClock
@@ -41,7 +42,7 @@ from smsgate.engine.queries import Queries
 from smsgate.engine.receipts import Receipts
 from smsgate.engine.transitions import OutboxListener, StatusListener, Transitions
 from smsgate.engine.writer import ChangeWriter
-from smsgate.store import Change, Store
+from smsgate.store import Change, Store, StoreBusyError, StoreClosedError, SubmittedPartsTaken
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,22 @@ class Gateway:
             raise GatewayError("unavailable")
         return await self.acceptance.accept(account, commands, record)
 
+    def keep_parts(self, changes: Sequence[SubmittedPart | SubmittedPartsTaken]) -> Awaitable[None]:
+        """Store parts of a message submitted in several PDUs (or give them up); the result is
+        done once committed. Queued for the store at once, so a message accepted later from
+        its parts (which deletes them in its own write) is written after them."""
+        if self._stopping or not self.ready.is_set():
+            raise GatewayError("unavailable")
+        return _store_errors(self.writer.add(changes))
+
+    def reject_acknowledged(
+        self, account: Account, command: SendCommand, error: GatewayError, changes: list[Change]
+    ) -> Awaitable[None]:
+        """`Acceptance.reject_acknowledged`: done once committed."""
+        if self._stopping or not self.ready.is_set():
+            raise GatewayError("unavailable")
+        return _store_errors(self.acceptance.reject_acknowledged(account, command, error, changes))
+
     def preview(self, account: Account, command: SendCommand) -> Message:
         return self.acceptance.preview(account, command)
 
@@ -216,3 +233,13 @@ class Gateway:
 
     async def delete(self, account: Account, message_id: str) -> None:
         await self.lifecycle.delete(account, message_id)
+
+
+async def _store_errors(write: Awaitable[None]) -> None:
+    """A write's store errors as the catalog's."""
+    try:
+        await write
+    except StoreBusyError:
+        raise GatewayError("queue_full", "the store is busy") from None
+    except StoreClosedError:
+        raise GatewayError("unavailable") from None

@@ -13,6 +13,7 @@ from smsgate.domain.errors import GatewayError
 from smsgate.domain.inbound import InboundMessage, OptOut
 from smsgate.domain.message import Message, StatusChange
 from smsgate.domain.status import Status
+from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.store import InvalidCursorError, Store
 from smsgate.store.base import MAX_PAGE as STORE_MAX_PAGE
 from smsgate.store.filters import InboundPage, MessagePage, NumberedPage
@@ -105,6 +106,13 @@ class Queries:
         return await self._store.opt_outs(account_id)
 
     # -- accounts and balances -----------------------------------------------------------------
+
+    async def submitted_parts(self) -> list[SubmittedPart]:
+        """The stored parts of messages customers submitted in several PDUs, oldest first."""
+        return await self._store.submitted_parts()
+
+    async def account(self, account_id: str) -> Account | None:
+        return await self._store.get_account(account_id)
 
     async def account_by_api_key_hash(self, api_key_hash: str) -> Account | None:
         """The account (enabled or not) whose API key hashes to `api_key_hash`."""

@@ -12,7 +12,7 @@ from functools import partial
 
 from smsgate.domain.message import Message, Part
 from smsgate.domain.outbox import OutboxItem
-from smsgate.domain.status import FINAL, Status, message_status
+from smsgate.domain.status import FINAL, Status, next_message_status
 from smsgate.engine.balances import Balances
 from smsgate.engine.billing import Billing
 from smsgate.engine.live import LiveMessages
@@ -83,10 +83,8 @@ class Transitions:
     def _message_changes(
         self, message: Message, now: float, code: str | None, detail: str
     ) -> list[MessageUpdate]:
-        status = message_status(p.status for p in message.parts)
-        if status is Status.SENDING:
-            status = Status.QUEUED  # not persisted: a restart re-sends what was in flight
-        if status is message.status and status is not Status.SENDING:
+        status = next_message_status(message.status, (p.status for p in message.parts))
+        if status is None:
             return []
         message.status = status
         message.updated_at = now

@@ -18,6 +18,7 @@ from smsgate.store.changes import (
     OutboxUpdate,
     PartUpdate,
     SegmentsTaken,
+    SubmittedPartsTaken,
 )
 from smsgate.store.errors import (
     BalanceError,
@@ -47,6 +48,7 @@ __all__ = [
     "StoreBusyError",
     "StoreClosedError",
     "StoreError",
+    "SubmittedPartsTaken",
     "is_postgres_url",
     "open_store",
 ]

@@ -27,6 +27,7 @@ from smsgate.store.reads.inbound import InboundReads
 from smsgate.store.reads.ledger import LedgerReads
 from smsgate.store.reads.messages import MessageReads
 from smsgate.store.reads.outbox import OutboxReads
+from smsgate.store.reads.submitted import SubmittedReads
 from smsgate.store.reads.tables import RoutingTables
 
 __all__ = ["MAX_PAGE", "Change", "Store"]
@@ -36,7 +37,15 @@ DEFAULT_QUEUE_WAIT: Final = 5.0  # seconds a write may wait for room before Stor
 DEFAULT_MAX_BATCH: Final = 5_000  # changes per shared transaction
 
 
-class Store(MessageReads, AccountReads, RoutingTables, OutboxReads, InboundReads, LedgerReads):
+class Store(
+    MessageReads,
+    AccountReads,
+    RoutingTables,
+    OutboxReads,
+    InboundReads,
+    LedgerReads,
+    SubmittedReads,
+):
     """Messages, accounts, inbound messages and routing configuration, durably.
 
     Open it (or use `async with`) on the event loop that will use it; it belongs to that loop.

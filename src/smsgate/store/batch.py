@@ -14,6 +14,7 @@ from typing import Any
 from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
 from smsgate.domain.message import Message
 from smsgate.domain.outbox import OutboxItem
+from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.store.changes import (
     BalanceChange,
     Change,
@@ -24,6 +25,7 @@ from smsgate.store.changes import (
     OutboxUpdate,
     PartUpdate,
     SegmentsTaken,
+    SubmittedPartsTaken,
 )
 from smsgate.store.errors import IntegrityError
 
@@ -68,6 +70,8 @@ class WritePlan:
     outbox_updates: list[OutboxUpdate] = field(default_factory=list)  # the last one per item
     segments: list[InboundSegment] = field(default_factory=list)
     segments_taken: list[SegmentsTaken] = field(default_factory=list)  # after the inserts
+    submitted: list[SubmittedPart] = field(default_factory=list)
+    submitted_taken: list[SubmittedPartsTaken] = field(default_factory=list)  # after inserts
     inbound_claims: list[InboundClaim] = field(default_factory=list)
     opt_outs: list[OptOut] = field(default_factory=list)  # the last one per account and number
     balances: dict[str, tuple[int, float]] = field(default_factory=dict)  # (sum, last at)
@@ -159,6 +163,10 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
                 plan.segments.append(change)
             elif isinstance(change, SegmentsTaken):
                 plan.segments_taken.append(change)
+            elif isinstance(change, SubmittedPart):
+                plan.submitted.append(change)
+            elif isinstance(change, SubmittedPartsTaken):
+                plan.submitted_taken.append(change)
             elif isinstance(change, InboundClaim):
                 plan.inbound_claims.append(change)
             elif isinstance(change, OptOut):

@@ -17,6 +17,7 @@ from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
 from smsgate.domain.message import Message
 from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.status import Status
+from smsgate.domain.submitted_part import SubmittedPart
 
 __all__ = [
     "BalanceChange",
@@ -28,6 +29,7 @@ __all__ = [
     "OutboxUpdate",
     "PartUpdate",
     "SegmentsTaken",
+    "SubmittedPartsTaken",
     "checked",
 ]
 
@@ -88,6 +90,18 @@ class SegmentsTaken:
 
 
 @dataclass(frozen=True, slots=True)
+class SubmittedPartsTaken:
+    """The stored parts of one message a customer submitted in several PDUs are done with:
+    written with the message they became."""
+
+    account_id: str
+    source: str
+    destination: str
+    reference: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class InboundClaim:
     """An unclaimed inbound message given to the account that now owns its number."""
 
@@ -141,6 +155,8 @@ Change = (
     | OutboxUpdate
     | InboundSegment
     | SegmentsTaken
+    | SubmittedPart
+    | SubmittedPartsTaken
     | InboundClaim
     | OptOut
     | BalanceChange

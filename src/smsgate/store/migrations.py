@@ -345,6 +345,27 @@ MIGRATIONS: Final = (
         ("ALTER TABLE messages ADD COLUMN udh {blob}",),
     ),
     Migration(
+        12,
+        "parts of messages customers submit in several PDUs",
+        (
+            # stored before each part is answered, deleted in the transaction that stores the
+            # whole message: a restart between two parts loses none (docs/smpp-server.md)
+            """CREATE TABLE submitted_parts (
+                account_id {id} NOT NULL,
+                source TEXT NOT NULL,
+                destination TEXT NOT NULL,
+                reference INTEGER NOT NULL,
+                total INTEGER NOT NULL,
+                seq INTEGER NOT NULL,
+                message_id {id} NOT NULL,
+                system_type TEXT NOT NULL,
+                pdu {blob} NOT NULL,
+                received_at {real} NOT NULL,
+                PRIMARY KEY (account_id, source, destination, reference, total, seq)
+            ){without_rowid}""",
+        ),
+    ),
+    Migration(
         13,
         "what data_coding 0 means on an account's SMPP binds",
         # 'gsm', 'ascii' or 'latin1'; NULL: 'gsm' (GSM 03.38)

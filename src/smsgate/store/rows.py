@@ -15,6 +15,7 @@ from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.pricing import PriceRule
 from smsgate.domain.routing_tables import ConnectorRow, PrefixRow, RouteRow
 from smsgate.domain.status import Status
+from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.store.changes import IdempotentResponse
 from smsgate.store.columns import (
     BOOL,
@@ -200,6 +201,24 @@ SEGMENTS: Final = Table(
 )
 segment_values: Final = make_values(SEGMENTS)
 segment_from: Final = make_reader(InboundSegment, SEGMENTS)
+
+SUBMITTED_PARTS: Final = Table(
+    "submitted_parts",
+    (
+        Column("account_id", "text"),
+        Column("source", "text"),
+        Column("destination", "text"),
+        Column("reference", "int4"),
+        Column("total", "int4"),
+        Column("seq", "int4"),
+        Column("message_id", "text"),
+        Column("system_type", "text"),
+        Column("pdu", "bytea", BYTES),
+        Column("received_at", "float8"),
+    ),
+)
+submitted_part_values: Final = make_values(SUBMITTED_PARTS)
+submitted_part_from: Final = make_reader(SubmittedPart, SUBMITTED_PARTS)
 
 INBOUND_NUMBERS: Final = Table(
     "inbound_numbers",

@@ -27,6 +27,7 @@ from smsgate.store.rows import (
     REPLACED,
     ROUTES,
     SEGMENTS,
+    SUBMITTED_PARTS,
 )
 
 _QMARK: Final = re.compile(r"\?")
@@ -186,6 +187,13 @@ LIST_SEGMENTS: Final = f"{SEGMENTS.select} ORDER BY received_at, seq"
 DELETE_SEGMENTS: Final = (
     "DELETE FROM inbound_segments"
     " WHERE source = ? AND destination = ? AND reference = ? AND total = ?"
+)
+# SMPP: stored parts of messages customers submit in several PDUs (a part sent again is kept once)
+INSERT_SUBMITTED_PART: Final = f"{SUBMITTED_PARTS.insert} ON CONFLICT DO NOTHING"
+LIST_SUBMITTED_PARTS: Final = f"{SUBMITTED_PARTS.select} ORDER BY received_at, seq"
+DELETE_SUBMITTED_PARTS: Final = (
+    "DELETE FROM submitted_parts WHERE account_id = ? AND source = ? AND destination = ?"
+    " AND reference = ? AND total = ?"
 )
 UPSERT_OPT_OUT: Final = f"""{OPT_OUTS.insert}
     ON CONFLICT (account_id, number) DO UPDATE SET at = excluded.at"""

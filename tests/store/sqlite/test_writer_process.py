@@ -13,6 +13,7 @@ import pytest
 from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
 from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.status import Status
+from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.store import errors
 from smsgate.store.changes import (
     BalanceChange,
@@ -24,6 +25,7 @@ from smsgate.store.changes import (
     OutboxUpdate,
     PartUpdate,
     SegmentsTaken,
+    SubmittedPartsTaken,
 )
 from smsgate.store.sqlite import SqliteStore
 from smsgate.store.sqlite.wire import (
@@ -57,6 +59,8 @@ def _every_kind() -> list[Change]:
         OptOut("acct-1", "819012345678", 12.0, active=False),
         BalanceChange("acct-1", -7000, 13.0),
         IdempotentResponse("acct-1", "key", "hash", 202, b"{}", 14.0, 0.0),
+        SubmittedPart("acct-1", "+4477", "+8190", 9, 3, 1, "m-1", "SINGLE", b"\x00\x01", 15.0),
+        SubmittedPartsTaken("acct-1", "+4477", "+8190", 9, 3),
     ]
 
 

@@ -1,14 +1,8 @@
-"""Parts of a concatenated message, held until all have come, so that the engine takes the
-message as one (one message id for all parts, one receipt).
+"""Parts of a concatenated message, gathered by key until all have come or they waited too
+long. Groups are keyed by account, addresses, reference and total, as a handset reassembles
+them; the oldest group leaves first when too many are open."""
 
-The customer's submit_sm for each part is answered only once the whole message is committed,
-so nothing is acknowledged before it is stored. A group that stays incomplete for `wait`
-seconds (a client that waits for each part's response before sending the next, or a part
-that never comes) is handed back so that each part it holds is accepted on its own. Groups
-are keyed by account, addresses, reference and total, as a handset reassembles them.
-"""
-
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -17,9 +11,10 @@ T = TypeVar("T")
 
 @dataclass(slots=True)
 class Group(Generic[T]):
+    key: Hashable
     total: int
     first_seen: float
-    parts: dict[int, list[T]] = field(default_factory=dict)  # seq -> items (re-sends too)
+    parts: dict[int, T] = field(default_factory=dict)  # seq -> item (the first copy)
 
     @property
     def complete(self) -> bool:
@@ -27,7 +22,7 @@ class Group(Generic[T]):
 
     def items(self) -> list[T]:
         """Every item, in part order."""
-        return [item for seq in sorted(self.parts) for item in self.parts[seq]]
+        return [self.parts[seq] for seq in sorted(self.parts)]
 
 
 class PartGatherer(Generic[T]):
@@ -39,20 +34,38 @@ class PartGatherer(Generic[T]):
     def __len__(self) -> int:
         return len(self._groups)
 
+    def get(self, key: Hashable) -> Group[T] | None:
+        return self._groups.get(key)
+
     def add(self, key: Hashable, seq: int, total: int, item: T, now: float) -> list[Group[T]]:
-        """Hold one part; returns the groups that are finished: the one this part completes,
-        and the oldest one when too many are open (incomplete: its parts go on alone)."""
-        finished: list[Group[T]] = []
+        """Hold one part (a copy of a part held already is ignored); returns the oldest group
+        when too many are open (it goes on incomplete)."""
+        pushed_out: list[Group[T]] = []
         group = self._groups.get(key)
         if group is None:
             if len(self._groups) >= self.max_groups:
-                finished.append(self._groups.pop(next(iter(self._groups))))
-            group = self._groups[key] = Group(total, now)
-        group.parts.setdefault(seq, []).append(item)
-        if group.complete:
-            del self._groups[key]
-            finished.append(group)
-        return finished
+                pushed_out.append(self._groups.pop(next(iter(self._groups))))
+            group = self._groups[key] = Group(key, total, now)
+        group.parts.setdefault(seq, item)
+        return pushed_out
+
+    def withdraw(self, key: Hashable, seq: int) -> None:
+        """Forget one part (its write failed); an empty group goes."""
+        group = self._groups.get(key)
+        if group is not None:
+            group.parts.pop(seq, None)
+            if not group.parts:
+                del self._groups[key]
+
+    def finish(self, key: Hashable) -> None:
+        """The group became a message."""
+        self._groups.pop(key, None)
+
+    def wait_again(self, group: Group[T], now: float) -> None:
+        """Keep a group for another `wait` seconds (its message could not be accepted yet)."""
+        group.first_seen = now
+        self._groups.pop(group.key, None)
+        self._groups[group.key] = group
 
     def expire(self, now: float) -> list[Group[T]]:
         """The groups that waited `wait` seconds or more, oldest first."""
@@ -68,13 +81,3 @@ class PartGatherer(Generic[T]):
         if not self._groups:
             return None
         return next(iter(self._groups.values())).first_seen + self.wait
-
-    def drop_items(self, keep: Callable[[T], bool]) -> None:
-        """Forget items for which keep() is false (their connection closed)."""
-        for key, group in list(self._groups.items()):
-            for seq, items in list(group.parts.items()):
-                items[:] = [i for i in items if keep(i)]
-                if not items:
-                    del group.parts[seq]
-            if not group.parts:
-                del self._groups[key]

@@ -58,7 +58,7 @@ class SmppServerConfig:
     tls: ssl.SSLContext | None = None
     system_id: str = "smsgate"  # what bind_resp names us
     inactivity_timeout: float = 120.0
-    window: int = 100  # the client's unanswered requests before ESME_RMSGQFUL
+    window: int = 2000  # the client's unanswered requests before ESME_RMSGQFUL
     concat_wait: float = 10.0  # seconds the parts of a message wait for each other
     outbox_retry: RetryPolicy = SMPP_RETRY  # refused deliver_sm (docs/outbox.md)
     message_ids: IdFormat = IdFormat.DECIMAL  # how customers see message ids (ids.py)
@@ -87,7 +87,7 @@ class SmppServer:
         self.config = config
         self.binds = binds
         self.delivery = delivery
-        self.intake = SubmitIntake(gateway, config.concat_wait)
+        self.intake = SubmitIntake(gateway, config.concat_wait, self.bind_options)
         self.servers: list[asyncio.Server] = []
         self.port: int | None = None
         self.tls_port: int | None = None
@@ -95,6 +95,11 @@ class SmppServer:
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- life cycle ----------------------------------------------------------------------------
+
+    async def restore(self) -> None:
+        """Put back the parts of messages submitted in several PDUs that were stored before a
+        restart (before the engine starts, so that a part sent next finds its group)."""
+        await self.intake.multipart.start()
 
     async def start(self) -> None:
         config = self.config
@@ -168,7 +173,9 @@ class SmppServer:
             return
         if not connection.is_open:
             return
-        connection.context.update(account=account, options=options, bind_type=type(pdu))
+        connection.context.update(
+            account=account, options=options, system_type=pdu.system_type, bind_type=type(pdu)
+        )
         connection.send(bind_response(pdu, self.config.system_id))
         for old in self.binds.admit(account.id, connection, options):
             log.info("%s: replaced by a new bind of %s", old.peername, pdu.system_id)
@@ -176,14 +183,18 @@ class SmppServer:
         self.delivery.wake()
 
     def _options(self, pdu: Bind, account: Account) -> BindOptions:
-        """The bind's options: its system_type's, the account's data_coding 0 and the server's
-        id format; BindRefusedError (ESME_RINVSYSTYP) for an option out of its range."""
+        """The bind's options; BindRefusedError (ESME_RINVSYSTYP) for an option out of its
+        range."""
         try:
-            options = parse_system_type(pdu.system_type)
+            return self.bind_options(pdu.system_type, account)
         except SystemTypeError as error:
             raise BindRefusedError(S.ESME_RINVSYSTYP, str(error)) from None
+
+    def bind_options(self, system_type: str, account: Account) -> BindOptions:
+        """A bind's options: its system_type's, the account's data_coding 0 and the server's
+        id format (also for parts stored before a restart, read again with them)."""
         return replace(
-            options,
+            parse_system_type(system_type),
             data_coding_0=data_coding_0(account.data_coding_0),
             ids=self.config.message_ids,
         )
@@ -193,7 +204,6 @@ class SmppServer:
         account = connection.context.get("account")
         if account is not None:
             self.binds.remove(account.id, connection)
-        self.intake.forget(connection)
 
     async def _cancel(self, connection: SmppConnection, pdu: CancelSm) -> None:
         """cancel_sm by message_id (a SINGLE part id cancels its whole message); canceling by

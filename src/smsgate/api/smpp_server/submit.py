@@ -2,17 +2,17 @@
 
 Submits that arrive in the same turn of the event loop for one account go to `Gateway.accept`
 as one call (the engine commits them together); each is answered once its message committed.
-Parts of a concatenated message wait in a PartGatherer and go in as one message.
+Parts of a message submitted in several PDUs are answered once stored and go in as one message
+(`multipart.py`).
 """
 
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 
-from smsgate.api.smpp_server.concat import Group, PartGatherer
-from smsgate.api.smpp_server.ids import customer_id, part_id
+from smsgate.api.smpp_server.ids import customer_id
+from smsgate.api.smpp_server.multipart import BindOptionsOf, MultipartIntake
 from smsgate.api.smpp_server.options import BindOptions
 from smsgate.api.smpp_server.translate import Submission, SubmitPdu, read_submissions
 from smsgate.domain.account import Account
@@ -30,14 +30,6 @@ Result = Message | GatewayError
 Answer = Callable[[Result], None]
 
 
-@dataclass(slots=True)
-class HeldPart:
-    connection: SmppConnection
-    pdu: SubmitPdu
-    submission: Submission
-    options: BindOptions
-
-
 def answer(connection: SmppConnection, pdu: SubmitPdu, result: Result, message_id: str) -> None:
     if not connection.is_open:
         return  # the client is gone; it never got an id, and resends what it still wants
@@ -48,21 +40,19 @@ def answer(connection: SmppConnection, pdu: SubmitPdu, result: Result, message_i
 
 
 class SubmitIntake:
-    def __init__(self, gateway: Gateway, concat_wait: float) -> None:
+    def __init__(self, gateway: Gateway, concat_wait: float, bind_options: BindOptionsOf) -> None:
         self.gateway = gateway
-        self.gatherer: PartGatherer[HeldPart] = PartGatherer(concat_wait)
+        self.multipart = MultipartIntake(gateway, concat_wait, bind_options)
         self._batches: dict[str, tuple[Account, list[SendCommand], list[Answer]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._timer: asyncio.TimerHandle | None = None
 
     # -- intake ------------------------------------------------------------------------------
 
     def submit(self, connection: SmppConnection, pdu: SubmitPdu) -> None:
         account: Account = connection.context["account"]
         options: BindOptions = connection.context["options"]
-        now = self.gateway.clock.time()
         try:
-            submissions = read_submissions(pdu, options, now)
+            submissions = read_submissions(pdu, options, self.gateway.clock.time())
         except GatewayError as error:
             connection.send(pdu.response(error.smpp_status))
             return
@@ -74,11 +64,7 @@ class SubmitIntake:
         if concat is None:
             self._one(connection, pdu, account, submission)
             return
-        key = (account.id, submission.sender, submission.to, concat.reference, concat.total)
-        held = HeldPart(connection, pdu, submission, options)
-        for group in self.gatherer.add(key, concat.seqnum, concat.total, held, now):
-            self._finish(account, group)
-        self._schedule_expiry()
+        self.multipart.submit(connection, pdu, account, options, submission)
 
     def _one(
         self, connection: SmppConnection, pdu: SubmitPdu, account: Account, sub: Submission
@@ -95,34 +81,6 @@ class SubmitIntake:
                 connection, pdu, result, customer_id(_id(result), connection.context["options"].ids)
             ),
         )
-
-    def _finish(self, account: Account, group: Group[HeldPart]) -> None:
-        items = group.items()
-        if not group.complete:
-            # parts that waited too long for their siblings go on each as a message of its own
-            for held in items:
-                self._one(held.connection, held.pdu, account, held.submission)
-            return
-        first_copies: dict[int, HeldPart] = {}
-        for held in items:
-            assert held.submission.concat is not None
-            first_copies.setdefault(held.submission.concat.seqnum, held)
-        body = b"".join(first_copies[seq].submission.body for seq in sorted(first_copies))
-        try:
-            command = items[0].submission.command(body)
-        except GatewayError as error:
-            for held in items:
-                answer(held.connection, held.pdu, error, "")
-            return
-        single, ids = items[0].options.single, items[0].options.ids
-
-        def answer_all(result: Result) -> None:
-            for held in items:
-                assert held.submission.concat is not None
-                seq = held.submission.concat.seqnum
-                answer(held.connection, held.pdu, result, part_id(_id(result), seq, single, ids))
-
-        self._queue(account, command, answer_all)
 
     def _submit_multi(
         self,
@@ -209,28 +167,8 @@ class SubmitIntake:
         for on_result, result in zip(answers, results, strict=True):
             on_result(result)
 
-    # -- parts that wait too long --------------------------------------------------------------
-
-    def _schedule_expiry(self) -> None:
-        deadline = self.gatherer.next_deadline()
-        if deadline is None or self._timer is not None:
-            return
-        loop = asyncio.get_running_loop()
-        delay = max(0.0, deadline - self.gateway.clock.time())
-        self._timer = loop.call_later(delay, self._expire)
-
-    def _expire(self) -> None:
-        self._timer = None
-        for group in self.gatherer.expire(self.gateway.clock.time()):
-            held = group.items()
-            self._finish(held[0].connection.context["account"], group)
-        self._schedule_expiry()
-
-    def forget(self, connection: SmppConnection) -> None:
-        """The connection closed: its held parts were never acknowledged, nothing to answer."""
-        self.gatherer.drop_items(lambda held: held.connection is not connection)
-
     async def drain(self) -> None:
+        await self.multipart.stop()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 

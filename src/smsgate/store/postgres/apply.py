@@ -34,6 +34,7 @@ from smsgate.store.rows import (
     part_values,
     replaced_values,
     segment_values,
+    submitted_part_values,
 )
 
 Columns = Sequence[tuple[str, str]]
@@ -79,6 +80,8 @@ UPDATE_MESSAGES: Final = _update_unnest(sql.MESSAGE_UPDATE)
 
 Q: Final = sql.numbered  # the shared `?` statements, as asyncpg wants them
 DELETE_SEGMENTS: Final = Q(sql.DELETE_SEGMENTS)
+INSERT_SUBMITTED_PART: Final = Q(sql.INSERT_SUBMITTED_PART)
+DELETE_SUBMITTED_PARTS: Final = Q(sql.DELETE_SUBMITTED_PARTS)
 UPSERT_OPT_OUT: Final = Q(sql.UPSERT_OPT_OUT)
 DELETE_OPT_OUT: Final = Q(sql.DELETE_OPT_OUT)
 REPLACE_MESSAGE: Final = Q(sql.REPLACE_MESSAGE)
@@ -172,6 +175,12 @@ async def apply(conn: Conn, plan: WritePlan) -> None:
         await _insert(conn, SEGMENTS, INSERT_SEGMENTS, segments)
     if plan.segments_taken:
         await conn.executemany(DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
+    if plan.submitted:
+        rows = [submitted_part_values(p) for p in plan.submitted]
+        await conn.executemany(INSERT_SUBMITTED_PART, rows)
+    if plan.submitted_taken:
+        taken = [astuple(t) for t in plan.submitted_taken]
+        await conn.executemany(DELETE_SUBMITTED_PARTS, taken)
     if plan.inbound_claims:
         rows = [astuple(c) for c in plan.inbound_claims]
         status = await conn.execute(CLAIM_INBOUND, *_arrays(rows))

@@ -30,6 +30,7 @@ from smsgate.store.rows import (
     part_values,
     replaced_values,
     segment_values,
+    submitted_part_values,
 )
 from smsgate.store.sqlite.connection import environmental, transaction, translate
 from smsgate.store.sqlite.rows import insert_rows, update_rows
@@ -94,6 +95,11 @@ def apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
         insert_rows(conn, INSERT_SEGMENTS, [segment_values(s) for s in plan.segments])
     if plan.segments_taken:
         conn.executemany(sql.DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
+    if plan.submitted:
+        rows = [submitted_part_values(p) for p in plan.submitted]
+        conn.executemany(sql.INSERT_SUBMITTED_PART, rows)
+    if plan.submitted_taken:
+        conn.executemany(sql.DELETE_SUBMITTED_PARTS, [astuple(t) for t in plan.submitted_taken])
     if plan.inbound_claims:
         _update_all(conn, "inbound", CLAIM_INBOUND, [astuple(c) for c in plan.inbound_claims])
     if plan.opt_outs:
