@@ -14,12 +14,13 @@ With the SINGLE bind option each part of a multi-part message has its own id, th
 and the part number (`<id>-<n>`), which query_sm and the part's receipt use.
 """
 
+import re
 from enum import StrEnum
 from typing import Final
 
 _SEPARATOR: Final = "-"
 _HEX_LENGTH: Final = 32
-_HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
+_HEX_ID: Final = re.compile(r"[0-9a-fA-F]{32}")
 _DECIMAL_LENGTH: Final = 39  # digits of the largest 128-bit number
 
 
@@ -29,14 +30,18 @@ class IdFormat(StrEnum):
 
 
 def _is_hex_id(value: str) -> bool:
-    return len(value) == _HEX_LENGTH and all(c in _HEX_DIGITS for c in value)
+    return _HEX_ID.fullmatch(value) is not None
 
 
 def customer_id(message_id: str, ids: IdFormat = IdFormat.DECIMAL) -> str:
     """A stored message id as the customer sees it ('' stays '': nothing was accepted)."""
-    if ids is IdFormat.HEX or not _is_hex_id(message_id):
+    if ids is IdFormat.HEX or len(message_id) != _HEX_LENGTH:
         return message_id
-    return str(int(message_id, 16))
+    try:  # once per answer and per receipt: int() is the hex check
+        number = int(message_id, 16)
+    except ValueError:
+        return message_id
+    return str(number) if _is_hex_id(message_id) else message_id
 
 
 def part_id(message_id: str, seq: int, single: bool, ids: IdFormat = IdFormat.DECIMAL) -> str:
