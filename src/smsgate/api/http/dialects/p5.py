@@ -130,7 +130,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
 async def _account(auth: ApiKeyAuth, request: Request, params: dict[str, str]) -> Account:
     token, client = _required(params, "token"), _required(params, "clientId")
     try:
-        account = await auth.by_user_and_key(client, token)
+        account = await auth.by_user_and_key(client, token, client_address(request))
     except GatewayError as error:
         item = "token" if error.code == "unauthorized" else "clientId"
         raise GatewayError(error.code, item) from None

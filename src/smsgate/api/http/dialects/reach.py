@@ -129,7 +129,7 @@ async def _account(auth: ApiKeyAuth, request: Request) -> Account:
     user, key = request.headers.get("apiuser"), request.headers.get("apikey")
     if not user or not key:  # Reach tells missing headers (20002) from wrong ones (20003)
         raise GatewayError("missing_credentials", "the ApiUser and ApiKey headers are required")
-    account = await auth.by_user_and_key(user, key)
+    account = await auth.by_user_and_key(user, key, client_address(request))
     check_address(account, client_address(request))
     return account
 
