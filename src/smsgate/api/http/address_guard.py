@@ -46,7 +46,7 @@ class AddressGuard:
             )
         if record.until == 0.0 and now - record.start >= self.window:
             del self._records[address]
-        elif record.until and now - record.until >= self.block(record.blocks):
+        elif record.until and now - record.until >= self.block(record.blocks - 1):
             del self._records[address]  # quiet for as long as its last block: forgiven
 
     def refused(self, address: str | None) -> None:
