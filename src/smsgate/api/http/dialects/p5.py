@@ -235,7 +235,7 @@ def _time(raw: str, name: str) -> float:
     """`yyyy-MM-dd HH:mm` in Japan time."""
     try:
         return datetime.strptime(raw, "%Y-%m-%d %H:%M").replace(tzinfo=JST).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         raise GatewayError("invalid_schedule", name) from None
 
 
@@ -246,5 +246,5 @@ def _day(params: dict[str, str], name: str) -> float:
         if len(raw) != 8:
             raise ValueError(raw)
         return datetime.strptime(raw, "%Y%m%d").replace(tzinfo=JST).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         raise GatewayError("invalid_request", name) from None
