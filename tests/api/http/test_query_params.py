@@ -110,9 +110,10 @@ def _targets(document: dict[str, object], key: str) -> list[Target]:
             fixed = {"apikey": key}
         elif "{bot_id}" in path:
             headers = kddi
+        url = path
         for name, value in filled.items():
-            path = path.replace("{" + name + "}", value)
-        found.append(Target(path, names, headers, fixed))
+            url = url.replace("{" + name + "}", value)
+        found.append(Target(url, names, headers, fixed))
     return found
 
 
