@@ -21,7 +21,6 @@ class ThrottledLog:
         self.interval = interval
         self.clock = clock
         self._count = 0
-        self._last: str | None = None
         self._since: float | None = None
 
     def note(self, address: str | None) -> None:
@@ -29,7 +28,6 @@ class ThrottledLog:
         writes the line with the count since the previous line."""
         now = self.clock()
         self._count += 1
-        self._last = address
         if self._since is None or now - self._since >= self.interval:
             self.logger.log(
                 self.level, "%s: %d (the last from %s)", self.what, self._count, address
