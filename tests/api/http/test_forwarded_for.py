@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from smsgate.api.http.forwarded import ForwardedFor
 from tests.api.harness import Running, add_account, running_gateway
 
 CLIENT = "198.51.100.7"  # the account's only allowed address
@@ -92,3 +93,21 @@ def test_the_header_from_a_configured_proxy_names_the_client(
     assert forwarded[0] < 500
     if interface in ("native", "kddi"):
         assert plain[0] == 403 and forwarded[0] in (200, 404)
+
+
+def test_the_client_is_the_first_address_from_the_right_that_is_not_a_proxy() -> None:
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError
+
+    forwarded = ForwardedFor(app, "10.0.0.0/8 ::1")
+
+    def client(peer: str, *values: str) -> str:
+        return forwarded.client_address(peer, [(b"x-forwarded-for", v.encode()) for v in values])
+
+    # what the client wrote itself (the left) is not believed past the first non-proxy
+    assert client("10.0.0.1", "6.6.6.6, 198.51.100.7") == "198.51.100.7"
+    assert client("10.0.0.1", "6.6.6.6, 198.51.100.7, 10.0.0.2") == "198.51.100.7"
+    assert client("10.0.0.1", "6.6.6.6", "198.51.100.7") == "198.51.100.7"
+    assert client("198.51.100.9", "6.6.6.6") == "198.51.100.9"  # not a proxy: the peer
+    assert client("10.0.0.1") == "10.0.0.1"  # a proxy without the header: itself
+    assert client("10.0.0.1", "") == "10.0.0.1"
