@@ -15,6 +15,7 @@ from smsgate.api.http import dialects
 from smsgate.api.http.app import create_app
 from smsgate.api.http.metrics import render_metrics
 from smsgate.api.http.server import HttpServer
+from smsgate.api.http.settings import HttpSettings
 from smsgate.api.smpp_server import SmppServer, SmppServerConfig
 from smsgate.api.smpp_server.binds import BindRegistry
 from smsgate.api.smpp_server.channel import smpp_consumer
@@ -141,8 +142,19 @@ class App:
         self.retention.start()
         if self.smpp is not None:
             await self.smpp.start()
-        app = create_app(gateway, lambda: render_metrics(gateway))
-        self.http = HttpServer(app, config.http_host, config.http_port)
+        http_settings = HttpSettings(
+            max_connections=config.http_max_connections,
+            max_header_bytes=config.http_max_header_bytes,
+            header_timeout=config.http_header_timeout,
+            keepalive_timeout=config.http_keepalive_timeout,
+            trusted_proxies=config.http_trusted_proxies,
+            auth_failures=config.http_auth_failures,
+            auth_window=config.http_auth_window,
+            metrics_allow=config.metrics_allow,
+            metrics_token=config.metrics_token,
+        )
+        app = create_app(gateway, lambda: render_metrics(gateway), http_settings)
+        self.http = HttpServer(app, config.http_host, config.http_port, http_settings)
         self._http_task = asyncio.create_task(self.http.serve())
         while not self.http.started:
             if self._http_task.done():

@@ -25,6 +25,22 @@ class Config:
     db: str = "var/smsgate.db"  # a SQLite file, or a postgresql:// DSN
     http_host: str = "127.0.0.1"  # the address the HTTP APIs listen on
     http_port: int = 8080  # 0: any free port
+    # HTTP limits against hostile or broken clients (docs/security/http.md)
+    http_max_connections: int = 512  # open HTTP connections; past it a new one gets 503, closed
+    http_max_header_bytes: int = 32768  # a request's line and headers; past it: 431, closed
+    # seconds from connecting, or from a request's first byte, to its last header; then closed
+    http_header_timeout: float = 10.0
+    http_keepalive_timeout: float = 5.0  # seconds an idle connection stays open between requests
+    # addresses or networks (space- or comma-separated) whose X-Forwarded-For is believed;
+    # empty: none, every address check uses the connection's own peer
+    http_trusted_proxies: str = ""
+    # wrong credentials from one address within http_auth_window before it is refused (429)
+    http_auth_failures: int = 10
+    # seconds; an address blocked again is blocked twice as long as before, up to an hour
+    http_auth_window: float = 60.0
+    # addresses or networks that may read /metrics without a token; empty: none
+    metrics_allow: str = "127.0.0.1 ::1"
+    metrics_token: str | None = None  # a bearer token that opens /metrics from any address
     smpp_host: str = "127.0.0.1"  # the address the SMPP server listens on (both ports)
     smpp_port: int | None = 2775  # the SMPP server for customers; None: off, 0: any free port
     smpp_tls_port: int | None = None  # SMPP over TLS; the embedded set-up uses 2776

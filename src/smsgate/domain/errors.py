@@ -129,6 +129,18 @@ _ENTRIES: Final = (
         429,
         S.ESME_RTHROTTLED,
     ),
+    CatalogEntry(
+        "headers_too_large",
+        "The request line and headers are larger than allowed",
+        431,
+        S.ESME_RINVPARLEN,
+    ),
+    CatalogEntry(
+        "too_many_connections",
+        "The gateway has too many open HTTP connections; retry later",
+        503,
+        S.ESME_RTHROTTLED,
+    ),
     CatalogEntry("internal", "Internal error", 500, S.ESME_RSYSERR),
     # outcomes of accepted messages (in message records and callbacks)
     CatalogEntry("carrier_rejected", "The carrier refused the message", 502, S.ESME_RSUBMITFAIL),
@@ -158,6 +170,8 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     # Reach (TalkyLabs): `errorCode` of error answers and of failed messages (the documented
     # codes where Reach's table has one; 400, 403, 429 and 503 are its generic ones)
     "reach": {
+        "headers_too_large": "400",
+        "too_many_connections": "503",
         "channel_unavailable": "20107",
         "invalid_request": "400",
         "unknown_field": "400",
@@ -205,6 +219,8 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     },
     # Zettai Reach! SMS p5: `responseCode` of a refused request (the specification's 100 to 500)
     "p5": {
+        "headers_too_large": "120",
+        "too_many_connections": "500",
         "channel_unavailable": "110",
         "missing_parameter": "100",
         "missing_credentials": "100",
@@ -260,6 +276,8 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     },
     # KDDI Message Cast: the HTTP status of a refused request (the guide's 400 to 504)
     "kddi": {
+        "headers_too_large": "400",
+        "too_many_connections": "503",
         "channel_unavailable": "400",
         "invalid_request": "400",
         "unknown_field": "400",
@@ -301,6 +319,8 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     },
     # SMSC.ru HTTP API: the `error_code` of a refused request (1 to 9)
     "smsc_ru": {
+        "headers_too_large": "1",
+        "too_many_connections": "9",
         "channel_unavailable": "1",
         "invalid_request": "1",
         "unknown_field": "1",

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from smsgate.api.http.dialects.address_guard import AddressGuard
+from smsgate.api.http.address_guard import AddressGuard
 from smsgate.api.http.dialects.smsc_ru import STATUS_NAMES, status_fields
 from smsgate.api.http.dialects.smsc_ru_answer import (
     error_answer,

@@ -1,26 +1,36 @@
 """The HTTP application: the native v1 API, health, metrics and API documents."""
 
+import hmac
 import logging
 from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from smsgate.api.http import api_reference, dialects, inbound, opt_outs, v1
-from smsgate.api.http.auth import ApiKeyAuth
+from smsgate.api.http.address_guard import AddressGuard
+from smsgate.api.http.auth import ApiKeyAuth, client_address
+from smsgate.api.http.forwarded import ForwardedFor
 from smsgate.api.http.openapi import IMPLIED, openapi_document
 from smsgate.api.http.responses import JsonResponse, error_response
+from smsgate.api.http.settings import HttpSettings
+from smsgate.domain.allow_list import address_allowed
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
 
-def create_app(gateway: Gateway, metrics: Callable[[], str]) -> Starlette:
-    auth = ApiKeyAuth(gateway.queries)
+def create_app(
+    gateway: Gateway, metrics: Callable[[], str], settings: HttpSettings | None = None
+) -> Starlette:
+    settings = settings or HttpSettings()
+    failures = AddressGuard(gateway.clock, settings.auth_failures, settings.auth_window)
+    auth = ApiKeyAuth(gateway.queries, failures)
 
     async def healthz(request: Request) -> Response:
         if gateway.ready.is_set():
@@ -28,6 +38,7 @@ def create_app(gateway: Gateway, metrics: Callable[[], str]) -> Starlette:
         return JsonResponse({"status": "starting"}, status_code=503)
 
     async def prometheus(request: Request) -> Response:
+        check_metrics_access(request, settings, auth)
         return PlainTextResponse(metrics(), media_type="text/plain; version=0.0.4")
 
     async def openapi(request: Request) -> Response:
@@ -64,6 +75,7 @@ def create_app(gateway: Gateway, metrics: Callable[[], str]) -> Starlette:
     document = openapi_document(routes)
     return Starlette(
         routes=routes,
+        middleware=[Middleware(ForwardedFor, trusted_proxies=settings.trusted_proxies)],
         # the native API's refusals; each dialect answers its own in its own shape
         exception_handlers={HTTPException: http_error, GatewayError: refused, Exception: crash},
     )
@@ -79,3 +91,20 @@ def allowed(routes: list[BaseRoute], path: str) -> str:
     if "GET" in methods:
         methods |= IMPLIED
     return ", ".join(sorted(methods))
+
+
+def check_metrics_access(request: Request, settings: HttpSettings, auth: ApiKeyAuth) -> None:
+    """/metrics shows volumes and connector ids: open to the addresses of `metrics_allow`,
+    else only with `metrics_token` as a bearer token (a wrong one counts as an authentication
+    failure of the address)."""
+    address = client_address(request)
+    if settings.metrics_allow.strip() and address_allowed(settings.metrics_allow, address):
+        return
+    if settings.metrics_token is None:
+        raise GatewayError("forbidden", f"/metrics is not open to {address}")
+    auth.failures.check(address)
+    given = request.headers.get("authorization", "")
+    expected = f"Bearer {settings.metrics_token}"
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        auth.failed(address)
+        raise GatewayError("unauthorized", "/metrics needs 'Authorization: Bearer TOKEN'")

@@ -1,11 +1,14 @@
 """API keys in `Authorization: Bearer ...`, looked up by their hash, cached briefly; and the
 account's address allow-list, which every HTTP interface checks once it knows the account."""
 
+import logging
 import time
 from typing import Final
 
 from starlette.requests import Request
 
+from smsgate.api.http.address_guard import AddressGuard
+from smsgate.api.http.throttled_log import ThrottledLog
 from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.allow_list import address_allowed
 from smsgate.domain.errors import GatewayError
@@ -14,23 +17,38 @@ from smsgate.engine.queries import Queries
 _TTL: Final = 30.0  # seconds an account stays cached: a disabled key stops working by then
 _MAX_CACHED: Final = 10_000
 
+log = logging.getLogger(__name__)
+
 
 class ApiKeyAuth:
-    def __init__(self, queries: Queries) -> None:
+    """`failures`: wrong credentials counted per address, shared by every HTTP interface; an
+    address over its limit is refused (address_blocked, 429) before any key is looked up."""
+
+    def __init__(self, queries: Queries, failures: AddressGuard) -> None:
         self.queries = queries
+        self.failures = failures
         self._cache: dict[str, tuple[Account | None, float]] = {}
+        self._log = ThrottledLog(log, logging.WARNING, "HTTP authentication failures")
+
+    def failed(self, address: str | None) -> None:
+        """Count wrong credentials from `address` (any interface's)."""
+        self.failures.refused(address)
+        self._log.note(address)
 
     async def account(self, request: Request) -> Account:
         """The account of the request's bearer key, if the request's address may use it."""
+        address = client_address(request)
         authorization = request.headers.get("authorization")
         if not authorization or not authorization.startswith("Bearer "):
             raise GatewayError("unauthorized", "send the API key as 'Authorization: Bearer KEY'")
-        account = await self.by_key(authorization[7:].strip())
-        check_address(account, client_address(request))
+        account = await self.by_key(authorization[7:].strip(), address)
+        check_address(account, address)
         return account
 
-    async def by_key(self, key: str) -> Account:
-        """The enabled account whose API key is `key` (as any interface passes it)."""
+    async def by_key(self, key: str, address: str | None) -> Account:
+        """The enabled account whose API key is `key` (as any interface passes it), asked
+        from `address`."""
+        self.failures.check(address)
         key_hash = hash_api_key(key)
         now = time.monotonic()
         cached = self._cache.get(key_hash)
@@ -42,18 +60,22 @@ class ApiKeyAuth:
                 self._cache.clear()
             self._cache[key_hash] = (account, now)
         if account is None:
+            self.failed(address)
             raise GatewayError("unauthorized", "unknown API key")
         if not account.enabled:
             raise GatewayError("forbidden", "the account is disabled")
         return account
 
-    async def by_user_and_key(self, user: str | None, key: str | None) -> Account:
+    async def by_user_and_key(
+        self, user: str | None, key: str | None, address: str | None
+    ) -> Account:
         """The account of API key `key` when `user` names it (its id or name): the dialects
         whose clients send a user and a key."""
         if not user or not key:
             raise GatewayError("unauthorized", "a user and an API key are required")
-        account = await self.by_key(key)
+        account = await self.by_key(key, address)
         if user not in (account.id, account.name):
+            self.failed(address)
             raise GatewayError("unauthorized", "the user does not match the API key")
         return account
 

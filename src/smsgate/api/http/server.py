@@ -6,9 +6,15 @@ from collections.abc import Generator
 import uvicorn
 from starlette.applications import Starlette
 
+from smsgate.api.http.connection import guarded_protocol
+from smsgate.api.http.settings import HttpSettings
+
 
 class HttpServer(uvicorn.Server):
-    def __init__(self, app: Starlette, host: str, port: int) -> None:
+    def __init__(
+        self, app: Starlette, host: str, port: int, settings: HttpSettings | None = None
+    ) -> None:
+        settings = settings or HttpSettings()
         config = uvicorn.Config(
             app,
             host=host,
@@ -16,7 +22,12 @@ class HttpServer(uvicorn.Server):
             lifespan="off",
             access_log=False,
             log_level="warning",
-            http="httptools",
+            http=guarded_protocol(settings),  # httptools, with the head's size and time limits
+            # typed int, used as call_later's delay: fractions work
+            timeout_keep_alive=settings.keepalive_timeout,  # type: ignore[arg-type]
+            # X-Forwarded-For is read by smsgate.api.http.forwarded, from configured proxies
+            # only: uvicorn's own handling believes any loopback peer
+            proxy_headers=False,
             loop="none",  # the caller's loop (uvloop when available)
             timeout_graceful_shutdown=5,
         )

@@ -80,10 +80,12 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
 
 async def _account(auth: ApiKeyAuth, request: Request) -> Account:
     user, password = _basic_credentials(request.headers.get("authorization"))
-    account = await auth.by_key(password)
+    address = client_address(request)
+    account = await auth.by_key(password, address)
     if user not in (account.id, account.name):
+        auth.failed(address)
         raise GatewayError("unauthorized", "the Basic auth user is not this key's account")
-    check_address(account, client_address(request))
+    check_address(account, address)
     bot_id = request.path_params["bot_id"]
     if account.bot_id is None or bot_id != account.bot_id:
         raise GatewayError("forbidden", f"bot {bot_id!r} is not this account's bot")

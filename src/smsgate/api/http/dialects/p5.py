@@ -130,7 +130,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
 async def _account(auth: ApiKeyAuth, request: Request, params: dict[str, str]) -> Account:
     token, client = _required(params, "token"), _required(params, "clientId")
     try:
-        account = await auth.by_user_and_key(client, token)
+        account = await auth.by_user_and_key(client, token, client_address(request))
     except GatewayError as error:
         item = "token" if error.code == "unauthorized" else "clientId"
         raise GatewayError(error.code, item) from None
@@ -235,7 +235,7 @@ def _time(raw: str, name: str) -> float:
     """`yyyy-MM-dd HH:mm` in Japan time."""
     try:
         return datetime.strptime(raw, "%Y-%m-%d %H:%M").replace(tzinfo=JST).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         raise GatewayError("invalid_schedule", name) from None
 
 
@@ -246,5 +246,5 @@ def _day(params: dict[str, str], name: str) -> float:
         if len(raw) != 8:
             raise ValueError(raw)
         return datetime.strptime(raw, "%Y%m%d").replace(tzinfo=JST).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         raise GatewayError("invalid_request", name) from None

@@ -35,6 +35,9 @@ MAX_SCHEDULE_AHEAD: Final = 5 * 86_400.0
 MAX_VALIDITY: Final = 14_400
 DEFAULT_PAGE_SIZE: Final = 20
 MAX_PAGE_SIZE: Final = 1000
+# far past any account's messages; bounded so that the page (echoed in the answer, a 64-bit JSON
+# integer) and the offset stay numbers the store and the client can hold
+MAX_PAGE: Final = 1_000_000_000
 MAX_BULK_ID: Final = 200
 
 _E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -67,7 +70,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
 
     async def list_messages(request: Request, account: Account) -> Response:
         query = dict(request.query_params)
-        page = _integer(query, "page", 0, 0, None, "invalid_page")
+        page = _integer(query, "page", 0, 0, MAX_PAGE, "invalid_page")
         size = _integer(query, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, "invalid_page_size")
         after, before = _sent_window(query)
         dest = query.get("dest")
@@ -129,7 +132,7 @@ async def _account(auth: ApiKeyAuth, request: Request) -> Account:
     user, key = request.headers.get("apiuser"), request.headers.get("apikey")
     if not user or not key:  # Reach tells missing headers (20002) from wrong ones (20003)
         raise GatewayError("missing_credentials", "the ApiUser and ApiKey headers are required")
-    account = await auth.by_user_and_key(user, key)
+    account = await auth.by_user_and_key(user, key, client_address(request))
     check_address(account, client_address(request))
     return account
 
@@ -245,9 +248,14 @@ def _sent_window(query: dict[str, str]) -> tuple[float | None, float | None]:
     """(after, before) of the list's sentAt (that whole UTC day), sentAfter and sentBefore."""
     after = before = None
     if query.get("sentAt"):
-        day = _time(query["sentAt"], "sentAt").astimezone(UTC)
-        start = day.replace(hour=0, minute=0, second=0, microsecond=0)
-        after, before = start.timestamp(), (start + timedelta(days=1)).timestamp()
+        try:
+            day = _time(query["sentAt"], "sentAt").astimezone(UTC)
+            start = day.replace(hour=0, minute=0, second=0, microsecond=0)
+            after, before = start.timestamp(), (start + timedelta(days=1)).timestamp()
+        except OverflowError:  # the first or the last day datetime holds
+            raise GatewayError(
+                "invalid_request", "sentAt: a day between years 1 and 9999"
+            ) from None
     if query.get("sentAfter"):
         value = _time(query["sentAfter"], "sentAfter").timestamp()
         after = value if after is None else max(after, value)

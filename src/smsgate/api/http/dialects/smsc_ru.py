@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from smsgate.api.http.address_guard import AddressGuard
 from smsgate.api.http.auth import ApiKeyAuth, check_address, client_address
-from smsgate.api.http.dialects.address_guard import AddressGuard
 from smsgate.api.http.dialects.smsc_ru_answer import (
     balance_answer,
     error_answer,
@@ -97,9 +97,15 @@ class Credentials:
 
     async def account(self, params: Params, address: str | None) -> Account:
         if params.get("apikey"):
-            account = await self.keys.by_key(params["apikey"])
+            account = await self.keys.by_key(params["apikey"], address)
         else:
-            account = await self._login(params.get("login", ""), params.get("psw", ""))
+            self.keys.failures.check(address)
+            try:
+                account = await self._login(params.get("login", ""), params.get("psw", ""))
+            except GatewayError as error:
+                if error.code == "unauthorized":
+                    self.keys.failed(address)
+                raise
         check_address(account, address)
         return account
 
