@@ -80,6 +80,18 @@ _ENTRIES: Final = (
         "invalid_text", "The text cannot be sent in the requested encoding", 422, S.ESME_RINVDCS
     ),
     CatalogEntry(
+        "invalid_character",
+        "A field holds a character that cannot be stored (NUL, or half of a surrogate pair)",
+        422,
+        S.ESME_RSUBMITFAIL,
+    ),
+    CatalogEntry(
+        "invalid_filter_character",
+        "A filter or id holds a character no message can have (NUL, or half of a surrogate pair)",
+        400,
+        S.ESME_RINVMSGID,
+    ),
+    CatalogEntry(
         "message_too_long", "The text needs more segments than allowed", 422, S.ESME_RINVMSGLEN
     ),
     CatalogEntry(
@@ -158,6 +170,8 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     # Reach (TalkyLabs): `errorCode` of error answers and of failed messages (the documented
     # codes where Reach's table has one; 400, 403, 429 and 503 are its generic ones)
     "reach": {
+        "invalid_character": "400",
+        "invalid_filter_character": "400",
         "channel_unavailable": "20107",
         "invalid_request": "400",
         "unknown_field": "400",
@@ -205,6 +219,8 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     },
     # Zettai Reach! SMS p5: `responseCode` of a refused request (the specification's 100 to 500)
     "p5": {
+        "invalid_character": "110",
+        "invalid_filter_character": "110",
         "channel_unavailable": "110",
         "missing_parameter": "100",
         "missing_credentials": "100",
@@ -260,6 +276,8 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     },
     # KDDI Message Cast: the HTTP status of a refused request (the guide's 400 to 504)
     "kddi": {
+        "invalid_character": "400",
+        "invalid_filter_character": "400",
         "channel_unavailable": "400",
         "invalid_request": "400",
         "unknown_field": "400",
@@ -301,6 +319,8 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     },
     # SMSC.ru HTTP API: the `error_code` of a refused request (1 to 9)
     "smsc_ru": {
+        "invalid_character": "1",
+        "invalid_filter_character": "1",
         "channel_unavailable": "1",
         "invalid_request": "1",
         "unknown_field": "1",
