@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from smsgate.api.smpp_server.ids import engine_id
+from smsgate.domain.status import Status
 from smsgate.smpp.constants import CommandStatus
 from smsgate.smpp.pdu import BindTransmitter
 from tests.api.harness import Running, running_gateway
@@ -109,3 +111,34 @@ def test_smpp_ucs2_nul_is_refused_and_binary_nul_is_data(backend: StoreBackend) 
         assert answer.command_status == CommandStatus.ESME_ROK
 
     run(backend, scenario)
+
+
+def test_smpp_part_answered_then_refused_is_stored_rejected(backend: StoreBackend) -> None:
+    """The first of two parts holds U+0000 and is answered once stored; the second never
+    comes, so the part is accepted alone, refused, and stored rejected (its receipt says why)
+    with the character replaced."""
+
+    async def scenario(gw: Running) -> None:
+        await add_smpp_account(gw.app, "alice")
+        customer = await Customer().bind(smpp_port(gw.app), "alice", bind=BindTransmitter)
+        body = bytes([5, 0, 3, 9, 2, 1]) + f"Hello{NUL}".encode("utf-16-be")
+        answer = await customer.request(submit(esm_class=0x40, data_coding=8, short_message=body))
+        assert answer.command_status == CommandStatus.ESME_ROK
+        message_id = engine_id(answer.message_id)
+        assert gw.app.store is not None
+        for _ in range(500):  # the group waits smpp_concat_wait for its second part
+            stored = await gw.app.store.get_message(message_id)
+            if stored is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert stored is not None and stored.status is Status.REJECTED
+        assert stored.error_code == "invalid_character" and stored.text == "Hello\ufffd"
+
+    asyncio.run(main_with(backend, scenario, smpp_concat_wait=0.2))
+
+
+async def main_with(
+    backend: StoreBackend, scenario: Callable[[Running], Awaitable[None]], **settings: object
+) -> None:
+    async with running_gateway(backend.url, **settings) as gw:
+        await scenario(gw)

@@ -26,6 +26,14 @@ def test_reach_and_p5(backend: StoreBackend) -> None:
         reach.assert_error(await reach.create(gw, src=f"a{NUL}b"), 422, 20102)  # invalid_source
         fetched = await reach.fetch(gw, f"a{NUL}b")
         reach.assert_error(fetched, 400, 400)
+        sent = await reach.create(gw)
+        assert sent.status_code == 201, sent.text
+        redacted = await gw.client.post(
+            f"{reach.BASE}/update",
+            data={"messageId": sent.json()["messageId"], "body": f"x{NUL}"},
+            headers=reach.headers(gw),
+        )
+        reach.assert_error(redacted, 422, 400)
         for field in ("message", "clientTag"):
             sent = await p5.mt(gw, **{field: f"a{NUL}b"})
             assert sent["responseCode"] == 110, (field, sent)
