@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from smsgate.callbacks.channel import CallbackConfig
+from smsgate.domain.credentials import SMPP_MAX_PASSWORD
 from smsgate.engine.config import EngineConfig
 
 
@@ -58,6 +59,11 @@ class Config:
     simulator_receipt_delay: float = 0.2  # seconds before the simulator sends a receipt
     simulator_latency: float = 0.0  # seconds before each submit_sm_resp
     demo_account: bool = False  # create the demo account and print its credentials
+    # fewest characters of an API key an operator supplies (`account create --api-key`);
+    # generated keys have 46
+    api_key_min_length: int = 24
+    # fewest characters of an SMPP password an operator supplies (1 to SMPP's 8)
+    smpp_password_min_length: int = 6
     drain_timeout: float = 10.0  # seconds a stop waits for work under way to finish
     engine: EngineConfig = field(default_factory=EngineConfig)
     # [callbacks]: timeout, retry schedule, per-receiver limits, deny_networks (omitted: the
@@ -99,6 +105,10 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         _apply(config, data, str(path))
         if config.smpp_message_ids not in _MESSAGE_IDS:
             raise ConfigError(f"{path}: smpp_message_ids is 'decimal' or 'hex'")
+        if not 1 <= config.smpp_password_min_length <= SMPP_MAX_PASSWORD:
+            raise ConfigError(f"{path}: smpp_password_min_length is 1 to {SMPP_MAX_PASSWORD}")
+        if config.api_key_min_length < 1:
+            raise ConfigError(f"{path}: api_key_min_length is at least 1")
     for name, (attr, convert) in _ENV.items():
         if name in env:
             try:

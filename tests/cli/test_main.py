@@ -123,7 +123,7 @@ def test_account_create_prints_credentials_once(tmp_path: Path) -> None:
     env = {**os.environ, "SMSGATE_DB": str(tmp_path / "a.db")}
     command = [sys.executable, "-m", "smsgate", "account", "create", "--name", "acme"]
     created = subprocess.run(
-        [*command, "--smpp-system-id", "acme", "--smpp-password", "pw", "--json"],
+        [*command, "--smpp-system-id", "acme", "--smpp-password", "pw-acme", "--json"],
         check=True,
         capture_output=True,
         text=True,
@@ -134,7 +134,15 @@ def test_account_create_prints_credentials_once(tmp_path: Path) -> None:
     assert account["smpp_system_id"] == "acme"
     # another account with the same SMPP login
     again = subprocess.run(
-        [*command[:-1], "acme-2", "--smpp-system-id", "acme", "--smpp-password", "x", "--json"],
+        [
+            *command[:-1],
+            "acme-2",
+            "--smpp-system-id",
+            "acme",
+            "--smpp-password",
+            "pw-acme2",
+            "--json",
+        ],
         check=False,
         capture_output=True,
         text=True,

@@ -2,6 +2,7 @@
 
 import pytest
 
+from smsgate.domain.credentials import CredentialError
 from smsgate.domain.ids import new_id
 from smsgate.domain.inbound import InboundMessage
 from smsgate.domain.routing_tables import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
@@ -30,6 +31,20 @@ def test_accounts_round_trip_and_lookups(store: StoreBackend) -> None:
         assert await s.update_account(smpp)
         assert await s.get_account(smpp.id) == smpp
         assert not await s.update_account(new_account("ghost"))
+
+    store.run(body)
+
+
+def test_a_system_id_no_bind_could_carry_is_refused(store: StoreBackend) -> None:
+    async def body(s: Store) -> None:
+        with pytest.raises(CredentialError, match="15"):
+            await s.create_account(new_account(system_id="x" * 16))
+        account = new_account(system_id="acme01")
+        await s.create_account(account)
+        account.smpp_system_id = "a\x00b"
+        with pytest.raises(CredentialError, match="ASCII"):
+            await s.update_account(account)
+        assert [a.smpp_system_id for a in await s.list_accounts()] == ["acme01"]
 
     store.run(body)
 

@@ -46,7 +46,7 @@ from smsgate.smpp.session import SessionConfig
 from smsgate.transport.smpp_connection import SmppConnection, connect
 
 TARGET_PER_SECOND = 10_000.0
-_SYSTEM_ID, _PASSWORD = "bench", "bench"
+_SYSTEM_ID, _PASSWORD = "bench", "bench-pw"
 
 
 class _Customer:

@@ -1,6 +1,7 @@
 """`smsgate account create`: a new account in the database (--db, SMSGATE_DB or --config), its
 API key, SMPP password and callback signing secret printed once. A name, API key or SMPP
-system_id another account has is refused with what clashes."""
+system_id another account has is refused with what clashes, and so is a supplied credential that
+breaks a rule of `smsgate.domain.credentials` (the minimum lengths are settings)."""
 
 import argparse
 import json
@@ -8,7 +9,7 @@ import time
 from typing import Any
 
 from smsgate.cli.common import CommandError, refuse, run_on_store
-from smsgate.config import ConfigError
+from smsgate.config import ConfigError, load_config
 from smsgate.domain.account import (
     DEFAULT_RATE,
     Account,
@@ -16,11 +17,16 @@ from smsgate.domain.account import (
     hash_password,
     new_api_key,
 )
+from smsgate.domain.credentials import (
+    SMPP_MAX_PASSWORD,
+    SMPP_MAX_SYSTEM_ID,
+    CredentialError,
+    check_api_key,
+    check_smpp_password,
+    check_system_id,
+)
 from smsgate.domain.ids import new_id
 from smsgate.store import DuplicateError, Store, StoreError
-
-# SMPP's c-octet strings with their NUL: system_id 16 octets, password 9
-_MAX_SYSTEM_ID, _MAX_PASSWORD = 15, 8
 
 
 async def _clash(store: Store, name: str, key_hash: str, system_id: str | None) -> str | None:
@@ -45,10 +51,15 @@ def _checked(args: argparse.Namespace) -> str:
         raise CommandError("--name is empty; give the account a name")
     if bool(args.smpp_system_id) != bool(args.smpp_password):
         raise CommandError("give both --smpp-system-id and --smpp-password")
-    if args.smpp_system_id and len(args.smpp_system_id) > _MAX_SYSTEM_ID:
-        raise CommandError(f"--smpp-system-id is longer than SMPP's {_MAX_SYSTEM_ID} characters")
-    if args.smpp_password and len(args.smpp_password) > _MAX_PASSWORD:
-        raise CommandError(f"--smpp-password is longer than SMPP's {_MAX_PASSWORD} characters")
+    config = load_config(args.config)
+    try:
+        if args.api_key is not None:
+            check_api_key(args.api_key, config.api_key_min_length)
+        if args.smpp_system_id:
+            check_system_id(args.smpp_system_id)
+            check_smpp_password(args.smpp_password, config.smpp_password_min_length)
+    except CredentialError as exc:
+        raise CommandError(str(exc)) from None
     if args.rate <= 0:
         raise CommandError("--rate must be above 0 messages per second")
     return name
@@ -91,7 +102,7 @@ def _account_create(args: argparse.Namespace) -> int:
     try:
         name = _checked(args)
         result = run_on_store(args, create)
-    except (CommandError, StoreError, ConfigError) as exc:
+    except (CommandError, StoreError, ConfigError, CredentialError) as exc:
         return refuse("account create", exc)
     if args.json:
         print(json.dumps(result))
@@ -107,9 +118,17 @@ def add_create_command(account_commands: Any) -> None:
         "create", help="create an account (prints its API key and signing secret once)"
     )
     create.add_argument("--name", required=True, help="unique, not empty")
-    create.add_argument("--api-key", help="default: a new random key")
-    create.add_argument("--smpp-system-id", help="SMPP login, unique, at most 15 characters")
-    create.add_argument("--smpp-password", help="at most 8 characters")
+    create.add_argument(
+        "--api-key",
+        help="default: a new random key; at least api_key_min_length (24) letters, digits, -_.~",
+    )
+    create.add_argument(
+        "--smpp-system-id", help=f"SMPP login, unique, 1 to {SMPP_MAX_SYSTEM_ID} ASCII characters"
+    )
+    create.add_argument(
+        "--smpp-password",
+        help=f"smpp_password_min_length (6) to {SMPP_MAX_PASSWORD} ASCII characters",
+    )
     create.add_argument("--rate", type=float, default=DEFAULT_RATE, help="messages per second")
     create.add_argument("--config", help="TOML configuration file")
     create.add_argument("--json", action="store_true", help="one JSON object")

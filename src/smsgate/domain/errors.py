@@ -80,6 +80,18 @@ _ENTRIES: Final = (
         "invalid_text", "The text cannot be sent in the requested encoding", 422, S.ESME_RINVDCS
     ),
     CatalogEntry(
+        "invalid_character",
+        "A field holds a character that cannot be stored (NUL, or half of a surrogate pair)",
+        422,
+        S.ESME_RSUBMITFAIL,
+    ),
+    CatalogEntry(
+        "invalid_filter_character",
+        "A filter or id holds a character no message can have (NUL, or half of a surrogate pair)",
+        400,
+        S.ESME_RINVMSGID,
+    ),
+    CatalogEntry(
         "message_too_long", "The text needs more segments than allowed", 422, S.ESME_RINVMSGLEN
     ),
     CatalogEntry(
@@ -172,6 +184,8 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     "reach": {
         "headers_too_large": "400",
         "too_many_connections": "503",
+        "invalid_character": "400",
+        "invalid_filter_character": "400",
         "channel_unavailable": "20107",
         "invalid_request": "400",
         "unknown_field": "400",
@@ -221,6 +235,8 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     "p5": {
         "headers_too_large": "120",
         "too_many_connections": "500",
+        "invalid_character": "110",
+        "invalid_filter_character": "110",
         "channel_unavailable": "110",
         "missing_parameter": "100",
         "missing_credentials": "100",
@@ -278,6 +294,8 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     "kddi": {
         "headers_too_large": "400",
         "too_many_connections": "503",
+        "invalid_character": "400",
+        "invalid_filter_character": "400",
         "channel_unavailable": "400",
         "invalid_request": "400",
         "unknown_field": "400",
@@ -321,6 +339,8 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
     "smsc_ru": {
         "headers_too_large": "1",
         "too_many_connections": "9",
+        "invalid_character": "1",
+        "invalid_filter_character": "1",
         "channel_unavailable": "1",
         "invalid_request": "1",
         "unknown_field": "1",

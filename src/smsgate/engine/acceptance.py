@@ -8,6 +8,7 @@ reserved money and identical-window place back.
 import asyncio
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import fields
 from typing import Final
 
 from smsgate.domain.account import Account
@@ -17,6 +18,7 @@ from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
 from smsgate.domain.message import Message, Part, Priority
 from smsgate.domain.status import Status
+from smsgate.domain.storable_text import check_fields, storable
 from smsgate.engine.billing import Billing
 from smsgate.engine.clock import Clock
 from smsgate.engine.commands import SendCommand
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 
 _BALANCES_REFRESH: Final = 5.0  # seconds between reads of the prepaid balances (top-ups)
 _PRIORITIES: Final = frozenset(p.value for p in Priority)
+_COMMAND_FIELDS: Final = tuple(f.name for f in fields(SendCommand))
 
 
 class Acceptance:
@@ -268,6 +271,8 @@ class Acceptance:
         return self._build(account, command, self.clock.time())
 
     def _build(self, account: Account, command: SendCommand, now: float) -> Message:
+        # text neither store can keep fails this message only, not the write it would share
+        check_fields((name, getattr(command, name)) for name in _COMMAND_FIELDS)
         # destinations are kept and sent as international E.164 (ton 1, npi 1)
         e164, region = self.router.destination(command.to)
         if self.opt_outs.blocked(account.id, e164):
@@ -343,15 +348,15 @@ class Acceptance:
         try:
             destination = self.router.destination(command.to)[0]
         except GatewayError:
-            destination = command.to.lstrip("+")
+            destination = storable(command.to.lstrip("+"))
         message = Message(
             id=command.message_id,
             account_id=account.id,
-            source=command.sender or self.config.default_sender,
+            source=storable(command.sender or self.config.default_sender),
             source_ton=0,
             source_npi=0,
             destination=destination,
-            text=command.text,
+            text=storable(command.text),  # kept to say what was refused
             encoding=command.encoding or "",
             data_coding=command.data_coding or 0,
             segments=1,

@@ -13,6 +13,7 @@ from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message
 from smsgate.domain.status import FINAL, Status
+from smsgate.domain.storable_text import check_fields, check_lookup
 from smsgate.engine.billing import Billing
 from smsgate.engine.clock import Clock
 from smsgate.engine.commands import ReplaceCommand
@@ -67,6 +68,7 @@ class Lifecycle:
     async def cancel_tag(self, account: Account, tag: str) -> tuple[int, int]:
         """Cancel every scheduled or queued message of `account` with this tag (a campaign);
         returns once the cancels are committed: (canceled, already at the carrier)."""
+        check_lookup([("tag", tag)])
         canceled = refused = 0
         for status in (Status.SCHEDULED, Status.QUEUED):
             cursor: str | None = None
@@ -92,6 +94,7 @@ class Lifecycle:
     async def _own_message(self, account: Account, message_id: str) -> Message:
         """One of `account`'s messages, the copy in memory if any (the one the dispatcher acts
         on); GatewayError("not_found")."""
+        check_lookup([("message_id", message_id)])
         message = self.live.get(message_id)
         if message is None or message.account_id != account.id:
             message = await self.store.get_message(message_id, account.id)
@@ -133,6 +136,7 @@ class Lifecycle:
         ("not_cancelable") once a part reached a carrier or the message is final, or what
         accepting the new text or times would refuse."""
         message = await self._own_message(account, message_id)
+        check_fields([("text", command.text)])
         # from here to the write nothing awaits: the dispatcher cannot take the message between
         self._check_unsent(message)
         now = self.clock.time()
@@ -166,6 +170,8 @@ class Lifecycle:
     async def set_text(self, account: Account, message_id: str, text: str) -> Message:
         """Replace the stored text of one of `account`'s messages (to redact it; what was sent
         stays sent); returns the message as stored now."""
+        check_lookup([("message_id", message_id)])
+        check_fields([("text", text)])
         if not await self.store.set_message_text(message_id, account.id, text, self.clock.time()):
             raise GatewayError("not_found")
         live = self.live.get(message_id)

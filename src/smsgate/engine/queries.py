@@ -3,7 +3,9 @@ about messages, accounts, inbound messages and balances, answered from the store
 
 Interfaces read through `Queries` and never hold the store, so the store can change shape
 behind it. Reads about one account's data take that account's id and never answer with
-another account's rows. Errors come back as GatewayError, never as the store's own.
+another account's rows. Errors come back as GatewayError, never as the store's own; an id or
+filter with a character no stored row can hold (NUL) is refused before it reaches the store,
+whose PostgreSQL backend would fail on it.
 """
 
 from typing import Final, NamedTuple, Unpack
@@ -13,6 +15,7 @@ from smsgate.domain.errors import GatewayError
 from smsgate.domain.inbound import InboundMessage, OptOut
 from smsgate.domain.message import Message, StatusChange
 from smsgate.domain.status import Status
+from smsgate.domain.storable_text import check_lookup, unstorable
 from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.store import InvalidCursorError, Store
 from smsgate.store.base import MAX_PAGE as STORE_MAX_PAGE
@@ -49,6 +52,7 @@ class Queries:
 
     async def message(self, account_id: str, message_id: str) -> Message:
         """The account's message with its parts; GatewayError("not_found") otherwise."""
+        check_lookup([("message_id", message_id)])
         message = await self._store.get_message(message_id, account_id)
         if message is None:
             raise GatewayError("not_found")
@@ -63,6 +67,7 @@ class Queries:
 
     async def message_by_client_ref(self, account_id: str, client_ref: str) -> Message | None:
         """The account's message with this client reference, if any."""
+        check_lookup([("client_ref", client_ref)])
         return await self._store.message_by_client_ref(account_id, client_ref)
 
     async def messages(
@@ -70,6 +75,7 @@ class Queries:
     ) -> tuple[list[Message], str | None]:
         """A page (at most MAX_PAGE) of the account's messages, newest first, and the next
         page's cursor (None on the last); GatewayError("invalid_request") for a bad cursor."""
+        check_lookup(page.items())
         try:
             return await self._store.list_messages(account_id, **page)
         except InvalidCursorError as error:
@@ -80,6 +86,7 @@ class Queries:
     ) -> tuple[list[Message], int]:
         """The account's messages `offset` rows in, newest first, and how many match in all:
         for APIs that number their pages."""
+        check_lookup(page.items())
         return await self._store.message_page(account_id, **page)
 
     async def status_counts(
@@ -87,6 +94,7 @@ class Queries:
     ) -> dict[Status, int]:
         """How many of the account's messages (with that tag or client reference) are in each
         status."""
+        check_lookup([("tag", tag), ("client_ref", client_ref)])
         return await self._store.status_counts(account_id, tag=tag, client_ref=client_ref)
 
     # -- inbound (MO) and opt-outs -------------------------------------------------------------
@@ -96,6 +104,7 @@ class Queries:
     ) -> tuple[list[InboundMessage], str | None]:
         """A page of the inbound messages routed to the account, newest first, and the next
         page's cursor; GatewayError("invalid_request") for a bad cursor."""
+        check_lookup(page.items())
         try:
             return await self._store.list_inbound(account_id, **page)
         except InvalidCursorError as error:
@@ -120,6 +129,8 @@ class Queries:
 
     async def account_by_system_id(self, system_id: str) -> Account | None:
         """The account (enabled or not) whose SMPP login is `system_id`."""
+        if unstorable(system_id):  # no account has such a login (a dialect's login=%00)
+            return None
         return await self._store.account_by_system_id(system_id)
 
     async def balance(self, account_id: str) -> Balance | None:
@@ -134,6 +145,7 @@ class Queries:
     ) -> IdempotentAnswer | None:
         """The account's recorded first response to a request with this Idempotency-Key, if
         recorded at or after `since`."""
+        check_lookup([("Idempotency-Key", key)])
         found = await self._store.idempotent_response(account_id, key, since)
         return None if found is None else IdempotentAnswer(*found)
 

@@ -1,6 +1,7 @@
 """Accounts: created, replaced, found by id or by one of their credentials."""
 
 from smsgate.domain.account import Account
+from smsgate.domain.credentials import check_system_id
 from smsgate.store import sql
 from smsgate.store.reads.primitives import Primitives
 from smsgate.store.rows import account_from, account_values
@@ -8,11 +9,17 @@ from smsgate.store.rows import account_from, account_values
 
 class AccountReads(Primitives):
     async def create_account(self, account: Account) -> None:
-        """Raises DuplicateError when the id, API key hash or SMPP system_id is taken."""
+        """Raises DuplicateError when the id, API key hash or SMPP system_id is taken, and
+        CredentialError for a system_id no bind could carry."""
+        if account.smpp_system_id is not None:
+            check_system_id(account.smpp_system_id)
         await self._change_rows(sql.INSERT_ACCOUNT, account_values(account))
 
     async def update_account(self, account: Account) -> bool:
-        """Replace the stored account with the same id; False if there is none."""
+        """Replace the stored account with the same id; False if there is none.
+        CredentialError for a system_id no bind could carry."""
+        if account.smpp_system_id is not None:
+            check_system_id(account.smpp_system_id)
         values = account_values(account)
         return await self._change_rows(sql.UPDATE_ACCOUNT, (*values[1:], values[0])) > 0
 
