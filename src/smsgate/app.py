@@ -95,8 +95,13 @@ class App:
         await self._load_configuration(store)
         router = await EngineRouter.load(store, config.engine.default_country)
         clock = self.clock or SystemClock()
+        settings = {
+            row.id: _connector_config(row.id, row.config)
+            for row in await store.list_connectors()
+            if row.kind == "smpp"
+        }
         connectors: dict[str, Connector] = {
-            row.id: SmppConnector(_connector_config(row.id, row.config), clock=clock)
+            row.id: SmppConnector(settings[row.id], clock=clock)
             for row in await store.list_connectors()
             if row.enabled and row.kind == "smpp"
         }
@@ -132,6 +137,8 @@ class App:
             config=config.engine,
             callback_deny=deny_list(callbacks),
             on_outbox=[consumer.notify for consumer in consumers],
+            # a disabled connector's parts still wait for their receipts
+            receipt_timeouts={cid: c.receipt_timeout for cid, c in settings.items()},
         )
         await self.callbacks.start()
         if smpp_server is not None:

@@ -15,4 +15,5 @@ class EngineConfig:
     identical_window: float = 60.0  # seconds the same message is refused again; 0: off
     currency: str = "EUR"  # of accounts that name none (prices and balances)
     default_country: str | None = None  # ISO code of numbers given in national form
+    receipt_timeout_interval: float = 60.0  # seconds between looks for receipts that never came
     live_limit: int = 200_000  # messages kept in memory (the rest is read back from the store)

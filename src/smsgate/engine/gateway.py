@@ -39,6 +39,7 @@ from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.outcomes import Outcomes
 from smsgate.engine.ports import Connector, Router
 from smsgate.engine.queries import Queries
+from smsgate.engine.receipt_timeouts import ReceiptTimeouts
 from smsgate.engine.receipts import Receipts
 from smsgate.engine.transitions import OutboxListener, StatusListener, Transitions
 from smsgate.engine.writer import ChangeWriter
@@ -62,6 +63,7 @@ class Gateway:
         callback_deny: DenyList | None = None,
         on_status: Sequence[StatusListener] = (),
         on_outbox: Sequence[OutboxListener] = (),
+        receipt_timeouts: Mapping[str, float | None] | None = None,
     ) -> None:
         self.store = store
         self.queries = queries or Queries(store)  # the read side interfaces use
@@ -133,6 +135,15 @@ class Gateway:
             self.clock,
         )
         self.receipts = Receipts(store, live, transitions, self.counters, self.clock)
+        # connector id -> seconds after a message's validity before a missing receipt is given up
+        self.receipt_timeouts = ReceiptTimeouts(
+            store,
+            live,
+            transitions,
+            self.clock,
+            receipt_timeouts or {},
+            interval=config.receipt_timeout_interval,
+        )
         # what the connectors report to
         self.outcomes = Outcomes(
             live,
@@ -167,6 +178,7 @@ class Gateway:
         await self.inbound_desk.start()
         await self.acceptance.reload_balances()
         self.dispatch.start()
+        self.receipt_timeouts.start()
         self.ready.set()
 
     async def stop(self, drain_timeout: float = 10.0) -> None:
@@ -175,6 +187,7 @@ class Gateway:
         self._stopping = True
         self.ready.clear()
         await self.dispatch.stop()
+        await self.receipt_timeouts.stop()
         await self.inbound_desk.stop()
         await self.acceptance.stop()
         await self.writer.drain()

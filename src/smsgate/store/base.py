@@ -12,8 +12,9 @@ implements (`smsgate.store.reads.primitives`).
 """
 
 import asyncio
+import contextlib
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Final, Self
 
@@ -143,6 +144,12 @@ class Store(
         self.stats["writes"] += len(batch)
         self.stats["changes"] += sum(len(item.changes) for item in batch)
         self.stats["largest_batch"] = max(self.stats["largest_batch"], len(batch))
+
+    @contextlib.asynccontextmanager
+    async def job_lock(self, name: str) -> AsyncIterator[bool]:
+        """Whether this process may run the job `name` now, held until the block ends, so that
+        one node at a time runs it. One SQLite file has one process: always True here."""
+        yield True
 
     @abstractmethod
     def _enqueue(self, items: Sequence[PendingWrite]) -> None:

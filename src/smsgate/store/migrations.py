@@ -380,6 +380,13 @@ MIGRATIONS: Final = (
         # needs it, so that several nodes never draw different secrets for one account.
         ("UPDATE accounts SET webhook_secret = {random_secret} WHERE webhook_secret IS NULL",),
     ),
+    Migration(
+        15,
+        "messages still waiting for a receipt, by the end of their validity",
+        # the receipt timeout looks for sent messages whose validity ended long ago: a small
+        # index however many messages are done
+        ("CREATE INDEX messages_sent ON messages (valid_until, id) WHERE status = 'sent'",),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

@@ -66,6 +66,13 @@ UNFINISHED_MESSAGES: Final = (
     f"{MESSAGE_SELECT} WHERE status IN ({UNFINISHED_SQL}) AND id > ? ORDER BY id LIMIT ?"
 )
 
+# messages still sent past the end of their validity with a part sent through a connector
+UNRECEIPTED_MESSAGES: Final = (
+    "SELECT DISTINCT m.id FROM messages m JOIN parts p ON p.message_id = m.id"
+    " WHERE m.status = 'sent' AND m.valid_until < ? AND p.status = 'sent'"
+    " AND p.connector_id = ? AND m.id > ? ORDER BY m.id LIMIT ?"
+)
+
 # a message rewritten before it reached a carrier (its parts are deleted and inserted again)
 REPLACE_MESSAGE: Final = (
     "UPDATE messages SET "

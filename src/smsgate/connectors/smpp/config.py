@@ -90,6 +90,9 @@ class ConnectorConfig:
     inbound_timeout: float = 30.0  # for the engine to take a receipt or MO before we refuse it
     # receipts whose id is in the other base than submit_sm_resp's (hex and decimal) match too
     receipt_id_conversion: bool = False
+    # seconds after a message's validity ends before its parts still waiting for a receipt
+    # from this connector end `expired` (the carrier gave up by then); None: wait for ever
+    receipt_timeout: float | None = 3600.0
 
     def __post_init__(self) -> None:
         if self.binds < 1 or self.window < 1 or self.queue_size < 1 or self.max_attempts < 1:
@@ -100,6 +103,8 @@ class ConnectorConfig:
             raise ValueError("need 0 < throttle_pause_min <= throttle_pause_max")
         if self.max_tps is not None and self.max_tps <= 0:
             raise ValueError("max_tps must be positive")
+        if self.receipt_timeout is not None and self.receipt_timeout < 0:
+            raise ValueError("receipt_timeout must not be negative")
 
     def ssl_context(self) -> ssl.SSLContext | None:
         if isinstance(self.tls, ssl.SSLContext):

@@ -8,9 +8,11 @@ skip the rows another node has locked.
 from __future__ import annotations  # asyncpg's classes are generic in its stubs only
 
 import asyncio
+import contextlib
+import hashlib
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar, Final
 
 import asyncpg
@@ -192,6 +194,20 @@ class PostgresStore(Store):
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
         return int(version or 0)
+
+    @contextlib.asynccontextmanager
+    async def job_lock(self, name: str) -> AsyncIterator[bool]:
+        """A session advisory lock named after the job, tried, not waited for: another node
+        holding it is running the job now."""
+        digest = hashlib.sha256(f"smsgate job {name}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        async with self.pool.acquire() as conn:
+            taken = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            try:
+                yield taken
+            finally:
+                if taken:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
     async def schema_version(self) -> int:
         version = await self.pool.fetchval(sql.SCHEMA_VERSION)

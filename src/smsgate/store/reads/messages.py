@@ -82,6 +82,18 @@ class MessageReads(Primitives):
         check_limit(limit, MAX_UNFINISHED_PAGE)
         return await self._select_messages(sql.UNFINISHED_MESSAGES, [after_id or "", limit])
 
+    async def unreceipted_messages(
+        self, connector_id: str, valid_before: float, limit: int, after_id: str | None = None
+    ) -> list[str]:
+        """Ids of messages still `sent` whose validity ended before `valid_before` and that
+        have a part sent through `connector_id` still waiting for its receipt, in id order
+        after `after_id`."""
+        check_limit(limit, MAX_UNFINISHED_PAGE)
+        rows = await self._select_rows(
+            sql.UNRECEIPTED_MESSAGES, [valid_before, connector_id, after_id or "", limit]
+        )
+        return [str(row[0]) for row in rows]
+
     async def message_page(
         self, account_id: str, **page: Unpack[NumberedPage]
     ) -> tuple[list[Message], int]:

@@ -1,0 +1,156 @@
+"""The receipt timeout: parts whose receipt never came are given up once their message's
+validity ended some time ago, so that a message does not stay `sent` for ever (and is never
+purged by retention, which deletes final messages only).
+
+Each connector says how long after the validity it waits (`receipt_timeout`); a part sent
+through it and still `sent` then ends `expired` through `Transitions.commit`, with its callback
+or SMPP receipt like any other outcome. A receipt that comes later is kept in the history
+only (a final part never moves). The job finds such messages in the store, in bounded pages,
+so it works after a restart; with several nodes on one PostgreSQL one node at a time runs a
+pass (`Store.job_lock`) and decides from the stored parts, so a part another node finished
+is left alone.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from typing import Final
+
+from smsgate.domain.message import Message
+from smsgate.domain.status import FINAL, Status
+from smsgate.engine.clock import Clock
+from smsgate.engine.live import LiveMessages
+from smsgate.engine.transitions import Transitions
+from smsgate.store import PartUpdate, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL: Final = 60.0  # seconds between passes
+DEFAULT_BATCH: Final = 500  # messages read per page
+JOB: Final = "receipt-timeouts"
+
+
+class ReceiptTimeouts:
+    def __init__(
+        self,
+        store: Store,
+        live: LiveMessages,
+        transitions: Transitions,
+        clock: Clock,
+        timeouts: Mapping[str, float | None],
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        batch: int = DEFAULT_BATCH,
+    ) -> None:
+        self.store = store
+        self.live = live
+        self.transitions = transitions
+        self.clock = clock
+        # connector id -> seconds after the validity; connectors without one are not swept
+        self.timeouts = {cid: t for cid, t in timeouts.items() if t is not None}
+        self.interval = interval
+        self.batch = batch
+        self.expired = 0  # parts given up since start
+        self.passed = asyncio.Event()  # set after each pass of the running job
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> int:
+        """One pass over every connector; returns how many parts it gave up. Nothing when
+        another node holds the job."""
+        async with self.store.job_lock(JOB) as ours:
+            if not ours:
+                return 0
+            expired = 0
+            for connector_id, timeout in self.timeouts.items():
+                expired += await self._connector(connector_id, timeout)
+        self.expired += expired
+        return expired
+
+    async def _connector(self, connector_id: str, timeout: float) -> int:
+        expired = 0
+        after: str | None = None
+        while True:
+            now = self.clock.time()
+            ids = await self.store.unreceipted_messages(
+                connector_id, now - timeout, self.batch, after
+            )
+            writes = []
+            for message_id in ids:
+                stored = await self.store.get_message(message_id)
+                if stored is None:  # deleted meanwhile
+                    continue
+                write = self._give_up(stored, connector_id, timeout, now)
+                if write is not None:
+                    writes.append(write)
+                    expired += 1
+            # committed before the lock is let go, so another node reads the outcome
+            await asyncio.gather(*writes)
+            if len(ids) < self.batch:
+                break
+            after = ids[-1]
+        if expired:
+            log.warning(
+                "%s: %d messages had no receipt %.0f s after their validity: expired",
+                connector_id,
+                expired,
+                timeout,
+            )
+        return expired
+
+    def _give_up(
+        self, stored: Message, connector_id: str, timeout: float, now: float
+    ) -> "asyncio.Future[None] | None":
+        """End the message's parts still waiting for this connector's receipt. The stored
+        parts decide (another node may have finished some); the copy in memory, if any, is
+        the one changed, so a receipt that comes later finds the part final."""
+        if stored.valid_until + timeout > now:
+            return None
+        waiting = {
+            p.seq
+            for p in stored.parts
+            if p.status is Status.SENT and p.connector_id == connector_id
+        }
+        message = self.live.get(stored.id) or stored
+        if message is not stored:
+            waiting &= {p.seq for p in message.parts if p.status is Status.SENT}
+        if not waiting or message.status in FINAL:
+            return None
+        detail = f"no receipt {timeout:.0f} s after the validity ended"
+        updates = [
+            PartUpdate(
+                message.id,
+                seq,
+                Status.EXPIRED,
+                now,
+                error_code="expired",
+                error_detail=detail,
+                done_at=now,
+                detail="receipt timeout",
+            )
+            for seq in sorted(waiting)
+        ]
+        log.info("%s: message %s expired: %s", connector_id, message.id, detail)
+        written = self.transitions.commit(message, updates, now)
+        if message.status in FINAL:
+            self.live.unindex(message)
+        return written
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="smsgate-receipt-timeouts")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.run_once()
+            except StoreError:  # the store is busy or closing: the next pass tries again
+                log.exception("receipt timeout pass failed")
+            self.passed.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.interval)
