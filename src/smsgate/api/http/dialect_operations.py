@@ -103,6 +103,8 @@ REACH_ERRORS: Final = (
     "missing_credentials",
     "unauthorized",
     "forbidden",
+    "address_blocked",
+    "invalid_filter_character",
     "missing_parameter",
     "internal",
 )
@@ -145,6 +147,8 @@ DIALECTS: Final[dict[Key, Operation]] = {
             "invalid_destination",
             "invalid_source",
             "text_too_long",
+            "invalid_character",
+            "channel_unavailable",
             "invalid_schedule",
             "schedule_in_past",
             "invalid_validity",
@@ -260,7 +264,15 @@ _KDDI_HEADERS = (
     *(Param(name, "header", "Bearer smsonly", required=True) for name in kddi.CARRIER_HEADERS),
     Param("X-Fallback", "header", "2: SMS", required=True),
 )
-_KDDI_ERRORS = ("unauthorized", "forbidden", "invalid_request", "missing_parameter", "internal")
+_KDDI_ERRORS = (
+    "unauthorized",
+    "forbidden",
+    "address_blocked",
+    "invalid_filter_character",
+    "invalid_request",
+    "missing_parameter",
+    "internal",
+)
 DIALECTS[("POST", kddi.PREFIX)] = Operation(
     "Send an SMS",
     KDDI_TAG,

@@ -70,7 +70,15 @@ Key = tuple[str, str]  # (METHOD, path)
 NATIVE_TAG: Final = "smsgate API v1"
 OPERATIONS_TAG: Final = "Operations"
 
-AUTH: Final = ("unauthorized", "forbidden", "internal")
+# every authenticated operation: wrong or missing credentials (and too many of them from one
+# address), an id or filter no store can keep
+AUTH: Final = (
+    "unauthorized",
+    "forbidden",
+    "address_blocked",
+    "invalid_filter_character",
+    "internal",
+)
 SEND_ERRORS: Final = (
     *AUTH,
     "invalid_request",
@@ -84,6 +92,8 @@ SEND_ERRORS: Final = (
     "invalid_destination",
     "invalid_source",
     "invalid_text",
+    "invalid_character",
+    "channel_unavailable",
     "invalid_callback_url",
     "message_too_long",
     "invalid_schedule",
