@@ -93,6 +93,7 @@ class SmppConnection(asyncio.Protocol):
         self.rate = PduRate(self.limits, now)
         self.problems = LogLimiter(log)  # named after the peer once connected
         self.reading_paused = False  # back-pressure: the peer does not read our replies
+        self.pauses = 0  # how often it was
         self._bound_seen = False
         self.handler = handler
         self.on_open = on_open  # False: the connection is refused and closed at once
@@ -134,6 +135,7 @@ class SmppConnection(asyncio.Protocol):
     def pause_writing(self) -> None:
         # the peer does not read what we answer: stop reading what it asks until it does
         self.reading_paused = True
+        self.pauses += 1
         if self.transport is not None:
             self.transport.pause_reading()
 
