@@ -47,9 +47,10 @@ class Config:
     smpp_unbound_pdu_rate: float = 10.0  # requests per second before a bind (binds, enquire_link)
     # throttled requests within 10 seconds that disconnect a client ignoring ESME_RTHROTTLED
     smpp_flood_close: int = 10000
-    # bytes of replies a client has not read before its connection stops reading from it
-    smpp_write_buffer_high: int = 256 * 1024
-    smpp_write_buffer_low: int = 64 * 1024  # ... and below which it reads again
+    # bytes of replies and deliver_sm a client has not read before its connection stops reading
+    # from it (above a full window of receipts: a client that reads late is not cut off)
+    smpp_write_buffer_high: int = 1024 * 1024
+    smpp_write_buffer_low: int = 256 * 1024  # ... and below which it reads again
     smpp_bind_login_failures: int = 5  # failed binds naming one system_id before a lockout
     smpp_bind_address_failures: int = 20  # failed binds from one IP address before a lockout
     # seconds of the first bind lockout; each failure after one doubles it

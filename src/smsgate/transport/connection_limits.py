@@ -21,8 +21,8 @@ FLOOD_INTERVAL: Final = 10.0  # seconds over which throttled requests are counte
 
 @dataclass(frozen=True)
 class ConnectionLimits:
-    write_high: int = 256 * 1024  # bytes of unread replies before the connection stops reading
-    write_low: int = 64 * 1024  # ... and below which it reads again
+    write_high: int = 1024 * 1024  # bytes of unread replies before the connection stops reading
+    write_low: int = 256 * 1024  # ... and below which it reads again
     pdu_rate: float | None = None  # requests per second once bound; None: unlimited
     unbound_pdu_rate: float | None = None  # requests per second before a bind
     flood_close: int | None = None  # throttled requests within FLOOD_INTERVAL that disconnect

@@ -89,6 +89,9 @@ class SmppConnection(asyncio.Protocol):
         self.loop = asyncio.get_running_loop()
         now = self.loop.time()
         self.session = SmppSession(role, config, now=now)
+        # without limits (the connectors' binds to carriers) asyncio's defaults stay: a carrier
+        # is trusted to read, and pausing our reads there could stall both sides
+        self.back_pressure = limits is not None
         self.limits = limits or ConnectionLimits()
         self.rate = PduRate(self.limits, now)
         self.problems = LogLimiter(log)  # named after the peer once connected
@@ -120,7 +123,8 @@ class SmppConnection(asyncio.Protocol):
             return
         set_nodelay(transport)
         limits = self.limits
-        self.transport.set_write_buffer_limits(high=limits.write_high, low=limits.write_low)
+        if self.back_pressure:
+            self.transport.set_write_buffer_limits(high=limits.write_high, low=limits.write_low)
         if limits.bind_timeout is not None and self.session.role is Role.SMSC:
             self._bind_timer = self.loop.call_later(limits.bind_timeout, self._bind_deadline)
         self._schedule_tick()
@@ -134,12 +138,16 @@ class SmppConnection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         # the peer does not read what we answer: stop reading what it asks until it does
+        if not self.back_pressure:
+            return
         self.reading_paused = True
         self.pauses += 1
         if self.transport is not None:
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
+        if not self.reading_paused:
+            return
         self.reading_paused = False
         if self.transport is not None and not self.transport.is_closing():
             self.transport.resume_reading()
