@@ -22,8 +22,9 @@ import socket
 from collections.abc import Callable
 from typing import Any, cast
 
+from smsgate.domain.errors import CATALOG
 from smsgate.log_limits import LogLimiter
-from smsgate.smpp.constants import CommandStatus, status_name
+from smsgate.smpp.constants import status_name
 from smsgate.smpp.errors import SessionError
 from smsgate.smpp.pdu import EnquireLink, Pdu, Request, Response, Unbind
 from smsgate.smpp.session import (
@@ -43,6 +44,7 @@ from smsgate.smpp.session import (
 from smsgate.transport.connection_limits import ConnectionLimits, PduRate
 
 log = logging.getLogger(__name__)
+THROTTLED = CATALOG["throttled"].smpp_status  # ESME_RTHROTTLED
 
 RequestHandler = Callable[["SmppConnection", Request], None]
 
@@ -301,7 +303,7 @@ class SmppConnection(asyncio.Protocol):
             )
             self.close()
         elif pdu.response_class is not None:
-            self.send(pdu.response(CommandStatus.ESME_RTHROTTLED))
+            self.send(pdu.response(THROTTLED))
 
     def _on_protocol_error(self, event: ProtocolError) -> None:
         # a peer can send bad PDUs as fast as it can write: counted, not a line each
