@@ -17,6 +17,8 @@ from smsgate.api.http.metrics import render_metrics
 from smsgate.api.http.server import HttpServer
 from smsgate.api.http.settings import HttpSettings
 from smsgate.api.smpp_server import SmppServer, SmppServerConfig
+from smsgate.api.smpp_server.admission import AdmissionLimits
+from smsgate.api.smpp_server.bind_limits import BindLimits
 from smsgate.api.smpp_server.binds import BindRegistry
 from smsgate.api.smpp_server.channel import smpp_consumer
 from smsgate.api.smpp_server.ids import IdFormat
@@ -43,6 +45,7 @@ from smsgate.runtime import tune_for_serving
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
 from smsgate.store import Store, open_store
+from smsgate.transport.connection_limits import ConnectionLimits
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +257,24 @@ def _smpp_server_config(config: Config) -> SmppServerConfig:
         window=config.smpp_window,
         concat_wait=config.smpp_concat_wait,
         message_ids=IdFormat(config.smpp_message_ids),
+        limits=ConnectionLimits(
+            write_high=config.smpp_write_buffer_high,
+            write_low=config.smpp_write_buffer_low,
+            pdu_rate=config.smpp_pdu_rate,
+            unbound_pdu_rate=config.smpp_unbound_pdu_rate,
+            flood_close=config.smpp_flood_close,
+            bind_timeout=config.smpp_bind_timeout,
+        ),
+        admission=AdmissionLimits(
+            per_address=config.smpp_max_connections_per_address,
+            unbound=config.smpp_max_unbound_connections,
+        ),
+        bind_limits=BindLimits(
+            login_failures=config.smpp_bind_login_failures,
+            address_failures=config.smpp_bind_address_failures,
+            lockout=config.smpp_bind_lockout,
+            lockout_max=config.smpp_bind_lockout_max,
+        ),
     )
 
 

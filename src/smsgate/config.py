@@ -54,6 +54,26 @@ class Config:
     smpp_concat_wait: float = 10.0  # seconds the parts of a message wait for each other
     # message ids on the SMPP server: "decimal" (as SMSC.ru's) or "hex" (as stored)
     smpp_message_ids: str = "decimal"
+    # what one SMPP client may cost (docs/security/smpp.md)
+    smpp_max_connections_per_address: int = 32  # open SMPP connections from one IP address
+    smpp_max_unbound_connections: int = 256  # SMPP connections not bound yet, server-wide
+    smpp_bind_timeout: float = 10.0  # seconds a new SMPP connection has to bind (or TLS handshake)
+    # requests per second on one bound SMPP connection; past it ESME_RTHROTTLED (a bind of the
+    # SMPP benchmark sends about 7,000/s)
+    smpp_pdu_rate: float = 20000.0
+    smpp_unbound_pdu_rate: float = 10.0  # requests per second before a bind (binds, enquire_link)
+    # throttled requests within 10 seconds that disconnect a client ignoring ESME_RTHROTTLED
+    smpp_flood_close: int = 10000
+    # bytes of replies and deliver_sm a client has not read before its connection stops reading
+    # from it (above a full window of receipts: a client that reads late is not cut off)
+    smpp_write_buffer_high: int = 1024 * 1024
+    smpp_write_buffer_low: int = 256 * 1024  # ... and below which it reads again
+    smpp_bind_login_failures: int = 5  # failed binds naming one system_id before a lockout
+    smpp_bind_address_failures: int = 20  # failed binds from one IP address before a lockout
+    # seconds of the first bind lockout; each failure after one doubles it
+    smpp_bind_lockout: float = 60.0
+    # the longest bind lockout, in seconds; failures are forgotten after this long without one
+    smpp_bind_lockout_max: float = 3600.0
     simulator: bool = False  # run the simulated carrier and route every message to it
     simulator_port: int = 0  # 0: any free port (the gateway connects to it itself)
     simulator_receipt_delay: float = 0.2  # seconds before the simulator sends a receipt

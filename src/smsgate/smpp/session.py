@@ -215,6 +215,11 @@ class SmppSession:
         return len(self._unanswered)
 
     @property
+    def buffered_bytes(self) -> int:
+        """Input received and not decoded yet."""
+        return len(self._buffer)
+
+    @property
     def is_bound(self) -> bool:
         return self.state in BOUND_STATES
 

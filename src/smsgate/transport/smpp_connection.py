@@ -8,6 +8,11 @@ socket: without it a request/response exchange stalls on Nagle's algorithm.
 PDUs sent during one turn of the event loop leave in one write at the end of it. A window of
 submit_sm (or of their responses) would otherwise cost one send() system call each, which on
 loopback measured as the largest single cost of a bind's throughput.
+
+What a peer may cost (the write buffer, the request rate, the time to bind) is bounded by
+`ConnectionLimits` (transport/connection_limits.py). Problems a peer can repeat at will (bad
+PDUs, throttled requests) are logged through a `LogLimiter`: a count per interval, not a line
+per PDU.
 """
 
 import asyncio
@@ -17,6 +22,8 @@ import socket
 from collections.abc import Callable
 from typing import Any, cast
 
+from smsgate.domain.errors import CATALOG
+from smsgate.log_limits import LogLimiter
 from smsgate.smpp.constants import status_name
 from smsgate.smpp.errors import SessionError
 from smsgate.smpp.pdu import EnquireLink, Pdu, Request, Response, Unbind
@@ -34,8 +41,10 @@ from smsgate.smpp.session import (
     State,
     UnmatchedResponse,
 )
+from smsgate.transport.connection_limits import ConnectionLimits, PduRate
 
 log = logging.getLogger(__name__)
+THROTTLED = CATALOG["throttled"].smpp_status  # ESME_RTHROTTLED
 
 RequestHandler = Callable[["SmppConnection", Request], None]
 
@@ -75,11 +84,24 @@ class SmppConnection(asyncio.Protocol):
         handler: RequestHandler,
         config: SessionConfig | None = None,
         *,
+        on_open: Callable[["SmppConnection"], bool] | None = None,
         on_close: Callable[["SmppConnection"], None] | None = None,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.loop = asyncio.get_running_loop()
-        self.session = SmppSession(role, config, now=self.loop.time())
+        now = self.loop.time()
+        self.session = SmppSession(role, config, now=now)
+        # without limits (the connectors' binds to carriers) asyncio's defaults stay: a carrier
+        # is trusted to read, and pausing our reads there could stall both sides
+        self.back_pressure = limits is not None
+        self.limits = limits or ConnectionLimits()
+        self.rate = PduRate(self.limits, now)
+        self.problems = LogLimiter(log)  # named after the peer once connected
+        self.reading_paused = False  # back-pressure: the peer does not read our replies
+        self.pauses = 0  # how often it was
+        self._bound_seen = False
         self.handler = handler
+        self.on_open = on_open  # False: the connection is refused and closed at once
         self.on_close = on_close
         self.transport: asyncio.Transport | None = None
         self.peername: Any = None
@@ -89,6 +111,7 @@ class SmppConnection(asyncio.Protocol):
         self._window_waiters: list[asyncio.Future[None]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._outgoing: list[bytes] = []  # encoded PDUs awaiting _flush, in send order
+        self._bind_timer: asyncio.TimerHandle | None = None
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
 
@@ -96,7 +119,16 @@ class SmppConnection(asyncio.Protocol):
         # uvloop's transports implement asyncio.Transport without subclassing it
         self.transport = cast(asyncio.Transport, transport)
         self.peername = transport.get_extra_info("peername")
+        self.problems.prefix = str(self.peername)
+        if self.on_open is not None and not self.on_open(self):
+            transport.close()
+            return
         set_nodelay(transport)
+        limits = self.limits
+        if self.back_pressure:
+            self.transport.set_write_buffer_limits(high=limits.write_high, low=limits.write_low)
+        if limits.bind_timeout is not None and self.session.role is Role.SMSC:
+            self._bind_timer = self.loop.call_later(limits.bind_timeout, self._bind_deadline)
         self._schedule_tick()
 
     def data_received(self, data: bytes) -> None:
@@ -106,9 +138,36 @@ class SmppConnection(asyncio.Protocol):
     def eof_received(self) -> bool:
         return False
 
+    def pause_writing(self) -> None:
+        # the peer does not read what we answer: stop reading what it asks until it does
+        if not self.back_pressure:
+            return
+        self.reading_paused = True
+        self.pauses += 1
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if not self.reading_paused:
+            return
+        self.reading_paused = False
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    @property
+    def buffered_bytes(self) -> int:
+        """What this connection holds in memory for its peer: unsent replies and unread input."""
+        pending = sum(len(chunk) for chunk in self._outgoing) + self.session.buffered_bytes
+        if self.transport is not None:
+            pending += self.transport.get_write_buffer_size()
+        return pending
+
     def connection_lost(self, exc: Exception | None) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        if self._bind_timer is not None:
+            self._bind_timer.cancel()
+        self.problems.flush()
         self.session.close()
         error = ConnectionLostError("connection lost")
         for waiter in self._waiters.values():
@@ -135,6 +194,9 @@ class SmppConnection(asyncio.Protocol):
         outgoing.append(self.session.send(pdu, self.loop.time()))
         if len(outgoing) == 1:
             self.loop.call_soon(self._flush)
+        if not self._bound_seen and self.session.is_bound:
+            self._bound_seen = True
+            self.rate.bound(self.loop.time())
 
     def _flush(self) -> None:
         outgoing, self._outgoing = self._outgoing, []
@@ -211,7 +273,7 @@ class SmppConnection(asyncio.Protocol):
                     self.send(Unbind())
                 self.close()
             elif isinstance(event, UnmatchedResponse):
-                log.warning("%s: unmatched response %s", self.peername, event.response)
+                self.problems.note("unmatched response", str(event.response))
             elif isinstance(event, ConnectionClosed):
                 self.close()
                 return
@@ -219,7 +281,9 @@ class SmppConnection(asyncio.Protocol):
                 return
 
     def _on_request(self, pdu: Request) -> None:
-        if isinstance(pdu, EnquireLink):
+        if not isinstance(pdu, Unbind) and not self.rate.admit(self.loop.time()):
+            self._throttle(pdu)
+        elif isinstance(pdu, EnquireLink):
             self.send(pdu.response())
         elif isinstance(pdu, Unbind):
             self.send(pdu.response())
@@ -227,8 +291,29 @@ class SmppConnection(asyncio.Protocol):
         else:
             self.handler(self, pdu)
 
+    def _throttle(self, pdu: Request) -> None:
+        """A request past the connection's rate: answered ESME_RTHROTTLED, not acted on; a peer
+        that ignores that is disconnected."""
+        self.problems.note("requests throttled (ESME_RTHROTTLED)", pdu.name)
+        if self.rate.flooding:
+            log.warning(
+                "%s: %d requests throttled, still flooding: closing",
+                self.peername,
+                self.rate.throttled_total,
+            )
+            self.close()
+        elif pdu.response_class is not None:
+            self.send(pdu.response(THROTTLED))
+
     def _on_protocol_error(self, event: ProtocolError) -> None:
-        log.warning("%s: %s", self.peername, event.reason)
+        # a peer can send bad PDUs as fast as it can write: counted, not a line each
+        self.problems.note(f"bad PDU answered {status_name(event.status)}", event.reason)
+        if event.fatal:
+            log.warning("%s: %s, closing", self.peername, event.reason)
+        elif not self.rate.admit(self.loop.time()) and self.rate.flooding:
+            log.warning("%s: bad PDUs past the rate, still flooding: closing", self.peername)
+            self.close()
+            return
         if event.reply is not None:
             self.send(event.reply)
         if event.fatal:
@@ -251,6 +336,12 @@ class SmppConnection(asyncio.Protocol):
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+    def _bind_deadline(self) -> None:
+        self._bind_timer = None
+        if self.is_open and not self.session.is_bound:
+            log.info("%s: not bound after %s s, closing", self.peername, self.limits.bind_timeout)
+            self.close()
 
     def _schedule_tick(self) -> None:
         now = self.loop.time()

@@ -58,9 +58,10 @@ def test_bind_answers_version_and_refuses_bad_credentials(tmp_path: Path) -> Non
             connection = await connect("127.0.0.1", port, bind, lambda c, p: None)
             await connection.unbind_and_close()
         wrong = BindTransmitter(system_id="alice", password="nope")
-        assert await refused(port, wrong) == S.ESME_RINVPASWD
+        # alike: a stranger does not learn which logins exist
+        assert await refused(port, wrong) == S.ESME_RBINDFAIL
         unknown = BindTransmitter(system_id="mallory", password="secret")
-        assert await refused(port, unknown) == S.ESME_RINVSYSID
+        assert await refused(port, unknown) == S.ESME_RBINDFAIL
 
     run(tmp_path, scenario)
 

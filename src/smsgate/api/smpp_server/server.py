@@ -2,7 +2,9 @@
 
 The connection shell answers enquire_link, unbind, protocol errors (generic_nack, wrong bind
 state, a full window: ESME_RMSGQFUL) and closes idle sessions; this module answers binds and
-the message operations.
+the message operations. What a client may cost is bounded (docs/security/smpp.md): each
+connection by its `ConnectionLimits`, new connections by `ConnectionAdmission`, password
+guessing by the `BindGuard`.
 """
 
 import asyncio
@@ -13,7 +15,18 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from smsgate.api.smpp_server.auth import BindRefusedError, authenticate, bind_response
+from smsgate.api.smpp_server.admission import (
+    AdmissionLimits,
+    ConnectionAdmission,
+    peer_address,
+)
+from smsgate.api.smpp_server.auth import (
+    UNAUTHORIZED,
+    BindRefusedError,
+    authenticate,
+    bind_response,
+)
+from smsgate.api.smpp_server.bind_limits import BindGuard, BindLimits
 from smsgate.api.smpp_server.binds import BindRegistry
 from smsgate.api.smpp_server.channel import SMPP_RETRY
 from smsgate.api.smpp_server.ids import IdFormat, split_id
@@ -30,6 +43,7 @@ from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.status import FINAL
 from smsgate.engine.gateway import Gateway
+from smsgate.log_limits import LogLimiter
 from smsgate.outbox import OutboxConsumer, RetryPolicy
 from smsgate.smpp.constants import CommandStatus
 from smsgate.smpp.pdu import (
@@ -44,6 +58,7 @@ from smsgate.smpp.pdu import (
 )
 from smsgate.smpp.session import Role, SessionConfig
 from smsgate.smpp.smpp_time import format_smpp_time
+from smsgate.transport.connection_limits import ConnectionLimits
 from smsgate.transport.smpp_connection import SmppConnection
 
 log = logging.getLogger(__name__)
@@ -62,6 +77,11 @@ class SmppServerConfig:
     concat_wait: float = 10.0  # seconds the parts of a message wait for each other
     outbox_retry: RetryPolicy = SMPP_RETRY  # refused deliver_sm (docs/outbox.md)
     message_ids: IdFormat = IdFormat.DECIMAL  # how customers see message ids (ids.py)
+    # what one client may cost (docs/security/smpp.md); the defaults here are unlimited, the
+    # configuration's (config.py) are what a public gateway runs with
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+    admission: AdmissionLimits = field(default_factory=AdmissionLimits)
+    bind_limits: BindLimits = field(default_factory=BindLimits)
     session: SessionConfig = field(init=False)
 
     def __post_init__(self) -> None:
@@ -93,6 +113,10 @@ class SmppServer:
         self.tls_port: int | None = None
         self._connections: set[SmppConnection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        # refused connections and binds: a count per interval, whatever a client sends
+        self.refusals = LogLimiter(log, "smpp server")
+        self.admission = ConnectionAdmission(config.admission, self.refusals)
+        self.bind_guard = BindGuard(config.bind_limits)
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -117,11 +141,18 @@ class SmppServer:
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
             lambda: SmppConnection(
-                Role.SMSC, self._handle, self.config.session, on_close=self._closed
+                Role.SMSC,
+                self._handle,
+                self.config.session,
+                on_open=self._opened,
+                on_close=self._closed,
+                limits=self.config.limits,
             ),
             self.config.host,
             port,
             ssl=tls,
+            # a TLS handshake that never ends is an unbound connection too
+            ssl_handshake_timeout=self.config.limits.bind_timeout if tls is not None else None,
         )
         self.servers.append(server)
         return server
@@ -162,17 +193,31 @@ class SmppServer:
         task.add_done_callback(self._tasks.discard)
 
     async def _bind(self, connection: SmppConnection, pdu: Bind) -> None:
+        address = peer_address(connection.peername)
+        if connection.context.get("binding"):
+            # one password check at a time per connection: a pipeline of binds cannot run
+            # many checks before the first failure counts
+            self._refuse_bind(connection, pdu, UNAUTHORIZED, "a bind is already being checked")
+            return
+        locked = self.bind_guard.locked(address, pdu.system_id)
+        if locked is not None:
+            self._refuse_bind(connection, pdu, UNAUTHORIZED, f"{pdu.system_id!r}: {locked}")
+            return
+        connection.context["binding"] = True
         try:
-            peer = connection.peername
-            account = await authenticate(self.gateway.queries, pdu, peer[0] if peer else None)
+            account = await authenticate(self.gateway.queries, pdu, address)
             options = self._options(pdu, account)
         except BindRefusedError as refused:
-            log.info("%s: bind refused: %s", connection.peername, refused)
-            if connection.is_open:
-                connection.send(pdu.response(refused.status))
+            if refused.credentials:
+                self.bind_guard.failed(address, pdu.system_id)
+            self._refuse_bind(connection, pdu, refused.status, str(refused))
             return
+        finally:
+            connection.context["binding"] = False
+        self.bind_guard.succeeded(pdu.system_id)
         if not connection.is_open:
             return
+        self.admission.bound(id(connection))
         connection.context.update(
             account=account, options=options, system_type=pdu.system_type, bind_type=type(pdu)
         )
@@ -181,6 +226,14 @@ class SmppServer:
             log.info("%s: replaced by a new bind of %s", old.peername, pdu.system_id)
             self._spawn(old.unbind_and_close())
         self.delivery.wake()
+
+    def _refuse_bind(self, connection: SmppConnection, pdu: Bind, status: int, why: str) -> None:
+        self.refusals.note(f"binds refused from {peer_address(connection.peername)}", why)
+        if connection.is_open:
+            connection.send(pdu.response(status))
+
+    def _opened(self, connection: SmppConnection) -> bool:
+        return self.admission.admit(id(connection), connection.peername)
 
     def _options(self, pdu: Bind, account: Account) -> BindOptions:
         """The bind's options; BindRefusedError (ESME_RINVSYSTYP) for an option out of its
@@ -201,6 +254,7 @@ class SmppServer:
 
     def _closed(self, connection: SmppConnection) -> None:
         self._connections.discard(connection)
+        self.admission.closed(id(connection), connection.peername)
         account = connection.context.get("account")
         if account is not None:
             self.binds.remove(account.id, connection)
