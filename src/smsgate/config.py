@@ -26,7 +26,7 @@ class Config:
     db: str = "var/smsgate.db"  # a SQLite file, or a postgresql:// DSN
     http_host: str = "127.0.0.1"  # the address the HTTP APIs listen on
     http_port: int = 8080  # 0: any free port
-    # HTTP limits against hostile or broken clients (docs/security/http.md)
+    # HTTP limits against hostile or broken clients (docs/security.md)
     http_max_connections: int = 512  # open HTTP connections; past it a new one gets 503, closed
     http_max_header_bytes: int = 32768  # a request's line and headers; past it: 431, closed
     # seconds from connecting, or from a request's first byte, to its last header; then closed
@@ -54,7 +54,7 @@ class Config:
     smpp_concat_wait: float = 10.0  # seconds the parts of a message wait for each other
     # message ids on the SMPP server: "decimal" (as SMSC.ru's) or "hex" (as stored)
     smpp_message_ids: str = "decimal"
-    # what one SMPP client may cost (docs/security/smpp.md)
+    # what one SMPP client may cost (docs/security.md)
     smpp_max_connections_per_address: int = 32  # open SMPP connections from one IP address
     smpp_max_unbound_connections: int = 256  # SMPP connections not bound yet, server-wide
     smpp_bind_timeout: float = 10.0  # seconds a new SMPP connection has to bind (or TLS handshake)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 DEFAULT_INTERVAL: Final = 10.0  # seconds between two lines about the same problem
+HTTP_LOG_INTERVAL: Final = 60.0  # the same for the HTTP server's refusals, which have no end
 _MAX_PROBLEMS: Final = 64
 _OTHER: Final = "other problems"
 

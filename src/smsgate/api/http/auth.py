@@ -8,11 +8,11 @@ from typing import Final
 from starlette.requests import Request
 
 from smsgate.api.http.address_guard import AddressGuard
-from smsgate.api.http.throttled_log import ThrottledLog
 from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.allow_list import address_allowed
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.queries import Queries
+from smsgate.log_limits import HTTP_LOG_INTERVAL, LogLimiter
 
 _TTL: Final = 30.0  # seconds an account stays cached: a disabled key stops working by then
 _MAX_CACHED: Final = 10_000
@@ -28,12 +28,12 @@ class ApiKeyAuth:
         self.queries = queries
         self.failures = failures
         self._cache: dict[str, tuple[Account | None, float]] = {}
-        self._log = ThrottledLog(log, logging.WARNING, "HTTP authentication failures")
+        self._log = LogLimiter(log, interval=HTTP_LOG_INTERVAL)
 
     def failed(self, address: str | None) -> None:
         """Count wrong credentials from `address` (any interface's)."""
         self.failures.refused(address)
-        self._log.note(address)
+        self._log.note("HTTP authentication failures", f"from {address}")
 
     async def account(self, request: Request) -> Account:
         """The account of the request's bearer key, if the request's address may use it."""

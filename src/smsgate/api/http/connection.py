@@ -12,8 +12,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from smsgate.api.http.responses import error_body
 from smsgate.api.http.settings import HttpSettings
-from smsgate.api.http.throttled_log import ThrottledLog
 from smsgate.domain.errors import GatewayError
+from smsgate.log_limits import HTTP_LOG_INTERVAL, LogLimiter
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,7 @@ def refusal(error: GatewayError) -> bytes:
 
 def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
     """The protocol class for one server, with its settings and its throttled log lines."""
-    refused = ThrottledLog(log, logging.WARNING, "HTTP connections refused (too many open)")
-    too_large = ThrottledLog(log, logging.WARNING, "HTTP requests refused (head too large)")
-    timed_out = ThrottledLog(log, logging.INFO, "HTTP connections closed (request head too slow)")
+    problems = LogLimiter(log, interval=HTTP_LOG_INTERVAL)
 
     class GuardedHttpProtocol(HttpToolsProtocol):
         _head_bytes: int | None = 0  # bytes of the request head so far; None: in the body
@@ -47,7 +45,7 @@ def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             if len(self.connections) > settings.max_connections:
-                refused.note(self.client[0] if self.client else None)
+                problems.note("HTTP connections refused (too many open)", self._peer())
                 self._refuse(GatewayError("too_many_connections"))
                 return
             self._start_head_timer()
@@ -56,6 +54,9 @@ def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
             self._stop_head_timer()
             super().connection_lost(exc)
 
+        def _peer(self) -> str:
+            return f"from {self.client[0]}" if self.client else ""
+
         def data_received(self, data: bytes) -> None:
             if self._head_bytes is not None:
                 seen = self._tail + data
@@ -63,7 +64,7 @@ def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
                 self._head_bytes += len(data) if end < 0 else end + len(_HEAD_END) - len(self._tail)
                 self._tail = seen[-3:]
                 if self._head_bytes > settings.max_header_bytes:
-                    too_large.note(self.client[0] if self.client else None)
+                    problems.note("HTTP requests refused (head too large)", self._peer())
                     self._refuse(GatewayError("headers_too_large"))
                     return
             super().data_received(data)
@@ -93,7 +94,11 @@ def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
         def _too_slow(self) -> None:
             self._head_timer = None
             if not self.transport.is_closing():
-                timed_out.note(self.client[0] if self.client else None)
+                problems.note(
+                    "HTTP connections closed (request head too slow)",
+                    self._peer(),
+                    level=logging.INFO,
+                )
                 self.transport.close()
 
         def _refuse(self, error: GatewayError) -> None:

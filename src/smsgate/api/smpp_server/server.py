@@ -2,7 +2,7 @@
 
 The connection shell answers enquire_link, unbind, protocol errors (generic_nack, wrong bind
 state, a full window: ESME_RMSGQFUL) and closes idle sessions; this module answers binds and
-the message operations. What a client may cost is bounded (docs/security/smpp.md): each
+the message operations. What a client may cost is bounded (docs/security.md): each
 connection by its `ConnectionLimits`, new connections by `ConnectionAdmission`, password
 guessing by the `BindGuard`.
 """
@@ -77,7 +77,7 @@ class SmppServerConfig:
     concat_wait: float = 10.0  # seconds the parts of a message wait for each other
     outbox_retry: RetryPolicy = SMPP_RETRY  # refused deliver_sm (docs/outbox.md)
     message_ids: IdFormat = IdFormat.DECIMAL  # how customers see message ids (ids.py)
-    # what one client may cost (docs/security/smpp.md); the defaults here are unlimited, the
+    # what one client may cost (docs/security.md); the defaults here are unlimited, the
     # configuration's (config.py) are what a public gateway runs with
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     admission: AdmissionLimits = field(default_factory=AdmissionLimits)
