@@ -8,8 +8,7 @@ reserved money and identical-window place back.
 import asyncio
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import fields
-from typing import Final
+from typing import Final, get_args, get_type_hints
 
 from smsgate.domain.account import Account
 from smsgate.domain.callback_urls import DenyList, check_url
@@ -49,7 +48,12 @@ log = logging.getLogger(__name__)
 
 _BALANCES_REFRESH: Final = 5.0  # seconds between reads of the prepaid balances (top-ups)
 _PRIORITIES: Final = frozenset(p.value for p in Priority)
-_COMMAND_FIELDS: Final = tuple(f.name for f in fields(SendCommand))
+# the command's text fields (str or str | None): what the stores keep as text
+_COMMAND_FIELDS: Final = tuple(
+    name
+    for name, kind in get_type_hints(SendCommand).items()
+    if kind is str or str in get_args(kind)
+)
 
 
 class Acceptance:

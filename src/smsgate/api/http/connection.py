@@ -59,10 +59,17 @@ def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
 
         def data_received(self, data: bytes) -> None:
             if self._head_bytes is not None:
-                seen = self._tail + data
-                end = seen.find(_HEAD_END)
-                self._head_bytes += len(data) if end < 0 else end + len(_HEAD_END) - len(self._tail)
-                self._tail = seen[-3:]
+                # where the head ends in `data` (negative: it began in the last read's tail);
+                # the chunk is searched in place, not copied: it may carry a large body too
+                tail, found = self._tail, None
+                if tail:
+                    straddle = (tail + data[:3]).find(_HEAD_END)
+                    if straddle >= 0:
+                        found = straddle - len(tail)
+                if found is None and (inside := data.find(_HEAD_END)) >= 0:
+                    found = inside
+                self._head_bytes += len(data) if found is None else found + len(_HEAD_END)
+                self._tail = data[-3:] if len(data) >= 3 else (tail + data)[-3:]
                 if self._head_bytes > settings.max_header_bytes:
                     problems.note("HTTP requests refused (head too large)", self._peer())
                     self._refuse(GatewayError("headers_too_large"))
