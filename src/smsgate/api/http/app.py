@@ -75,7 +75,10 @@ def create_app(
     document = openapi_document(routes)
     return Starlette(
         routes=routes,
-        middleware=[Middleware(ForwardedFor, trusted_proxies=settings.trusted_proxies)],
+        # without trusted proxies every request's address is its peer's: no layer to pass
+        middleware=[Middleware(ForwardedFor, trusted_proxies=settings.trusted_proxies)]
+        if settings.trusted_proxies.strip()
+        else [],
         # the native API's refusals; each dialect answers its own in its own shape
         exception_handlers={HTTPException: http_error, GatewayError: refused, Exception: crash},
     )
