@@ -12,7 +12,6 @@ is left alone.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Final
@@ -21,8 +20,9 @@ from smsgate.domain.message import Message
 from smsgate.domain.status import FINAL, Status
 from smsgate.engine.clock import Clock
 from smsgate.engine.live import LiveMessages
+from smsgate.engine.periodic import PeriodicJob
 from smsgate.engine.transitions import Transitions
-from smsgate.store import PartUpdate, Store, StoreError
+from smsgate.store import PartUpdate, Store
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,9 @@ DEFAULT_BATCH: Final = 500  # messages read per page
 JOB: Final = "receipt-timeouts"
 
 
-class ReceiptTimeouts:
+class ReceiptTimeouts(PeriodicJob):
+    name = "smsgate-receipt-timeouts"
+
     def __init__(
         self,
         store: Store,
@@ -43,18 +45,15 @@ class ReceiptTimeouts:
         interval: float = DEFAULT_INTERVAL,
         batch: int = DEFAULT_BATCH,
     ) -> None:
+        super().__init__(interval)
         self.store = store
         self.live = live
         self.transitions = transitions
         self.clock = clock
         # connector id -> seconds after the validity; connectors without one are not swept
         self.timeouts = {cid: t for cid, t in timeouts.items() if t is not None}
-        self.interval = interval
         self.batch = batch
         self.expired = 0  # parts given up since start
-        self.passed = asyncio.Event()  # set after each pass of the running job
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> int:
         """One pass over every connector; returns how many parts it gave up. Nothing when
@@ -136,21 +135,3 @@ class ReceiptTimeouts:
         if message.status in FINAL:
             self.live.unindex(message)
         return written
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="smsgate-receipt-timeouts")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.run_once()
-            except StoreError:  # the store is busy or closing: the next pass tries again
-                log.exception("receipt timeout pass failed")
-            self.passed.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.interval)

@@ -6,14 +6,13 @@ no retention of its own keeps statuses 31 days, as that platform does. Only mess
 status are deleted. Several nodes may run the job at once: a delete finds nothing to do twice.
 """
 
-import asyncio
-import contextlib
 import logging
 from typing import Final
 
 from smsgate.domain.account import Account
 from smsgate.engine.clock import Clock
-from smsgate.store import Store, StoreError
+from smsgate.engine.periodic import PeriodicJob
+from smsgate.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +27,14 @@ def retention_of(account: Account) -> float | None:
     return BOT_RETENTION if account.bot_id else None
 
 
-class RetentionJob:
+class RetentionJob(PeriodicJob):
+    name = "smsgate-retention"
+
     def __init__(self, store: Store, clock: Clock, interval: float = DEFAULT_INTERVAL) -> None:
+        super().__init__(interval)
         self.store = store
         self.clock = clock
-        self.interval = interval
         self.deleted = 0  # messages deleted since start
-        self.passed = asyncio.Event()  # set after each pass of the running job
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> int:
         """One pass over every account; returns how many messages it deleted."""
@@ -50,21 +48,3 @@ class RetentionJob:
         if deleted:
             log.info("retention: deleted %d messages", deleted)
         return deleted
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="smsgate-retention")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                await self.run_once()
-            except StoreError:  # the store is busy or closing: the next pass tries again
-                log.exception("retention pass failed")
-            self.passed.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.interval)
