@@ -33,14 +33,12 @@ from smsgate.engine.ports import Router
 from smsgate.engine.rate import RateLimits
 from smsgate.engine.timing import check_validity, start_of
 from smsgate.engine.transitions import Transitions
-from smsgate.engine.writer import ChangeWriter
+from smsgate.engine.writer import ChangeWriter, committed
 from smsgate.store import (
     BalanceError,
     Change,
     DuplicateError,
     Store,
-    StoreBusyError,
-    StoreClosedError,
 )
 from smsgate.store.changes import BalanceChange
 
@@ -185,16 +183,12 @@ class Acceptance:
         if record is not None:
             extra.append(record(results))
         try:
-            await self.writer.add([*accepted, *extra] if extra else accepted)
+            await committed(self.writer.add([*accepted, *extra] if extra else accepted))
         except BalanceError:  # another node (or a stale balance here) took the money first
             self._reload_balances_soon()
             raise GatewayError("insufficient_balance") from None
         except DuplicateError as error:  # a client_ref raced past the check
             raise GatewayError("duplicate", str(error)) from None
-        except StoreBusyError:
-            raise GatewayError("queue_full", "the store is busy") from None
-        except StoreClosedError:
-            raise GatewayError("unavailable") from None
         self.transitions.announce(owed)
         return results, accepted
 

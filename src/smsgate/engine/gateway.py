@@ -42,8 +42,8 @@ from smsgate.engine.queries import Queries
 from smsgate.engine.receipt_timeouts import ReceiptTimeouts
 from smsgate.engine.receipts import Receipts
 from smsgate.engine.transitions import OutboxListener, StatusListener, Transitions
-from smsgate.engine.writer import ChangeWriter
-from smsgate.store import Change, Store, StoreBusyError, StoreClosedError, SubmittedPartsTaken
+from smsgate.engine.writer import ChangeWriter, committed
+from smsgate.store import Change, Store, SubmittedPartsTaken
 
 log = logging.getLogger(__name__)
 
@@ -204,25 +204,28 @@ class Gateway:
         record: Callable[[list[Message | GatewayError]], Change] | None = None,
     ) -> list[Message | GatewayError]:
         """`Acceptance.accept`, while the engine runs (else GatewayError("unavailable"))."""
-        if self._stopping or not self.ready.is_set():
-            raise GatewayError("unavailable")
+        self._check_running()
         return await self.acceptance.accept(account, commands, record)
 
     def keep_parts(self, changes: Sequence[SubmittedPart | SubmittedPartsTaken]) -> Awaitable[None]:
         """Store parts of a message submitted in several PDUs (or give them up); the result is
         done once committed. Queued for the store at once, so a message accepted later from
         its parts (which deletes them in its own write) is written after them."""
-        if self._stopping or not self.ready.is_set():
-            raise GatewayError("unavailable")
-        return _store_errors(self.writer.add(changes))
+        self._check_running()
+        return committed(self.writer.add(changes))
 
     def reject_acknowledged(
         self, account: Account, command: SendCommand, error: GatewayError, changes: list[Change]
     ) -> Awaitable[None]:
         """`Acceptance.reject_acknowledged`: done once committed."""
+        self._check_running()
+        return committed(self.acceptance.reject_acknowledged(account, command, error, changes))
+
+    def _check_running(self) -> None:
+        """GatewayError("unavailable") unless the engine is started and not stopping: what
+        comes in then could not be dispatched."""
         if self._stopping or not self.ready.is_set():
             raise GatewayError("unavailable")
-        return _store_errors(self.acceptance.reject_acknowledged(account, command, error, changes))
 
     def preview(self, account: Account, command: SendCommand) -> Message:
         return self.acceptance.preview(account, command)
@@ -246,13 +249,3 @@ class Gateway:
 
     async def delete(self, account: Account, message_id: str) -> None:
         await self.lifecycle.delete(account, message_id)
-
-
-async def _store_errors(write: Awaitable[None]) -> None:
-    """A write's store errors as the catalog's."""
-    try:
-        await write
-    except StoreBusyError:
-        raise GatewayError("queue_full", "the store is busy") from None
-    except StoreClosedError:
-        raise GatewayError("unavailable") from None

@@ -10,9 +10,10 @@ caller gets the error and no update overtakes another.
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
-from smsgate.store import Change, Store
+from smsgate.domain.errors import GatewayError
+from smsgate.store import Change, Store, StoreBusyError, StoreClosedError
 
 
 class ChangeWriter:
@@ -84,3 +85,14 @@ def _settle(future: "asyncio.Future[None]", error: BaseException | None) -> None
         future.set_result(None)
     else:
         future.set_exception(error)
+
+
+async def committed(write: Awaitable[None]) -> None:
+    """Wait for a write; the store's busy and closed errors come out as the catalog's (the
+    answer an interface gives), any other error as it is."""
+    try:
+        await write
+    except StoreBusyError:
+        raise GatewayError("queue_full", "the store is busy") from None
+    except StoreClosedError:
+        raise GatewayError("unavailable") from None
