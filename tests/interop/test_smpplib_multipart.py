@@ -5,6 +5,7 @@ between parts 2 and 3 loses nothing."""
 
 import asyncio
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,9 @@ def parts() -> list[Any]:
     return message.parts
 
 
-def send_one(session: Session, part: Any) -> tuple[Any, float]:
-    """One part, then wait for its response (a window of 1): (resp, seconds it took)."""
+def send_one(session: Session, part: Any, data_coding: int = 0) -> tuple[Any, float]:
+    """One part (its short_message and esm_class), then wait for its response (a window of
+    1): (resp, seconds it took)."""
     started = time.monotonic()
     before = len(session.resps)
     session.client.send_message(
@@ -45,13 +47,21 @@ def send_one(session: Session, part: Any) -> tuple[Any, float]:
         dest_addr_npi=smpplib.consts.SMPP_NPI_ISDN,
         destination_addr="819012345678",
         short_message=part.short_message,
-        data_coding=0,
+        data_coding=data_coding,
         esm_class=part.esm_class,
         registered_delivery=1,
     )
     while len(session.resps) == before:
         session.client.read_once()
     return session.resps[-1], time.monotonic() - started
+
+
+@dataclass(frozen=True)
+class UcsPart:
+    """A part written by hand: its concatenation header and UCS-2 octets."""
+
+    short_message: bytes
+    esm_class: int = 0x40
 
 
 def close(session: Session) -> None:
@@ -170,24 +180,10 @@ def test_parts_refused_after_their_answers_still_get_a_receipt(
 
     def client(port: int) -> tuple[list[Any], list[Any]]:
         session = bind(port, timeout=20)
-        resps = []
-        for seq, body in enumerate(bodies, 1):
-            before = len(session.resps)
-            session.client.send_message(
-                source_addr_ton=smpplib.consts.SMPP_TON_INTL,
-                source_addr_npi=smpplib.consts.SMPP_NPI_ISDN,
-                source_addr=SOURCE,
-                dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
-                dest_addr_npi=smpplib.consts.SMPP_NPI_ISDN,
-                destination_addr="819012345678",
-                short_message=bytes((5, 0, 3, REFERENCE, 3, seq)) + body,
-                data_coding=8,
-                esm_class=0x40,
-                registered_delivery=1,
-            )
-            while len(session.resps) == before:
-                session.client.read_once()
-            resps.append(session.resps[-1])
+        resps = [
+            send_one(session, UcsPart(bytes((5, 0, 3, REFERENCE, 3, seq)) + body), 8)[0]
+            for seq, body in enumerate(bodies, 1)
+        ]
         session.read_until(2, 1)
         close(session)
         return resps, session.receipts

@@ -2,6 +2,7 @@
 customer ESME built on smsgate's own SMPP transport for the protocol-level tests."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from smsgate.app import App
@@ -10,6 +11,8 @@ from smsgate.domain.ids import new_id
 from smsgate.smpp import codec
 from smsgate.smpp.pdu import Bind, BindTransceiver, DeliverSm, Pdu, Request, SubmitSm
 from smsgate.transport.smpp_connection import SmppConnection, connect
+from tests.api.harness import Running, running_gateway
+from tests.store.backends import StoreBackend
 
 TIMEOUT = 20.0
 
@@ -106,3 +109,21 @@ def submit(text: str = "Hello", to: str = "819012345678", **fields: Any) -> Subm
         dest_addr_npi=1,
         **fields,
     )
+
+
+Scenario = Callable[[Running, int], Awaitable[None]]
+REFUSED = "8180"  # destinations the simulated carrier refuses
+
+
+def run_with_alice(backend: StoreBackend, scenario: Scenario, **settings: Any) -> None:
+    """A gateway on `backend` whose carrier refuses REFUSED, with the SMPP account "alice";
+    the scenario gets it and its SMPP port."""
+
+    async def main() -> None:
+        async with running_gateway(backend.url, **settings) as gw:
+            assert gw.app.simulator is not None
+            gw.app.simulator.config.reject_destinations = (REFUSED,)
+            await add_smpp_account(gw.app, "alice")
+            await scenario(gw, smpp_port(gw.app))
+
+    asyncio.run(main())

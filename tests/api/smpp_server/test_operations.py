@@ -3,7 +3,6 @@ and priority_flag in the dispatch order: over real SMPP to a running gateway, on
 backends."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,24 +14,17 @@ from smsgate.smpp.smpp_time import format_smpp_time
 from smsgate.smpp.tlv import Tag
 from smsgate.text import encode_gsm7
 from smsgate.transport.smpp_connection import SmppConnection
-from tests.api.harness import Running, overtaking, running_gateway
-from tests.api.smpp_server.customers import TIMEOUT, Customer, add_smpp_account, smpp_port, submit
+from tests.api.harness import Running, overtaking
+from tests.api.smpp_server.customers import (
+    REFUSED,
+    TIMEOUT,
+    Customer,
+    run_with_alice,
+    submit,
+)
 from tests.store.backends import StoreBackend
 
 S = CommandStatus
-Scenario = Callable[[Running, int], Awaitable[None]]
-REFUSED = "8180"  # destinations the simulated carrier refuses
-
-
-def run(backend: StoreBackend, scenario: Scenario, **settings: Any) -> None:
-    async def main() -> None:
-        async with running_gateway(backend.url, **settings) as gw:
-            assert gw.app.simulator is not None
-            gw.app.simulator.config.reject_destinations = (REFUSED,)
-            await add_smpp_account(gw.app, "alice")
-            await scenario(gw, smpp_port(gw.app))
-
-    asyncio.run(main())
 
 
 async def submitted(connection: SmppConnection, text: str, **fields: Any) -> str:
@@ -77,7 +69,7 @@ def test_receipts_on_failure_only_or_on_success_only(backend: StoreBackend) -> N
             assert items == []
         await connection.unbind_and_close()
 
-    run(backend, scenario)
+    run_with_alice(backend, scenario)
 
 
 async def history_details(gw: Running, message_id: str) -> list[str]:
@@ -121,7 +113,7 @@ def test_replace_a_scheduled_message_then_send_it_now(backend: StoreBackend) -> 
         assert (await gw.app.gateway.queries.message(account, later)).text == message.text
         await connection.unbind_and_close()
 
-    run(backend, scenario)
+    run_with_alice(backend, scenario)
 
 
 def test_replace_a_queued_message_and_the_refusals(backend: StoreBackend) -> None:
@@ -164,7 +156,7 @@ def test_replace_a_queued_message_and_the_refusals(backend: StoreBackend) -> Non
         assert (await gw.app.gateway.queries.message(account, queued)).text == "Meet at 10"
         await connection.unbind_and_close()
 
-    run(backend, scenario)
+    run_with_alice(backend, scenario)
 
 
 def test_replace_binary_data_keeps_it_binary(backend: StoreBackend) -> None:
@@ -193,7 +185,7 @@ def test_replace_binary_data_keeps_it_binary(backend: StoreBackend) -> None:
         ]
         await connection.unbind_and_close()
 
-    run(backend, scenario)
+    run_with_alice(backend, scenario)
 
 
 def test_a_replacement_pays_for_its_segments(backend: StoreBackend) -> None:
@@ -224,7 +216,7 @@ def test_a_replacement_pays_for_its_segments(backend: StoreBackend) -> None:
         assert (await store.balance(account.id) or (0,))[0] == 70_000
         await connection.unbind_and_close()
 
-    run(backend, scenario, prices=[{"per_segment": "0.05", "currency": "EUR"}])
+    run_with_alice(backend, scenario, prices=[{"per_segment": "0.05", "currency": "EUR"}])
 
 
 def test_priority_flag_lets_an_urgent_submit_overtake_a_queued_bulk_one(
@@ -247,4 +239,4 @@ def test_priority_flag_lets_an_urgent_submit_overtake_a_queued_bulk_one(
         assert overtaken_by <= 500
         await connection.unbind_and_close()
 
-    run(backend, scenario)
+    run_with_alice(backend, scenario)

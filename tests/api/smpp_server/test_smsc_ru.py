@@ -2,9 +2,7 @@
 reads, MCON1 to MCON9 only, what data_coding 0 means per account, and query_sm's error for a
 failed message; over real SMPP to a running gateway, on both store backends."""
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -17,29 +15,16 @@ from smsgate.smpp.constants import CommandStatus, MessageState
 from smsgate.smpp.pdu import QuerySm, SubmitSmResp
 from smsgate.smpp.tlv import Tag
 from smsgate.transport.smpp_connection import SmppRequestError
-from tests.api.harness import Running, running_gateway
-from tests.api.smpp_server.customers import Customer, add_smpp_account, smpp_port, submit
+from tests.api.harness import Running
+from tests.api.smpp_server.customers import REFUSED, Customer, run_with_alice, submit
 from tests.store.backends import StoreBackend
 
 S = CommandStatus
-Scenario = Callable[[Running, int], Awaitable[None]]
 # the document's parsing example: preg_match("/^id:(\d+) stat:(\w+) err:(\d+) imsi:..."), its id
 DOCUMENT_ID = re.compile(r"^id:(\d+) ")
 DOCUMENT_RECEIPT = (
     "id:854019 sub:001 dlvrd:001 submit date:1108202241 done date:1108202241 stat:DELIVRD err:000"
 )
-REFUSED = "8180"  # destinations the simulated carrier refuses
-
-
-def run(backend: StoreBackend, scenario: Scenario, **settings: Any) -> None:
-    async def main() -> None:
-        async with running_gateway(backend.url, **settings) as gw:
-            assert gw.app.simulator is not None
-            gw.app.simulator.config.reject_destinations = (REFUSED,)
-            await add_smpp_account(gw.app, "alice")
-            await scenario(gw, smpp_port(gw.app))
-
-    asyncio.run(main())
 
 
 async def submitted(customer: Customer, text: str, **fields: Any) -> str:
@@ -70,7 +55,7 @@ def test_decimal_ids_agree_in_resp_receipt_and_query(backend: StoreBackend) -> N
         assert stored in gw.app.gateway.live and int(stored, 16) == int(shown)
         await connection.unbind_and_close()
 
-    run(backend, scenario)
+    run_with_alice(backend, scenario)
 
 
 def test_hex_ids_when_configured(backend: StoreBackend) -> None:
@@ -86,7 +71,7 @@ def test_hex_ids_when_configured(backend: StoreBackend) -> None:
         assert query.message_state == MessageState.DELIVERED
         await connection.unbind_and_close()
 
-    run(backend, scenario, smpp_message_ids="hex")
+    run_with_alice(backend, scenario, smpp_message_ids="hex")
 
 
 def test_mcon_outside_one_to_nine_is_refused_at_bind(backend: StoreBackend) -> None:
@@ -100,7 +85,7 @@ def test_mcon_outside_one_to_nine_is_refused_at_bind(backend: StoreBackend) -> N
             connection = await Customer().bind(port, "alice", system_type=system_type)
             await connection.unbind_and_close()
 
-    run(backend, scenario)
+    run_with_alice(backend, scenario)
 
 
 def test_an_ascii_clients_data_coding_0(backend: StoreBackend) -> None:
@@ -122,7 +107,7 @@ def test_an_ascii_clients_data_coding_0(backend: StoreBackend) -> None:
         message = await gw.app.gateway.queries.message(account.id, engine_id(latin))
         assert message.text == "caf\xe9"
 
-    run(backend, scenario)
+    run_with_alice(backend, scenario)
 
 
 def test_an_account_keeps_gsm_by_default(backend: StoreBackend) -> None:
@@ -136,7 +121,7 @@ def test_an_account_keeps_gsm_by_default(backend: StoreBackend) -> None:
         message = await gw.app.gateway.queries.message(account.id, engine_id(shown))
         assert message.text == "a\xfcb\xa7c"  # GSM 03.38: 0x7E is u-umlaut, 0x5F the section
 
-    run(backend, scenario)
+    run_with_alice(backend, scenario)
 
 
 def test_query_sm_gives_a_failed_messages_error(backend: StoreBackend) -> None:
@@ -156,4 +141,4 @@ def test_query_sm_gives_a_failed_messages_error(backend: StoreBackend) -> None:
         assert query.error_code == 1  # the network's "unknown subscriber", as the receipt's err
         await connection.unbind_and_close()
 
-    run(backend, scenario)
+    run_with_alice(backend, scenario)
