@@ -35,13 +35,9 @@ def _is_hex_id(value: str) -> bool:
 
 def customer_id(message_id: str, ids: IdFormat = IdFormat.DECIMAL) -> str:
     """A stored message id as the customer sees it ('' stays '': nothing was accepted)."""
-    if ids is IdFormat.HEX or len(message_id) != _HEX_LENGTH:
+    if ids is IdFormat.HEX or not _is_hex_id(message_id):
         return message_id
-    try:  # once per answer and per receipt: int() is the hex check
-        number = int(message_id, 16)
-    except ValueError:
-        return message_id
-    return str(number) if _is_hex_id(message_id) else message_id
+    return str(int(message_id, 16))
 
 
 def part_id(message_id: str, seq: int, single: bool, ids: IdFormat = IdFormat.DECIMAL) -> str:
