@@ -24,6 +24,7 @@ from smsgate.engine.ports import (
 class MemoryConnector:
     name: str
     window: int = 10
+    channel: str = "sms"
     up: bool = True
     outcome: dict[str, Status] = field(default_factory=dict)  # by destination; else DELIVERED
     refuse: dict[str, str] = field(default_factory=dict)  # destination -> catalog error

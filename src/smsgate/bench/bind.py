@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from smsgate.connectors.smpp import ConnectorConfig, SmppConnector
-from smsgate.engine.ports import DeliveryReport, InboundPart, OutboundPart, PartKey
+from smsgate.engine.ports import DeliveryReport, InboundPart, OutboundPart, PartKey, UserEvent
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.session import SessionConfig
 
@@ -82,6 +82,9 @@ class _Feeder:
 
     async def inbound(self, connector_id: str, part: InboundPart) -> None:
         pass
+
+    async def user_event(self, connector_id: str, event: UserEvent) -> None:
+        pass  # an SMPP carrier has none
 
 
 async def _measure(port: int, window: int, args: argparse.Namespace) -> RunResult:

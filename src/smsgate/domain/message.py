@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 from smsgate.domain.status import Status
 
@@ -71,6 +72,15 @@ class Message:
     # binary data only: the sender's own UDH elements (application ports, ...) without the
     # UDHL octet, repeated in every part before the concatenation IE
     udh: bytes | None = None
+    # the channel it is on ("sms", "rcs", ...), the channels still to try after it, in order,
+    # when it is not delivered there, and when its time on this channel ends (then it is
+    # revoked and falls back; None: it stays until its validity ends)
+    channel: str = "sms"
+    fallback: tuple[str, ...] = ()
+    channel_until: float | None = None
+    # a rich channel's content (RCS: the RCSMessage object); `text` is then what an SMS
+    # fallback sends, or the content's text for search and display
+    content: dict[str, Any] | None = None
     parts: list[Part] = field(default_factory=list)
 
 

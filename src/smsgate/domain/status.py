@@ -18,11 +18,15 @@ class Status(StrEnum):
     SENDING = "sending"  # submit_sm in flight
     SENT = "sent"  # the carrier accepted it (has an upstream id)
     DELIVERED = "delivered"
+    DISPLAYED = "displayed"  # delivered and read (a rich channel's read report)
     UNDELIVERED = "undelivered"  # the carrier could not deliver it
     FAILED = "failed"  # smsgate or the carrier refused it before delivery was attempted
     EXPIRED = "expired"  # validity ran out
     CANCELED = "canceled"
     REJECTED = "rejected"  # refused at acceptance (no route, opted out, ...)
+    REVOKED = "revoked"  # taken back from a rich channel before it was delivered
+    # history and callbacks only: the message left its channel for the next one it names
+    FELL_BACK = "fell_back"
 
 
 FINAL: Final = frozenset(

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from smsgate.domain.message import Priority
 
@@ -32,6 +33,11 @@ class SendCommand:
     # the id the customer was already answered with (the first stored part of a message
     # submitted in several PDUs); None: a new one
     message_id: str | None = None
+    # the channels to try, in order ("sms", "rcs"): the first, then each next one when it is
+    # not delivered there (not capable, failed, or its time to live ran out)
+    channels: tuple[str, ...] = ("sms",)
+    content: dict[str, Any] | None = None  # RCS content (an RCSMessage object), for "rcs"
+    channel_ttl: float | None = None  # seconds on a channel with another after it; None: default
 
 
 @dataclass(slots=True)

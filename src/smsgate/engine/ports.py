@@ -13,8 +13,8 @@ write, and a future costs less than a task.
 """
 
 from collections.abc import Awaitable, Set
-from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
 
 from smsgate.domain.status import Status
 from smsgate.text import Concat, Sar
@@ -44,6 +44,9 @@ class OutboundPart:
     priority: int = 0  # 0 (bulk) to 3 (urgent)
     valid_until: float | None = None  # Unix seconds; None: the channel's default
     sar: Sar | None = None  # concatenation numbers, for channels that send them beside the body
+    # a rich channel's content (RCS: the RCSMessage object, validated by smsgate.domain.rcs);
+    # None for SMS. For RCS `source` is the sending bot's id.
+    content: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,22 @@ class DeliveryReport:
     error: str = ""  # the network's error code, as the channel gives it
 
 
+@dataclass(frozen=True, slots=True)
+class UserEvent:
+    """Something a user did on a rich channel that is not a delivery report: a message of
+    their own (`message`: text, location or file), a tapped suggestion (`response`, with its
+    postback), a subscription to a bot (`newUser`). `bot` is the bot it was addressed to,
+    `user` the user's E.164 digits; `payload` the channel's own object, kept for the bot's
+    webhook; `message_id` the channel's id of the user's message, when it has one."""
+
+    kind: str  # "message", "response" or "newUser"
+    bot: str
+    user: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    message_id: str = ""
+    text: str = ""  # a text message's text, or a response's display text
+
+
 class ConnectorEvents(Protocol):
     """The engine's side: what a connector reports."""
 
@@ -90,12 +109,20 @@ class ConnectorEvents(Protocol):
     def inbound(self, connector_id: str, part: InboundPart) -> Awaitable[None]:
         """A mobile-originated message part."""
 
+    def user_event(self, connector_id: str, event: UserEvent) -> Awaitable[None]:
+        """A user's action on a rich channel; done once it is persisted."""
+
 
 class Connector(Protocol):
     """A channel to carriers or providers, as the engine drives it."""
 
     @property
     def id(self) -> str: ...
+
+    @property
+    def channel(self) -> str:
+        """The channel it carries: "sms", "rcs", ..."""
+        ...
 
     @property
     def is_up(self) -> bool:
@@ -127,6 +154,29 @@ class Connector(Protocol):
     async def stop(self, drain_timeout: float) -> list[OutboundPart]:
         """Stop taking parts, drain within `drain_timeout`, and hand back what was not
         (surely) sent; no event is reported for those."""
+
+
+class Revoked(NamedTuple):
+    """What a revoke came to: `revoked` True when the message will never reach the handset;
+    False with the reason (it was delivered meanwhile, or the channel could not say)."""
+
+    revoked: bool
+    reason: str = ""
+    delivered: bool = False  # the channel says it was delivered (no fallback then)
+
+
+class RichConnector(Connector, Protocol):
+    """A connector of a channel that can tell whether a user can receive it and take back a
+    message not yet delivered (RCS): what a fallback to another channel needs."""
+
+    async def capable(self, user: str, bot: str) -> bool:
+        """Whether the user (E.164 digits) can receive this channel from `bot`; the connector
+        caches answers for a bounded time. Raises GatewayError when it cannot tell."""
+        ...
+
+    async def revoke(self, carrier_id: str, bot: str) -> Revoked:
+        """Take back a message the channel accepted under `carrier_id`."""
+        ...
 
 
 class Router(Protocol):

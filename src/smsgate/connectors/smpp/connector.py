@@ -155,6 +155,8 @@ class SmppConnector:
         """Bound connections (a tx+rx bind counts as two)."""
         return sum(link.is_up for link in self.links)
 
+    channel = "sms"
+
     @property
     def is_up(self) -> bool:
         return any(link.is_up for link in self.links)
