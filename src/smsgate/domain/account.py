@@ -54,6 +54,9 @@ class Account:
     callback_format: str | None = None  # a dialect's callback shape; None: smsgate's own
     # what data_coding 0 means on its SMPP binds (one of DATA_CODING_0); None: "gsm"
     data_coding_0: str | None = None
+    # where its RCS bot's webhooks go (users' messages, taps, subscriptions, RCS statuses);
+    # None: its inbound URL
+    rcs_webhook_url: str | None = None
 
 
 def new_api_key() -> str:

@@ -32,6 +32,8 @@ class Status(StrEnum):
 FINAL: Final = frozenset(
     {
         Status.DELIVERED,
+        Status.DISPLAYED,
+        Status.REVOKED,
         Status.UNDELIVERED,
         Status.FAILED,
         Status.EXPIRED,
@@ -49,8 +51,18 @@ _NEXT: Final[dict[Status, frozenset[Status]]] = {
     # back to queued: the link was lost or the carrier throttled; the part is retried
     Status.SENDING: frozenset({Status.SENT, Status.QUEUED, Status.FAILED, Status.EXPIRED}),
     Status.SENT: frozenset(
-        {Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.FAILED, Status.CANCELED}
+        {
+            Status.DELIVERED,
+            Status.DISPLAYED,  # a read report that overtook the delivery's
+            Status.UNDELIVERED,
+            Status.EXPIRED,
+            Status.FAILED,
+            Status.CANCELED,
+            Status.REVOKED,
+        }
     ),
+    # the one step past a final status: a delivered message that was read
+    Status.DELIVERED: frozenset({Status.DISPLAYED}),
 }
 
 
@@ -64,8 +76,10 @@ def is_final(status: Status) -> bool:
 
 # How bad a final outcome is, for a multi-part message whose parts ended differently.
 _SEVERITY: Final = {
+    Status.DISPLAYED: 0,
     Status.DELIVERED: 0,
     Status.CANCELED: 1,
+    Status.REVOKED: 1,
     Status.EXPIRED: 2,
     Status.UNDELIVERED: 3,
     Status.FAILED: 4,
@@ -104,6 +118,7 @@ _STAGE: Final = {
     Status.SENDING: 2,
     Status.SENT: 3,
     **{status: 4 for status in FINAL},
+    Status.DISPLAYED: 5,  # read, after delivered
 }
 
 
@@ -116,7 +131,7 @@ def next_message_status(current: Status, parts: Iterable[Status]) -> Status | No
     status = message_status(parts)
     if status is Status.SENDING:
         status = Status.QUEUED
-    if current in FINAL or _STAGE[status] <= _STAGE[current]:
+    if _STAGE[status] <= _STAGE[current] or (current in FINAL and current is not Status.DELIVERED):
         return None
     return status
 

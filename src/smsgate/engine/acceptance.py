@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Final, get_args, get_type_hints
 
+from smsgate.domain import rcs
 from smsgate.domain.account import Account
 from smsgate.domain.callback_urls import DenyList, check_url
 from smsgate.domain.channel_prefixes import requested_channel
@@ -29,7 +30,7 @@ from smsgate.engine.live import LiveMessages
 from smsgate.engine.message_text import data_coding_of, encode_text, parts_of
 from smsgate.engine.notify import status_item
 from smsgate.engine.opt_outs import OptOutList
-from smsgate.engine.ports import Router
+from smsgate.engine.ports import Connector, RichConnector, Router
 from smsgate.engine.rate import RateLimits
 from smsgate.engine.timing import check_validity, start_of
 from smsgate.engine.transitions import Transitions
@@ -40,11 +41,15 @@ from smsgate.store import (
     DuplicateError,
     Store,
 )
-from smsgate.store.changes import BalanceChange
+from smsgate.store.changes import BalanceChange, HistoryNote
 
 log = logging.getLogger(__name__)
 
 _BALANCES_REFRESH: Final = 5.0  # seconds between reads of the prepaid balances (top-ups)
+SMS: Final = "sms"
+RCS: Final = "rcs"
+CHANNELS: Final = frozenset({SMS, RCS})
+SMS_ONLY: Final = (SMS,)
 _PRIORITIES: Final = frozenset(p.value for p in Priority)
 # the command's text fields (str or str | None): what the stores keep as text
 _COMMAND_FIELDS: Final = tuple(
@@ -71,7 +76,9 @@ class Acceptance:
         config: EngineConfig,
         references: Iterator[int],
         callback_deny: DenyList | None,
+        connectors: Mapping[str, Connector],
     ) -> None:
+        self.connectors = connectors
         self.store = store
         self.router = router
         self.live = live
@@ -109,12 +116,18 @@ class Acceptance:
         refs: list[tuple[str, str]] = []  # client_refs this call holds while it commits
         held: dict[str, tuple[int, int | None]] = {}  # message id: (micros reserved, window key)
         committed: list[Message] = []
+        notes: list[HistoryNote] = []  # capability answers, written with their messages
         if now - self.billing.balances.loaded_at > _BALANCES_REFRESH:
             self._reload_balances_soon()
         try:
             for command in commands:
                 try:
-                    message = self._build(account, command, now)
+                    plan, note = command.channels, ""
+                    if plan != SMS_ONLY:
+                        plan, note = await self._plan(account, command)
+                    message = self._build(account, command, now, plan)
+                    if note:
+                        notes.append(HistoryNote(message.id, message.status, now, note))
                     if message.client_ref is not None:
                         await self._check_client_ref(account.id, message.client_ref)
                     try:
@@ -139,7 +152,11 @@ class Acceptance:
                     refs.append((account.id, message.client_ref))
                     self._refs_in_flight.add(refs[-1])
             if accepted:
-                results, accepted = await self._persist(account, results, accepted, held, record)
+                kept = {m.id for m in accepted}
+                notes = [n for n in notes if n.message_id in kept]
+                results, accepted = await self._persist(
+                    account, results, accepted, held, record, notes
+                )
                 committed = accepted
         finally:
             self._refs_in_flight.difference_update(refs)
@@ -157,6 +174,7 @@ class Acceptance:
         accepted: list[Message],
         held: Mapping[str, tuple[int, int | None]],
         record: Callable[[list[Message | GatewayError]], Change] | None = None,
+        notes: Sequence[HistoryNote] = (),
     ) -> tuple[list[Message | GatewayError], list[Message]]:
         """Commit what the queue and the account's rate let in; (results, what was committed)."""
         if not self.queue.has_room(len(accepted)):
@@ -177,7 +195,8 @@ class Acceptance:
         owed = [
             item for m in accepted if (item := status_item(m, m.status, m.created_at)) is not None
         ]
-        extra: list[Change] = list(owed)
+        kept = {m.id for m in accepted} if notes else set()
+        extra: list[Change] = [*owed, *(n for n in notes if n.message_id in kept)]
         if charged := sum(held[m.id][0] for m in accepted):
             extra.append(BalanceChange(account.id, -charged, accepted[0].created_at))
         if record is not None:
@@ -268,7 +287,50 @@ class Acceptance:
         GatewayError where `accept` would refuse the command at once."""
         return self._build(account, command, self.clock.time())
 
-    def _build(self, account: Account, command: SendCommand, now: float) -> Message:
+    async def _plan(self, account: Account, command: SendCommand) -> tuple[tuple[str, ...], str]:
+        """The channels to try, the first being the one the message goes by now, and a note for
+        its history: a rich channel first with a fallback is skipped at once for a recipient
+        its connector says cannot receive it."""
+        channels = command.channels
+        if not channels or len(set(channels)) < len(channels) or set(channels) - CHANNELS:
+            known = ", ".join(sorted(CHANNELS))
+            raise GatewayError("invalid_request", f"channels: one or more of {known}, each once")
+        if channels[0] != RCS:
+            return channels, ""
+        if command.content is None:
+            raise GatewayError("invalid_rcs_content", "RCSMessage: required for the rcs channel")
+        if not account.bot_id:
+            raise GatewayError("rcs_unavailable", "the account has no RCS bot")
+        rest = channels[1:]
+        if not any(c.channel == RCS for c in self.connectors.values()):
+            if not rest:
+                raise GatewayError("rcs_unavailable")
+            return rest, f"no {RCS} connector: sent by {rest[0]}"
+        if not rest:
+            return channels, ""
+        e164, _ = self.router.destination(command.to)
+        capable = await self.capability(account, e164)
+        if capable is False:
+            return rest, f"capability: +{e164} cannot receive {RCS}; sent by {rest[0]}"
+        return channels, "capability: capable" if capable else "capability: no answer; sent by rcs"
+
+    async def capability(self, account: Account, e164: str) -> bool | None:
+        """Whether the recipient can receive RCS from the account's bot, as the first RCS
+        connector up answers (cached by the connector); None when none could tell."""
+        for connector in self.connectors.values():
+            if connector.channel != RCS or not connector.is_up:
+                continue
+            if not isinstance(connector, RichConnector):
+                continue
+            try:
+                return await connector.capable(e164, account.bot_id or "")
+            except GatewayError as error:
+                log.info("%s: no capability answer for +%s: %s", connector.id, e164, error)
+        return None
+
+    def _build(
+        self, account: Account, command: SendCommand, now: float, plan: tuple[str, ...] = SMS_ONLY
+    ) -> Message:
         # text neither store can keep fails this message only, not the write it would share
         check_fields((name, getattr(command, name)) for name in _COMMAND_FIELDS)
         # destinations are kept and sent as international E.164 (ton 1, npi 1)
@@ -278,10 +340,14 @@ class Acceptance:
         source, source_ton, source_npi = self.router.source(
             command.sender or self.config.default_sender
         )
-        if (asked := requested_channel(command.text)) is not None:
+        content = None
+        if RCS in command.channels and command.content is not None:
+            content = {"botId": account.bot_id, "RCSMessage": rcs.validate(command.content)}
+        text = command.text or (rcs.summary(content["RCSMessage"]) if content else "")
+        if (asked := requested_channel(text)) is not None:
             raise GatewayError("channel_unavailable", f"{asked[0]} asks for {asked[1]}")
         text, comment, encoded = encode_text(
-            command.text,
+            text,
             command.encoding,
             next(self.references),
             self.config.max_segments,
@@ -297,9 +363,17 @@ class Acceptance:
         if command.priority not in _PRIORITIES:
             raise GatewayError("invalid_priority", "0 (bulk) to 3 (urgent)")
         carrier = command.carrier or self.router.carrier(e164)
-        route_id, _ = self.router.connectors(account.id, source, e164, region, carrier)
-        quote = self.billing.quote(account, route_id, region, carrier, encoded.segments)
+        channel, segments = plan[0], encoded.segments
+        route_id = channel
+        if SMS in plan:  # no route to SMS: refused now rather than when it falls back
+            route_id, _ = self.router.connectors(account.id, source, e164, region, carrier)
+        if channel != SMS:
+            route_id, segments = channel, 1  # a rich message is priced per message
+        quote = self.billing.quote(account, route_id, region, carrier, segments)
         start = scheduled or now
+        callback_url = command.callback_url
+        if callback_url is None and channel == RCS:
+            callback_url = account.rcs_webhook_url
         message_id = command.message_id or new_id()
         message = Message(
             id=message_id,
@@ -312,14 +386,14 @@ class Acceptance:
             comment=comment,
             encoding=encoded.encoding.value,
             data_coding=data_coding_of(encoded, command.data_coding),
-            segments=encoded.segments,
+            segments=segments,
             created_at=now,
             updated_at=now,
             valid_until=start + validity,
             priority=Priority(command.priority),
             status=Status.SCHEDULED if scheduled else Status.QUEUED,
             client_ref=command.client_ref,
-            callback_url=command.callback_url or account.callback_url,
+            callback_url=callback_url or account.callback_url,
             scheduled_at=scheduled,
             carrier=carrier,
             route_id=route_id,
@@ -330,8 +404,17 @@ class Acceptance:
             tag=command.tag,
             price=None if quote is None else quote[0],
             price_unit=None if quote is None else quote[1],
+            channel=channel,
+            fallback=plan[1:],
+            channel_until=start + (command.channel_ttl or self.config.channel_ttl)
+            if len(plan) > 1
+            else None,
+            content=content,
         )
-        message.parts = parts_of(message_id, encoded, message.status)
+        if channel == SMS:
+            message.parts = parts_of(message_id, encoded, message.status)
+        else:
+            message.parts = [Part(message_id, 1, b"", status=message.status)]
         return message
 
     def reject_acknowledged(

@@ -17,3 +17,7 @@ class EngineConfig:
     default_country: str | None = None  # ISO code of numbers given in national form
     receipt_timeout_interval: float = 60.0  # seconds between looks for receipts that never came
     live_limit: int = 200_000  # messages kept in memory (the rest is read back from the store)
+    # seconds a message with a fallback (RCS, then SMS) waits on a channel to be delivered
+    # before it is revoked there and sent by the next channel
+    channel_ttl: float = 600.0
+    channel_timeout_interval: float = 1.0  # seconds between looks for channel times run out

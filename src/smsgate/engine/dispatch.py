@@ -19,15 +19,18 @@ from smsgate.domain.status import FINAL, Status
 from smsgate.engine.clock import Clock
 from smsgate.engine.counters import Counters
 from smsgate.engine.dispatcher import Dispatcher
+from smsgate.engine.fallback import Fallbacks
 from smsgate.engine.live import LiveMessages
 from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.ports import Connector, OutboundPart, PartKey, Router
 from smsgate.engine.transitions import Transitions
+from smsgate.store import PartUpdate
 from smsgate.text import UDHI, Sar
 
 log = logging.getLogger(__name__)
 
 _UNSENT = (Status.QUEUED, Status.SCHEDULED, Status.ACCEPTED)
+SMS = "sms"
 _ROOM_WAIT = 0.05  # seconds to wait for a connector's room before looking again
 
 
@@ -39,10 +42,12 @@ class Dispatch:
         router: Router,
         connectors: Mapping[str, Connector],
         transitions: Transitions,
+        fallbacks: Fallbacks,
         opt_outs: OptOutList,
         counters: Counters,
         clock: Clock,
     ) -> None:
+        self.fallbacks = fallbacks
         self.queue = queue
         self.live = live
         self.router = router
@@ -110,8 +115,10 @@ class Dispatch:
             # the recipient sent an opt-out keyword after the message was accepted
             self.transitions.finish_unsent(message, Status.REJECTED, "opted_out", "", now)
             return False
+        if message.channel != SMS:
+            return self._dispatch_rich(message, unsent, now)
         connectors = self.connectors
-        up = {cid for cid, connector in connectors.items() if connector.is_up}
+        up = {cid for cid, c in connectors.items() if c.is_up and c.channel == SMS}
         try:
             _, candidates = self.router.connectors(
                 message.account_id,
@@ -143,6 +150,35 @@ class Dispatch:
         self.queue.push_front(message.id, message.priority)
         return True
 
+    def _dispatch_rich(self, message: Message, unsent: list[Part], now: float) -> bool:
+        """Hand a message on a rich channel (RCS) to a connector of that channel; fall back to
+        the next channel when none is configured or its time there ran out while it waited."""
+        channel = message.channel
+        rich = [c for c in self.connectors.values() if c.channel == channel]
+        if not rich or (message.channel_until is not None and now >= message.channel_until):
+            reason = f"no {channel} connector" if not rich else f"not sent on {channel} in time"
+            if not message.fallback:
+                self.transitions.finish_unsent(
+                    message, Status.FAILED, "rcs_unavailable", reason, now
+                )
+                return False
+            part = unsent[0]
+            outcome = PartUpdate(message.id, part.seq, Status.EXPIRED, now, detail=reason)
+            self.fallbacks.fall_back(message, reason, outcome)
+            return False
+        for connector in rich:
+            if connector.is_up and connector.queue_depth < max(connector.capacity, 1):
+                part = unsent[0]  # a rich message is one part
+                part.connector_id = connector.id
+                part.status = Status.SENDING
+                part.attempts += 1
+                submitted = connector.submit(outbound(message, part))
+                assert submitted, "the queue had room"
+                message.status = Status.SENDING
+                return False
+        self.queue.push_front(message.id, message.priority)
+        return True
+
 
 def outbound(message: Message, part: Part) -> OutboundPart:
     """The part as a connector gets it."""
@@ -151,9 +187,11 @@ def outbound(message: Message, part: Part) -> OutboundPart:
         if part.sar_ref is not None and part.sar_total is not None and part.sar_seq is not None
         else None
     )
+    content = message.content if message.channel != SMS else None
     return OutboundPart(
         key=PartKey(message.id, part.seq),
-        source=message.source,
+        # a rich message is sent by the account's bot
+        source=message.source if content is None else content["botId"],
         destination=message.destination,
         body=part.short_message,
         text=message.text,
@@ -165,4 +203,5 @@ def outbound(message: Message, part: Part) -> OutboundPart:
         priority=int(message.priority),
         valid_until=message.valid_until,
         sar=sar,
+        content=None if content is None else content["RCSMessage"],
     )

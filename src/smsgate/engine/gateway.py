@@ -25,12 +25,14 @@ from smsgate.domain.message import Message
 from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.engine.acceptance import Acceptance
 from smsgate.engine.billing import Billing
+from smsgate.engine.channel_timeouts import ChannelTimeouts
 from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.commands import ReplaceCommand, SendCommand
 from smsgate.engine.config import EngineConfig
 from smsgate.engine.counters import Counters
-from smsgate.engine.dispatch import Dispatch
+from smsgate.engine.dispatch import SMS, Dispatch
 from smsgate.engine.dispatcher import Dispatcher
+from smsgate.engine.fallback import Fallbacks
 from smsgate.engine.inbound import InboundDesk
 from smsgate.engine.latency import LatencyWindow
 from smsgate.engine.lifecycle import Lifecycle
@@ -42,6 +44,7 @@ from smsgate.engine.queries import Queries
 from smsgate.engine.receipt_timeouts import ReceiptTimeouts
 from smsgate.engine.receipts import Receipts
 from smsgate.engine.transitions import OutboxListener, StatusListener, Transitions
+from smsgate.engine.user_events import UserEvents
 from smsgate.engine.writer import ChangeWriter, committed
 from smsgate.store import Change, Store, SubmittedPartsTaken
 
@@ -102,6 +105,7 @@ class Gateway:
             config=config,
             references=references,
             callback_deny=callback_deny,
+            connectors=self.connectors,
         )
         self.lifecycle = Lifecycle(
             store,
@@ -124,17 +128,43 @@ class Gateway:
             announce=transitions.announce,
             timeout=config.mo_reassembly_timeout,
         )
+        self.fallbacks = Fallbacks(
+            router,
+            self.billing,
+            writer,
+            transitions,
+            live,
+            queue,
+            self.counters,
+            self.clock,
+            config,
+            references,
+        )
         self.dispatch = Dispatch(
             queue,
             live,
             router,
             self.connectors,
             transitions,
+            self.fallbacks,
             self.opt_outs,
             self.counters,
             self.clock,
         )
-        self.receipts = Receipts(store, live, transitions, self.counters, self.clock)
+        self.receipts = Receipts(
+            store, live, transitions, self.fallbacks, self.counters, self.clock
+        )
+        self.channel_timeouts = ChannelTimeouts(
+            store,
+            live,
+            self.connectors,
+            self.fallbacks,
+            self.receipts,
+            self.counters,
+            self.clock,
+            interval=config.channel_timeout_interval,
+        )
+        self.user_events = UserEvents(store, writer, transitions, self.counters, self.clock)
         # connector id -> seconds after a message's validity before a missing receipt is given up
         self.receipt_timeouts = ReceiptTimeouts(
             store,
@@ -149,7 +179,9 @@ class Gateway:
             live,
             transitions,
             self.receipts,
+            self.fallbacks,
             self.inbound_desk,
+            self.user_events,
             self.dispatch,
             queue,
             self.counters,
@@ -179,6 +211,8 @@ class Gateway:
         await self.acceptance.reload_balances()
         self.dispatch.start()
         self.receipt_timeouts.start()
+        if any(c.channel != SMS for c in self.connectors.values()):
+            self.channel_timeouts.start()
         self.ready.set()
 
     async def stop(self, drain_timeout: float = 10.0) -> None:
@@ -188,6 +222,7 @@ class Gateway:
         self.ready.clear()
         await self.dispatch.stop()
         await self.receipt_timeouts.stop()
+        await self.channel_timeouts.stop()
         await self.inbound_desk.stop()
         await self.acceptance.stop()
         await self.writer.drain()

@@ -21,7 +21,7 @@ from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import FINAL, Status
 
 # statuses a callback is sent for: every one a message can reach after acceptance
-NOTIFIED: Final = FINAL | {Status.SCHEDULED, Status.QUEUED, Status.SENT}
+NOTIFIED: Final = FINAL | {Status.SCHEDULED, Status.QUEUED, Status.SENT, Status.FELL_BACK}
 INBOUND_EVENT: Final = "inbound"
 
 
@@ -46,6 +46,7 @@ def status_payload(message: Message, status: Status, at: float) -> dict[str, Any
         if error_code
         else None,
         "segments": message.segments,
+        "channel": message.channel,
         "carrier": message.carrier,
         "price": message.price,
         "price_unit": message.price_unit,
@@ -74,7 +75,8 @@ def status_item(message: Message, status: Status, at: float) -> OutboxItem | Non
     if status not in NOTIFIED:
         return None
     if message.origin == "smpp" and message.registered_delivery:
-        if status not in FINAL or not receipt_wanted(message, status):
+        # one receipt per message: a read after the delivery is not another
+        if status not in FINAL or status is Status.DISPLAYED or not receipt_wanted(message, status):
             return None
         channel, url = "smpp", None
     elif message.callback_url:

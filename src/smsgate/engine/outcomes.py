@@ -1,8 +1,9 @@
 """What connectors report, applied to messages: the engine's side of `ConnectorEvents`.
 
-accepted -> the part is sent (and a report held for it applied); failed -> the part fails, or
-is queued again when only its attempts ran out; receipt -> `Receipts`; inbound -> the
-`InboundDesk`.
+accepted -> the part is sent (and a report held for it applied); failed -> the part fails (or
+the message falls back to its next channel), or is queued again when only its attempts ran
+out; receipt -> `Receipts`; inbound -> the `InboundDesk`; a rich channel's user events ->
+`UserEvents`.
 """
 
 import logging
@@ -13,12 +14,14 @@ from smsgate.engine.clock import Clock
 from smsgate.engine.counters import Counters
 from smsgate.engine.dispatch import Dispatch
 from smsgate.engine.dispatcher import Dispatcher
+from smsgate.engine.fallback import Fallbacks
 from smsgate.engine.inbound import InboundDesk
 from smsgate.engine.latency import LatencyWindow
 from smsgate.engine.live import LiveMessages
-from smsgate.engine.ports import DeliveryReport, InboundPart, PartKey
+from smsgate.engine.ports import DeliveryReport, InboundPart, PartKey, UserEvent
 from smsgate.engine.receipts import Receipts
 from smsgate.engine.transitions import Transitions
+from smsgate.engine.user_events import UserEvents
 from smsgate.store import PartUpdate
 
 log = logging.getLogger(__name__)
@@ -30,7 +33,9 @@ class Outcomes:
         live: LiveMessages,
         transitions: Transitions,
         receipts: Receipts,
+        fallbacks: Fallbacks,
         inbound_desk: InboundDesk,
+        user_events: UserEvents,
         dispatch: Dispatch,
         queue: Dispatcher,
         counters: Counters,
@@ -40,7 +45,9 @@ class Outcomes:
         self.live = live
         self.transitions = transitions
         self.receipts = receipts
+        self.fallbacks = fallbacks
         self.inbound_desk = inbound_desk
+        self.user_events = user_events
         self.dispatch = dispatch
         self.queue = queue
         self.counters = counters
@@ -112,6 +119,9 @@ class Outcomes:
             attempts=part.attempts,
             done_at=now,
         )
+        if message.fallback:
+            self.fallbacks.fall_back(message, error, update)
+            return
         self.transitions.commit(message, [update], now)
 
     def receipt(self, connector_id: str, report: DeliveryReport) -> Awaitable[None]:
@@ -121,3 +131,7 @@ class Outcomes:
         """Store an MO message (or a part of one); returns once it is persisted."""
         self.counters.inbound += 1
         await self.inbound_desk.receive(connector_id, part)
+
+    async def user_event(self, connector_id: str, event: UserEvent) -> None:
+        """A user's message, tap or subscription on a rich channel; returns once persisted."""
+        await self.user_events.receive(connector_id, event)

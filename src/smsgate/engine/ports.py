@@ -14,7 +14,7 @@ write, and a future costs less than a task.
 
 from collections.abc import Awaitable, Set
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from smsgate.domain.status import Status
 from smsgate.text import Concat, Sar
@@ -165,6 +165,7 @@ class Revoked(NamedTuple):
     delivered: bool = False  # the channel says it was delivered (no fallback then)
 
 
+@runtime_checkable
 class RichConnector(Connector, Protocol):
     """A connector of a channel that can tell whether a user can receive it and take back a
     message not yet delivered (RCS): what a fallback to another channel needs."""

@@ -16,6 +16,7 @@ from smsgate.domain.message import Message, Part
 from smsgate.domain.status import FINAL, Status, can_transition
 from smsgate.engine.clock import Clock
 from smsgate.engine.counters import Counters
+from smsgate.engine.fallback import Fallbacks
 from smsgate.engine.live import LiveMessages
 from smsgate.engine.ports import DeliveryReport
 from smsgate.engine.transitions import Transitions
@@ -23,6 +24,10 @@ from smsgate.store import PartUpdate, Store
 
 log = logging.getLogger(__name__)
 
+# outcomes after which a message with another channel to try falls back to it
+_NOT_DELIVERED: Final = frozenset(
+    {Status.UNDELIVERED, Status.FAILED, Status.EXPIRED, Status.REVOKED}
+)
 EARLY_RECEIPT_TTL: Final = 120.0  # seconds a report waits for its part's acceptance
 _EARLY_LIMIT: Final = 1000  # held reports before the stale ones are dropped
 
@@ -41,12 +46,14 @@ class Receipts:
         store: Store,
         live: LiveMessages,
         transitions: Transitions,
+        fallbacks: Fallbacks,
         counters: Counters,
         clock: Clock,
     ) -> None:
         self.store = store
         self.live = live
         self.transitions = transitions
+        self.fallbacks = fallbacks
         self.counters = counters
         self.clock = clock
         self._early: dict[tuple[str, str], EarlyReceipt] = {}
@@ -130,6 +137,8 @@ class Receipts:
             done_at=now if status in FINAL else None,
             detail=detail,
         )
+        if message.fallback and status in _NOT_DELIVERED:
+            return self.fallbacks.fall_back(message, f"receipt {label}", update)
         written = self.transitions.commit(message, [update], now)
         if message.status in FINAL:
             self.live.unindex(message)

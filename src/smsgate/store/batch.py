@@ -15,9 +15,11 @@ from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
 from smsgate.domain.message import Message
 from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.submitted_part import SubmittedPart
+from smsgate.domain.subscribers import Subscriber
 from smsgate.store.changes import (
     BalanceChange,
     Change,
+    HistoryNote,
     IdempotentResponse,
     InboundClaim,
     MessageReplaced,
@@ -76,6 +78,7 @@ class WritePlan:
     opt_outs: list[OptOut] = field(default_factory=list)  # the last one per account and number
     balances: dict[str, tuple[int, float]] = field(default_factory=dict)  # (sum, last at)
     idempotent: list[IdempotentResponse] = field(default_factory=list)
+    subscribers: list[Subscriber] = field(default_factory=list)
 
     @property
     def parts_count(self) -> int:
@@ -152,9 +155,21 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
             elif isinstance(change, MessageReplaced):
                 message = change.message
                 replaced[message.id] = change
+                status = change.recorded or message.status
+                history.append((message.id, None, status.value, change.at, change.detail, True))
+            elif isinstance(change, HistoryNote):
                 history.append(
-                    (message.id, None, message.status.value, change.at, change.detail, True)
+                    (
+                        change.message_id,
+                        change.part_seq,
+                        change.status.value,
+                        change.at,
+                        change.detail,
+                        True,
+                    )
                 )
+            elif isinstance(change, Subscriber):
+                plan.subscribers.append(change)
             elif isinstance(change, OutboxItem):
                 plan.outbox.append(change)
             elif isinstance(change, OutboxUpdate):

@@ -18,10 +18,12 @@ from smsgate.domain.message import Message
 from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.status import Status
 from smsgate.domain.submitted_part import SubmittedPart
+from smsgate.domain.subscribers import Subscriber
 
 __all__ = [
     "BalanceChange",
     "Change",
+    "HistoryNote",
     "IdempotentResponse",
     "InboundClaim",
     "MessageReplaced",
@@ -68,6 +70,17 @@ class MessageUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryNote:
+    """A line in a message's history that changes nothing (a channel's capability answer)."""
+
+    message_id: str
+    status: Status
+    at: float
+    detail: str
+    part_seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MessageReplaced:
     """A message that has not reached a carrier, with a new text (and so new parts), schedule,
     validity or receipt request: its row is updated, its parts written anew, and a history
@@ -76,6 +89,7 @@ class MessageReplaced:
     message: Message  # as it is now, with its new parts
     at: float  # also becomes the message's updated_at
     detail: str = "replaced"
+    recorded: Status | None = None  # the history line's status; None: the message's
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +175,8 @@ Change = (
     | OptOut
     | BalanceChange
     | IdempotentResponse
+    | HistoryNote
+    | Subscriber
 )
 
 

@@ -387,6 +387,29 @@ MIGRATIONS: Final = (
         # index however many messages are done
         ("CREATE INDEX messages_sent ON messages (valid_until, id) WHERE status = 'sent'",),
     ),
+    Migration(
+        16,
+        "channels beyond SMS: a message's channel plan and rich content; RCS bots' subscribers",
+        (
+            # the channel a message is on, the channels still to try after it (comma-separated),
+            # when its time there ends, and its rich content (an RCS message, as JSON)
+            "ALTER TABLE messages ADD COLUMN channel TEXT NOT NULL DEFAULT 'sms'",
+            "ALTER TABLE messages ADD COLUMN fallback TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE messages ADD COLUMN channel_until {real}",
+            "ALTER TABLE messages ADD COLUMN content TEXT",
+            # the fallback job looks for sent messages whose time on their channel ended
+            "CREATE INDEX messages_channel_until ON messages (channel_until, id)"
+            " WHERE channel_until IS NOT NULL AND status = 'sent'",
+            # where the account's bot gets its users' messages and RCS statuses (KDDI's webhook)
+            "ALTER TABLE accounts ADD COLUMN rcs_webhook_url TEXT",
+            """CREATE TABLE rcs_subscribers (
+                account_id {id} NOT NULL,
+                user_number TEXT NOT NULL,
+                subscribed_at {real} NOT NULL,
+                PRIMARY KEY (account_id, user_number)
+            ){without_rowid}""",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

@@ -32,6 +32,13 @@ from smsgate.store.columns import (
 )
 
 STATUS: Final = enum(Status)
+# a tuple of channel names, kept comma-separated
+CHANNELS: Final = Conversion(out="','.join({})", back="tuple({0}.split(',')) if {0} else ()")
+OPTIONAL_JSON: Final = Conversion(
+    out="None if {0} is None else to_json({0})",
+    back="None if {0} is None else json_loads({0})",
+    names=JSON.names,
+)
 DECIMAL: Final = Conversion(out="str({})", back="Decimal({})", names={"Decimal": Decimal})
 
 MESSAGES: Final = Table(
@@ -67,6 +74,10 @@ MESSAGES: Final = Table(
         Column("comment", "text"),
         Column("receipt_only", "text"),
         Column("udh", "bytea", OPTIONAL_BYTES),
+        Column("channel", "text"),
+        Column("fallback", "text", CHANNELS),
+        Column("channel_until", "float8"),
+        Column("content", "text", OPTIONAL_JSON),
     ),
 )
 message_values: Final = make_values(MESSAGES)
@@ -91,6 +102,10 @@ REPLACED: Final = Table(
                 ("receipt_only", "text", PLAIN),
                 ("price", "text", PLAIN),
                 ("price_unit", "text", PLAIN),
+                ("callback_url", "text", PLAIN),
+                ("channel", "text", PLAIN),
+                ("fallback", "text", CHANNELS),
+                ("channel_until", "float8", PLAIN),
             )
         ),
         Column("updated_at", "float8", field="at"),
@@ -160,6 +175,7 @@ ACCOUNTS: Final = Table(
         Column("retention", "float8"),
         Column("callback_format", "text"),
         Column("data_coding_0", "text"),
+        Column("rcs_webhook_url", "text"),
     ),
 )
 account_values: Final = make_values(ACCOUNTS)

@@ -343,3 +343,18 @@ DELETE_EXPIRED_KEY: Final = (
 )
 INSERT_IDEMPOTENT: Final = IDEMPOTENT.insert
 PURGE_IDEMPOTENT: Final = "DELETE FROM idempotency_keys WHERE created_at < ?"
+
+# RCS bots' subscribers: the first subscription of a user is kept
+INSERT_SUBSCRIBER: Final = (
+    "INSERT INTO rcs_subscribers (account_id, user_number, subscribed_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (account_id, user_number) DO NOTHING"
+)
+SUBSCRIBERS: Final = (
+    "SELECT account_id, user_number, subscribed_at FROM rcs_subscribers"
+    " WHERE account_id = ? AND user_number > ? ORDER BY user_number LIMIT ?"
+)
+# messages sent on a channel whose time there ended (the partial index's predicate repeated)
+CHANNEL_TIMED_OUT: Final = (
+    "SELECT id FROM messages WHERE channel_until IS NOT NULL AND status = 'sent'"
+    " AND channel_until < ? AND id > ? ORDER BY id LIMIT ?"
+)

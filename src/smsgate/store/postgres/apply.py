@@ -192,6 +192,8 @@ async def apply(conn: Conn, plan: WritePlan) -> None:
             await conn.executemany(DELETE_OPT_OUT, deletes)
     if plan.balances:
         await conn.execute(UPDATE_BALANCES, *_arrays(balance_rows(plan.balances)))
+    if plan.subscribers:
+        await conn.executemany(Q(sql.INSERT_SUBSCRIBER), [astuple(s) for s in plan.subscribers])
     if plan.idempotent:
         await conn.executemany(Q(sql.DELETE_EXPIRED_KEY), expired_key_rows(plan.idempotent))
         await conn.executemany(

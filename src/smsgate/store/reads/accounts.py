@@ -2,7 +2,9 @@
 
 from smsgate.domain.account import Account
 from smsgate.domain.credentials import check_system_id
+from smsgate.domain.subscribers import Subscriber
 from smsgate.store import sql
+from smsgate.store.paging import MAX_UNFINISHED_PAGE, check_limit
 from smsgate.store.reads.primitives import Primitives
 from smsgate.store.rows import account_from, account_values
 
@@ -38,6 +40,14 @@ class AccountReads(Primitives):
 
     async def account_by_bot_id(self, bot_id: str) -> Account | None:
         return await self._account(sql.ACCOUNT_BY_BOT, bot_id)
+
+    async def subscribers(
+        self, account_id: str, limit: int, after: str | None = None
+    ) -> list[Subscriber]:
+        """The users who subscribed to the account's bot, by number, after `after`."""
+        check_limit(limit, MAX_UNFINISHED_PAGE)
+        rows = await self._select_rows(sql.SUBSCRIBERS, [account_id, after or "", limit])
+        return [Subscriber(str(r[0]), str(r[1]), float(r[2])) for r in rows]
 
     async def list_accounts(self) -> list[Account]:
         return [account_from(row) for row in await self._select_rows(sql.LIST_ACCOUNTS, [])]

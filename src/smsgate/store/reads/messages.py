@@ -94,6 +94,15 @@ class MessageReads(Primitives):
         )
         return [str(row[0]) for row in rows]
 
+    async def channel_timed_out(
+        self, before: float, limit: int, after_id: str | None = None
+    ) -> list[str]:
+        """Ids of messages still `sent` on a channel whose time there ended before `before`
+        (to be revoked and sent by the next channel), in id order after `after_id`."""
+        check_limit(limit, MAX_UNFINISHED_PAGE)
+        rows = await self._select_rows(sql.CHANNEL_TIMED_OUT, [before, after_id or "", limit])
+        return [str(row[0]) for row in rows]
+
     async def message_page(
         self, account_id: str, **page: Unpack[NumberedPage]
     ) -> tuple[list[Message], int]:

@@ -107,6 +107,8 @@ def apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
         conn.executemany(sql.DELETE_OPT_OUT, opt_out_rows(plan.opt_outs, active=False))
     if plan.balances:
         update_rows(conn, UPDATE_BALANCES, balance_rows(plan.balances))
+    if plan.subscribers:
+        conn.executemany(sql.INSERT_SUBSCRIBER, [astuple(s) for s in plan.subscribers])
     if plan.idempotent:
         conn.executemany(sql.DELETE_EXPIRED_KEY, expired_key_rows(plan.idempotent))
         conn.executemany(sql.INSERT_IDEMPOTENT, [idempotent_values(r) for r in plan.idempotent])
