@@ -8,15 +8,16 @@ reserved money and identical-window place back.
 import asyncio
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Final, get_args, get_type_hints
+from typing import Any, Final, get_args, get_type_hints
 
-from smsgate.domain import rcs
 from smsgate.domain.account import Account
 from smsgate.domain.callback_urls import DenyList, check_url
 from smsgate.domain.channel_prefixes import requested_channel
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
 from smsgate.domain.message import Message, Part, Priority
+from smsgate.domain.rcs import summary as rcs_summary
+from smsgate.domain.rcs import validate as validate_rcs
 from smsgate.domain.status import Status
 from smsgate.domain.storable_text import check_fields, storable
 from smsgate.engine.billing import Billing
@@ -340,10 +341,12 @@ class Acceptance:
         source, source_ton, source_npi = self.router.source(
             command.sender or self.config.default_sender
         )
-        content = None
+        content: dict[str, Any] | None = None
+        text = command.text
         if RCS in command.channels and command.content is not None:
-            content = {"botId": account.bot_id, "RCSMessage": rcs.validate(command.content)}
-        text = command.text or (rcs.summary(content["RCSMessage"]) if content else "")
+            rich = validate_rcs(command.content)
+            content = {"botId": account.bot_id, "RCSMessage": rich}
+            text = text or rcs_summary(rich)
         if (asked := requested_channel(text)) is not None:
             raise GatewayError("channel_unavailable", f"{asked[0]} asks for {asked[1]}")
         text, comment, encoded = encode_text(

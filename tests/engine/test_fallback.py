@@ -1,0 +1,269 @@
+"""Channel plans through the engine's ports: RCS first with SMS as the fallback (and RCS
+only), on a real SQLite store, with an in-process rich connector and an SMS one. The handset
+never gets both: SMS goes out only after RCS said no, refused, failed, or was revoked."""
+
+import asyncio
+import functools
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smsgate.domain.account import Account
+from smsgate.domain.errors import GatewayError
+from smsgate.domain.ids import new_id
+from smsgate.domain.message import Message
+from smsgate.domain.outbox import OutboxItem
+from smsgate.domain.routing_tables import RouteRow
+from smsgate.domain.status import Status
+from smsgate.engine.commands import SendCommand
+from smsgate.engine.config import EngineConfig
+from smsgate.engine.gateway import Gateway
+from smsgate.engine.ports import DeliveryReport, UserEvent
+from smsgate.engine.router import EngineRouter
+from smsgate.store import Store, open_store
+from tests.engine.memory_connector import MemoryConnector
+from tests.engine.rich_connector import RichMemoryConnector
+
+TIMEOUT = 10.0
+USER = "819012345678"
+CARD = {
+    "richcardMessage": {
+        "message": {
+            "generalPurposeCard": {
+                "layout": {"cardOrientation": "VERTICAL"},
+                "content": {"title": "Your parcel", "description": "Arrives today"},
+            }
+        }
+    }
+}
+
+
+def in_loop(test: Callable[[Path], Awaitable[None]]) -> Callable[[Path], None]:
+    """Runs an async test in a fresh event loop, bounded in time."""
+
+    @functools.wraps(test)
+    def run(tmp_path: Path) -> None:
+        asyncio.run(asyncio.wait_for(test(tmp_path), 30))
+
+    return run
+
+
+@dataclass
+class Rig:
+    gateway: Gateway
+    store: Store
+    account: Account
+    sms: MemoryConnector
+    rcs: RichMemoryConnector
+    statuses: dict[str, list[Status]]
+    items: list[OutboxItem]
+    changed: asyncio.Event
+
+    async def send(self, channels: tuple[str, ...], **fields: Any) -> Message:
+        command = SendCommand(
+            to="+" + fields.pop("to", USER),
+            text=fields.pop("text", "Your parcel arrives today"),
+            channels=channels,
+            content=fields.pop("content", CARD),
+            **fields,
+        )
+        (result,) = await self.gateway.accept(self.account, [command])
+        if isinstance(result, GatewayError):
+            raise result
+        return result
+
+    async def wait(self, message_id: str, status: Status) -> None:
+        async def reached() -> None:
+            while status not in self.statuses.get(message_id, []):
+                self.changed.clear()
+                await self.changed.wait()
+
+        await asyncio.wait_for(reached(), TIMEOUT)
+
+
+@asynccontextmanager
+async def rig(tmp_path: Path, rcs: RichMemoryConnector | None = None) -> AsyncIterator[Rig]:
+    store = await open_store(str(tmp_path / "engine.db"))
+    await store.replace_routes([RouteRow("all", 0, {"connectors": [{"id": "sms"}]})])
+    account = Account(
+        id=new_id(),
+        name="a",
+        api_key_hash="x",
+        rate_limit=10_000.0,
+        bot_id="bot-1",
+        callback_url="http://127.0.0.1:9/status",
+        rcs_webhook_url="http://127.0.0.1:9/bot",
+    )
+    await store.create_account(account)
+    statuses: dict[str, list[Status]] = {}
+    items: list[OutboxItem] = []
+    changed = asyncio.Event()
+
+    def on_status(message: Message, status: Status) -> None:
+        statuses.setdefault(message.id, []).append(status)
+        changed.set()
+
+    def on_outbox(item: OutboxItem) -> None:
+        items.append(item)
+        changed.set()
+
+    sms = MemoryConnector("sms")
+    rich = rcs or RichMemoryConnector("rcs")
+    gateway = Gateway(
+        store,
+        await EngineRouter.load(store),
+        {"sms": sms, "rcs": rich},
+        config=EngineConfig(identical_window=0.0, channel_timeout_interval=0.05),
+        on_status=[on_status],
+        on_outbox=[on_outbox],
+    )
+    await gateway.start()
+    try:
+        yield Rig(gateway, store, account, sms, rich, statuses, items, changed)
+    finally:
+        await gateway.stop(1.0)
+        await store.close()
+
+
+async def history_of(store: Store, message_id: str) -> list[tuple[str, str]]:
+    return [(c.status.value, c.detail) for c in await store.history(message_id)]
+
+
+@in_loop
+async def test_a_capable_user_gets_rcs_only(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        message = await r.send(("rcs", "sms"))
+        assert message.channel == "rcs" and message.fallback == ("sms",)
+        await r.wait(message.id, Status.DELIVERED)
+        assert [p.destination for p in r.rcs.handed] == [USER]
+        assert r.rcs.handed[0].content == CARD and r.rcs.handed[0].source == "bot-1"
+        assert r.sms.handed == []
+        history = await history_of(r.store, message.id)
+        assert ("queued", "capability: capable") in history
+
+
+@in_loop
+async def test_a_user_not_capable_gets_sms_at_once(tmp_path: Path) -> None:
+    async with rig(tmp_path, RichMemoryConnector("rcs", not_capable={USER})) as r:
+        message = await r.send(("rcs", "sms"))
+        assert message.channel == "sms" and message.fallback == ()
+        await r.wait(message.id, Status.DELIVERED)
+        assert r.rcs.handed == [] and r.rcs.asked == [USER]
+        assert r.sms.handed[0].body  # an encoded SMS segment
+        stored = await r.store.get_message(message.id)
+        assert stored is not None and stored.channel == "sms"
+        notes = [d for _, d in await history_of(r.store, message.id)]
+        assert any("cannot receive rcs; sent by sms" in d for d in notes)
+
+
+@in_loop
+async def test_rcs_refused_falls_back_to_sms(tmp_path: Path) -> None:
+    async with rig(tmp_path, RichMemoryConnector("rcs", refuse={USER: "rcs_not_capable"})) as r:
+        message = await r.send(("rcs", "sms"))
+        await r.wait(message.id, Status.DELIVERED)
+        assert len(r.rcs.handed) == 1 and len(r.sms.handed) == 1
+        assert r.sms.handed[0].text == "Your parcel arrives today"
+        assert [i.event for i in r.items if i.subject_id == message.id][:2] == [
+            "queued",
+            "fell_back",
+        ]
+        stored = await r.store.get_message(message.id)
+        assert stored is not None
+        assert (stored.channel, stored.status, stored.fallback) == ("sms", Status.DELIVERED, ())
+        history = await history_of(r.store, message.id)
+        assert ("fell_back", "rcs -> sms: rcs_not_capable") in history
+
+
+@in_loop
+async def test_rcs_undelivered_receipt_falls_back(tmp_path: Path) -> None:
+    rcs = RichMemoryConnector("rcs", outcome={USER: Status.UNDELIVERED})
+    async with rig(tmp_path, rcs) as r:
+        message = await r.send(("rcs", "sms"))
+        await r.wait(message.id, Status.DELIVERED)
+        assert len(r.sms.handed) == 1
+
+
+@in_loop
+async def test_time_to_live_revokes_then_sends_sms(tmp_path: Path) -> None:
+    async with rig(tmp_path, RichMemoryConnector("rcs", silent={USER})) as r:
+        message = await r.send(("rcs", "sms"), channel_ttl=0.3)
+        started = time.monotonic()
+        await r.wait(message.id, Status.DELIVERED)
+        assert time.monotonic() - started >= 0.3
+        assert r.rcs.revoked_ids == ["rcs-1"]  # revoked before the SMS left
+        assert len(r.sms.handed) == 1
+        history = await history_of(r.store, message.id)
+        statuses = [s for s, _ in history]
+        # rcs sent, revoked, then the message fell back and its SMS was sent
+        fell_back = statuses.index("fell_back")
+        assert statuses.index("sent") < statuses.index("revoked") < fell_back
+        assert "sent" in statuses[fell_back:]
+
+
+@in_loop
+async def test_revoke_refused_as_delivered_sends_no_sms(tmp_path: Path) -> None:
+    rcs = RichMemoryConnector("rcs", silent={USER})
+    async with rig(tmp_path, rcs) as r:
+        # the handset got it, but its report was lost: the revoke says so
+        rcs.delivered_ids.add("rcs-1")
+        message = await r.send(("rcs", "sms"), channel_ttl=0.2)
+        await r.wait(message.id, Status.DELIVERED)
+        await asyncio.sleep(0.3)  # several passes of the job
+        assert r.sms.handed == [] and rcs.revoked_ids == []
+        stored = await r.store.get_message(message.id)
+        assert stored is not None and stored.channel == "rcs"
+
+
+@in_loop
+async def test_rcs_only_read_report_after_delivery(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        message = await r.send(("rcs",))
+        assert message.channel_until is None and message.fallback == ()
+        await r.wait(message.id, Status.DELIVERED)
+        read = DeliveryReport(("rcs-1",), Status.DISPLAYED, "displayed")
+        await r.gateway.outcomes.receipt("rcs", read)
+        stored = await r.store.get_message(message.id)
+        assert stored is not None and stored.status is Status.DISPLAYED
+        events = [i.event for i in r.items if i.subject_id == message.id]
+        assert events[-2:] == ["delivered", "displayed"]
+
+
+@in_loop
+async def test_rcs_only_without_bot_or_connector_is_refused(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        r.account.bot_id = None
+        with pytest.raises(GatewayError) as refused:
+            await r.send(("rcs",))
+        assert refused.value.code == "rcs_unavailable"
+        r.account.bot_id = "bot-1"
+        with pytest.raises(GatewayError) as bad:
+            await r.send(("rcs",), content={"textMessage": ""})
+        assert bad.value.code == "invalid_rcs_content"
+        with pytest.raises(GatewayError) as twice:
+            await r.send(("sms", "sms"))
+        assert twice.value.code == "invalid_request"
+
+
+@in_loop
+async def test_user_events_reach_the_bots_webhook_and_subscribers(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        outcomes = r.gateway.outcomes
+        await outcomes.user_event("rcs", UserEvent("newUser", "bot-1", USER))
+        await outcomes.user_event("rcs", UserEvent("newUser", "bot-1", USER))
+        await outcomes.user_event(
+            "rcs", UserEvent("message", "bot-1", "819011112222", {"textMessage": "hi"}, "m1", "hi")
+        )
+        await outcomes.user_event("rcs", UserEvent("response", "nobody", USER))
+        assert [(i.event, i.url) for i in r.items] == [
+            ("newUser", "http://127.0.0.1:9/bot"),
+            ("newUser", "http://127.0.0.1:9/bot"),
+            ("message", "http://127.0.0.1:9/bot"),
+        ]
+        assert r.items[2].payload["text"] == "hi" and r.items[2].payload["user"] == "+819011112222"
+        subscribers = await r.store.subscribers(r.account.id, 10)
+        assert [s.user for s in subscribers] == [USER]
