@@ -262,6 +262,19 @@ class Gateway:
         if self._stopping or not self.ready.is_set():
             raise GatewayError("unavailable")
 
+    async def capability(self, account: Account, to: str) -> bool:
+        """Whether `to` can receive RCS from the account's bot (the connector caches answers);
+        GatewayError "rcs_unavailable" when the account has no bot or no RCS connector could
+        tell, "invalid_destination" for a number that is not one."""
+        self._check_running()
+        if not account.bot_id:
+            raise GatewayError("rcs_unavailable", "the account has no RCS bot")
+        e164, _ = self.router.destination(to)
+        capable = await self.acceptance.capability(account, e164)
+        if capable is None:
+            raise GatewayError("rcs_unavailable", "no RCS connector could tell")
+        return capable
+
     def preview(self, account: Account, command: SendCommand) -> Message:
         return self.acceptance.preview(account, command)
 

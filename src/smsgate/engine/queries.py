@@ -17,6 +17,7 @@ from smsgate.domain.message import Message, StatusChange
 from smsgate.domain.status import Status
 from smsgate.domain.storable_text import check_lookup, unstorable
 from smsgate.domain.submitted_part import SubmittedPart
+from smsgate.domain.subscribers import Subscriber
 from smsgate.store import InvalidCursorError, Store
 from smsgate.store.base import MAX_PAGE as STORE_MAX_PAGE
 from smsgate.store.filters import InboundPage, MessagePage, NumberedPage
@@ -119,6 +120,12 @@ class Queries:
     async def submitted_parts(self) -> list[SubmittedPart]:
         """The stored parts of messages customers submitted in several PDUs, oldest first."""
         return await self._store.submitted_parts()
+
+    async def subscribers(
+        self, account_id: str, limit: int, after: str | None = None
+    ) -> list[Subscriber]:
+        """The users subscribed to the account's RCS bot, by number, after `after`."""
+        return await self._store.subscribers(account_id, limit, after)
 
     async def account(self, account_id: str) -> Account | None:
         return await self._store.get_account(account_id)
