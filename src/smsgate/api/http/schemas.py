@@ -4,7 +4,7 @@ import math
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +13,7 @@ from smsgate.domain.status import Status
 
 PriorityName = Literal["bulk", "normal", "high", "urgent"]
 EncodingName = Literal["gsm7", "ucs2", "latin1", "ia5", "binary"]
+ChannelName = Literal["sms", "rcs"]
 
 
 class SendMessage(BaseModel):
@@ -23,8 +24,24 @@ class SendMessage(BaseModel):
         None, alias="from", description="Sender: +E.164, a short code or an alphanumeric name"
     )
     text: str = Field(
+        "",
         description="Message text; split into segments as needed. Text after a line '~~~'"
-        " is a comment: stored and shown back, never sent nor counted"
+        " is a comment: stored and shown back, never sent nor counted. Required for SMS;"
+        " with RCS content it is what an SMS fallback sends (empty: the content's text)",
+    )
+    channel: ChannelName | list[ChannelName] = Field(
+        "sms",
+        description="The channel, or the channels to try in order (['rcs', 'sms']: RCS, and"
+        " SMS when the recipient cannot receive RCS, or RCS does not deliver it within"
+        " channel_ttl: it is then revoked first, so the handset never gets both)",
+    )
+    rcs: dict[str, Any] | None = Field(
+        None,
+        description="The RCS content: an RCSMessage object (textMessage, fileMessage,"
+        " geolocationPushMessage, richcardMessage with a card or a carousel, suggestions)",
+    )
+    channel_ttl: int | None = Field(
+        None, ge=1, description="Seconds on a channel with another after it (default 600)"
     )
     encoding: EncodingName | None = Field(None, description="Omit to choose automatically")
     priority: PriorityName = "normal"
@@ -100,6 +117,9 @@ class MessageView(BaseModel):
     updated_at: datetime
     error_code: str | None
     error_detail: str | None
+    channel: ChannelName = Field(description="The channel it goes (or went) by")
+    fallback: list[ChannelName] = Field(description="The channels still to try after it")
+    rcs: dict[str, Any] | None = Field(None, description="Its RCS content, if it has one")
     parts: list[PartView] | None = None
     history: list[HistoryView] | None = None
 
@@ -173,7 +193,11 @@ def message_view(
         "updated_at": iso_time(message.updated_at),
         "error_code": message.error_code,
         "error_detail": message.error_detail,
+        "channel": message.channel,
+        "fallback": list(message.fallback),
     }
+    if message.content is not None:
+        view["rcs"] = message.content["RCSMessage"]
     if message.udh:
         view["udh"] = message.udh.hex()
     if details:

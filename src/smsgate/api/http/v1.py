@@ -51,6 +51,9 @@ def _command(item: SendMessage) -> SendCommand:
         validity=item.validity,
         tag=item.tag,
         max_price=item.max_price,
+        channels=(item.channel,) if isinstance(item.channel, str) else tuple(item.channel),
+        content=item.rcs,
+        channel_ttl=item.channel_ttl,
     )
 
 
