@@ -172,6 +172,10 @@ REFUSED = [
     (file_with(fileUrl=LONG_URL), f"{FILE}.fileUrl", "2049 characters, more than 2048"),
     (file_with(fileUrl="ftp://example.com/a.jpg"), f"{FILE}.fileUrl", "http or https URL"),
     (media_with(mediaUrl="javascript:alert(1)"), f"{CARD}.content.media.mediaUrl", "http or"),
+    (file_with(fileUrl="https://bank.example@evil.example/"), f"{FILE}.fileUrl", "http or"),
+    (file_with(fileUrl="https://example.com/a b.jpg"), f"{FILE}.fileUrl", "http or"),
+    (file_with(fileUrl="https://example.com/\x00.jpg"), f"{FILE}.fileUrl", "http or"),
+    (file_with(fileUrl="https:///a.jpg"), f"{FILE}.fileUrl", "http or"),
     (file_with(fileSize=limits.MAX_FILE_BYTES + 1), f"{FILE}.fileSize", "must be from 1"),
     (file_with(fileSize=0), f"{FILE}.fileSize", "must be from 1"),
     (
@@ -367,9 +371,10 @@ def test_a_limit_an_enum_or_a_shape_broken_is_refused_at_its_path(
         carousel_of(2),
         carousel_of(11),
         file_with(fileUrl="https://example.com/" + "a" * (2048 - 20)),
+        file_with(fileUrl="HTTPS://example.com?name=写真.jpg", fileMIMEType="video/mp4"),
         location_with(pos="-90 180", radius=0, timeOffset=-12),
     ],
-    ids=["text", "chips", "card", "carousel-2", "carousel-11", "url", "location"],
+    ids=["text", "chips", "card", "carousel-2", "carousel-11", "url", "query-url", "location"],
 )
 def test_content_at_each_limit_is_accepted(content: dict[str, Any]) -> None:
     assert rcs.validate(content) == content
@@ -500,6 +505,8 @@ def test_kind_of_content_never_validated_is_the_catalog_error() -> None:
     with pytest.raises(GatewayError) as raised:
         rcs.kind({"richcardMessage": {"message": {}}})
     assert raised.value.code == "invalid_rcs_content"
+    with pytest.raises(GatewayError):
+        rcs.kind({"richcardMessage": ["not", "a", "card"]})
     assert set(GUIDE_KINDS.values()) == set(rcs.KIND_NAMES)
 
 
