@@ -20,7 +20,11 @@ _TIMESTAMP: Final = re.compile(
 )
 # RFC 6838's restricted name for a MIME subtype
 _SUBTYPE: Final = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}", re.ASCII)
-_URL: Final = re.compile(r"https?://[^\s/?#@]+(/[^\s]*)?", re.ASCII | re.IGNORECASE)
+# a scheme, a host (no user part: `https://bank.example@evil.example` misleads), then anything
+# but spaces and control characters
+_URL: Final = re.compile(
+    r"https?://[^\x00-\x20\x7f/?#@\\]+([/?#][^\x00-\x20\x7f]*)?", re.ASCII | re.IGNORECASE
+)
 _PHONE: Final = re.compile(
     rf"\+?[0-9]{{{limits.MIN_PHONE_DIGITS},{limits.MAX_PHONE_DIGITS}}}", re.ASCII
 )

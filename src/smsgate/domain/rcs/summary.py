@@ -23,10 +23,11 @@ def kind(rcs: dict[str, Any]) -> str:
         return FILE
     if content.LOCATION in rcs:
         return LOCATION
-    message = rcs.get(content.RICHCARD, {}).get("message", {})
-    if cards.CARD in message:
+    richcard = rcs.get(content.RICHCARD)
+    message = richcard.get("message") if isinstance(richcard, dict) else None
+    if isinstance(message, dict) and cards.CARD in message:
         return RICHCARD
-    if cards.CAROUSEL in message:
+    if isinstance(message, dict) and cards.CAROUSEL in message:
         return CAROUSEL
     refuse(content.ROOT, "is not a validated RCSMessage")
 
