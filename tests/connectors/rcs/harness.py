@@ -62,6 +62,9 @@ class Recorder:
     def statuses(self, carrier_id: str) -> list[str]:
         return [r.label for r in self.receipts if r.carrier_ids == (carrier_id,)]
 
+    async def wait_for_status(self, carrier_id: str, label: str) -> None:
+        await self.wait_until(lambda: label in self.statuses(carrier_id))
+
     async def wait_until(self, condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
         async def satisfied() -> None:
             while not condition():
@@ -112,7 +115,7 @@ def connector_config(base_url: str, **fields: Any) -> RcsConnectorConfig:
         "max_attempts": 3,
         "retry_min": 0.01,
         "retry_max": 0.05,
-        "probe_interval": 0.05,
+        "probe_interval": 30.0,  # the first probe runs at start; tests that need more say so
     }
     defaults.update(fields)
     return RcsConnectorConfig(**defaults)

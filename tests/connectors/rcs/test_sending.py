@@ -60,10 +60,8 @@ def test_the_handset_receives_each_content_in_order() -> None:
             for n, content in enumerate(contents):
                 assert r.connector.submit(rcs_part(n, "819011112222", content))
                 # one at a time: the platform's order is the order of the sends
-                key = rcs_part(n).key
-                await r.events.wait_until(
-                    lambda key=key: "delivered" in r.events.statuses(message_id(key))
-                )
+                msg_id = message_id(rcs_part(n).key)
+                await r.events.wait_for_status(msg_id, "delivered")
             received = r.simulator.handset("819011112222")
             assert [item.content for item in received] == [
                 {**content, "msgId": message_id(rcs_part(n).key)}
