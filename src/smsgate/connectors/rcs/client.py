@@ -1,0 +1,141 @@
+"""The REST client of a MaaP-style RCS platform (GSMA MaaP chatbot API, as RBM-like platforms
+offer it), on one `httpx.AsyncClient`. Every request carries `Authorization: Bearer <token>`
+and goes under `{base_url}/bot/v1/{botId}`:
+
+- send: `POST messages` with `{"RCSMessage": {<content>, "msgId"}, "messageContact":
+  {"userContact": "+81..."}}`; 202 `{"RCSMessage": {"msgId", "status": "pending"}}`; 404 the
+  user cannot receive RCS; 429 over the bot's rate (Retry-After in seconds); 401 a bad token;
+  400 a malformed request. smsgate names the message (`msgId`, a UUID derived from the part)
+  so that a send repeated after a lost answer is the same message to the platform.
+- revoke: `PUT messages/{msgId}/status` with `{"RCSMessage": {"status": "cancelled"}}`; 204
+  revoked; 404 unknown msgId; 409 `{"RCSMessage": {"status": "delivered"|"displayed"}}`.
+- capability: `GET contactCapabilities?userContact=%2B81...`; 200 `{"capabilities": [...]}`,
+  404 not capable.
+
+The client only moves requests and answers: what an answer means for a part is the
+connector's business. An answer's body is read up to a limit (past it the body counts as
+empty); a request that got no answer at all raises `PlatformUnreachableError`.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from smsgate.connectors.rcs.config import RcsConnectorConfig
+
+_JSON = {"Content-Type": "application/json"}
+
+
+class PlatformUnreachableError(Exception):
+    """No answer: the connection failed, was cut, or the request timed out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: dict[str, Any]  # the answer's JSON object; {} when it had none (or too large a one)
+    retry_after: float | None = None  # seconds, from a Retry-After header in seconds
+
+    @property
+    def detail(self) -> str:
+        """What the platform said about an error, for a part's history."""
+        error = self.body.get("error")
+        if isinstance(error, dict):
+            error = error.get("message") or error.get("code")
+        return f"HTTP {self.status}" + (f": {error}" if isinstance(error, str) and error else "")
+
+
+class RcsClient:
+    def __init__(self, config: RcsConnectorConfig) -> None:
+        self._limit = config.max_answer_bytes
+        self._http = httpx.AsyncClient(
+            base_url=config.api_root,
+            headers={"Authorization": f"Bearer {config.token}"},
+            timeout=config.request_timeout,
+            # the in-flight sends, plus room for revokes, capability queries and the probe
+            limits=httpx.Limits(
+                max_connections=config.max_in_flight + 8,
+                max_keepalive_connections=config.max_in_flight,
+            ),
+            follow_redirects=False,
+        )
+
+    async def send(self, bot: str, user: str, content: dict[str, Any], msg_id: str) -> Answer:
+        """Send `content` (an RCSMessage object) from `bot` to `user` (E.164 digits)."""
+        body = {"RCSMessage": {**content, "msgId": msg_id}, "messageContact": _contact(user)}
+        return await self._request("POST", f"/{_segment(bot)}/messages", body)
+
+    async def revoke(self, bot: str, msg_id: str) -> Answer:
+        path = f"/{_segment(bot)}/messages/{_segment(msg_id)}/status"
+        return await self._request("PUT", path, {"RCSMessage": {"status": "cancelled"}})
+
+    async def capabilities(self, bot: str, user: str) -> Answer:
+        path = f"/{_segment(bot)}/contactCapabilities"
+        return await self._request("GET", path, params={"userContact": f"+{user}"})
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Answer:
+        content = orjson.dumps(body) if body is not None else None
+        try:
+            async with self._http.stream(
+                method,
+                path,
+                content=content,
+                params=params,
+                headers=_JSON if content is not None else None,
+            ) as response:
+                raw = await self._read(response)
+                return Answer(response.status_code, _object(raw), _retry_after(response))
+        except httpx.TransportError as exc:  # connect, read, write, timeouts, protocol errors
+            raise PlatformUnreachableError(f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
+
+    async def _read(self, response: httpx.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._limit:  # stop reading: the status alone will have to do
+                return b""
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _contact(user: str) -> dict[str, str]:
+    return {"userContact": f"+{user}"}
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _object(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # absent, or an HTTP date: the connector's own pause applies
+    return seconds if seconds >= 0 else None
+
+
+__all__ = ["Answer", "PlatformUnreachableError", "RcsClient"]

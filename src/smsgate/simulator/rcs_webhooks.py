@@ -1,0 +1,94 @@
+"""The simulated RCS platform's webhooks: events POSTed to the gateway with its bearer token,
+each number's events in the order they happened, retried a bounded number of times.
+
+Events go through a few lanes, each a bounded queue with one sender: a number always uses
+the same lane, so its sent, delivered and displayed arrive in that order, while different
+numbers' events go out side by side. A full lane drops the event (counted).
+"""
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from typing import Any
+
+import httpx
+import orjson
+
+log = logging.getLogger(__name__)
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        attempts: int,
+        timeout: float,
+        retry_delay: float,
+        queue_size: int,
+        lanes: int = 4,
+    ) -> None:
+        self.url = url
+        self.token = token
+        self.attempts = attempts
+        self.timeout = timeout
+        self.retry_delay = retry_delay
+        self.counters = {"posted": 0, "retried": 0, "given_up": 0, "dropped": 0}
+        self._queues: list[asyncio.Queue[dict[str, Any]]] = [
+            asyncio.Queue(max(1, queue_size // lanes)) for _ in range(lanes)
+        ]
+        self._tasks: list[asyncio.Task[None]] = []
+        self._client: httpx.AsyncClient | None = None
+
+    def start(self) -> None:
+        self._client = httpx.AsyncClient(
+            timeout=self.timeout, headers={"Authorization": f"Bearer {self.token}"}
+        )
+        self._tasks = [asyncio.create_task(self._lane(queue)) for queue in self._queues]
+
+    async def stop(self) -> None:
+        """Stop at once: events still queued are dropped."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def post(self, number: str, event: dict[str, Any]) -> None:
+        queue = self._queues[zlib.crc32(number.encode()) % len(self._queues)]
+        try:
+            queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.counters["dropped"] += 1
+
+    async def _lane(self, queue: "asyncio.Queue[dict[str, Any]]") -> None:
+        while True:
+            event = await queue.get()
+            await self._deliver(orjson.dumps(event))
+
+    async def _deliver(self, body: bytes) -> None:
+        assert self._client is not None
+        headers = {"Content-Type": "application/json"}
+        for attempt in range(1, self.attempts + 1):
+            try:
+                response = await self._client.post(self.url, content=body, headers=headers)
+                if response.status_code == 200:
+                    self.counters["posted"] += 1
+                    return
+                reason = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                reason = repr(exc)
+            if attempt < self.attempts:
+                self.counters["retried"] += 1
+                await asyncio.sleep(self.retry_delay * attempt)  # a back-off, not a poll
+        self.counters["given_up"] += 1
+        log.warning("RCS simulator: webhook given up after %d attempts: %s", self.attempts, reason)
+
+
+__all__ = ["WebhookSender"]
