@@ -287,3 +287,20 @@ def test_first_suggestion_finds_chips_and_card_suggestions() -> None:
     assert first_suggestion(carousel) == reply
     assert first_suggestion({"textMessage": "no suggestions"}) is None
     assert first_suggestion({"suggestedChipList": {"suggestions": ["junk", {}]}}) is None
+
+
+def test_the_webhook_url_may_be_set_once_the_gateway_is_up() -> None:
+    async def scenario() -> None:
+        async with platform(read_share=0.0, new_user_events=False) as p:
+            url = p.simulator.config.webhook_url
+            p.simulator.config.webhook_url = ""  # not known yet: events are not posted
+            first = (await p.send("+819012345678")).json()["RCSMessage"]["msgId"]
+            p.simulator.config.webhook_url = url
+            second = (await p.send("+819012345678")).json()["RCSMessage"]["msgId"]
+            await p.webhooks.wait_for(2, TIMEOUT)
+            # whatever of the first message's events came after the URL was set
+            await p.webhooks.wait_for(len(p.statuses(first)) + 2, TIMEOUT)
+            assert p.statuses(second) == ["sent", "delivered"]
+            assert "sent" not in p.statuses(first)
+
+    run(scenario)
