@@ -109,7 +109,11 @@ class App:
             )
             await self.simulator.start()
             # its webhooks are pointed at the HTTP server once that listens
-            self.rcs_simulator = RcsSimulator(RcsSimulatorConfig(port=0, token=_RCS_SIM_TOKEN))
+            self.rcs_simulator = RcsSimulator(
+                RcsSimulatorConfig(
+                    port=0, token=_RCS_SIM_TOKEN, webhook_token=self.rcs_webhook_token
+                )
+            )
             await self.rcs_simulator.start()
         await self._load_configuration(store)
         router = await EngineRouter.load(store, config.engine.default_country)
@@ -202,7 +206,7 @@ class App:
         if self.rcs_simulator is not None:
             path = WEBHOOK_PATH.format(connector_id=RCS_SIMULATOR_ID)
             url = f"http://127.0.0.1:{self.http.port}{path}"
-            self.rcs_simulator.send_webhooks_to(url, self.rcs_webhook_token)
+            self.rcs_simulator.config.webhook_url = url
 
     async def _load_configuration(self, store: Store) -> None:
         """Connectors and routes from the configuration file (and the simulator) into the store,

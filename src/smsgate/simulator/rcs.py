@@ -30,7 +30,7 @@ import logging
 import random
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -77,7 +77,9 @@ class RcsSimulatorConfig:
     host: str = "127.0.0.1"
     port: int = 8095  # 0: a free port chosen by the kernel
     token: str = "demo-rcs"  # the bearer token bots must send; "" takes any
-    webhook_url: str = ""  # where events go; "" sends none
+    # where events go; "" sends none. Read at each event, so it may be set after start()
+    # (once the gateway's HTTP port is known)
+    webhook_url: str = ""
     webhook_token: str = "demo-rcs-webhook"
     capable_share: float = 0.8  # numbers outside the prefixes below that can receive RCS
     capable_prefixes: tuple[str, ...] = ()
@@ -182,8 +184,14 @@ class RcsSimulator:
     async def start(self) -> int:
         """Listen; returns the port."""
         config = self.config
-        if config.webhook_url:
-            self.send_webhooks_to(config.webhook_url, config.webhook_token)
+        self._webhooks = WebhookSender(
+            config.webhook_token,
+            attempts=config.webhook_attempts,
+            timeout=config.webhook_timeout,
+            retry_delay=config.webhook_retry_delay,
+            queue_size=config.webhook_queue,
+        )
+        self._webhooks.start()
         base = "/bot/v1/{bot}"
         app = Starlette(
             routes=[
@@ -201,22 +209,6 @@ class RcsSimulator:
             await asyncio.sleep(0.01)
         self.port = self._server.port
         return self.port
-
-    def send_webhooks_to(self, url: str, token: str) -> None:
-        """Post events to `url` with `token` from now on (a gateway whose port is known only
-        once it listens)."""
-        config = self.config = replace(self.config, webhook_url=url, webhook_token=token)
-        if self._webhooks is not None:
-            raise RuntimeError("the RCS simulator posts its webhooks somewhere already")
-        self._webhooks = WebhookSender(
-            url,
-            token,
-            attempts=config.webhook_attempts,
-            timeout=config.webhook_timeout,
-            retry_delay=config.webhook_retry_delay,
-            queue_size=config.webhook_queue,
-        )
-        self._webhooks.start()
 
     async def stop(self) -> None:
         if self._server is not None and self._serving is not None:
@@ -466,8 +458,9 @@ class RcsSimulator:
         )
 
     def _post(self, number: str, event: dict[str, Any]) -> None:
-        if self._webhooks is not None:
-            self._webhooks.post(number, event)
+        url = self.config.webhook_url  # read at each event: it may be set once the gateway is up
+        if self._webhooks is not None and url:
+            self._webhooks.post(url, number, event)
 
 
 def _response(suggestion: dict[str, Any]) -> dict[str, Any]:

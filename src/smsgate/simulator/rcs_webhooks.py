@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 class WebhookSender:
     def __init__(
         self,
-        url: str,
         token: str,
         *,
         attempts: int,
@@ -30,13 +29,12 @@ class WebhookSender:
         queue_size: int,
         lanes: int = 4,
     ) -> None:
-        self.url = url
         self.token = token
         self.attempts = attempts
         self.timeout = timeout
         self.retry_delay = retry_delay
         self.counters = {"posted": 0, "retried": 0, "given_up": 0, "dropped": 0}
-        self._queues: list[asyncio.Queue[dict[str, Any]]] = [
+        self._queues: list[asyncio.Queue[tuple[str, dict[str, Any]]]] = [
             asyncio.Queue(max(1, queue_size // lanes)) for _ in range(lanes)
         ]
         self._tasks: list[asyncio.Task[None]] = []
@@ -60,24 +58,25 @@ class WebhookSender:
             await self._client.aclose()
             self._client = None
 
-    def post(self, number: str, event: dict[str, Any]) -> None:
+    def post(self, url: str, number: str, event: dict[str, Any]) -> None:
+        """POST `event` (about `number`) to `url`, after the number's earlier events."""
         queue = self._queues[zlib.crc32(number.encode()) % len(self._queues)]
         try:
-            queue.put_nowait(event)
+            queue.put_nowait((url, event))
         except asyncio.QueueFull:
             self.counters["dropped"] += 1
 
-    async def _lane(self, queue: "asyncio.Queue[dict[str, Any]]") -> None:
+    async def _lane(self, queue: "asyncio.Queue[tuple[str, dict[str, Any]]]") -> None:
         while True:
-            event = await queue.get()
-            await self._deliver(orjson.dumps(event))
+            url, event = await queue.get()
+            await self._deliver(url, orjson.dumps(event))
 
-    async def _deliver(self, body: bytes) -> None:
+    async def _deliver(self, url: str, body: bytes) -> None:
         assert self._client is not None
         headers = {"Content-Type": "application/json"}
         for attempt in range(1, self.attempts + 1):
             try:
-                response = await self._client.post(self.url, content=body, headers=headers)
+                response = await self._client.post(url, content=body, headers=headers)
                 if response.status_code == 200:
                     self.counters["posted"] += 1
                     return
