@@ -1,9 +1,12 @@
-"""API keys in `Authorization: Bearer ...`, looked up by their hash, cached briefly; and the
-account's address allow-list, which every HTTP interface checks once it knows the account."""
+"""API keys in `Authorization: Bearer ...`, looked up by their hash; and the account's address
+allow-list, which every HTTP interface checks once it knows the account.
+
+The account is read from the store on every request, not cached: a key rotated or an account
+suspended (`smsgate account rotate-key|suspend`, run in another process or on another node)
+stops working with the next request. The read is one indexed row, small beside the rest of a
+request; unknown keys cost no more, as wrong credentials are limited per address first."""
 
 import logging
-import time
-from typing import Final
 
 from starlette.requests import Request
 
@@ -13,9 +16,6 @@ from smsgate.domain.allow_list import address_allowed
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.queries import Queries
 from smsgate.log_limits import HTTP_LOG_INTERVAL, LogLimiter
-
-_TTL: Final = 30.0  # seconds an account stays cached: a disabled key stops working by then
-_MAX_CACHED: Final = 10_000
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,6 @@ class ApiKeyAuth:
     def __init__(self, queries: Queries, failures: AddressGuard) -> None:
         self.queries = queries
         self.failures = failures
-        self._cache: dict[str, tuple[Account | None, float]] = {}
         self._log = LogLimiter(log, interval=HTTP_LOG_INTERVAL)
 
     def failed(self, address: str | None) -> None:
@@ -49,16 +48,7 @@ class ApiKeyAuth:
         """The enabled account whose API key is `key` (as any interface passes it), asked
         from `address`."""
         self.failures.check(address)
-        key_hash = hash_api_key(key)
-        now = time.monotonic()
-        cached = self._cache.get(key_hash)
-        if cached is not None and now - cached[1] < _TTL:
-            account = cached[0]
-        else:
-            account = await self.queries.account_by_api_key_hash(key_hash)
-            if len(self._cache) >= _MAX_CACHED:
-                self._cache.clear()
-            self._cache[key_hash] = (account, now)
+        account = await self.queries.account_by_api_key_hash(hash_api_key(key))
         if account is None:
             self.failed(address)
             raise GatewayError("unauthorized", "unknown API key")
