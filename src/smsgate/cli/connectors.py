@@ -7,9 +7,9 @@ the gateway started. Passwords are never shown."""
 import argparse
 import json
 import os
-from typing import Any
+from typing import Any, Final
 
-from smsgate.cli.common import run_on_store, store_command
+from smsgate.cli.common import CommandError, run_on_store, store_command
 from smsgate.cli.metrics_reader import (
     Metrics,
     MetricsUnavailableError,
@@ -20,6 +20,8 @@ from smsgate.cli.table import table
 from smsgate.config import load_config
 from smsgate.domain.routing_tables import ConnectorRow
 from smsgate.store import Store
+
+MAX_TIMEOUT: Final = 60.0
 
 # live figures: the column, and the metric it comes from (labelled by connector)
 _LIVE = (
@@ -58,6 +60,8 @@ def _live(row: dict[str, Any], metrics: Metrics | None) -> dict[str, Any]:
 
 
 def _connectors(args: argparse.Namespace) -> int:
+    if not 0 < args.timeout <= MAX_TIMEOUT:
+        raise CommandError(f"--timeout is above 0 and at most {MAX_TIMEOUT:g} seconds")
     config = load_config(args.config)
 
     async def work(store: Store) -> list[ConnectorRow]:
