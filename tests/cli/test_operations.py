@@ -58,7 +58,10 @@ async def _routing_tables(db: str) -> None:
             [("81901", "docomo"), ("81902", "kddi"), ("8170", "softbank")], "operator"
         )
         await store.import_portability(
-            [PortabilityRow("819022223333", "docomo", 1.0), PortabilityRow("819011110000", "kddi", 1.0)]
+            [
+                PortabilityRow("819022223333", "docomo", 1.0),
+                PortabilityRow("819011110000", "kddi", 1.0),
+            ]
         )
     finally:
         await store.close()
