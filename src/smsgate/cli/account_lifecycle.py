@@ -3,7 +3,8 @@ SMSGATE_DB or --config); a running gateway reads accounts at each request and bi
 takes effect with the next one.
 
 - suspend: the account's `enabled` flag off. Its HTTP requests are refused (403 `forbidden`,
-  every API and dialect) and its SMPP binds too (ESME_RBINDFAIL). What it already sent goes on:
+  every API and dialect) and its new SMPP binds too (ESME_RBINDFAIL); a bind already open
+  stays until it closes (or the gateway restarts). What it already sent goes on:
   its messages are sent and their callbacks delivered; SMPP receipts and MO wait in the outbox
   until it is resumed and binds again. resume turns the flag back on.
 - rotate-key: a new API key, printed once; the old one is refused (401) from the next request.
@@ -25,7 +26,8 @@ from smsgate.domain.account import hash_api_key, new_api_key
 from smsgate.store import DuplicateError, Store
 
 SUSPENDED: Final = (
-    "HTTP requests with its API key are refused (403) and its SMPP binds too (ESME_RBINDFAIL); "
+    "HTTP requests with its API key are refused (403) and its new SMPP binds too "
+    "(ESME_RBINDFAIL; a bind already open stays until it closes or the gateway restarts); "
     "its messages already accepted are still sent and their callbacks delivered"
 )
 
