@@ -19,8 +19,13 @@ def test_statuses_only_move_forward() -> None:
     assert can_transition(Status.SENT, Status.DELIVERED)
     assert not can_transition(Status.DELIVERED, Status.SENT)  # a late ENROUTE
     assert not can_transition(Status.SENT, Status.QUEUED)
+    # a final status is final, but for a delivered message being read (a rich channel's report)
     for final in FINAL:
-        assert not any(can_transition(final, other) for other in Status)
+        onward = {other for other in Status if can_transition(final, other)}
+        assert onward == ({Status.DISPLAYED} if final is Status.DELIVERED else set())
+    assert next_message_status(Status.DELIVERED, [Status.DISPLAYED]) is Status.DISPLAYED
+    assert next_message_status(Status.DISPLAYED, [Status.DELIVERED]) is None
+    assert next_message_status(Status.REVOKED, [Status.DISPLAYED]) is None
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,19 @@ from collections.abc import Sequence
 
 from smsgate import __version__
 from smsgate.cli.access import add_access_commands
+from smsgate.cli.account_lifecycle import add_account_lifecycle_commands
+from smsgate.cli.account_views import add_account_view_commands
 from smsgate.cli.accounts import add_create_command
 from smsgate.cli.balance import add_balance_commands
 from smsgate.cli.bench import add_bench_command
 from smsgate.cli.callbacks import add_callback_commands
 from smsgate.cli.carriers import add_carrier_commands
+from smsgate.cli.connectors import add_connector_commands
 from smsgate.cli.database import add_db_options
 from smsgate.cli.inbound import add_account_commands, add_inbound_commands
 from smsgate.cli.outbox import add_outbox_commands
+from smsgate.cli.queue import add_queue_command
+from smsgate.cli.routes import add_route_commands
 from smsgate.cli.send import add_send_commands
 from smsgate.cli.serve import add_serve_command
 from smsgate.cli.simulator import add_simulator_command
@@ -31,12 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
     account = commands.add_parser("account", help="manage accounts (in --db or SMSGATE_DB)")
     account_commands = account.add_subparsers(dest="account_command", required=True)
     add_create_command(account_commands)
+    add_account_view_commands(account_commands)
+    add_account_lifecycle_commands(account_commands)
     add_account_commands(account_commands)
     add_callback_commands(account_commands)
     add_access_commands(account_commands)
     add_balance_commands(account_commands)
     add_inbound_commands(commands)
+    add_queue_command(commands)
     add_outbox_commands(commands)
+    add_connector_commands(commands)
+    add_route_commands(commands)
     add_carrier_commands(commands)
     add_send_commands(commands)
     add_simulator_command(commands)

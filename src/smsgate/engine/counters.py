@@ -10,6 +10,9 @@ class Counters:
     refused: dict[str, int] = field(default_factory=dict)  # messages refused, by error code
     submitted: int = 0
     failed: int = 0
+    # the same two by connector id (`smsgate connectors` shows them)
+    submitted_by: dict[str, int] = field(default_factory=dict)
+    failed_by: dict[str, int] = field(default_factory=dict)
     expired: int = 0
     receipts: dict[str, int] = field(default_factory=dict)
     receipts_unmatched: int = 0

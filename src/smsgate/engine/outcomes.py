@@ -79,6 +79,8 @@ class Outcomes:
             )
         else:
             self.counters.submitted += 1
+            by = self.counters.submitted_by
+            by[connector_id] = by.get(connector_id, 0) + 1
             self.submit_latency.add(now - message.created_at)
             update = PartUpdate(
                 message_id,
@@ -108,6 +110,9 @@ class Outcomes:
             self.queue.push(message_id, message.priority)
             return
         self.counters.failed += 1
+        if part.connector_id is not None:
+            by = self.counters.failed_by
+            by[part.connector_id] = by.get(part.connector_id, 0) + 1
         now = self.clock.time()
         update = PartUpdate(
             message_id,

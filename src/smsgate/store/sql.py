@@ -163,6 +163,45 @@ PURGE_MESSAGES: Final = (
     f"DELETE FROM messages WHERE id IN ({_PURGED})",
 )
 
+# Deleting an account (`AccountReads.delete_account`): what is left once its messages are
+# purged, table by table; its MO in batches (there may be many; the index is by account), the
+# rest of a table in one statement each, the account row last, so that a delete stopped half-way
+# is finished by running it again.
+ACCOUNT_UNFINISHED: Final = (
+    f"SELECT status, COUNT(*) FROM messages WHERE account_id = ? AND status IN ({UNFINISHED_SQL})"
+    " GROUP BY status"
+)
+DELETE_ACCOUNT_INBOUND: Final = (
+    "DELETE FROM inbound WHERE id IN"
+    " (SELECT id FROM inbound WHERE account_id = ? ORDER BY id LIMIT ?)"
+)
+ACCOUNT_TABLES: Final = (
+    "outbox",
+    "inbound_numbers",
+    "opt_outs",
+    "balances",
+    "idempotency_keys",
+    "submitted_parts",
+    "rcs_subscribers",
+)
+DELETE_ACCOUNT: Final = "DELETE FROM accounts WHERE id = ?"
+
+# What waits (`smsgate queue`): messages by account and status, and the outbox by channel and
+# state. Each statement names the statuses (states) a partial index covers, so it reads that
+# index and not every message ever sent.
+WAITING_MESSAGES: Final = (
+    f"SELECT account_id, status, COUNT(*), MIN(created_at), MIN(scheduled_at) FROM messages"
+    f" WHERE status IN ({UNFINISHED_SQL}){{account}} GROUP BY account_id, status"
+)
+SENT_MESSAGES: Final = (
+    "SELECT account_id, status, COUNT(*), MIN(created_at), MIN(scheduled_at) FROM messages"
+    " WHERE status = 'sent'{account} GROUP BY account_id, status"
+)
+OUTBOX_DEPTH: Final = (
+    "SELECT channel, state, COUNT(*), MIN(created_at) FROM outbox"
+    " WHERE state = ?{account} GROUP BY channel, state"
+)
+
 UPSERT_CONNECTOR: Final = """INSERT INTO connectors (id, kind, config, enabled) VALUES (?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET
         kind = excluded.kind, config = excluded.config, enabled = excluded.enabled"""

@@ -99,6 +99,18 @@ def render_metrics(gateway: Gateway) -> str:
         [(f'{{connector="{cid}"}}', conn.queue_depth) for cid, conn in connectors],
     )
     metric(
+        "connector_parts_submitted_total",
+        "counter",
+        "Parts accepted by a carrier, per connector",
+        [(f'{{connector="{cid}"}}', c.submitted_by.get(cid, 0)) for cid, _ in connectors],
+    )
+    metric(
+        "connector_parts_failed_total",
+        "counter",
+        "Parts refused by a carrier, per connector",
+        [(f'{{connector="{cid}"}}', c.failed_by.get(cid, 0)) for cid, _ in connectors],
+    )
+    metric(
         "outbox_dead_letters_total",
         "counter",
         "Outbox items given up (abandoned) since start, by channel; replayable",

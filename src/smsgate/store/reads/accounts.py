@@ -1,10 +1,15 @@
-"""Accounts: created, replaced, found by id or by one of their credentials."""
+"""Accounts: created, replaced, found by id or by one of their credentials, deleted with what
+is stored for them."""
+
+import sys
 
 from smsgate.domain.account import Account
 from smsgate.domain.credentials import check_system_id
+from smsgate.domain.status import Status
 from smsgate.domain.subscribers import Subscriber
 from smsgate.store import sql
 from smsgate.store.paging import MAX_UNFINISHED_PAGE, check_limit
+from smsgate.store.reads.messages import purge
 from smsgate.store.reads.primitives import Primitives
 from smsgate.store.rows import account_from, account_values
 
@@ -51,3 +56,34 @@ class AccountReads(Primitives):
 
     async def list_accounts(self) -> list[Account]:
         return [account_from(row) for row in await self._select_rows(sql.LIST_ACCOUNTS, [])]
+
+    async def unfinished_counts(self, account_id: str) -> dict[Status, int]:
+        """How many of the account's messages a gateway is still working on (accepted,
+        scheduled, queued, sending), by status; the ones `delete_account` waits for."""
+        rows = await self._select_rows(sql.ACCOUNT_UNFINISHED, [account_id])
+        return {Status(row[0]): int(row[1]) for row in rows}
+
+    async def delete_account(self, account_id: str, *, batch: int = 1000) -> dict[str, int]:
+        """Delete the account with everything stored for it: its messages (with their parts
+        and history; `sent` ones too, as retention deletes them: a receipt coming later matches
+        nothing), its outbox items owed or not, its MO, numbers, opt-outs, balance, idempotency
+        keys and parts of multi-PDU messages; rows deleted per kind. The messages go `batch`
+        per transaction and the account row last, so a delete stopped half-way is finished by
+        running it again. The caller makes sure first that no message is unfinished
+        (`unfinished_counts`): those, and the account with them, are left in place, and
+        {"unfinished": n} is returned."""
+        deleted = {"messages": await purge(self, account_id, sys.float_info.max, batch)}
+        unfinished = sum((await self.unfinished_counts(account_id)).values())
+        if unfinished:
+            return {"unfinished": unfinished, **deleted}
+        deleted["inbound"] = 0
+        while True:
+            count = await self._change_rows(sql.DELETE_ACCOUNT_INBOUND, [account_id, batch])
+            deleted["inbound"] += count
+            if count < batch:
+                break
+        for table in sql.ACCOUNT_TABLES:
+            query = f"DELETE FROM {table} WHERE account_id = ?"
+            deleted[table] = await self._change_rows(query, [account_id])
+        deleted["accounts"] = await self._change_rows(sql.DELETE_ACCOUNT, [account_id])
+        return deleted

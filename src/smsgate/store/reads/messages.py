@@ -1,6 +1,6 @@
 """Messages: one, a page, counts, the unfinished ones at start; redaction and deletion."""
 
-from typing import Unpack
+from typing import NamedTuple, Unpack
 
 from smsgate.domain.message import Message, StatusChange
 from smsgate.domain.status import Status
@@ -15,6 +15,18 @@ from smsgate.store.paging import (
 )
 from smsgate.store.reads.primitives import Primitives
 from smsgate.store.rows import history_from
+
+_PROGRESS_ORDER = (Status.ACCEPTED, Status.SCHEDULED, Status.QUEUED, Status.SENDING, Status.SENT)
+
+
+class Waiting(NamedTuple):
+    """Messages of one account in one status that is not final."""
+
+    account_id: str
+    status: Status
+    messages: int
+    oldest: float  # the oldest one's created_at
+    next_scheduled: float | None  # the soonest scheduled_at among them, if any has one
 
 
 class MessageReads(Primitives):
@@ -58,6 +70,26 @@ class MessageReads(Primitives):
             f"SELECT status, COUNT(*) FROM messages WHERE {where} GROUP BY status", params
         )
         return {Status(row[0]): int(row[1]) for row in rows}
+
+    async def waiting_messages(self, account_id: str | None = None) -> list[Waiting]:
+        """Messages not final yet (accepted, scheduled, queued, sending, and sent: waiting for
+        a receipt), counted by account and status; of one account if given."""
+        found: list[Waiting] = []
+        account = "" if account_id is None else " AND account_id = ?"
+        params = [] if account_id is None else [account_id]
+        for statement in (sql.WAITING_MESSAGES, sql.SENT_MESSAGES):
+            query = statement.format(account=account)
+            for row in await self._select_rows(query, params):
+                found.append(
+                    Waiting(
+                        str(row[0]),
+                        Status(row[1]),
+                        int(row[2]),
+                        float(row[3]),
+                        None if row[4] is None else float(row[4]),
+                    )
+                )
+        return sorted(found, key=lambda w: (w.account_id, _PROGRESS_ORDER.index(w.status)))
 
     async def message_by_client_ref(self, account_id: str, client_ref: str) -> Message | None:
         found = await self._select_messages(sql.BY_CLIENT_REF, [account_id, client_ref])
@@ -148,12 +180,17 @@ class MessageReads(Primitives):
         """Delete the account's messages in a final status created before `before`, with their
         history, parts and settled outbox items, `batch` messages per transaction; returns how
         many messages were deleted."""
-        deleted = 0
-        while True:
-            params = [account_id, before, batch]
-            for statement in sql.PURGE_MESSAGES[:-1]:
-                await self._change_rows(statement, params)
-            count = await self._change_rows(sql.PURGE_MESSAGES[-1], params)
-            deleted += count
-            if count < batch:
-                return deleted
+        return await purge(self, account_id, before, batch)
+
+
+async def purge(store: Primitives, account_id: str, before: float, batch: int) -> int:
+    """`MessageReads.purge_messages`, on any store (account deletion purges too)."""
+    deleted = 0
+    while True:
+        params = [account_id, before, batch]
+        for statement in sql.PURGE_MESSAGES[:-1]:
+            await store._change_rows(statement, params)
+        count = await store._change_rows(sql.PURGE_MESSAGES[-1], params)
+        deleted += count
+        if count < batch:
+            return deleted

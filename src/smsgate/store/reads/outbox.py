@@ -1,6 +1,7 @@
 """The outbox (docs/outbox.md): claiming due items, settling them, the account's view."""
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.store import sql
@@ -8,6 +9,15 @@ from smsgate.store.changes import OutboxUpdate
 from smsgate.store.paging import MAX_PAGE, check_limit, decode_cursor, encode_cursor
 from smsgate.store.reads.primitives import Primitives
 from smsgate.store.rows import outbox_from
+
+
+class OutboxDepth(NamedTuple):
+    """Outbox items of one channel in one state."""
+
+    channel: str
+    state: OutboxState
+    items: int
+    oldest: float  # the oldest one's created_at
 
 
 class OutboxReads(Primitives):
@@ -94,6 +104,19 @@ class OutboxReads(Primitives):
         )
         query = f"{sql.OUTBOX_SELECT} WHERE {where} ORDER BY id DESC LIMIT ?"
         return [outbox_from(row) for row in await self._select_rows(query, [*params, limit])]
+
+    async def outbox_depth(self, account_id: str | None = None) -> list[OutboxDepth]:
+        """Items owed (pending) and given up (abandoned: dead letters) by channel; of one
+        account if given."""
+        found: list[OutboxDepth] = []
+        for state in (OutboxState.PENDING, OutboxState.ABANDONED):
+            query = sql.OUTBOX_DEPTH.format(
+                account="" if account_id is None else " AND account_id = ?"
+            )
+            params = [state.value] if account_id is None else [state.value, account_id]
+            for row in await self._select_rows(query, params):
+                found.append(OutboxDepth(str(row[0]), state, int(row[2]), float(row[3])))
+        return sorted(found, key=lambda d: (d.channel, d.state != OutboxState.PENDING))
 
     async def outbox_replay(
         self, ids: Sequence[str] | None, at: float, *, channel: str | None = None

@@ -6,6 +6,7 @@ from typing import cast
 
 from smsgate.domain.routing_tables import ConnectorRow, PortabilityRow, PrefixRow, RouteRow
 from smsgate.store import sql
+from smsgate.store.paging import MAX_PAGE, check_limit
 from smsgate.store.reads.primitives import Primitives
 from smsgate.store.rows import (
     connector_from,
@@ -58,6 +59,23 @@ class RoutingTables(Primitives):
     async def portability_carrier(self, number: str) -> str | None:
         rows = await self._select_rows(sql.PORTABILITY_CARRIER, [number])
         return str(rows[0][0]) if rows else None
+
+    async def find_portability(
+        self, *, prefix: str = "", carrier: str | None = None, limit: int = 50
+    ) -> tuple[list[tuple[str, str]], int]:
+        """Ported numbers starting with `prefix` (digits; by a range of the primary key) and of
+        `carrier` if given, in number order, at most `limit`; and how many match in all."""
+        check_limit(limit, MAX_PAGE)
+        # numbers are digits: ":" sorts right after "9", so [prefix, prefix + ":") is the range
+        where, params = sql.conditions(
+            "number >= ? AND number < ?", [prefix, prefix + ":"], (("carrier = ?", carrier),)
+        )
+        rows = await self._select_rows(
+            f"SELECT number, carrier FROM portability WHERE {where} ORDER BY number LIMIT ?",
+            [*params, limit],
+        )
+        total = await self._select_count(f"SELECT COUNT(*) FROM portability WHERE {where}", params)
+        return [(str(number), str(found)) for number, found in rows], total
 
     async def list_portability(self) -> list[tuple[str, str]]:
         """Every (number, carrier) override, for the in-memory carrier table: one list the
