@@ -25,6 +25,12 @@ from smsgate.api.smpp_server.ids import IdFormat
 from smsgate.api.smpp_server.tls import self_signed, server_context
 from smsgate.callbacks.channel import callback_consumer, deny_list
 from smsgate.config import Config, ConfigError
+from smsgate.connectors.rcs import (
+    WEBHOOK_PATH,
+    RcsConnector,
+    RcsConnectorConfig,
+    webhook_routes,
+)
 from smsgate.connectors.smpp import SmppConnector
 from smsgate.connectors.smpp.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
 from smsgate.domain.account import Account, hash_api_key, hash_password, new_api_key
@@ -42,6 +48,7 @@ from smsgate.engine.retention import RetentionJob
 from smsgate.engine.router import EngineRouter
 from smsgate.outbox import OutboxConsumer
 from smsgate.runtime import tune_for_serving
+from smsgate.simulator.rcs import RcsSimulator, RcsSimulatorConfig
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
 from smsgate.store import Store, open_store
@@ -52,6 +59,9 @@ log = logging.getLogger(__name__)
 SIMULATOR_ID = "simulator"
 _SIM_SYSTEM_ID, _SIM_PASSWORD = "smsgate", "sim"
 _DEMO_SYSTEM_ID = "demo"
+RCS_SIMULATOR_ID = "rcs-simulator"
+_RCS_SIM_TOKEN = "smsgate-rcs"
+DEMO_BOT = "demo-bot"  # the demo account's RCS (+message) bot
 
 
 @dataclass
@@ -69,6 +79,7 @@ class App:
         self.clock = clock  # None: the system's (tests inject one to move time by hand)
         self.store: Store | None = None
         self.simulator: SmscSimulator | None = None
+        self.rcs_simulator: RcsSimulator | None = None  # with the SMS one: +message
         self.gateway: Gateway | None = None
         self.callbacks: OutboxConsumer | None = None
         self.retention: RetentionJob | None = None
@@ -76,6 +87,8 @@ class App:
         self.smpp: SmppServer | None = None
         self._http_task: asyncio.Task[Any] | None = None
         self.demo: DemoAccount | None = None
+        # what the simulated RCS platform's webhooks carry (drawn anew at every start)
+        self.rcs_webhook_token = secrets.token_urlsafe(24)
 
     async def start(self) -> None:
         config = self.config
@@ -95,6 +108,9 @@ class App:
                 )
             )
             await self.simulator.start()
+            # its webhooks are pointed at the HTTP server once that listens
+            self.rcs_simulator = RcsSimulator(RcsSimulatorConfig(port=0, token=_RCS_SIM_TOKEN))
+            await self.rcs_simulator.start()
         await self._load_configuration(store)
         router = await EngineRouter.load(store, config.engine.default_country)
         clock = self.clock or SystemClock()
@@ -108,6 +124,13 @@ class App:
             for row in await store.list_connectors()
             if row.enabled and row.kind == "smpp"
         }
+        rich = {
+            row.id: RcsConnector(_rcs_config(row), clock=clock)
+            for row in await store.list_connectors()
+            if row.enabled and row.kind == "rcs"
+        }
+        connectors.update(rich)
+        settings_rcs = {cid: c.config.receipt_timeout for cid, c in rich.items()}
         if config.demo_account:
             self.demo = await _demo_account(store, _var_directory(config))
         callbacks = config.callbacks
@@ -141,7 +164,10 @@ class App:
             callback_deny=deny_list(callbacks),
             on_outbox=[consumer.notify for consumer in consumers],
             # a disabled connector's parts still wait for their receipts
-            receipt_timeouts={cid: c.receipt_timeout for cid, c in settings.items()},
+            receipt_timeouts={
+                **{cid: c.receipt_timeout for cid, c in settings.items()},
+                **settings_rcs,
+            },
         )
         await self.callbacks.start()
         if smpp_server is not None:
@@ -163,7 +189,9 @@ class App:
             metrics_allow=config.metrics_allow,
             metrics_token=config.metrics_token,
         )
-        app = create_app(gateway, lambda: render_metrics(gateway), http_settings)
+        app = create_app(
+            gateway, lambda: render_metrics(gateway), http_settings, webhook_routes(rich.get)
+        )
         self.http = HttpServer(app, config.http_host, config.http_port, http_settings)
         self._http_task = asyncio.create_task(self.http.serve())
         while not self.http.started:
@@ -171,6 +199,10 @@ class App:
                 await self._http_task  # raises what stopped it (port taken, ...)
                 raise RuntimeError("the HTTP server stopped at start")
             await asyncio.sleep(0.01)
+        if self.rcs_simulator is not None:
+            path = WEBHOOK_PATH.format(connector_id=RCS_SIMULATOR_ID)
+            url = f"http://127.0.0.1:{self.http.port}{path}"
+            self.rcs_simulator.send_webhooks_to(url, self.rcs_webhook_token)
 
     async def _load_configuration(self, store: Store) -> None:
         """Connectors and routes from the configuration file (and the simulator) into the store,
@@ -206,6 +238,19 @@ class App:
             )
             # everything goes to the simulated carrier
             routes = [RouteRow("simulator", 0, {"connectors": [{"id": SIMULATOR_ID}]})]
+        if self.rcs_simulator is not None:
+            await store.upsert_connector(
+                ConnectorRow(
+                    RCS_SIMULATOR_ID,
+                    "rcs",
+                    {
+                        "base_url": self.rcs_simulator.base_url,
+                        "token": _RCS_SIM_TOKEN,
+                        "webhook_token": self.rcs_webhook_token,
+                    },
+                    True,
+                )
+            )
         if routes:
             await store.replace_routes(routes)
         if config.prices:
@@ -231,8 +276,18 @@ class App:
             await self.callbacks.stop()
         if self.simulator is not None:
             await self.simulator.stop()
+        if self.rcs_simulator is not None:
+            await self.rcs_simulator.stop()
         if self.store is not None:
             await self.store.close()
+
+
+def _rcs_config(row: ConnectorRow) -> RcsConnectorConfig:
+    """An RCS connector's settings from its [[connectors]] table (kind = "rcs")."""
+    try:
+        return RcsConnectorConfig(id=row.id, **row.config)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[[connectors]] {row.id}: {exc}") from None
 
 
 def _var_directory(config: Config) -> Path:
@@ -310,6 +365,9 @@ async def _demo_account(store: Store, var: Path) -> DemoAccount:
         account = await store.get_account(saved.account_id)
         if account is not None:
             saved.webhook_secret = account.webhook_secret
+            if account.bot_id is None:  # made before RCS existed
+                account.bot_id = DEMO_BOT
+                await store.update_account(account)
             if saved.smpp_system_id and account.smpp_system_id == saved.smpp_system_id:
                 return saved
             # made before the SMPP server existed: give it SMPP credentials now
@@ -329,6 +387,7 @@ async def _demo_account(store: Store, var: Path) -> DemoAccount:
         smpp_system_id=demo.smpp_system_id,
         smpp_password_hash=hash_password(demo.smpp_password),
         rate_limit=1000.0,
+        bot_id=DEMO_BOT,
     )
     await store.create_account(account)
     var.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ import logging
 import random
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -183,15 +183,7 @@ class RcsSimulator:
         """Listen; returns the port."""
         config = self.config
         if config.webhook_url:
-            self._webhooks = WebhookSender(
-                config.webhook_url,
-                config.webhook_token,
-                attempts=config.webhook_attempts,
-                timeout=config.webhook_timeout,
-                retry_delay=config.webhook_retry_delay,
-                queue_size=config.webhook_queue,
-            )
-            self._webhooks.start()
+            self.send_webhooks_to(config.webhook_url, config.webhook_token)
         base = "/bot/v1/{bot}"
         app = Starlette(
             routes=[
@@ -209,6 +201,22 @@ class RcsSimulator:
             await asyncio.sleep(0.01)
         self.port = self._server.port
         return self.port
+
+    def send_webhooks_to(self, url: str, token: str) -> None:
+        """Post events to `url` with `token` from now on (a gateway whose port is known only
+        once it listens)."""
+        config = self.config = replace(self.config, webhook_url=url, webhook_token=token)
+        if self._webhooks is not None:
+            raise RuntimeError("the RCS simulator posts its webhooks somewhere already")
+        self._webhooks = WebhookSender(
+            url,
+            token,
+            attempts=config.webhook_attempts,
+            timeout=config.webhook_timeout,
+            retry_delay=config.webhook_retry_delay,
+            queue_size=config.webhook_queue,
+        )
+        self._webhooks.start()
 
     async def stop(self) -> None:
         if self._server is not None and self._serving is not None:

@@ -2,7 +2,7 @@
 
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -26,8 +26,13 @@ log = logging.getLogger(__name__)
 
 
 def create_app(
-    gateway: Gateway, metrics: Callable[[], str], settings: HttpSettings | None = None
+    gateway: Gateway,
+    metrics: Callable[[], str],
+    settings: HttpSettings | None = None,
+    connector_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
+    """The HTTP application; `connector_routes` are the connectors' own (an RCS platform's
+    webhooks), outside the OpenAPI document."""
     settings = settings or HttpSettings()
     failures = AddressGuard(gateway.clock, settings.auth_failures, settings.auth_window)
     auth = ApiKeyAuth(gateway.queries, failures)
@@ -74,7 +79,7 @@ def create_app(
     ]
     document = openapi_document(routes)
     return Starlette(
-        routes=routes,
+        routes=[*routes, *connector_routes],
         # without trusted proxies every request's address is its peer's: no layer to pass
         middleware=[Middleware(ForwardedFor, trusted_proxies=settings.trusted_proxies)]
         if settings.trusted_proxies.strip()
