@@ -118,10 +118,11 @@ async def received_until(
     done: Callable[[list[dict[str, Any]]], bool],
     timeout: float = TIMEOUT,
 ) -> list[dict[str, Any]]:
-    """The JSON bodies the receiver got, once `done` says they are all there."""
+    """The JSON bodies the receiver got, one per outbox item (its attempts carry the same),
+    once `done` says they are all there."""
     async with asyncio.timeout(timeout):
         while True:
-            bodies = [orjson.loads(r.body) for r in receiver.received]
+            bodies = [orjson.loads(tries[0].body) for tries in deliveries(receiver).values()]
             if done(bodies):
                 return bodies
             receiver.arrived.clear()
