@@ -152,7 +152,7 @@ def test_uninstalled_app_is_revoked_then_one_sms(backend: StoreBackend) -> None:
         assert lines.index((Status.REVOKED, False)) < lines.index((Status.FELL_BACK, True))
         status = await kddi.status(msg_id)
         assert status["Destination"] == "sms" and status["smsmessage"]["status"] == "delivered"
-        assert status["fallback"]["from"] == "rcs" and status["fallback"]["reason"]
+        assert status["fallback"] == {"from": "rcs", "reason": "not delivered in time, revoked"}
         assert kddi.rcs.counters["revoked"] == 1
         assert kddi.rcs.handset(UNINSTALLED) == []
         assert kddi.sms_to(UNINSTALLED) == 1  # one SMS only
