@@ -31,9 +31,12 @@ def test_access_settings_are_set_shown_and_reset(
         "192.0.2.0/24, 2001:db8::1",
         "--bot-id",
         "bot-1",
+        "--rcs-webhook-url",
+        "https://shop.example/bot",
     )
     assert code == 0
     assert shown["ip_allow"] == "192.0.2.0/24 2001:db8::1/128"
+    assert shown["rcs_webhook_url"] == "https://shop.example/bot"
     assert (shown["bot_id"], shown["retention_days"]) == ("bot-1", 31.0)
     code, shown, _ = run(capsys, "account", "access", "shop", "--retention-days", "7")
     assert shown["retention_days"] == 7.0
@@ -44,6 +47,8 @@ def test_access_settings_are_set_shown_and_reset(
     assert code == 2 and "belongs to another account" in err
     code, _, err = run(capsys, "account", "access", "shop", "--ip-allow", "10.0.0.300")
     assert code == 2 and "'10.0.0.300'" in err
+    code, _, err = run(capsys, "account", "access", "shop", "--rcs-webhook-url", "ftp://x")
+    assert code == 2 and "ftp://x" in err
     code, _, err = run(capsys, "account", "access", "shop", "--retention-days", "a week")
     assert code == 2 and "--retention-days" in err
 
@@ -58,8 +63,11 @@ def test_access_settings_are_set_shown_and_reset(
         "",
         "--retention-days",
         "",
+        "--rcs-webhook-url",
+        "",
     )
     assert shown["ip_allow"] is None and shown["bot_id"] is None
+    assert shown["rcs_webhook_url"] is None
     assert shown["retention_days"] is None
 
 

@@ -22,7 +22,7 @@ def request_for(
     scheme = scheme_named(account.signature if account else None)
     headers = {"X-Smsgate-Event": item.event, "X-Smsgate-Delivery": item.id}
     shape = format_named(formats or {}, account.callback_format if account else None)
-    values = shape.values(item) if shape is not None else native_values(item)
+    values = shape.values_for(item, account) if shape is not None else native_values(item)
     params: dict[str, str] | None = None
     if (shape.body if shape is not None and shape.body else scheme.body) == "form":
         params = {name: _form_value(value) for name, value in values.items() if value is not None}

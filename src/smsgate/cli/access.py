@@ -1,5 +1,6 @@
 """`smsgate account access`: where an account's HTTP requests and SMPP binds may come from (its
-source address allow-list), the KDDI Message Cast bot it answers to, how long its messages
+source address allow-list), the KDDI Message Cast bot it answers to and that bot's Webhook URL
+(its +message events), how long its messages
 are kept and what data_coding 0 means on its SMPP binds (docs/dialects/kddi.md,
 docs/dialects/smsc_ru.md, docs/smpp-server.md)."""
 
@@ -8,7 +9,13 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from smsgate.cli.common import CommandError, find_account, run_on_store, store_command
+from smsgate.cli.common import (
+    CommandError,
+    find_account,
+    run_on_store,
+    store_command,
+    webhook_url,
+)
 from smsgate.domain.account import DATA_CODING_0
 from smsgate.domain.allow_list import parse_allow_list
 from smsgate.engine.retention import retention_of
@@ -31,6 +38,8 @@ def _access(args: argparse.Namespace) -> int:
             changes["ip_allow"] = " ".join(str(n) for n in networks) or None
         if args.bot_id is not None:
             changes["bot_id"] = args.bot_id or None
+        if args.rcs_webhook_url is not None:
+            changes["rcs_webhook_url"] = webhook_url(args.rcs_webhook_url)
         if args.retention_days is not None:
             days = args.retention_days
             if days and not (days.replace(".", "", 1).isdigit() and float(days) >= 0):
@@ -51,6 +60,7 @@ def _access(args: argparse.Namespace) -> int:
             "account_id": account.id,
             "ip_allow": account.ip_allow,
             "bot_id": account.bot_id,
+            "rcs_webhook_url": account.rcs_webhook_url,
             "retention_days": None if kept is None else kept / _DAY,
             "data_coding_0": account.data_coding_0 or DATA_CODING_0[0],
         }
@@ -69,6 +79,10 @@ def add_access_commands(account_commands: Any) -> None:
         "--ip-allow", help="addresses and networks, e.g. \"192.0.2.0/24 2001:db8::1\" ('': any)"
     )
     access.add_argument("--bot-id", help="its KDDI Message Cast bot ('' removes it)")
+    access.add_argument(
+        "--rcs-webhook-url",
+        help="its bot's Webhook URL: +message statuses and users' events ('' removes it)",
+    )
     access.add_argument(
         "--retention-days",
         help="days its messages are kept ('': the default, 31 with a bot; 0: kept)",

@@ -241,12 +241,16 @@ def test_refused_requests_with_the_guides_statuses(backend: StoreBackend) -> Non
         await refused(await post(gw, account, bad_dst), 400, "dst")
         too_long = {**SAMPLE_SMS, "smsmessage": {"smsText": "あ" * 661}}
         await refused(await post(gw, account, too_long), 400, "660")
+        # +message (X-Fallback 0, 1) with the SMS tokens; SMS with another token
         for fallback in ("0", "1"):
             answer = await post(gw, account, SAMPLE_SMS, **{"X-Fallback": fallback})
-            await refused(answer, 400, "+message (RCS) is not available")
-        rcs_token = {"X-Plusmsg-gmp-Authorization": "Bearer rcs-token"}
+            await refused(answer, 400, "'Bearer smsonly' is for SMS")
+        rcs_token = {"X-Plusmsg-gmp-Authorization": f"Bearer {gw.keys['a']}"}
         answer = await post(gw, account, SAMPLE_SMS, **rcs_token)
-        await refused(answer, 400, "+message (RCS) is not available")
+        await refused(answer, 400, "X-Fallback 2 (SMS only) takes 'Bearer smsonly'")
+        for fallback in ("3", ""):
+            answer = await post(gw, account, SAMPLE_SMS, **{"X-Fallback": fallback})
+            await refused(answer, 400, "X-Fallback must be 0")
         # 401: Basic auth and the carriers' authorisation headers
         no_auth = await gw.client.post(PATH, json=SAMPLE_SMS, headers=SMS_HEADERS)
         await refused(no_auth, 401, "Basic")

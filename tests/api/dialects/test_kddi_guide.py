@@ -10,19 +10,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import orjson
 
 from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
 from tests.api.dialects.kddi_guide import (
-    GUIDE_PATH,
-    MAP_35,
     POSTMAN,
     POSTMAN_ANSWER,
     POSTMAN_BOT,
     POSTMAN_USER,
-    RCS_SAMPLES,
     SMS_31,
     Sample,
 )
@@ -109,31 +105,5 @@ def test_the_sms_sample_of_section_3_1(backend: StoreBackend) -> None:
         assert stored.text == "これは、SMSテストメッセージです"
         assert (stored.destination, stored.source) == ("819012345678", "81123456789")
         assert await gw.wait_final([stored.id]) == {stored.id: Status.DELIVERED}
-
-    run(backend, scenario)
-
-
-def test_the_plus_message_samples_are_refused_until_rcs_exists(backend: StoreBackend) -> None:
-    """Sections 3.2 to 3.7 are +message (RCS): text, SMS fallback (X-Fallback 0), media, map,
-    rich card and carousel, none of which smsgate sends yet. Each gets a 400 that says so,
-    and nothing is stored."""
-
-    async def scenario(gw: Running) -> None:
-        account = await account_with_bot(gw, "a", BOT)
-        assert orjson.loads(MAP_35.body)["dst"] == "0"  # its repair made it JSON again
-        fallback_path = GUIDE_PATH.format(aggregator="kddi", botId=BOT)
-        for sample in RCS_SAMPLES:
-            # 3.7 names the RCS API's own path, which smsgate does not serve: sent to the
-            # fallback path as well, where it meets the same refusal as the others
-            answer = await replay(gw, sample, "a", fallback_path)
-            assert answer.status_code == 400, sample.section
-            error = answer.json()["error"]
-            assert (error["code"], error["reason"]) == (400, "invalid_request")
-            assert NO_RCS in error["message"], sample.section
-            if sample.path != GUIDE_PATH:
-                assert (await replay(gw, sample, "a", sample.path)).status_code == 404
-        assert gw.app.gateway is not None
-        messages, _ = await gw.app.gateway.queries.messages(account.id)
-        assert messages == []
 
     run(backend, scenario)

@@ -70,9 +70,43 @@ class KddiSms(BaseModel):
     timestamp: str
 
 
+class KddiRcs(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    msgId: str
+    status: str = Field(
+        description="pending, sent, delivered, displayed, failed, revoked or expired"
+    )
+    timestamp: str
+
+
+class KddiFallback(BaseModel):
+    from_: str = Field(alias="from", description="the channel the message left: rcs")
+    reason: str | None
+
+
 class KddiAnswer(BaseModel):
-    smsmessage: KddiSms
-    Destination: str
+    model_config = ConfigDict(extra="allow")
+
+    smsmessage: KddiSms | None = Field(None, description="a message by SMS")
+    RCSMessage: KddiRcs | None = Field(None, description="a message by +message")
+    Destination: str = Field(description="sms or rcs: the channel it goes by")
+    fallback: KddiFallback | None = Field(None, description="why a +message went by SMS")
+
+
+class KddiCapability(BaseModel):
+    userContact: str
+    capable: bool
+
+
+class KddiSubscriber(BaseModel):
+    userContact: str
+    subscribedAt: str
+
+
+class KddiSubscribers(BaseModel):
+    subscribers: list[KddiSubscriber]
+    next: str | None = Field(description="the `after` of the next page; null on the last")
 
 
 class KddiErrorBody(BaseModel):
@@ -260,9 +294,18 @@ for _name, (_summary, _params, _required, _fields_given) in _P5.items():
             security=(),
         )
 
+_KDDI_FALLBACK = Param(
+    "X-Fallback",
+    "header",
+    "0: +message with SMS fallback, 1: +message only, 2: SMS only",
+    required=True,
+)
 _KDDI_HEADERS = (
-    *(Param(name, "header", "Bearer smsonly", required=True) for name in kddi.CARRIER_HEADERS),
-    Param("X-Fallback", "header", "2: SMS", required=True),
+    *(
+        Param(name, "header", "Bearer smsonly (SMS) or Bearer <API key> (+message)", required=True)
+        for name in kddi.CARRIER_HEADERS
+    ),
+    _KDDI_FALLBACK,
 )
 _KDDI_ERRORS = (
     "unauthorized",
@@ -273,45 +316,101 @@ _KDDI_ERRORS = (
     "missing_parameter",
     "internal",
 )
+_KDDI_SEND_BODY: Final = {
+    "type": "object",
+    "properties": {
+        "message": {
+            "type": "object",
+            "properties": {
+                "RCSMessage": {"type": "object", "description": "the +message content"},
+                "messageContact": {"type": "object"},
+            },
+        },
+        "messageContact": {
+            "type": "object",
+            "properties": {"userContact": {"type": "string", "description": "+81..."}},
+        },
+        "smsmessage": {
+            "type": "object",
+            "properties": {
+                name: {"type": "string"} for name in ("smsText", "smsTextEnc", "smsNumber", "dst")
+            },
+        },
+        "dst": {"type": "string"},
+    },
+}
+_KDDI_SEND_ERRORS = (
+    *_KDDI_ERRORS,
+    "invalid_destination",
+    "invalid_text",
+    "invalid_rcs_content",
+    "rcs_unavailable",
+    "parameter_too_long",
+    "request_too_large",
+    "no_route",
+    "throttled",
+)
 DIALECTS[("POST", kddi.PREFIX)] = Operation(
-    "Send an SMS",
+    "Send by SMS, by +message, or by +message with SMS fallback",
     KDDI_TAG,
     {202: Answer("Accepted", KddiAnswer)},
     params=_KDDI_HEADERS,
-    request_schema={
-        "type": "object",
-        "properties": {
-            "messageContact": {
-                "type": "object",
-                "properties": {"userContact": {"type": "string", "description": "+81..."}},
-            },
-            "smsmessage": {
-                "type": "object",
-                "properties": {
-                    name: {"type": "string"}
-                    for name in ("smsText", "smsTextEnc", "smsNumber", "dst")
-                },
-            },
-        },
-        "required": ["smsmessage"],
-    },
-    errors=(
-        *_KDDI_ERRORS,
-        "invalid_destination",
-        "invalid_text",
-        "parameter_too_long",
-        "request_too_large",
-        "no_route",
-        "throttled",
-    ),
+    request_schema=_KDDI_SEND_BODY,
+    errors=_KDDI_SEND_ERRORS,
     error_model=KddiError,
     security=("kddiBasic",),
 )
+DIALECTS[("POST", kddi.RCS_PATH)] = Operation(
+    "Send by +message (the RCS API's path; the account's bot)",
+    KDDI_TAG,
+    {202: Answer("Accepted", KddiAnswer)},
+    params=(
+        Param("X-Auth-Token", "header", "The account's API key", required=True),
+        _KDDI_FALLBACK,
+    ),
+    request_schema=_KDDI_SEND_BODY,
+    errors=_KDDI_SEND_ERRORS,
+    error_model=KddiError,
+    security=(),
+)
 DIALECTS[("GET", kddi.PREFIX + "/{msg_id}/status")] = Operation(
-    "An SMS's status",
+    "A message's status (by SMS or by +message)",
     KDDI_TAG,
     {200: Answer("The status", KddiAnswer)},
     errors=(*_KDDI_ERRORS, "not_found"),
+    error_model=KddiError,
+    security=("kddiBasic",),
+)
+for _method in ("GET", "POST"):
+    DIALECTS[(_method, kddi.BOT_PREFIX + "/contactCapabilities")] = Operation(
+        "Whether a number can receive +message",
+        KDDI_TAG,
+        {200: Answer("The answer", KddiCapability)},
+        params=(Param("userContact", "query", "+81..."),) if _method == "GET" else (),
+        request_schema={
+            "type": "object",
+            "properties": {
+                "messageContact": {
+                    "type": "object",
+                    "properties": {"userContact": {"type": "string"}},
+                }
+            },
+        }
+        if _method == "POST"
+        else None,
+        errors=(*_KDDI_ERRORS, "invalid_destination", "rcs_unavailable"),
+        error_model=KddiError,
+        security=("kddiBasic",),
+    )
+DIALECTS[("GET", kddi.BOT_PREFIX + "/subscribers")] = Operation(
+    "The bot's subscribers, by number",
+    KDDI_TAG,
+    {200: Answer("A page", KddiSubscribers)},
+    params=(
+        Param("limit", "query", "1 to 1000 (100)", kind="integer"),
+        Param("after", "query", "the previous page's next"),
+    ),
+    errors=(*_KDDI_ERRORS, "invalid_page_size", "invalid_destination"),
     error_model=KddiError,
     security=("kddiBasic",),
 )

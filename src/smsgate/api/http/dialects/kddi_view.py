@@ -1,15 +1,16 @@
-"""KDDI Message Cast (SMS part): the shapes of answers, errors and notifications
-(docs/dialects/kddi.md)."""
+"""KDDI Message Cast: the shapes of SMS answers, errors and notifications, and the callback
+format that sends +message items in their own shapes (kddi_rcs_view; docs/dialects/kddi.md)."""
 
-import uuid
 from http import HTTPStatus
 from typing import Any, Final
 
+from smsgate.api.http.dialects import kddi_rcs_view
+from smsgate.api.http.dialects.kddi_values import msg_id, national, plus, timestamp
 from smsgate.api.http.responses import JsonResponse
-from smsgate.api.http.schemas import iso_time
 from smsgate.callbacks.formats import CallbackFormat
+from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError, dialect_code
-from smsgate.domain.message import Message
+from smsgate.domain.message import Message, StatusChange
 from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import Status
 from smsgate.engine.notify import INBOUND_EVENT
@@ -33,27 +34,9 @@ STATUS: Final = {
     Status.FAILED: "failed",
     Status.REJECTED: "failed",
     Status.CANCELED: "canceled",
+    Status.DISPLAYED: "delivered",  # read after delivery; SMS has no read reports
+    Status.REVOKED: "canceled",
 }
-
-
-def timestamp(at: float) -> str:
-    """ISO 8601 in UTC with milliseconds, as the guide's answer has it: 2022-03-22T11:44:30.231Z."""
-    return iso_time(at) or ""
-
-
-def msg_id(message_id: str) -> str:
-    """A message id as the guide's answer writes msgId and orderId: a UUID with hyphens
-    (smsgate's ids are UUIDs already, kept as 32 hex digits)."""
-    return str(uuid.UUID(message_id))
-
-
-def message_id(raw: str) -> str:
-    """The stored id of a msgId a client sends back, with or without hyphens; anything else
-    as it is (no message has it: 404)."""
-    try:
-        return uuid.UUID(raw).hex
-    except ValueError:
-        return raw
 
 
 def _envelope(smsmessage: dict[str, Any]) -> dict[str, Any]:
@@ -73,9 +56,28 @@ def accepted_body(message: Message) -> dict[str, Any]:
     )
 
 
+def accepted(message: Message) -> dict[str, Any]:
+    """The 202 answer to a send: by +message or by SMS, as the message goes now."""
+    if message.channel == kddi_rcs_view.RCS:
+        return kddi_rcs_view.accepted_body(message)
+    return accepted_body(message)
+
+
+def checked_status(message: Message, history: list[StatusChange]) -> dict[str, Any]:
+    """The answer to a status check: the +message's while it is on +message; else the SMS's,
+    with why it left +message when it was meant for it."""
+    if message.channel == kddi_rcs_view.RCS:
+        return kddi_rcs_view.status_body(message)
+    body = status_body(message)
+    fallback = kddi_rcs_view.fallback_of(message, history)
+    if fallback is not None:
+        body["fallback"] = fallback
+    return body
+
+
 def status_body(message: Message) -> dict[str, Any]:
-    """The answer to a status check."""
-    failed = message.error_code if message.status is not Status.DELIVERED else None
+    """The SMS answer to a status check."""
+    failed = message.error_code if message.status not in _REACHED else None
     return _envelope(
         {
             "orderId": msg_id(message.id),
@@ -90,6 +92,9 @@ def status_body(message: Message) -> dict[str, Any]:
             "errorMessage": (message.error_detail or _catalog_message(failed)) if failed else None,
         }
     )
+
+
+_REACHED: Final = frozenset({Status.DELIVERED, Status.DISPLAYED})
 
 
 def _catalog_message(code: str) -> str:
@@ -117,14 +122,17 @@ def error_response(error: GatewayError) -> JsonResponse:
     return JsonResponse(body, status_code=status, headers=headers or None)
 
 
-def notification_values(item: OutboxItem) -> dict[str, Any]:
-    """The JSON of an SMS result notification (a status change) or an SMS-MO notification."""
+def notification_values(item: OutboxItem, account: Account | None = None) -> dict[str, Any]:
+    """The JSON of an SMS result notification (a status change), an SMS-MO notification, or
+    the bot's webhook for +message items."""
+    if kddi_rcs_view.is_rcs_item(item):
+        return kddi_rcs_view.webhook_values(item, account)
     payload = item.payload
     if item.event == INBOUND_EVENT:
         return _envelope(
             {
                 "moId": payload.get("id"),
-                "userContact": _plus(payload.get("from")),
+                "userContact": plus(payload.get("from")),
                 "smsNumber": national(payload.get("to")),
                 "smsText": payload.get("text"),
                 "timestamp": timestamp(float(payload.get("received_at") or item.created_at)),
@@ -145,19 +153,18 @@ def notification_values(item: OutboxItem) -> dict[str, Any]:
     )
 
 
-def national(number: Any) -> Any:
-    """A Japanese number (81 and digits) as the national 0 and digits; others as they are."""
-    if isinstance(number, str) and number.startswith("81") and number.isdigit():
-        return "0" + number[2:]
-    return number
+def notified(item: OutboxItem) -> bool:
+    """Every SMS item; a +message's statuses from sent on (its webhook's)."""
+    return not kddi_rcs_view.is_rcs_item(item) or kddi_rcs_view.webhook_wanted(item)
 
 
-def _plus(number: Any) -> Any:
-    if isinstance(number, str) and number and not number.startswith("+"):
-        return "+" + number
-    return number
-
-
+# the guide's notifications (SMS results and the bot's webhooks): half a second per attempt,
+# three retries
 CALLBACK_FORMAT: Final = CallbackFormat(
-    DIALECT, notification_values, NOTIFY_ATTEMPTS, NOTIFY_TIMEOUT
+    DIALECT,
+    notification_values,
+    NOTIFY_ATTEMPTS,
+    NOTIFY_TIMEOUT,
+    wanted=notified,
+    account_values=notification_values,
 )
