@@ -165,16 +165,15 @@ def test_a_revoke_refused_as_delivered_sends_no_sms(backend: StoreBackend) -> No
         # the platform's reports are lost for a while (its webhooks go nowhere): the gateway
         # still sees the message sent when its time on +message runs out, and the revoke
         # finds it delivered
-        webhooks = kddi.rcs._webhooks
-        assert webhooks is not None
-        gateway_url, webhooks.url = webhooks.url, closed_port_url()
+        platform = kddi.rcs.config
+        gateway_url, platform.webhook_url = platform.webhook_url, closed_port_url()
         try:
             answer = await kddi.replay(sample("3.3"))
             assert answer.status_code == 202, answer.text
             msg_id = answer.json()["RCSMessage"]["msgId"]
             await kddi.statuses.reach(msg_id.replace("-", ""), Status.DELIVERED)
         finally:
-            webhooks.url = gateway_url
+            platform.webhook_url = gateway_url
         assert kddi.rcs.counters["revoke_refused"] == 1
         status = await kddi.status(msg_id)
         assert status["Destination"] == "rcs"

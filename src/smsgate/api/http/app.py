@@ -77,7 +77,7 @@ def create_app(
         Route("/openapi.json", openapi, methods=["GET"]),
         *api_reference.routes(),
     ]
-    document = openapi_document(routes)
+    document = openapi_document([*routes, *connector_routes])
     return Starlette(
         routes=[*routes, *connector_routes],
         # without trusted proxies every request's address is its peer's: no layer to pass

@@ -250,6 +250,24 @@ NATIVE: Final[dict[Key, Operation]] = {
         },
         security=(),
     ),
+    ("POST", "/connectors/rcs/{connector_id}/events"): Operation(
+        "An RCS platform's events (an RCS connector's webhook)",
+        OPERATIONS_TAG,
+        {200: Answer("Taken: persisted before this answer", schema={"type": "object"})},
+        description="For the RCS (+message) platform, not for customers: delivery and read"
+        " reports, users' messages, taps on suggestions and subscriptions, authenticated with"
+        " the connector's webhook_token as a bearer token (docs/rcs.md). 503 asks the platform"
+        " to send the event again.",
+        params=(Param("connector_id", "path", "The RCS connector's id", required=True),),
+        errors=(
+            "unauthorized",
+            "invalid_request",
+            "not_found",
+            "request_too_large",
+            "unavailable",
+        ),
+        security=(),
+    ),
     ("GET", "/metrics"): Operation(
         "Prometheus metrics",
         OPERATIONS_TAG,
