@@ -1,7 +1,8 @@
 """`smsgate serve`: run the gateway and print where to reach it."""
 
 import argparse
-from typing import Any
+import json
+from typing import Any, Final
 
 from smsgate import __version__
 from smsgate.app import App, serve
@@ -31,6 +32,34 @@ def _print_ready(app: App) -> None:
     print(ready_banner(app), flush=True)
 
 
+# the banner's +message example: a card with a suggested reply, SMS text for the fallback
+RICH_CARD: Final = json.dumps(
+    {
+        "to": "+819012345678",
+        "channel": ["rcs", "sms"],
+        "text": "Your parcel arrives today 14-16h",
+        "rcs": {
+            "richcardMessage": {
+                "message": {
+                    "generalPurposeCard": {
+                        "layout": {"cardOrientation": "VERTICAL"},
+                        "content": {
+                            "title": "Your parcel",
+                            "description": "Arrives today between 14:00 and 16:00",
+                            "suggestions": [
+                                {"reply": {"displayText": "OK", "postback": {"data": "ok"}}}
+                            ],
+                        },
+                    }
+                }
+            }
+        },
+    },
+    ensure_ascii=False,
+    separators=(",", ":"),
+)
+
+
 def ready_banner(app: App) -> str:
     """Where the gateway is, and in the embedded set-up the demo account's credentials."""
     assert app.http is not None
@@ -48,6 +77,12 @@ def ready_banner(app: App) -> str:
         )
     if app.simulator is not None:
         lines.append(f"  carrier       built-in simulator on 127.0.0.1:{app.simulator.config.port}")
+    if app.rcs_simulator is not None:
+        lines.append(
+            f"  +message      built-in RCS platform on {app.rcs_simulator.base_url}"
+            " (+8170... cannot receive RCS: SMS at once; +81809... never deliver: revoked,"
+            " then SMS)"
+        )
     if app.smpp is not None:
         host = app.config.smpp_host
         ports = [f"{host}:{app.smpp.port}"] if app.smpp.port is not None else []
@@ -71,6 +106,9 @@ def ready_banner(app: App) -> str:
             """-d '{"to": "+819012345678", "text": "Hello from smsgate"}'""",
             "  then fetch it (status, parts, history) with the id it returns:",
             f"    curl -s {url}/v1/messages/ID -H 'Authorization: Bearer {key}'",
+            "  send a rich card by +message (RCS), with SMS as the fallback (docs/rcs.md):",
+            f"    curl -s -X POST {url}/v1/messages -H 'Authorization: Bearer {key}' "
+            "-H 'Content-Type: application/json' -d '" + RICH_CARD + "'",
         ]
     lines.append("  Ctrl-C stops it (in-flight work is drained first)")
     return "\n".join(lines)
