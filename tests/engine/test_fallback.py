@@ -18,8 +18,10 @@ from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
 from smsgate.domain.message import Message
 from smsgate.domain.outbox import OutboxItem
+from smsgate.domain.pricing import PriceList, PriceRule
 from smsgate.domain.routing_tables import RouteRow
 from smsgate.domain.status import Status
+from smsgate.engine.billing import Billing
 from smsgate.engine.commands import SendCommand
 from smsgate.engine.config import EngineConfig
 from smsgate.engine.gateway import Gateway
@@ -31,6 +33,8 @@ from tests.engine.rich_connector import RichMemoryConnector
 
 TIMEOUT = 10.0
 USER = "819012345678"
+RCS_PRICE = PriceRule.from_spec({"per_segment": "0.05", "currency": "EUR", "route": "rcs"})
+SMS_PRICE = PriceRule.from_spec({"per_segment": "0.01", "currency": "EUR"})
 CARD = {
     "richcardMessage": {
         "message": {
@@ -87,7 +91,9 @@ class Rig:
 
 
 @asynccontextmanager
-async def rig(tmp_path: Path, rcs: RichMemoryConnector | None = None) -> AsyncIterator[Rig]:
+async def rig(
+    tmp_path: Path, rcs: RichMemoryConnector | None = None, balance: int | None = None
+) -> AsyncIterator[Rig]:
     store = await open_store(str(tmp_path / "engine.db"))
     await store.replace_routes([RouteRow("all", 0, {"connectors": [{"id": "sms"}]})])
     account = Account(
@@ -100,6 +106,8 @@ async def rig(tmp_path: Path, rcs: RichMemoryConnector | None = None) -> AsyncIt
         rcs_webhook_url="http://127.0.0.1:9/bot",
     )
     await store.create_account(account)
+    if balance is not None:
+        await store.set_balance(account.id, balance, time.time())
     statuses: dict[str, list[Status]] = {}
     items: list[OutboxItem] = []
     changed = asyncio.Event()
@@ -119,6 +127,8 @@ async def rig(tmp_path: Path, rcs: RichMemoryConnector | None = None) -> AsyncIt
         await EngineRouter.load(store),
         {"sms": sms, "rcs": rich},
         config=EngineConfig(identical_window=0.0, channel_timeout_interval=0.05),
+        # RCS priced per message, SMS per segment
+        billing=Billing("EUR", PriceList([RCS_PRICE, SMS_PRICE])),
         on_status=[on_status],
         on_outbox=[on_outbox],
     )
@@ -267,3 +277,23 @@ async def test_user_events_reach_the_bots_webhook_and_subscribers(tmp_path: Path
         assert r.items[2].payload["text"] == "hi" and r.items[2].payload["user"] == "+819011112222"
         subscribers = await r.store.subscribers(r.account.id, 10)
         assert [s.user for s in subscribers] == [USER]
+
+
+@in_loop
+async def test_each_channel_has_its_price_and_a_fallback_charges_the_difference(
+    tmp_path: Path,
+) -> None:
+    rcs = RichMemoryConnector("rcs", refuse={"819011112222": "rcs_not_capable"})
+    async with rig(tmp_path, rcs, balance=1_000_000) as r:  # 1 EUR prepaid
+        delivered = await r.send(("rcs", "sms"))
+        assert (delivered.price, delivered.price_unit) == ("0.05", "EUR")
+        await r.wait(delivered.id, Status.DELIVERED)
+        # refused by RCS: sent as a three-part SMS, 0.03, the 0.02 difference given back
+        long_text = "A parcel notice long enough for three SMS parts. " * 7
+        fell_back = await r.send(("rcs", "sms"), to="819011112222", text=long_text)
+        await r.wait(fell_back.id, Status.DELIVERED)
+        stored = await r.store.get_message(fell_back.id)
+        assert stored is not None and (stored.channel, stored.segments) == ("sms", 3)
+        assert stored.price == "0.03"
+        balance = await r.store.balance(r.account.id)
+        assert balance is not None and balance[0] == 1_000_000 - 50_000 - 30_000

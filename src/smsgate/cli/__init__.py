@@ -19,6 +19,7 @@ from smsgate.cli.database import add_db_options
 from smsgate.cli.inbound import add_account_commands, add_inbound_commands
 from smsgate.cli.outbox import add_outbox_commands
 from smsgate.cli.queue import add_queue_command
+from smsgate.cli.rcs_simulator import add_rcs_simulator_command
 from smsgate.cli.routes import add_route_commands
 from smsgate.cli.send import add_send_commands
 from smsgate.cli.serve import add_serve_command
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_carrier_commands(commands)
     add_send_commands(commands)
     add_simulator_command(commands)
+    add_rcs_simulator_command(commands)
     add_smpp_send_command(commands)
     add_bench_command(commands)
     add_db_options(parser)

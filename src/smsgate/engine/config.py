@@ -20,4 +20,4 @@ class EngineConfig:
     # seconds a message with a fallback (RCS, then SMS) waits on a channel to be delivered
     # before it is revoked there and sent by the next channel
     channel_ttl: float = 600.0
-    channel_timeout_interval: float = 1.0  # seconds between looks for channel times run out
+    channel_timeout_interval: float = 0.25  # seconds between looks for channel times run out
