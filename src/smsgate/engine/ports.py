@@ -33,7 +33,7 @@ class OutboundPart:
 
     key: PartKey
     source: str
-    destination: str  # E.164 digits
+    destination: str  # E.164 digits; an e-mail address for the e-mail channel
     body: bytes  # the part's encoded user data, its user data header first when `udhi`
     text: str = ""  # the whole message's text, for channels that carry text rather than octets
     source_ton: int = 0
@@ -44,9 +44,12 @@ class OutboundPart:
     priority: int = 0  # 0 (bulk) to 3 (urgent)
     valid_until: float | None = None  # Unix seconds; None: the channel's default
     sar: Sar | None = None  # concatenation numbers, for channels that send them beside the body
-    # a rich channel's content (RCS: the RCSMessage object, validated by smsgate.domain.rcs);
-    # None for SMS. For RCS `source` is the sending bot's id.
+    # a rich channel's content (RCS: the RCSMessage object, validated by smsgate.domain.rcs;
+    # another channel's own fields: an e-mail's "subject", a call's "voice", a Telegram bot's
+    # "bot", a Telegram code's "code"); None for SMS. For RCS `source` is the sending bot's id.
     content: dict[str, Any] | None = None
+    channel: str = "sms"  # the message's channel ("ping": a silent SMS through SMS connectors)
+    protocol_id: int = 0  # SMS: the TP-PID (0x40 for a ping: the handset shows nothing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,9 @@ class DeliveryReport:
     status: Status | None
     label: str
     error: str = ""  # the network's error code, as the channel gives it
+    # what a lookup channel found (an HLR lookup's imsi, msc, mcc, mnc, ...), kept with the
+    # message and given back to the customer with its status
+    result: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
