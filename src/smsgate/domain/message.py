@@ -81,6 +81,8 @@ class Message:
     # a rich channel's content (RCS: the RCSMessage object); `text` is then what an SMS
     # fallback sends, or the content's text for search and display
     content: dict[str, Any] | None = None
+    # what a lookup channel found (an HLR lookup's imsi, mcc, mnc, network, ...)
+    result: dict[str, Any] | None = None
     parts: list[Part] = field(default_factory=list)
 
 

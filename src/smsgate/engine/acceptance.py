@@ -12,7 +12,22 @@ from typing import Any, Final, get_args, get_type_hints
 
 from smsgate.domain.account import Account
 from smsgate.domain.callback_urls import DenyList, check_url
-from smsgate.domain.channel_prefixes import requested_channel
+from smsgate.domain.channels import (
+    CHANNELS,
+    EMAIL,
+    NAMES,
+    PING,
+    RCS,
+    SMS,
+    THROUGH_SMS,
+    ChannelRequest,
+    checked,
+    connector_channel,
+    email_address,
+    parse_prefixed,
+    requested_prefix,
+)
+from smsgate.domain.comment import split_comment
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
 from smsgate.domain.message import Message, Part, Priority
@@ -47,10 +62,13 @@ from smsgate.store.changes import BalanceChange, HistoryNote
 log = logging.getLogger(__name__)
 
 _BALANCES_REFRESH: Final = 5.0  # seconds between reads of the prepaid balances (top-ups)
-SMS: Final = "sms"
-RCS: Final = "rcs"
-CHANNELS: Final = frozenset({SMS, RCS})
 SMS_ONLY: Final = (SMS,)
+# a ping's data_coding: GSM 7-bit, message class 0 (with TP-PID 0x40 the handset shows nothing)
+PING_DATA_CODING: Final = 0xF0
+# channels whose text is not sent as SMS (when SMS is not a fallback of the message)
+_WITHOUT_SMS_TEXT: Final = CHANNELS - {SMS}
+# the first characters of a prefixed text (`_` read as GSM 03.38's `§` too)
+_PREFIX_STARTS: Final = ("__", "\xa7\xa7")
 _PRIORITIES: Final = frozenset(p.value for p in Priority)
 # the command's text fields (str or str | None): what the stores keep as text
 _COMMAND_FIELDS: Final = tuple(
@@ -123,10 +141,10 @@ class Acceptance:
         try:
             for command in commands:
                 try:
-                    plan, note = command.channels, ""
-                    if plan != SMS_ONLY:
-                        plan, note = await self._plan(account, command)
-                    message = self._build(account, command, now, plan)
+                    plan, note, request = command.channels, "", None
+                    if plan != SMS_ONLY or command.text[:2] in _PREFIX_STARTS:
+                        plan, note, request = await self._plan(account, command)
+                    message = self._build(account, command, now, plan, request)
                     if note:
                         notes.append(HistoryNote(message.id, message.status, now, note))
                     if message.client_ref is not None:
@@ -286,34 +304,75 @@ class Acceptance:
         """The message `accept` would build for `command` (its parts, route and price),
         neither persisted nor queued: for APIs that quote a price without sending.
         GatewayError where `accept` would refuse the command at once."""
-        return self._build(account, command, self.clock.time())
+        plan, _, request = self._channels(account, command)
+        return self._build(account, command, self.clock.time(), plan, request)
 
-    async def _plan(self, account: Account, command: SendCommand) -> tuple[tuple[str, ...], str]:
-        """The channels to try, the first being the one the message goes by now, and a note for
-        its history: a rich channel first with a fallback is skipped at once for a recipient
-        its connector says cannot receive it."""
+    def _channels(
+        self, account: Account, command: SendCommand
+    ) -> tuple[tuple[str, ...], str, ChannelRequest | None]:
+        """The channels to try (the first is the one the message goes by now), a note for its
+        history, and what a channel other than SMS and RCS is asked for (its text and fields,
+        from a prefixed text or the command's fields). A first channel no connector carries is
+        skipped for the next one; alone, it is refused."""
         channels = command.channels
         if not channels or len(set(channels)) < len(channels) or set(channels) - CHANNELS:
             known = ", ".join(sorted(CHANNELS))
             raise GatewayError("invalid_request", f"channels: one or more of {known}, each once")
-        if channels[0] != RCS:
-            return channels, ""
-        if command.content is None:
-            raise GatewayError("invalid_rcs_content", "RCSMessage: required for the rcs channel")
-        if not account.bot_id:
-            raise GatewayError("rcs_unavailable", "the account has no RCS bot")
-        rest = channels[1:]
-        if not any(c.channel == RCS for c in self.connectors.values()):
-            if not rest:
+        if EMAIL in channels and len(channels) > 1:
+            raise GatewayError("invalid_request", "an e-mail goes to an address: no fallback")
+        sent = split_comment(command.text)[0]
+        asked = requested_prefix(sent)
+        if asked is not None and not self._carried(asked[1]):
+            # refused for what it asks, before how it asks it is looked at
+            raise GatewayError(
+                "channel_unavailable", f"{asked[0]} asks for {NAMES[asked[1]]}, not offered"
+            )
+        request = parse_prefixed(sent) if asked is not None else None
+        if request is not None:
+            if channels == SMS_ONLY:
+                channels = (request.channel,)
+            elif channels[0] != request.channel:
+                raise GatewayError(
+                    "invalid_request", f"the text asks for {request.channel}, not {channels[0]}"
+                )
+        elif channels[0] not in (SMS, RCS):
+            request = checked(channels[0], sent, command.fields or {})
+        first, rest = channels[0], channels[1:]
+        if first == RCS:
+            if command.content is None:
+                raise GatewayError(
+                    "invalid_rcs_content", "RCSMessage: required for the rcs channel"
+                )
+            if not account.bot_id:
+                raise GatewayError("rcs_unavailable", "the account has no RCS bot")
+        if not self._carried(first):
+            if rest:
+                return rest, f"no {first} connector: sent by {rest[0]}", request
+            if first == RCS:
                 raise GatewayError("rcs_unavailable")
-            return rest, f"no {RCS} connector: sent by {rest[0]}"
-        if not rest:
-            return channels, ""
+            raise GatewayError("channel_unavailable", f"{NAMES[first]} is not offered")
+        return channels, "", request
+
+    def _carried(self, channel: str) -> bool:
+        wanted = connector_channel(channel)
+        return any(c.channel == wanted for c in self.connectors.values())
+
+    async def _plan(
+        self, account: Account, command: SendCommand
+    ) -> tuple[tuple[str, ...], str, ChannelRequest | None]:
+        """`_channels`, and for RCS first with a fallback the recipient's capability: one its
+        connector says cannot receive RCS goes by the next channel at once."""
+        channels, note, request = self._channels(account, command)
+        if channels[0] != RCS or len(channels) == 1:
+            return channels, note, request
+        rest = channels[1:]
         e164, _ = self.router.destination(command.to)
         capable = await self.capability(account, e164)
         if capable is False:
-            return rest, f"capability: +{e164} cannot receive {RCS}; sent by {rest[0]}"
-        return channels, "capability: capable" if capable else "capability: no answer; sent by rcs"
+            note = f"capability: +{e164} cannot receive {RCS}; sent by {rest[0]}"
+            return rest, note, request
+        note = "capability: capable" if capable else "capability: no answer; sent by rcs"
+        return channels, note, request
 
     async def capability(self, account: Account, e164: str) -> bool | None:
         """Whether the recipient can receive RCS from the account's bot, as the first RCS
@@ -330,12 +389,21 @@ class Acceptance:
         return None
 
     def _build(
-        self, account: Account, command: SendCommand, now: float, plan: tuple[str, ...] = SMS_ONLY
+        self,
+        account: Account,
+        command: SendCommand,
+        now: float,
+        plan: tuple[str, ...] = SMS_ONLY,
+        request: ChannelRequest | None = None,
     ) -> Message:
         # text neither store can keep fails this message only, not the write it would share
         check_fields((name, getattr(command, name)) for name in _COMMAND_FIELDS)
-        # destinations are kept and sent as international E.164 (ton 1, npi 1)
-        e164, region = self.router.destination(command.to)
+        channel = plan[0]
+        if channel == EMAIL:
+            e164, region = email_address(command.to), None
+        else:
+            # destinations are kept and sent as international E.164 (ton 1, npi 1)
+            e164, region = self.router.destination(command.to)
         if self.opt_outs.blocked(account.id, e164):
             raise GatewayError("opted_out", f"+{e164} sent an opt-out keyword to this account")
         source, source_ton, source_npi = self.router.source(
@@ -343,19 +411,25 @@ class Acceptance:
         )
         content: dict[str, Any] | None = None
         text = command.text
-        if RCS in command.channels and command.content is not None:
+        if request is not None:
+            text = request.text + text[len(split_comment(text)[0]) :]  # the comment stays
+            content = dict(request.fields)
+        if RCS in plan and command.content is not None:
             rich = validate_rcs(command.content)
-            content = {"botId": account.bot_id, "RCSMessage": rich}
+            content = {**(content or {}), "botId": account.bot_id, "RCSMessage": rich}
             text = text or rcs_summary(rich)
-        if (asked := requested_channel(text)) is not None:
-            raise GatewayError("channel_unavailable", f"{asked[0]} asks for {asked[1]}")
-        text, comment, encoded = encode_text(
-            text,
-            command.encoding,
-            next(self.references),
-            self.config.max_segments,
-            command.udh,
-        )
+        if channel in _WITHOUT_SMS_TEXT and SMS not in plan:
+            # a channel with a text of its own (or none): not encoded as SMS
+            text, comment = split_comment(text)
+            encoded = None
+        else:
+            text, comment, encoded = encode_text(
+                text,
+                command.encoding,
+                next(self.references),
+                self.config.max_segments,
+                command.udh,
+            )
         validity = check_validity(
             command.validity if command.validity is not None else self.config.default_validity,
             self.config.max_validity,
@@ -365,13 +439,14 @@ class Acceptance:
             check_url(command.callback_url, self.callback_deny)
         if command.priority not in _PRIORITIES:
             raise GatewayError("invalid_priority", "0 (bulk) to 3 (urgent)")
-        carrier = command.carrier or self.router.carrier(e164)
-        channel, segments = plan[0], encoded.segments
+        carrier = None if channel == EMAIL else command.carrier or self.router.carrier(e164)
+        segments = encoded.segments if encoded is not None else 1
         route_id = channel
-        if SMS in plan:  # no route to SMS: refused now rather than when it falls back
+        if THROUGH_SMS & set(plan):  # no route to SMS: refused now rather than when it falls back
             route_id, _ = self.router.connectors(account.id, source, e164, region, carrier)
         if channel != SMS:
-            route_id, segments = channel, 1  # a rich message is priced per message
+            # any other channel is priced per message, by the rules naming it as the route
+            route_id, segments = channel, 1
         quote = self.billing.quote(account, route_id, region, carrier, segments)
         start = scheduled or now
         callback_url = command.callback_url
@@ -387,8 +462,12 @@ class Acceptance:
             destination=e164,
             text=text,
             comment=comment,
-            encoding=encoded.encoding.value,
-            data_coding=data_coding_of(encoded, command.data_coding),
+            encoding=encoded.encoding.value if encoded is not None else "",
+            data_coding=PING_DATA_CODING
+            if channel == PING
+            else 0
+            if encoded is None
+            else data_coding_of(encoded, command.data_coding),
             segments=segments,
             created_at=now,
             updated_at=now,
@@ -414,9 +493,9 @@ class Acceptance:
             else None,
             content=content,
         )
-        if channel == SMS:
+        if channel == SMS and encoded is not None:
             message.parts = parts_of(message_id, encoded, message.status)
-        else:
+        else:  # one part: a rich message, another channel's, a lookup, a ping
             message.parts = [Part(message_id, 1, b"", status=message.status)]
         return message
 

@@ -38,6 +38,9 @@ class SendCommand:
     channels: tuple[str, ...] = ("sms",)
     content: dict[str, Any] | None = None  # RCS content (an RCSMessage object), for "rcs"
     channel_ttl: float | None = None  # seconds on a channel with another after it; None: default
+    # another channel's own fields (an e-mail's "subject", a call's "voice", a bot's "bot"),
+    # when the text does not carry them as SMSC.ru's prefixed lines
+    fields: dict[str, str] | None = None
 
 
 @dataclass(slots=True)

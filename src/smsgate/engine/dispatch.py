@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Mapping
 
+from smsgate.domain.channels import FIELDS, PING, RCS, SMS, THROUGH_SMS
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message, Part, Priority
 from smsgate.domain.status import FINAL, Status
@@ -30,7 +31,7 @@ from smsgate.text import UDHI, Sar
 log = logging.getLogger(__name__)
 
 _UNSENT = (Status.QUEUED, Status.SCHEDULED, Status.ACCEPTED)
-SMS = "sms"
+PING_PROTOCOL_ID = 0x40  # TP-PID "short message type 0": acknowledged, never shown
 _ROOM_WAIT = 0.05  # seconds to wait for a connector's room before looking again
 
 
@@ -115,7 +116,7 @@ class Dispatch:
             # the recipient sent an opt-out keyword after the message was accepted
             self.transitions.finish_unsent(message, Status.REJECTED, "opted_out", "", now)
             return False
-        if message.channel != SMS:
+        if message.channel not in THROUGH_SMS:
             return self._dispatch_rich(message, unsent, now)
         connectors = self.connectors
         up = {cid for cid, c in connectors.items() if c.is_up and c.channel == SMS}
@@ -187,11 +188,15 @@ def outbound(message: Message, part: Part) -> OutboundPart:
         if part.sar_ref is not None and part.sar_total is not None and part.sar_seq is not None
         else None
     )
-    content = message.content if message.channel != SMS else None
+    channel, content = message.channel, message.content
+    source = message.source
+    if channel == RCS and content is not None:
+        source, content = content["botId"], content["RCSMessage"]  # sent by the account's bot
+    elif content is not None:
+        content = {name: content[name] for name in FIELDS.get(channel, ()) if name in content}
     return OutboundPart(
         key=PartKey(message.id, part.seq),
-        # a rich message is sent by the account's bot
-        source=message.source if content is None else content["botId"],
+        source=source,
         destination=message.destination,
         body=part.short_message,
         text=message.text,
@@ -201,7 +206,10 @@ def outbound(message: Message, part: Part) -> OutboundPart:
         udhi=bool(part.esm_class & UDHI),
         receipt=message.registered_delivery,
         priority=int(message.priority),
-        valid_until=message.valid_until,
+        # a channel with another after it has its own time, after which it gives up
+        valid_until=message.channel_until or message.valid_until,
         sar=sar,
-        content=None if content is None else content["RCSMessage"],
+        content=content,
+        channel=channel,
+        protocol_id=PING_PROTOCOL_ID if channel == PING else 0,
     )

@@ -14,6 +14,7 @@ import itertools
 import logging
 from decimal import Decimal
 
+from smsgate.domain.channels import THROUGH_SMS
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message, Part
 from smsgate.domain.outbox import OutboxItem
@@ -34,8 +35,6 @@ from smsgate.store import Change, MessageReplaced, PartUpdate
 from smsgate.store.changes import BalanceChange
 
 log = logging.getLogger(__name__)
-
-SMS = "sms"
 
 
 class Fallbacks:
@@ -121,8 +120,14 @@ class Fallbacks:
     def _next(self, message: Message, channel: str) -> tuple[list[Part], str | None, str | None]:
         """The message's parts, route and price on `channel`; GatewayError when it cannot go
         there."""
-        if channel != SMS:
-            raise GatewayError("rcs_unavailable", f"no fallback to {channel}")
+        if channel not in THROUGH_SMS:
+            # one part; priced per message by the rules naming the channel as the route
+            message.segments = 1
+            return (
+                [Part(message.id, 1, b"", status=Status.QUEUED)],
+                channel,
+                self._price(message, channel, None, 1),
+            )
         _, _, encoded = encode_text(
             message.text, None, next(self.references), self.config.max_segments
         )
@@ -130,15 +135,19 @@ class Fallbacks:
         route_id, _ = self.router.connectors(
             message.account_id, message.source, e164, region, message.carrier
         )
-        price = None
-        if message.price_unit is not None and self.billing.prices:
-            rule = self.billing.prices.find(message.price_unit, route_id, region, message.carrier)
-            if rule is not None:
-                price = str(rule.per_segment * encoded.segments)
+        price = self._price(message, route_id, region, encoded.segments)
         message.encoding = encoded.encoding.value
         message.data_coding = data_coding_of(encoded, None)
         message.segments = encoded.segments
         return parts_of(message.id, encoded, Status.QUEUED), route_id, price
+
+    def _price(
+        self, message: Message, route_id: str, region: str | None, segments: int
+    ) -> str | None:
+        if message.price_unit is None or not self.billing.prices:
+            return None
+        rule = self.billing.prices.find(message.price_unit, route_id, region, message.carrier)
+        return None if rule is None else str(rule.per_segment * segments)
 
     def _charge(self, message: Message, price: str | None, now: float) -> BalanceChange | None:
         """Set the price of the next channel; on a prepaid balance take the difference (or give

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from smsgate.domain.account import Account
 from smsgate.domain.callback_urls import DenyList
+from smsgate.domain.channels import SMS
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message
 from smsgate.domain.submitted_part import SubmittedPart
@@ -30,7 +31,7 @@ from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.commands import ReplaceCommand, SendCommand
 from smsgate.engine.config import EngineConfig
 from smsgate.engine.counters import Counters
-from smsgate.engine.dispatch import SMS, Dispatch
+from smsgate.engine.dispatch import Dispatch
 from smsgate.engine.dispatcher import Dispatcher
 from smsgate.engine.fallback import Fallbacks
 from smsgate.engine.inbound import InboundDesk

@@ -47,6 +47,7 @@ def status_payload(message: Message, status: Status, at: float) -> dict[str, Any
         else None,
         "segments": message.segments,
         "channel": message.channel,
+        "result": message.result,  # what a lookup found (an HLR lookup's fields)
         "carrier": message.carrier,
         "price": message.price,
         "price_unit": message.price_unit,

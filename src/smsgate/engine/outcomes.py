@@ -95,7 +95,9 @@ class Outcomes:
             self.transitions.commit(message, [update], now)
         early = self.receipts.take_early(connector_id, carrier_id)
         if early is not None:
-            self.receipts.apply(message, part, early.status, early.label, early.error, now)
+            self.receipts.apply(
+                message, part, early.status, early.label, early.error, now, early.result
+            )
 
     def failed(self, key: PartKey, error: str, detail: str, *, permanent: bool) -> None:
         self.dispatch.made_room()

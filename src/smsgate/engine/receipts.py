@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from smsgate.domain.message import Message, Part
 from smsgate.domain.status import FINAL, Status, can_transition
@@ -20,7 +20,8 @@ from smsgate.engine.fallback import Fallbacks
 from smsgate.engine.live import LiveMessages
 from smsgate.engine.ports import DeliveryReport
 from smsgate.engine.transitions import Transitions
-from smsgate.store import PartUpdate, Store
+from smsgate.store import Change, PartUpdate, Store
+from smsgate.store.changes import ChannelResult
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class EarlyReceipt:
     label: str
     error: str
     at: float
+    result: dict[str, Any] | None = None
 
 
 class Receipts:
@@ -74,7 +76,9 @@ class Receipts:
         if found is None:
             return self._stored_receipt(connector_id, report, report.status, now)
         message, part = found
-        return self.apply(message, part, report.status, report.label, report.error, now)
+        return self.apply(
+            message, part, report.status, report.label, report.error, now, report.result
+        )
 
     def take_early(self, connector_id: str, carrier_id: str) -> EarlyReceipt | None:
         """The report held for a part that was just accepted under `carrier_id`, if any."""
@@ -89,12 +93,12 @@ class Receipts:
             found = self.live.part(connector_id, report.carrier_ids)
         if found is None:
             # the report overtook its part's acceptance; hold it until that comes
-            early = EarlyReceipt(status, report.label, report.error, now)
+            early = EarlyReceipt(status, report.label, report.error, now, report.result)
             self._early[(connector_id, report.carrier_ids[0])] = early
             self._drop_stale_early(now)
             return
         message, part = found
-        await self.apply(message, part, status, report.label, report.error, now)
+        await self.apply(message, part, status, report.label, report.error, now, report.result)
 
     async def _find_part(
         self, connector_id: str, carrier_ids: tuple[str, ...]
@@ -112,7 +116,14 @@ class Receipts:
         return None
 
     def apply(
-        self, message: Message, part: Part, status: Status, label: str, error: str, now: float
+        self,
+        message: Message,
+        part: Part,
+        status: Status,
+        label: str,
+        error: str,
+        now: float,
+        result: dict[str, Any] | None = None,
     ) -> "asyncio.Future[None]":
         detail = f"receipt {label}" + (f" err:{error}" if error else "")
         repeat = status is part.status
@@ -139,7 +150,11 @@ class Receipts:
         )
         if message.fallback and status in _NOT_DELIVERED:
             return self.fallbacks.fall_back(message, f"receipt {label}", update)
-        written = self.transitions.commit(message, [update], now)
+        extra: list[Change] = []
+        if result is not None:  # a lookup's answer: given with the status it comes with
+            message.result = result
+            extra.append(ChannelResult(message.id, result))
+        written = self.transitions.commit(message, [update], now, extra=extra)
         if message.status in FINAL:
             self.live.unindex(message)
         return written

@@ -47,13 +47,19 @@ class Transitions:
         now: float,
         code: str | None = None,
         detail: str = "",
+        extra: Sequence[Change] = (),
     ) -> "asyncio.Future[None]":
         """Apply part updates to the message in memory and write them with the message's
-        own change; `code` and `detail` explain a final status other than delivered."""
+        own change (and `extra` changes); `code` and `detail` explain a final status other
+        than delivered."""
         parts = message.parts
         for update in updates:
             _apply(parts[update.seq - 1], update)
-        changes: list[Change] = [*updates, *self._message_changes(message, now, code, detail)]
+        changes: list[Change] = [
+            *updates,
+            *self._message_changes(message, now, code, detail),
+            *extra,
+        ]
         return self._write(message, changes)
 
     def record(self, update: PartUpdate) -> "asyncio.Future[None]":

@@ -19,6 +19,7 @@ from smsgate.domain.subscribers import Subscriber
 from smsgate.store.changes import (
     BalanceChange,
     Change,
+    ChannelResult,
     HistoryNote,
     IdempotentResponse,
     InboundClaim,
@@ -79,6 +80,7 @@ class WritePlan:
     balances: dict[str, tuple[int, float]] = field(default_factory=dict)  # (sum, last at)
     idempotent: list[IdempotentResponse] = field(default_factory=list)
     subscribers: list[Subscriber] = field(default_factory=list)
+    results: list[ChannelResult] = field(default_factory=list)
 
     @property
     def parts_count(self) -> int:
@@ -170,6 +172,8 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
                 )
             elif isinstance(change, Subscriber):
                 plan.subscribers.append(change)
+            elif isinstance(change, ChannelResult):
+                plan.results.append(change)
             elif isinstance(change, OutboxItem):
                 plan.outbox.append(change)
             elif isinstance(change, OutboxUpdate):

@@ -11,7 +11,7 @@ change committed (docs/outbox.md).
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, get_args
+from typing import Any, Final, get_args
 
 from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
 from smsgate.domain.message import Message
@@ -23,6 +23,7 @@ from smsgate.domain.subscribers import Subscriber
 __all__ = [
     "BalanceChange",
     "Change",
+    "ChannelResult",
     "HistoryNote",
     "IdempotentResponse",
     "InboundClaim",
@@ -78,6 +79,14 @@ class HistoryNote:
     at: float
     detail: str
     part_seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelResult:
+    """What a lookup channel found for a message (an HLR lookup's result)."""
+
+    message_id: str
+    result: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +186,7 @@ Change = (
     | IdempotentResponse
     | HistoryNote
     | Subscriber
+    | ChannelResult
 )
 
 

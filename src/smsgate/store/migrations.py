@@ -410,6 +410,11 @@ MIGRATIONS: Final = (
             ){without_rowid}""",
         ),
     ),
+    Migration(
+        17,
+        "what a lookup channel found for a message (an HLR lookup's result, as JSON)",
+        ("ALTER TABLE messages ADD COLUMN result TEXT",),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

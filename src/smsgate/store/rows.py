@@ -78,6 +78,7 @@ MESSAGES: Final = Table(
         Column("fallback", "text", CHANNELS),
         Column("channel_until", "float8"),
         Column("content", "text", OPTIONAL_JSON),
+        Column("result", "text", OPTIONAL_JSON),
     ),
 )
 message_values: Final = make_values(MESSAGES)

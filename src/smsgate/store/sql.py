@@ -397,3 +397,4 @@ CHANNEL_TIMED_OUT: Final = (
     "SELECT id FROM messages WHERE channel_until IS NOT NULL AND status = 'sent'"
     " AND channel_until < ? AND id > ? ORDER BY id LIMIT ?"
 )
+SET_RESULT: Final = "UPDATE messages SET result = ? WHERE id = ?"

@@ -39,6 +39,9 @@ Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 
 def _command(item: SendMessage) -> SendCommand:
+    if "text" not in item.model_fields_set and item.rcs is None:
+        # only RCS content stands in for a text
+        raise GatewayError("invalid_request", "text: Field required")
     return SendCommand(
         to=item.to,
         text=item.text,

@@ -33,6 +33,7 @@ def build_submit_sm(part: OutboundPart, now: float | None = None) -> SubmitSm:
         validity_period=validity,
         registered_delivery=1 if part.receipt else 0,  # a receipt for every outcome
         data_coding=part.data_coding,
+        protocol_id=part.protocol_id,  # 0x40 for a ping: acknowledged, shown nowhere
     )
     if len(part.body) > SHORT_MESSAGE_LIMIT:
         pdu.tlvs[Tag.MESSAGE_PAYLOAD] = part.body

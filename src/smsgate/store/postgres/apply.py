@@ -12,7 +12,7 @@ import asyncpg
 
 from smsgate.store import sql
 from smsgate.store.batch import WritePlan, check_found
-from smsgate.store.columns import Table, names
+from smsgate.store.columns import Table, names, to_json
 from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError
 from smsgate.store.rows import (
     HISTORY,
@@ -192,6 +192,9 @@ async def apply(conn: Conn, plan: WritePlan) -> None:
             await conn.executemany(DELETE_OPT_OUT, deletes)
     if plan.balances:
         await conn.execute(UPDATE_BALANCES, *_arrays(balance_rows(plan.balances)))
+    if plan.results:
+        rows = [(to_json(r.result), r.message_id) for r in plan.results]
+        await conn.executemany(Q(sql.SET_RESULT), rows)
     if plan.subscribers:
         await conn.executemany(Q(sql.INSERT_SUBSCRIBER), [astuple(s) for s in plan.subscribers])
     if plan.idempotent:

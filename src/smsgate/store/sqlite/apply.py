@@ -9,7 +9,7 @@ from typing import Any, Final
 from smsgate.store import sql
 from smsgate.store.batch import WritePlan, check_found, plan_writes
 from smsgate.store.changes import Change
-from smsgate.store.columns import Table, names
+from smsgate.store.columns import Table, names, to_json
 from smsgate.store.rows import (
     HISTORY,
     INBOUND,
@@ -107,6 +107,8 @@ def apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
         conn.executemany(sql.DELETE_OPT_OUT, opt_out_rows(plan.opt_outs, active=False))
     if plan.balances:
         update_rows(conn, UPDATE_BALANCES, balance_rows(plan.balances))
+    if plan.results:
+        conn.executemany(sql.SET_RESULT, [(to_json(r.result), r.message_id) for r in plan.results])
     if plan.subscribers:
         conn.executemany(sql.INSERT_SUBSCRIBER, [astuple(s) for s in plan.subscribers])
     if plan.idempotent:
