@@ -293,6 +293,7 @@ def reference_route(specs: list[dict[str, Any]], r: Routable) -> str | None:
     for i, spec in enumerate(specs):
         m = spec.get("match", {})
         checks = [
+            r.channel in (m.get("channels") or ["sms"]),
             not m.get("prefixes") or any(r.destination.startswith(p) for p in m["prefixes"]),
             not m.get("countries") or r.region in m["countries"],
             not m.get("carriers") or r.carrier in m["carriers"],
@@ -316,6 +317,7 @@ matches = st.fixed_dictionaries(
         "carriers": st.lists(st.sampled_from(["docomo", "au", "softbank"]), min_size=1),
         "accounts": st.lists(st.sampled_from(["acct-1", "acct-2"]), min_size=1),
         "senders": st.lists(st.sampled_from(["MyShop", "My*", "Shop", "8190*"]), min_size=1),
+        "channels": st.lists(st.sampled_from(["sms", "viber", "voice"]), min_size=1),
     },
 )
 routables = st.builds(
@@ -325,6 +327,7 @@ routables = st.builds(
     st.sampled_from(["819012345678", "819099999999", "447400123456", "12025550123"]),
     st.sampled_from(["JP", "GB", "US"]),
     st.sampled_from(["docomo", "au", "softbank", None]),
+    st.sampled_from(["sms", "sms", "viber"]),
 )
 
 

@@ -96,3 +96,8 @@ class StatusChange:
     part_seq: int | None = None
     detail: str = ""
     applied: bool = True  # False for a receipt that would have moved the status backwards
+
+
+def recipient(message: Message) -> str:
+    """Whom the message is for, as customers see it: `+` and the number, or an e-mail address."""
+    return message.destination if "@" in message.destination else "+" + message.destination

@@ -1,6 +1,8 @@
 """Routes: which connectors carry a message, decided from data the store keeps as JSON.
 
-A route matches on any of destination prefixes, countries, carriers, accounts and senders.
+A route matches on any of destination prefixes, countries, carriers, accounts and senders,
+and carries the messages of its channels: SMS (and pings, silent SMS) unless it names others
+(`"channels": ["viber"]`: its connectors are Viber connectors).
 Every condition a route gives must hold (AND); a condition lists alternatives (OR); a route
 without conditions matches every message, which makes it a default route. Routes are tried
 in order of position and the first that matches decides. Its connectors are tried in
@@ -14,7 +16,8 @@ The spec of a route, as stored:
         "countries": ["JP"],            # regions as parse_destination names them
         "carriers": ["docomo"],         # carrier ids, see carriers.py
         "accounts": ["acct-1"],
-        "senders": ["MyShop", "8150*"]  # exact, or a prefix when it ends with "*"
+        "senders": ["MyShop", "8150*"], # exact, or a prefix when it ends with "*"
+        "channels": ["viber"]           # the channels it carries; absent: SMS
       },
       "connectors": [                 # required, at least one; a bare string is {"id": ...}
         {"id": "docomo-1", "weight": 3, "price": "3.30", "currency": "JPY"},
@@ -38,10 +41,12 @@ from typing import Any, Final, NamedTuple
 
 from smsgate.domain.carrier_seed import REGIONS
 from smsgate.domain.carriers import carrier_id
+from smsgate.domain.channels import CHANNELS, PING, RCS, SMS
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.numbers import E164_MAX_DIGITS, NON_GEOGRAPHIC
 
-MATCH_KEYS: Final = ("prefixes", "countries", "carriers", "accounts", "senders")
+MATCH_KEYS: Final = ("prefixes", "countries", "carriers", "accounts", "senders", "channels")
+_SMS: Final = frozenset({SMS})
 SPEC_KEYS: Final = ("match", "connectors", "mode")
 TARGET_KEYS: Final = ("id", "weight", "price", "currency")
 KNOWN_REGIONS: Final = frozenset(REGIONS) | {NON_GEOGRAPHIC}
@@ -64,6 +69,7 @@ class Routable(NamedTuple):
     destination: str  # E.164 digits without "+"
     region: str
     carrier: str | None = None
+    channel: str = SMS  # the connectors' channel (a ping goes by SMS connectors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +107,15 @@ class Match:
     accounts: frozenset[str] | None = None
     senders: frozenset[str] | None = None  # exact
     sender_prefixes: tuple[str, ...] | None = None
+    channels: frozenset[str] | None = None  # None: SMS
 
     def matches(self, routable: Routable) -> bool:
         return _matches(_compile(self), routable)
 
 
 # A Match flattened for the select loop: (accounts, countries, carriers, prefixes,
-# prefix lengths, senders, sender prefixes). Tuples unpack faster than attributes load.
+# prefix lengths, senders, sender prefixes, channels). Tuples unpack faster than attributes
+# load.
 _Compiled = tuple[
     frozenset[str] | None,
     frozenset[str] | None,
@@ -116,6 +124,7 @@ _Compiled = tuple[
     tuple[int, ...],
     frozenset[str] | None,
     tuple[str, ...],
+    frozenset[str],
 ]
 
 
@@ -132,12 +141,15 @@ def _compile(match: Match) -> _Compiled:
         lengths,
         senders,
         match.sender_prefixes or (),
+        match.channels or _SMS,
     )
 
 
 def _matches(compiled: _Compiled, routable: Routable) -> bool:
-    accounts, countries, carriers, prefixes, lengths, senders, sender_prefixes = compiled
-    account, source, destination, region, carrier = routable
+    accounts, countries, carriers, prefixes, lengths, senders, sender_prefixes, channels = compiled
+    account, source, destination, region, carrier, channel = routable
+    if channel not in channels:
+        return False
     if accounts is not None and account not in accounts:
         return False
     if countries is not None and region not in countries:
@@ -194,6 +206,8 @@ class Route:
         if m.senders is not None or m.sender_prefixes is not None:
             exact = sorted(m.senders or ())
             match["senders"] = exact + [p + "*" for p in sorted(m.sender_prefixes or ())]
+        if m.channels is not None:
+            match["channels"] = sorted(m.channels)
         connectors: list[dict[str, Any]] = []
         for target in self.targets:
             entry: dict[str, Any] = {"id": target.connector_id, "weight": target.weight}
@@ -268,6 +282,14 @@ def _parse_match(at: _Where, value: Any) -> Match:
         found["carriers"] = frozenset(carriers)
     if "accounts" in value:
         found["accounts"] = frozenset(at.strings("match.accounts", value["accounts"]))
+    if "channels" in value:
+        channels = set()
+        for i, item in enumerate(at.strings("match.channels", value["channels"])):
+            if item not in CHANNELS or item in (RCS, PING):
+                known = ", ".join(sorted(CHANNELS - {RCS, PING}))
+                raise at.error(f"match.channels[{i}]", f"{item!r} is not one of {known}")
+            channels.add(item)
+        found["channels"] = frozenset(channels)
     if "senders" in value:
         exact, prefixes = set(), set()
         for i, item in enumerate(at.strings("match.senders", value["senders"])):
@@ -419,10 +441,14 @@ class RouteTable:
         return plan.selections[0]
 
     def _plan_for(self, routable: Routable) -> _Plan:
-        account, source, destination, region, carrier = routable
+        account, source, destination, region, carrier, channel = routable
         # _matches inlined: this loop runs for every message
         for matcher, plan in self._loop:
-            accounts, countries, carriers, prefixes, lengths, senders, sender_prefixes = matcher
+            accounts, countries, carriers, prefixes, lengths, senders, sender_prefixes, channels = (
+                matcher
+            )
+            if channel not in channels:
+                continue
             if accounts is not None and account not in accounts:
                 continue
             if countries is not None and region not in countries:

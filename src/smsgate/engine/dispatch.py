@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Mapping
 
-from smsgate.domain.channels import FIELDS, PING, RCS, SMS, THROUGH_SMS
+from smsgate.domain.channels import EMAIL, FIELDS, PING, RCS, SMS, THROUGH_SMS
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message, Part, Priority
 from smsgate.domain.status import FINAL, Status
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 _UNSENT = (Status.QUEUED, Status.SCHEDULED, Status.ACCEPTED)
 PING_PROTOCOL_ID = 0x40  # TP-PID "short message type 0": acknowledged, never shown
+# channels no route names: RCS goes by the account's bot, an e-mail to an address
+UNROUTED = frozenset({RCS, EMAIL})
 _ROOM_WAIT = 0.05  # seconds to wait for a connector's room before looking again
 
 
@@ -151,9 +153,30 @@ class Dispatch:
         self.queue.push_front(message.id, message.priority)
         return True
 
+    def _ordered(self, message: Message, connectors: list[Connector]) -> list[Connector]:
+        """A channel's connectors in the order a route naming the channel gives them (with
+        its weights), else as configured: routes are optional for channels other than SMS."""
+        if message.channel in UNROUTED:
+            return connectors
+        up = {c.id for c in connectors if c.is_up}
+        try:
+            _, ids = self.router.connectors(
+                message.account_id,
+                message.source,
+                message.destination,
+                None,
+                message.carrier,
+                up,
+                message.channel,
+            )
+        except GatewayError:  # no route names the channel for this message
+            return connectors
+        return [self.connectors[i] for i in ids if i in self.connectors] or connectors
+
     def _dispatch_rich(self, message: Message, unsent: list[Part], now: float) -> bool:
-        """Hand a message on a rich channel (RCS) to a connector of that channel; fall back to
-        the next channel when none is configured or its time there ran out while it waited."""
+        """Hand a message on a channel other than SMS (RCS, e-mail, Viber, ...) to a connector of
+        that channel; fall back to the next channel when none is configured or its time there
+        ran out while it waited."""
         channel = message.channel
         rich = [c for c in self.connectors.values() if c.channel == channel]
         if not rich or (message.channel_until is not None and now >= message.channel_until):
@@ -167,7 +190,7 @@ class Dispatch:
             outcome = PartUpdate(message.id, part.seq, Status.EXPIRED, now, detail=reason)
             self.fallbacks.fall_back(message, reason, outcome)
             return False
-        for connector in rich:
+        for connector in self._ordered(message, rich):
             if connector.is_up and connector.queue_depth < max(connector.capacity, 1):
                 part = unsent[0]  # a rich message is one part
                 part.connector_id = connector.id

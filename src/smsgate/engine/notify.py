@@ -16,7 +16,7 @@ from smsgate.domain.account import Account
 from smsgate.domain.errors import CATALOG
 from smsgate.domain.ids import new_id
 from smsgate.domain.inbound import InboundMessage
-from smsgate.domain.message import Message
+from smsgate.domain.message import Message, recipient
 from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import FINAL, Status
 
@@ -39,7 +39,7 @@ def status_payload(message: Message, status: Status, at: float) -> dict[str, Any
         "client_ref": message.client_ref,
         "tag": message.tag,
         "from": message.source,
-        "to": "+" + message.destination,
+        "to": recipient(message),
         "status": status.value,
         "error_code": error_code,
         "error_message": (message.error_detail or (entry.message if entry else None))

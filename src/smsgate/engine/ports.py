@@ -207,7 +207,9 @@ class Router(Protocol):
         region: str | None,
         carrier: str | None,
         available: Set[str] | None = None,
+        channel: str = "sms",
     ) -> tuple[str, list[str]]:
         """(route id, connector ids in the order to try) or GatewayError("no_route"); with
-        `available` (the connectors up), only those, drawn by the route's weights among them."""
+        `available` (the connectors up), only those, drawn by the route's weights among them;
+        `channel` the connectors' channel (routes carry SMS unless they name others)."""
         ...

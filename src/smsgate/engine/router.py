@@ -3,6 +3,7 @@
 from collections.abc import Set
 
 from smsgate.domain.carriers import CarrierTable
+from smsgate.domain.channels import SMS
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.numbers import parse_destination, parse_source
 from smsgate.domain.routing import Routable, RouteTable
@@ -45,10 +46,11 @@ class EngineRouter:
         region: str | None,
         carrier: str | None,
         available: Set[str] | None = None,
+        channel: str = SMS,
     ) -> tuple[str, list[str]]:
         if region is None:
             region = parse_destination("+" + e164).region
-        routable = Routable(account_id, source, e164, region, carrier)
+        routable = Routable(account_id, source, e164, region, carrier, channel)
         selection = self.routes.select(routable, available)
         if not selection.connector_ids and not selection.down:
             raise GatewayError("no_route", f"route {selection.route_id} has no connector")

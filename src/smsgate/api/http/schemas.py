@@ -8,12 +8,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from smsgate.domain.message import Message, Priority, StatusChange
+from smsgate.domain.message import Message, Priority, StatusChange, recipient
 from smsgate.domain.status import Status
 
 PriorityName = Literal["bulk", "normal", "high", "urgent"]
 EncodingName = Literal["gsm7", "ucs2", "latin1", "ia5", "binary"]
-ChannelName = Literal["sms", "rcs"]
+ChannelName = Literal[
+    "sms", "rcs", "email", "voice", "viber", "social", "telegram", "bot", "hlr", "ping"
+]
 
 
 class SendMessage(BaseModel):
@@ -33,8 +35,14 @@ class SendMessage(BaseModel):
         "sms",
         description="The channel, or the channels to try in order (['rcs', 'sms']: RCS, and"
         " SMS when the recipient cannot receive RCS, or RCS does not deliver it within"
-        " channel_ttl: it is then revoked first, so the handset never gets both)",
+        " channel_ttl: it is then revoked first, so the handset never gets both). email goes"
+        " to an address in `to`; telegram sends `text` as a 4 to 8 digit code; hlr looks the"
+        " number up; ping is a silent SMS (docs/channels.md). A text with an SMSC.ru prefix"
+        " (__VIBER__: ...) asks for its channel too",
     )
+    subject: str | None = Field(None, max_length=998, description="email: the subject")
+    voice: str | None = Field(None, description="voice: m, m2, m3, w, w2, w3 or w4")
+    bot: str | None = Field(None, description="bot: the Telegram bot, as @name")
     rcs: dict[str, Any] | None = Field(
         None,
         description="The RCS content: an RCSMessage object (textMessage, fileMessage,"
@@ -174,7 +182,7 @@ def message_view(
     view: dict[str, object] = {
         "id": message.id,
         "status": message.status.value,
-        "to": "+" + message.destination,
+        "to": recipient(message),
         "from": message.source,
         "text": message.text,
         "comment": message.comment,

@@ -57,6 +57,11 @@ def _command(item: SendMessage) -> SendCommand:
         channels=(item.channel,) if isinstance(item.channel, str) else tuple(item.channel),
         content=item.rcs,
         channel_ttl=item.channel_ttl,
+        fields={
+            name: value
+            for name, value in (("subject", item.subject), ("voice", item.voice), ("bot", item.bot))
+            if value is not None
+        },
     )
 
 

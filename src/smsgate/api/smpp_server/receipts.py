@@ -24,6 +24,8 @@ RECEIPT_STATE: Final = {
     Status.EXPIRED: MessageState.EXPIRED,
     Status.CANCELED: MessageState.DELETED,
     Status.REJECTED: MessageState.REJECTED,
+    Status.DISPLAYED: MessageState.DELIVERED,  # read after delivered: one receipt, delivered
+    Status.REVOKED: MessageState.DELETED,  # taken back from RCS before it was delivered
 }
 # message_state for statuses that are not final yet (query_sm)
 PROGRESS_STATE: Final = {

@@ -52,6 +52,8 @@ STATUS_IDS: Final[dict[Status, str]] = {
     Status.EXPIRED: "3",
     Status.REJECTED: "3",
     Status.CANCELED: "3",
+    Status.DISPLAYED: "2",  # delivered, and read
+    Status.REVOKED: "3",
 }
 STATUS_DESCRIPTIONS: Final[dict[str, str]] = {
     "0": "Unknown",

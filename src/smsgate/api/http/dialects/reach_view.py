@@ -6,7 +6,7 @@ from smsgate.api.http.responses import JsonResponse
 from smsgate.api.http.schemas import iso_time
 from smsgate.callbacks.formats import CallbackFormat
 from smsgate.domain.errors import CATALOG, GatewayError, dialect_code
-from smsgate.domain.message import Message
+from smsgate.domain.message import Message, recipient
 from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import Status
 from smsgate.engine.notify import INBOUND_EVENT
@@ -28,6 +28,8 @@ STATUS: Final[dict[Status, str]] = {
     Status.FAILED: "failed",
     Status.CANCELED: "canceled",
     Status.REJECTED: "failed",
+    Status.DISPLAYED: "delivered",  # Reach has no read status
+    Status.REVOKED: "undelivered",  # taken back from RCS before it was delivered
 }
 FAILED: Final = frozenset({"failed", "undelivered"})
 
@@ -62,7 +64,7 @@ def message_item(message: Message, account_id: str) -> dict[str, Any]:
         "appletId": account_id,
         "apiVersion": API_VERSION,
         "body": message.text,
-        "dest": "+" + message.destination,
+        "dest": recipient(message),
         "src": source_address(message),
         "bulkId": message.tag,
         "numSegments": message.segments,

@@ -32,6 +32,7 @@ from smsgate.api.http.dialects.smsc_ru_answer import (
 from smsgate.api.http.dialects.smsc_ru_params import (
     CHARSETS,
     DEFAULT_CHARSET,
+    address_list,
     decode_params,
     lifetime,
     message_id,
@@ -39,10 +40,12 @@ from smsgate.api.http.dialects.smsc_ru_params import (
     peek,
     phone_list,
     raw_pairs,
+    requested_channel,
     send_time,
 )
 from smsgate.api.http.request_body import read_body
 from smsgate.domain.account import Account, check_password
+from smsgate.domain.channels import EMAIL, HLR, PING
 from smsgate.domain.comment import SEPARATORS
 from smsgate.domain.errors import GatewayError, dialect_code
 from smsgate.domain.message import Message
@@ -65,6 +68,7 @@ _PENDING: Final = {
     Status.SENDING: -1,
     Status.SENT: 0,
     Status.DELIVERED: 1,
+    Status.DISPLAYED: 2,  # read (a channel that reports reads: RCS, Viber)
 }
 NOT_FOUND: Final = -3
 STATUS_NAMES: Final = {
@@ -73,6 +77,7 @@ STATUS_NAMES: Final = {
     -1: "Waiting to be sent",
     0: "Transferred to the operator",
     1: "Delivered",
+    2: "Read",
     3: "Expired",
     20: "Impossible to deliver",
     22: "Invalid number",
@@ -162,10 +167,14 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
         return run
 
     async def send(params: Params, fmt: str, charset: str, account: Account) -> Response:
-        phones = phone_list(_required(params, "phones"))
+        channel, fields = requested_channel(params)
+        listed = _required(params, "phones")
+        phones = address_list(listed) if channel == EMAIL else phone_list(listed)
         if not phones:
             raise GatewayError("missing_parameter", "phones: no number")
-        text = message_text(_required(params, "mes"), params.get("translit"), params.get("maxsms"))
+        # a lookup or a ping sends no text: `mes` may be left out
+        mes = params.get("mes", "") if channel in (HLR, PING) else _required(params, "mes")
+        text = message_text(mes, params.get("translit"), params.get("maxsms")) if mes else ""
         now = gateway.clock.time()
         scheduled = send_time(params.get("time"), params.get("tz"), now)
         validity = lifetime(params.get("valid"), gateway.config.max_validity)
@@ -182,6 +191,8 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
                 scheduled_at=scheduled,
                 validity=validity,
                 tag=send_id,
+                channels=(channel,) if channel else ("sms",),
+                fields=fields or None,
             )
             for phone in phones
         ]
@@ -279,7 +290,7 @@ def status_code(message: Message) -> int:
     code = dialect_code(message.error_code or "", "smsc_ru_status")
     if code is not None:
         return int(code)
-    return {Status.EXPIRED: 3, Status.CANCELED: -2}.get(message.status, 20)
+    return {Status.EXPIRED: 3, Status.CANCELED: -2, Status.REVOKED: -2}.get(message.status, 20)
 
 
 def network_error(message: Message) -> int:

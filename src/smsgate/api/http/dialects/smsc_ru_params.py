@@ -2,10 +2,12 @@
 (`time` and `tz`), the lifetime (`valid`) and the message text (`translit`, `maxsms`)."""
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Final
 from urllib.parse import unquote_to_bytes
 
+from smsgate.domain.channels import BOT, EMAIL, HLR, PING, SOCIAL, TELEGRAM, VIBER, VOICE
 from smsgate.domain.errors import GatewayError
 from smsgate.text import count_segments
 from smsgate.text.translit import Translit, transliterate
@@ -185,3 +187,37 @@ def _cut_to_parts(text: str, parts: int) -> str:
         else:
             high = middle
     return text[:low]
+
+
+# send.php's flags asking for another channel than SMS (each "1"); `bot` names a Telegram bot
+CHANNEL_FLAGS: Final = {
+    "mail": EMAIL,
+    "call": VOICE,
+    "viber": VIBER,
+    "soc": SOCIAL,
+    "tg": TELEGRAM,
+    "hlr": HLR,
+    "ping": PING,
+}
+
+
+def requested_channel(params: Mapping[str, str]) -> tuple[str | None, dict[str, str]]:
+    """(the channel send.php's flags ask for, or None for SMS; that channel's fields: `subj` of
+    an e-mail, `voice` of a call, `bot` of a Telegram bot). GatewayError("invalid_request")
+    for two channels at once."""
+    asked = [channel for flag, channel in CHANNEL_FLAGS.items() if params.get(flag) == "1"]
+    if params.get("bot"):
+        asked.append(BOT)
+    if len(asked) > 1:
+        raise GatewayError("invalid_request", "one channel flag at a time")
+    fields = {
+        name: params[param]
+        for name, param in (("subject", "subj"), ("voice", "voice"), ("bot", "bot"))
+        if params.get(param)
+    }
+    return (asked[0] if asked else None), fields
+
+
+def address_list(value: str) -> list[str]:
+    """The e-mail addresses of a comma- or semicolon-separated list (`phones` of an e-mail)."""
+    return [item.strip() for item in _PHONE_SEPARATORS.split(value) if item.strip()]
