@@ -181,8 +181,10 @@ class Acceptance:
             self._refs_in_flight.difference_update(refs)
             if len(committed) < len(held) or self.billing.balances.prepaid(account.id):
                 self._withdraw(account, now, held, committed)
+        by_channel = self.counters.by_channel
         for message in accepted:
             self.enqueue(message)
+            by_channel[message.channel] = by_channel.get(message.channel, 0) + 1
         self.counters.accepted += len(accepted)
         return results
 

@@ -18,6 +18,7 @@ class Counters:
     receipts_unmatched: int = 0
     receipts_backwards: int = 0
     inbound: int = 0
+    by_channel: dict[str, int] = field(default_factory=dict)  # messages accepted, by channel
     fell_back: int = 0  # messages moved to their next channel
     revoked: int = 0  # messages taken back from a channel whose time ran out
     user_events: dict[str, int] = field(default_factory=dict)  # rich channels' users, by kind

@@ -29,6 +29,30 @@ def render_metrics(gateway: Gateway) -> str:
         "Requests remembered by the identical-request window",
         [("", len(gateway.acceptance.identical))],
     )
+    metric(
+        "messages_accepted_by_channel_total",
+        "counter",
+        "Messages accepted by the channel they were accepted for (sms, rcs, email, ...)",
+        [(f'{{channel="{name}"}}', n) for name, n in sorted(c.by_channel.items())],
+    )
+    metric(
+        "messages_fell_back_total",
+        "counter",
+        "Messages moved to their next channel (RCS to SMS, ...)",
+        [("", c.fell_back)],
+    )
+    metric(
+        "messages_revoked_total",
+        "counter",
+        "Messages taken back from a channel whose time ran out",
+        [("", c.revoked)],
+    )
+    metric(
+        "user_events_total",
+        "counter",
+        "A rich channel's users' messages, taps and subscriptions, by kind",
+        [(f'{{kind="{kind}"}}', n) for kind, n in sorted(c.user_events.items())],
+    )
     metric("parts_submitted_total", "counter", "Parts accepted by a carrier", [("", c.submitted)])
     metric("parts_failed_total", "counter", "Parts refused by a carrier", [("", c.failed)])
     metric(

@@ -84,8 +84,9 @@ class Submission:
 
 
 def destination(address: str, ton: int) -> str:
-    """An address as the engine parses it: international when the TON says so."""
-    if ton == _TON_INTERNATIONAL and address and address[0].isdigit():
+    """An address as the engine parses it: international when the TON says so (an e-mail
+    address, for `__MAIL__`, as it is)."""
+    if ton == _TON_INTERNATIONAL and address and address[0].isdigit() and "@" not in address:
         return "+" + address
     return address
 
