@@ -1,9 +1,11 @@
 """SMSC.ru's channel prefixes (`__MAIL__`, `__CALL__`, `__VIBER__`, `__SOC__`, `__TGM__`,
-`__BOT__`, `__HLR__`, `__PING__`) are refused with `channel_unavailable` on every interface,
-never sent as SMS text; the texts are the document's examples."""
+`__BOT__`, `__HLR__`) are refused with `channel_unavailable` on every interface while no
+connector carries their channel, never sent as SMS text; the texts are the document's examples.
+`__PING__` goes by the SMS connectors: a silent SMS, with nothing for the handset to show."""
 
 from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.errors import CATALOG
+from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
 from smsgate.smpp.pdu import DataSm, SmeAddress, SubmitMulti
 from smsgate.smpp.tlv import Tag
@@ -25,7 +27,6 @@ DOCUMENT_TEXTS = [
     "__TGM__: 1234",
     "__BOT__: Hello\nbot:@my_bot",
     "__HLR__",
-    "__PING__",
 ]
 
 
@@ -36,7 +37,7 @@ def test_channel_prefixes_are_refused_on_every_interface(backend: StoreBackend) 
             pdu = submit(text)
             assert (await connection.request(pdu)).command_status == ENTRY.smpp_status, text
         data = DataSm(source_addr="447700900123", destination_addr="819012345678", dest_addr_ton=1)
-        data.tlvs[Tag.MESSAGE_PAYLOAD] = b"__PING__"
+        data.tlvs[Tag.MESSAGE_PAYLOAD] = b"__VIBER__: Hello"
         assert (await connection.request(data)).command_status == ENTRY.smpp_status
         multi = SubmitMulti(
             source_addr="Shop",
@@ -63,5 +64,13 @@ def test_channel_prefixes_are_refused_on_every_interface(backend: StoreBackend) 
             assert (await gw.app.store.list_messages(found.id))[0] == []
         # an ordinary text that only mentions a prefix goes
         assert (await gw.send(text="Write __MAIL__ to us")).status_code == 202
+        # a ping is a silent SMS: TP-PID 0x40, class 0, no text
+        ping = await gw.send(text="__PING__")
+        assert ping.status_code == 202 and ping.json()["channel"] == "ping"
+        assert await gw.wait_final([ping.json()["id"]]) == {ping.json()["id"]: Status.DELIVERED}
+        simulator = gw.app.simulator
+        assert simulator is not None
+        (submitted,) = [m for m in simulator.messages.values() if m.protocol_id == 0x40]
+        assert submitted.data_coding == 0xF0 and submitted.short_message == b""
 
     smsc.run(backend, scenario)

@@ -415,7 +415,7 @@ class Acceptance:
         text = command.text
         if request is not None:
             text = request.text + text[len(split_comment(text)[0]) :]  # the comment stays
-            content = dict(request.fields)
+            content = dict(request.fields) or None
         if RCS in plan and command.content is not None:
             rich = validate_rcs(command.content)
             content = {**(content or {}), "botId": account.bot_id, "RCSMessage": rich}

@@ -150,6 +150,9 @@ class _Message:
     submitted: datetime
     state: MessageState = MessageState.ENROUTE
     done: datetime | None = None
+    protocol_id: int = 0  # 0x40 for a ping (a silent SMS)
+    data_coding: int = 0
+    short_message: bytes = b""
 
 
 class SmscSimulator:
@@ -281,7 +284,15 @@ class SmscSimulator:
             self._seen[seen] = None
             if len(self._seen) > _REMEMBERED:
                 self._seen.popitem(last=False)
-        message = _Message(message_id, pdu.source_addr, destination, datetime.now(UTC))
+        message = _Message(
+            message_id,
+            pdu.source_addr,
+            destination,
+            datetime.now(UTC),
+            protocol_id=getattr(pdu, "protocol_id", 0),  # data_sm has none
+            data_coding=pdu.data_coding,
+            short_message=_payload(pdu),
+        )
         self._remember(message)
         self._answer(conn, pdu.response(0, message_id=message_id))
         if pdu.registered_delivery & RECEIPT_MASK:

@@ -128,6 +128,12 @@ class MessageView(BaseModel):
     channel: ChannelName = Field(description="The channel it goes (or went) by")
     fallback: list[ChannelName] = Field(description="The channels still to try after it")
     rcs: dict[str, Any] | None = Field(None, description="Its RCS content, if it has one")
+    subject: str | None = Field(None, description="An e-mail's subject")
+    voice: str | None = Field(None, description="A call's voice")
+    bot: str | None = Field(None, description="A Telegram bot's @name")
+    result: dict[str, Any] | None = Field(
+        None, description="What a lookup found (an HLR lookup's imsi, mcc, mnc, network, ...)"
+    )
     parts: list[PartView] | None = None
     history: list[HistoryView] | None = None
 
@@ -204,8 +210,15 @@ def message_view(
         "channel": message.channel,
         "fallback": list(message.fallback),
     }
-    if message.content is not None:
-        view["rcs"] = message.content["RCSMessage"]
+    content = message.content
+    if content is not None:
+        if "RCSMessage" in content:
+            view["rcs"] = content["RCSMessage"]
+        for name in ("subject", "voice", "bot"):  # another channel's own fields
+            if name in content:
+                view[name] = content[name]
+    if message.result is not None:
+        view["result"] = message.result
     if message.udh:
         view["udh"] = message.udh.hex()
     if details:
