@@ -114,7 +114,7 @@ _ENTRIES: Final = (
     CatalogEntry("no_route", "No route leads to this destination", 422, S.ESME_RINVDSTADR),
     CatalogEntry(
         "channel_unavailable",
-        "The text asks for a channel other than SMS (__MAIL__, __VIBER__, ...), not offered",
+        "The message asks for a channel no connector carries (__MAIL__, __VIBER__, ...)",
         422,
         S.ESME_RINVSERTYP,
     ),
