@@ -60,9 +60,7 @@ class ConsoleSession:
 def check_user(name: str, role: str, account_id: str | None) -> Role:
     """The role, once the name and the account binding fit it; ConsoleUserError otherwise."""
     if not NAME_PATTERN.fullmatch(name):
-        raise ConsoleUserError(
-            "a user name is 1 to 64 letters, digits or the characters . _ @ -"
-        )
+        raise ConsoleUserError("a user name is 1 to 64 letters, digits or the characters . _ @ -")
     try:
         chosen = Role(role)
     except ValueError:
@@ -76,9 +74,7 @@ def check_user(name: str, role: str, account_id: str | None) -> Role:
 
 def hash_console_password(password: str) -> str:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise ConsoleUserError(
-            f"a password is {MIN_PASSWORD} to {MAX_PASSWORD} characters long"
-        )
+        raise ConsoleUserError(f"a password is {MIN_PASSWORD} to {MAX_PASSWORD} characters long")
     return _HASHER.hash(password)
 
 
@@ -95,4 +91,4 @@ def lock_for(failures: int) -> float:
     """Seconds a user is locked after `failures` failed logins in a row (0: not locked)."""
     if failures < LOCK_AFTER:
         return 0.0
-    return min(FIRST_LOCK * 2 ** min(failures - LOCK_AFTER, 20), LONGEST_LOCK)
+    return float(min(FIRST_LOCK * 2 ** min(failures - LOCK_AFTER, 20), LONGEST_LOCK))

@@ -183,9 +183,7 @@ class Administration:
         """Only an account without messages; GatewayError("not_deletable") otherwise."""
         await self.account(account_id)
         if not await self._store.delete_empty_account(account_id):
-            raise GatewayError(
-                "not_deletable", "the account has messages: suspend it instead"
-            )
+            raise GatewayError("not_deletable", "the account has messages: suspend it instead")
 
     # -- templates -----------------------------------------------------------------------------
 
@@ -214,7 +212,9 @@ class Administration:
     async def outbox_depth(self) -> dict[str, int]:
         return await self._store.outbox_depth()
 
-    async def dead_letters(self, account_id: str | None = None, limit: int = 100) -> list[OutboxItem]:
+    async def dead_letters(
+        self, account_id: str | None = None, limit: int = 100
+    ) -> list[OutboxItem]:
         return await self._store.dead_letters(account_id=account_id, limit=limit)
 
     async def replay(self, ids: list[str]) -> int:

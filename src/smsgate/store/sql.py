@@ -294,8 +294,17 @@ def message_filter(account_id: str, filters: MessageFilters) -> tuple[str, list[
             ("created_at >= ?", filters.get("created_after")),
             ("created_at < ?", filters.get("created_before")),
             ("tag = ?", filters.get("tag")),
+            ("comment LIKE ? ESCAPE '\\'", like_pattern(filters.get("comment_contains"))),
         ),
     )
+
+
+def like_pattern(part: str | None) -> str | None:
+    """A LIKE pattern matching texts that contain `part` as it is (its % and _ escaped)."""
+    if part is None:
+        return None
+    escaped = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def page_query(
