@@ -60,13 +60,18 @@ def test_templates_outbox_items_errors_and_deletion(store: StoreBackend) -> None
 
         message = new_message(account_id="acc1")
         item = OutboxItem(
-            "o1", "http", "acc1", message.id, "delivered", {"id": message.id}, 5.0, 5.0,
+            "o1",
+            "http",
+            "acc1",
+            message.id,
+            "delivered",
+            {"id": message.id},
+            5.0,
+            5.0,
             url="http://example.com/cb",
         )
         await s.write([message, item])
-        await s.write(
-            [MessageUpdate(message.id, Status.FAILED, 6.0, error_code="undeliverable")]
-        )
+        await s.write([MessageUpdate(message.id, Status.FAILED, 6.0, error_code="undeliverable")])
         assert [i.id for i in await s.outbox_items_of("acc1", message.id)] == ["o1"]
         assert await s.outbox_items_of("acc2", message.id) == []  # another account's
         assert await s.outbox_depth() == {"pending": 1}
