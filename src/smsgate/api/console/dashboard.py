@@ -14,11 +14,10 @@ from smsgate.api.console.visitors import Visitor, Visitors
 from smsgate.domain.account import Account
 from smsgate.engine.gateway import Gateway
 
-ERROR_TREND_HOURS = 24
-
 
 def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
-    traffic = TrafficSampler(gateway.counters)
+    traffic = TrafficSampler(gateway.counters, gateway.clock.time)
+    gateway.listeners.append(traffic.on_status)
 
     async def figures(visitor: Visitor, account: Account) -> dict[str, object]:
         balance = await gateway.queries.balance(account.id)
