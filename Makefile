@@ -9,7 +9,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit kannel bench fuzz clean
+.PHONY: run test lint typecheck unit kannel browser bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "make: no Python 3.11 or newer with venv found" >&2; exit 1; }
@@ -31,7 +31,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected nothing: that is neither a pass nor a test failure.
-unit: $(STAMP) kannel
+unit: $(STAMP) kannel browser
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests, refusing to call that a pass" >&2; fi; \
 	exit $$rc
@@ -47,6 +47,21 @@ kannel:
 	    echo "make: apt-get could not install Kannel; its interop tests will be skipped" >&2; \
 	  else \
 	    echo "make: Kannel is missing and needs root with apt-get to install; its interop tests will be skipped" >&2; \
+	  fi; \
+	fi
+
+# Chromium and its driver run the console's browser tests (Selenium, headless): installed like
+# Kannel where missing and possible; where not, those tests say why they are skipped (and fail
+# under CI=true).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get -y -qq install chromium chromium-driver >/dev/null 2>&1 || \
+	    { apt-get -qq update >/dev/null 2>&1 && apt-get -y -qq install chromium chromium-driver >/dev/null 2>&1; } || \
+	    echo "make: apt-get could not install Chromium; the console's browser tests will be skipped" >&2; \
+	  else \
+	    echo "make: Chromium is missing and needs root with apt-get to install; the console's browser tests will be skipped" >&2; \
 	  fi; \
 	fi
 

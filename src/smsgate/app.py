@@ -38,6 +38,7 @@ from smsgate.domain.carrier_seed import JP_CARRIER_PREFIXES
 from smsgate.domain.ids import new_id
 from smsgate.domain.pricing import PriceError, PriceList, PriceRule
 from smsgate.domain.routing_tables import ConnectorRow, RouteRow
+from smsgate.engine.administration import Administration
 from smsgate.engine.billing import Billing
 from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.counters import Counters
@@ -62,6 +63,7 @@ _DEMO_SYSTEM_ID = "demo"
 RCS_SIMULATOR_ID = "rcs-simulator"
 _RCS_SIM_TOKEN = "smsgate-rcs"
 DEMO_BOT = "demo-bot"  # the demo account's RCS (+message) bot
+_DEMO_OPERATOR = "operator"
 
 
 @dataclass
@@ -71,6 +73,8 @@ class DemoAccount:
     smpp_system_id: str = ""
     smpp_password: str = ""
     webhook_secret: str | None = None  # read from the store at every start (it may be rotated)
+    console_user: str = ""  # the web console's demo operator
+    console_password: str = ""
 
 
 class App:
@@ -136,7 +140,9 @@ class App:
         connectors.update(rich)
         settings_rcs = {cid: c.config.receipt_timeout for cid, c in rich.items()}
         if config.demo_account:
-            self.demo = await _demo_account(store, _var_directory(config))
+            var = _var_directory(config)
+            self.demo = await _demo_account(store, var)
+            await _demo_operator(store, self.demo, var / "demo-account.json")
         callbacks = config.callbacks
         if callbacks.deny_networks is None and (config.simulator or config.demo_account):
             # the embedded demo: a receiver on this machine must work
@@ -398,6 +404,20 @@ async def _demo_account(store: Store, var: Path) -> DemoAccount:
     _save_demo(path, demo)
     demo.webhook_secret = account.webhook_secret
     return demo
+
+
+async def _demo_operator(store: Store, demo: DemoAccount, path: Path) -> None:
+    """The embedded set-up's console operator, made once with the demo account; its password
+    is kept beside the demo key so that every start can print it."""
+    if demo.console_user and await store.console_user(demo.console_user) is not None:
+        return
+    demo.console_user, demo.console_password = _DEMO_OPERATOR, secrets.token_urlsafe(9)
+    admin = Administration(store, SystemClock())
+    if await store.console_user(_DEMO_OPERATOR) is None:
+        await admin.create_user(_DEMO_OPERATOR, "operator", demo.console_password)
+    else:  # the file was lost: the user stays, with a new password
+        await admin.set_password(_DEMO_OPERATOR, demo.console_password)
+    _save_demo(path, demo)
 
 
 def _save_demo(path: Path, demo: DemoAccount) -> None:

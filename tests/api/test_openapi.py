@@ -39,7 +39,8 @@ def served(gw: Running) -> set[tuple[str, str]]:
     return {
         (method, route.path)
         for route in app.routes
-        if isinstance(route, Route)
+        # `/` only sends a browser to the web console, which is pages, not API
+        if isinstance(route, Route) and route.path != "/"
         for method in (route.methods or set()) - IMPLIED
     }
 

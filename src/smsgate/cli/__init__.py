@@ -25,6 +25,7 @@ from smsgate.cli.send import add_send_commands
 from smsgate.cli.serve import add_serve_command
 from smsgate.cli.simulator import add_simulator_command
 from smsgate.cli.smpp_send import add_smpp_send_command
+from smsgate.cli.users import add_user_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_outbox_commands(commands)
     add_connector_commands(commands)
     add_route_commands(commands)
+    add_user_commands(commands)
     add_carrier_commands(commands)
     add_send_commands(commands)
     add_simulator_command(commands)

@@ -100,6 +100,8 @@ def ready_banner(app: App) -> str:
             "(X-Smsgate-Signature, docs/callbacks.md)"
             if app.demo.webhook_secret
             else "                callbacks unsigned (signing turned off)",
+            f"  console       {url}/console/  user {app.demo.console_user} "
+            f"password {app.demo.console_password}",
             "  send a message:",
             f"    curl -s -X POST {url}/v1/messages -H 'Authorization: Bearer {key}' "
             "-H 'Content-Type: application/json' "

@@ -25,6 +25,7 @@ from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message
 from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.engine.acceptance import Acceptance
+from smsgate.engine.administration import Administration
 from smsgate.engine.billing import Billing
 from smsgate.engine.channel_timeouts import ChannelTimeouts
 from smsgate.engine.clock import Clock, SystemClock
@@ -76,6 +77,8 @@ class Gateway:
         self.clock = clock or SystemClock()
         self.config = config = config or EngineConfig()
         self.billing = billing or Billing(config.currency)
+        # the web console's users, sessions, accounts and tables
+        self.admin = Administration(store, self.clock)
         self.ready = asyncio.Event()
         self._stopping = False
         # called with (message, new status) once a status change is committed

@@ -15,6 +15,8 @@ class MessageFilters(TypedDict, total=False):
     created_after: float | None
     created_before: float | None
     tag: str | None
+    comment_contains: str | None  # a part of the customer's comment (case-sensitive)
+    channel: str | None  # the channel it goes (or went) by
 
 
 class MessagePage(MessageFilters, total=False):

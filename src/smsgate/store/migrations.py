@@ -415,6 +415,42 @@ MIGRATIONS: Final = (
         "what a lookup channel found for a message (an HLR lookup's result, as JSON)",
         ("ALTER TABLE messages ADD COLUMN result TEXT",),
     ),
+    Migration(
+        18,
+        "console users, their sessions and message templates",
+        (
+            # a console user is an operator (account_id NULL) or a customer bound to one
+            # account; failures and locked_until hold the login lockout, so that every node
+            # sees it
+            """CREATE TABLE console_users (
+                name TEXT PRIMARY KEY,
+                role TEXT NOT NULL,
+                account_id {id},
+                password_hash TEXT NOT NULL,
+                created_at {real} NOT NULL,
+                failures INTEGER NOT NULL DEFAULT 0,
+                locked_until {real} NOT NULL DEFAULT 0
+            )""",
+            # the cookie holds a random id; only its hash is stored, so a copy of the table
+            # opens no session
+            """CREATE TABLE console_sessions (
+                id_hash TEXT PRIMARY KEY,
+                user_name TEXT NOT NULL,
+                csrf_token TEXT NOT NULL,
+                created_at {real} NOT NULL,
+                expires_at {real} NOT NULL
+            )""",
+            "CREATE INDEX console_sessions_user ON console_sessions (user_name)",
+            "CREATE INDEX console_sessions_expiry ON console_sessions (expires_at)",
+            """CREATE TABLE message_templates (
+                account_id {id} NOT NULL,
+                name TEXT NOT NULL,
+                text TEXT NOT NULL,
+                updated_at {real} NOT NULL,
+                PRIMARY KEY (account_id, name)
+            )""",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

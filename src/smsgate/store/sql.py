@@ -183,6 +183,8 @@ ACCOUNT_TABLES: Final = (
     "idempotency_keys",
     "submitted_parts",
     "rcs_subscribers",
+    "message_templates",
+    "console_users",
 )
 DELETE_ACCOUNT: Final = "DELETE FROM accounts WHERE id = ?"
 
@@ -333,8 +335,18 @@ def message_filter(account_id: str, filters: MessageFilters) -> tuple[str, list[
             ("created_at >= ?", filters.get("created_after")),
             ("created_at < ?", filters.get("created_before")),
             ("tag = ?", filters.get("tag")),
+            ("comment LIKE ? ESCAPE '\\'", like_pattern(filters.get("comment_contains"))),
+            ("channel = ?", filters.get("channel")),
         ),
     )
+
+
+def like_pattern(part: str | None) -> str | None:
+    """A LIKE pattern matching texts that contain `part` as it is (its % and _ escaped)."""
+    if part is None:
+        return None
+    escaped = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def page_query(

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from smsgate.api.console import console_routes
 from smsgate.api.http import api_reference, dialects, inbound, opt_outs, v1
 from smsgate.api.http.address_guard import AddressGuard
 from smsgate.api.http.auth import ApiKeyAuth, client_address
@@ -78,6 +79,8 @@ def create_app(
         *api_reference.routes(),
     ]
     document = openapi_document([*routes, *connector_routes])
+    # the web console (and `/` sending a browser to it): pages, not part of the API document
+    routes += console_routes(gateway, settings, failures)
     return Starlette(
         routes=[*routes, *connector_routes],
         # without trusted proxies every request's address is its peer's: no layer to pass

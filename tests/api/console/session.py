@@ -1,0 +1,61 @@
+"""A console visitor over real HTTP: logs in through the form, keeps its cookies, reads each
+page's CSRF token and posts forms with it."""
+
+import re
+from typing import Any
+
+import httpx
+
+from smsgate.app import App
+from smsgate.engine.administration import Administration
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+PASSWORD = "correct horse battery"
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = CSRF.search(page.text)
+    assert found is not None, page.text[:500]
+    return found.group(1)
+
+
+class ConsoleClient:
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=30.0)
+        self.csrf = ""
+
+    async def __aenter__(self) -> "ConsoleClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+
+    async def login(self, name: str, password: str = PASSWORD) -> httpx.Response:
+        form = await self.http.get("/console/login")
+        answer = await self.http.post(
+            "/console/login",
+            data={"name": name, "password": password, "csrf": csrf_of(form), "next": "/console/"},
+        )
+        if answer.status_code == 303:
+            self.csrf = csrf_of(await self.http.get("/console/"))
+        return answer
+
+    async def get(self, path: str, **params: Any) -> httpx.Response:
+        return await self.http.get(path, params=params)
+
+    async def post(self, path: str, **fields: Any) -> httpx.Response:
+        files = fields.pop("files", None)
+        return await self.http.post(path, data={"csrf": self.csrf, **fields}, files=files)
+
+
+async def add_users(app: App, customer_account: str) -> None:
+    """An operator `op` and a customer `cust` of `customer_account`."""
+    assert app.gateway is not None
+    admin: Administration = app.gateway.admin
+    await admin.create_user("op", "operator", PASSWORD)
+    await admin.create_user("cust", "customer", PASSWORD, customer_account)
+
+
+async def account_id(app: App, name: str) -> str:
+    assert app.store is not None
+    return next(a.id for a in await app.store.list_accounts() if a.name == name)
