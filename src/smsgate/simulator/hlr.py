@@ -16,7 +16,8 @@ under `absent_prefixes`, and an `absent_share` of the others (drawn once per num
 Every answer takes `delay` seconds. A `failure_share` of the lookups (drawn in order from
 `seed`) is answered 503; above `rate` lookups per second, 429 with Retry-After; a wrong token,
 401; a malformed msisdn, 400; `outage_status`, when set, answers every lookup with it.
-`answers(number)` lists what was answered about a number, oldest first (bounded).
+`answers(number)` lists what was answered about a number, oldest first (bounded);
+`peak_in_progress` the most lookups it was answering at once.
 """
 
 import asyncio
@@ -110,6 +111,8 @@ class HlrSimulator:
             ),
             0,
         )
+        self.in_progress = 0  # lookups being answered now
+        self.peak_in_progress = 0  # the most answered at once
         self._answers: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
         self._bucket: TokenBucket | None = None
         self._server: HttpServer | None = None
@@ -171,8 +174,16 @@ class HlrSimulator:
     # -- the API -------------------------------------------------------------------------------
 
     async def _lookup(self, request: Request) -> Response:
-        if self.config.delay:
-            await asyncio.sleep(self.config.delay)
+        self.in_progress += 1
+        self.peak_in_progress = max(self.peak_in_progress, self.in_progress)
+        try:
+            if self.config.delay:
+                await asyncio.sleep(self.config.delay)
+            return self._answer(request)
+        finally:
+            self.in_progress -= 1
+
+    def _answer(self, request: Request) -> Response:
         try:
             self._admit(request)
             number = request.query_params.get("msisdn", "")
