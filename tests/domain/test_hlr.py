@@ -176,7 +176,7 @@ def test_a_ported_result_gives_the_recipient_networks_carrier() -> None:
     foreign = HlrResult(SubscriberState.FOUND, mcc="310", mnc="260", ported=True)
     assert portability_row("12065550100", foreign.report_result(), 1.0) is None
     assert portability_row("819012345678", {"ported": True}, 1.0) is None
-    with pytest.raises(ValueError, match="E.164"):
+    with pytest.raises(ValueError, match=r"E\.164"):
         portability_row("+819012345678", ported, 1.0)
 
 

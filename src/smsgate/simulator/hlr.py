@@ -21,6 +21,7 @@ Every answer takes `delay` seconds. A `failure_share` of the lookups (drawn in o
 """
 
 import asyncio
+import contextlib
 import hashlib
 import random
 from collections import OrderedDict, deque
@@ -115,6 +116,7 @@ class HlrSimulator:
         self.peak_in_progress = 0  # the most answered at once
         self._answers: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
         self._bucket: TokenBucket | None = None
+        self._closing = asyncio.Event()
         self._server: HttpServer | None = None
         self._serving: asyncio.Task[None] | None = None
         self.port = 0
@@ -123,6 +125,7 @@ class HlrSimulator:
 
     async def start(self) -> int:
         """Listen; returns the port."""
+        self._closing.clear()
         app = Starlette(routes=[Route("/hlr", self._lookup, methods=["GET"])])
         self._server = HttpServer(app, self.config.host, self.config.port)
         self._serving = asyncio.create_task(self._server.serve())
@@ -135,6 +138,7 @@ class HlrSimulator:
         return self.port
 
     async def stop(self) -> None:
+        self._closing.set()
         if self._server is not None and self._serving is not None:
             self._server.should_exit = True
             await self._serving
@@ -178,7 +182,9 @@ class HlrSimulator:
         self.peak_in_progress = max(self.peak_in_progress, self.in_progress)
         try:
             if self.config.delay:
-                await asyncio.sleep(self.config.delay)
+                # cut short by stop(), which would otherwise wait for every delayed answer
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), self.config.delay)
             return self._answer(request)
         finally:
             self.in_progress -= 1
