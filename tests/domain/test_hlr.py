@@ -182,7 +182,7 @@ def test_a_ported_result_gives_the_recipient_networks_carrier() -> None:
 
 def test_the_row_feeds_the_stores_portability_table(tmp_path: Path) -> None:
     async def scenario() -> None:
-        store = await open_store(f"sqlite:///{tmp_path / 'gateway.db'}")
+        store = await open_store(str(tmp_path / "gateway.db"))
         try:
             result = HlrResult(SubscriberState.FOUND, mcc="440", mnc="20", ported=True)
             row = portability_row("819087654321", result.report_result(), 1000.0)
