@@ -1,0 +1,67 @@
+"""Configuration of an HLR lookup connector: the provider it asks, and its limits (rate, in
+flight, queue, retries, the cache of recent results)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class HlrConnectorConfig:
+    id: str
+    base_url: str  # the provider's API root: lookups go to {base_url}/hlr?msisdn=...
+    token: str  # sent as "Authorization: Bearer <token>" on every lookup
+    rate: float | None = None  # lookups per second to the provider (token bucket); None: no limit
+    max_in_flight: int = 20  # lookups awaiting the provider's answer (the capacity)
+    queue_size: int = 10_000  # parts waiting for a lookup; submit() refuses beyond
+    request_timeout: float = 10.0  # seconds for one request, connecting included
+    # lookups answered 5xx, timed out or without a connection; the last one fails the part
+    max_attempts: int = 4
+    max_throttled: int = 100  # 429 answers one lookup may get before its part fails
+    retry_min: float = 0.5  # back-off before a retry: from retry_min, doubling, up to retry_max
+    retry_max: float = 30.0
+    throttle_pause: float = 1.0  # pause after a 429 without Retry-After (capped by retry_max)
+    # after the provider stopped answering, seconds before parts are taken again (the next
+    # lookup tells whether it is back: a probe would be a paid lookup of its own)
+    recovery_interval: float = 5.0
+    cache_ttl: float = 3600.0  # seconds a subscriber found is believed; 0: no cache
+    absent_ttl: float = 60.0  # the same for absent or unknown (a handset comes back on soon)
+    cache_size: int = 100_000  # numbers kept, least recently used dropped
+    max_answer_bytes: int = 16_384  # a provider's answer body past this is an error
+    report_timeout: float = 30.0  # for the engine to take a result before it is offered again
+    report_attempts: int = 5  # offers of a result to the engine before it is given up
+
+    def __post_init__(self) -> None:
+        if not self.id or not self.base_url.startswith(("http://", "https://")):
+            raise ValueError("an HLR connector needs an id and an http(s) base_url")
+        if not self.token:
+            raise ValueError("an HLR connector needs a token")
+        counts = (
+            self.max_in_flight,
+            self.queue_size,
+            self.max_attempts,
+            self.max_throttled,
+            self.cache_size,
+            self.max_answer_bytes,
+            self.report_attempts,
+        )
+        if min(counts) < 1:
+            raise ValueError(
+                "max_in_flight, queue_size, max_attempts, max_throttled, cache_size, "
+                "max_answer_bytes and report_attempts must be at least 1"
+            )
+        if self.rate is not None and self.rate <= 0:
+            raise ValueError("rate must be positive")
+        if not 0 < self.retry_min <= self.retry_max:
+            raise ValueError("need 0 < retry_min <= retry_max")
+        times = (
+            self.request_timeout,
+            self.throttle_pause,
+            self.recovery_interval,
+            self.report_timeout,
+        )
+        if min(times) <= 0:
+            raise ValueError("timeouts, pauses and intervals must be positive")
+        if self.cache_ttl < 0 or self.absent_ttl < 0:
+            raise ValueError("cache_ttl and absent_ttl must not be negative")
+
+
+__all__ = ["HlrConnectorConfig"]

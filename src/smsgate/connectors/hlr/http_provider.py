@@ -1,0 +1,145 @@
+"""An HLR provider reached over a plain JSON HTTP API, on one `httpx.AsyncClient`.
+
+The API is a generic shape, not any one vendor's: HLR lookup vendors differ in paths and field
+names, and one of theirs is adapted by a provider class of its own beside this one.
+
+    GET {base_url}/hlr?msisdn=<E.164 digits>      Authorization: Bearer <token>
+
+    200 {"status": "ok" | "absent" | "unknown", "imsi": "440101234567890", "msc": "819020000123",
+         "mcc": "440", "mnc": "10", "country": "Japan", "network": "NTT DOCOMO",
+         "roaming_country": "", "roaming_network": "", "ported": false, "error": null}
+    400 a malformed msisdn; 401/403 a bad token; 429 over the rate (Retry-After in seconds);
+    5xx the provider cannot answer now.
+
+Numeric fields may be strings or numbers, null or absent when the HLR did not say; `error` is
+the network's error number, when the HLR gave one (anything else there is ignored). An answer
+that is not this shape is the provider's fault: the lookup may be asked again (of it, or of
+another provider).
+"""
+
+from typing import Any, Final
+
+import httpx
+import orjson
+
+from smsgate.connectors.hlr.config import HlrConnectorConfig
+from smsgate.connectors.hlr.provider import (
+    ProviderRefusedError,
+    ProviderThrottledError,
+    ProviderUnavailableError,
+)
+from smsgate.domain.hlr import HlrResult, SubscriberState
+
+_UNAVAILABLE: Final = frozenset({401, 403})  # nothing will be answered with this token
+_INVALID_NUMBER: Final = frozenset({400, 404, 422})
+_TEXT_FIELDS: Final = ("country", "network", "roaming_country", "roaming_network")
+_DIGIT_FIELDS: Final = ("imsi", "msc", "mcc", "mnc")
+_MAX_ERROR_DIGITS: Final = 3
+
+
+class HttpHlrProvider:
+    def __init__(self, config: HlrConnectorConfig) -> None:
+        self._limit = config.max_answer_bytes
+        self._http = httpx.AsyncClient(
+            base_url=config.base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {config.token}"},
+            timeout=config.request_timeout,
+            limits=httpx.Limits(
+                max_connections=config.max_in_flight,
+                max_keepalive_connections=config.max_in_flight,
+            ),
+            follow_redirects=False,
+        )
+
+    async def lookup(self, number: str) -> HlrResult:
+        try:
+            async with self._http.stream("GET", "/hlr", params={"msisdn": number}) as response:
+                raw = await self._read(response)
+                status = response.status_code
+                retry_after = _retry_after(response)
+        except httpx.TransportError as exc:  # connect, read, write, timeouts, protocol errors
+            detail = f"provider unreachable: {type(exc).__name__}: {exc}".rstrip(": ")
+            raise ProviderUnavailableError(detail) from None
+        body = _object(raw)
+        detail = _detail(status, body)
+        if status == 200:
+            try:
+                return parse_answer(body)
+            except ValueError as exc:
+                raise ProviderUnavailableError(f"malformed answer: {exc}") from None
+        if status == 429:
+            raise ProviderThrottledError(detail, retry_after)
+        if status in _UNAVAILABLE or status >= 500:
+            raise ProviderUnavailableError(detail)
+        raise ProviderRefusedError(detail, invalid_number=status in _INVALID_NUMBER)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _read(self, response: httpx.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._limit:  # stop reading: the status alone will have to do
+                return b""
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def parse_answer(body: dict[str, Any]) -> HlrResult:
+    """The result of a 200 answer's JSON object; ValueError when it is not the shape above."""
+    said = body.get("status")
+    if said not in tuple(SubscriberState):
+        raise ValueError(f"status {said!r} is not ok, absent or unknown")
+    state = SubscriberState(said)
+    fields: dict[str, Any] = {}
+    for name in _DIGIT_FIELDS:
+        value = body.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{name} must be a string of digits")
+        fields[name] = value or ""
+    for name in _TEXT_FIELDS:
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{name} must be a string")
+        fields[name] = (value or "").strip()
+    error = body.get("error")
+    if isinstance(error, int) and not isinstance(error, bool):
+        error = str(error)
+    # an error number is kept; a provider's words about the error are not a field of the result
+    if isinstance(error, str) and error.isascii() and error.isdigit():
+        fields["error"] = error if len(error) <= _MAX_ERROR_DIGITS else ""
+    ported = body.get("ported", False)
+    if not isinstance(ported, bool):
+        raise ValueError("ported must be true or false")
+    return HlrResult(state, ported=ported, **fields)
+
+
+def _object(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _detail(status: int, body: dict[str, Any]) -> str:
+    error = body.get("error")
+    said = f": {error}" if isinstance(error, str) and error and status != 200 else ""
+    return f"HTTP {status}{said}"
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        seconds = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None  # absent, or an HTTP date: the connector's own pause applies
+    return seconds if seconds >= 0 else None
+
+
+__all__ = ["HttpHlrProvider", "parse_answer"]
