@@ -8,11 +8,13 @@ and, for a carrier's failure, network_error_code.
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from smsgate.domain.channels import HLR
 from smsgate.domain.errors import CATALOG
+from smsgate.domain.hlr import receipt_text
 from smsgate.domain.status import Status
 from smsgate.smpp.constants import EsmClass, MessageState
 from smsgate.smpp.pdu import DeliverSm
-from smsgate.smpp.receipt import Receipt, build_receipt_text
+from smsgate.smpp.receipt import Receipt, build_receipt_text, state_to_stat
 from smsgate.smpp.tlv import Tag
 from smsgate.text import Encoding, TextError, encode_text
 
@@ -89,6 +91,12 @@ def build_receipt(
         error=f"{error:03d}",
         text=payload.get("text_head") or "",
     )
+    if payload.get("channel") == HLR:
+        # a lookup's result in the receipt text, as SMSC.ru gives it (domain.hlr)
+        text = receipt_text(receipt_id, state_to_stat(state), f"{error:03d}", payload["result"])
+    else:
+        text = build_receipt_text(receipt)
+    body = text.encode("latin-1", "replace")
     sender = str(payload["from"])
     deliver = DeliverSm(
         source_addr_ton=1,
@@ -98,8 +106,11 @@ def build_receipt(
         dest_addr_npi=int(payload.get("source_npi", 0)),
         destination_addr=sender,
         esm_class=EsmClass.SMSC_DELIVERY_RECEIPT,
-        short_message=build_receipt_text(receipt).encode("latin-1", "replace"),
     )
+    if len(body) > _MAX_SHORT_MESSAGE:  # a lookup's long (urlencoded) names
+        deliver.tlvs[Tag.MESSAGE_PAYLOAD] = body
+    else:
+        deliver.short_message = body
     deliver.tlvs[Tag.RECEIPTED_MESSAGE_ID] = receipt_id
     deliver.tlvs[Tag.MESSAGE_STATE] = int(state)
     if error:
