@@ -7,7 +7,8 @@ Telegram bot's message, a social network's message) on one real HTTP server: the
   `invalid_field` for a missing or malformed field; 422 `invalid_number` when `to` is not a
   "+" E.164 number; 404 `not_reachable` for a number starting with an `unreachable_prefixes`
   entry (no account on the channel); 429 with Retry-After above `rate` (per channel); 401 for
-  a wrong token; 413 past `max_body_bytes`; `outage_status`, when set, for every request.
+  a wrong token; 413 past `max_body_bytes`; `outage_status`, when set, for every request;
+  500 for the next `fail_next` sends (a passing fault).
 - `GET /{channel}/health`: 200 `{"status": "ok"}` (or the refusals above).
 
 Each message taken is reported to the channel's webhook URL with Bearer `webhook_token`,
@@ -83,6 +84,7 @@ class ProvidersSimulatorConfig:
             "social": 0.5,
         }
     )
+    answer_delay: float = 0.0  # seconds before a send is answered (a slow provider)
     read_delay: float = 1.0  # seconds from delivered to read
     read_share: float = 0.8  # delivered Viber, Telegram and bot messages that are read
     failure_share: float = 0.0  # messages that end failed
@@ -108,7 +110,10 @@ class ProvidersSimulatorConfig:
         unknown = (set(self.delays) | set(self.webhook_urls)) - set(CHANNELS)
         if unknown:
             raise ValueError(f"unknown channels {sorted(unknown)}; one of {', '.join(CHANNELS)}")
-        if min(self.delays.values(), default=0.0) < 0 or self.read_delay < 0:
+        if (
+            min(self.delays.values(), default=0.0) < 0
+            or min(self.read_delay, self.answer_delay) < 0
+        ):
             raise ValueError("delays must not be negative")
         bounds = (
             self.webhook_attempts,
@@ -163,6 +168,7 @@ class ProvidersSimulator:
                 "rate_limited",
                 "unauthorized",
                 "outage",
+                "faults",
                 "delivered",
                 "answered",
                 "no_answer",
@@ -172,6 +178,7 @@ class ProvidersSimulator:
             0,
         )
         self.outage_status: int | None = None  # answer every request with it, when set
+        self.fail_next = 0  # answer that many of the next sends 500 (a passing fault)
         self._received: OrderedDict[str, deque[Received]] = OrderedDict()
         self._messages: OrderedDict[tuple[str, str], SimulatedMessage] = OrderedDict()
         self._buckets: dict[str, TokenBucket] = {}
@@ -242,6 +249,8 @@ class ProvidersSimulator:
 
     async def _send(self, request: Request) -> Response:
         channel = request.path_params["channel"]
+        if self.config.answer_delay:
+            await asyncio.sleep(self.config.answer_delay)
         try:
             self._admit(request, channel)
             body = await self._body(request)
@@ -251,6 +260,10 @@ class ProvidersSimulator:
             if not isinstance(ref, str) or len(ref) > _MAX_REF:
                 raise _RefusedError(400, "invalid_field", f"ref: at most {_MAX_REF} characters")
             self._pace(channel)
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                self.counters["faults"] += 1
+                raise _RefusedError(500, "internal", "a passing fault")
             if number.startswith(self.config.unreachable_prefixes or ("\0",)):
                 self.counters["unreachable"] += 1
                 raise _RefusedError(404, "not_reachable", f"{number} has no {channel} account")
