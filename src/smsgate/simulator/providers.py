@@ -403,6 +403,11 @@ class ProvidersSimulator:
 def _fields(channel: str, body: dict[str, Any]) -> dict[str, Any]:
     """The fields of a send to `channel`, checked as the provider checks them."""
     fields: dict[str, Any] = {"from": _string(body, "from", required=False)}
+    valid_until = body.get("valid_until")
+    if valid_until is not None:
+        if not isinstance(valid_until, int) or isinstance(valid_until, bool) or valid_until < 0:
+            raise _RefusedError(400, "invalid_field", "valid_until: Unix seconds")
+        fields["valid_until"] = valid_until
     if channel == "telegram":
         fields["code"] = _matching(body, "code", _CODE, "4 to 8 digits")
         return fields

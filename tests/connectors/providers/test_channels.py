@@ -1,6 +1,7 @@
 """Each channel end to end: the connector sends to the simulated provider over loopback HTTP,
 the provider's reports come back through the webhook routes to a recording engine."""
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -216,5 +217,17 @@ def test_five_channels_share_one_provider_and_one_webhook_route() -> None:
                 assert await r.events.wait_for_labels(sent.key, len(labels)) == labels
             by_connector = {c for c, _ in r.events.receipts}
             assert by_connector == {connector_id(channel) for channel in GOOD}
+
+    run(scenario)
+
+
+def test_a_parts_validity_goes_with_it() -> None:
+    async def scenario() -> None:
+        async with rig(("social",)) as r:
+            sent = dataclasses.replace(part(1, channel="social"), valid_until=1_900_000_000.5)
+            assert r.connector("social").submit(sent)
+            await r.events.wait_for_labels(sent.key, 1)
+            (received,) = r.simulator.received("79161234567")
+            assert received.fields["valid_until"] == 1_900_000_000
 
     run(scenario)

@@ -18,7 +18,7 @@ the engine could not take the report within `inbound_timeout`.
 import asyncio
 import hmac
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Final
 
 import orjson
@@ -47,22 +47,27 @@ def webhook_routes(connectors: ConnectorLookup) -> list[Route]:
     app runs. Each channel's path is spelled out, so the routes of other connectors under
     /connectors/ (RCS, ...) are never shadowed, whatever the order they are mounted in."""
 
-    async def endpoint(request: Request) -> Response:
-        kind = request.url.path.split("/")[2]
-        connector = connectors(request.path_params["connector_id"])
-        if connector is None or connector.channel != kind:
-            return _error(GatewayError("not_found", f"no {kind} connector of that id"), 404)
-        try:
-            await _take(request, connector)
-        except GatewayError as exc:
-            connector.stats.webhooks_refused += 1
-            return _error(exc)
-        except ClientDisconnect:  # the provider gave up: it will send again
-            connector.stats.webhooks_refused += 1
-            return Response(status_code=499)
-        return Response(b"{}", media_type="application/json")
+    def endpoint_of(kind: str) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            connector = connectors(request.path_params["connector_id"])
+            if connector is None or connector.channel != kind:
+                return _error(GatewayError("not_found", f"no {kind} connector of that id"), 404)
+            try:
+                await _take(request, connector)
+            except GatewayError as exc:
+                connector.stats.webhooks_refused += 1
+                return _error(exc)
+            except ClientDisconnect:  # the provider gave up: it will send again
+                connector.stats.webhooks_refused += 1
+                return Response(status_code=499)
+            return Response(b"{}", media_type="application/json")
 
-    return [Route(path, endpoint, methods=["POST"]) for path in webhook_paths()]
+        return endpoint
+
+    return [
+        Route(WEBHOOK_PATH.format(kind=kind), endpoint_of(kind), methods=["POST"])
+        for kind in CHANNELS
+    ]
 
 
 async def _take(request: Request, connector: ProviderConnector) -> None:
