@@ -3,8 +3,16 @@ the provider's 429s, its own rate, health, back-pressure and stop."""
 
 import asyncio
 import time
+from typing import Any
 
-from smsgate.connectors.providers import ProviderConnector, reference
+from smsgate.connectors.providers import (
+    CHANNELS,
+    HttpProvider,
+    ProviderAnswer,
+    ProviderConnector,
+    reference,
+)
+from smsgate.engine.ports import OutboundPart
 from tests.connectors.providers.harness import (
     TIMEOUT,
     connector_config,
@@ -196,5 +204,37 @@ def test_a_connector_not_started_takes_nothing() -> None:
         assert not connector.is_up and connector.capacity == 0
         assert await connector.stop(0.1) == []
         await connector.provider.close()
+
+    run(scenario)
+
+
+class FlakyProvider(HttpProvider):
+    """The HTTP provider with a bug in its first send: what a provider raises that is not a
+    ProviderError must still end in an event for the part."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.raised = 0
+
+    async def send(self, part: OutboundPart, ref: str) -> ProviderAnswer:
+        if not self.raised:
+            self.raised += 1
+            raise RuntimeError("a bug")
+        return await super().send(part, ref)
+
+
+def test_a_providers_bug_is_a_temporary_error() -> None:
+    async def scenario() -> None:
+        async with rig() as r:
+            config = connector_config("social", r.simulator.base_url, id="social1")
+            connector = ProviderConnector(config, FlakyProvider(CHANNELS["social"], config))
+            await connector.start(r.events)
+            try:
+                sent = part(1, channel="social")
+                assert connector.submit(sent)
+                await r.events.wait_until(lambda: len(r.events.accepted_parts) == 1)
+                assert connector.stats.retried == 1 and not r.events.failures
+            finally:
+                await connector.stop(1.0)
 
     run(scenario)

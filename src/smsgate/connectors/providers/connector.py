@@ -46,7 +46,12 @@ from typing import Final
 from smsgate.connectors.providers.channels import CHANNELS
 from smsgate.connectors.providers.config import ProviderConnectorConfig
 from smsgate.connectors.providers.http_provider import HttpProvider
-from smsgate.connectors.providers.provider import Provider, ProviderError, ThrottledError
+from smsgate.connectors.providers.provider import (
+    Provider,
+    ProviderAnswer,
+    ProviderError,
+    ThrottledError,
+)
 from smsgate.domain.token_bucket import TokenBucket
 from smsgate.engine.ports import ConnectorEvents, OutboundPart, PartKey
 
@@ -247,7 +252,7 @@ class ProviderConnector:
                 self._queue.appendleft(job)  # stopping: handed back
                 return
             try:
-                answer = await self.provider.send(job.part, job.ref)
+                answer = await self._provider_send(job)
             except ThrottledError as throttled:
                 self._answered()
                 self.stats.throttled += 1
@@ -273,6 +278,17 @@ class ProviderConnector:
             self._answered()
             self._accepted(job, answer.id)
             return
+
+    async def _provider_send(self, job: Job) -> ProviderAnswer:
+        """The provider's send; what it raises other than a ProviderError (a provider's bug)
+        counts as a temporary error, so the part is reported rather than lost."""
+        try:
+            return await self.provider.send(job.part, job.ref)
+        except ProviderError:
+            raise
+        except Exception as exc:
+            log.exception("%s: the provider's send raised", self.id)
+            raise ProviderError("carrier_unavailable", repr(exc), permanent=False) from None
 
     async def _retry(self, job: Job, error: ProviderError) -> bool:
         """After a temporary error: whether to send again (after a back-off). False when the
@@ -366,7 +382,12 @@ class ProviderConnector:
         loop = asyncio.get_running_loop()
         while True:
             if not self._healthy or loop.time() - self._last_answer >= interval:
-                if await self.provider.probe():
+                try:
+                    answered = await self.provider.probe()
+                except Exception:
+                    log.exception("%s: the provider's probe raised", self.id)
+                    answered = False
+                if answered:
                     self._answered()
                 else:
                     self.stats.unreachable += 1
