@@ -1,5 +1,6 @@
-"""The simulated RCS platform's webhooks: events POSTed to the gateway with its bearer token,
-each number's events in the order they happened, retried a bounded number of times.
+"""The simulated platforms' webhooks (RCS, the channels' providers): events POSTed to the
+gateway with its bearer token, each number's events in the order they happened, retried a
+bounded number of times.
 
 Events go through a few lanes, each a bounded queue with one sender: a number always uses
 the same lane, so its sent, delivered and displayed arrive in that order, while different
@@ -28,7 +29,9 @@ class WebhookSender:
         retry_delay: float,
         queue_size: int,
         lanes: int = 4,
+        name: str = "RCS simulator",
     ) -> None:
+        self.name = name  # who is posting, for the log
         self.token = token
         self.attempts = attempts
         self.timeout = timeout
@@ -87,7 +90,7 @@ class WebhookSender:
                 self.counters["retried"] += 1
                 await asyncio.sleep(self.retry_delay * attempt)  # a back-off, not a poll
         self.counters["given_up"] += 1
-        log.warning("RCS simulator: webhook given up after %d attempts: %s", self.attempts, reason)
+        log.warning("%s: webhook given up after %d attempts: %s", self.name, self.attempts, reason)
 
 
 __all__ = ["WebhookSender"]
