@@ -9,7 +9,7 @@ from smsgate.engine.ports import DeliveryReport, OutboundPart
 # The catalog entry a part whose channel fields are not acceptable fails with (a bad code, no
 # bot name, an unknown voice). The catalog has no entry of its own for a channel's fields yet;
 # this is the nearest one, named once here.
-INVALID_CONTENT: Final = "invalid_request"
+INVALID_CONTENT: Final = "invalid_channel_content"
 
 
 @dataclass(frozen=True, slots=True)
