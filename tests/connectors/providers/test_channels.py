@@ -183,7 +183,7 @@ def test_fields_the_channel_refuses_fail_the_part_before_sending(
             sent = part(1, text=text, channel=channel, **content)
             assert r.connector(channel).submit(sent)
             error, detail, permanent = await r.events.wait_for_failure(sent.key)
-            assert (error, permanent) == ("invalid_request", True)
+            assert (error, permanent) == ("invalid_channel_content", True)
             assert said in detail
             assert r.simulator.counters["accepted"] == 0
             assert r.connector(channel).stats.refused_fields == 1

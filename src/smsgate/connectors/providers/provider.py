@@ -7,8 +7,7 @@ from typing import Final, Protocol
 from smsgate.engine.ports import DeliveryReport, OutboundPart
 
 # The catalog entry a part whose channel fields are not acceptable fails with (a bad code, no
-# bot name, an unknown voice). The catalog has no entry of its own for a channel's fields yet;
-# this is the nearest one, named once here.
+# bot name, an unknown voice).
 INVALID_CONTENT: Final = "invalid_channel_content"
 
 
