@@ -21,6 +21,7 @@ import asyncio
 import random
 import ssl
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -84,6 +85,7 @@ class Relayed:
 @dataclass(slots=True)
 class RelayCounters:
     sessions: int = 0
+    quits: int = 0  # sessions the client ended with QUIT
     taken: int = 0
     refused: int = 0
     deferred: int = 0
@@ -99,6 +101,7 @@ class SmtpRelaySimulator:
         self._rng = random.Random(self.config.seed)
         self._mailboxes: OrderedDict[str, deque[Relayed]] = OrderedDict()
         self._listener: SmtpListener | None = None
+        self._changed = asyncio.Event()  # set at each message or refusal, for wait_until
 
     async def start(self) -> int:
         """Listen; returns the port."""
@@ -116,9 +119,9 @@ class SmtpRelaySimulator:
             options["tls_context"] = context
             options["require_starttls"] = True
         if config.users:
+            # AUTH is required by handle_MAIL: aiosmtpd's own requirement counts only STARTTLS
+            # as TLS, and a session with implicit TLS is one too
             options["authenticator"] = self._authenticate
-            options["auth_required"] = True
-            # aiosmtpd counts only STARTTLS as TLS: a session with implicit TLS is one too
             options["auth_require_tls"] = config.auth_require_tls and not config.implicit_tls
         self._listener = SmtpListener(
             self,
@@ -140,6 +143,17 @@ class SmtpRelaySimulator:
         """What `address` got, oldest first."""
         return list(self._mailboxes.get(address.lower(), ()))
 
+    async def wait_until(self, condition: Callable[[], bool], timeout: float) -> None:
+        """Wait until `condition()` holds, checked after each message, refusal or drop.
+        Raises TimeoutError after `timeout` seconds."""
+
+        async def satisfied() -> None:
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(satisfied(), timeout)
+
     @property
     def connections(self) -> int:
         return self._listener.connections if self._listener is not None else 0
@@ -154,6 +168,7 @@ class SmtpRelaySimulator:
             if self.config.users.get(login) == data.password.decode("utf-8", "replace"):
                 return AuthResult(success=True, auth_data=login)
         self.counters.auth_failures += 1
+        self._changed.set()
         return AuthResult(success=False, handled=False)
 
     async def handle_EHLO(  # noqa: N802 (aiosmtpd's hook name)
@@ -169,6 +184,27 @@ class SmtpRelaySimulator:
             self.counters.sessions += 1
         return responses
 
+    async def handle_QUIT(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        self.counters.quits += 1
+        self._changed.set()
+        return "221 Bye"
+
+    async def handle_MAIL(  # noqa: N802 (aiosmtpd's hook name)
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        if self.config.users and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
         self,
         server: SMTP,
@@ -177,6 +213,7 @@ class SmtpRelaySimulator:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        self._changed.set()
         domain = address.rpartition("@")[2].lower()
         if domain in self.config.refused_domains:
             self.counters.refused += 1
@@ -193,6 +230,7 @@ class SmtpRelaySimulator:
         config = self.config
         if config.delay:
             await asyncio.sleep(config.delay)
+        self._changed.set()
         draw = self._rng.random()
         if draw < config.refuse_share:
             self.counters.refused += 1

@@ -145,11 +145,13 @@ class EmailConnector:
                 await self._prober
         if self._workers:
             await asyncio.wait(self._workers, timeout=max(0.0, deadline - loop.time()))
-        cut = list(self._sending.values())  # sends still without a reply
+        cut = dict(self._sending)  # sends still without a reply, by session
         for task in self._workers:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
-        unsent = [job.part for job in cut]
+        for index in cut:
+            self._links[index].abort()
+        unsent = [job.part for job in cut.values()]
         unsent.extend(job.part for job in self._queue)
         self._queue.clear()
         for handle, job in self._delayed.values():

@@ -61,6 +61,8 @@ class RelayLink:
         )
         try:
             await smtp.connect()
+            if smtp.last_ehlo_response is None:  # no TLS or AUTH asked for it: greet now
+                await smtp.ehlo()
         except (aiosmtplib.SMTPException, OSError) as exc:
             smtp.close()
             raise RelayUnreachableError(_describe(exc)) from None
@@ -103,6 +105,12 @@ class RelayLink:
             with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
                 await asyncio.wait_for(smtp.quit(), self.config.timeout)
         smtp.close()
+
+    def abort(self) -> None:
+        """Drop the session without QUIT: a send was cut and its state is unknown."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
 
 
 async def probe(config: EmailConnectorConfig, tls: ssl.SSLContext | None) -> None:
