@@ -72,14 +72,20 @@ class SmtpRelayConfig:
 
 @dataclass(frozen=True, slots=True)
 class Relayed:
-    """A message the relay took: its envelope and the message as parsed."""
+    """A message the relay took: its envelope and its bytes (parsed when looked at, so that
+    taking a message costs the relay little)."""
 
     sender: str
     recipient: str
-    message: EmailMessage
-    size: int
+    data: bytes
     login: str | None  # the AUTH login it came under
     tls: bool  # whether its session was encrypted
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = message_from_bytes(self.data, policy=default)
+        assert isinstance(parsed, EmailMessage)  # what the `default` policy builds
+        return parsed
 
 
 @dataclass(slots=True)
@@ -246,14 +252,10 @@ class SmtpRelaySimulator:
                 server.transport.abort()
             return "421 4.4.2 Connection dropped"  # never reaches the client
         data = envelope.original_content or b""
-        parsed = message_from_bytes(data, policy=default)
-        assert isinstance(parsed, EmailMessage)
         login = session.auth_data if isinstance(session.auth_data, str) else None
         encrypted = session.ssl is not None or config.implicit_tls
         for recipient in envelope.rcpt_tos:
-            relayed = Relayed(
-                envelope.mail_from or "", recipient, parsed, len(data), login, encrypted
-            )
+            relayed = Relayed(envelope.mail_from or "", recipient, data, login, encrypted)
             self._keep(recipient.lower(), relayed)
         self.counters.taken += 1
         return "250 2.0.0 OK queued"

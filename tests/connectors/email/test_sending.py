@@ -194,3 +194,21 @@ def test_no_report_for_a_part_that_asked_for_none() -> None:
             assert r.events.receipts[0].carrier_ids == (message_id(PartKey("m2", 1), DOMAIN),)
 
     run(scenario)
+
+
+def test_a_long_cyrillic_subject_and_sender_name_arrive_whole() -> None:
+    subject = " ".join(["Ваш заказ 4711 передан в доставку"] * 6)
+    sender = "Магазин «Ромашка»"
+
+    async def scenario() -> None:
+        async with rig() as r:
+            part = mail_part(1, subject=f" {subject}\r\nBcc: x@example.com", source=sender)
+            assert r.connector.submit(part)
+            await r.events.wait_until(lambda: len(r.events.receipts) == 1)
+            (got,) = r.relay.mailbox("alice@example.com")
+            # the line break is gone: no header of its own could be slipped in
+            assert got.message["Subject"] == f"{subject} Bcc: x@example.com"
+            assert "Bcc" not in got.message
+            assert got.message["From"].addresses[0].display_name == sender
+
+    run(scenario)

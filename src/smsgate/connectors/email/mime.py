@@ -1,14 +1,18 @@
 """A part as an e-mail: a text/plain UTF-8 MIME message built with the standard `email`
 package, under a Message-ID derived from the part's key (so a part sent again after a lost
-answer is the same message to the receiving systems, which drop repeated Message-IDs)."""
+answer is the same message to the receiving systems, which drop repeated Message-IDs).
+
+Built with `MIMEText` and the compat32 policy rather than `EmailMessage`: the same message
+(base64 UTF-8 body, RFC 2047 encoded subject and display name) for a quarter of the CPU, which
+measured as most of the connector's cost per e-mail."""
 
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+from email.header import Header
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr
 from typing import Final
 
 from smsgate.connectors.email.addresses import smtp_address
@@ -17,6 +21,7 @@ from smsgate.engine.ports import OutboundPart, PartKey
 
 # Message-IDs are UUIDs named by the part's key in this namespace (fixed: same part, same id)
 _ID_NAMESPACE: Final = uuid.UUID("0c7d5a9e-3b1f-4c55-9f2e-8a41d6e3b7c2")
+_WIRE: Final = compat32.clone(linesep="\r\n")  # SMTP's line ends
 
 
 class UnsendableError(ValueError):
@@ -65,20 +70,22 @@ def envelope(part: OutboundPart, config: EmailConnectorConfig, now: float) -> En
     sender = own or config.from_address
     domain = config.id_domain()
     msg_id = message_id(part.key, domain)
-    message = EmailMessage(policy=SMTP)
+    # text/* is sent in its canonical form, CRLF line ends
+    body = part.text.replace("\r\n", "\n").replace("\n", "\r\n")
+    message = MIMEText(body, "plain", "utf-8")
     if own is not None:
         message["From"] = own
     else:
-        local, _, from_domain = config.from_address.partition("@")
         name = " ".join(part.source.split())
-        message["From"] = Address(display_name=name, username=local, domain=from_domain)
+        message["From"] = formataddr((name, config.from_address), charset="utf-8")
     message["To"] = recipient
     if subject:
-        message["Subject"] = subject
+        # encoded words folded knowing the header's name, so the first one stays on its line
+        encoded = Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n")
+        message["Subject"] = subject if subject.isascii() else encoded
     message["Date"] = format_datetime(datetime.fromtimestamp(now, UTC))
     message["Message-ID"] = f"<{msg_id}>"
-    message.set_content(part.text, charset="utf-8")
-    return Envelope(sender, recipient, message.as_bytes(), msg_id)
+    return Envelope(sender, recipient, message.as_bytes(policy=_WIRE), msg_id)
 
 
 __all__ = ["Envelope", "UnsendableError", "envelope", "message_id"]
