@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import signal
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,14 +24,12 @@ from smsgate.api.smpp_server.binds import BindRegistry
 from smsgate.api.smpp_server.channel import smpp_consumer
 from smsgate.api.smpp_server.ids import IdFormat
 from smsgate.api.smpp_server.tls import self_signed, server_context
+from smsgate.api.smtp.server import EmailIngress
+from smsgate.api.smtp.wiring import Logins, relay_sender
 from smsgate.callbacks.channel import callback_consumer, deny_list
 from smsgate.config import Config, ConfigError
-from smsgate.connectors.rcs import (
-    WEBHOOK_PATH,
-    RcsConnector,
-    RcsConnectorConfig,
-    webhook_routes,
-)
+from smsgate.connectors import kinds
+from smsgate.connectors.email import EmailConnector
 from smsgate.connectors.smpp import SmppConnector
 from smsgate.connectors.smpp.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
 from smsgate.domain.account import Account, hash_api_key, hash_password, new_api_key
@@ -49,7 +48,8 @@ from smsgate.engine.retention import RetentionJob
 from smsgate.engine.router import EngineRouter
 from smsgate.outbox import OutboxConsumer
 from smsgate.runtime import tune_for_serving
-from smsgate.simulator.rcs import RcsSimulator, RcsSimulatorConfig
+from smsgate.simulator.embedded import ChannelSimulators
+from smsgate.simulator.rcs import RcsSimulator
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
 from smsgate.store import Store, open_store
@@ -60,8 +60,6 @@ log = logging.getLogger(__name__)
 SIMULATOR_ID = "simulator"
 _SIM_SYSTEM_ID, _SIM_PASSWORD = "smsgate", "sim"
 _DEMO_SYSTEM_ID = "demo"
-RCS_SIMULATOR_ID = "rcs-simulator"
-_RCS_SIM_TOKEN = "smsgate-rcs"
 DEMO_BOT = "demo-bot"  # the demo account's RCS (+message) bot
 _DEMO_OPERATOR = "operator"
 
@@ -78,21 +76,26 @@ class DemoAccount:
 
 
 class App:
+    @property
+    def rcs_simulator(self) -> RcsSimulator | None:
+        """The simulated RCS platform of the embedded set-up."""
+        return None if self.channel_simulators is None else self.channel_simulators.rcs
+
     def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
         self.clock = clock  # None: the system's (tests inject one to move time by hand)
         self.store: Store | None = None
         self.simulator: SmscSimulator | None = None
-        self.rcs_simulator: RcsSimulator | None = None  # with the SMS one: +message
+        # with the SMS one: the other channels' simulated platforms (RCS, HLR, providers, SMTP)
+        self.channel_simulators: ChannelSimulators | None = None
         self.gateway: Gateway | None = None
         self.callbacks: OutboxConsumer | None = None
         self.retention: RetentionJob | None = None
         self.http: HttpServer | None = None
         self.smpp: SmppServer | None = None
+        self.email_ingress: EmailIngress | None = None  # sending by e-mail, when turned on
         self._http_task: asyncio.Task[Any] | None = None
         self.demo: DemoAccount | None = None
-        # what the simulated RCS platform's webhooks carry (drawn anew at every start)
-        self.rcs_webhook_token = secrets.token_urlsafe(24)
 
     async def start(self) -> None:
         config = self.config
@@ -112,13 +115,10 @@ class App:
                 )
             )
             await self.simulator.start()
-            # its webhooks are pointed at the HTTP server once that listens
-            self.rcs_simulator = RcsSimulator(
-                RcsSimulatorConfig(
-                    port=0, token=_RCS_SIM_TOKEN, webhook_token=self.rcs_webhook_token
-                )
-            )
-            await self.rcs_simulator.start()
+        if config.simulator and config.simulator_channels:
+            # their webhooks are pointed at the HTTP server once that listens
+            self.channel_simulators = ChannelSimulators()
+            await self.channel_simulators.start()
         await self._load_configuration(store)
         router = await EngineRouter.load(store, config.engine.default_country)
         clock = self.clock or SystemClock()
@@ -132,13 +132,12 @@ class App:
             for row in await store.list_connectors()
             if row.enabled and row.kind == "smpp"
         }
-        rich = {
-            row.id: RcsConnector(_rcs_config(row), clock=clock)
+        channels = {
+            row.id: kinds.build(row, clock)
             for row in await store.list_connectors()
-            if row.enabled and row.kind == "rcs"
+            if row.enabled and row.kind != "smpp"
         }
-        connectors.update(rich)
-        settings_rcs = {cid: c.config.receipt_timeout for cid, c in rich.items()}
+        connectors.update(channels)
         if config.demo_account:
             var = _var_directory(config)
             self.demo = await _demo_account(store, var)
@@ -176,7 +175,7 @@ class App:
             # a disabled connector's parts still wait for their receipts
             receipt_timeouts={
                 **{cid: c.receipt_timeout for cid, c in settings.items()},
-                **settings_rcs,
+                **{cid: kinds.receipt_timeout(c) for cid, c in channels.items()},
             },
         )
         await self.callbacks.start()
@@ -184,6 +183,9 @@ class App:
             self.smpp = SmppServer(gateway, binds, receipts, smpp_server)
             await self.smpp.restore()
         await gateway.start()
+        if config.email_ingress.enabled:
+            self.email_ingress = _email_ingress(config, gateway, channels, clock)
+            await self.email_ingress.start()
         self.retention = RetentionJob(store, clock)
         self.retention.start()
         if self.smpp is not None:
@@ -200,7 +202,7 @@ class App:
             metrics_token=config.metrics_token,
         )
         app = create_app(
-            gateway, lambda: render_metrics(gateway), http_settings, webhook_routes(rich.get)
+            gateway, lambda: render_metrics(gateway), http_settings, kinds.webhook_routes(channels)
         )
         self.http = HttpServer(app, config.http_host, config.http_port, http_settings)
         self._http_task = asyncio.create_task(self.http.serve())
@@ -209,10 +211,8 @@ class App:
                 await self._http_task  # raises what stopped it (port taken, ...)
                 raise RuntimeError("the HTTP server stopped at start")
             await asyncio.sleep(0.01)
-        if self.rcs_simulator is not None:
-            path = WEBHOOK_PATH.format(connector_id=RCS_SIMULATOR_ID)
-            url = f"http://127.0.0.1:{self.http.port}{path}"
-            self.rcs_simulator.config.webhook_url = url
+        if self.channel_simulators is not None:
+            self.channel_simulators.send_webhooks_to(f"http://127.0.0.1:{self.http.port}")
 
     async def _load_configuration(self, store: Store) -> None:
         """Connectors and routes from the configuration file (and the simulator) into the store,
@@ -248,19 +248,9 @@ class App:
             )
             # everything goes to the simulated carrier
             routes = [RouteRow("simulator", 0, {"connectors": [{"id": SIMULATOR_ID}]})]
-        if self.rcs_simulator is not None:
-            await store.upsert_connector(
-                ConnectorRow(
-                    RCS_SIMULATOR_ID,
-                    "rcs",
-                    {
-                        "base_url": self.rcs_simulator.base_url,
-                        "token": _RCS_SIM_TOKEN,
-                        "webhook_token": self.rcs_webhook_token,
-                    },
-                    True,
-                )
-            )
+        if self.channel_simulators is not None:
+            for row in self.channel_simulators.rows():
+                await store.upsert_connector(row)
         if routes:
             await store.replace_routes(routes)
         if config.prices:
@@ -276,6 +266,8 @@ class App:
             self.http.should_exit = True
             if self._http_task is not None:
                 await self._http_task
+        if self.email_ingress is not None:
+            await self.email_ingress.stop()
         if self.smpp is not None:
             await self.smpp.stop(timeout)
         if self.gateway is not None:
@@ -286,18 +278,26 @@ class App:
             await self.callbacks.stop()
         if self.simulator is not None:
             await self.simulator.stop()
-        if self.rcs_simulator is not None:
-            await self.rcs_simulator.stop()
+        if self.channel_simulators is not None:
+            await self.channel_simulators.stop()
         if self.store is not None:
             await self.store.close()
 
 
-def _rcs_config(row: ConnectorRow) -> RcsConnectorConfig:
-    """An RCS connector's settings from its [[connectors]] table (kind = "rcs")."""
-    try:
-        return RcsConnectorConfig(id=row.id, **row.config)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"[[connectors]] {row.id}: {exc}") from None
+def _email_ingress(
+    config: Config, gateway: Gateway, channels: Mapping[str, Connector], clock: Clock
+) -> EmailIngress:
+    """Sending by e-mail; its answers by e-mail go through the first e-mail connector's relay."""
+    relay = next((c.config for c in channels.values() if isinstance(c, EmailConnector)), None)
+    if config.email_ingress.reply_by_email and relay is None:
+        raise ConfigError("email_ingress.reply_by_email needs an e-mail connector (its relay)")
+    return EmailIngress(
+        config.email_ingress,
+        authenticate=Logins(gateway.queries).authenticate,
+        accept=gateway.accept,
+        clock=clock,
+        send_reply=relay_sender(relay) if relay is not None else None,
+    )
 
 
 def _var_directory(config: Config) -> Path:

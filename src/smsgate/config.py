@@ -8,10 +8,11 @@ SMSGATE_SIMULATOR=1 (start the built-in simulated carrier and route everything t
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final
 
+from smsgate.api.smtp.config import EmailIngressConfig
 from smsgate.callbacks.channel import CallbackConfig
 from smsgate.domain.credentials import SMPP_MAX_PASSWORD
 from smsgate.engine.config import EngineConfig
@@ -78,6 +79,9 @@ class Config:
     simulator_port: int = 0  # 0: any free port (the gateway connects to it itself)
     simulator_receipt_delay: float = 0.2  # seconds before the simulator sends a receipt
     simulator_latency: float = 0.0  # seconds before each submit_sm_resp
+    # with the simulator: the other channels' simulated platforms too (RCS, HLR, voice, Viber,
+    # Telegram, social, an SMTP relay), each with a connector
+    simulator_channels: bool = True
     demo_account: bool = False  # create the demo account and print its credentials
     # fewest characters of an API key an operator supplies (`account create --api-key`);
     # generated keys have 46
@@ -89,6 +93,9 @@ class Config:
     # [callbacks]: timeout, retry schedule, per-receiver limits, deny_networks (omitted: the
     # private ranges, or none in the embedded demo, which runs with the simulator)
     callbacks: CallbackConfig = field(default_factory=CallbackConfig)
+    # [email_ingress]: sending by e-mail, SMSC.ru-style commands to an SMTP server of
+    # smsgate's (enabled, host, port, max_message_bytes, ...; docs/channels.md)
+    email_ingress: EmailIngressConfig = field(default_factory=EmailIngressConfig)
     # [[connectors]] tables: id, host, port, system_id, password, ... (smsgate.connectors)
     connectors: list[dict[str, Any]] = field(default_factory=list)
     # [[routes]] tables: id, and the route spec (match, connectors, mode)
@@ -163,7 +170,12 @@ def _apply(config: Config, data: dict[str, Any], where: str) -> None:
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown setting {key!r}")
-        if key in ("engine", "callbacks"):
+        if key == "email_ingress":
+            try:
+                config.email_ingress = replace(config.email_ingress, **value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{where}: email_ingress: {exc}") from None
+        elif key in ("engine", "callbacks"):
             section = getattr(config, key)
             section_known = {f.name for f in fields(section)}
             for name, item in value.items():

@@ -85,6 +85,8 @@ async def running_gateway(
     # these tests send the same text to the same number again and again: the identical-request
     # window is off unless a test turns it on
     settings.setdefault("identical_window", 0.0)
+    # the other channels' simulated platforms only for the tests of those channels
+    settings.setdefault("simulator_channels", False)
     for name, value in settings.items():
         if hasattr(config.engine, name):
             setattr(config.engine, name, value)

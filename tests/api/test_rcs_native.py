@@ -41,7 +41,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreBac
 
 def run(backend: StoreBackend, scenario: Scenario) -> None:
     async def main() -> None:
-        settings: dict[str, Any] = {"channel_timeout_interval": 0.05}
+        settings: dict[str, Any] = {"channel_timeout_interval": 0.05, "simulator_channels": True}
         async with running_gateway(backend.url, **settings) as gateway:
             app = gateway.app
             assert app.store is not None

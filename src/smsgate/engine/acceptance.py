@@ -416,7 +416,7 @@ class Acceptance:
         if request is not None:
             text = request.text + text[len(split_comment(text)[0]) :]  # the comment stays
             content = dict(request.fields) or None
-        if RCS in plan and command.content is not None:
+        if RCS in command.channels and command.content is not None:  # kept when it went by SMS
             rich = validate_rcs(command.content)
             content = {**(content or {}), "botId": account.bot_id, "RCSMessage": rich}
             text = text or rcs_summary(rich)

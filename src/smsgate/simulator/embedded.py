@@ -13,7 +13,7 @@ from smsgate.domain.routing_tables import ConnectorRow
 from smsgate.simulator.hlr import HlrSimulator, HlrSimulatorConfig
 from smsgate.simulator.providers import ProvidersSimulator, ProvidersSimulatorConfig
 from smsgate.simulator.rcs import RcsSimulator, RcsSimulatorConfig
-from smsgate.simulator.smtp_relay import SimulatedRelay
+from smsgate.simulator.smtp_relay import SmtpRelayConfig, SmtpRelaySimulator
 
 RCS_ID: Final = "rcs-simulator"
 HLR_ID: Final = "hlr-simulator"
@@ -36,7 +36,7 @@ class ChannelSimulators:
         self.providers = ProvidersSimulator(
             ProvidersSimulatorConfig(port=0, token=_TOKEN, webhook_token=self.webhook_token)
         )
-        self.relay = SimulatedRelay()
+        self.relay = SmtpRelaySimulator(SmtpRelayConfig(port=0))
 
     async def start(self) -> None:
         await self.rcs.start()
@@ -50,7 +50,17 @@ class ChannelSimulators:
         rows = [
             ConnectorRow(RCS_ID, "rcs", {"base_url": self.rcs.base_url, **hooks}, True),
             ConnectorRow(HLR_ID, "hlr", {"base_url": self.hlr.base_url, "token": _TOKEN}, True),
-            ConnectorRow(EMAIL_ID, "email", self.relay.connector_settings(), True),
+            ConnectorRow(
+                EMAIL_ID,
+                "email",
+                {
+                    "host": "127.0.0.1",
+                    "port": self.relay.port,
+                    "starttls": False,  # a relay on loopback
+                    "from_address": "noreply@smsgate.example",
+                },
+                True,
+            ),
         ]
         rows += [
             ConnectorRow(provider_id(c), c, {"base_url": self.providers.base_url, **hooks}, True)
@@ -63,7 +73,8 @@ class ChannelSimulators:
         self.rcs.config.webhook_url = base + RCS_WEBHOOK.format(connector_id=RCS_ID)
         self.providers.config.webhook_urls.update(
             {
-                channel: base + providers.WEBHOOK_PATH.format(kind=channel).format(
+                channel: base
+                + providers.WEBHOOK_PATH.format(kind=channel).format(
                     connector_id=provider_id(channel)
                 )
                 for channel in providers.CHANNELS

@@ -97,7 +97,11 @@ class KddiGateway:
 async def kddi_gateway(db: str, **account: Any) -> AsyncIterator[KddiGateway]:
     """A gateway whose RCS platform takes the samples' number as capable, and an account
     with the bot (its callbacks in the kddi format)."""
-    settings: dict[str, Any] = {"channel_timeout_interval": 0.05, "channel_ttl": 1.0}
+    settings: dict[str, Any] = {
+        "channel_timeout_interval": 0.05,
+        "channel_ttl": 1.0,
+        "simulator_channels": True,
+    }
     async with running_gateway(db, **settings) as gw:
         simulator = gw.app.rcs_simulator
         assert simulator is not None and gw.app.gateway is not None

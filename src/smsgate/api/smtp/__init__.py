@@ -1,0 +1,6 @@
+"""Sending by e-mail: an SMTP server taking SMSC.ru-style commands (docs/channels-email.md)."""
+
+from smsgate.api.smtp.config import EmailIngressConfig
+from smsgate.api.smtp.server import Accept, Authenticate, EmailIngress, SendReply
+
+__all__ = ["Accept", "Authenticate", "EmailIngress", "EmailIngressConfig", "SendReply"]
