@@ -23,6 +23,7 @@ from smsgate.api.http.schemas import (
     message_view,
 )
 from smsgate.domain.account import Account
+from smsgate.domain.channels import HLR, PING
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message
 from smsgate.domain.pricing import from_micros
@@ -38,9 +39,13 @@ Handler = Callable[[Request], Awaitable[Response]]
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 
+NO_TEXT = (HLR, PING)
+
+
 def _command(item: SendMessage) -> SendCommand:
-    if "text" not in item.model_fields_set and item.rcs is None:
-        # only RCS content stands in for a text
+    channels = (item.channel,) if isinstance(item.channel, str) else tuple(item.channel)
+    if "text" not in item.model_fields_set and item.rcs is None and channels[0] not in NO_TEXT:
+        # only RCS content stands in for a text; a lookup and a ping have none
         raise GatewayError("invalid_request", "text: Field required")
     return SendCommand(
         to=item.to,
@@ -54,7 +59,7 @@ def _command(item: SendMessage) -> SendCommand:
         validity=item.validity,
         tag=item.tag,
         max_price=item.max_price,
-        channels=(item.channel,) if isinstance(item.channel, str) else tuple(item.channel),
+        channels=channels,
         content=item.rcs,
         channel_ttl=item.channel_ttl,
         fields={
