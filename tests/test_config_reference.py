@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from smsgate import config_reference
+from smsgate.api.smtp.config import EmailIngressConfig
 from smsgate.callbacks.channel import CallbackConfig
 from smsgate.cli import build_parser
 from smsgate.config import _ENV, Config
@@ -23,9 +24,9 @@ def test_the_settings_reference_in_the_docs_is_current() -> None:
 
 def test_every_setting_and_variable_is_in_the_reference() -> None:
     text = render()
-    for model in (Config, EngineConfig, CallbackConfig):
+    for model in (Config, EngineConfig, CallbackConfig, EmailIngressConfig):
         for field in dataclasses.fields(model):
-            nested = field.name in ("engine", "callbacks")  # a table of their own
+            nested = field.name in ("engine", "callbacks", "email_ingress")  # tables of their own
             assert (f"**[{field.name}]**" if nested else f"| `{field.name}` |") in text, field.name
     for name in _ENV:
         assert f"| `{name}` |" in text, name
@@ -33,7 +34,8 @@ def test_every_setting_and_variable_is_in_the_reference() -> None:
     for name in ("smpp_tls_port", "smpp_tls_cert", "smpp_tls_key", "smpp_inactivity_timeout"):
         assert f"| `{name}` |" in PAGE.read_text()
     assert "| `smpp_window` | `int` | `" in text and "| `smpp_concat_wait` | `float` |" in text
-    assert [title for title, _ in sections()] == ["top level", "[engine]", "[callbacks]"]
+    titles = ["top level", "[engine]", "[callbacks]", "[email_ingress]"]
+    assert [title for title, _ in sections()] == titles
 
 
 def test_every_setting_says_what_it_means() -> None:

@@ -102,7 +102,8 @@ def settings_of(cls: type) -> list[Setting]:
 
 
 def sections() -> list[tuple[str, list[Setting]]]:
-    """The top level, then a table per nested dataclass ([engine], [callbacks])."""
+    """The top level, then a table per nested dataclass ([engine], [callbacks],
+    [email_ingress])."""
     top: list[Setting] = []
     nested: list[tuple[str, list[Setting]]] = []
     for setting, field in zip(settings_of(Config), dataclasses.fields(Config), strict=True):

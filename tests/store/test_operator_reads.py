@@ -60,7 +60,8 @@ def test_an_account_is_deleted_with_everything_stored_for_it(store: StoreBackend
         deleted = await s.delete_account(gone.id, batch=1)
         assert deleted == {
             "messages": 1, "inbound": 1, "outbox": 2, "inbound_numbers": 1, "opt_outs": 1,
-            "balances": 1, "idempotency_keys": 0, "submitted_parts": 0, "accounts": 1,
+            "balances": 1, "idempotency_keys": 0, "submitted_parts": 0, "rcs_subscribers": 0,
+            "message_templates": 0, "console_users": 0, "accounts": 1,
         }  # fmt: skip
         assert await s.get_account(gone.id) is None
         assert await s.unfinished_counts(gone.id) == {}

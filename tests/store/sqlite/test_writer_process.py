@@ -14,10 +14,13 @@ from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
 from smsgate.domain.outbox import OutboxItem, OutboxState
 from smsgate.domain.status import Status
 from smsgate.domain.submitted_part import SubmittedPart
+from smsgate.domain.subscribers import Subscriber
 from smsgate.store import errors
 from smsgate.store.changes import (
     BalanceChange,
     Change,
+    ChannelResult,
+    HistoryNote,
     IdempotentResponse,
     InboundClaim,
     MessageReplaced,
@@ -47,7 +50,7 @@ def _every_kind() -> list[Change]:
         message,
         PartUpdate(message.id, 2, Status.SENT, 5.5, "abc", "sim", attempts=1, submitted_at=5.5),
         MessageUpdate(message.id, Status.FAILED, 6.0, "expired", "late", record=False),
-        MessageReplaced(new_message(parts=3), 7.0),
+        MessageReplaced(new_message(parts=3), 7.0, "rcs -> sms", recorded=Status.FELL_BACK),
         InboundMessage("in-1", "sim", "8190", "1234", None, 4, b"\x00\xff", 8.0, segments=2),
         OutboxItem(
             "ob-1", "http", "acct-1", message.id, "delivered", {"a": [1, 2.5, None]}, 9.0, 9.0
@@ -61,6 +64,9 @@ def _every_kind() -> list[Change]:
         IdempotentResponse("acct-1", "key", "hash", 202, b"{}", 14.0, 0.0),
         SubmittedPart("acct-1", "+4477", "+8190", 9, 3, 1, "m-1", "SINGLE", b"\x00\x01", 15.0),
         SubmittedPartsTaken("acct-1", "+4477", "+8190", 9, 3),
+        HistoryNote(message.id, Status.QUEUED, 16.0, "capability: capable"),
+        Subscriber("acct-1", "819012345678", 17.0),
+        ChannelResult(message.id, {"imsi": "440101234567890", "ported": False}),
     ]
 
 

@@ -8,7 +8,7 @@ from smsgate.connectors.email.addresses import is_address
 @dataclass(frozen=True)
 class EmailIngressConfig:
     enabled: bool = False  # off by default: nothing listens until an operator turns it on
-    host: str = "127.0.0.1"
+    host: str = "127.0.0.1"  # the address it listens on
     port: int = 2525  # 0: a free port chosen by the kernel
     hostname: str = "smsgate"  # the name in the greeting and in EHLO's answer
     max_message_bytes: int = 64 * 1024  # a message past it is refused with 552
@@ -18,7 +18,7 @@ class EmailIngressConfig:
     timeout: float = 60.0  # seconds a client may stay silent before it is disconnected
     # answer each authenticated command by e-mail to its envelope sender, from `reply_from`
     reply_by_email: bool = False
-    reply_from: str | None = None
+    reply_from: str | None = None  # the From of those answers (an e-mail address)
     max_pending_replies: int = 100  # answers waiting to be sent; past it they are dropped
 
     def __post_init__(self) -> None:

@@ -79,7 +79,12 @@ class _Codec:
         }
         for index, name in enumerate(f.name for f in fields(cls)):
             kind = hints[name]
-            if isinstance(kind, type) and issubclass(kind, Enum):
+            optional = _optional_enum(kind)
+            if optional is not None:
+                out.append(f"None if o.{name} is None else o.{name}._value_")
+                namespace[f"members_{index}"] = optional._value2member_map_
+                back.append(f"None if v[{index}] is None else members_{index}[v[{index}]]")
+            elif isinstance(kind, type) and issubclass(kind, Enum):
                 # _value_ is a plain attribute (Enum.value a property), and the member map a
                 # dict (calling the enum class goes through its metaclass)
                 out.append(f"o.{name}._value_")
@@ -101,6 +106,14 @@ class _Codec:
         exec(source, namespace)  # the source is built from the dataclass's own field names
         self.encode: Callable[[Any], Encoded] = namespace["encode"]
         self.decode: Callable[[Encoded], Any] = namespace["decode"]
+
+
+def _optional_enum(kind: Any) -> type[Enum] | None:
+    """The enum of an `Enum | None` field, else None."""
+    members = [k for k in get_args(kind) if k is not type(None)]
+    if len(members) == 1 and isinstance(members[0], type) and issubclass(members[0], Enum):
+        return members[0]
+    return None
 
 
 def _encode_message(message: Message) -> Encoded:
