@@ -46,7 +46,7 @@ from smsgate.smpp.session import SessionConfig
 from smsgate.transport.smpp_connection import SmppConnection, connect
 
 TARGET_PER_SECOND = 10_000.0
-_SYSTEM_ID, _PASSWORD = "bench", "bench-pw"
+SYSTEM_ID, PASSWORD = "bench", "bench-pw"
 
 
 class _Customer:
@@ -65,20 +65,20 @@ class _Customer:
                 self.done.set()
 
 
-async def _load(args: argparse.Namespace, port: int) -> dict[str, Any]:
+async def submit_all(args: argparse.Namespace, port: int) -> dict[str, Any]:
     customer = _Customer(args.messages)
     config = SessionConfig(window=args.window, enquire_link_interval=None)
     binds = [
         await connect(
             "127.0.0.1",
             port,
-            BindTransceiver(system_id=_SYSTEM_ID, password=_PASSWORD, system_type="MCON9"),
+            BindTransceiver(system_id=SYSTEM_ID, password=PASSWORD, system_type="MCON9"),
             customer.handle,
             config,
         )
         for _ in range(args.binds)
     ]
-    counter = iter(range(args.messages))
+    counter = iter(range(args.first, args.first + args.messages))
     accepted = 0
     refused: dict[str, int] = {}
     latencies: list[float] = []  # seconds from each submit_sm to its resp
@@ -96,7 +96,7 @@ async def _load(args: argparse.Namespace, port: int) -> dict[str, Any]:
                 dest_addr_ton=1,
                 dest_addr_npi=1,
                 registered_delivery=1,
-                short_message=f"bench message {i}".encode(),
+                short_message=f"{args.prefix}bench message {i}".encode(),
             )
             future = connection.request(pdu)
             future.add_done_callback(partial(count, clock()))
@@ -160,15 +160,13 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         )
         # the server's window per bind is the client's
         config.write_text(f"smpp_window = {args.window}\n" + config.read_text())
-        create_account(
-            config, "bench", "--smpp-system-id", _SYSTEM_ID, "--smpp-password", _PASSWORD
-        )
+        create_account(config, "bench", "--smpp-system-id", SYSTEM_ID, "--smpp-password", PASSWORD)
         gateway, banner = start(["serve", "--config", str(config)])
         try:
             if not re.search(rf"SMPP server +[\d.]+:{smpp_port}\b", banner):
                 raise RuntimeError(f"no SMPP server on {smpp_port} in:\n{banner}")
             result, usage = measured(
-                gateway.pid, carrier.pid, lambda: run_async(_load(args, smpp_port))
+                gateway.pid, carrier.pid, lambda: run_async(submit_all(args, smpp_port))
             )
         finally:
             stop(gateway)
@@ -191,6 +189,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--window", type=int, default=200, help="outstanding submits per bind")
     parser.add_argument("--upstream-binds", type=int, default=1)
     parser.add_argument("--receipt-delay", type=float, default=0.0)
+    parser.add_argument(
+        "--prefix", default="", help="before each text: a channel's (__VIBER__: ), or none"
+    )
+    parser.add_argument("--first", type=int, default=0, help="the first message's number")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for receipts")
     parser.add_argument("--json", action="store_true")
     return parser

@@ -18,6 +18,7 @@ from smsgate.cli.connectors import add_connector_commands
 from smsgate.cli.database import add_db_options
 from smsgate.cli.inbound import add_account_commands, add_inbound_commands
 from smsgate.cli.outbox import add_outbox_commands
+from smsgate.cli.providers_simulator import add_providers_simulator_command
 from smsgate.cli.queue import add_queue_command
 from smsgate.cli.rcs_simulator import add_rcs_simulator_command
 from smsgate.cli.routes import add_route_commands
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_send_commands(commands)
     add_simulator_command(commands)
     add_rcs_simulator_command(commands)
+    add_providers_simulator_command(commands)
     add_smpp_send_command(commands)
     add_bench_command(commands)
     add_db_options(parser)

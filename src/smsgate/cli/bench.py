@@ -14,6 +14,7 @@ BENCHMARKS = {
     "callbacks": "signed status callbacks delivered per second to a local receiver",
     "smpp": "submit_sm per second through the SMPP server with receipts back, with CPU per 10k",
     "dialects": "Reach create vs native POST /v1/messages in the same run, as a ratio",
+    "channels": "an SMPP stream asking for Viber (__VIBER__: ) beside plain SMS, as a ratio",
     "email": "e-mails per second through the e-mail connector to a simulated SMTP relay",
     "rcs": "+message (RCS) beside SMS through the KDDI endpoint; the fallback's delay after TTL",
     "flood": "/healthz p50/p99 while one SMPP client floods enquire_links, beside no flood",

@@ -460,7 +460,10 @@ async def serve(
     its address first; returns its counters. What `smsgate providers-simulator` runs."""
     simulator = ProvidersSimulator(config)
     await simulator.start()
-    print(f"simulated channel providers listening on {simulator.base_url}", flush=True)
+    print(
+        f"simulated channel providers listening on {simulator.base_url} (Ctrl-C stops it)",
+        flush=True,
+    )
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
