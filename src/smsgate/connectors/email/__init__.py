@@ -1,4 +1,4 @@
-"""The e-mail channel: parts sent as e-mails through an SMTP relay (docs/channels-email.md)."""
+"""The e-mail channel: parts sent as e-mails through an SMTP relay (docs/channels.md)."""
 
 from smsgate.connectors.email.config import EmailConnectorConfig
 from smsgate.connectors.email.connector import EmailConnector, EmailStats

@@ -2,7 +2,7 @@
 e-mail message's status) it maps to.
 
 SMSC.ru lists "error codes in the status of e-mail messages" without giving their values in the
-material we have, so the values are ours (docs/channels-email.md keeps the table):
+material we have, so the values are ours (docs/channels.md keeps the table):
 
 | err | meaning                               | SMTP replies                                   |
 |-----|---------------------------------------|------------------------------------------------|
