@@ -30,6 +30,8 @@ from smsgate.callbacks.channel import callback_consumer, deny_list
 from smsgate.config import Config, ConfigError
 from smsgate.connectors import kinds
 from smsgate.connectors.email import EmailConnector
+from smsgate.connectors.hlr import HlrConnector
+from smsgate.connectors.hlr.portability import PortabilityFeed
 from smsgate.connectors.smpp import SmppConnector
 from smsgate.connectors.smpp.config import BindMode, ConnectorConfig, ErrorAction, RetryPolicy
 from smsgate.domain.account import Account, hash_api_key, hash_password, new_api_key
@@ -46,6 +48,7 @@ from smsgate.engine.ports import Connector
 from smsgate.engine.queries import Queries
 from smsgate.engine.retention import RetentionJob
 from smsgate.engine.router import EngineRouter
+from smsgate.engine.transitions import StatusListener
 from smsgate.outbox import OutboxConsumer
 from smsgate.runtime import tune_for_serving
 from smsgate.simulator.embedded import ChannelSimulators
@@ -172,6 +175,7 @@ class App:
             config=config.engine,
             callback_deny=deny_list(callbacks),
             on_outbox=[consumer.notify for consumer in consumers],
+            on_status=_status_listeners(store, router, channels, clock),
             # a disabled connector's parts still wait for their receipts
             receipt_timeouts={
                 **{cid: c.receipt_timeout for cid, c in settings.items()},
@@ -282,6 +286,16 @@ class App:
             await self.channel_simulators.stop()
         if self.store is not None:
             await self.store.close()
+
+
+def _status_listeners(
+    store: Store, router: EngineRouter, channels: Mapping[str, Connector], clock: Clock
+) -> list[StatusListener]:
+    """What hears of committed statuses: the portability table, when an HLR connector feeds it."""
+    feeds = any(
+        isinstance(c, HlrConnector) and c.config.feed_portability for c in channels.values()
+    )
+    return [PortabilityFeed(store, router.carriers, clock)] if feeds else []
 
 
 def _email_ingress(

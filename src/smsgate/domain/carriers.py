@@ -76,6 +76,12 @@ class CarrierTable:
         """The Japanese mobile prefixes from carrier_seed, plus a portability map."""
         return cls(JP_CARRIER_PREFIXES, ported)
 
+    def port(self, number: str, carrier: str) -> None:
+        """A number learnt ported (by an HLR lookup): its carrier from now on."""
+        known = carrier_id(carrier)
+        self._ported[_prefix(number)] = known
+        self._carriers |= {known}
+
     def with_ported(self, ported: Mapping[str, str] | Iterable[tuple[str, str]]) -> "CarrierTable":
         """The same prefixes with another portability map (after a new import)."""
         return CarrierTable(self._prefixes.items(), ported)

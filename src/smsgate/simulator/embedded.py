@@ -49,7 +49,12 @@ class ChannelSimulators:
         hooks = {"token": _TOKEN, "webhook_token": self.webhook_token}
         rows = [
             ConnectorRow(RCS_ID, "rcs", {"base_url": self.rcs.base_url, **hooks}, True),
-            ConnectorRow(HLR_ID, "hlr", {"base_url": self.hlr.base_url, "token": _TOKEN}, True),
+            ConnectorRow(
+                HLR_ID,
+                "hlr",
+                {"base_url": self.hlr.base_url, "token": _TOKEN, "feed_portability": True},
+                True,
+            ),
             ConnectorRow(
                 EMAIL_ID,
                 "email",

@@ -12,6 +12,9 @@ class HlrConnectorConfig:
     rate: float | None = None  # lookups per second to the provider (token bucket); None: no limit
     max_in_flight: int = 20  # lookups awaiting the provider's answer (the capacity)
     queue_size: int = 10_000  # parts waiting for a lookup; submit() refuses beyond
+    # numbers a lookup finds ported go into the portability table (their SMS then take the
+    # routes of the carrier they moved to)
+    feed_portability: bool = False
     request_timeout: float = 10.0  # seconds for one request, connecting included
     # lookups answered 5xx, timed out or without a connection; the last one fails the part
     max_attempts: int = 4
