@@ -83,6 +83,11 @@ def ready_banner(app: App) -> str:
             " (+8170... cannot receive RCS: SMS at once; +81809... never deliver: revoked,"
             " then SMS)"
         )
+    if app.channel_simulators is not None:
+        lines.append(
+            "  channels      e-mail, voice, Viber, Telegram, bot, social, HLR, ping: simulated"
+            " (docs/channels.md)"
+        )
     if app.smpp is not None:
         host = app.config.smpp_host
         ports = [f"{host}:{app.smpp.port}"] if app.smpp.port is not None else []
@@ -108,6 +113,8 @@ def ready_banner(app: App) -> str:
             """-d '{"to": "+819012345678", "text": "Hello from smsgate"}'""",
             "  then fetch it (status, parts, history) with the id it returns:",
             f"    curl -s {url}/v1/messages/ID -H 'Authorization: Bearer {key}'",
+            "  or by another channel: a text such as '__VIBER__: Hello', or "
+            '"channel": "hlr" to look the number up (docs/channels.md)',
             "  send a rich card by +message (RCS), with SMS as the fallback (docs/rcs.md):",
             f"    curl -s -X POST {url}/v1/messages -H 'Authorization: Bearer {key}' "
             "-H 'Content-Type: application/json' -d '" + RICH_CARD + "'",

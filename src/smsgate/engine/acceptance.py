@@ -267,7 +267,10 @@ class Acceptance:
             window = account.dedup_window
         if window <= 0 or message.status is Status.FAILED:
             return None
-        key = IdenticalWindow.key(account.id, message.source, message.destination, message.text)
+        text = message.text
+        if message.channel != SMS:  # a lookup and a ping (no text) are not the same request
+            text = f"{message.channel}\x00{text}"
+        key = IdenticalWindow.key(account.id, message.source, message.destination, text)
         earlier = self.identical.admit(key, now, window)
         if earlier is not None:
             raise GatewayError(
