@@ -29,6 +29,7 @@ import hashlib
 import logging
 import re
 import signal
+import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -92,6 +93,8 @@ class ProvidersSimulatorConfig:
     unreachable_prefixes: tuple[str, ...] = ("+7900",)  # refused at once: no account
     failing_prefixes: tuple[str, ...] = ("+7901",)  # taken, then failed
     no_answer_prefixes: tuple[str, ...] = ("+7902",)  # calls never answered
+    # handsets offline: their messages wait, and expire at their valid_until (when they have one)
+    offline_prefixes: tuple[str, ...] = ("+7903",)
     rate: float | None = None  # sends per second per channel; above it 429
     webhook_attempts: int = 3
     webhook_timeout: float = 5.0
@@ -360,8 +363,18 @@ class ProvidersSimulator:
 
     async def _lifecycle(self, message: SimulatedMessage) -> None:
         config = self.config
-        await asyncio.sleep(config.delay(message.channel))  # the simulated network's time
         number = message.number
+        valid_until = message.fields.get("valid_until")
+        if number.startswith(config.offline_prefixes or ("\0",)):
+            if valid_until is None:
+                return  # waits for ever (until it leaves the bounded record)
+            await asyncio.sleep(max(0.0, valid_until - time.time()))
+            self._report(message, "expired", NOT_REACHED)
+            return
+        await asyncio.sleep(config.delay(message.channel))  # the simulated network's time
+        if valid_until is not None and time.time() > valid_until:
+            self._report(message, "expired", NOT_REACHED)
+            return
         if message.channel == "voice" and (
             number.startswith(config.no_answer_prefixes or ("\0",))
             or self._draw(message, "answer") < config.no_answer_share
