@@ -21,9 +21,10 @@ they like. Every other failure is the caller's to judge.
 
 import asyncio
 import contextlib
+import functools
 import ssl
 from collections import deque
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Generic, TypeVar, cast
 from urllib.parse import urlsplit
@@ -395,7 +396,7 @@ class HttpClient:
         timeout: float,
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
-        answer_headers: Collection[str] = (),
+        answer_headers: tuple[str, ...] = (),
         max_body: int = 65_536,
     ) -> HttpAnswer:
         """Send `method` to `target` (a URL or a parsed one) with `body` (None: none, and no
@@ -407,7 +408,7 @@ class HttpClient:
         if isinstance(target, str):
             target = self.target(target)
         request = _request(f"{method} ".encode(), target, body, headers or {}, self.user_agent)
-        wanted = frozenset(name.lower().encode("latin-1") for name in answer_headers)
+        wanted = _wanted(answer_headers) if answer_headers else _NO_HEADERS
         pool = self._answer_pools.get(target.key)
         if pool is None:
             pool = self._answer_pools[target.key] = _Pool(
@@ -487,6 +488,12 @@ def _request(
     if body:
         lines.append(body)
     return b"".join(lines)
+
+
+@functools.lru_cache(maxsize=64)
+def _wanted(names: tuple[str, ...]) -> frozenset[bytes]:
+    """Header names as the answer's parser compares them (callers pass the same few)."""
+    return frozenset(name.lower().encode("latin-1") for name in names)
 
 
 def _expire(waiter: "asyncio.Future[R]") -> None:
