@@ -1,5 +1,6 @@
-"""The callback client against small servers on loopback that answer as each test tells them,
-on asyncio's own loop and on uvloop (the gateway's)."""
+"""The lean HTTP client (the callbacks' POST, and the general request the RCS connector uses)
+against small servers on loopback that answer as each test tells them, on asyncio's own loop
+and on uvloop (the gateway's)."""
 
 import asyncio
 import re
@@ -15,7 +16,7 @@ import pytest
 import uvloop
 
 from smsgate.api.smpp_server.tls import self_signed, server_context
-from smsgate.callbacks.http_client import HttpClient, HttpClientError, parse_target
+from smsgate.callbacks.http_client import MAX_HEAD, HttpClient, HttpClientError, parse_target
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 Runner = Callable[[Coroutine[Any, Any, None]], None]
@@ -54,8 +55,8 @@ class Server:
                 except (asyncio.IncompleteReadError, ConnectionError):
                     break
                 length = re.search(rb"(?i)\r\ncontent-length: (\d+)", head)
-                assert length is not None
-                self.requests.append(head + await reader.readexactly(int(length[1])))
+                size = int(length[1]) if length is not None else 0  # none: no body
+                self.requests.append(head + await reader.readexactly(size))
                 reply = self.answer(number, on_connection)
                 if reply.data is not None:
                     writer.write(reply.data)
@@ -249,13 +250,17 @@ def test_https_verifies_the_receiver_certificate(run: Runner, tmp_path: Path) ->
             assert await trusting.post(f"https://localhost:{port}/cb", b"x", {}, 2.0) == 200
         with pytest.raises(HttpClientError, match="certificate not trusted"):
             await default.post(f"https://localhost:{port}/cb", b"x", {}, 2.0)
+        answer = await trusting.request("GET", f"https://localhost:{port}/cb", timeout=2.0)
+        assert (answer.status, answer.body) == (200, b"ok")
+        with pytest.raises(HttpClientError, match="certificate not trusted"):
+            await default.request("GET", f"https://localhost:{port}/cb", timeout=2.0)
 
     try:
         run(main())
     finally:
         trusting.close()
         default.close()
-    assert len(server.requests) == 2
+    assert len(server.requests) == 3
 
 
 def test_urls_and_headers_that_cannot_be_sent(run: Runner, client: HttpClient) -> None:
@@ -271,5 +276,127 @@ def test_urls_and_headers_that_cannot_be_sent(run: Runner, client: HttpClient) -
     async def main() -> None:
         with pytest.raises(ValueError, match="line break"):
             await client.post("http://127.0.0.1:9/", b"", {"X-Bad": "a\r\nInjected: 1"}, 1.0)
+
+    run(main())
+
+
+# -- requests with their answer ---------------------------------------------------------------
+
+ANSWER = (
+    b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 2.5\r\nX-Other: no\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 13\r\n\r\n"
+    b'{"error": {}}'
+)
+
+
+def test_a_request_gets_its_status_the_headers_asked_for_and_the_body(
+    run: Runner, client: HttpClient
+) -> None:
+    chunked = (
+        b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'3\r\n{"a\r\n5\r\n": 1}\r\n0\r\n\r\n'
+    )
+    server = Server(lambda c, n: Reply(ANSWER if n == 0 else chunked))
+
+    async def main() -> None:
+        port = await server.start()
+        url = f"http://127.0.0.1:{port}/bot/v1/b%2F1/caps?user=%2B81"
+        got = await client.request("GET", url, timeout=1.0, answer_headers=("Retry-After",))
+        assert (got.status, got.headers, got.body) == (
+            429,
+            {"retry-after": "2.5"},
+            b'{"error": {}}',
+        )
+        assert not got.body_cut
+        put = await client.request(
+            "PUT", url, timeout=1.0, body=b"{}", headers={"Authorization": "Bearer t"}
+        )
+        assert (put.status, put.headers, put.body) == (202, {}, b'{"a": 1}')
+
+    run(main())
+    assert server.connections == 1  # one keep-alive connection for both
+    get, put = server.requests
+    assert get.startswith(b"GET /bot/v1/b%2F1/caps?user=%2B81 HTTP/1.1\r\n")
+    assert b"content-length" not in get.lower()  # no body, no length
+    assert put.startswith(b"PUT /bot/v1/b%2F1/caps?user=%2B81 HTTP/1.1\r\n")
+    assert b"\r\nAuthorization: Bearer t\r\n" in put and put.endswith(b"\r\n\r\n{}")
+
+
+def test_a_body_past_the_limit_is_not_read(run: Runner, client: HttpClient) -> None:
+    big = b"HTTP/1.1 200 OK\r\nRetry-After: 1\r\nContent-Length: 100\r\n\r\n" + b"x" * 100
+    server = Server(lambda c, n: Reply(big if c == 0 else OK))
+
+    async def main() -> None:
+        port = await server.start()
+        url = f"http://127.0.0.1:{port}/"
+        got = await client.request(
+            "POST", url, timeout=1.0, body=b"x", answer_headers=("retry-after",), max_body=10
+        )
+        assert (got.status, got.headers, got.body, got.body_cut) == (
+            200,
+            {"retry-after": "1"},
+            b"",
+            True,
+        )
+        # that connection still held the rest of the body: the next request gets another
+        again = await client.request("POST", url, timeout=1.0, body=b"x", max_body=10)
+        assert (again.status, again.body, again.body_cut) == (200, b"ok", False)
+
+    run(main())
+    assert server.connections == 2
+
+
+def test_an_interim_answers_headers_are_not_the_answers(run: Runner, client: HttpClient) -> None:
+    reply = (
+        b"HTTP/1.1 100 Continue\r\nRetry-After: 9\r\n\r\n"
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
+    )
+    server = Server(lambda c, n: Reply(reply))
+
+    async def main() -> None:
+        port = await server.start()
+        got = await client.request(
+            "GET", f"http://127.0.0.1:{port}/", timeout=1.0, answer_headers=("retry-after",)
+        )
+        assert (got.status, got.headers, got.body) == (503, {}, b"")
+
+    run(main())
+
+
+def test_an_answer_head_without_end_is_cut_off(run: Runner, client: HttpClient) -> None:
+    endless = b"HTTP/1.1 200 OK\r\n" + b"X-Filler: " + b"a" * 1000 + b"\r\n"
+    server = Server(lambda c, n: Reply(endless * (MAX_HEAD // 1000 + 10), close=True))
+
+    async def main() -> None:
+        port = await server.start()
+        with pytest.raises(HttpClientError, match="answer head over"):
+            await client.request("GET", f"http://127.0.0.1:{port}/", timeout=2.0)
+
+    run(main())
+
+
+def test_a_request_without_an_answer_in_time_is_a_timeout(run: Runner, client: HttpClient) -> None:
+    server = Server(lambda c, n: Reply(None))
+
+    async def main() -> None:
+        port = await server.start()
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await client.request("GET", f"http://127.0.0.1:{port}/", timeout=0.2)
+        assert time.monotonic() - started < 1.0
+
+    run(main())
+
+
+def test_methods_and_paths_a_request_cannot_have(run: Runner, client: HttpClient) -> None:
+    root = parse_target("http://127.0.0.1:9/bot/v1/")
+    assert root.joined("/b/messages?x=%2B1").path == b"/bot/v1/b/messages?x=%2B1"
+    with pytest.raises(ValueError, match="white space"):
+        root.joined("/a b")
+
+    async def main() -> None:
+        for method in ("HEAD", "get", "POST /x HTTP/1.1\r\n"):
+            with pytest.raises(ValueError, match="is not sent"):
+                await client.request(method, root, timeout=1.0)
 
     run(main())

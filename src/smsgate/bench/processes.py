@@ -242,6 +242,12 @@ class HttpClient:
         )
         self.writer.write(head.encode() + body)
         status_line = await self.reader.readline()
+        if not status_line:  # the server closed the connection while it was idle: once more
+            self.close()
+            await self.open()
+            assert self.reader is not None and self.writer is not None
+            self.writer.write(head.encode() + body)
+            status_line = await self.reader.readline()
         length = 0
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             if line[:15].lower() == b"content-length:":

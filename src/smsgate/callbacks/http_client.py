@@ -1,9 +1,18 @@
-"""The callback worker's HTTP/1.1 client: POSTs over keep-alive connections, status only.
+"""A lean HTTP/1.1 client over keep-alive connections, for the callback worker and the
+connectors that speak to a REST platform.
 
 Built for many small requests to a few receivers at the least CPU per request: each receiver
 (scheme, host, port) has a bounded pool of connections, a request goes out as one write, and
-the answer is parsed with httptools; its body is read and dropped. No redirects are followed
-(a 3xx is an answer like any other), https verifies the certificate and the host name.
+the answer is parsed with httptools. Two kinds of request:
+
+- `post`: the callbacks' path, status only; the answer's body is read and dropped.
+- `request`: any method but HEAD (an answer to HEAD has no body whatever its headers say),
+  with the answer's status, the headers the caller names and its body up to `max_body` bytes;
+  a longer body is not read (the answer comes back with `body_cut` and the connection is
+  closed).
+
+No redirects are followed (a 3xx is an answer like any other), https verifies the certificate
+and the host name.
 
 A request sent on a reused connection that the receiver had closed meanwhile (no byte of an
 answer came back) is sent once more on a fresh one: receivers close idle connections whenever
@@ -12,17 +21,22 @@ they like. Every other failure is the caller's to judge.
 
 import asyncio
 import contextlib
+import functools
 import ssl
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final, cast
+from typing import Final, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httptools
 
 USER_AGENT: Final = b"smsgate-callbacks/1"
 _MAX_URLS: Final = 4096  # parsed URLs kept; past it the cache starts again
+MAX_HEAD: Final = 65_536  # bytes of an answer's status line and headers read at most
+# methods `request` sends: HEAD is not among them (its answer's length cannot be parsed alone)
+METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_NO_HEADERS: Final[frozenset[bytes]] = frozenset()
 
 
 class HttpClientError(Exception):
@@ -41,6 +55,23 @@ class Target:
     path: bytes  # path and query
     host: bytes  # the Host header
 
+    def joined(self, suffix: str) -> "Target":
+        """This target with `suffix` (already percent-encoded: a path's rest and any query)
+        after its path; ValueError for white space in it."""
+        if any(c in suffix for c in " \r\n\t"):
+            raise ValueError(f"white space in the path: {suffix!r}")
+        return Target(self.key, self.path.rstrip(b"/") + suffix.encode("ascii"), self.host)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAnswer:
+    """An answer to `HttpClient.request`."""
+
+    status: int
+    headers: dict[str, str]  # the headers asked for that came, by lower-case name
+    body: bytes  # empty when `body_cut`
+    body_cut: bool = False  # the body was longer than the request's max_body: not read
+
 
 def parse_target(url: str) -> Target:
     """ValueError for a URL the client cannot send to."""
@@ -55,16 +86,22 @@ def parse_target(url: str) -> Target:
     return Target((parts.scheme, parts.hostname, port), path.encode(), host.encode("idna"))
 
 
-class _Connection(asyncio.Protocol):
-    """One connection; answers one request at a time."""
+R = TypeVar("R")  # what a connection answers a request with
+
+
+class _Connection(asyncio.Protocol, Generic[R]):
+    """One connection; answers one request at a time. What an answer becomes is the subclass's
+    (`_result`): the callbacks' connections keep only the status."""
 
     __slots__ = ("_parser", "_status", "_waiter", "closed", "pool", "transport", "used")
 
-    def __init__(self, pool: "_Pool") -> None:
+    def __init__(self, pool: "_Pool[R]") -> None:
         self.pool = pool
         self.transport: asyncio.Transport | None = None
+        # httptools calls only the callbacks its protocol has: a subclass without on_header
+        # and on_body costs nothing per header or body chunk
         self._parser = httptools.HttpResponseParser(self)
-        self._waiter: asyncio.Future[int] | None = None
+        self._waiter: asyncio.Future[R] | None = None
         self._status = 0  # of the answer under way, once its headers are in
         self.closed = False
         self.used = False  # has answered a request before
@@ -108,7 +145,11 @@ class _Connection(asyncio.Protocol):
 
     # the pool's side
 
-    def send(self, request: bytes, waiter: "asyncio.Future[int]") -> None:
+    def send(
+        self, request: bytes, waiter: "asyncio.Future[R]", wanted: frozenset[bytes], limit: int
+    ) -> None:
+        """Write `request`; `waiter` gets the answer. `wanted` (header names, lower case) and
+        `limit` (body bytes) are for connections that keep more than the status."""
         assert self.transport is not None
         self._waiter = waiter
         self.transport.write(request)
@@ -123,6 +164,9 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
+    def _result(self, status: int) -> R:
+        raise NotImplementedError
+
     def _answered(self, keep: bool) -> None:
         waiter, status = self._waiter, self._status
         self._waiter, self._status = None, 0
@@ -130,7 +174,7 @@ class _Connection(asyncio.Protocol):
             self.close()
         self.used = True
         if waiter is not None and not waiter.done():
-            waiter.set_result(status)
+            waiter.set_result(self._result(status))
 
     def _fail(self, error: HttpClientError) -> None:
         waiter, self._waiter = self._waiter, None
@@ -138,18 +182,99 @@ class _Connection(asyncio.Protocol):
             waiter.set_exception(error)
 
 
-class _Pool:
+class _StatusConnection(_Connection[int]):
+    """The callbacks' connection: the answer's status, its headers and body dropped."""
+
+    __slots__ = ()
+
+    def _result(self, status: int) -> int:
+        return status
+
+
+class _AnswerConnection(_Connection[HttpAnswer]):
+    """A connection that keeps the headers asked for and the body up to a limit."""
+
+    __slots__ = ("_body", "_cut", "_head", "_headers", "_limit", "_size", "_wanted")
+
+    def __init__(self, pool: "_Pool[HttpAnswer]") -> None:
+        self._wanted = _NO_HEADERS
+        self._limit = 0
+        self._head = 0  # bytes received before the headers were complete
+        self._headers: dict[str, str] = {}
+        self._body: list[bytes] = []
+        self._size = 0
+        self._cut = False
+        super().__init__(pool)
+
+    def send(
+        self,
+        request: bytes,
+        waiter: "asyncio.Future[HttpAnswer]",
+        wanted: frozenset[bytes],
+        limit: int,
+    ) -> None:
+        self._wanted, self._limit = wanted, limit
+        self._head = 0
+        super().send(request, waiter, wanted, limit)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._status and self._waiter is not None:
+            # llhttp bounds no header: a receiver sending headers without end is cut off
+            self._head += len(data)
+            if self._head > MAX_HEAD:
+                self._fail(HttpClientError(f"answer head over {MAX_HEAD} bytes"))
+                self.close()
+                return
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:  # an interim answer's headers are not the answer's
+        self._headers = {}
+        self._body = []
+        self._size = 0
+        self._cut = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if (lowered := name.lower()) in self._wanted:
+            self._headers[lowered.decode("latin-1")] = value.decode("latin-1").strip()
+
+    def on_body(self, chunk: bytes) -> None:
+        if self._cut or not self._status:
+            return
+        self._size += len(chunk)
+        if self._size > self._limit:
+            # the rest is not read: the answer stands on its status and headers, and the
+            # connection (with unread bytes in it) is not reused
+            self._body, self._cut = [], True
+            self._answered(keep=False)
+            return
+        self._body.append(chunk)
+
+    def _result(self, status: int) -> HttpAnswer:
+        body = b"".join(self._body)
+        answer = HttpAnswer(status, self._headers, body, self._cut)
+        self._headers, self._body, self._size = {}, [], 0
+        return answer
+
+
+class _Pool(Generic[R]):
     """The connections to one receiver: at most `limit` open (or opening) at a time."""
 
-    def __init__(self, key: tuple[str, str, int], limit: int, tls: ssl.SSLContext | None) -> None:
+    def __init__(
+        self,
+        key: tuple[str, str, int],
+        limit: int,
+        tls: ssl.SSLContext | None,
+        make: "Callable[[_Pool[R]], _Connection[R]]",
+    ) -> None:
         self.key = key
         self.limit = limit
         self.tls = tls
-        self.idle: list[_Connection] = []
+        self.make = make  # a new connection's protocol
+        self.idle: list[_Connection[R]] = []
         self.size = 0  # open or opening
         self.waiting: deque[asyncio.Future[None]] = deque()  # for a free connection
 
-    def take_idle(self) -> _Connection | None:
+    def take_idle(self) -> _Connection[R] | None:
         """The idle connection used last, if any."""
         while self.idle:
             connection = self.idle.pop()
@@ -157,7 +282,7 @@ class _Pool:
                 return connection
         return None
 
-    async def take(self, fresh: bool = False) -> _Connection:
+    async def take(self, fresh: bool = False) -> _Connection[R]:
         """An idle connection (unless `fresh`), else a new one when under the limit."""
         while True:
             if not fresh and (connection := self.take_idle()) is not None:
@@ -177,13 +302,13 @@ class _Pool:
                 with contextlib.suppress(ValueError):
                     self.waiting.remove(waiter)
 
-    async def _open(self) -> _Connection:
+    async def _open(self) -> _Connection[R]:
         scheme, host, port = self.key
         self.size += 1
         loop = asyncio.get_running_loop()
         try:
             _, connection = await loop.create_connection(
-                lambda: _Connection(self),
+                lambda: self.make(self),
                 host,
                 port,
                 ssl=self.tls if scheme == "https" else None,
@@ -195,13 +320,13 @@ class _Pool:
             raise
         return connection
 
-    def release(self, connection: _Connection) -> None:
+    def release(self, connection: _Connection[R]) -> None:
         """The request on `connection` is over: it waits for the next one, unless closed."""
         if not connection.closed:
             self.idle.append(connection)
             self._wake()
 
-    def forget(self, connection: _Connection) -> None:
+    def forget(self, connection: _Connection[R]) -> None:
         self.size -= 1
         with contextlib.suppress(ValueError):
             self.idle.remove(connection)
@@ -221,10 +346,20 @@ class _Pool:
 
 
 class HttpClient:
-    def __init__(self, per_receiver: int = 8, tls: ssl.SSLContext | None = None) -> None:
+    """`per_receiver` connections at most to each (scheme, host, port), for each kind of
+    request (`post`, `request`)."""
+
+    def __init__(
+        self,
+        per_receiver: int = 8,
+        tls: ssl.SSLContext | None = None,
+        user_agent: bytes = USER_AGENT,
+    ) -> None:
         self.per_receiver = per_receiver
         self.tls = tls  # None: the system's CAs, loaded on the first https URL
-        self._pools: dict[tuple[str, str, int], _Pool] = {}
+        self.user_agent = user_agent
+        self._pools: dict[tuple[str, str, int], _Pool[int]] = {}
+        self._answer_pools: dict[tuple[str, str, int], _Pool[HttpAnswer]] = {}
         self._targets: dict[str, Target] = {}
 
     def target(self, url: str) -> Target:
@@ -241,70 +376,127 @@ class HttpClient:
         in within `timeout` seconds (connecting included), HttpClientError when there is none,
         ValueError for a URL or header that cannot be sent."""
         target = self.target(url)
-        request = _request(target, body, headers)
+        request = _request(b"POST ", target, body, headers, self.user_agent)
         pool = self._pools.get(target.key)
         if pool is None:
-            if target.key[0] == "https" and self.tls is None:
-                self.tls = ssl.create_default_context()
-            pool = self._pools[target.key] = _Pool(target.key, self.per_receiver, self.tls)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+            pool = self._pools[target.key] = _Pool(
+                target.key, self.per_receiver, self._tls_for(target), _StatusConnection
+            )
+        deadline = asyncio.get_running_loop().time() + timeout
         try:
-            return await self._exchange(pool, request, deadline)
+            return await _exchange(pool, request, deadline, _NO_HEADERS, 0)
         except _StaleConnectionError:  # closed by the receiver just now: once more, fresh
-            return await self._exchange(pool, request, deadline, fresh=True)
+            return await _exchange(pool, request, deadline, _NO_HEADERS, 0, fresh=True)
 
-    async def _exchange(
-        self, pool: _Pool, request: bytes, deadline: float, fresh: bool = False
-    ) -> int:
-        loop = asyncio.get_running_loop()
-        connection = None if fresh else pool.take_idle()
-        if connection is None:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    connection = await pool.take(fresh)
-            except OSError as error:
-                raise HttpClientError(_connect_error(error)) from None
-        waiter: asyncio.Future[int] = loop.create_future()
-        timer = loop.call_at(deadline, _expire, waiter)
+    async def request(
+        self,
+        method: str,
+        target: Target | str,
+        *,
+        timeout: float,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        answer_headers: tuple[str, ...] = (),
+        max_body: int = 65_536,
+    ) -> HttpAnswer:
+        """Send `method` to `target` (a URL or a parsed one) with `body` (None: none, and no
+        Content-Length) and `headers`; the answer with the headers named in `answer_headers`
+        and a body of at most `max_body` bytes (a longer one: `body_cut`, empty). Errors as
+        `post`'s, and ValueError for a method it does not send."""
+        if method not in METHODS:
+            raise ValueError(f"method {method!r} is not sent (one of {sorted(METHODS)})")
+        if isinstance(target, str):
+            target = self.target(target)
+        request = _request(f"{method} ".encode(), target, body, headers or {}, self.user_agent)
+        wanted = _wanted(answer_headers) if answer_headers else _NO_HEADERS
+        pool = self._answer_pools.get(target.key)
+        if pool is None:
+            pool = self._answer_pools[target.key] = _Pool(
+                target.key, self.per_receiver, self._tls_for(target), _AnswerConnection
+            )
+        deadline = asyncio.get_running_loop().time() + timeout
         try:
-            connection.send(request, waiter)
-            return await waiter
-        except BaseException:
-            connection.abort()  # an answer may still come: the connection cannot be reused
-            raise
-        finally:
-            timer.cancel()
-            pool.release(connection)
+            return await _exchange(pool, request, deadline, wanted, max_body)
+        except _StaleConnectionError:
+            return await _exchange(pool, request, deadline, wanted, max_body, fresh=True)
+
+    def _tls_for(self, target: Target) -> ssl.SSLContext | None:
+        if target.key[0] == "https" and self.tls is None:
+            self.tls = ssl.create_default_context()
+        return self.tls
 
     def close(self) -> None:
-        for pool in self._pools.values():
-            pool.close()
-        self._pools.clear()
+        for pools in (self._pools, self._answer_pools):
+            for pool in pools.values():
+                pool.close()
+            pools.clear()
 
 
-def _request(target: Target, body: bytes, headers: Mapping[str, str]) -> bytes:
+async def _exchange(
+    pool: _Pool[R],
+    request: bytes,
+    deadline: float,
+    wanted: frozenset[bytes],
+    limit: int,
+    fresh: bool = False,
+) -> R:
+    loop = asyncio.get_running_loop()
+    connection = None if fresh else pool.take_idle()
+    if connection is None:
+        try:
+            async with asyncio.timeout_at(deadline):
+                connection = await pool.take(fresh)
+        except OSError as error:
+            raise HttpClientError(_connect_error(error)) from None
+    waiter: asyncio.Future[R] = loop.create_future()
+    timer = loop.call_at(deadline, _expire, waiter)
+    try:
+        connection.send(request, waiter, wanted, limit)
+        return await waiter
+    except BaseException:
+        connection.abort()  # an answer may still come: the connection cannot be reused
+        raise
+    finally:
+        timer.cancel()
+        pool.release(connection)
+
+
+def _request(
+    method: bytes,
+    target: Target,
+    body: bytes | None,
+    headers: Mapping[str, str],
+    user_agent: bytes,
+) -> bytes:
     lines = [
-        b"POST ",
+        method,
         target.path,
         b" HTTP/1.1\r\nHost: ",
         target.host,
         b"\r\nUser-Agent: ",
-        USER_AGENT,
-        b"\r\nContent-Length: ",
-        str(len(body)).encode(),
+        user_agent,
     ]
+    if body is not None:
+        lines.append(b"\r\nContent-Length: ")
+        lines.append(str(len(body)).encode())
     for name, value in headers.items():
         text = f"\r\n{name}: {value}"
         if "\n" in text[2:] or "\r" in text[2:]:
             raise ValueError(f"line break in header {name!r}")
         lines.append(text.encode("latin-1"))
     lines.append(b"\r\n\r\n")
-    lines.append(body)
+    if body:
+        lines.append(body)
     return b"".join(lines)
 
 
-def _expire(waiter: "asyncio.Future[int]") -> None:
+@functools.lru_cache(maxsize=64)
+def _wanted(names: tuple[str, ...]) -> frozenset[bytes]:
+    """Header names as the answer's parser compares them (callers pass the same few)."""
+    return frozenset(name.lower().encode("latin-1") for name in names)
+
+
+def _expire(waiter: "asyncio.Future[R]") -> None:
     if not waiter.done():
         waiter.set_exception(TimeoutError())
 

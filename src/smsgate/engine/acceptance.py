@@ -46,7 +46,7 @@ from smsgate.engine.live import LiveMessages
 from smsgate.engine.message_text import data_coding_of, encode_text, parts_of
 from smsgate.engine.notify import status_item
 from smsgate.engine.opt_outs import OptOutList
-from smsgate.engine.ports import Connector, RichConnector, Router
+from smsgate.engine.ports import Connector, Router, is_rich
 from smsgate.engine.rate import RateLimits
 from smsgate.engine.timing import check_validity, start_of
 from smsgate.engine.transitions import Transitions
@@ -385,7 +385,7 @@ class Acceptance:
         for connector in self.connectors.values():
             if connector.channel != RCS or not connector.is_up:
                 continue
-            if not isinstance(connector, RichConnector):
+            if not is_rich(connector):
                 continue
             try:
                 return await connector.capable(e164, account.bot_id or "")

@@ -22,7 +22,7 @@ from smsgate.engine.counters import Counters
 from smsgate.engine.fallback import Fallbacks
 from smsgate.engine.live import LiveMessages
 from smsgate.engine.periodic import PeriodicJob
-from smsgate.engine.ports import Connector, RichConnector
+from smsgate.engine.ports import Connector, is_rich
 from smsgate.engine.receipts import Receipts
 from smsgate.store import PartUpdate, Store
 
@@ -84,7 +84,7 @@ class ChannelTimeouts(PeriodicJob):
             return False
         part = message.parts[0]
         connector = self.connectors.get(part.connector_id or "")
-        if part.upstream_id is None or not isinstance(connector, RichConnector):
+        if part.upstream_id is None or not is_rich(connector):
             return False
         bot = (message.content or {}).get("botId", "")
         try:

@@ -3,7 +3,9 @@
 Over its limit the oldest messages leave memory, except those with a part in flight (its
 answer is applied to the copy in memory) or a change not yet committed (the store is behind
 memory); a message that waits for its receipt or its turn is read back from the store when it
-is needed. `by_carrier_id` finds the part a channel's report names.
+is needed. `by_carrier_id` finds the part a channel's report names, for messages in memory
+only: an entry leaves with its message (or when no report is expected any more), so the index
+is as bounded as the messages are.
 """
 
 from collections import OrderedDict
@@ -16,6 +18,15 @@ from smsgate.engine.ports import PartKey
 from smsgate.store import Store
 
 _EVICTION_SCAN: Final = 16  # oldest messages looked at per insert when memory is over its limit
+# channels that report a read after the delivery: a message delivered there keeps its index
+# entries until that report (or until it leaves memory), so the report is matched in memory
+READ_REPORTING: Final = frozenset({"rcs"})
+
+
+def awaits_read(message: Message) -> bool:
+    """Whether a report may still come for `message` although it is final: delivered on a
+    channel whose read report follows."""
+    return message.status is Status.DELIVERED and message.channel in READ_REPORTING
 
 
 class LiveMessages:
@@ -40,7 +51,9 @@ class LiveMessages:
         return self.messages.get(message_id)
 
     def forget(self, message_id: str) -> None:
-        self.messages.pop(message_id, None)
+        message = self.messages.pop(message_id, None)
+        if message is not None:
+            self.unindex(message)
 
     def remember(self, message: Message) -> None:
         live = self.messages
@@ -56,6 +69,7 @@ class LiveMessages:
                 live.move_to_end(old_id)
             else:
                 del live[old_id]
+                self.unindex(old)  # a later report is matched from the store
 
     async def load(self, message_id: str) -> Message | None:
         """The message, from memory or else read back from the store (and remembered while
@@ -85,9 +99,14 @@ class LiveMessages:
         self.by_carrier_id[(connector_id, carrier_id)] = key
 
     def unindex(self, message: Message) -> None:
+        """Drop the entries of `message`'s parts (not another message's under the same id)."""
+        index = self.by_carrier_id
         for p in message.parts:
             if p.upstream_id and p.connector_id:
-                self.by_carrier_id.pop((p.connector_id, p.upstream_id), None)
+                entry = (p.connector_id, p.upstream_id)
+                key = index.get(entry)
+                if key is not None and key[0] == message.id:
+                    del index[entry]
 
     def part(self, connector_id: str, carrier_ids: Iterable[str]) -> tuple[Message, Part] | None:
         """The part in memory that a report names under any of `carrier_ids`."""

@@ -14,7 +14,7 @@ write, and a future costs less than a task.
 
 from collections.abc import Awaitable, Set
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, Final, NamedTuple, Protocol, TypeGuard, runtime_checkable
 
 from smsgate.domain.status import Status
 from smsgate.text import Concat, Sar
@@ -184,6 +184,19 @@ class RichConnector(Connector, Protocol):
     async def revoke(self, carrier_id: str, bot: str) -> Revoked:
         """Take back a message the channel accepted under `carrier_id`."""
         ...
+
+
+_RICH_TYPES: Final[dict[type, bool]] = {}  # connector class -> is a RichConnector
+
+
+def is_rich(connector: object) -> TypeGuard[RichConnector]:
+    """isinstance(connector, RichConnector), told once per class: the check of a runtime
+    protocol inspects every member each time, and acceptance asks it for every RCS message."""
+    kind = type(connector)
+    rich = _RICH_TYPES.get(kind)
+    if rich is None:
+        rich = _RICH_TYPES[kind] = isinstance(connector, RichConnector)
+    return rich
 
 
 class Router(Protocol):

@@ -17,7 +17,7 @@ from smsgate.domain.status import FINAL, Status, can_transition
 from smsgate.engine.clock import Clock
 from smsgate.engine.counters import Counters
 from smsgate.engine.fallback import Fallbacks
-from smsgate.engine.live import LiveMessages
+from smsgate.engine.live import LiveMessages, awaits_read
 from smsgate.engine.ports import DeliveryReport
 from smsgate.engine.transitions import Transitions
 from smsgate.store import Change, PartUpdate, Store
@@ -155,7 +155,7 @@ class Receipts:
             message.result = result
             extra.append(ChannelResult(message.id, result))
         written = self.transitions.commit(message, [update], now, extra=extra)
-        if message.status in FINAL:
+        if message.status in FINAL and not awaits_read(message):
             self.live.unindex(message)
         return written
 

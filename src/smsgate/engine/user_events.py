@@ -1,11 +1,16 @@
 """What users do on a rich channel besides receiving (RCS): their messages, taps on a
 suggestion, subscriptions to a bot. Each goes to the account whose bot it was addressed to:
 to its bot's webhook through the outbox, written before the channel is answered; a
-subscription is kept as well (the bot's subscriber list)."""
+subscription is kept as well (the bot's subscriber list).
+
+The account of a bot is cached for `BOT_CACHE_TTL` seconds (a store read per event was a good
+share of an event's cost): a bot moved to another account, or a webhook URL changed, in
+another process or on another node, takes effect within that time."""
 
 import logging
 from typing import Any, Final
 
+from smsgate.domain.account import Account
 from smsgate.domain.ids import new_id
 from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.subscribers import Subscriber
@@ -20,6 +25,8 @@ log = logging.getLogger(__name__)
 
 KINDS: Final = frozenset({"message", "response", "newUser"})
 NEW_USER: Final = "newUser"
+BOT_CACHE_TTL: Final = 5.0  # seconds a bot's account (or that it has none) is believed
+_MAX_CACHED_BOTS: Final = 10_000  # past it the cache starts again
 
 
 def user_event_payload(event: UserEvent, connector_id: str, at: float) -> dict[str, Any]:
@@ -49,6 +56,19 @@ class UserEvents:
         self.transitions = transitions
         self.counters = counters
         self.clock = clock
+        self._accounts: dict[str, tuple[Account | None, float]] = {}  # by bot: (account, at)
+
+    async def account_of(self, bot: str) -> Account | None:
+        """The account whose bot is `bot`, from the cache while it is fresh."""
+        now = self.clock.time()
+        cached = self._accounts.get(bot)
+        if cached is not None and 0 <= now - cached[1] < BOT_CACHE_TTL:
+            return cached[0]
+        account = await self.store.account_by_bot_id(bot)
+        if len(self._accounts) >= _MAX_CACHED_BOTS:
+            self._accounts.clear()
+        self._accounts[bot] = (account, now)
+        return account
 
     async def receive(self, connector_id: str, event: UserEvent) -> None:
         """Persist what the account is owed for `event`; returns once it is committed. An
@@ -58,7 +78,7 @@ class UserEvents:
         if event.kind not in KINDS:
             log.warning("%s: user event of unknown kind %r dropped", connector_id, event.kind)
             return
-        account = await self.store.account_by_bot_id(event.bot)
+        account = await self.account_of(event.bot)
         if account is None:
             log.warning("%s: %s for unknown bot %r dropped", connector_id, event.kind, event.bot)
             return

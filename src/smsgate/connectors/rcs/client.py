@@ -1,5 +1,8 @@
 """The REST client of a MaaP-style RCS platform (GSMA MaaP chatbot API, as RBM-like platforms
-offer it), on one `httpx.AsyncClient`. Every request carries `Authorization: Bearer <token>`
+offer it), on the project's lean HTTP/1.1 client (`callbacks/http_client.py`: keep-alive
+connections, one write per request, httptools): a message costs a capability query and a
+send, and a general-purpose client's per-request overhead was most of the gateway's CPU on
+this path. Every request carries `Authorization: Bearer <token>`
 and goes under `{base_url}/bot/v1/{botId}`:
 
 - send: `POST messages` with `{"RCSMessage": {<content>, "msgId"}, "messageContact":
@@ -18,15 +21,22 @@ empty); a request that got no answer at all raises `PlatformUnreachableError`.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
-import httpx
 import orjson
 
+from smsgate.callbacks.http_client import (
+    HttpAnswer,
+    HttpClient,
+    HttpClientError,
+    Target,
+    parse_target,
+)
 from smsgate.connectors.rcs.config import RcsConnectorConfig
 
-_JSON = {"Content-Type": "application/json"}
+USER_AGENT: Final = b"smsgate-rcs/1"
+_RETRY_AFTER: Final = ("retry-after",)
 
 
 class PlatformUnreachableError(Exception):
@@ -51,17 +61,12 @@ class Answer:
 class RcsClient:
     def __init__(self, config: RcsConnectorConfig) -> None:
         self._limit = config.max_answer_bytes
-        self._http = httpx.AsyncClient(
-            base_url=config.api_root,
-            headers={"Authorization": f"Bearer {config.token}"},
-            timeout=config.request_timeout,
-            # the in-flight sends, plus room for revokes, capability queries and the probe
-            limits=httpx.Limits(
-                max_connections=config.max_in_flight + 8,
-                max_keepalive_connections=config.max_in_flight,
-            ),
-            follow_redirects=False,
-        )
+        self._timeout = config.request_timeout
+        self._root: Target = parse_target(config.api_root)
+        self._headers = {"Authorization": f"Bearer {config.token}"}
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        # the in-flight sends, plus room for revokes, capability queries and the probe
+        self._http = HttpClient(config.max_in_flight + 8, user_agent=USER_AGENT)
 
     async def send(self, bot: str, user: str, content: dict[str, Any], msg_id: str) -> Answer:
         """Send `content` (an RCSMessage object) from `bot` to `user` (E.164 digits)."""
@@ -73,42 +78,28 @@ class RcsClient:
         return await self._request("PUT", path, {"RCSMessage": {"status": "cancelled"}})
 
     async def capabilities(self, bot: str, user: str) -> Answer:
-        path = f"/{_segment(bot)}/contactCapabilities"
-        return await self._request("GET", path, params={"userContact": f"+{user}"})
+        path = f"/{_segment(bot)}/contactCapabilities?userContact={_segment('+' + user)}"
+        return await self._request("GET", path)
 
     async def close(self) -> None:
-        await self._http.aclose()
+        self._http.close()
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None = None,
-        params: dict[str, str] | None = None,
-    ) -> Answer:
-        content = orjson.dumps(body) if body is not None else None
+    async def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Answer:
         try:
-            async with self._http.stream(
+            answer = await self._http.request(
                 method,
-                path,
-                content=content,
-                params=params,
-                headers=_JSON if content is not None else None,
-            ) as response:
-                raw = await self._read(response)
-                return Answer(response.status_code, _object(raw), _retry_after(response))
-        except httpx.TransportError as exc:  # connect, read, write, timeouts, protocol errors
-            raise PlatformUnreachableError(f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
-
-    async def _read(self, response: httpx.Response) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._limit:  # stop reading: the status alone will have to do
-                return b""
-            chunks.append(chunk)
-        return b"".join(chunks)
+                self._root.joined(path),
+                timeout=self._timeout,
+                body=orjson.dumps(body) if body is not None else None,
+                headers=self._json_headers if body is not None else self._headers,
+                answer_headers=_RETRY_AFTER,
+                max_body=self._limit,
+            )
+        except TimeoutError:
+            raise PlatformUnreachableError(f"no answer within {self._timeout:g} s") from None
+        except HttpClientError as exc:  # refused, reset, closed, not HTTP, TLS
+            raise PlatformUnreachableError(str(exc)) from None
+        return Answer(answer.status, _object(answer.body), _retry_after(answer))
 
 
 def _contact(user: str) -> dict[str, str]:
@@ -129,8 +120,8 @@ def _object(raw: bytes) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
+def _retry_after(answer: HttpAnswer) -> float | None:
+    value = answer.headers.get("retry-after", "")
     try:
         seconds = float(value)
     except ValueError:

@@ -38,6 +38,8 @@ class RcsConnectorConfig:
             raise ValueError("an RCS connector needs an id and an http(s) base_url")
         if not self.token or not self.webhook_token:
             raise ValueError("an RCS connector needs a token and a webhook_token")
+        if not (self.token.isprintable() and self.token.isascii()) or " " in self.token:
+            raise ValueError("the RCS connector's token must be printable ASCII without spaces")
         counts = (
             self.max_in_flight,
             self.queue_size,
