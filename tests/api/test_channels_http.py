@@ -95,6 +95,23 @@ def test_viber_then_sms_when_viber_fails(backend: StoreBackend) -> None:
     run(backend, scenario)
 
 
+def test_viber_not_delivered_in_its_time_then_sms(backend: StoreBackend) -> None:
+    async def scenario(gw: Running) -> None:
+        # a handset offline (+7903...): the provider expires the message at the end of its time
+        # on Viber (sent with it), then it goes by SMS: never both
+        sent = await send(
+            gw, to="+79031234567", channel=["viber", "sms"], text="Your table", channel_ttl=1
+        )
+        view = await until(gw, sent["id"], "delivered")
+        assert view["channel"] == "sms"
+        fell = [h for h in view["history"] if h["status"] == "fell_back"]
+        assert fell and "expired" in fell[0]["detail"].lower()
+        assert gw.app.channel_simulators is not None
+        assert gw.app.channel_simulators.providers.received("+79031234567") == []
+
+    run(backend, scenario)
+
+
 def test_smsc_ru_send_php_flags(backend: StoreBackend) -> None:
     async def scenario(gw: Running, clock: Any, account: Any) -> None:
         mail = await smsc.call(

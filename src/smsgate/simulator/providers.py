@@ -175,6 +175,7 @@ class ProvidersSimulator:
                 "delivered",
                 "answered",
                 "no_answer",
+                "expired",
                 "failed",
                 "read",
             ),
