@@ -67,6 +67,23 @@ class Operation:
 
 Key = tuple[str, str]  # (METHOD, path)
 
+
+def _platform_webhook(summary: str) -> Operation:
+    """A channel platform's webhook: for the platform, not for customers."""
+    return Operation(
+        summary,
+        OPERATIONS_TAG,
+        {200: Answer("Taken: persisted before this answer", schema={"type": "object"})},
+        description="For the channel's platform, not for customers: its reports (and an RCS"
+        " platform's users' messages, taps and subscriptions), authenticated with the"
+        " connector's webhook_token as a bearer token (docs/rcs.md, docs/channels.md). 503 asks"
+        " the platform to send the event again.",
+        params=(Param("connector_id", "path", "The connector's id", required=True),),
+        errors=("unauthorized", "invalid_request", "not_found", "request_too_large", "unavailable"),
+        security=(),
+    )
+
+
 NATIVE_TAG: Final = "smsgate API v1"
 OPERATIONS_TAG: Final = "Operations"
 
@@ -250,24 +267,17 @@ NATIVE: Final[dict[Key, Operation]] = {
         },
         security=(),
     ),
-    ("POST", "/connectors/rcs/{connector_id}/events"): Operation(
-        "An RCS platform's events (an RCS connector's webhook)",
-        OPERATIONS_TAG,
-        {200: Answer("Taken: persisted before this answer", schema={"type": "object"})},
-        description="For the RCS (+message) platform, not for customers: delivery and read"
-        " reports, users' messages, taps on suggestions and subscriptions, authenticated with"
-        " the connector's webhook_token as a bearer token (docs/rcs.md). 503 asks the platform"
-        " to send the event again.",
-        params=(Param("connector_id", "path", "The RCS connector's id", required=True),),
-        errors=(
-            "unauthorized",
-            "invalid_request",
-            "not_found",
-            "request_too_large",
-            "unavailable",
-        ),
-        security=(),
-    ),
+    **{
+        ("POST", f"/connectors/{kind}/{{connector_id}}/events"): _platform_webhook(name)
+        for kind, name in (
+            ("rcs", "An RCS platform's events (an RCS connector's webhook)"),
+            ("voice", "A voice call provider's reports"),
+            ("viber", "A Viber provider's reports"),
+            ("telegram", "A Telegram code provider's reports"),
+            ("bot", "A Telegram bot provider's reports"),
+            ("social", "A social network provider's reports"),
+        )
+    },
     ("GET", "/metrics"): Operation(
         "Prometheus metrics",
         OPERATIONS_TAG,
