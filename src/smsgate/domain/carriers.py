@@ -40,8 +40,9 @@ def _prefix(value: str) -> str:
 class CarrierTable:
     """Longest-prefix carrier lookup with exact-number overrides from number portability.
 
-    Built from the store's rows; immutable. A lookup is one dict probe for portability, then
-    one per distinct prefix length (three for the Japanese seed), longest first.
+    Built from the store's rows; changed only whole (`replace_with`) or by one ported number
+    (`port`). A lookup is one dict probe for portability, then one per distinct prefix length
+    (three for the Japanese seed), longest first.
     """
 
     __slots__ = ("_carriers", "_lengths", "_ported", "_prefixes")
@@ -81,6 +82,14 @@ class CarrierTable:
         known = carrier_id(carrier)
         self._ported[_prefix(number)] = known
         self._carriers |= {known}
+
+    def replace_with(self, other: "CarrierTable") -> None:
+        """Take another table's prefixes and ported numbers (an operator imported new ones):
+        whoever holds this table (the router, the HLR portability feed) sees them at once."""
+        self._prefixes = other._prefixes
+        self._lengths = other._lengths
+        self._ported = other._ported
+        self._carriers = other._carriers
 
     def with_ported(self, ported: Mapping[str, str] | Iterable[tuple[str, str]]) -> "CarrierTable":
         """The same prefixes with another portability map (after a new import)."""
