@@ -30,7 +30,8 @@ def carrier_id(value: str) -> str:
     return carrier
 
 
-def _prefix(value: str) -> str:
+def number_prefix(value: str) -> str:
+    """A number prefix as E.164 digits (a leading "+" dropped); ValueError if it is not one."""
     digits = value.strip().removeprefix("+")
     if not (digits.isdigit() and digits.isascii() and len(digits) <= E164_MAX_DIGITS):
         raise ValueError(f"{value!r} is not a number prefix (1 to 15 digits)")
@@ -54,7 +55,7 @@ class CarrierTable:
     ) -> None:
         table: dict[str, str] = {}
         for prefix, carrier in prefixes:
-            key, value = _prefix(prefix), carrier_id(carrier)
+            key, value = number_prefix(prefix), carrier_id(carrier)
             if table.get(key, value) != value:
                 raise ValueError(f"prefix {key} is given to both {table[key]} and {value}")
             table[key] = value
@@ -69,7 +70,7 @@ class CarrierTable:
             known = ids.get(carrier)
             if known is None:
                 known = ids[carrier] = carrier_id(carrier)
-            self._ported[_prefix(number)] = known
+            self._ported[number_prefix(number)] = known
         self._carriers = frozenset(table.values()) | frozenset(ids.values())
 
     @classmethod
@@ -80,7 +81,7 @@ class CarrierTable:
     def port(self, number: str, carrier: str) -> None:
         """A number learnt ported (by an HLR lookup): its carrier from now on."""
         known = carrier_id(carrier)
-        self._ported[_prefix(number)] = known
+        self._ported[number_prefix(number)] = known
         self._carriers |= {known}
 
     def replace_with(self, other: "CarrierTable") -> None:
