@@ -16,6 +16,7 @@ from smsgate.domain.ids import new_id
 from smsgate.domain.message import Message
 from smsgate.domain.routing_tables import PortabilityRow, RouteRow
 from smsgate.domain.status import FINAL, Status
+from smsgate.engine.commands import SendCommand
 from smsgate.engine.config import EngineConfig
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.router import EngineRouter
@@ -25,6 +26,7 @@ from tests.engine.memory_connector import MemoryConnector
 from tests.engine.test_ports import LONG_TEXT, Engine
 
 TIMEOUT = 10.0
+URL = "https://receiver.example/status"
 
 
 @asynccontextmanager
@@ -169,5 +171,20 @@ def test_a_replay_wakes_the_outbox_consumers_only_when_something_was_replayed(
         ):
             assert await e.gateway.replay_dead_letters(["no-such-item"]) == 0
             assert woken == []
+            (sent,) = await e.gateway.accept(
+                e.account, [SendCommand(to="+819012345678", text="hi", callback_url=URL)]
+            )
+            assert isinstance(sent, Message)
+            await e.wait_final(sent.id)
+            await e.gateway.writer.drain()
+            now = e.gateway.clock.time()
+            owed = await e.store.claim_outbox("http", now, limit=10)
+            assert owed and {item.subject_id for item in owed} == {sent.id}
+            for item in owed:  # what a consumer does once an item ran out of attempts
+                await e.store.outbox_abandon(item, now, "HTTP 500")
+            ids = [item.id for item in owed]
+            assert await e.gateway.replay_dead_letters(ids) == len(ids)
+            assert woken == ["w"]
+            assert len(await e.store.claim_outbox("http", now + 1, limit=10)) >= 1
 
     asyncio.run(main())

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Final, TypeVar
 
 from smsgate.domain.carriers import LineError, carrier_id, number_prefix
-from smsgate.domain.routing import MATCH_KEYS, RouteSpecError, RouteTable
+from smsgate.domain.routing import MATCH_KEYS, Route
 from smsgate.domain.routing_tables import RouteRow
 
 MAX_REPORTED_ERRORS: Final = 100
@@ -134,25 +134,22 @@ def _route_spec(fields: Mapping[str, str]) -> tuple[str, dict[str, object]]:
     }
     if fields.get("mode"):
         spec["mode"] = fields["mode"].lower()
+    Route.from_spec(route_id, 0, spec)  # checked as the engine will read it (RouteSpecError)
     return route_id, spec
 
 
 def load_routes_csv(source: str | Iterable[str]) -> list[RouteRow]:
-    """A whole route table, checked as the engine will read it (each spec, ids unique), or
-    TableFileError and nothing."""
+    """A whole route table, each route checked as the engine will read it and every id once,
+    or TableFileError and nothing."""
     read = read_table(source, "route", ROUTE_COLUMNS, ("id", "connectors"), _route_spec)
     rows: list[RouteRow] = []
     errors: list[LineError] = []
     seen: dict[str, int] = {}
     for position, (line, (route_id, spec)) in enumerate(read):
-        try:
-            if route_id in seen:
-                raise RouteSpecError(f"route {route_id!r} is also on line {seen[route_id]}")
-            seen[route_id] = line
-            RouteTable.from_rows([(route_id, position, spec)])
-        except RouteSpecError as error:
-            errors.append(LineError(line, str(error)))
+        if route_id in seen:
+            errors.append(LineError(line, f"route {route_id!r} is also on line {seen[route_id]}"))
             continue
+        seen[route_id] = line
         rows.append(RouteRow(route_id, position, spec))
     if errors:
         raise TableFileError("route", errors[:MAX_REPORTED_ERRORS], len(errors))
