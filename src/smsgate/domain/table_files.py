@@ -55,15 +55,15 @@ def read_table(
     what: str,
     columns: tuple[str, ...],
     required: tuple[str, ...],
-    row: Callable[[dict[str, str]], T],
-) -> list[tuple[int, T]]:
-    """(line number, `row` of the line's fields by column name) for every line after the
+    row: Callable[[int, dict[str, str]], T],
+) -> list[T]:
+    """`row` of (line number, the line's fields by column name) for every line after the
     header, which names some of `columns` (all of `required`) in any order; TableFileError with
     every bad line, `row`'s ValueError messages among them."""
     lines = source.splitlines() if isinstance(source, str) else source
     reader = csv.reader(lines, skipinitialspace=True)
     header: tuple[str, ...] | None = None
-    rows: list[tuple[int, T]] = []
+    rows: list[T] = []
     errors: list[LineError] = []
     count = 0
 
@@ -94,9 +94,8 @@ def read_table(
             bad(line, f"expected {len(header)} fields, found {len(fields)}")
             continue
         try:
-            rows.append(
-                (line, row({name: f.strip() for name, f in zip(header, fields, strict=True)}))
-            )
+            named = {name: f.strip() for name, f in zip(header, fields, strict=True)}
+            rows.append(row(line, named))
         except ValueError as error:
             bad(line, str(error))
     if header is None:
@@ -141,39 +140,33 @@ def _route_spec(fields: Mapping[str, str]) -> tuple[str, dict[str, object]]:
 def load_routes_csv(source: str | Iterable[str]) -> list[RouteRow]:
     """A whole route table, each route checked as the engine will read it and every id once,
     or TableFileError and nothing."""
-    read = read_table(source, "route", ROUTE_COLUMNS, ("id", "connectors"), _route_spec)
-    rows: list[RouteRow] = []
-    errors: list[LineError] = []
     seen: dict[str, int] = {}
-    for position, (line, (route_id, spec)) in enumerate(read):
-        if route_id in seen:
-            errors.append(LineError(line, f"route {route_id!r} is also on line {seen[route_id]}"))
-            continue
-        seen[route_id] = line
-        rows.append(RouteRow(route_id, position, spec))
-    if errors:
-        raise TableFileError("route", errors[:MAX_REPORTED_ERRORS], len(errors))
-    if not rows:
+
+    def route(line: int, fields: dict[str, str]) -> tuple[str, dict[str, object]]:
+        route_id, spec = _route_spec(fields)
+        earlier = seen.setdefault(route_id, line)
+        if earlier != line:
+            raise ValueError(f"route {route_id!r} is also on line {earlier}")
+        return route_id, spec
+
+    read = read_table(source, "route", ROUTE_COLUMNS, ("id", "connectors"), route)
+    if not read:
         raise TableFileError("route", [LineError(1, "no route: every message would be refused")], 1)
-    return rows
-
-
-def _prefix_row(fields: Mapping[str, str]) -> tuple[str, str]:
-    if not fields["prefix"]:
-        raise ValueError("the line has no prefix")
-    return number_prefix(fields["prefix"]), carrier_id(fields["carrier"])
+    return [RouteRow(route_id, position, spec) for position, (route_id, spec) in enumerate(read)]
 
 
 def load_prefixes_csv(source: str | Iterable[str]) -> list[tuple[str, str]]:
     """(prefix digits, carrier id) of a whole carrier prefix file, or TableFileError and
     nothing; a prefix given to two carriers is an error."""
-    read = read_table(source, "carrier prefix", PREFIX_COLUMNS, PREFIX_COLUMNS, _prefix_row)
     seen: dict[str, tuple[int, str]] = {}
-    errors: list[LineError] = []
-    for line, (prefix, carrier) in read:
+
+    def prefix_row(line: int, fields: dict[str, str]) -> None:
+        if not fields["prefix"]:
+            raise ValueError("the line has no prefix")
+        prefix, carrier = number_prefix(fields["prefix"]), carrier_id(fields["carrier"])
         earlier = seen.setdefault(prefix, (line, carrier))
         if earlier[1] != carrier:
-            errors.append(LineError(line, f"prefix {prefix} is {earlier[1]} on line {earlier[0]}"))
-    if errors:
-        raise TableFileError("carrier prefix", errors[:MAX_REPORTED_ERRORS], len(errors))
+            raise ValueError(f"prefix {prefix} is {earlier[1]} on line {earlier[0]}")
+
+    read_table(source, "carrier prefix", PREFIX_COLUMNS, PREFIX_COLUMNS, prefix_row)
     return [(prefix, carrier) for prefix, (_, carrier) in seen.items()]
