@@ -41,7 +41,7 @@ PASSWORD: Final = "bench console password"
 CHUNK: Final = 50_000  # rows per executemany or COPY
 MAX_MESSAGES: Final = 5_000_000
 SPAN: Final = 30 * 86_400.0  # the messages' creation times spread over the last 30 days
-# a busy sender's share of messages, and the statuses they end in (per mille)
+# the statuses the messages end in (per mille)
 STATUSES: Final = ((Status.DELIVERED, 940), (Status.UNDELIVERED, 30), (Status.FAILED, 20))
 STATUSES_REST: Final = Status.EXPIRED
 ASSET: Final = re.compile(r'(?:href|src)="(/console/static/[^"]+)"')
@@ -58,6 +58,10 @@ def _searches(number: str, tag: str, day: str) -> dict[str, dict[str, str]]:
         "status expired": {"status": "expired"},
         "one day": {"from": day, "to": day},
         "client ref": {"client_ref": "ref-7"},
+        # nothing matches: the worst case, every message of the account looked at unless an
+        # index answers
+        "status canceled": {"status": "canceled"},
+        "comment text": {"comment": "no such words"},
     }
 
 
@@ -78,9 +82,9 @@ def _status(roll: int) -> Status:
 def generate(
     count: int, account_ids: Sequence[str], now: float, seed: int = 1
 ) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
-    """Chunks of (message rows, part rows), oldest first, in the store's column order: one
-    part per message, 10,000 recipients, one message in 20 with a tag, one in 50 a client
-    reference."""
+    """Chunks of (message rows, part rows), oldest first, in the store's column order, the
+    accounts taking turns: one part per message, 10,000 recipients, one message in 20 with a
+    tag, one in 50 a client reference."""
     rng = random.Random(seed)
     start = now - SPAN
     step = SPAN / max(count, 1)
@@ -172,7 +176,7 @@ async def fill_postgres(url: str, schema: str, count: int, account_ids: Sequence
 
 
 async def _accounts(url: str) -> list[str]:
-    """Two accounts; the first sends nine messages in ten."""
+    """Two accounts, sending half the messages each."""
     store = await open_store(url)
     try:
         ids = []
