@@ -7,7 +7,7 @@ import logging
 import os
 import secrets
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -125,9 +125,10 @@ class App:
         await self._load_configuration(store)
         router = await EngineRouter.load(store, config.engine.default_country)
         clock = self.clock or SystemClock()
+        rows = {row.id: row for row in await store.list_connectors()}
         settings = {
-            row.id: _connector_config(row.id, row.config)
-            for row in await store.list_connectors()
+            cid: _connector_config(cid, row.config)
+            for cid, row in rows.items()
             if row.kind == "smpp"
         }
         connectors: dict[str, Connector] = {
@@ -175,6 +176,8 @@ class App:
             config=config.engine,
             callback_deny=deny_list(callbacks),
             on_outbox=[consumer.notify for consumer in consumers],
+            outbox_wakers=[consumer.wake for consumer in consumers],
+            build_connector=_connector_builder(settings, channels, rows, clock),
             on_status=_status_listeners(store, router, channels, clock),
             # a disabled connector's parts still wait for their receipts
             receipt_timeouts={
@@ -355,6 +358,26 @@ def _smpp_server_config(config: Config) -> SmppServerConfig:
             lockout_max=config.smpp_bind_lockout_max,
         ),
     )
+
+
+def _connector_builder(
+    settings: Mapping[str, ConnectorConfig],
+    channels: dict[str, kinds.Built],
+    rows: Mapping[str, ConnectorRow],
+    clock: Clock,
+) -> Callable[[str], Connector]:
+    """How the gateway makes a fresh connector of a configured id when an operator starts one
+    again: of the configuration read at start. A channel's new connector also takes the old
+    one's place among `channels`, where its webhooks and the e-mail ingress look it up."""
+
+    def build(connector_id: str) -> Connector:
+        if connector_id in settings:
+            return SmppConnector(settings[connector_id], clock=clock)
+        connector = kinds.build(rows[connector_id], clock)
+        channels[connector_id] = connector
+        return connector
+
+    return build
 
 
 def _connector_config(connector_id: str, settings: dict[str, Any]) -> ConnectorConfig:

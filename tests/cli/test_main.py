@@ -185,3 +185,37 @@ def test_import_portability_all_or_nothing(tmp_path: Path) -> None:
             await store.close()
 
     asyncio.run(check())
+
+
+def test_import_routes_and_prefixes_from_the_console_formats(tmp_path: Path) -> None:
+    env = {**os.environ, "SMSGATE_DB": str(tmp_path / "r.db")}
+    routes, prefixes, bad = tmp_path / "routes.csv", tmp_path / "prefixes.csv", tmp_path / "b.csv"
+    routes.write_text("id,prefixes,connectors\njp,8190,a\nrest,,b\n")
+    prefixes.write_text("prefix,carrier\n+81701234,testnet\n")
+    bad.write_text("id,connectors\n,a\n")
+
+    def smsgate(*words: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "smsgate", *words]
+        return subprocess.run(command, check=False, capture_output=True, text=True, env=env)
+
+    done = smsgate("routes", "import", str(routes))
+    assert done.returncode == 0 and done.stdout.startswith("2 routes imported"), done.stderr
+    done = smsgate("carriers", "import-prefixes", str(prefixes))
+    assert done.returncode == 0 and done.stdout.startswith("1 carrier prefixes"), done.stderr
+    refused = smsgate("routes", "import", str(bad))
+    assert refused.returncode == 2 and "line 2: the route has no id" in refused.stderr
+
+    async def check() -> None:
+        store = await open_store(env["SMSGATE_DB"])
+        try:
+            assert [(r.id, r.position) for r in await store.list_routes()] == [
+                ("jp", 0),
+                ("rest", 1),
+            ]
+            assert ("81701234", "testnet") in [
+                (row.prefix, row.carrier) for row in await store.list_carrier_prefixes()
+            ]
+        finally:
+            await store.close()
+
+    asyncio.run(check())

@@ -4,7 +4,8 @@ engine through its ports alone (`smsgate.engine.ports`), with no change to the e
 Each part it is handed is accepted under an id of its own on the next turn of the event loop,
 and a delivery report follows with the status the test chose for that destination. A test can
 hold reports back, send one before the acceptance it belongs to, take the connector down, and
-deliver MO parts.
+deliver MO parts; with `hold` it answers nothing and hands every part back when stopped, like
+a link that went quiet.
 """
 
 import asyncio
@@ -29,7 +30,9 @@ class MemoryConnector:
     outcome: dict[str, Status] = field(default_factory=dict)  # by destination; else DELIVERED
     refuse: dict[str, str] = field(default_factory=dict)  # destination -> catalog error
     report_first: bool = False  # the report overtakes the acceptance
+    hold: bool = False  # keep the parts unanswered; stop() hands them back
     handed: list[OutboundPart] = field(default_factory=list)
+    held: list[OutboundPart] = field(default_factory=list)
     events: ConnectorEvents | None = None
     _ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(1))
     _pending: set["asyncio.Future[None]"] = field(default_factory=set)
@@ -69,13 +72,19 @@ class MemoryConnector:
             return False
         self._queued += 1
         self.handed.append(part)
+        if self.hold:
+            self.held.append(part)
+            return True
         asyncio.get_running_loop().call_soon(self._answer, part)
         return True
 
     async def stop(self, drain_timeout: float) -> list[OutboundPart]:
+        self.up = False
         if self._pending:
             await asyncio.wait(self._pending, timeout=drain_timeout)
-        return []
+        back, self.held = self.held, []
+        self._queued -= len(back)
+        return back
 
     # -- what the channel does -----------------------------------------------------------------
 

@@ -16,6 +16,7 @@ BENCHMARKS = {
     "dialects": "Reach create vs native POST /v1/messages in the same run, as a ratio",
     "channels": "an SMPP stream asking for Viber (__VIBER__: ) beside plain SMS, as a ratio",
     "email": "e-mails per second through the e-mail connector to a simulated SMTP relay",
+    "console": "the console over 1,000,000 messages: search page loads, dashboard CPU",
     "rcs": "+message (RCS) beside SMS through the KDDI endpoint; the fallback's delay after TTL",
     "flood": "/healthz p50/p99 while one SMPP client floods enquire_links, beside no flood",
 }

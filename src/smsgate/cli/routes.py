@@ -8,6 +8,7 @@ import argparse
 import json
 from typing import Any
 
+from smsgate.cli.carriers import add_route_import
 from smsgate.cli.common import CommandError, find_account, run_on_store, store_command
 from smsgate.cli.table import show
 from smsgate.config import load_config
@@ -171,6 +172,7 @@ def add_route_commands(commands: Any) -> None:
     ported = tables.add_parser("ported", help="ported numbers (number portability table)")
     ported.add_argument("--limit", type=int, default=50, help="at most this many (1-1000)")
     ported.set_defaults(func=store_command("routes ported", _ported))
+    add_route_import(tables)
     for sub in (prefixes, ported):
         sub.add_argument("--carrier", help="only this carrier's")
         sub.add_argument(

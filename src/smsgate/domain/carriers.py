@@ -30,7 +30,8 @@ def carrier_id(value: str) -> str:
     return carrier
 
 
-def _prefix(value: str) -> str:
+def number_prefix(value: str) -> str:
+    """A number prefix as E.164 digits (a leading "+" dropped); ValueError if it is not one."""
     digits = value.strip().removeprefix("+")
     if not (digits.isdigit() and digits.isascii() and len(digits) <= E164_MAX_DIGITS):
         raise ValueError(f"{value!r} is not a number prefix (1 to 15 digits)")
@@ -40,8 +41,9 @@ def _prefix(value: str) -> str:
 class CarrierTable:
     """Longest-prefix carrier lookup with exact-number overrides from number portability.
 
-    Built from the store's rows; immutable. A lookup is one dict probe for portability, then
-    one per distinct prefix length (three for the Japanese seed), longest first.
+    Built from the store's rows; changed only whole (`replace_with`) or by one ported number
+    (`port`). A lookup is one dict probe for portability, then one per distinct prefix length
+    (three for the Japanese seed), longest first.
     """
 
     __slots__ = ("_carriers", "_lengths", "_ported", "_prefixes")
@@ -53,7 +55,7 @@ class CarrierTable:
     ) -> None:
         table: dict[str, str] = {}
         for prefix, carrier in prefixes:
-            key, value = _prefix(prefix), carrier_id(carrier)
+            key, value = number_prefix(prefix), carrier_id(carrier)
             if table.get(key, value) != value:
                 raise ValueError(f"prefix {key} is given to both {table[key]} and {value}")
             table[key] = value
@@ -68,7 +70,7 @@ class CarrierTable:
             known = ids.get(carrier)
             if known is None:
                 known = ids[carrier] = carrier_id(carrier)
-            self._ported[_prefix(number)] = known
+            self._ported[number_prefix(number)] = known
         self._carriers = frozenset(table.values()) | frozenset(ids.values())
 
     @classmethod
@@ -79,8 +81,16 @@ class CarrierTable:
     def port(self, number: str, carrier: str) -> None:
         """A number learnt ported (by an HLR lookup): its carrier from now on."""
         known = carrier_id(carrier)
-        self._ported[_prefix(number)] = known
+        self._ported[number_prefix(number)] = known
         self._carriers |= {known}
+
+    def replace_with(self, other: "CarrierTable") -> None:
+        """Take another table's prefixes and ported numbers (an operator imported new ones):
+        whoever holds this table (the router, the HLR portability feed) sees them at once."""
+        self._prefixes = other._prefixes
+        self._lengths = other._lengths
+        self._ported = other._ported
+        self._carriers = other._carriers
 
     def with_ported(self, ported: Mapping[str, str] | Iterable[tuple[str, str]]) -> "CarrierTable":
         """The same prefixes with another portability map (after a new import)."""

@@ -25,7 +25,7 @@ from smsgate.domain.errors import GatewayError
 from smsgate.domain.ids import new_id
 from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.pricing import PriceRule
-from smsgate.domain.routing_tables import ConnectorRow, RouteRow
+from smsgate.domain.routing_tables import ConnectorRow, PortabilityRow, RouteRow
 from smsgate.engine.clock import Clock
 from smsgate.store import Store
 from smsgate.store.errors import DuplicateError
@@ -234,6 +234,25 @@ class Administration:
 
     async def prices(self) -> list[PriceRule]:
         return await self._store.list_prices()
+
+    async def replace_routes(self, routes: list[RouteRow]) -> None:
+        """The whole route table (checked by `table_files.load_routes_csv`); the gateway's
+        router takes it with `Gateway.reload_routes`."""
+        await self._store.replace_routes(routes)
+
+    async def replace_carrier_prefixes(self, rows: list[tuple[str, str]], source: str) -> int:
+        """The prefixes from `source`, replacing what that source gave before."""
+        return await self._store.replace_carrier_prefixes(rows, source)
+
+    async def import_portability(self, ported: dict[str, str]) -> int:
+        """Ported numbers (E.164 digits -> carrier), added or updated."""
+        now = self.clock.time()
+        return await self._store.import_portability(
+            PortabilityRow(number, carrier, now) for number, carrier in ported.items()
+        )
+
+    async def portability_count(self) -> int:
+        return (await self._store.find_portability(limit=1))[1]
 
     async def carrier_prefixes(self) -> list[tuple[str, str]]:
         return [(row.prefix, row.carrier) for row in await self._store.list_carrier_prefixes()]

@@ -9,7 +9,9 @@ channel ids are a cache that `start()` rebuilds from the store.
 The composition root passes in every collaborator from outside the engine: the store, the
 router, the connectors (started here with the engine as their events), billing with its
 prices, the callback deny list, the clock, and the listeners of committed statuses and outbox
-items. Nothing is set on the gateway after construction.
+items; to restart a connector at runtime, how to build a fresh one of its configuration, and
+to replay dead letters at once, the outbox consumers' wake-ups. Nothing is set on the gateway
+after construction.
 """
 
 import asyncio
@@ -45,6 +47,8 @@ from smsgate.engine.ports import Connector, Router
 from smsgate.engine.queries import Queries
 from smsgate.engine.receipt_timeouts import ReceiptTimeouts
 from smsgate.engine.receipts import Receipts
+from smsgate.engine.router import EngineRouter
+from smsgate.engine.stopped_connector import StoppedConnector
 from smsgate.engine.transitions import OutboxListener, StatusListener, Transitions
 from smsgate.engine.user_events import UserEvents
 from smsgate.engine.writer import ChangeWriter, committed
@@ -69,11 +73,18 @@ class Gateway:
         on_status: Sequence[StatusListener] = (),
         on_outbox: Sequence[OutboxListener] = (),
         receipt_timeouts: Mapping[str, float | None] | None = None,
+        build_connector: Callable[[str], Connector] | None = None,
+        outbox_wakers: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.store = store
         self.queries = queries or Queries(store)  # the read side interfaces use
         self.router = router
+        # dispatch, acceptance and the timeouts hold this same dict: a connector stopped or
+        # started again at runtime is replaced in it
         self.connectors = dict(connectors)
+        self._build_connector = build_connector  # a fresh connector of a configured id
+        self._outbox_wakers = tuple(outbox_wakers)  # each outbox consumer's "claim again now"
+        self._switching = asyncio.Lock()  # one connector stop or start at a time
         self.clock = clock or SystemClock()
         self.config = config = config or EngineConfig()
         self.billing = billing or Billing(config.currency)
@@ -233,6 +244,70 @@ class Gateway:
         for connector in self.connectors.values():
             await connector.stop(drain_timeout)
         await self.writer.drain()
+
+    # -- connectors at runtime (the operator's console) ---------------------------------------
+
+    async def stop_connector(self, connector_id: str, drain_timeout: float = 10.0) -> int:
+        """Stop one connector while the engine runs. A stand-in that is never up takes its
+        place first, so dispatch hands it nothing more; the parts it hands back go back to the
+        queue as `queued` (the store never saw them leave). Returns how many it handed back;
+        0 when it was stopped already."""
+        async with self._switching:
+            connector = self._connector(connector_id)
+            if isinstance(connector, StoppedConnector):
+                return 0
+            self.connectors[connector_id] = StoppedConnector(
+                connector_id, connector.channel, self.clock.time()
+            )
+            handed = await connector.stop(drain_timeout)
+            for part in handed:
+                # as when a connector gives a part up for now: queued again, sent elsewhere or
+                # after a start
+                self.outcomes.failed(part.key, "", "stopped", permanent=False)
+            log.info("connector %s stopped, %d parts queued again", connector_id, len(handed))
+            return len(handed)
+
+    async def start_connector(self, connector_id: str) -> bool:
+        """Start a stopped connector again: a fresh one of its configuration, reporting to the
+        engine like the others; what waited for it goes out. False when it was running."""
+        async with self._switching:
+            if not isinstance(self._connector(connector_id), StoppedConnector):
+                return False
+            if self._build_connector is None:
+                raise GatewayError("unavailable", "connectors cannot be started at runtime here")
+            connector = self._build_connector(connector_id)
+            await connector.start(self.outcomes)
+            self.connectors[connector_id] = connector
+            self.dispatch.made_room()
+            self.dispatcher.wake()
+            log.info("connector %s started", connector_id)
+            return True
+
+    def _connector(self, connector_id: str) -> Connector:
+        connector = self.connectors.get(connector_id)
+        if connector is None:
+            raise GatewayError("not_found", f"no running connector {connector_id!r}")
+        return connector
+
+    # -- tables and the outbox at runtime ------------------------------------------------------
+
+    async def reload_routes(self) -> None:
+        """Read the routes, carrier prefixes and ported numbers from the store again into the
+        one router that acceptance, dispatch and fallbacks hold (no restart needed)."""
+        router = self.router
+        if not isinstance(router, EngineRouter):
+            raise GatewayError("unavailable", "this gateway's router is not read from the store")
+        fresh = await EngineRouter.load(self.store, router.default_country)
+        router.routes = fresh.routes
+        router.carriers.replace_with(fresh.carriers)
+
+    async def replay_dead_letters(self, ids: Sequence[str]) -> int:
+        """Make dead letters due again and wake the outbox consumers to take them now."""
+        count = await self.admin.replay(list(ids))
+        if count:
+            for wake in self._outbox_wakers:
+                wake()
+        return count
 
     # -- for interfaces ------------------------------------------------------------------------
 

@@ -9,7 +9,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from smsgate.api.console import account, compose, dashboard, inbound, messages, operator
+from smsgate.api.console import (
+    account,
+    compose,
+    dashboard,
+    inbound,
+    messages,
+    operator,
+    tables,
+)
 from smsgate.api.console.login import login_routes
 from smsgate.api.console.pages import STATIC, render
 from smsgate.api.console.visitors import LoginRequiredError, Visitors, login_path
@@ -56,6 +64,7 @@ def console_app(gateway: Gateway, settings: HttpSettings, guard: AddressGuard) -
         *inbound.routes(gateway, visitors),
         *account.routes(gateway, visitors),
         *operator.routes(gateway, visitors),
+        *tables.routes(gateway, visitors),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(

@@ -1,4 +1,5 @@
-"""The account's own page: API key (rotated and shown once, or revoked), SMPP login, address
+"""The account's own page: API key (rotated and shown once, or revoked), SMPP login and options
+(what data_coding 0 means; MCONn, ISO and SINGLE are the bind's system_type), address
 allow-list, callback URL and signing secret with a test callback, balance and prices, and the
 dialect settings (the KDDI bot id; a Reach or p5 client uses the account's id and API key)."""
 
@@ -15,7 +16,7 @@ from starlette.routing import Route
 from smsgate.api.console.pages import render
 from smsgate.api.console.visitors import Visitor, Visitors
 from smsgate.callbacks.signing import NATIVE, sign
-from smsgate.domain.account import Account, hash_password, new_webhook_secret
+from smsgate.domain.account import DATA_CODING_0, Account, hash_password, new_webhook_secret
 from smsgate.domain.allow_list import parse_allow_list
 from smsgate.domain.callback_urls import check_url
 from smsgate.domain.credentials import CredentialError, check_smpp_password, check_system_id
@@ -105,6 +106,22 @@ def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
         await gateway.admin.update_account(changed)
         return await page(request, visitor, changed, notice="SMPP login saved.")
 
+    async def smpp_options(request: Request) -> Response:
+        visitor = await visitors.visitor(request)
+        account = await visitors.account(request, visitor)
+        form = await visitors.form(request, visitor)
+        chosen = str(form.get("data_coding_0", ""))
+        if chosen not in DATA_CODING_0:
+            raise GatewayError(
+                "invalid_request", f"data_coding 0 means one of {', '.join(DATA_CODING_0)}"
+            )
+        # "gsm" is the default: stored as unset, as an account created without it
+        changed = replace(account, data_coding_0=None if chosen == "gsm" else chosen)
+        await gateway.admin.update_account(changed)
+        return await page(
+            request, visitor, changed, notice="SMPP options saved; binds made from now use them."
+        )
+
     async def test_callback(request: Request) -> Response:
         visitor = await visitors.visitor(request)
         account = await visitors.account(request, visitor)
@@ -132,5 +149,6 @@ def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
         Route("/account/settings", settings, methods=["POST"]),
         Route("/account/secret", secret, methods=["POST"]),
         Route("/account/smpp", smpp, methods=["POST"]),
+        Route("/account/smpp-options", smpp_options, methods=["POST"]),
         Route("/account/test-callback", test_callback, methods=["POST"]),
     ]

@@ -1,5 +1,6 @@
-"""The dashboard: traffic per minute, delivery rate, latency, binds and windows, queue and
-outbox depth, balance. The figures are a fragment the page fetches again every few seconds."""
+"""The dashboard: traffic per minute, delivery rate, latency, messages by channel and fallbacks,
+binds and windows, queue and outbox depth, balance. The figures are a fragment the page fetches
+again every few seconds."""
 
 import time
 
@@ -46,6 +47,8 @@ def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
                 (cid, c.links_up, c.in_flight, c.queue_depth)
                 for cid, c in sorted(gateway.connectors.items())
             ],
+            by_channel=sorted(gateway.counters.by_channel.items()),
+            fell_back=gateway.counters.fell_back,
             queue=len(gateway.dispatcher),
             outbox=await gateway.admin.outbox_depth(),
             backlog=gateway.writer.backlog + gateway.queries.store_backlog,

@@ -1,9 +1,10 @@
-"""Operators' pages: accounts (create, suspend, delete), console users, connectors, routes and
-the carrier tables, the outbox's dead letters (inspect, replay), error codes and their trend."""
+"""Operators' pages: accounts (create, suspend, delete), console users, connectors (start,
+stop), the outbox's dead letters (inspect, replay), error codes and their trend."""
 
 import time
 from dataclasses import replace
 from typing import Final
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -14,9 +15,10 @@ from smsgate.api.console.visitors import Visitors
 from smsgate.domain.console_user import ConsoleUserError
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.gateway import Gateway
+from smsgate.engine.stopped_connector import StoppedConnector
 
-MAX_PREFIXES_SHOWN: Final = 500
 TREND_HOURS: Final = (1, 24, 24 * 7)
+STOP_DRAIN: Final = 5.0  # seconds a stopped connector has to finish what is in flight
 
 
 def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
@@ -91,20 +93,26 @@ def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
             "connectors.html",
             visitor,
             connectors=[(row, live.get(row.id)) for row in rows],
+            stopped={cid for cid, c in live.items() if isinstance(c, StoppedConnector)},
             counters=gateway.counters,
+            notice=request.query_params.get("notice", "")[:200],
         )
 
-    async def routing(request: Request) -> Response:
+    async def connector_action(request: Request) -> Response:
         visitor = await visitors.operator(request)
-        prefixes = await admin.carrier_prefixes()
-        return render(
-            request,
-            "routes.html",
-            visitor,
-            routes=await admin.routes(),
-            prices=await admin.prices(),
-            prefixes=prefixes[:MAX_PREFIXES_SHOWN],
-            prefix_count=len(prefixes),
+        form = await visitors.form(request, visitor)
+        connector_id = request.path_params["connector_id"]
+        action = form.get("action")
+        if action == "stop":
+            handed = await gateway.stop_connector(connector_id, STOP_DRAIN)
+            notice = f"{connector_id} stopped; {handed} parts it held are queued again"
+        elif action == "start":
+            started = await gateway.start_connector(connector_id)
+            notice = f"{connector_id} started" if started else f"{connector_id} was running"
+        else:
+            raise GatewayError("invalid_request", "the action is start or stop")
+        return RedirectResponse(
+            f"/console/connectors?{urlencode({'notice': notice})}", status_code=303
         )
 
     async def dead_letters(request: Request) -> Response:
@@ -123,8 +131,8 @@ def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
         ids = [str(value)[:64] for value in form.getlist("id")]
         if not ids:
             raise GatewayError("missing_parameter", "tick the dead letters to replay")
-        # due at once: each channel's consumer takes them on its next look at the store
-        count = await admin.replay(ids)
+        # due at once, and each channel's consumer woken to take them now
+        count = await gateway.replay_dead_letters(ids)
         return RedirectResponse(f"/console/dead-letters?replayed={count}", status_code=303)
 
     async def errors(request: Request) -> Response:
@@ -143,7 +151,7 @@ def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
         Route("/users", users, methods=["GET"]),
         Route("/users", create_user, methods=["POST"]),
         Route("/connectors", connectors, methods=["GET"]),
-        Route("/routes", routing, methods=["GET"]),
+        Route("/connectors/{connector_id}", connector_action, methods=["POST"]),
         Route("/dead-letters", dead_letters, methods=["GET"]),
         Route("/dead-letters/replay", replay, methods=["POST"]),
         Route("/errors", errors, methods=["GET"]),
