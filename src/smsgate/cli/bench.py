@@ -17,6 +17,7 @@ BENCHMARKS = {
     "channels": "an SMPP stream asking for Viber (__VIBER__: ) beside plain SMS, as a ratio",
     "email": "e-mails per second through the e-mail connector to a simulated SMTP relay",
     "rcs": "+message (RCS) beside SMS through the KDDI endpoint; the fallback's delay after TTL",
+    "kannel": "smsgate beside Kannel (MT, MO, a 50 ms carrier) in alternating rounds, as ratios",
     "flood": "/healthz p50/p99 while one SMPP client floods enquire_links, beside no flood",
 }
 
