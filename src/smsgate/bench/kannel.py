@@ -241,13 +241,17 @@ async def _start_smsgate(
         _smsgate_cli(config, "account", "inbound", "bench", "--url", mo_url)
     gateway, banner = await asyncio.to_thread(start, ["serve", "--config", str(config)])
     host, port = http_address(banner)
-    probe = HttpClient(host, port, key)
-    await probe.open()
 
     async def passed_on() -> int:
-        # the parts the carrier accepted whose receipts were applied too
-        submitted = await _metric(probe, "smsgate_parts_submitted_total")
-        return min(submitted, await receipts_applied(probe))
+        # the parts the carrier accepted whose receipts were applied too; a connection of its
+        # own each time, as one kept open would time out during the other gateway's round
+        probe = HttpClient(host, port, key)
+        await probe.open()
+        try:
+            submitted = await _metric(probe, "smsgate_parts_submitted_total")
+            return min(submitted, await receipts_applied(probe))
+        finally:
+            probe.close()
 
     side = Side("smsgate", [gateway.pid], host, port, None, key, _native, passed_on)
     return gateway, side
