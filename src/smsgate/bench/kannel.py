@@ -415,6 +415,12 @@ def summary(rounds: list[Round]) -> list[dict[str, Any]]:
             row[gateway] = {
                 "best_per_s": max(rates, default=0.0),
                 "median_per_s": round(statistics.median(rates), 1) if rates else 0.0,
+                # accepted and passed on (to the carrier with its receipt back, or to the receiver)
+                "median_end_to_end_per_s": round(
+                    statistics.median(r.end_to_end_per_s for r in mine), 1
+                )
+                if mine
+                else 0.0,
                 "cpu_s_per_10k": round(statistics.median(r.cpu_s_per_10k for r in mine), 3)
                 if mine
                 else 0.0,
@@ -439,15 +445,16 @@ def _table(report: dict[str, Any]) -> str:
     lines = [
         f"{report['rounds']} rounds of {report['messages']:,} per gateway and workload, "
         f"alternating; {report['connections']} connections; one bind, window {WINDOW}",
-        f"{'workload':13} {'gateway':8} {'best/s':>8} {'median/s':>9} {'CPU s/10k':>10} "
-        f"{'listen drops':>12}",
+        f"{'workload':13} {'gateway':8} {'best/s':>8} {'median/s':>9} {'e2e/s':>7} "
+        f"{'CPU s/10k':>10} {'listen drops':>12}",
     ]
     for row in report["summary"]:
         for gateway in GATEWAYS:
             g = row[gateway]
             lines.append(
                 f"{row['workload']:13} {gateway:8} {g['best_per_s']:>8,.0f} "
-                f"{g['median_per_s']:>9,.0f} {g['cpu_s_per_10k']:>10.2f} "
+                f"{g['median_per_s']:>9,.0f} {g['median_end_to_end_per_s']:>7,.0f} "
+                f"{g['cpu_s_per_10k']:>10.2f} "
                 f"{g['listen_drops']:>12,}"
             )
         ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
