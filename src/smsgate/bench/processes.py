@@ -146,8 +146,9 @@ def stop(process: Child) -> str:
     return "".join(process.tail)
 
 
-def start_carrier(receipt_delay: float, password: str) -> tuple[Child, int]:
-    """The simulated carrier, binding system_id "smsgate" with `password`; and its port."""
+def start_carrier(receipt_delay: float, password: str, latency: float = 0.0) -> tuple[Child, int]:
+    """The simulated carrier, binding system_id "smsgate" with `password` and answering each
+    submit after `latency` seconds; and its port."""
     carrier, banner = start(
         [
             "simulator",
@@ -155,6 +156,8 @@ def start_carrier(receipt_delay: float, password: str) -> tuple[Child, int]:
             "0",
             "--receipt-delay",
             str(receipt_delay),
+            "--latency",
+            str(latency),
             "--system-id",
             "smsgate",
             "--password",

@@ -18,6 +18,7 @@ BENCHMARKS = {
     "email": "e-mails per second through the e-mail connector to a simulated SMTP relay",
     "console": "the console over 1,000,000 messages: search page loads, dashboard CPU",
     "rcs": "+message (RCS) beside SMS through the KDDI endpoint; the fallback's delay after TTL",
+    "kannel": "smsgate beside Kannel (MT, MO, a 50 ms carrier) in alternating rounds, as ratios",
     "flood": "/healthz p50/p99 while one SMPP client floods enquire_links, beside no flood",
 }
 

@@ -1,0 +1,120 @@
+"""`smsgate bench kannel` end to end in tiny rounds: Kannel and smsgate as real processes
+against simulated carriers, every workload, and a report whose gateways delivered what they
+accepted. A smoke test of the harness: no timing is asserted.
+
+Where Kannel is missing the test is skipped with that reason, except under CI=true, where that
+is a failure (as tests/interop/test_kannel_server.py).
+"""
+
+import argparse
+import os
+from pathlib import Path
+
+import pytest
+
+from smsgate.bench.kannel import GATEWAYS, WORKLOADS, Round, run, summary
+from smsgate.bench.kannel_boxes import BEARERBOX, MISSING, SMSBOX, KannelPorts, kannel_config
+
+MESSAGES, ROUNDS = 40, 2
+ROWS = ("mt-keepalive", "mt-close", "mo", "bind50")
+
+kannel_missing = pytest.mark.skipif(
+    (BEARERBOX is None or SMSBOX is None) and os.environ.get("CI") != "true", reason=MISSING
+)
+
+
+@kannel_missing
+@pytest.mark.interop
+@pytest.mark.timeout(90)
+def test_every_workload_runs_on_both_gateways_and_each_delivers_what_it_accepted() -> None:
+    if BEARERBOX is None or SMSBOX is None:
+        pytest.fail(MISSING, pytrace=False)  # under CI=true
+    args = argparse.Namespace(
+        workloads=list(WORKLOADS),
+        messages=MESSAGES,
+        rounds=ROUNDS,
+        connections=4,
+        latency=0.05,
+        timeout=30.0,
+    )
+    report = run(args)
+
+    assert [row["workload"] for row in report["summary"]] == list(ROWS)
+    for row in report["summary"]:
+        for gateway in GATEWAYS:
+            figures = row[gateway]
+            assert 0 < figures["median_per_s"] <= figures["best_per_s"]
+            assert figures["cpu_s_per_10k"] > 0
+        assert row["ratio"] > 0
+    # the rounds alternate: every round of every workload has one of each gateway
+    rounds = report["round_results"]
+    assert len(rounds) == len(ROWS) * ROUNDS * len(GATEWAYS)
+    for row in ROWS:
+        for number in range(ROUNDS):
+            mine = [r for r in rounds if r["workload"] == row and r["round"] == number]
+            assert sorted(r["gateway"] for r in mine) == sorted(GATEWAYS)
+            assert all(r["accepted"] == MESSAGES for r in mine)
+    # what each accepted reached the carrier (MT) or the customer's receiver (MO)
+    expected = {"mt": 2 * ROUNDS * MESSAGES, "mo": ROUNDS * MESSAGES, "bind50": ROUNDS * MESSAGES}
+    for workload, count in expected.items():
+        for gateway in GATEWAYS:
+            assert report["totals"][f"{gateway} {workload}"] == {
+                "accepted": count,
+                "delivered": count,
+            }
+    assert "synchronous=FULL" in report["durability"]["smsgate"]
+    assert "fsync" in report["durability"]["kannel"]
+
+
+def test_the_summary_compares_the_medians() -> None:
+    def made(gateway: str, per_s: float, cpu: float) -> Round:
+        return Round("mo", gateway, 0, 100, per_s, per_s, per_s, cpu)
+
+    rows = summary(
+        [
+            made("kannel", 1000.0, 2.0),
+            made("kannel", 3000.0, 4.0),
+            made("kannel", 2000.0, 3.0),
+            made("smsgate", 500.0, 6.0),
+            made("smsgate", 1000.0, 6.0),
+            made("smsgate", 1500.0, 9.0),
+        ]
+    )
+    assert rows == [
+        {
+            "workload": "mo",
+            "kannel": {
+                "best_per_s": 3000.0,
+                "median_per_s": 2000.0,
+                "median_end_to_end_per_s": 2000.0,
+                "cpu_s_per_10k": 3.0,
+                "listen_drops": 0,
+            },
+            "smsgate": {
+                "best_per_s": 1500.0,
+                "median_per_s": 1000.0,
+                "median_end_to_end_per_s": 1000.0,
+                "cpu_s_per_10k": 6.0,
+                "listen_drops": 0,
+            },
+            "ratio": 0.5,
+            "cpu_ratio": 2.0,
+        }
+    ]
+
+
+def test_the_kannel_configuration_binds_once_with_the_window_and_a_file_store(
+    tmp_path: Path,
+) -> None:
+    ports = KannelPorts(13001, 13002, 13003)
+    text = kannel_config(
+        tmp_path, ports, carrier_port=2775, carrier_password="pw", window=100, mo_url=None
+    ).read_text()
+    assert "max-pending-submits = 100" in text
+    assert "store-type = file" in text
+    assert "sms-service" not in text  # no MO service unless asked
+    with_mo = kannel_config(
+        tmp_path, ports, carrier_port=2775, carrier_password="pw", window=7, mo_url="http://h/mo"
+    ).read_text()
+    assert 'get-url = "http://h/mo?' in with_mo
+    assert "max-messages = 0" in with_mo  # no reply SMS to the handset
