@@ -233,6 +233,8 @@ def test_answers_of_another_shape_are_the_providers_fault() -> None:
         ({"id": ""}, "id"),
         ({"base_url": "ftp://x"}, "base_url"),
         ({"token": ""}, "token"),
+        ({"token": "t\r\nX-Injected: 1"}, "printable ASCII without spaces"),
+        ({"base_url": "http://hlr.example/a b"}, "base_url: white space in the URL"),
         ({"max_in_flight": 0}, "at least 1"),
         ({"cache_size": 0}, "at least 1"),
         ({"rate": 0.0}, "rate"),

@@ -81,7 +81,7 @@ def test_an_unreachable_provider_takes_the_connector_down() -> None:
             assert r.connector().submit(sent)
             error, detail, permanent = await r.events.wait_for_failure(sent.key)
             assert (error, permanent) == ("carrier_unavailable", False)
-            assert detail.startswith("provider unreachable: ConnectError")
+            assert detail.startswith("provider unreachable: ConnectionRefusedError")
             assert not r.connector().is_up
             assert r.connector().stats.unreachable >= 2
 

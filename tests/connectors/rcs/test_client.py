@@ -3,7 +3,6 @@ test scripts: the request it writes, what it makes of Retry-After and of a body 
 and a platform that does not answer."""
 
 import asyncio
-import re
 import socket
 
 import orjson
@@ -11,47 +10,14 @@ import pytest
 
 from smsgate.connectors.rcs.client import PlatformUnreachableError, RcsClient
 from tests.connectors.rcs.harness import connector_config
+from tests.connectors.scripted_platform import ScriptedPlatform, answer
 
 TIMEOUT = 10.0
 
 
-class Platform:
-    """Answers each request with the next of `answers` (None: holds the request unanswered)."""
-
-    def __init__(self, answers: list[bytes | None]) -> None:
-        self.answers = answers
-        self.requests: list[bytes] = []
-
-    async def start(self) -> str:
-        server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while self.answers:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = re.search(rb"(?i)\r\ncontent-length: (\d+)", head)
-                self.requests.append(
-                    head + await reader.readexactly(int(length[1]) if length else 0)
-                )
-                answer = self.answers.pop(0)
-                if answer is None:
-                    await reader.read()
-                    return
-                writer.write(answer)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-
-def answer(status: int, body: bytes) -> bytes:
-    return b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n\r\n%s" % (status, len(body), body)
-
-
 def test_requests_and_what_their_answers_say() -> None:
     big = b'{"x": "' + b"y" * 200 + b'"}'
-    platform = Platform(
+    platform = ScriptedPlatform(
         [
             answer(202, b'{"RCSMessage": {"msgId": "m-1", "status": "pending"}}'),
             b"HTTP/1.1 429 Too Many\r\nRetry-After: 1.5\r\nContent-Length: 0\r\n\r\n",
@@ -98,7 +64,7 @@ def test_a_platform_that_does_not_answer_is_unreachable() -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{unused.getsockname()[1]}"
-    platform = Platform([None])
+    platform = ScriptedPlatform([None])
 
     async def main() -> None:
         refused = RcsClient(connector_config(closed))

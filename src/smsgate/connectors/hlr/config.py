@@ -3,6 +3,8 @@ flight, queue, retries, the cache of recent results)."""
 
 from dataclasses import dataclass
 
+from smsgate.callbacks.http_client import parse_target
+
 
 @dataclass(frozen=True)
 class HlrConnectorConfig:
@@ -37,6 +39,12 @@ class HlrConnectorConfig:
             raise ValueError("an HLR connector needs an id and an http(s) base_url")
         if not self.token:
             raise ValueError("an HLR connector needs a token")
+        if not (self.token.isprintable() and self.token.isascii()) or " " in self.token:
+            raise ValueError("an HLR connector's token must be printable ASCII without spaces")
+        try:
+            parse_target(self.base_url)
+        except ValueError as exc:
+            raise ValueError(f"an HLR connector's base_url: {exc}") from None
         counts = (
             self.max_in_flight,
             self.queue_size,

@@ -1,4 +1,6 @@
-"""An HLR provider reached over a plain JSON HTTP API, on one `httpx.AsyncClient`.
+"""An HLR provider reached over a plain JSON HTTP API, on the project's lean HTTP/1.1 client
+(`callbacks/http_client.py`, as the RCS and provider connectors are): a lookup is one small
+request, and a general-purpose client's bookkeeping would cost more than the rest of it.
 
 The API is a generic shape, not any one vendor's: HLR lookup vendors differ in paths and field
 names, and one of theirs is adapted by a provider class of its own beside this one.
@@ -18,10 +20,11 @@ another provider).
 """
 
 from typing import Any, Final
+from urllib.parse import quote
 
-import httpx
 import orjson
 
+from smsgate.callbacks.http_client import HttpAnswer, HttpClient, HttpClientError
 from smsgate.connectors.hlr.config import HlrConnectorConfig
 from smsgate.connectors.hlr.provider import (
     ProviderRefusedError,
@@ -30,6 +33,8 @@ from smsgate.connectors.hlr.provider import (
 )
 from smsgate.domain.hlr import HlrResult, SubscriberState
 
+USER_AGENT: Final = b"smsgate-hlr/1"
+_RETRY_AFTER: Final = ("retry-after",)
 _UNAVAILABLE: Final = frozenset({401, 403})  # nothing will be answered with this token
 _INVALID_NUMBER: Final = frozenset({400, 404, 422})
 _TEXT_FIELDS: Final = ("country", "network", "roaming_country", "roaming_network")
@@ -40,27 +45,29 @@ _MAX_ERROR_DIGITS: Final = 3
 class HttpHlrProvider:
     def __init__(self, config: HlrConnectorConfig) -> None:
         self._limit = config.max_answer_bytes
-        self._http = httpx.AsyncClient(
-            base_url=config.base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {config.token}"},
-            timeout=config.request_timeout,
-            limits=httpx.Limits(
-                max_connections=config.max_in_flight,
-                max_keepalive_connections=config.max_in_flight,
-            ),
-            follow_redirects=False,
-        )
+        self._timeout = config.request_timeout
+        self._http = HttpClient(config.max_in_flight, user_agent=USER_AGENT)
+        self._root = self._http.target(config.base_url)
+        self._headers = {"Authorization": f"Bearer {config.token}"}
 
     async def lookup(self, number: str) -> HlrResult:
+        # the number as a query value: any character the caller passed is percent-encoded
+        target = self._root.joined(f"/hlr?msisdn={quote(number, safe='')}")
         try:
-            async with self._http.stream("GET", "/hlr", params={"msisdn": number}) as response:
-                raw = await self._read(response)
-                status = response.status_code
-                retry_after = _retry_after(response)
-        except httpx.TransportError as exc:  # connect, read, write, timeouts, protocol errors
-            detail = f"provider unreachable: {type(exc).__name__}: {exc}".rstrip(": ")
+            answer = await self._http.request(
+                "GET",
+                target,
+                timeout=self._timeout,
+                headers=self._headers,
+                answer_headers=_RETRY_AFTER,
+                max_body=self._limit,  # past it the body is not read: the status alone will do
+            )
+        except TimeoutError:
+            detail = f"provider unreachable: no answer within {self._timeout:g} s"
             raise ProviderUnavailableError(detail) from None
-        body = _object(raw)
+        except HttpClientError as exc:  # refused, reset, closed, not HTTP, TLS
+            raise ProviderUnavailableError(f"provider unreachable: {exc}") from None
+        status, body = answer.status, _object(answer.body)
         detail = _detail(status, body)
         if status == 200:
             try:
@@ -68,23 +75,13 @@ class HttpHlrProvider:
             except ValueError as exc:
                 raise ProviderUnavailableError(f"malformed answer: {exc}") from None
         if status == 429:
-            raise ProviderThrottledError(detail, retry_after)
+            raise ProviderThrottledError(detail, _retry_after(answer))
         if status in _UNAVAILABLE or status >= 500:
             raise ProviderUnavailableError(detail)
         raise ProviderRefusedError(detail, invalid_number=status in _INVALID_NUMBER)
 
     async def close(self) -> None:
-        await self._http.aclose()
-
-    async def _read(self, response: httpx.Response) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._limit:  # stop reading: the status alone will have to do
-                return b""
-            chunks.append(chunk)
-        return b"".join(chunks)
+        self._http.close()
 
 
 def parse_answer(body: dict[str, Any]) -> HlrResult:
@@ -134,9 +131,9 @@ def _detail(status: int, body: dict[str, Any]) -> str:
     return f"HTTP {status}{said}"
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(answer: HttpAnswer) -> float | None:
     try:
-        seconds = float(response.headers.get("retry-after", ""))
+        seconds = float(answer.headers.get("retry-after", ""))
     except ValueError:
         return None  # absent, or an HTTP date: the connector's own pause applies
     return seconds if seconds >= 0 else None

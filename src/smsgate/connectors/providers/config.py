@@ -4,6 +4,7 @@ queue, retries)."""
 
 from dataclasses import dataclass
 
+from smsgate.callbacks.http_client import parse_target
 from smsgate.connectors.providers.channels import CHANNELS
 
 
@@ -42,6 +43,12 @@ class ProviderConnectorConfig:
             raise ValueError("a provider connector needs an id and an http(s) base_url")
         if not self.token or not self.webhook_token:
             raise ValueError("a provider connector needs a token and a webhook_token")
+        if not (self.token.isprintable() and self.token.isascii()) or " " in self.token:
+            raise ValueError("a provider connector's token must be printable ASCII without spaces")
+        try:
+            parse_target(self.base_url)
+        except ValueError as exc:
+            raise ValueError(f"a provider connector's base_url: {exc}") from None
         counts = (
             self.max_in_flight,
             self.queue_size,

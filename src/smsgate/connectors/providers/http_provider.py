@@ -1,5 +1,8 @@
-"""A channel's provider spoken to over its plain JSON HTTP API, on one `httpx.AsyncClient`.
-Every request carries `Authorization: Bearer <token>`:
+"""A channel's provider spoken to over its plain JSON HTTP API, on the project's lean HTTP/1.1
+client (`callbacks/http_client.py`: keep-alive connections, one write per request, httptools),
+as the RCS client is: a general-purpose client's bookkeeping per request was most of the
+gateway's CPU for a message on these channels. Every request carries
+`Authorization: Bearer <token>`:
 
 - send: `POST {base_url}/{channel}/send` with the channel's fields (`channel.py`); 200 (or
   201, 202) `{"id"}`; 4xx refused for good, its `{"error": {"code", "message"}}` saying why
@@ -13,16 +16,17 @@ Every request carries `Authorization: Bearer <token>`:
 
 from typing import Any, Final
 
-import httpx
 import orjson
 
+from smsgate.callbacks.http_client import HttpAnswer, HttpClient, HttpClientError, Target
 from smsgate.connectors.providers.channel import Channel
 from smsgate.connectors.providers.config import ProviderConnectorConfig
 from smsgate.connectors.providers.provider import ProviderAnswer, ProviderError, ThrottledError
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.ports import DeliveryReport, OutboundPart
 
-_JSON: Final = {"Content-Type": "application/json"}
+USER_AGENT: Final = b"smsgate-providers/1"
+_RETRY_AFTER: Final = ("retry-after",)
 _ACCEPTED: Final = frozenset({200, 201, 202})
 _DOWN: Final = frozenset({401, 403, 502, 503, 504})  # nothing will go through now
 # a refusal's code from the provider, and the catalog entry it means
@@ -35,17 +39,13 @@ class HttpProvider:
     def __init__(self, channel: Channel, config: ProviderConnectorConfig) -> None:
         self._channel = channel
         self._limit = config.max_answer_bytes
-        self._http = httpx.AsyncClient(
-            base_url=config.base_url.rstrip("/") + "/" + channel.name,
-            headers={"Authorization": f"Bearer {config.token}"},
-            timeout=config.request_timeout,
-            # the sends in flight, and one more for the probe
-            limits=httpx.Limits(
-                max_connections=config.max_in_flight + 1,
-                max_keepalive_connections=config.max_in_flight,
-            ),
-            follow_redirects=False,
-        )
+        self._timeout = config.request_timeout
+        # the sends in flight, and one more for the probe
+        self._http = HttpClient(config.max_in_flight + 1, user_agent=USER_AGENT)
+        root = self._http.target(config.base_url.rstrip("/") + "/" + channel.name)
+        self._send_to, self._health_at = root.joined("/send"), root.joined("/health")
+        self._headers = {"Authorization": f"Bearer {config.token}"}
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
 
     @property
     def channel(self) -> str:
@@ -56,7 +56,7 @@ class HttpProvider:
 
     async def send(self, part: OutboundPart, ref: str) -> ProviderAnswer:
         body = self._channel.request(part, ref)
-        status, answer, retry_after = await self._request("POST", "/send", orjson.dumps(body))
+        status, answer, retry_after = await self._request("POST", self._send_to, orjson.dumps(body))
         if status in _ACCEPTED:
             found = answer.get("id")
             if isinstance(found, str) and 0 < len(found) <= _MAX_ID:
@@ -77,7 +77,7 @@ class HttpProvider:
 
     async def probe(self) -> bool:
         try:
-            status, _, _ = await self._request("GET", "/health", None)
+            status, _, _ = await self._request("GET", self._health_at, None)
         except ProviderError:
             return False
         return status not in _DOWN
@@ -103,30 +103,28 @@ class HttpProvider:
         return DeliveryReport((found,), self._channel.status(word), word, error)
 
     async def close(self) -> None:
-        await self._http.aclose()
+        self._http.close()
 
     async def _request(
-        self, method: str, path: str, content: bytes | None
+        self, method: str, target: Target, content: bytes | None
     ) -> tuple[int, dict[str, Any], float | None]:
         try:
-            async with self._http.stream(
-                method, path, content=content, headers=_JSON if content is not None else None
-            ) as response:
-                raw = await self._read(response)
-                return response.status_code, _object(raw), _retry_after(response)
-        except httpx.TransportError as exc:  # connect, read, write, timeouts, protocol errors
-            detail = f"provider unreachable: {type(exc).__name__}: {exc}".rstrip(": ")
+            answer = await self._http.request(
+                method,
+                target,
+                timeout=self._timeout,
+                body=content,
+                headers=self._json_headers if content is not None else self._headers,
+                answer_headers=_RETRY_AFTER,
+                max_body=self._limit,  # past it the body is not read: the status alone will do
+            )
+        except TimeoutError:
+            detail = f"provider unreachable: no answer within {self._timeout:g} s"
             raise ProviderError("carrier_unavailable", detail, permanent=False, down=True) from None
-
-    async def _read(self, response: httpx.Response) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._limit:  # stop reading: the status alone will have to do
-                return b""
-            chunks.append(chunk)
-        return b"".join(chunks)
+        except HttpClientError as exc:  # refused, reset, closed, not HTTP, TLS
+            detail = f"provider unreachable: {exc}"
+            raise ProviderError("carrier_unavailable", detail, permanent=False, down=True) from None
+        return answer.status, _object(answer.body), _retry_after(answer)
 
 
 def _object(raw: bytes) -> dict[str, Any]:
@@ -152,9 +150,9 @@ def _detail(status: int, body: dict[str, Any]) -> str:
     return f"HTTP {status}" + (f": {said[:200]}" if isinstance(said, str) and said else "")
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(answer: HttpAnswer) -> float | None:
     try:
-        seconds = float(response.headers.get("retry-after", ""))
+        seconds = float(answer.headers.get("retry-after", ""))
     except ValueError:
         return None  # absent, or an HTTP date: the connector's own pause applies
     return seconds if 0 <= seconds < 86_400 else None
