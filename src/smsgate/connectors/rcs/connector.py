@@ -37,27 +37,18 @@ carry the same msgId.
 
 import asyncio
 import logging
-import math
 import random
 import uuid
 from dataclasses import dataclass
 from typing import Final
 
+from smsgate.connectors.queued import QueuedConnector
 from smsgate.connectors.rcs.capabilities import CapabilityCache
 from smsgate.connectors.rcs.client import Answer, PlatformUnreachableError, RcsClient
 from smsgate.connectors.rcs.config import RcsConnectorConfig
-from smsgate.connectors.sending import (
-    Health,
-    Pacer,
-    SendingPool,
-    StopSignal,
-    backoff,
-    report_accepted,
-    report_failed,
-)
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.clock import Clock, SystemClock
-from smsgate.engine.ports import ConnectorEvents, OutboundPart, PartKey, Revoked
+from smsgate.engine.ports import OutboundPart, PartKey, Revoked
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +91,10 @@ class RcsStats:
     webhooks_refused: int = 0  # webhooks answered other than 200
 
 
-class RcsConnector:
+class RcsConnector(QueuedConnector[Job]):
     channel = "rcs"
+    config: RcsConnectorConfig
+    stats: RcsStats
 
     def __init__(
         self,
@@ -111,114 +104,29 @@ class RcsConnector:
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
-        self.clock = clock or SystemClock()  # capability answers expire by its time
-        self.rng = rng or random.Random()  # back-off jitter
         self.stats = RcsStats()
+        super().__init__(
+            config, self.stats, rng=rng, log=log, peer="platform", task_prefix=f"rcs {config.id}"
+        )
+        self.clock = clock or SystemClock()  # capability answers expire by its time
         self.capabilities = CapabilityCache(
             self.clock, config.capability_ttl, config.capability_cache_size
         )
-        self.events: ConnectorEvents | None = None  # set by start(), kept after stop
-        self._stop = StopSignal()
-        self._started = False
-        self._closed = False
         self._client: RcsClient | None = None
-        self._pool = SendingPool(
-            log,
-            config.id,
-            self._send,
-            queue_size=config.queue_size,
-            max_in_flight=config.max_in_flight,
-        )
-        self._pacer = Pacer(
-            self._stop,
-            config.rate,
-            throttle_pause=config.throttle_pause,
-            pause_max=config.retry_max,
-        )
-        self._health = Health(log, config.id, "platform", self._stop)
-        self._last_answer = -math.inf  # loop time of the platform's last answer
         self._last_bot = ""
         self._lookups: dict[tuple[str, str], asyncio.Future[bool]] = {}
-        self._prober: asyncio.Task[None] | None = None
 
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    @property
-    def id(self) -> str:
-        return self.config.id
-
-    async def start(self, events: ConnectorEvents) -> None:
-        """Start sending; returns at once, the first probe of the platform runs behind."""
-        if self._started:
-            raise RuntimeError(f"connector {self.config.id} already started")
-        self._started = True
-        self.events = events
+    def _open(self) -> None:
         self._client = RcsClient(self.config)
-        self._pacer.start()
-        self._pool.start(f"rcs {self.id} worker")
-        self._prober = asyncio.get_running_loop().create_task(
-            self._probe_loop(), name=f"rcs {self.id} probe"
-        )
 
-    async def stop(self, drain_timeout: float = 10.0) -> list[OutboundPart]:
-        """Stop taking parts, let the sends under way finish within `drain_timeout`, close;
-        return the parts not (surely) sent."""
-        if not self._started or self.stopping:
-            return []
-        self._stop.begin()
-        self._health.set(False, "")
-        if self._prober is not None:
-            self._prober.cancel()
-            await asyncio.gather(self._prober, return_exceptions=True)
-        unsent = await self._pool.stop(drain_timeout)
+    async def _close(self) -> None:
         if self._client is not None:
             await self._client.close()
-        self._closed = True
-        log.info("%s: stopped, %d parts handed back", self.id, len(unsent))
-        return unsent
 
-    @property
-    def running(self) -> bool:
-        """Started and not stopped yet: it takes the platform's webhooks (during the drain
-        too, for the reports of the last sends)."""
-        return self._started and not self._closed
+    def _job(self, part: OutboundPart) -> Job:
+        return Job(part, message_id(part.key))
 
-    # -- the engine's side ---------------------------------------------------------------------
-
-    def submit(self, part: OutboundPart) -> bool:
-        """Queue a part; False (at once) when the queue is full, or the connector is not
-        started or stopping."""
-        if not self._started or self.stopping:
-            return False
-        return self._pool.offer(Job(part, message_id(part.key)))
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.stopping
-
-    @property
-    def queue_depth(self) -> int:
-        return len(self._pool.queue)
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._pool.in_flight)
-
-    @property
-    def is_up(self) -> bool:
-        return self._health.healthy and not self.stopping
-
-    @property
-    def links_up(self) -> int:
-        return int(self.is_up)
-
-    @property
-    def capacity(self) -> int:
-        return self.config.max_in_flight if self.is_up else 0
-
-    async def wait_up(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for the platform to answer; whether it did."""
-        return await self._health.wait_up(timeout)
+    # -- capability and revoke -----------------------------------------------------------------
 
     async def capable(self, user: str, bot: str) -> bool:
         """Whether `user` (E.164 digits) can receive RCS from `bot`: from the cache while the
@@ -264,7 +172,7 @@ class RcsConnector:
                 self._unreachable(str(exc))
                 reason = f"platform unreachable: {exc}"
             else:
-                self._answered(answer)
+                self._heard(answer)
                 if answer.status in (200, 204):
                     self.stats.revoked += 1
                     return Revoked(True)
@@ -301,24 +209,19 @@ class RcsConnector:
                 )
             except PlatformUnreachableError as exc:
                 self._unreachable(str(exc))
-                if await self._retry(job, f"platform unreachable: {exc}"):
+                if await self._retry(job, "carrier_unavailable", f"platform unreachable: {exc}"):
                     continue
                 return
-            self._answered(answer)
+            self._heard(answer)
             status = answer.status
             if status in _ACCEPTED:
                 found = _rcs_message(answer.body).get("msgId")
                 self._accepted(job, found if isinstance(found, str) and found else job.msg_id)
                 return
             if status == 429:
-                self.stats.throttled += 1
-                job.throttled += 1
-                if job.throttled > self.config.max_throttled:
-                    detail = f"throttled {job.throttled} times"
-                    self._fail(job, "carrier_unavailable", detail, permanent=False)
-                    return
-                self._pacer.pause(answer.retry_after)
-                continue
+                if self._throttled(job, "carrier_unavailable", answer.retry_after):
+                    continue
+                return
             if status == 404:
                 self.stats.not_capable += 1
                 self.capabilities.put(part.source, part.destination, False)
@@ -327,36 +230,8 @@ class RcsConnector:
             if 400 <= status < 500:
                 self._fail(job, "carrier_rejected", answer.detail, permanent=True)
                 return
-            if not await self._retry(job, answer.detail):
+            if not await self._retry(job, "carrier_unavailable", answer.detail):
                 return
-
-    async def _retry(self, job: Job, detail: str) -> bool:
-        """After a send without an answer or with a 5xx: whether to send again (after a
-        back-off). False when the part failed for lack of attempts or went back to the queue
-        because the connector is stopping."""
-        job.attempts += 1
-        if job.attempts >= self.config.max_attempts:
-            detail = f"{detail} (after {job.attempts} attempts)"
-            self._fail(job, "carrier_unavailable", detail, permanent=False)
-            return False
-        self.stats.retried += 1
-        if await self._stop.wait(self._backoff(job.attempts)):
-            self._pool.hand_back(job)
-            return False
-        return True
-
-    def _backoff(self, attempts: int) -> float:
-        return backoff(self.rng, attempts, self.config.retry_min, self.config.retry_max)
-
-    def _accepted(self, job: Job, carrier_id: str) -> None:
-        self.stats.sent += 1
-        assert self.events is not None
-        report_accepted(log, self.events, self.id, job.part.key, carrier_id)
-
-    def _fail(self, job: Job, error: str, detail: str, *, permanent: bool) -> None:
-        self.stats.failed += 1
-        assert self.events is not None
-        report_failed(log, self.events, self.id, job.part.key, error, detail, permanent=permanent)
 
     # -- capability ----------------------------------------------------------------------------
 
@@ -369,7 +244,7 @@ class RcsConnector:
         except PlatformUnreachableError as exc:
             self._unreachable(str(exc))
             raise GatewayError("rcs_unavailable", f"platform unreachable: {exc}") from None
-        self._answered(answer)
+        self._heard(answer)
         if answer.status == 200:
             listed = answer.body.get("capabilities")
             capable = not isinstance(listed, list) or bool(listed)
@@ -382,30 +257,16 @@ class RcsConnector:
 
     # -- health --------------------------------------------------------------------------------
 
-    def _answered(self, answer: Answer) -> None:
+    def _heard(self, answer: Answer) -> None:
         status = answer.status
         if status in _UNAVAILABLE or status in _REFUSED_CREDENTIALS:
-            self._set_health(False, answer.detail)
+            self._health.set(False, answer.detail)
         else:
-            self._last_answer = asyncio.get_running_loop().time()
-            self._set_health(True, "")
+            self._answered()
 
     def _unreachable(self, detail: str) -> None:
         self.stats.unreachable += 1
-        self._set_health(False, detail)
-
-    def _set_health(self, healthy: bool, detail: str) -> None:
-        self._health.set(healthy, detail)
-
-    async def _probe_loop(self) -> None:
-        """Ask a capability while the platform is down or has been idle for an interval."""
-        interval = self.config.probe_interval
-        loop = asyncio.get_running_loop()
-        while True:
-            if not self._health.healthy or loop.time() - self._last_answer >= interval:
-                await self._probe()
-            if await self._stop.wait(interval):
-                return
+        self._health.set(False, detail)
 
     async def _probe(self) -> None:
         assert self._client is not None
@@ -415,7 +276,7 @@ class RcsConnector:
         except PlatformUnreachableError as exc:
             self._unreachable(str(exc))
             return
-        self._answered(answer)
+        self._heard(answer)
 
 
 def _rcs_message(body: dict[str, object]) -> dict[str, object]:
