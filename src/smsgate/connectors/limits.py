@@ -10,6 +10,13 @@ def check_endpoint(what: str, connector_id: str, base_url: str) -> None:
         raise ValueError(f"{what} needs an id and an http(s) base_url")
 
 
+def check_token(owner: str, token: str) -> None:
+    """A token that goes into an Authorization header as it is; `owner` names whose it is
+    ("the RCS connector")."""
+    if not (token.isprintable() and token.isascii()) or " " in token:
+        raise ValueError(f"{owner}'s token must be printable ASCII without spaces")
+
+
 def check_at_least_one(counts: tuple[int, ...], names: str) -> None:
     """Sizes and counts: a queue of 0 or no attempt at all is no connector."""
     if min(counts) < 1:
@@ -41,4 +48,5 @@ __all__ = [
     "check_pacing",
     "check_positive",
     "check_receipt_timeout",
+    "check_token",
 ]

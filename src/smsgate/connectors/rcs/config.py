@@ -9,6 +9,7 @@ from smsgate.connectors.limits import (
     check_pacing,
     check_positive,
     check_receipt_timeout,
+    check_token,
 )
 
 
@@ -45,8 +46,7 @@ class RcsConnectorConfig:
         check_endpoint("an RCS connector", self.id, self.base_url)
         if not self.token or not self.webhook_token:
             raise ValueError("an RCS connector needs a token and a webhook_token")
-        if not (self.token.isprintable() and self.token.isascii()) or " " in self.token:
-            raise ValueError("the RCS connector's token must be printable ASCII without spaces")
+        check_token("the RCS connector", self.token)
         counts = (
             self.max_in_flight,
             self.queue_size,
