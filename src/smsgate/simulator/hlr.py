@@ -34,10 +34,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smsgate.api.http.server import HttpServer
 from smsgate.domain.carriers import CarrierTable
 from smsgate.domain.mobile_networks import MobileNetwork, carrier_network, network
 from smsgate.domain.token_bucket import TokenBucket
+from smsgate.simulator.serving import SimulatorServer
 
 _MAX_DIGITS: Final = 15
 _MSIN_DIGITS: Final = 10  # an IMSI is MCC + MNC + MSIN, 15 digits with a 2-digit MNC
@@ -117,8 +117,7 @@ class HlrSimulator:
         self._answers: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
         self._bucket: TokenBucket | None = None
         self._closing = asyncio.Event()
-        self._server: HttpServer | None = None
-        self._serving: asyncio.Task[None] | None = None
+        self._server = SimulatorServer("the HLR simulator")
         self.port = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -127,22 +126,12 @@ class HlrSimulator:
         """Listen; returns the port."""
         self._closing.clear()
         app = Starlette(routes=[Route("/hlr", self._lookup, methods=["GET"])])
-        self._server = HttpServer(app, self.config.host, self.config.port)
-        self._serving = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._serving.done():
-                await self._serving  # raises what stopped it (the port taken, ...)
-                raise RuntimeError("the HLR simulator did not start")
-            await asyncio.sleep(0.01)
-        self.port = self._server.port
+        self.port = await self._server.start(app, self.config.host, self.config.port)
         return self.port
 
     async def stop(self) -> None:
         self._closing.set()
-        if self._server is not None and self._serving is not None:
-            self._server.should_exit = True
-            await self._serving
-            self._server = self._serving = None
+        await self._server.stop()
 
     @property
     def base_url(self) -> str:

@@ -40,9 +40,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smsgate.api.http.server import HttpServer
 from smsgate.domain.token_bucket import TokenBucket
 from smsgate.simulator.rcs_webhooks import WebhookSender
+from smsgate.simulator.serving import SimulatorServer
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +188,7 @@ class ProvidersSimulator:
         self._buckets: dict[str, TokenBucket] = {}
         self._unnamed = 0  # sends without a ref, numbered
         self._webhooks: WebhookSender | None = None
-        self._server: HttpServer | None = None
-        self._serving: asyncio.Task[None] | None = None
+        self._server = SimulatorServer("the providers simulator")
         self.port = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -212,21 +211,11 @@ class ProvidersSimulator:
                 Route("/{channel}/health", self._health, methods=["GET"]),
             ]
         )
-        self._server = HttpServer(app, config.host, config.port)
-        self._serving = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._serving.done():
-                await self._serving  # raises what stopped it (the port taken, ...)
-                raise RuntimeError("the providers simulator did not start")
-            await asyncio.sleep(0.01)
-        self.port = self._server.port
+        self.port = await self._server.start(app, config.host, config.port)
         return self.port
 
     async def stop(self) -> None:
-        if self._server is not None and self._serving is not None:
-            self._server.should_exit = True
-            await self._serving
-            self._server = self._serving = None
+        await self._server.stop()
         tasks = [m.task for m in self._messages.values() if m.task is not None]
         for task in tasks:
             task.cancel()

@@ -40,7 +40,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smsgate.api.http.server import HttpServer
 from smsgate.domain.token_bucket import TokenBucket
 from smsgate.simulator.rcs_handsets import (
     Handsets,
@@ -50,6 +49,7 @@ from smsgate.simulator.rcs_handsets import (
     first_suggestion,
 )
 from smsgate.simulator.rcs_webhooks import WebhookSender
+from smsgate.simulator.serving import SimulatorServer
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +175,7 @@ class RcsSimulator:
         self._contacts: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._buckets: dict[str, TokenBucket] = {}
         self._webhooks: WebhookSender | None = None
-        self._server: HttpServer | None = None
-        self._serving: asyncio.Task[None] | None = None
+        self._server = SimulatorServer("the RCS simulator")
         self.port = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -200,21 +199,11 @@ class RcsSimulator:
                 Route(f"{base}/contactCapabilities", self._capabilities, methods=["GET"]),
             ]
         )
-        self._server = HttpServer(app, config.host, config.port)
-        self._serving = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._serving.done():
-                await self._serving  # raises what stopped it (the port taken, ...)
-                raise RuntimeError("the RCS simulator did not start")
-            await asyncio.sleep(0.01)
-        self.port = self._server.port
+        self.port = await self._server.start(app, config.host, config.port)
         return self.port
 
     async def stop(self) -> None:
-        if self._server is not None and self._serving is not None:
-            self._server.should_exit = True
-            await self._serving
-            self._server = self._serving = None
+        await self._server.stop()
         tasks = [m.task for m in self._messages.values() if m.task is not None]
         for task in tasks:
             task.cancel()

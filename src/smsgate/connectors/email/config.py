@@ -5,6 +5,12 @@ import ssl
 from dataclasses import dataclass
 
 from smsgate.connectors.email.addresses import is_address
+from smsgate.connectors.limits import (
+    check_at_least_one,
+    check_pacing,
+    check_positive,
+    check_receipt_timeout,
+)
 
 
 @dataclass(frozen=True)
@@ -64,19 +70,17 @@ class EmailConnectorConfig:
             self.max_pending_reports,
             self.report_attempts,
         )
-        if min(counts) < 1:
-            raise ValueError(
-                "connections, queue_size, max_attempts, messages_per_connection, the size "
-                "limits and the report limits must be at least 1"
-            )
-        if self.rate is not None and self.rate <= 0:
-            raise ValueError("rate must be positive")
-        if not 0 < self.retry_min <= self.retry_max:
-            raise ValueError("need 0 < retry_min <= retry_max")
-        if min(self.timeout, self.idle_timeout, self.report_timeout) <= 0:
-            raise ValueError("timeout, idle_timeout and report_timeout must be positive")
-        if self.receipt_timeout is not None and self.receipt_timeout < 0:
-            raise ValueError("receipt_timeout must not be negative")
+        check_at_least_one(
+            counts,
+            "connections, queue_size, max_attempts, messages_per_connection, the size "
+            "limits and the report limits",
+        )
+        check_pacing(self.rate, self.retry_min, self.retry_max)
+        check_positive(
+            (self.timeout, self.idle_timeout, self.report_timeout),
+            "timeout, idle_timeout and report_timeout",
+        )
+        check_receipt_timeout(self.receipt_timeout)
 
     @property
     def encrypted(self) -> bool:

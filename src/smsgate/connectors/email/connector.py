@@ -41,8 +41,15 @@ from smsgate.connectors.email.config import EmailConnectorConfig
 from smsgate.connectors.email.mime import Envelope, UnsendableError, envelope
 from smsgate.connectors.email.relay import RelayLink, RelayUnreachableError, probe
 from smsgate.connectors.email.replies import UNAVAILABLE
+from smsgate.connectors.sending import (
+    Health,
+    Pacer,
+    StopSignal,
+    backoff,
+    report_accepted,
+    report_failed,
+)
 from smsgate.domain.status import Status
-from smsgate.domain.token_bucket import TokenBucket
 from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.ports import ConnectorEvents, DeliveryReport, OutboundPart
 
@@ -87,7 +94,7 @@ class EmailConnector:
         self.rng = rng or random.Random()  # back-off jitter
         self.stats = EmailStats()
         self.events: ConnectorEvents | None = None
-        self.stopping = False
+        self._stop = StopSignal()
         self._started = False
         self._tls = config.tls_context()
         self._links = [RelayLink(config, self._tls) for _ in range(config.connections)]
@@ -96,12 +103,11 @@ class EmailConnector:
         self._sending: dict[int, Job] = {}  # link index -> the job it is sending
         self._reports: set[asyncio.Task[None]] = set()
         self._nonempty = asyncio.Event()
-        self._stop_event = asyncio.Event()
-        self._up = asyncio.Event()
-        self._down = asyncio.Event()
-        self._healthy = False
-        self._bucket: TokenBucket | None = None
-        self._pace_lock = asyncio.Lock()
+        self._health = Health(log, config.id, "relay", self._stop)
+        # SMTP has no 429: the pause is never asked for, only the rate applies
+        self._pacer = Pacer(
+            self._stop, config.rate, throttle_pause=config.retry_max, pause_max=config.retry_max
+        )
         self._workers: list[asyncio.Task[None]] = []
         self._prober: asyncio.Task[None] | None = None
 
@@ -118,10 +124,7 @@ class EmailConnector:
         self._started = True
         self.events = events
         loop = asyncio.get_running_loop()
-        if self.config.rate is not None:
-            rate = self.config.rate  # a tenth of a second's burst (at least one)
-            self._bucket = TokenBucket(rate, loop.time(), burst=max(1.0, rate / 10))
-        self._down.set()
+        self._pacer.start()
         self._prober = loop.create_task(self._keep_up(), name=f"email {self.id} probe")
         self._workers = [
             loop.create_task(self._work(n), name=f"email {self.id} session {n}")
@@ -135,10 +138,9 @@ class EmailConnector:
             return []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + drain_timeout
-        self.stopping = True
-        self._stop_event.set()
+        self._stop.begin()
         self._nonempty.set()
-        self._up.set()  # wakes senders waiting for the relay: they see `stopping` and end
+        self._health.up.set()  # wakes senders waiting for the relay: they see `stopping` and end
         if self._prober is not None:
             self._prober.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -179,6 +181,10 @@ class EmailConnector:
         return True
 
     @property
+    def stopping(self) -> bool:
+        return self._stop.stopping
+
+    @property
     def queue_depth(self) -> int:
         return len(self._queue) + len(self._delayed)
 
@@ -188,7 +194,7 @@ class EmailConnector:
 
     @property
     def is_up(self) -> bool:
-        return self._healthy and not self.stopping
+        return self._health.healthy and not self.stopping
 
     @property
     def links_up(self) -> int:
@@ -200,9 +206,7 @@ class EmailConnector:
 
     async def wait_up(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the relay to take a session; whether it did."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._up.wait(), timeout)
-        return self.is_up
+        return await self._health.wait_up(timeout)
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -225,8 +229,8 @@ class EmailConnector:
     async def _take(self, link: RelayLink) -> Job | None:
         """The next part, once the relay is up and the rate allows; None when there is none
         yet (the session was closed for idleness meanwhile) or stop began."""
-        if not self._healthy:
-            await self._up.wait()
+        if not self._health.healthy:
+            await self._health.up.wait()
             return None
         if not self._queue:
             self._nonempty.clear()
@@ -235,9 +239,10 @@ class EmailConnector:
             if not self._queue and link.connected and self._idle(link):
                 await link.close()
             return None
-        if not await self._pace():
+        if not await self._pacer.pace():
             return None
-        if not self._queue or not self._healthy:  # taken by another sender, or down meanwhile
+        # taken by another sender, or down meanwhile
+        if not self._queue or not self._health.healthy:
             return None
         return self._queue.popleft()
 
@@ -254,7 +259,7 @@ class EmailConnector:
             reply = await link.send(mail)
         except RelayUnreachableError as exc:
             self.stats.lost += 1
-            self._set_health(False, str(exc))
+            self._health.set(False, str(exc))
             self._retry(job, f"relay unreachable: {exc} (e-mail error {UNAVAILABLE})", now=True)
             return
         if reply.taken:
@@ -290,45 +295,14 @@ class EmailConnector:
             self._nonempty.set()
 
     def _backoff(self, attempts: int) -> float:
-        """Exponential from retry_min, capped at retry_max, drawn from [half, whole] so that
-        parts deferred together are not sent again together."""
-        base = min(self.config.retry_max, self.config.retry_min * 2.0 ** (attempts - 1))
-        return self.rng.uniform(base / 2, base)
-
-    async def _pace(self) -> bool:
-        """Wait for the rate to allow one more message; False if stop began. One sender waits
-        at a time, so that waiters do not all wake into one burst."""
-        bucket = self._bucket
-        if bucket is None:
-            return not self.stopping
-        loop = asyncio.get_running_loop()
-        async with self._pace_lock:
-            while not self.stopping:
-                wait = bucket.wait_time(loop.time())
-                if wait <= 0:
-                    bucket.spend()
-                    return True
-                if await self._wait_stopping(wait):
-                    break
-            return False
-
-    async def _wait_stopping(self, seconds: float) -> bool:
-        """Wait `seconds`, or less when stop() begins; whether it began."""
-        if self.stopping:
-            return True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop_event.wait(), seconds)
-        return self.stopping
+        return backoff(self.rng, attempts, self.config.retry_min, self.config.retry_max)
 
     # -- reports -------------------------------------------------------------------------------
 
     def _accepted(self, job: Job, mail: Envelope) -> None:
         self.stats.sent += 1
         assert self.events is not None
-        try:
-            self.events.accepted(job.part.key, mail.message_id, self.id)
-        except Exception:
-            log.exception("%s: accepted event for %s raised", self.id, job.part.key)
+        if not report_accepted(log, self.events, self.id, job.part.key, mail.message_id):
             return
         if not job.part.receipt:
             return
@@ -365,44 +339,27 @@ class EmailConnector:
     def _fail(self, job: Job, error: str, detail: str, *, permanent: bool) -> None:
         self.stats.failed += 1
         assert self.events is not None
-        try:
-            self.events.failed(job.part.key, error, detail, permanent=permanent)
-        except Exception:
-            log.exception("%s: failed event for %s raised", self.id, job.part.key)
+        report_failed(log, self.events, self.id, job.part.key, error, detail, permanent=permanent)
 
     # -- health --------------------------------------------------------------------------------
-
-    def _set_health(self, healthy: bool, detail: str) -> None:
-        if healthy == self._healthy:
-            return
-        self._healthy = healthy
-        if healthy:
-            self._down.clear()
-            self._up.set()
-            log.info("%s: relay up", self.id)
-        else:
-            self._up.clear()
-            self._down.set()
-            if not self.stopping:
-                log.warning("%s: relay down: %s", self.id, detail)
 
     async def _keep_up(self) -> None:
         """While the relay is down: a session opened and closed, after a growing back-off,
         until one succeeds."""
         failures = 0
         while not self.stopping:
-            await self._down.wait()
+            await self._health.down.wait()
             try:
                 await probe(self.config, self._tls)
             except RelayUnreachableError as exc:
                 failures += 1
                 log.debug("%s: probe failed: %s", self.id, exc)
-                if await self._wait_stopping(self._backoff(failures)):
+                if await self._stop.wait(self._backoff(failures)):
                     return
                 continue
             self.stats.sessions += 1
             failures = 0
-            self._set_health(True, "")
+            self._health.set(True, "")
 
 
 __all__ = ["EmailConnector", "EmailStats"]

@@ -4,6 +4,13 @@ flight, queue, retries, the cache of recent results)."""
 from dataclasses import dataclass
 
 from smsgate.callbacks.http_client import parse_target
+from smsgate.connectors.limits import (
+    check_at_least_one,
+    check_endpoint,
+    check_pacing,
+    check_positive,
+    check_token,
+)
 
 
 @dataclass(frozen=True)
@@ -35,12 +42,10 @@ class HlrConnectorConfig:
     report_attempts: int = 5  # offers of a result to the engine before it is given up
 
     def __post_init__(self) -> None:
-        if not self.id or not self.base_url.startswith(("http://", "https://")):
-            raise ValueError("an HLR connector needs an id and an http(s) base_url")
+        check_endpoint("an HLR connector", self.id, self.base_url)
         if not self.token:
             raise ValueError("an HLR connector needs a token")
-        if not (self.token.isprintable() and self.token.isascii()) or " " in self.token:
-            raise ValueError("an HLR connector's token must be printable ASCII without spaces")
+        check_token("an HLR connector", self.token)
         try:
             parse_target(self.base_url)
         except ValueError as exc:
@@ -54,23 +59,19 @@ class HlrConnectorConfig:
             self.max_answer_bytes,
             self.report_attempts,
         )
-        if min(counts) < 1:
-            raise ValueError(
-                "max_in_flight, queue_size, max_attempts, max_throttled, cache_size, "
-                "max_answer_bytes and report_attempts must be at least 1"
-            )
-        if self.rate is not None and self.rate <= 0:
-            raise ValueError("rate must be positive")
-        if not 0 < self.retry_min <= self.retry_max:
-            raise ValueError("need 0 < retry_min <= retry_max")
+        check_at_least_one(
+            counts,
+            "max_in_flight, queue_size, max_attempts, max_throttled, cache_size, "
+            "max_answer_bytes and report_attempts",
+        )
+        check_pacing(self.rate, self.retry_min, self.retry_max)
         times = (
             self.request_timeout,
             self.throttle_pause,
             self.recovery_interval,
             self.report_timeout,
         )
-        if min(times) <= 0:
-            raise ValueError("timeouts, pauses and intervals must be positive")
+        check_positive(times, "timeouts, pauses and intervals")
         if self.cache_ttl < 0 or self.absent_ttl < 0:
             raise ValueError("cache_ttl and absent_ttl must not be negative")
 

@@ -40,12 +40,10 @@ looked up again, they are answered from the cache.
 """
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
@@ -58,8 +56,16 @@ from smsgate.connectors.hlr.provider import (
     ProviderThrottledError,
     ProviderUnavailableError,
 )
+from smsgate.connectors.sending import (
+    Health,
+    Pacer,
+    SendingPool,
+    StopSignal,
+    backoff,
+    report_accepted,
+    report_failed,
+)
 from smsgate.domain.hlr import HlrResult
-from smsgate.domain.token_bucket import TokenBucket
 from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.ports import ConnectorEvents, DeliveryReport, OutboundPart, PartKey
 
@@ -127,21 +133,27 @@ class HlrConnector:
         self.stats = HlrStats()
         self.cache = ResultCache(self.clock, config.cache_ttl, config.absent_ttl, config.cache_size)
         self.events: ConnectorEvents | None = None  # set by start(), kept after stop
-        self.stopping = False
+        self._stop = StopSignal()
         self._provider = provider
         self._started = False
-        self._queue: deque[Job] = deque()
-        self._nonempty = asyncio.Event()
-        self._slots = asyncio.Semaphore(config.max_in_flight)
-        self._running: dict[asyncio.Task[None], Job] = {}
-        self._stop_event = asyncio.Event()
-        self._healthy = True  # until a lookup goes unanswered
+        self._pool = SendingPool(
+            log,
+            config.id,
+            self._look_up,
+            queue_size=config.queue_size,
+            max_in_flight=config.max_in_flight,
+            what="lookup",
+        )
+        self._pacer = Pacer(
+            self._stop,
+            config.rate,
+            throttle_pause=config.throttle_pause,
+            pause_max=config.retry_max,
+        )
+        # up until a lookup goes unanswered
+        self._health = Health(log, config.id, "provider", self._stop, healthy=True)
         self._down_until = 0.0  # time.monotonic() before which no part is taken
-        self._bucket: TokenBucket | None = None
-        self._paused_until = 0.0  # loop time before which nothing is asked (after a 429)
-        self._pace_lock = asyncio.Lock()
         self._pending: dict[str, asyncio.Future[HlrResult]] = {}
-        self._worker: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -157,34 +169,16 @@ class HlrConnector:
         self.events = events
         if self._provider is None:
             self._provider = HttpHlrProvider(self.config)
-        loop = asyncio.get_running_loop()
-        if self.config.rate is not None:
-            # a tenth of a second's burst (at least one): the rate is spread over the second
-            rate = self.config.rate
-            self._bucket = TokenBucket(rate, loop.time(), burst=max(1.0, rate / 10))
-        self._worker = loop.create_task(self._work(), name=f"hlr {self.id} worker")
+        self._pacer.start()
+        self._pool.start(f"hlr {self.id} worker")
 
     async def stop(self, drain_timeout: float = 10.0) -> list[OutboundPart]:
         """Stop taking parts, let the lookups under way finish within `drain_timeout`, close;
         return the parts not (surely) reported."""
         if not self._started or self.stopping:
             return []
-        self.stopping = True
-        self._stop_event.set()
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-        if self._running:
-            await asyncio.wait(set(self._running), timeout=drain_timeout)
-        cut = dict(self._running)
-        for task in cut:
-            task.cancel()
-        if cut:
-            await asyncio.gather(*cut, return_exceptions=True)
-        unsent = [job.part for job in cut.values()]
-        unsent.extend(job.part for job in self._queue)
-        self._queue.clear()
+        self._stop.begin()
+        unsent = await self._pool.stop(drain_timeout)
         if self._provider is not None:
             await self._provider.close()
         log.info("%s: stopped, %d parts handed back", self.id, len(unsent))
@@ -195,25 +189,27 @@ class HlrConnector:
     def submit(self, part: OutboundPart) -> bool:
         """Queue a part; False (at once) when the queue is full, or the connector is not
         started or stopping."""
-        if not self._started or self.stopping or len(self._queue) >= self.config.queue_size:
+        if not self._started or self.stopping:
             return False
-        self._queue.append(Job(part, lookup_id(part.key)))
-        self._nonempty.set()
-        return True
+        return self._pool.offer(Job(part, lookup_id(part.key)))
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.stopping
 
     @property
     def queue_depth(self) -> int:
-        return len(self._queue)
+        return len(self._pool.queue)
 
     @property
     def in_flight(self) -> int:
-        return len(self._running)
+        return len(self._pool.in_flight)
 
     @property
     def is_up(self) -> bool:
         if not self._started or self.stopping:
             return False
-        return self._healthy or time.monotonic() >= self._down_until
+        return self._health.healthy or time.monotonic() >= self._down_until
 
     @property
     def links_up(self) -> int:
@@ -224,28 +220,6 @@ class HlrConnector:
         return self.config.max_in_flight if self.is_up else 0
 
     # -- looking up ----------------------------------------------------------------------------
-
-    async def _work(self) -> None:
-        """Take parts in order and start a lookup for each while a slot is free."""
-        loop = asyncio.get_running_loop()
-        while True:
-            while not self._queue:
-                self._nonempty.clear()
-                await self._nonempty.wait()
-            await self._slots.acquire()
-            if not self._queue:  # taken back meanwhile (cannot happen while running; cheap)
-                self._slots.release()
-                continue
-            job = self._queue.popleft()
-            task = loop.create_task(self._look_up(job))
-            self._running[task] = job
-            task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._running.pop(task, None)
-        self._slots.release()
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("%s: a lookup ended with an error", self.id, exc_info=exc)
 
     async def _look_up(self, job: Job) -> None:
         number = job.part.destination
@@ -260,16 +234,13 @@ class HlrConnector:
         try:
             result = await self._result(number)
         except _StoppingError:
-            self._queue.appendleft(job)  # handed back by stop()
+            self._pool.hand_back(job)  # handed back by stop()
             return
         except _FailedError as failed:
             self._fail(job, failed)
             return
         assert self.events is not None
-        try:
-            self.events.accepted(job.part.key, job.lookup_id, self.id)
-        except Exception:
-            log.exception("%s: accepted event for %s raised", self.id, job.part.key)
+        report_accepted(log, self.events, self.id, job.part.key, job.lookup_id)
         await self._report(job, result)
 
     async def _result(self, number: str) -> HlrResult:
@@ -306,7 +277,7 @@ class HlrConnector:
         assert self._provider is not None
         attempts = throttled = 0
         while True:
-            if not await self._pace():
+            if not await self._pacer.pace():
                 raise _StoppingError()
             try:
                 result = await self._provider.lookup(number)
@@ -318,7 +289,7 @@ class HlrConnector:
                     detail = f"{exc.detail} (after {attempts} attempts)"
                     raise _FailedError("carrier_unavailable", detail, permanent=False) from None
                 self.stats.retried += 1
-                if await self._wait_stopping(self._backoff(attempts)):
+                if await self._stop.wait(self._backoff(attempts)):
                     raise _StoppingError() from None
                 continue
             except ProviderThrottledError as exc:
@@ -328,7 +299,7 @@ class HlrConnector:
                 if throttled > self.config.max_throttled:
                     detail = f"throttled {throttled} times"
                     raise _FailedError("carrier_unavailable", detail, permanent=False) from None
-                self._pause(exc.retry_after)
+                self._pacer.pause(exc.retry_after)
                 continue
             except ProviderRefusedError as exc:
                 self._set_health(True, "")
@@ -374,64 +345,21 @@ class HlrConnector:
     def _fail(self, job: Job, failed: _FailedError) -> None:
         self.stats.failed += 1
         assert self.events is not None
-        try:
-            self.events.failed(
-                job.part.key, failed.error, failed.detail, permanent=failed.permanent
-            )
-        except Exception:
-            log.exception("%s: failed event for %s raised", self.id, job.part.key)
+        key = job.part.key
+        report_failed(
+            log, self.events, self.id, key, failed.error, failed.detail, permanent=failed.permanent
+        )
 
     # -- pacing and health ---------------------------------------------------------------------
 
     def _backoff(self, attempts: int) -> float:
-        """Exponential from retry_min, capped at retry_max, drawn from [half, whole] so that
-        lookups failed together are not retried together."""
-        base = min(self.config.retry_max, self.config.retry_min * 2.0 ** (attempts - 1))
-        return self.rng.uniform(base / 2, base)
-
-    def _pause(self, retry_after: float | None) -> None:
-        """A 429: every lookup waits for the time the provider asked."""
-        pause = self.config.throttle_pause if retry_after is None else retry_after
-        until = asyncio.get_running_loop().time() + min(pause, self.config.retry_max)
-        self._paused_until = max(self._paused_until, until)
-
-    async def _pace(self) -> bool:
-        """Wait for the rate and any 429 pause to allow one more lookup; False if stop began.
-        One lookup waits at a time, so that waiters do not all wake into one burst."""
-        loop = asyncio.get_running_loop()
-        async with self._pace_lock:
-            while not self.stopping:
-                now = loop.time()
-                wait = self._paused_until - now
-                if self._bucket is not None:
-                    wait = max(wait, self._bucket.wait_time(now))
-                if wait <= 0:
-                    if self._bucket is not None:
-                        self._bucket.spend()
-                    return True
-                if await self._wait_stopping(wait):
-                    break
-            return False
-
-    async def _wait_stopping(self, seconds: float) -> bool:
-        """Wait `seconds`, or less when stop() begins; whether it began."""
-        if self.stopping:
-            return True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop_event.wait(), seconds)
-        return self.stopping
+        return backoff(self.rng, attempts, self.config.retry_min, self.config.retry_max)
 
     def _set_health(self, healthy: bool, detail: str) -> None:
         if not healthy:
             # every unanswered lookup pushes the next try further: parts wait for the interval
             self._down_until = time.monotonic() + self.config.recovery_interval
-        if healthy == self._healthy:
-            return
-        self._healthy = healthy
-        if healthy:
-            log.info("%s: provider up", self.id)
-        elif not self.stopping:
-            log.warning("%s: provider down: %s", self.id, detail)
+        self._health.set(healthy, detail)
 
 
 __all__ = ["HlrConnector", "HlrStats", "lookup_id"]

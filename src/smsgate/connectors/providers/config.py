@@ -5,6 +5,14 @@ queue, retries)."""
 from dataclasses import dataclass
 
 from smsgate.callbacks.http_client import parse_target
+from smsgate.connectors.limits import (
+    check_at_least_one,
+    check_endpoint,
+    check_pacing,
+    check_positive,
+    check_receipt_timeout,
+    check_token,
+)
 from smsgate.connectors.providers.channels import CHANNELS
 
 
@@ -39,12 +47,10 @@ class ProviderConnectorConfig:
             raise ValueError(
                 f"unknown channel {self.channel!r}; one of {', '.join(sorted(CHANNELS))}"
             )
-        if not self.id or not self.base_url.startswith(("http://", "https://")):
-            raise ValueError("a provider connector needs an id and an http(s) base_url")
+        check_endpoint("a provider connector", self.id, self.base_url)
         if not self.token or not self.webhook_token:
             raise ValueError("a provider connector needs a token and a webhook_token")
-        if not (self.token.isprintable() and self.token.isascii()) or " " in self.token:
-            raise ValueError("a provider connector's token must be printable ASCII without spaces")
+        check_token("a provider connector", self.token)
         try:
             parse_target(self.base_url)
         except ValueError as exc:
@@ -57,25 +63,18 @@ class ProviderConnectorConfig:
             self.max_answer_bytes,
             self.max_webhook_bytes,
         )
-        if min(counts) < 1:
-            raise ValueError(
-                "max_in_flight, queue_size, max_attempts, max_throttled and the byte limits "
-                "must be at least 1"
-            )
-        if self.rate is not None and self.rate <= 0:
-            raise ValueError("rate must be positive")
-        if not 0 < self.retry_min <= self.retry_max:
-            raise ValueError("need 0 < retry_min <= retry_max")
+        check_at_least_one(
+            counts, "max_in_flight, queue_size, max_attempts, max_throttled and the byte limits"
+        )
+        check_pacing(self.rate, self.retry_min, self.retry_max)
         times = (
             self.request_timeout,
             self.throttle_pause,
             self.probe_interval,
             self.inbound_timeout,
         )
-        if min(times) <= 0:
-            raise ValueError("timeouts, pauses and intervals must be positive")
-        if self.receipt_timeout is not None and self.receipt_timeout < 0:
-            raise ValueError("receipt_timeout must not be negative")
+        check_positive(times, "timeouts, pauses and intervals")
+        check_receipt_timeout(self.receipt_timeout)
 
 
 __all__ = ["ProviderConnectorConfig"]

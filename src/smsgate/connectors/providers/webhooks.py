@@ -15,22 +15,18 @@ channel, 413 for a body over `max_webhook_bytes`, 503 while the connector is not
 the engine could not take the report within `inbound_timeout`.
 """
 
-import asyncio
-import hmac
-import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Final
 
-import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from smsgate.connectors.providers.channels import CHANNELS
 from smsgate.connectors.providers.connector import ProviderConnector
+from smsgate.connectors.webhook import error_response, receive
 from smsgate.domain.errors import GatewayError
-
-log = logging.getLogger(__name__)
+from smsgate.engine.ports import ConnectorEvents, DeliveryReport
 
 WEBHOOK_PATH: Final = "/connectors/{kind}/{{connector_id}}/events"
 
@@ -49,18 +45,19 @@ def webhook_routes(connectors: ConnectorLookup) -> list[Route]:
 
     def endpoint_of(kind: str) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            connector = connectors(request.path_params["connector_id"])
-            if connector is None or connector.channel != kind:
-                return _error(GatewayError("not_found", f"no {kind} connector of that id"), 404)
-            try:
-                await _take(request, connector)
-            except GatewayError as exc:
-                connector.stats.webhooks_refused += 1
-                return _error(exc)
-            except ClientDisconnect:  # the provider gave up: it will send again
-                connector.stats.webhooks_refused += 1
-                return Response(status_code=499)
-            return Response(b"{}", media_type="application/json")
+            found = connectors(request.path_params["connector_id"])
+            if found is None or found.channel != kind:
+                error = GatewayError("not_found", f"no {kind} connector of that id")
+                return error_response(error, 404)
+            connector: ProviderConnector = found
+
+            async def deliver(events: ConnectorEvents, report: DeliveryReport) -> None:
+                await events.receipt(connector.id, report)
+                connector.stats.receipts += 1
+
+            return await receive(
+                request, connector, connector.provider.parse_event, deliver, "report"
+            )
 
         return endpoint
 
@@ -68,55 +65,6 @@ def webhook_routes(connectors: ConnectorLookup) -> list[Route]:
         Route(WEBHOOK_PATH.format(kind=kind), endpoint_of(kind), methods=["POST"])
         for kind in CHANNELS
     ]
-
-
-async def _take(request: Request, connector: ProviderConnector) -> None:
-    config = connector.config
-    if not _authorized(request, config.webhook_token):
-        raise GatewayError("unauthorized", "a bearer token is required")
-    events = connector.events
-    if not connector.running or events is None:
-        raise GatewayError("unavailable", f"connector {connector.id} is not running")
-    report = connector.provider.parse_event(await _body(request, config.max_webhook_bytes))
-    try:
-        async with asyncio.timeout(config.inbound_timeout):
-            await events.receipt(connector.id, report)
-    except Exception as exc:  # not persisted: the provider must send it again
-        log.warning("%s: the engine did not take a report: %r", connector.id, exc)
-        raise GatewayError("unavailable", "the report was not taken; send it again") from None
-    connector.stats.receipts += 1
-
-
-def _authorized(request: Request, token: str) -> bool:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode(), token.encode()
-    )
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise GatewayError("request_too_large", f"at most {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise GatewayError("request_too_large", f"at most {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _error(error: GatewayError, status: int | None = None) -> Response:
-    body = {"error": {"code": error.code, "message": error.entry.message, "detail": error.detail}}
-    headers = {"Retry-After": "1"} if error.http_status == 503 else None
-    return Response(
-        orjson.dumps(body),
-        status_code=status or error.http_status,
-        media_type="application/json",
-        headers=headers,
-    )
 
 
 __all__ = ["WEBHOOK_PATH", "ConnectorLookup", "webhook_paths", "webhook_routes"]

@@ -3,6 +3,15 @@ token its webhooks must carry, and its limits (rate, in flight, queue, retries, 
 
 from dataclasses import dataclass
 
+from smsgate.connectors.limits import (
+    check_at_least_one,
+    check_endpoint,
+    check_pacing,
+    check_positive,
+    check_receipt_timeout,
+    check_token,
+)
+
 
 @dataclass(frozen=True)
 class RcsConnectorConfig:
@@ -34,12 +43,10 @@ class RcsConnectorConfig:
     receipt_timeout: float | None = 3600.0
 
     def __post_init__(self) -> None:
-        if not self.id or not self.base_url.startswith(("http://", "https://")):
-            raise ValueError("an RCS connector needs an id and an http(s) base_url")
+        check_endpoint("an RCS connector", self.id, self.base_url)
         if not self.token or not self.webhook_token:
             raise ValueError("an RCS connector needs a token and a webhook_token")
-        if not (self.token.isprintable() and self.token.isascii()) or " " in self.token:
-            raise ValueError("the RCS connector's token must be printable ASCII without spaces")
+        check_token("the RCS connector", self.token)
         counts = (
             self.max_in_flight,
             self.queue_size,
@@ -49,27 +56,22 @@ class RcsConnectorConfig:
             self.max_answer_bytes,
             self.max_webhook_bytes,
         )
-        if min(counts) < 1:
-            raise ValueError(
-                "max_in_flight, queue_size, max_attempts, max_throttled, "
-                "capability_cache_size and the byte limits must be at least 1"
-            )
-        if self.rate is not None and self.rate <= 0:
-            raise ValueError("rate must be positive")
-        if not 0 < self.retry_min <= self.retry_max:
-            raise ValueError("need 0 < retry_min <= retry_max")
+        check_at_least_one(
+            counts,
+            "max_in_flight, queue_size, max_attempts, max_throttled, "
+            "capability_cache_size and the byte limits",
+        )
+        check_pacing(self.rate, self.retry_min, self.retry_max)
         times = (
             self.request_timeout,
             self.throttle_pause,
             self.probe_interval,
             self.inbound_timeout,
         )
-        if min(times) <= 0 or self.capability_ttl < 0:
-            raise ValueError(
-                "timeouts, pauses and intervals must be positive; the TTL not negative"
-            )
-        if self.receipt_timeout is not None and self.receipt_timeout < 0:
-            raise ValueError("receipt_timeout must not be negative")
+        check_positive(times, "timeouts, pauses and intervals")
+        if self.capability_ttl < 0:
+            raise ValueError("capability_ttl must not be negative")
+        check_receipt_timeout(self.receipt_timeout)
         if not self.probe_user.isdigit():
             raise ValueError("probe_user must be E.164 digits")
 

@@ -36,22 +36,19 @@ carry the same msgId.
 """
 
 import asyncio
-import contextlib
 import logging
-import math
 import random
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
+from smsgate.connectors.queued import QueuedConnector
 from smsgate.connectors.rcs.capabilities import CapabilityCache
 from smsgate.connectors.rcs.client import Answer, PlatformUnreachableError, RcsClient
 from smsgate.connectors.rcs.config import RcsConnectorConfig
 from smsgate.domain.errors import GatewayError
-from smsgate.domain.token_bucket import TokenBucket
 from smsgate.engine.clock import Clock, SystemClock
-from smsgate.engine.ports import ConnectorEvents, OutboundPart, PartKey, Revoked
+from smsgate.engine.ports import OutboundPart, PartKey, Revoked
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +91,10 @@ class RcsStats:
     webhooks_refused: int = 0  # webhooks answered other than 200
 
 
-class RcsConnector:
+class RcsConnector(QueuedConnector[Job]):
     channel = "rcs"
+    config: RcsConnectorConfig
+    stats: RcsStats
 
     def __init__(
         self,
@@ -105,126 +104,29 @@ class RcsConnector:
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
-        self.clock = clock or SystemClock()  # capability answers expire by its time
-        self.rng = rng or random.Random()  # back-off jitter
         self.stats = RcsStats()
+        super().__init__(
+            config, self.stats, rng=rng, log=log, peer="platform", task_prefix=f"rcs {config.id}"
+        )
+        self.clock = clock or SystemClock()  # capability answers expire by its time
         self.capabilities = CapabilityCache(
             self.clock, config.capability_ttl, config.capability_cache_size
         )
-        self.events: ConnectorEvents | None = None  # set by start(), kept after stop
-        self.stopping = False
-        self._started = False
-        self._closed = False
         self._client: RcsClient | None = None
-        self._queue: deque[Job] = deque()
-        self._nonempty = asyncio.Event()
-        self._slots = asyncio.Semaphore(config.max_in_flight)
-        self._sending: dict[asyncio.Task[None], Job] = {}
-        self._stop_event = asyncio.Event()
-        self._up = asyncio.Event()
-        self._healthy = False
-        self._last_answer = -math.inf  # loop time of the platform's last answer
         self._last_bot = ""
-        self._bucket: TokenBucket | None = None
-        self._paused_until = 0.0  # loop time before which nothing is sent (after a 429)
-        self._pace_lock = asyncio.Lock()
         self._lookups: dict[tuple[str, str], asyncio.Future[bool]] = {}
-        self._worker: asyncio.Task[None] | None = None
-        self._prober: asyncio.Task[None] | None = None
 
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    @property
-    def id(self) -> str:
-        return self.config.id
-
-    async def start(self, events: ConnectorEvents) -> None:
-        """Start sending; returns at once, the first probe of the platform runs behind."""
-        if self._started:
-            raise RuntimeError(f"connector {self.config.id} already started")
-        self._started = True
-        self.events = events
+    def _open(self) -> None:
         self._client = RcsClient(self.config)
-        loop = asyncio.get_running_loop()
-        if self.config.rate is not None:
-            # a tenth of a second's burst (at least one): the rate is spread over the second
-            rate = self.config.rate
-            self._bucket = TokenBucket(rate, loop.time(), burst=max(1.0, rate / 10))
-        self._worker = loop.create_task(self._work(), name=f"rcs {self.id} worker")
-        self._prober = loop.create_task(self._probe_loop(), name=f"rcs {self.id} probe")
 
-    async def stop(self, drain_timeout: float = 10.0) -> list[OutboundPart]:
-        """Stop taking parts, let the sends under way finish within `drain_timeout`, close;
-        return the parts not (surely) sent."""
-        if not self._started or self.stopping:
-            return []
-        self.stopping = True
-        self._stop_event.set()
-        self._set_health(False, "")
-        for task in (self._worker, self._prober):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        if self._sending:
-            await asyncio.wait(set(self._sending), timeout=drain_timeout)
-        # sends still without an answer: cut short, their parts handed back
-        cut = dict(self._sending)
-        for task in cut:
-            task.cancel()
-        if cut:
-            await asyncio.gather(*cut, return_exceptions=True)
-        unsent = [job.part for job in cut.values()]
-        unsent.extend(job.part for job in self._queue)
-        self._queue.clear()
+    async def _close(self) -> None:
         if self._client is not None:
             await self._client.close()
-        self._closed = True
-        log.info("%s: stopped, %d parts handed back", self.id, len(unsent))
-        return unsent
 
-    @property
-    def running(self) -> bool:
-        """Started and not stopped yet: it takes the platform's webhooks (during the drain
-        too, for the reports of the last sends)."""
-        return self._started and not self._closed
+    def _job(self, part: OutboundPart) -> Job:
+        return Job(part, message_id(part.key))
 
-    # -- the engine's side ---------------------------------------------------------------------
-
-    def submit(self, part: OutboundPart) -> bool:
-        """Queue a part; False (at once) when the queue is full, or the connector is not
-        started or stopping."""
-        if not self._started or self.stopping or len(self._queue) >= self.config.queue_size:
-            return False
-        self._queue.append(Job(part, message_id(part.key)))
-        self._nonempty.set()
-        return True
-
-    @property
-    def queue_depth(self) -> int:
-        return len(self._queue)
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._sending)
-
-    @property
-    def is_up(self) -> bool:
-        return self._healthy and not self.stopping
-
-    @property
-    def links_up(self) -> int:
-        return int(self.is_up)
-
-    @property
-    def capacity(self) -> int:
-        return self.config.max_in_flight if self.is_up else 0
-
-    async def wait_up(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for the platform to answer; whether it did."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._up.wait(), timeout)
-        return self.is_up
+    # -- capability and revoke -----------------------------------------------------------------
 
     async def capable(self, user: str, bot: str) -> bool:
         """Whether `user` (E.164 digits) can receive RCS from `bot`: from the cache while the
@@ -270,7 +172,7 @@ class RcsConnector:
                 self._unreachable(str(exc))
                 reason = f"platform unreachable: {exc}"
             else:
-                self._answered(answer)
+                self._heard(answer)
                 if answer.status in (200, 204):
                     self.stats.revoked += 1
                     return Revoked(True)
@@ -283,34 +185,12 @@ class RcsConnector:
                 if answer.status != 429 and answer.status < 500:
                     return Revoked(False, answer.detail)
                 reason = answer.detail
-            if attempts >= self.config.max_attempts or await self._wait_stopping(
+            if attempts >= self.config.max_attempts or await self._stop.wait(
                 self._backoff(attempts)
             ):
                 return Revoked(False, reason)
 
     # -- sending -------------------------------------------------------------------------------
-
-    async def _work(self) -> None:
-        """Take parts in order and start a send for each while a slot is free."""
-        loop = asyncio.get_running_loop()
-        while True:
-            while not self._queue:
-                self._nonempty.clear()
-                await self._nonempty.wait()
-            await self._slots.acquire()
-            if not self._queue:  # taken back meanwhile (cannot happen while running; cheap)
-                self._slots.release()
-                continue
-            job = self._queue.popleft()
-            task = loop.create_task(self._send(job))
-            self._sending[task] = job
-            task.add_done_callback(self._sent)
-
-    def _sent(self, task: asyncio.Task[None]) -> None:
-        self._sending.pop(task, None)
-        self._slots.release()
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("%s: a send ended with an error", self.id, exc_info=exc)
 
     async def _send(self, job: Job) -> None:
         part = job.part
@@ -320,8 +200,8 @@ class RcsConnector:
         assert self._client is not None
         self._last_bot = part.source
         while True:
-            if not await self._pace():
-                self._queue.appendleft(job)  # stopping: handed back
+            if not await self._pacer.pace():
+                self._pool.hand_back(job)  # stopping: handed back
                 return
             try:
                 answer = await self._client.send(
@@ -329,24 +209,19 @@ class RcsConnector:
                 )
             except PlatformUnreachableError as exc:
                 self._unreachable(str(exc))
-                if await self._retry(job, f"platform unreachable: {exc}"):
+                if await self._retry(job, "carrier_unavailable", f"platform unreachable: {exc}"):
                     continue
                 return
-            self._answered(answer)
+            self._heard(answer)
             status = answer.status
             if status in _ACCEPTED:
                 found = _rcs_message(answer.body).get("msgId")
                 self._accepted(job, found if isinstance(found, str) and found else job.msg_id)
                 return
             if status == 429:
-                self.stats.throttled += 1
-                job.throttled += 1
-                if job.throttled > self.config.max_throttled:
-                    detail = f"throttled {job.throttled} times"
-                    self._fail(job, "carrier_unavailable", detail, permanent=False)
-                    return
-                self._pause(answer.retry_after)
-                continue
+                if self._throttled(job, "carrier_unavailable", answer.retry_after):
+                    continue
+                return
             if status == 404:
                 self.stats.not_capable += 1
                 self.capabilities.put(part.source, part.destination, False)
@@ -355,77 +230,8 @@ class RcsConnector:
             if 400 <= status < 500:
                 self._fail(job, "carrier_rejected", answer.detail, permanent=True)
                 return
-            if not await self._retry(job, answer.detail):
+            if not await self._retry(job, "carrier_unavailable", answer.detail):
                 return
-
-    async def _retry(self, job: Job, detail: str) -> bool:
-        """After a send without an answer or with a 5xx: whether to send again (after a
-        back-off). False when the part failed for lack of attempts or went back to the queue
-        because the connector is stopping."""
-        job.attempts += 1
-        if job.attempts >= self.config.max_attempts:
-            detail = f"{detail} (after {job.attempts} attempts)"
-            self._fail(job, "carrier_unavailable", detail, permanent=False)
-            return False
-        self.stats.retried += 1
-        if await self._wait_stopping(self._backoff(job.attempts)):
-            self._queue.appendleft(job)
-            return False
-        return True
-
-    def _backoff(self, attempts: int) -> float:
-        """Exponential from retry_min, capped at retry_max, drawn from [half, whole] so that
-        parts failed together are not retried together."""
-        base = min(self.config.retry_max, self.config.retry_min * 2.0 ** (attempts - 1))
-        return self.rng.uniform(base / 2, base)
-
-    def _pause(self, retry_after: float | None) -> None:
-        """A 429: the whole connector holds its sends for the time the platform asked."""
-        pause = self.config.throttle_pause if retry_after is None else retry_after
-        until = asyncio.get_running_loop().time() + min(pause, self.config.retry_max)
-        self._paused_until = max(self._paused_until, until)
-
-    async def _pace(self) -> bool:
-        """Wait for the rate and any 429 pause to allow one more send; False if stop began.
-        One sender waits at a time, so that waiters do not all wake into one burst."""
-        loop = asyncio.get_running_loop()
-        async with self._pace_lock:
-            while not self.stopping:
-                now = loop.time()
-                wait = self._paused_until - now
-                if self._bucket is not None:
-                    wait = max(wait, self._bucket.wait_time(now))
-                if wait <= 0:
-                    if self._bucket is not None:
-                        self._bucket.spend()
-                    return True
-                if await self._wait_stopping(wait):
-                    break
-            return False
-
-    async def _wait_stopping(self, seconds: float) -> bool:
-        """Wait `seconds`, or less when stop() begins; whether it began."""
-        if self.stopping:
-            return True
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop_event.wait(), seconds)
-        return self.stopping
-
-    def _accepted(self, job: Job, carrier_id: str) -> None:
-        self.stats.sent += 1
-        assert self.events is not None
-        try:
-            self.events.accepted(job.part.key, carrier_id, self.id)
-        except Exception:
-            log.exception("%s: accepted event for %s raised", self.id, job.part.key)
-
-    def _fail(self, job: Job, error: str, detail: str, *, permanent: bool) -> None:
-        self.stats.failed += 1
-        assert self.events is not None
-        try:
-            self.events.failed(job.part.key, error, detail, permanent=permanent)
-        except Exception:
-            log.exception("%s: failed event for %s raised", self.id, job.part.key)
 
     # -- capability ----------------------------------------------------------------------------
 
@@ -438,7 +244,7 @@ class RcsConnector:
         except PlatformUnreachableError as exc:
             self._unreachable(str(exc))
             raise GatewayError("rcs_unavailable", f"platform unreachable: {exc}") from None
-        self._answered(answer)
+        self._heard(answer)
         if answer.status == 200:
             listed = answer.body.get("capabilities")
             capable = not isinstance(listed, list) or bool(listed)
@@ -451,39 +257,16 @@ class RcsConnector:
 
     # -- health --------------------------------------------------------------------------------
 
-    def _answered(self, answer: Answer) -> None:
+    def _heard(self, answer: Answer) -> None:
         status = answer.status
         if status in _UNAVAILABLE or status in _REFUSED_CREDENTIALS:
-            self._set_health(False, answer.detail)
+            self._health.set(False, answer.detail)
         else:
-            self._last_answer = asyncio.get_running_loop().time()
-            self._set_health(True, "")
+            self._answered()
 
     def _unreachable(self, detail: str) -> None:
         self.stats.unreachable += 1
-        self._set_health(False, detail)
-
-    def _set_health(self, healthy: bool, detail: str) -> None:
-        if healthy == self._healthy:
-            return
-        self._healthy = healthy
-        if healthy:
-            self._up.set()
-            log.info("%s: platform up", self.id)
-        else:
-            self._up.clear()
-            if not self.stopping:
-                log.warning("%s: platform down: %s", self.id, detail)
-
-    async def _probe_loop(self) -> None:
-        """Ask a capability while the platform is down or has been idle for an interval."""
-        interval = self.config.probe_interval
-        loop = asyncio.get_running_loop()
-        while True:
-            if not self._healthy or loop.time() - self._last_answer >= interval:
-                await self._probe()
-            if await self._wait_stopping(interval):
-                return
+        self._health.set(False, detail)
 
     async def _probe(self) -> None:
         assert self._client is not None
@@ -493,7 +276,7 @@ class RcsConnector:
         except PlatformUnreachableError as exc:
             self._unreachable(str(exc))
             return
-        self._answered(answer)
+        self._heard(answer)
 
 
 def _rcs_message(body: dict[str, object]) -> dict[str, object]:

@@ -25,23 +25,19 @@ over `max_webhook_bytes`, 503 while the connector is not running or the engine c
 the event in `inbound_timeout`.
 """
 
-import asyncio
-import hmac
-import logging
 from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from smsgate.connectors.rcs.connector import RcsConnector
+from smsgate.connectors.webhook import error_response, receive
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.status import Status
-from smsgate.engine.ports import DeliveryReport, UserEvent
-
-log = logging.getLogger(__name__)
+from smsgate.engine.ports import ConnectorEvents, DeliveryReport, UserEvent
 
 WEBHOOK_PATH: Final = "/connectors/rcs/{connector_id}/events"
 
@@ -140,73 +136,22 @@ def webhook_routes(connectors: ConnectorLookup) -> list[Route]:
     there is none), so connectors may be replaced while the app runs."""
 
     async def endpoint(request: Request) -> Response:
-        connector = connectors(request.path_params["connector_id"])
-        if connector is None:
-            return _error(GatewayError("not_found", "no RCS connector of that id"), 404)
-        try:
-            await _take(request, connector)
-        except GatewayError as exc:
-            connector.stats.webhooks_refused += 1
-            return _error(exc)
-        except ClientDisconnect:  # the platform gave up: it will send again
-            connector.stats.webhooks_refused += 1
-            return Response(status_code=499)
-        return Response(b"{}", media_type="application/json")
+        found = connectors(request.path_params["connector_id"])
+        if found is None:
+            return error_response(GatewayError("not_found", "no RCS connector of that id"), 404)
+        connector: RcsConnector = found
 
-    return [Route(WEBHOOK_PATH, endpoint, methods=["POST"])]
-
-
-async def _take(request: Request, connector: RcsConnector) -> None:
-    config = connector.config
-    if not _authorized(request, config.webhook_token):
-        raise GatewayError("unauthorized", "a bearer token is required")
-    events = connector.events
-    if not connector.running or events is None:
-        raise GatewayError("unavailable", f"connector {connector.id} is not running")
-    event = parse_event(await _body(request, config.max_webhook_bytes))
-    try:
-        async with asyncio.timeout(config.inbound_timeout):
+        async def deliver(events: ConnectorEvents, event: DeliveryReport | UserEvent) -> None:
             if isinstance(event, DeliveryReport):
                 await events.receipt(connector.id, event)
                 connector.stats.receipts += 1
             else:
                 await events.user_event(connector.id, event)
                 connector.stats.user_events += 1
-    except Exception as exc:  # not persisted: the platform must send it again
-        log.warning("%s: the engine did not take a webhook: %r", connector.id, exc)
-        raise GatewayError("unavailable", "the event was not taken; send it again") from None
 
+        return await receive(request, connector, parse_event, deliver, "event")
 
-def _authorized(request: Request, token: str) -> bool:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode(), token.encode()
-    )
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise GatewayError("request_too_large", f"at most {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise GatewayError("request_too_large", f"at most {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _error(error: GatewayError, status: int | None = None) -> Response:
-    body = {"error": {"code": error.code, "message": error.entry.message, "detail": error.detail}}
-    headers = {"Retry-After": "1"} if error.http_status == 503 else None
-    return Response(
-        orjson.dumps(body),
-        status_code=status or error.http_status,
-        media_type="application/json",
-        headers=headers,
-    )
+    return [Route(WEBHOOK_PATH, endpoint, methods=["POST"])]
 
 
 __all__ = ["STATUSES", "WEBHOOK_PATH", "ConnectorLookup", "parse_event", "webhook_routes"]
