@@ -28,12 +28,25 @@ from smsgate.engine.gateway import Gateway
 log = logging.getLogger(__name__)
 
 
+class HttpApp(Starlette):
+    """The Starlette application, with `POST /v1/messages` (one message, the busiest request)
+    answered by `shortcut` before Starlette's layers when it takes the request."""
+
+    shortcut: SendShortcut | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.shortcut is not None and self.shortcut.takes(scope):
+            await self.shortcut(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(
     gateway: Gateway,
     metrics: Callable[[], str],
     settings: HttpSettings | None = None,
     connector_routes: Sequence[BaseRoute] = (),
-) -> "HttpApp":
+) -> HttpApp:
     """The HTTP application; `connector_routes` are the connectors' own (an RCS platform's
     webhooks), outside the OpenAPI document."""
     settings = settings or HttpSettings()
@@ -95,19 +108,6 @@ def create_app(
     forwarded = ForwardedFor(app.router, trusted_proxies=settings.trusted_proxies)
     app.shortcut = SendShortcut(gateway, auth, forwarded)
     return app
-
-
-class HttpApp(Starlette):
-    """The Starlette application, with `POST /v1/messages` (one message, the busiest request)
-    answered by `shortcut` before Starlette's layers when it takes the request."""
-
-    shortcut: SendShortcut | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.shortcut is not None and self.shortcut.takes(scope):
-            await self.shortcut(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
 
 
 def allowed(routes: list[BaseRoute], path: str) -> str:
