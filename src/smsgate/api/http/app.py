@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from smsgate.api.console import console_routes
 from smsgate.api.http import api_reference, dialects, inbound, opt_outs, v1
@@ -19,6 +20,7 @@ from smsgate.api.http.forwarded import ForwardedFor
 from smsgate.api.http.openapi import IMPLIED, openapi_document
 from smsgate.api.http.responses import JsonResponse, error_response
 from smsgate.api.http.settings import HttpSettings
+from smsgate.api.http.shortcut import SendShortcut
 from smsgate.domain.allow_list import address_allowed
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.gateway import Gateway
@@ -26,12 +28,25 @@ from smsgate.engine.gateway import Gateway
 log = logging.getLogger(__name__)
 
 
+class HttpApp(Starlette):
+    """The Starlette application, with `POST /v1/messages` (one message, the busiest request)
+    answered by `shortcut` before Starlette's layers when it takes the request."""
+
+    shortcut: SendShortcut | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.shortcut is not None and self.shortcut.takes(scope):
+            await self.shortcut(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(
     gateway: Gateway,
     metrics: Callable[[], str],
     settings: HttpSettings | None = None,
     connector_routes: Sequence[BaseRoute] = (),
-) -> Starlette:
+) -> HttpApp:
     """The HTTP application; `connector_routes` are the connectors' own (an RCS platform's
     webhooks), outside the OpenAPI document."""
     settings = settings or HttpSettings()
@@ -81,7 +96,7 @@ def create_app(
     document = openapi_document([*routes, *connector_routes])
     # the web console (and `/` sending a browser to it): pages, not part of the API document
     routes += console_routes(gateway, settings, failures)
-    return Starlette(
+    app = HttpApp(
         routes=[*routes, *connector_routes],
         # without trusted proxies every request's address is its peer's: no layer to pass
         middleware=[Middleware(ForwardedFor, trusted_proxies=settings.trusted_proxies)]
@@ -90,6 +105,9 @@ def create_app(
         # the native API's refusals; each dialect answers its own in its own shape
         exception_handlers={HTTPException: http_error, GatewayError: refused, Exception: crash},
     )
+    forwarded = ForwardedFor(app.router, trusted_proxies=settings.trusted_proxies)
+    app.shortcut = SendShortcut(gateway, auth, forwarded)
+    return app
 
 
 def allowed(routes: list[BaseRoute], path: str) -> str:

@@ -42,8 +42,10 @@ class ApiKeyAuth:
 
     async def account(self, request: Request) -> Account:
         """The account of the request's bearer key, if the request's address may use it."""
-        address = client_address(request)
-        authorization = request.headers.get("authorization")
+        return await self.bearer(request.headers.get("authorization"), client_address(request))
+
+    async def bearer(self, authorization: str | None, address: str | None) -> Account:
+        """The account of an `Authorization` header's bearer key, if `address` may use it."""
         if not authorization or not authorization.startswith("Bearer "):
             raise GatewayError("unauthorized", "send the API key as 'Authorization: Bearer KEY'")
         account = await self.by_key(authorization[7:].strip(), address)

@@ -8,7 +8,7 @@ import asyncio
 import logging
 
 import orjson
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from smsgate.api.http.responses import error_body
 from smsgate.api.http.settings import HttpSettings
@@ -83,7 +83,10 @@ def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
         def on_headers_complete(self) -> None:
             self._stop_head_timer()
             self._head_bytes, self._tail = None, b""
+            previous = self.cycle
             super().on_headers_complete()
+            if self.cycle is not previous and self.cycle is not None:  # not an upgrade
+                self.cycle.transport = HeadWithBody(self.transport, self.cycle)
 
         def on_message_complete(self) -> None:
             self._head_bytes = 0  # what comes next is the next request's head
@@ -114,3 +117,68 @@ def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
             self.transport.close()
 
     return GuardedHttpProtocol
+
+
+class HeadWithBody(asyncio.Transport):
+    """The connection as one response sees it: uvicorn writes a response's head and its body
+    as two socket writes (two system calls, and two TCP segments when the peer is quick);
+    this holds the head of a response whose length is known until its body comes, and writes
+    both at once. A chunked (streamed) response, a HEAD request's and anything written before
+    the response starts (100 Continue) pass straight through; closing writes a held head
+    first."""
+
+    _MAX_JOINED = 64 * 1024  # a larger body is written apart rather than copied after the head
+
+    def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
+        super().__init__()
+        self._transport = transport
+        self._cycle = cycle
+        self._head: bytes | None = None
+        self._held = False  # a head was held once: each response has one
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        head = self._head
+        if head is not None:
+            self._head = None
+            if len(data) <= self._MAX_JOINED:
+                self._transport.write(head + bytes(data))
+                return
+            self._transport.write(head)
+        elif self._holds():
+            self._held = True
+            self._head = bytes(data)
+            return
+        self._transport.write(data)
+
+    def _holds(self) -> bool:
+        # uvicorn sets these before it writes the head: response started, length known
+        cycle = self._cycle
+        return (
+            not self._held
+            and cycle.response_started
+            and not cycle.response_complete
+            and cycle.chunked_encoding is False
+            and cycle.scope["method"] != "HEAD"
+        )
+
+    def _flush(self) -> None:
+        if self._head is not None:
+            head, self._head = self._head, None
+            self._transport.write(head)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return self._transport.get_extra_info(name, default)
+
+    def abort(self) -> None:
+        self._head = None
+        self._transport.abort()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + len(self._head or b"")

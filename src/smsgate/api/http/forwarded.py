@@ -21,6 +21,14 @@ class ForwardedFor:
                 scope = dict(scope, client=(client, 0))
         await self.app(scope, receive, send)
 
+    def address_of(self, scope: Scope) -> str | None:
+        """The client address `request.client` would show below this middleware."""
+        client = scope.get("client")
+        if not client:
+            return None
+        peer: str = client[0]
+        return self.client_address(peer, scope["headers"]) if self.trusted.strip() else peer
+
     def client_address(self, peer: str, headers: list[tuple[bytes, bytes]]) -> str:
         """Walking X-Forwarded-For from the right (the hop nearest to us), the first address
         that is not a trusted proxy: what is left of it, any client could have written."""

@@ -111,6 +111,13 @@ def _invalid(exc: pydantic.ValidationError) -> GatewayError:
     return GatewayError("invalid_request", f"{where}: {first['msg']}")
 
 
+async def send_plain(gateway: Gateway, account: Account, body: bytes) -> JsonResponse:
+    """The answer to `POST /v1/messages` without an Idempotency-Key, once its account is known
+    and its body read: both the route below and `shortcut.SendShortcut` answer with this."""
+    status, payload = _one(await gateway.accept(account, [_command(_validate(SendMessage, body))]))
+    return JsonResponse(payload, status_code=status)
+
+
 def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
     keys = IdempotencyKeys(gateway.queries, gateway.clock)
 
@@ -120,9 +127,7 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[Route]:
             body = await read_body(request, MAX_BODY)
             commands = [_command(_validate(SendMessage, body))]
             return await send_once(request, account, body, commands, _one)
-        item = await parse_json(request, SendMessage, MAX_BODY)
-        status, payload = _one(await gateway.accept(account, [_command(item)]))
-        return JsonResponse(payload, status_code=status)
+        return await send_plain(gateway, account, await read_body(request, MAX_BODY))
 
     async def send_batch(request: Request) -> Response:
         account = await auth.account(request)

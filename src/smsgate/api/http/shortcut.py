@@ -1,0 +1,89 @@
+"""`POST /v1/messages` without an Idempotency-Key, answered in front of Starlette.
+
+One message per request is the API's busiest call, and Starlette's layers around its endpoint
+(error middleware, router, request and response objects) cost more than the endpoint itself.
+This entry takes that one request straight from the ASGI scope and answers it with the same
+parts as the route: `ApiKeyAuth.bearer`, the same body limit, `v1.send_plain` (the same model,
+command and answer) and the catalog's `error_response`. Everything else, and that request with
+an Idempotency-Key, goes to the Starlette application, which still holds the route (for the
+OpenAPI document and as the one place its semantics are written)."""
+
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from smsgate.api.http.auth import ApiKeyAuth
+from smsgate.api.http.forwarded import ForwardedFor
+from smsgate.api.http.request_body import check_length, gather
+from smsgate.api.http.responses import error_response
+from smsgate.api.http.v1 import MAX_BODY, send_plain
+from smsgate.domain.errors import GatewayError
+from smsgate.engine.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+PATH = "/v1/messages"
+_IDEMPOTENCY_KEY = b"idempotency-key"
+
+
+class SendShortcut:
+    def __init__(self, gateway: Gateway, auth: ApiKeyAuth, forwarded: ForwardedFor) -> None:
+        self.gateway = gateway
+        self.auth = auth
+        self.forwarded = forwarded  # decides the client address, as for every other request
+
+    @staticmethod
+    def takes(scope: Scope) -> bool:
+        """Whether this entry answers the request: exactly `POST /v1/messages`, mounted at
+        the root, with no Idempotency-Key (its replay and locking stay in the route)."""
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            return False
+        if scope.get("root_path"):
+            return False
+        return all(name != _IDEMPOTENCY_KEY for name, _ in scope["headers"])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            response: Response = await self.answer(scope, receive)
+        except GatewayError as error:
+            response = error_response(error)
+        except ClientDisconnect:
+            return  # nobody is left to answer
+        except Exception:
+            # as Starlette's outermost layer does: the catalog's 500, then the error goes on
+            # to the server, which logs it and closes the connection
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            await error_response(GatewayError("internal"))(scope, receive, send)
+            raise
+        await response(scope, receive, send)
+
+    async def answer(self, scope: Scope, receive: Receive) -> Response:
+        # Starlette's Headers: names lower-cased by the server, the first of a repeated name
+        authorization: str | None = None
+        length: str | None = None
+        for name, value in scope["headers"]:
+            if name == b"authorization" and authorization is None:
+                authorization = value.decode("latin-1")
+            elif name == b"content-length" and length is None:
+                length = value.decode("latin-1")
+        account = await self.auth.bearer(authorization, self.forwarded.address_of(scope))
+        check_length(length, MAX_BODY)
+        body = await gather(_stream(receive), MAX_BODY)
+        return await send_plain(self.gateway, account, body)
+
+
+async def _stream(receive: Receive) -> AsyncIterator[bytes]:
+    """The request body's chunks, as Starlette's `Request.stream` yields them."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            body: bytes = message.get("body", b"")
+            if body:
+                yield body
+            if not message.get("more_body", False):
+                return
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
