@@ -105,4 +105,5 @@ def test_a_message_status_never_goes_backwards_nor_repeats(
         assert announced[-1] is message_status(parts)
 
 
-ORDER: list[object] = [Status.QUEUED, Status.SENT, "final"]
+# a read report (displayed) is the one step past a final status
+ORDER: list[object] = [Status.QUEUED, Status.SENT, "final", Status.DISPLAYED]
