@@ -17,7 +17,6 @@ from decimal import Decimal
 from smsgate.domain.channels import THROUGH_SMS
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message, Part
-from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.pricing import to_micros
 from smsgate.domain.status import Status
 from smsgate.engine.billing import Billing
@@ -30,7 +29,6 @@ from smsgate.engine.message_text import data_coding_of, encode_text, parts_of
 from smsgate.engine.notify import status_item
 from smsgate.engine.ports import Router
 from smsgate.engine.transitions import Transitions
-from smsgate.engine.writer import ChangeWriter
 from smsgate.store import Change, MessageReplaced, PartUpdate
 from smsgate.store.changes import BalanceChange
 
@@ -42,7 +40,6 @@ class Fallbacks:
         self,
         router: Router,
         billing: Billing,
-        writer: ChangeWriter,
         transitions: Transitions,
         live: LiveMessages,
         queue: Dispatcher,
@@ -53,7 +50,6 @@ class Fallbacks:
     ) -> None:
         self.router = router
         self.billing = billing
-        self.writer = writer
         self.transitions = transitions
         self.live = live
         self.queue = queue
@@ -93,29 +89,11 @@ class Fallbacks:
                 message, now, detail=f"{left} -> {channel}: {reason}", recorded=Status.FELL_BACK
             ),
         ]
-        if charge is not None:
-            changes.append(charge)
         owed = [item for item in (status_item(message, Status.FELL_BACK, now),) if item]
-        written = self.writer.add([*changes, *owed])
-        self.live.writing(message.id)
-        written.add_done_callback(lambda done: self._written(message.id, owed, charge, done))
+        written = self.transitions.write(message, changes, owed, charge)
         self.counters.fell_back += 1
         self.queue.push(message.id, message.priority)
         return written
-
-    def _written(
-        self,
-        message_id: str,
-        owed: list[OutboxItem],
-        charge: BalanceChange | None,
-        done: "asyncio.Future[None]",
-    ) -> None:
-        self.live.written(message_id)
-        ok = not done.cancelled() and done.exception() is None
-        if charge is not None:
-            self.billing.balances.settled(charge.account_id, charge.delta, ok)
-        if ok:
-            self.transitions.announce(owed)
 
     def _next(self, message: Message, channel: str) -> tuple[list[Part], str | None, str | None]:
         """The message's parts, route and price on `channel`; GatewayError when it cannot go

@@ -146,7 +146,6 @@ class Gateway:
         self.fallbacks = Fallbacks(
             router,
             self.billing,
-            writer,
             transitions,
             live,
             queue,

@@ -139,10 +139,27 @@ class Transitions:
         self.live.written(message.id)
         if refund is not None:
             settle_refund(self.billing.balances, refund, done)
-        if status is not None and not done.cancelled() and done.exception() is None:
-            for listener in self.on_status:
-                listener(message, status)
+        if not done.cancelled() and done.exception() is None:
+            if status is not None:
+                for listener in self.on_status:
+                    listener(message, status)
             self.announce(owed)
+
+    def write(
+        self,
+        message: Message,
+        changes: Sequence[Change],
+        owed: list[OutboxItem],
+        balance: BalanceChange | None = None,
+    ) -> "asyncio.Future[None]":
+        """Changes of the message other than its parts' statuses (a fallback's rewrite), with
+        what they owe the customer and a change of the balance: settled and announced once
+        committed, as a commit's are."""
+        extra: list[Change] = [balance] if balance is not None else []
+        future = self.writer.add([*changes, *extra, *owed])
+        self.live.writing(message.id)
+        future.add_done_callback(partial(self._committed, message, None, owed, balance))
+        return future
 
     def announce(self, items: list[OutboxItem]) -> None:
         for item in items:

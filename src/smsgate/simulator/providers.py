@@ -42,7 +42,7 @@ from starlette.routing import Route
 
 from smsgate.domain.token_bucket import TokenBucket
 from smsgate.simulator.rcs_webhooks import WebhookSender
-from smsgate.simulator.serving import SimulatorServer
+from smsgate.simulator.serving import SimulatorServer, cancel_all
 
 log = logging.getLogger(__name__)
 
@@ -216,10 +216,7 @@ class ProvidersSimulator:
 
     async def stop(self) -> None:
         await self._server.stop()
-        tasks = [m.task for m in self._messages.values() if m.task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_all(m.task for m in self._messages.values() if m.task is not None)
         if self._webhooks is not None:
             await self._webhooks.stop()
             self._webhooks = None

@@ -6,6 +6,7 @@ await server.stop()                              # ends the serving task; again 
 """
 
 import asyncio
+from collections.abc import Iterable
 from typing import Final
 
 from starlette.applications import Starlette
@@ -43,4 +44,12 @@ class SimulatorServer:
             self._server = self._serving = None
 
 
-__all__ = ["SimulatorServer"]
+async def cancel_all(tasks: Iterable["asyncio.Task[None]"]) -> None:
+    """Cancel a simulator's pending work (messages on their way) and wait until it is done."""
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
+__all__ = ["SimulatorServer", "cancel_all"]

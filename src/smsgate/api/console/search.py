@@ -22,7 +22,6 @@ CHANNELS: Final = tuple(sorted(ALL_CHANNELS))
 class Search:
     filters: MessageFilters
     message_id: str | None
-    channel: str | None
     limit: int
     cursor: str | None
     fields: dict[str, str]  # as typed, to fill the form again
@@ -75,7 +74,7 @@ def parse_search(params: QueryParams) -> Search:
         "created_before": _day(fields["to"], "to") + 86400 if fields["to"] else None,
     }
     cursor = params.get("cursor") or None
-    return Search(filters, fields["id"] or None, channel, limit, cursor, fields)
+    return Search(filters, fields["id"] or None, limit, cursor, fields)
 
 
 def _digits(number: str) -> str | None:
