@@ -42,6 +42,7 @@ from smsgate.domain.routing_tables import ConnectorRow, RouteRow
 from smsgate.engine.administration import Administration
 from smsgate.engine.billing import Billing
 from smsgate.engine.clock import Clock, SystemClock
+from smsgate.engine.cluster import default_node_id
 from smsgate.engine.counters import Counters
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.ports import Connector
@@ -55,7 +56,7 @@ from smsgate.simulator.embedded import ChannelSimulators
 from smsgate.simulator.rcs import RcsSimulator
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
-from smsgate.store import Store, open_store
+from smsgate.store import DuplicateError, Store, is_postgres_url, open_store
 from smsgate.transport.connection_limits import ConnectionLimits
 
 log = logging.getLogger(__name__)
@@ -99,10 +100,15 @@ class App:
         self.email_ingress: EmailIngress | None = None  # sending by e-mail, when turned on
         self._http_task: asyncio.Task[Any] | None = None
         self.demo: DemoAccount | None = None
+        self.node_id = config.node_id
 
     async def start(self) -> None:
         config = self.config
-        self.store = store = await open_store(config.db)
+        self.node_id = config.node_id or default_node_id()
+        if is_postgres_url(config.db):
+            self.store = store = await open_store(config.db, node_id=self.node_id)
+        else:
+            self.store = store = await open_store(config.db)
         if not await store.list_carrier_prefixes():
             await store.replace_carrier_prefixes(
                 JP_CARRIER_PREFIXES,
@@ -178,6 +184,10 @@ class App:
             on_outbox=[consumer.notify for consumer in consumers],
             outbox_wakers=[consumer.wake for consumer in consumers],
             build_connector=_connector_builder(settings, channels, rows, clock),
+            node_id=self.node_id,
+            lease_ttl=config.lease_ttl,
+            # an SMPP bind counts against the carrier's limits: one node at a time holds it
+            leased=[cid for cid in connectors if cid in settings],
             on_status=_status_listeners(store, router, channels, clock),
             # a disabled connector's parts still wait for their receipts
             receipt_timeouts={
@@ -268,7 +278,14 @@ class App:
             await store.replace_prices(prices)
 
     async def stop(self) -> None:
+        """Drain: not ready (a load balancer stops sending work here), then after
+        drain_grace the interfaces close, the connectors stop, and the gateway hands its binds
+        and unfinished messages to the other nodes."""
         timeout = self.config.drain_timeout
+        if self.gateway is not None and self.http is not None:
+            await self.gateway.node.drain()
+            if self.config.drain_grace > 0:
+                await asyncio.sleep(self.config.drain_grace)
         if self.http is not None:
             self.http.should_exit = True
             if self._http_task is not None:
@@ -436,7 +453,16 @@ async def _demo_account(store: Store, var: Path) -> DemoAccount:
         rate_limit=1000.0,
         bot_id=DEMO_BOT,
     )
-    await store.create_account(account)
+    try:
+        await store.create_account(account)
+    except DuplicateError:
+        # another node sharing the database made it first: its key is in that node's var/
+        # (only the hash is stored), so this node prints the account without one
+        existing = await store.account_by_system_id(_DEMO_SYSTEM_ID)
+        if existing is None:
+            raise
+        log.info("the demo account exists already (made by another node)")
+        return DemoAccount(existing.id, "", _DEMO_SYSTEM_ID, "", existing.webhook_secret)
     var.mkdir(parents=True, exist_ok=True)
     _save_demo(path, demo)
     demo.webhook_secret = account.webhook_secret
@@ -448,6 +474,8 @@ async def _demo_operator(store: Store, demo: DemoAccount, path: Path) -> None:
     is kept beside the demo key so that every start can print it."""
     if demo.console_user and await store.console_user(demo.console_user) is not None:
         return
+    if not demo.api_key and await store.console_user(_DEMO_OPERATOR) is not None:
+        return  # both made by another node sharing the database: its password stays
     demo.console_user, demo.console_password = _DEMO_OPERATOR, secrets.token_urlsafe(9)
     admin = Administration(store, SystemClock())
     if await store.console_user(_DEMO_OPERATOR) is None:

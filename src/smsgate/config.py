@@ -89,6 +89,14 @@ class Config:
     # fewest characters of an SMPP password an operator supplies (1 to SMPP's 8)
     smpp_password_min_length: int = 6
     drain_timeout: float = 10.0  # seconds a stop waits for work under way to finish
+    # several nodes on one PostgreSQL (docs/cluster.md): this node's name (empty: the host,
+    # the process id and a few random characters), seconds a node's heartbeat and bind
+    # leases last unless renewed (renewed every third of it; a dead node's binds and
+    # messages are taken over within about 1.3 times it), and seconds a stopping node
+    # answers "not ready" on /readyz before it stops taking requests
+    node_id: str = ""
+    lease_ttl: float = 10.0
+    drain_grace: float = 2.0
     engine: EngineConfig = field(default_factory=EngineConfig)
     # [callbacks]: timeout, retry schedule, per-receiver limits, deny_networks (omitted: the
     # private ranges, or none in the embedded demo, which runs with the simulator)
@@ -118,6 +126,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMSGATE_SMPP_PORT": ("smpp_port", int),
     "SMSGATE_SMPP_TLS_PORT": ("smpp_tls_port", int),
     "SMSGATE_SIMULATOR": ("simulator", _flag),
+    "SMSGATE_NODE_ID": ("node_id", str),
 }
 
 
@@ -136,12 +145,19 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             raise ConfigError(f"{path}: smpp_password_min_length is 1 to {SMPP_MAX_PASSWORD}")
         if config.api_key_min_length < 1:
             raise ConfigError(f"{path}: api_key_min_length is at least 1")
+        if config.lease_ttl < 1.0:
+            raise ConfigError(f"{path}: lease_ttl is at least 1 second")
+        if config.drain_grace < 0:
+            raise ConfigError(f"{path}: drain_grace is not negative")
     for name, (attr, convert) in _ENV.items():
         if name in env:
             try:
                 setattr(config, attr, convert(env[name]))
             except ValueError:
                 raise ConfigError(f"{name}={env[name]!r} is not valid") from None
+    if config.node_id.startswith(">") or len(config.node_id) > 200:
+        # '>' marks a node's inbox of handed-over messages in the store
+        raise ConfigError(f"node_id {config.node_id!r}: at most 200 characters, not starting '>'")
     return config
 
 

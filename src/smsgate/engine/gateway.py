@@ -18,7 +18,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 
 from smsgate.domain.account import Account
 from smsgate.domain.callback_urls import DenyList
@@ -31,6 +31,7 @@ from smsgate.engine.administration import Administration
 from smsgate.engine.billing import Billing
 from smsgate.engine.channel_timeouts import ChannelTimeouts
 from smsgate.engine.clock import Clock, SystemClock
+from smsgate.engine.cluster import ClusterNode
 from smsgate.engine.commands import ReplaceCommand, SendCommand
 from smsgate.engine.config import EngineConfig
 from smsgate.engine.counters import Counters
@@ -75,6 +76,9 @@ class Gateway:
         receipt_timeouts: Mapping[str, float | None] | None = None,
         build_connector: Callable[[str], Connector] | None = None,
         outbox_wakers: Sequence[Callable[[], None]] = (),
+        node_id: str | None = None,
+        lease_ttl: float = 10.0,
+        leased: Collection[str] = (),
     ) -> None:
         self.store = store
         self.queries = queries or Queries(store)  # the read side interfaces use
@@ -97,6 +101,11 @@ class Gateway:
         # called with each outbox item once it is committed (its consumer may wake up)
         self.outbox_listeners: list[OutboxListener] = list(on_outbox)
         self.counters = counters or Counters()
+        # this node among those sharing the store; `leased` connectors run only while this
+        # node holds their lease
+        self.node = ClusterNode(self, store, node_id=node_id, lease_ttl=lease_ttl, leased=leased)
+        if store.shared:
+            self.outbox_listeners.append(self.node.outbox_written)
         self.submit_latency = LatencyWindow()
         self.dispatcher = queue = Dispatcher(config.queue_capacity)
         self.writer = writer = ChangeWriter(store)
@@ -164,6 +173,7 @@ class Gateway:
             self.opt_outs,
             self.counters,
             self.clock,
+            self.node if store.shared else None,
         )
         self.receipts = Receipts(
             store, live, transitions, self.fallbacks, self.counters, self.clock
@@ -206,27 +216,19 @@ class Gateway:
     # -- life cycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the connectors, rebuild the queue from the store, then dispatch."""
-        for connector in self.connectors.values():
-            await connector.start(self.outcomes)
-        restored = 0
-        after: str | None = None
-        while True:
-            batch = await self.store.unfinished_messages(1000, after)
-            if not batch:
-                break
-            for message in batch:
-                self.acceptance.enqueue(message)
-                restored += 1
-            after = batch[-1].id
-        if restored:
-            log.info("restored %d unfinished messages from the store", restored)
+        """Join the nodes sharing the store (leases of the binds, the messages this node may
+        own queued from the store), start the connectors it holds, then dispatch."""
+        await self.node.join()
+        for connector in list(self.connectors.values()):
+            if not isinstance(connector, StoppedConnector):
+                await connector.start(self.outcomes)
         await self.inbound_desk.start()
         await self.acceptance.reload_balances()
         self.dispatch.start()
         self.receipt_timeouts.start()
         if any(c.channel != SMS for c in self.connectors.values()):
             self.channel_timeouts.start()
+        self.node.run()
         self.ready.set()
 
     async def stop(self, drain_timeout: float = 10.0) -> None:
@@ -243,6 +245,7 @@ class Gateway:
         for connector in self.connectors.values():
             await connector.stop(drain_timeout)
         await self.writer.drain()
+        await self.node.leave()
 
     # -- connectors at runtime (the operator's console) ---------------------------------------
 
@@ -281,6 +284,23 @@ class Gateway:
             self.dispatcher.wake()
             log.info("connector %s started", connector_id)
             return True
+
+    def stand_in(self, connector_id: str) -> None:
+        """Before start: the connector is held by another node; a stand-in takes its place."""
+        connector = self._connector(connector_id)
+        self.connectors[connector_id] = StoppedConnector(
+            connector_id, connector.channel, self.clock.time()
+        )
+
+    def forget_queue(self) -> None:
+        """Cut off from the store: drop what memory queues (the store still has it all)."""
+        self.dispatcher.clear()
+        self.live.clear()
+
+    def wake_outbox(self) -> None:
+        """Another node wrote outbox items: claim now rather than at the next poll."""
+        for wake in self._outbox_wakers:
+            wake()
 
     def _connector(self, connector_id: str) -> Connector:
         connector = self.connectors.get(connector_id)

@@ -20,6 +20,7 @@ from typing import Final, Self
 
 from smsgate.store.batch import PendingWrite
 from smsgate.store.changes import Change, checked
+from smsgate.store.cluster import ClusterStore
 from smsgate.store.errors import StoreClosedError
 from smsgate.store.gate import WriteGate
 from smsgate.store.paging import MAX_PAGE
@@ -48,6 +49,7 @@ class Store(
     LedgerReads,
     SubmittedReads,
     ConsoleReads,
+    ClusterStore,
 ):
     """Messages, accounts, inbound messages and routing configuration, durably.
 

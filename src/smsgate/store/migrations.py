@@ -34,6 +34,8 @@ DIALECTS: Final = {
         "without_rowid": " WITHOUT ROWID",
         # 32 random bytes as 64 hex digits, drawn per row
         "random_secret": "lower(hex(randomblob(32)))",
+        # one process per SQLite file: the message's owner stays NULL (it holds them all)
+        "node_default": "",
     },
     "postgres": {
         "id": 'TEXT COLLATE "C"',  # byte order: ids compare as their time order, cheaply
@@ -46,6 +48,9 @@ DIALECTS: Final = {
         # 64 hex digits from two version 4 UUIDs (244 random bits; built in since PostgreSQL 13)
         "random_secret": "encode(sha256((gen_random_uuid()::text || gen_random_uuid()::text)"
         "::bytea), 'hex')",
+        # the node whose connection inserts the row (a session setting of the store's pool):
+        # a message is owned by the node that accepted it without a column in the insert
+        "node_default": " DEFAULT current_setting('smsgate.node', true)",
     },
 }
 
@@ -449,6 +454,33 @@ MIGRATIONS: Final = (
                 updated_at {real} NOT NULL,
                 PRIMARY KEY (account_id, name)
             )""",
+        ),
+    ),
+    Migration(
+        19,
+        "nodes sharing the database, their leases, and the node that owns each message",
+        (
+            # state: starting, ready, draining or gone; a node whose heartbeat is older than
+            # its lease_ttl is dead to the others
+            """CREATE TABLE nodes (
+                id TEXT PRIMARY KEY,
+                host TEXT NOT NULL,
+                pid INTEGER NOT NULL,
+                started_at {real} NOT NULL,
+                heartbeat_at {real} NOT NULL,
+                state TEXT NOT NULL
+            )""",
+            # a named thing one node holds at a time (connector:<id>: an upstream bind)
+            """CREATE TABLE leases (
+                name TEXT PRIMARY KEY,
+                node_id TEXT NOT NULL,
+                expires_at {real} NOT NULL
+            )""",
+            "ALTER TABLE messages ADD COLUMN owner TEXT{node_default}",
+            # the takeover pass reads unfinished messages by owner: a small index however many
+            # messages are done (the IN list repeats the other partial index's predicate)
+            "CREATE INDEX messages_owner ON messages (owner, id)"
+            f" WHERE status IN ({UNFINISHED_SQL})",
         ),
     ),
 )

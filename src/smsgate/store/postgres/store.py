@@ -31,6 +31,7 @@ from smsgate.store.columns import Row
 from smsgate.store.errors import StoreClosedError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.postgres.apply import Conn, apply, environmental, rowcount, translate
+from smsgate.store.postgres.cluster import PostgresCluster
 from smsgate.store.rows import message_from, part_from
 
 DEFAULT_POOL_SIZE: Final = 4
@@ -48,7 +49,7 @@ async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
     state, so the default RESET ALL round trip on every release is skipped."""
 
 
-class PostgresStore(Store):
+class PostgresStore(PostgresCluster, Store):
     _claim_lock: ClassVar[str] = "FOR UPDATE SKIP LOCKED"
 
     def __init__(
@@ -62,6 +63,7 @@ class PostgresStore(Store):
         max_batch: int = DEFAULT_MAX_BATCH,
         connect_timeout: float = 10.0,
         close_timeout: float = 10.0,
+        node_id: str | None = None,
     ) -> None:
         super().__init__(max_pending=max_pending, queue_wait=queue_wait, max_batch=max_batch)
         self.dsn = dsn
@@ -69,6 +71,8 @@ class PostgresStore(Store):
         self._pool_size = pool_size
         self._connect_timeout = connect_timeout
         self._close_timeout = close_timeout
+        # rows a node inserts name it: a message's owner is the node that accepted it
+        self._settings = {"smsgate.node": node_id} if node_id else {}
         self._pool: asyncpg.Pool[Any] | None = None
         self._queue: deque[PendingWrite] = deque()
         self._wakeup = asyncio.Event()
@@ -86,6 +90,7 @@ class PostgresStore(Store):
             max_size=self._pool_size,
             reset=_keep_session,
             timeout=self._connect_timeout,
+            server_settings=self._settings,
         )
         self._accepting = True
         if self._auto_migrate:
@@ -102,6 +107,7 @@ class PostgresStore(Store):
         self._accepting = False
         self._stopping = True
         self._wakeup.set()
+        await self._stop_listening()
         if self._writer is not None:
             await asyncio.wait({self._writer})  # never raises, even if it was cancelled
         try:
