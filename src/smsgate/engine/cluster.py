@@ -124,13 +124,20 @@ class ClusterNode:
         if self.shared:
             self._task = asyncio.create_task(self._loop(), name="smsgate-node")
 
-    async def drain(self) -> None:
-        """Not ready any more: a load balancer stops sending work here."""
-        if self.state is not NodeState.GONE:
-            self.state = NodeState.DRAINING
-            if self.shared:
-                with contextlib.suppress(Exception):
-                    await self.store.heartbeat(self.id, NodeState.DRAINING.value)
+    async def drain(self) -> bool:
+        """Not ready any more: a load balancer stops sending work here. Whether another node
+        is alive to take it."""
+        if self.state is NodeState.GONE:
+            return False
+        self.state = NodeState.DRAINING
+        if not self.shared:
+            return False
+        try:
+            await self.store.heartbeat(self.id, NodeState.DRAINING.value)
+            others = await self.store.live_nodes(self.lease_ttl)
+        except Exception:  # the database is away: nothing to hand over now
+            return False
+        return any(node.id != self.id and node.state == "ready" for node in others)
 
     async def leave(self) -> None:
         """After the engine stopped: give the leases and the unfinished messages up at once,
@@ -191,6 +198,7 @@ class ClusterNode:
                 await self._take_inbox()
             if claim.is_set():
                 claim.clear()
+                await self._renew_leases(start=False)  # its binds are free now
                 await self._claim(own=False)
         except Exception as error:  # the database is away: the heartbeat round sees to it
             log.warning("node %s: claiming after a notification failed (%s)", self.id, error)
