@@ -282,10 +282,10 @@ class App:
         drain_grace the interfaces close, the connectors stop, and the gateway hands its binds
         and unfinished messages to the other nodes."""
         timeout = self.config.drain_timeout
-        if self.gateway is not None and self.http is not None:
-            # the grace lets a load balancer see /readyz fail; alone, no node takes the traffic
-            if await self.gateway.node.drain() and self.config.drain_grace > 0:
-                await asyncio.sleep(self.config.drain_grace)
+        # the grace lets a load balancer see /readyz fail; alone, no node takes the traffic
+        others = self.gateway is not None and await self.gateway.node.drain()
+        if others and self.http is not None and self.config.drain_grace > 0:
+            await asyncio.sleep(self.config.drain_grace)
         if self.http is not None:
             self.http.should_exit = True
             if self._http_task is not None:

@@ -76,9 +76,7 @@ async def prepare(url: str) -> Account:
 
 
 @asynccontextmanager
-async def node(
-    url: str, node_id: str, port: int, lease_ttl: float = 1.5
-) -> AsyncIterator[Gateway]:
+async def node(url: str, node_id: str, port: int, lease_ttl: float = 1.5) -> AsyncIterator[Gateway]:
     store = PostgresStore(url, node_id=node_id)
     await store.open()
 

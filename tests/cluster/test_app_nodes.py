@@ -1,0 +1,96 @@
+"""Two `App`s (HTTP, SMPP server, the built-in carrier, the demo account) on one PostgreSQL
+database: the second starts beside the first with the demo account there already, both answer
+/readyz, and a draining node says "not ready" while the other stays ready."""
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from smsgate.app import App
+from smsgate.cli.serve import ready_banner
+from smsgate.config import Config
+from tests.store.backends import store_backend
+
+TIMEOUT = 30.0
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> Iterator[str]:
+    with store_backend("postgres", tmp_path) as backend:
+        yield backend.url
+
+
+def _config(url: str, node_id: str) -> Config:
+    return Config(
+        db=url,
+        http_port=0,
+        smpp_port=0,
+        simulator=True,
+        simulator_channels=False,
+        demo_account=True,
+        node_id=node_id,
+        lease_ttl=1.5,
+        drain_grace=0.3,
+    )
+
+
+def test_a_second_node_joins_with_the_demo_account_and_a_draining_node_is_not_ready(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def main() -> None:
+        first, second = App(_config(url, "core-app-1")), App(_config(url, "core-app-2"))
+        for app, directory in ((first, "one"), (second, "two")):
+            (tmp_path / directory).mkdir()
+            monkeypatch.chdir(tmp_path / directory)  # each node its own var/
+            await app.start()
+        try:
+            assert first.demo is not None and second.demo is not None
+            assert first.demo.api_key and not second.demo.api_key  # made once, by the first
+            assert second.demo.account_id == first.demo.account_id
+            assert "made by another node" in ready_banner(second)
+            assert first.http is not None and second.http is not None
+            one = f"http://127.0.0.1:{first.http.port}"
+            two = f"http://127.0.0.1:{second.http.port}"
+            async with httpx.AsyncClient(timeout=5) as client:
+                for base, node in ((one, "core-app-1"), (two, "core-app-2")):
+                    ready = await client.get(f"{base}/readyz")
+                    assert ready.status_code == 200
+                    assert ready.json() == {"ready": True, "state": "ready", "node": node}
+                # the demo key of the first node works on the second (the store is shared)
+                sent = await client.post(
+                    f"{two}/v1/messages",
+                    json={"to": "+819012345678", "text": "hello"},
+                    headers={"Authorization": f"Bearer {first.demo.api_key}"},
+                )
+                assert sent.status_code == 202, sent.text
+                stopping = asyncio.create_task(first.stop())
+                async with asyncio.timeout(5):
+                    while (await client.get(f"{one}/readyz")).status_code != 503:
+                        await asyncio.sleep(0.02)
+                draining = await client.get(f"{one}/readyz")
+                assert draining.json() == {
+                    "ready": False,
+                    "state": "draining",
+                    "node": "core-app-1",
+                }
+                assert (await client.get(f"{two}/readyz")).status_code == 200
+                await stopping
+                message_id = sent.json()["id"]
+                assert second.gateway is not None
+                async with asyncio.timeout(10):
+                    while True:
+                        got = await client.get(
+                            f"{two}/v1/messages/{message_id}",
+                            headers={"Authorization": f"Bearer {first.demo.api_key}"},
+                        )
+                        if got.json()["status"] == "delivered":
+                            break
+                        await asyncio.sleep(0.05)
+        finally:
+            await first.stop()
+            await second.stop()
+
+    asyncio.run(asyncio.wait_for(main(), TIMEOUT))
