@@ -89,13 +89,14 @@ class Config:
     # fewest characters of an SMPP password an operator supplies (1 to SMPP's 8)
     smpp_password_min_length: int = 6
     drain_timeout: float = 10.0  # seconds a stop waits for work under way to finish
-    # several nodes on one PostgreSQL (docs/cluster.md): this node's name (empty: the host,
-    # the process id and a few random characters), seconds a node's heartbeat and bind
-    # leases last unless renewed (renewed every third of it; a dead node's binds and
-    # messages are taken over within about 1.3 times it), and seconds a stopping node
-    # answers "not ready" on /readyz before it stops taking requests
+    # this node's name among the nodes sharing one PostgreSQL (docs/cluster.md); empty: the
+    # host, the process id and a few random characters
     node_id: str = ""
+    # seconds a node's heartbeat and its bind leases last unless renewed (every third of it);
+    # a dead node's binds and messages are taken over within about 1.3 times it
     lease_ttl: float = 10.0
+    # seconds a stopping node answers "not ready" on /readyz before it stops taking requests,
+    # when another node is ready to take them
     drain_grace: float = 2.0
     engine: EngineConfig = field(default_factory=EngineConfig)
     # [callbacks]: timeout, retry schedule, per-receiver limits, deny_networks (omitted: the

@@ -60,12 +60,16 @@ def test_a_second_node_joins_with_the_demo_account_and_a_draining_node_is_not_re
                     assert ready.status_code == 200
                     assert ready.json() == {"ready": True, "state": "ready", "node": node}
                 # the demo key of the first node works on the second (the store is shared)
+                auth = {"Authorization": f"Bearer {first.demo.api_key}"}
                 sent = await client.post(
                     f"{two}/v1/messages",
                     json={"to": "+819012345678", "text": "hello"},
-                    headers={"Authorization": f"Bearer {first.demo.api_key}"},
+                    headers=auth,
                 )
                 assert sent.status_code == 202, sent.text
+                # handed to the first node, which holds the bind (each node here has a
+                # simulated carrier of its own: a receipt it still owes would be lost with it)
+                await delivered(client, two, auth, sent.json()["id"])
                 stopping = asyncio.create_task(first.stop())
                 async with asyncio.timeout(5):
                     while (await client.get(f"{one}/readyz")).status_code != 503:
@@ -78,19 +82,37 @@ def test_a_second_node_joins_with_the_demo_account_and_a_draining_node_is_not_re
                 }
                 assert (await client.get(f"{two}/readyz")).status_code == 200
                 await stopping
-                message_id = sent.json()["id"]
-                assert second.gateway is not None
-                async with asyncio.timeout(10):
-                    while True:
-                        got = await client.get(
-                            f"{two}/v1/messages/{message_id}",
-                            headers={"Authorization": f"Bearer {first.demo.api_key}"},
-                        )
-                        if got.json()["status"] == "delivered":
-                            break
+                # the first node's bind lease went to the second, as its metrics say
+                async with asyncio.timeout(5):
+                    held = 'smsgate_node_leases_held{node="core-app-2"} 1'
+                    while held not in (await client.get(f"{two}/metrics")).text:
                         await asyncio.sleep(0.05)
+                metrics = (await client.get(f"{two}/metrics")).text
+                assert 'smsgate_node_ready{node="core-app-2"} 1' in metrics
+                assert 'smsgate_node_leases_acquired_total{node="core-app-2"} 1' in metrics
+                # and now sends what is accepted anywhere
+                await delivered(client, two, auth, await send(client, two, auth))
         finally:
             await first.stop()
             await second.stop()
 
     asyncio.run(asyncio.wait_for(main(), TIMEOUT))
+
+
+async def send(client: httpx.AsyncClient, base: str, auth: dict[str, str]) -> str:
+    sent = await client.post(
+        f"{base}/v1/messages", json={"to": "+819012345678", "text": "again"}, headers=auth
+    )
+    assert sent.status_code == 202, sent.text
+    return str(sent.json()["id"])
+
+
+async def delivered(
+    client: httpx.AsyncClient, base: str, auth: dict[str, str], message_id: str
+) -> None:
+    async with asyncio.timeout(10):
+        while True:
+            got = await client.get(f"{base}/v1/messages/{message_id}", headers=auth)
+            if got.json()["status"] == "delivered":
+                return
+            await asyncio.sleep(0.05)

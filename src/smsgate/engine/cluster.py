@@ -147,8 +147,8 @@ class ClusterNode:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self.state = NodeState.GONE
-        if not self.shared:
+        left, self.state = self.state is NodeState.GONE, NodeState.GONE
+        if not self.shared or left:
             return
         try:
             for connector_id in sorted(self.held):

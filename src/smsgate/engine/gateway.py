@@ -277,6 +277,10 @@ class Gateway:
                 return False
             if self._build_connector is None:
                 raise GatewayError("unavailable", "connectors cannot be started at runtime here")
+            if connector_id in self.node.leased and connector_id not in self.node.held:
+                # its bind counts against the carrier's limits: only the lease's holder binds
+                holder = self.node.remote.get(connector_id, "another node")
+                raise GatewayError("unavailable", f"connector {connector_id} is held by {holder}")
             connector = self._build_connector(connector_id)
             await connector.start(self.outcomes)
             self.connectors[connector_id] = connector
