@@ -111,18 +111,26 @@ class ClusterNode:
     # -- start and stop ----------------------------------------------------------------------
 
     async def join(self) -> None:
-        """Register, take the leases free now, and queue every message this node may own."""
+        """Register and take the leases free now (their connectors are started next; the
+        others get a stand-in)."""
         if self.shared:
             self.store.listen(self._notified)
             await self._register()
         await self._renew_leases(start=True)
-        await self._claim(own=True)
 
     def run(self) -> None:
         """Heartbeats, takeovers and lease renewals from now on (PostgreSQL only)."""
-        self.state = NodeState.READY
         if self.shared:
-            self._task = asyncio.create_task(self._loop(), name="smsgate-node")
+            self._task = asyncio.create_task(self._run(), name="smsgate-node")
+
+    async def restore(self) -> None:
+        """Queue every unfinished message this node may own (the heartbeats go on meanwhile,
+        however many there are)."""
+        await self._claim(own=True)
+
+    def mark_ready(self) -> None:
+        if self.state is NodeState.STARTING:
+            self.state = NodeState.READY
 
     async def drain(self) -> bool:
         """Not ready any more: a load balancer stops sending work here. Whether another node
@@ -164,6 +172,27 @@ class ClusterNode:
             log.warning("node %s could not hand its work over (%s)", self.id, error)
 
     # -- the loop ----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        watchdog = asyncio.create_task(self._watchdog(), name="smsgate-node-watchdog")
+        try:
+            await self._loop()
+        finally:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+
+    async def _watchdog(self) -> None:
+        """Fence at the deadline, whatever the heartbeat is waiting for: the leases this node
+        renewed last expire 0.3 lease_ttl later at the earliest."""
+        while True:
+            left = self._last_ok + FENCE_AFTER * self.lease_ttl - time.monotonic()
+            if left > 0:
+                await asyncio.sleep(left)
+            elif self.state in (NodeState.READY, NodeState.STARTING):
+                await self._fence()
+            else:
+                await asyncio.sleep(self.lease_ttl / 10)
 
     async def _loop(self) -> None:
         interval = self.lease_ttl / 3
@@ -226,16 +255,16 @@ class ClusterNode:
         try:
             async with asyncio.timeout(interval):
                 alive = await self.store.heartbeat(self.id, self._stored_state())
-        except Exception as error:
+        except Exception as error:  # the watchdog fences the node if this goes on
             if self.state is not NodeState.FENCED:
                 log.warning("node %s: heartbeat failed (%s)", self.id, error)
-                if time.monotonic() - self._last_ok > FENCE_AFTER * self.lease_ttl:
-                    await self._fence()
             return
         if self.state is NodeState.FENCED or not alive:
             await self._rejoin()
+        else:
+            await self._renew_leases(start=False)
+        # alive until 0.7 lease_ttl after the heartbeat was sent, once the leases are renewed
         self._last_ok = sent
-        await self._renew_leases(start=False)
         await self._claim(own=False)
         await self._take_inbox()
 
@@ -261,14 +290,16 @@ class ClusterNode:
         self.state = NodeState.STARTING
         await self._register()
         await self._renew_leases(start=False)
+        self._last_ok = time.monotonic()
         await self._claim(own=True)
         self.state = NodeState.READY
 
     async def _register(self) -> None:
+        sent = time.monotonic()
         await self.store.register_node(
             self.id, socket.gethostname(), os.getpid(), self._stored_state()
         )
-        self._last_ok = time.monotonic()
+        self._last_ok = sent
 
     # -- leases ------------------------------------------------------------------------------
 

@@ -222,13 +222,15 @@ class Gateway:
         for connector in list(self.connectors.values()):
             if not isinstance(connector, StoppedConnector):
                 await connector.start(self.outcomes)
+        self.node.run()
+        await self.node.restore()
         await self.inbound_desk.start()
         await self.acceptance.reload_balances()
         self.dispatch.start()
         self.receipt_timeouts.start()
         if any(c.channel != SMS for c in self.connectors.values()):
             self.channel_timeouts.start()
-        self.node.run()
+        self.node.mark_ready()
         self.ready.set()
 
     async def stop(self, drain_timeout: float = 10.0) -> None:
