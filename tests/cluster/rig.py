@@ -76,7 +76,13 @@ async def prepare(url: str) -> Account:
 
 
 @asynccontextmanager
-async def node(url: str, node_id: str, port: int, lease_ttl: float = 1.5) -> AsyncIterator[Gateway]:
+async def node(
+    url: str,
+    node_id: str,
+    port: int,
+    lease_ttl: float = 1.5,
+    outbox_wakers: tuple[Callable[[], None], ...] = (),
+) -> AsyncIterator[Gateway]:
     store = PostgresStore(url, node_id=node_id)
     await store.open()
 
@@ -92,6 +98,7 @@ async def node(url: str, node_id: str, port: int, lease_ttl: float = 1.5) -> Asy
         node_id=node_id,
         lease_ttl=lease_ttl,
         leased=[CONNECTOR],
+        outbox_wakers=outbox_wakers,
     )
     await gateway.start()
     try:

@@ -3,11 +3,13 @@ cluster, a drain handing the bind over at once, a message accepted where the bin
 delivered through the node that holds it, messages left by a node taken over by another."""
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from smsgate.domain.ids import new_id
+from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import Status
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.stopped_connector import StoppedConnector
@@ -109,5 +111,34 @@ def test_the_messages_of_a_node_that_stops_renewing_are_taken_over_within_the_le
                 assert took < TTL + TTL / 3 + 0.5, took
                 await eventually_delivered(b, [m.id for m in sent])
                 assert sim.counters["duplicates"] == 0
+
+    asyncio.run(main())
+
+
+def test_outbox_items_for_customers_bound_elsewhere_wake_the_other_nodes(url: str) -> None:
+    woken = {"core-a": 0, "core-b": 0}
+
+    def waker(name: str) -> Callable[[], None]:
+        def wake() -> None:
+            woken[name] += 1
+
+        return wake
+
+    def item(channel: str) -> OutboxItem:
+        return OutboxItem(new_id(), channel, "acc", "msg", "delivered", {}, 0.0, 0.0)
+
+    async def main() -> None:
+        async with (
+            asyncio.timeout(TIMEOUT),
+            carrier() as sim,
+            node(url, "core-a", sim.config.port, TTL, (waker("core-a"),)) as a,
+            node(url, "core-b", sim.config.port, TTL, (waker("core-b"),)),
+        ):
+            for _ in range(5):  # written at once: one notification
+                a.node.outbox_written(item("smpp"))
+            await eventually(lambda: woken["core-b"] == 1, 2.0)
+            a.node.outbox_written(item("http"))  # any node's consumer claims callbacks
+            await asyncio.sleep(0.2)
+            assert woken == {"core-a": 0, "core-b": 1}
 
     asyncio.run(main())

@@ -46,6 +46,7 @@ CLAIM_PAGE: Final = 1000  # messages per claim
 LEASE_PREFIX: Final = "connector:"
 FENCE_AFTER: Final = 0.7  # of lease_ttl without a renewed heartbeat before a node fences itself
 OUTBOX_NOTIFY_DELAY: Final = 0.02  # seconds outbox notifications are gathered into one
+HANDOVER_DELAY: Final = 0.002  # seconds handovers are gathered into one statement
 SMPP_CHANNEL: Final = "smpp"  # deliver_sm to customers' binds: sent by the node they are bound to
 
 
@@ -103,6 +104,8 @@ class ClusterNode:
         self._last_ok = time.monotonic()
         self._tasks: set[asyncio.Task[None]] = set()
         self._outbox_pending = False
+        self._handing: dict[str, list[Message]] = {}  # holder -> messages to hand over
+        self._handing_task: asyncio.Task[None] | None = None
 
     @property
     def ready(self) -> bool:
@@ -155,6 +158,8 @@ class ClusterNode:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._handing_task is not None:  # handovers under way are written first
+            await asyncio.wait({self._handing_task})
         left, self.state = self.state is NodeState.GONE, NodeState.GONE
         if not self.shared or left:
             return
@@ -376,15 +381,32 @@ class ClusterNode:
             acceptance.enqueue(message)
 
     async def hand_over(self, message: Message, holder: str) -> bool:
-        """Give `message` to `holder` (its route's bind is there); False to keep it here."""
+        """Give `message` to `holder` (its route's bind is there); False to keep it here.
+        Handovers of a few milliseconds go in one statement, written beside dispatch."""
         if message.id in self.gateway.live.uncommitted:
             return False  # the store is behind memory: hand it over once written
-        moved = await self.store.hand_over(message.id, self.id, holder)
         self.gateway.live.forget(message.id)
-        if moved:
-            self.counters.messages_handed_over += 1
-            await self.store.notify(f"inbox {holder}")
+        self._handing.setdefault(holder, []).append(message)
+        if self._handing_task is None:
+            self._handing_task = asyncio.create_task(self._write_handovers())
         return True
+
+    async def _write_handovers(self) -> None:
+        await asyncio.sleep(HANDOVER_DELAY)
+        while self._handing:
+            handing, self._handing = self._handing, {}
+            for holder, messages in handing.items():
+                try:
+                    moved = await self.store.hand_over([m.id for m in messages], self.id, holder)
+                    await self.store.notify(f"inbox {holder}")
+                except Exception as error:  # still this node's in the store: queued again
+                    log.warning("node %s: handing %d messages to %s failed (%s)", self.id,
+                                len(messages), holder, error)  # fmt: skip
+                    self._queue(messages)
+                else:
+                    self.counters.messages_handed_over += moved
+                    log.debug("node %s: %d messages handed to %s", self.id, moved, holder)
+        self._handing_task = None
 
     # -- notifications -----------------------------------------------------------------------
 

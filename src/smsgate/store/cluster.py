@@ -9,7 +9,7 @@ and owns every message, and its notifications stay within the process. The Postg
 overrides each method (`smsgate.store.postgres.cluster`).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -77,10 +77,10 @@ class ClusterStore(Primitives):
         check_limit(limit, MAX_UNFINISHED_PAGE)
         return await self.unfinished_messages(limit, after_id)
 
-    async def hand_over(self, message_id: str, from_node: str, to_node: str) -> bool:
-        """Put an unfinished message of `from_node` in the inbox of `to_node` (it holds the
-        bind): False when the message is not `from_node`'s or is finished."""
-        return False
+    async def hand_over(self, message_ids: Sequence[str], from_node: str, to_node: str) -> int:
+        """Put unfinished messages of `from_node` in the inbox of `to_node` (it holds the
+        bind); how many moved (not those finished or not `from_node`'s)."""
+        return 0
 
     async def take_inbox(self, node_id: str, limit: int) -> list[Message]:
         """The messages handed over to the node and not taken yet, made its own."""

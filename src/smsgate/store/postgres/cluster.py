@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections.abc import Sequence
 from typing import Any, Final
 
 import asyncpg
@@ -55,7 +56,7 @@ CLAIM: Final = f"""UPDATE messages SET owner = $1 WHERE id IN (
 CLAIMED: Final = f"{sql.MESSAGE_SELECT} WHERE id = ANY($1::text[]) ORDER BY id"
 # a message handed over waits in the holder's inbox (owner '>' and its id) until it takes it
 HAND_OVER: Final = f"""UPDATE messages SET owner = '>' || $3
-    WHERE id = $1 AND owner = $2 AND status IN ({UNFINISHED_SQL})"""
+    WHERE id = ANY($1::text[]) AND owner = $2 AND status IN ({UNFINISHED_SQL})"""
 TAKE_INBOX: Final = f"""UPDATE messages SET owner = $1 WHERE id IN (
     SELECT id FROM messages WHERE owner = '>' || $1 AND status IN ({UNFINISHED_SQL})
     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
@@ -116,8 +117,8 @@ class PostgresCluster(ClusterStore):
     async def _with_parts(self, conn: Any, rows: list[Any]) -> list[Message]:
         raise NotImplementedError  # PostgresStore's
 
-    async def hand_over(self, message_id: str, from_node: str, to_node: str) -> bool:
-        return rowcount(await self.pool.execute(HAND_OVER, message_id, from_node, to_node)) == 1
+    async def hand_over(self, message_ids: Sequence[str], from_node: str, to_node: str) -> int:
+        return rowcount(await self.pool.execute(HAND_OVER, list(message_ids), from_node, to_node))
 
     async def release_messages(self, node_id: str) -> int:
         return rowcount(await self.pool.execute(RELEASE_MESSAGES, node_id))
