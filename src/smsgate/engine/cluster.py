@@ -12,9 +12,9 @@ catches a notification lost).
 A node that cannot renew its heartbeat for 0.7 lease_ttl (cut off from the database) fences
 itself before any other node may take its work: it stops its binds (what they held goes back
 to the store's queue as it was, never having been confirmed) and forgets its queue; once the
-database answers it registers again and claims like a starting node. Its writes that were
-queued when the database went away fail (the store's writer does not retry them later), so
-no stale write lands after another node took over.
+database answers it registers again and claims like a starting node. Its writes queued when
+the database went away fail (the store's writer does not retry them later), except one whose
+connection attempt outlasts the cut: docs/cluster.md says what that can be.
 
 On one SQLite file there is one process: the store says so (`shared`), and none of this runs
 beyond claiming every unfinished message at start.

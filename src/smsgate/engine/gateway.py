@@ -103,7 +103,9 @@ class Gateway:
         self.counters = counters or Counters()
         # this node among those sharing the store; `leased` connectors run only while this
         # node holds their lease
-        self.node = ClusterNode(self, store, node_id=node_id, lease_ttl=lease_ttl, leased=leased)
+        self.node = ClusterNode(
+            self, store, node_id=node_id or store.node_id, lease_ttl=lease_ttl, leased=leased
+        )
         if store.shared:
             self.outbox_listeners.append(self.node.outbox_written)
         self.submit_latency = LatencyWindow()

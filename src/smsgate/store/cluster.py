@@ -36,6 +36,7 @@ class ClusterStore(Primitives):
     """Nodes, leases and ownership: a single process's trivial answers."""
 
     shared: bool = False  # whether other processes may share this database
+    node_id: str | None = None  # the node the rows this store inserts name as their owner
     _listeners: list[Listener]
 
     async def unfinished_messages(self, limit: int, after_id: str | None = None) -> list[Message]:

@@ -72,6 +72,7 @@ class PostgresStore(PostgresCluster, Store):
         self._connect_timeout = connect_timeout
         self._close_timeout = close_timeout
         # rows a node inserts name it: a message's owner is the node that accepted it
+        self.node_id = node_id
         self._settings = {"smsgate.node": node_id} if node_id else {}
         self._pool: asyncpg.Pool[Any] | None = None
         self._queue: deque[PendingWrite] = deque()
