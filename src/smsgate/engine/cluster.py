@@ -320,7 +320,9 @@ class ClusterNode:
             if held and connector_id not in self.held:
                 self.held.add(connector_id)
                 self.counters.leases_acquired += 1
-                log.info("node %s: lease %s acquired", self.id, name)
+                # later than at start it is taken from a node gone, dead or cut off
+                log.log(logging.INFO if start else logging.WARNING,
+                        "node %s: lease %s acquired", self.id, name)  # fmt: skip
                 if not start and self.state is not NodeState.FENCED:
                     await self.gateway.start_connector(connector_id)
             elif not held and connector_id in self.held:
