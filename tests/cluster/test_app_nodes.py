@@ -12,6 +12,7 @@ import pytest
 from smsgate.app import App
 from smsgate.cli.serve import ready_banner
 from smsgate.config import Config
+from tests.api.smpp_server.customers import Customer, add_smpp_account, submit
 from tests.store.backends import store_backend
 
 TIMEOUT = 30.0
@@ -116,3 +117,35 @@ async def delivered(
             if got.json()["status"] == "delivered":
                 return
             await asyncio.sleep(0.05)
+
+
+def test_a_receipt_for_a_customer_bound_to_one_node_goes_out_from_that_node(url: str) -> None:
+    """The customer binds to the second node and submits there; the first node holds the
+    carrier's bind, so the message is handed to it and its receipt comes there; the receipt's
+    deliver_sm goes out from the second node, woken by a notification."""
+
+    async def main() -> None:
+        first, second = App(_config(url, "core-smpp-1")), App(_config(url, "core-smpp-2"))
+        for app in (first, second):
+            app.config.demo_account = False
+            await app.start()
+        customer = Customer()
+        try:
+            await add_smpp_account(first, "alice")
+            assert second.smpp is not None and second.smpp.port is not None
+            connection = await customer.bind(second.smpp.port, "alice")
+            answer = await connection.call(submit("to the first node and back"))
+            assert answer.command_status == 0
+            (receipt,) = await customer.wait_delivered(1, timeout=10)
+            assert b"stat:DELIVRD" in receipt.short_message
+            assert first.gateway is not None and second.gateway is not None
+            assert second.gateway.node.counters.messages_handed_over == 1
+            assert first.gateway.node.counters.messages_handed_in == 1
+            assert second.gateway.node.counters.notifications.get("outbox", 0) >= 1
+        finally:
+            if customer.connection is not None:
+                customer.connection.close()
+            await first.stop()
+            await second.stop()
+
+    asyncio.run(asyncio.wait_for(main(), TIMEOUT))
