@@ -11,7 +11,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from smsgate.domain.ids import new_id
 from smsgate.engine.cluster import NodeState
+from smsgate.store import BalanceChange, StoreFencedError
+from smsgate.store.postgres import PostgresStore
 from tests.cluster.rig import CONNECTOR, carrier, eventually, node, prepare, send
 from tests.cluster.test_nodes import eventually_delivered
 from tests.store.backends import store_backend
@@ -99,14 +102,28 @@ def test_a_node_cut_off_from_the_database_fences_itself_and_rejoins(url: str) ->
                     await eventually(lambda: b.node.held == {CONNECTOR}, 2 * TTL)
                     await eventually(lambda: b.connectors[CONNECTOR].is_up, TTL)
                     assert sim.most_bound == 1, "the cut node unbound before the other bound"
-                    assert a.node.counters.fenced == 1
+                    assert a.node.counters.fenced == 1 and a.store.fenced
                     sent = [await send(b, account, f"meanwhile {i}") for i in range(3)]
                     await eventually_delivered(b, [m.id for m in sent])
                     relay.cut = False  # the database answers again
                     await eventually(lambda: a.node.state is NodeState.READY, 3 * TTL)
                     assert a.node.held == set() and a.node.remote == {CONNECTOR: "core-other"}
+                    assert not a.store.fenced
                     print(f"fenced {fenced:.2f} s after the cut")
         finally:
             await relay.stop()
+
+    asyncio.run(main())
+
+
+def test_a_fenced_store_refuses_writes_until_unfenced(url: str) -> None:
+    async def main() -> None:
+        top_up = [BalanceChange(new_id(), 1_000_000, 0.0)]
+        async with asyncio.timeout(TIMEOUT), PostgresStore(url, node_id="core-fence") as store:
+            store.fence()
+            with pytest.raises(StoreFencedError):
+                await store.write(top_up)
+            store.unfence()
+            await store.write(top_up)
 
     asyncio.run(main())

@@ -12,9 +12,9 @@ catches a notification lost).
 A node that cannot renew its heartbeat for 0.7 lease_ttl (cut off from the database) fences
 itself before any other node may take its work: it stops its binds (what they held goes back
 to the store's queue as it was, never having been confirmed) and forgets its queue; once the
-database answers it registers again and claims like a starting node. Its writes queued when
-the database went away fail (the store's writer does not retry them later), except one whose
-connection attempt outlasts the cut: docs/cluster.md says what that can be.
+database answers it registers again and claims like a starting node. Meanwhile its store
+refuses every write and aborts the commit under way (`Store.fence`), so no stale write of
+this node lands after another took its work over.
 
 On one SQLite file there is one process: the store says so (`shared`), and none of this runs
 beyond claiming every unfinished message at start.
@@ -283,6 +283,7 @@ class ClusterNode:
         """Cut off from the database for too long: stop the binds and forget the queue before
         another node may take them over."""
         self.state = NodeState.FENCED
+        self.store.fence()  # nothing written from now on may land after a takeover
         self.counters.fenced += 1
         log.error("node %s: no heartbeat for %.1f s: fenced (binds stopped, queue dropped)",
                   self.id, time.monotonic() - self._last_ok)  # fmt: skip
@@ -294,6 +295,7 @@ class ClusterNode:
         log.info("node %s: the database answers again: registering anew", self.id)
         self.state = NodeState.STARTING
         await self._register()
+        self.store.unfence()  # registered again: what it writes now is its own work
         await self._renew_leases(start=False)
         self._last_ok = time.monotonic()
         await self._claim(own=True)

@@ -28,6 +28,7 @@ from smsgate.store.errors import (
     StoreBusyError,
     StoreClosedError,
     StoreError,
+    StoreFencedError,
 )
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "StoreBusyError",
     "StoreClosedError",
     "StoreError",
+    "StoreFencedError",
     "SubmittedPartsTaken",
     "is_postgres_url",
     "open_store",

@@ -37,10 +37,18 @@ class ClusterStore(Primitives):
 
     shared: bool = False  # whether other processes may share this database
     node_id: str | None = None  # the node the rows this store inserts name as their owner
+    fenced: bool = False  # writes refused: the node is cut off and its work may be another's
     _listeners: list[Listener]
 
     async def unfinished_messages(self, limit: int, after_id: str | None = None) -> list[Message]:
         raise NotImplementedError  # MessageReads'
+
+    def fence(self) -> None:
+        """Refuse writes from now on, and abort the one being committed, until `unfence`."""
+        self.fenced = True
+
+    def unfence(self) -> None:
+        self.fenced = False
 
     async def register_node(self, node_id: str, host: str, pid: int, state: str) -> float:
         """Record the node as alive in `state`; returns the database's time."""

@@ -9,6 +9,11 @@ class StoreClosedError(StoreError):
     """The store is not open, or is closing and takes no more writes."""
 
 
+class StoreFencedError(StoreError):
+    """This node was cut off from the database long enough that other nodes may have taken its
+    work: it writes nothing until it has registered again."""
+
+
 class StoreBusyError(StoreError):
     """The write queue stayed full for longer than the store's queue_wait (back-pressure)."""
 

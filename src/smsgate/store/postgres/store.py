@@ -28,7 +28,7 @@ from smsgate.store.base import (
 )
 from smsgate.store.batch import PendingWrite, WritePlan, plan_writes, take_batch
 from smsgate.store.columns import Row
-from smsgate.store.errors import StoreClosedError
+from smsgate.store.errors import StoreClosedError, StoreFencedError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.postgres.apply import Conn, apply, environmental, rowcount, translate
 from smsgate.store.postgres.cluster import PostgresCluster
@@ -79,6 +79,7 @@ class PostgresStore(PostgresCluster, Store):
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._writer: asyncio.Task[None] | None = None
+        self._committing: Conn | None = None  # the writer's connection while it commits
 
     # lifecycle
 
@@ -156,14 +157,30 @@ class PostgresStore(PostgresCluster, Store):
 
     async def _commit_plan(self, plan: WritePlan) -> None:
         assert self._pool is not None
-        async with self._pool.acquire() as conn, conn.transaction():
-            await apply(conn, plan)
+        async with self._pool.acquire() as conn:
+            if self.fenced:
+                raise StoreFencedError("this node is fenced off: it writes nothing now")
+            self._committing = conn
+            try:
+                async with conn.transaction():
+                    await apply(conn, plan)
+            finally:
+                self._committing = None
+
+    def fence(self) -> None:
+        """Also abort the transaction being committed: its COMMIT, perhaps still waiting in
+        the socket for the network to come back, must never land after another node took
+        this node's work over."""
+        super().fence()
+        conn = self._committing
+        if conn is not None:
+            conn.terminate()
 
     async def _commit(self, batch: list[PendingWrite]) -> list[BaseException | None]:
         try:
             await self._commit_plan(plan_writes(item.changes for item in batch))
         except Exception as error:
-            if len(batch) == 1 or environmental(error):
+            if len(batch) == 1 or environmental(error) or isinstance(error, StoreFencedError):
                 return [translate(error)] * len(batch)
         else:
             self._count(batch, 1)
