@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Sequence
 
 from smsgate.domain.errors import GatewayError
-from smsgate.store import Change, Store, StoreBusyError, StoreClosedError
+from smsgate.store import Change, Store, StoreBusyError, StoreClosedError, StoreFencedError
 
 
 class ChangeWriter:
@@ -88,11 +88,11 @@ def _settle(future: "asyncio.Future[None]", error: BaseException | None) -> None
 
 
 async def committed(write: Awaitable[None]) -> None:
-    """Wait for a write; the store's busy and closed errors come out as the catalog's (the
-    answer an interface gives), any other error as it is."""
+    """Wait for a write; the store's busy, closed and fenced errors come out as the catalog's
+    (the answer an interface gives), any other error as it is."""
     try:
         await write
     except StoreBusyError:
         raise GatewayError("queue_full", "the store is busy") from None
-    except StoreClosedError:
+    except (StoreClosedError, StoreFencedError):
         raise GatewayError("unavailable") from None
