@@ -44,14 +44,17 @@ RELEASE: Final = "DELETE FROM leases WHERE name = $1 AND node_id = $2"
 HOLDERS: Final = (
     f"SELECT name, node_id FROM leases WHERE starts_with(name, $1) AND expires_at >= {NOW}"
 )
-# unfinished messages without a live owner (or, with $5, this node's own), locked so that two
-# claimers take different ones; the predicate repeats the partial index's
+# nodes whose messages are anyone's: gone, or silent for longer than $2 (a small table)
+DEAD_NODES: Final = f"""SELECT id FROM nodes
+    WHERE id <> $1 AND (state = 'gone' OR heartbeat_at < {NOW} - $2)"""
+# unfinished messages without an owner, of a dead owner ($5: their ids and inboxes) or, with
+# $4, this node's own; locked so that two claimers take different ones. Each alternative is a
+# lookup in the partial index on (owner, id), however many messages live nodes own.
 CLAIM: Final = f"""UPDATE messages SET owner = $1 WHERE id IN (
     SELECT id FROM messages
-    WHERE status IN ({UNFINISHED_SQL}) AND id > $3
-        AND (owner IS NULL OR ($5 AND owner = $1) OR (owner <> $1 AND ltrim(owner, '>') NOT IN (
-            SELECT id FROM nodes WHERE state <> 'gone' AND heartbeat_at >= {NOW} - $2)))
-    ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+    WHERE status IN ({UNFINISHED_SQL}) AND id > $2
+        AND (owner IS NULL OR ($4 AND owner = $1) OR owner = ANY($5::text[]))
+    ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
     RETURNING id"""
 CLAIMED: Final = f"{sql.MESSAGE_SELECT} WHERE id = ANY($1::text[]) ORDER BY id"
 # a message handed over waits in the holder's inbox (owner '>' and its id) until it takes it
@@ -100,7 +103,9 @@ class PostgresCluster(ClusterStore):
         self, node_id: str, ttl: float, limit: int, after_id: str | None, *, own: bool
     ) -> list[Message]:
         check_limit(limit, MAX_UNFINISHED_PAGE)
-        rows = await self.pool.fetch(CLAIM, node_id, ttl, after_id or "", limit, own)
+        dead = [row[0] for row in await self.pool.fetch(DEAD_NODES, node_id, ttl)]
+        owners = dead + [">" + node for node in dead]
+        rows = await self.pool.fetch(CLAIM, node_id, after_id or "", limit, own, owners)
         return await self._claimed(rows)
 
     async def take_inbox(self, node_id: str, limit: int) -> list[Message]:
