@@ -44,9 +44,12 @@ RELEASE: Final = "DELETE FROM leases WHERE name = $1 AND node_id = $2"
 HOLDERS: Final = (
     f"SELECT name, node_id FROM leases WHERE starts_with(name, $1) AND expires_at >= {NOW}"
 )
-# nodes whose messages are anyone's: gone, or silent for longer than $2 (a small table)
-DEAD_NODES: Final = f"""SELECT id FROM nodes
-    WHERE id <> $1 AND (state = 'gone' OR heartbeat_at < {NOW} - $2)"""
+# nodes whose messages are anyone's: gone, or silent for longer than $2, and owning some still
+# (one probe of the owner index each: nodes gone long ago cost next to nothing)
+DEAD_NODES: Final = f"""SELECT n.id FROM nodes n
+    WHERE n.id <> $1 AND (n.state = 'gone' OR n.heartbeat_at < {NOW} - $2)
+        AND EXISTS (SELECT 1 FROM messages m WHERE m.owner IN (n.id, '>' || n.id)
+            AND m.status IN ({UNFINISHED_SQL}))"""
 # unfinished messages without an owner, of a dead owner ($5: their ids and inboxes) or, with
 # $4, this node's own; locked so that two claimers take different ones. Each alternative is a
 # lookup in the partial index on (owner, id), however many messages live nodes own.
