@@ -380,9 +380,11 @@ class ClusterNode:
     def _queue(self, messages: list[Message]) -> None:
         acceptance, live = self.gateway.acceptance, self.gateway.live
         for message in messages:
-            if message.status in FINAL or message.id in live:
-                continue  # finished meanwhile, or here already
-            acceptance.enqueue(message)
+            if message.status in FINAL:
+                continue  # finished meanwhile
+            # read here before for a report, its copy in memory may be ahead of the store;
+            # queued twice, dispatch finds nothing left to send the second time
+            acceptance.enqueue(live.get(message.id) or message)
 
     async def hand_over(self, message: Message, holder: str) -> bool:
         """Give `message` to `holder` (its route's bind is there); False to keep it here.
