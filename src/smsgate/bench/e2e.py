@@ -37,6 +37,7 @@ from smsgate.bench.processes import (
     start_carrier,
     start_nodes,
     stop,
+    stop_carrier,
     wait_for_receipts,
 )
 
@@ -127,12 +128,15 @@ def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any
             for node, _ in nodes:
                 stop(node)
     finally:
-        stop(carrier)
+        carrier_counters = stop_carrier(carrier)
         if schema is not None:
             asyncio.run(pg_schema(args.pg, f"DROP SCHEMA {schema} CASCADE"))
     result.update(
         backend=backend,
         nodes=args.nodes,
+        # what reached the carrier, and how much of it twice (the same number and text)
+        carrier_submitted=carrier_counters["submitted"],
+        carrier_duplicates=carrier_counters["duplicates"],
         **run_figures(result, result["receipts_applied"], usage),
     )
     return result

@@ -29,7 +29,8 @@ T = TypeVar("T")
 # a run's CPU per node and the database's, for runs on PostgreSQL (run_figures' keys)
 NODES_LINE = (
     "{nodes} node(s): CPU s/10k per node {node_cpu_s_per_10k}, "
-    "PostgreSQL server {database_cpu_s_per_10k}"
+    "PostgreSQL server {database_cpu_s_per_10k}; the carrier got {carrier_submitted} "
+    "submit_sm, {carrier_duplicates} of them twice"
 )
 
 

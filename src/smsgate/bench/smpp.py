@@ -197,6 +197,8 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         backend=args.backend,
         nodes=args.nodes,
         # a carrier that held too many undelivered receipts refused submits, then dropped some
+        carrier_submitted=carrier_counters["submitted"],
+        carrier_duplicates=carrier_counters["duplicates"],
         carrier_queue_full=carrier_counters["queue_full"],
         carrier_receipts_dropped=carrier_counters["receipts_dropped"],
         **run_figures(result, result["receipts_delivered"], usage),
