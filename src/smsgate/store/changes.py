@@ -26,6 +26,7 @@ __all__ = [
     "ChannelResult",
     "HistoryNote",
     "IdempotentResponse",
+    "IdenticalRequest",
     "InboundClaim",
     "MessageReplaced",
     "MessageUpdate",
@@ -168,6 +169,17 @@ class IdempotentResponse:
     expired_before: float  # an older record of the key may be replaced
 
 
+@dataclass(frozen=True, slots=True)
+class IdenticalRequest:
+    """A request within its account's identical-request window, written with its message: the
+    write is refused (IdenticalRequestError) while another node's copy of the same request is
+    still within its window, as a taken client_ref is."""
+
+    key: int  # a stable 64-bit hash of (account, source, destination, text)
+    at: float
+    expires_at: float
+
+
 Change = (
     Message
     | PartUpdate
@@ -187,6 +199,7 @@ Change = (
     | HistoryNote
     | Subscriber
     | ChannelResult
+    | IdenticalRequest
 )
 
 

@@ -410,3 +410,13 @@ CHANNEL_TIMED_OUT: Final = (
     " AND channel_until < ? AND id > ? ORDER BY id LIMIT ?"
 )
 SET_RESULT: Final = "UPDATE messages SET result = ? WHERE id = ?"
+
+# the identical-request window (smsgate.store.reads.cluster): a row still within its window
+# is left alone, and the statement's row count tells the caller it was refused
+INSERT_IDENTICAL: Final = (
+    "INSERT INTO identical_requests AS r (key, expires_at) VALUES (?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at"
+    " WHERE r.expires_at <= ?"
+)
+PURGE_IDENTICAL: Final = "DELETE FROM identical_requests WHERE expires_at <= ?"
+CONFIG_VERSIONS: Final = "SELECT kind, version FROM config_versions"

@@ -7,7 +7,7 @@ from dataclasses import astuple
 from typing import Any, Final
 
 from smsgate.store import sql
-from smsgate.store.batch import WritePlan, check_found, plan_writes
+from smsgate.store.batch import WritePlan, check_found, check_identical, plan_writes
 from smsgate.store.changes import Change
 from smsgate.store.columns import Table, names, to_json
 from smsgate.store.rows import (
@@ -114,6 +114,9 @@ def apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
     if plan.idempotent:
         conn.executemany(sql.DELETE_EXPIRED_KEY, expired_key_rows(plan.idempotent))
         conn.executemany(sql.INSERT_IDEMPOTENT, [idempotent_values(r) for r in plan.idempotent])
+    if plan.identical:
+        rows = [(r.key, r.expires_at, r.at) for r in plan.identical]
+        check_identical(len(rows), conn.executemany(sql.INSERT_IDENTICAL, rows).rowcount)
 
 
 def commit(

@@ -170,6 +170,7 @@ _STORE_ERRORS: Final = {
         errors.StoreClosedError,
         errors.IntegrityError,
         errors.DuplicateError,
+        errors.IdenticalRequestError,
         errors.BalanceError,
     )
 }
