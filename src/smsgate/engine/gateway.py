@@ -39,6 +39,7 @@ from smsgate.engine.counters import Counters
 from smsgate.engine.dispatch import Dispatch
 from smsgate.engine.dispatcher import Dispatcher
 from smsgate.engine.fallback import Fallbacks
+from smsgate.engine.identical_purge import IdenticalPurge
 from smsgate.engine.inbound import InboundDesk
 from smsgate.engine.latency import LatencyWindow
 from smsgate.engine.lifecycle import Lifecycle
@@ -191,6 +192,7 @@ class Gateway:
             interval=config.receipt_timeout_interval,
         )
         self.config_watch = self._watch_configuration()
+        self.identical_purge = IdenticalPurge(store, self.clock)
         # what the connectors report to
         self.outcomes = Outcomes(
             live,
@@ -247,6 +249,8 @@ class Gateway:
             self.channel_timeouts.start()
         if self.config_watch.interval > 0:
             self.config_watch.start()
+        if self.store.shared:  # one SQLite gateway keeps its window in memory only
+            self.identical_purge.start()
         self.ready.set()
 
     async def stop(self, drain_timeout: float = 10.0) -> None:
@@ -255,6 +259,7 @@ class Gateway:
         self._stopping = True
         self.ready.clear()
         await self.config_watch.stop()
+        await self.identical_purge.stop()
         await self.dispatch.stop()
         await self.receipt_timeouts.stop()
         await self.channel_timeouts.stop()

@@ -2,6 +2,7 @@
 node polls to reload what changed elsewhere), the rate buckets nodes take slices of tokens
 from, and the expiry of the identical-request window's rows."""
 
+from collections.abc import Sequence
 from typing import ClassVar, Final
 
 from smsgate.store import sql
@@ -48,6 +49,14 @@ class ClusterState(Primitives):
             await self._change_rows(_NEW_BUCKET, [name, burst, now])
             rows = await self._change_returning(self._take_tokens, params)
         return float(rows[0][0]) if rows else 0.0
+
+    async def identical_taken(self, keys: Sequence[int], at: float) -> set[int]:
+        """Which of `keys` the identical-request window holds at `at` (a request's time)."""
+        query = (
+            f"SELECT key FROM identical_requests WHERE key IN ({sql.placeholders(len(keys))})"
+            " AND expires_at > ?"
+        )
+        return {int(row[0]) for row in await self._select_rows(query, [*keys, at])}
 
     async def purge_identical(self, before: float) -> int:
         """Forget the identical-request rows whose window ended by `before`; how many."""
