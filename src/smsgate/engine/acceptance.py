@@ -48,6 +48,7 @@ from smsgate.engine.notify import status_item
 from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.ports import Connector, Router, is_rich
 from smsgate.engine.rate import RateLimits
+from smsgate.engine.shared_rate import SharedRates
 from smsgate.engine.timing import check_validity, start_of
 from smsgate.engine.transitions import Transitions
 from smsgate.engine.writer import ChangeWriter, committed
@@ -113,6 +114,8 @@ class Acceptance:
         self.references = references  # concatenation reference numbers
         self.callback_deny = callback_deny  # callback URLs naming these ranges are refused
         self.rates = RateLimits(clock)
+        # several nodes: the account's rate is the store's bucket, shared by all of them
+        self.shared_rates = SharedRates(store, clock) if store.shared else None
         self.identical = IdenticalWindow()
         self._refs_in_flight: set[tuple[str, str]] = set()  # client_refs being committed
         self._balances_task: asyncio.Task[None] | None = None
@@ -205,7 +208,12 @@ class Acceptance:
         its `shared` row) is refused alone, and the others are written again."""
         if not self.queue.has_room(len(accepted)):
             raise GatewayError("queue_full")
-        allowed = self.rates.take_up_to(account.id, account.rate_limit, len(accepted))
+        if self.shared_rates is not None:
+            allowed = await self.shared_rates.take_up_to(
+                account.id, account.rate_limit, len(accepted)
+            )
+        else:
+            allowed = self.rates.take_up_to(account.id, account.rate_limit, len(accepted))
         if allowed < len(accepted):
             # the messages past the account's rate are refused one by one (all of them for a
             # single message: the whole request is then refused with 429)

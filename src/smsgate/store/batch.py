@@ -31,7 +31,7 @@ from smsgate.store.changes import (
     SegmentsTaken,
     SubmittedPartsTaken,
 )
-from smsgate.store.errors import IdenticalRequestError, IntegrityError
+from smsgate.store.errors import IdenticalRequestError, IntegrityError, SegmentsGoneError
 
 
 @dataclass(slots=True)
@@ -214,6 +214,15 @@ def check_identical(expected: int, written: int) -> None:
     if written < expected:
         raise IdenticalRequestError(
             f"{expected - written} of {expected} requests were accepted within their window"
+        )
+
+
+def check_taken(taken: SegmentsTaken, deleted: int) -> None:
+    """Refuse a transaction whose MO message another node made from the same stored parts."""
+    if taken.expected is not None and deleted != taken.expected:
+        raise SegmentsGoneError(
+            f"{deleted} of {taken.expected} parts of MO {taken.reference} from {taken.source}"
+            " were still stored"
         )
 
 

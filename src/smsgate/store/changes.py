@@ -111,6 +111,10 @@ class SegmentsTaken:
     destination: str
     reference: int
     total: int
+    # how many stored parts must be taken, or the write is refused (SegmentsGoneError):
+    # several nodes may assemble one message from the parts each stored, only one of them
+    # writes it; None takes whatever is there
+    expected: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,11 @@ class IdenticalRequestError(DuplicateError):
     on this node or another sharing the store."""
 
 
+class SegmentsGoneError(IntegrityError):
+    """The stored parts of a concatenated MO message were taken meanwhile: another node
+    assembled the message from them."""
+
+
 class BalanceError(IntegrityError):
     """A change would take a prepaid balance below zero."""
 

@@ -236,6 +236,10 @@ DELETE_SEGMENTS: Final = (
     "DELETE FROM inbound_segments"
     " WHERE source = ? AND destination = ? AND reference = ? AND total = ?"
 )
+GROUP_SEGMENTS: Final = (
+    f"{SEGMENTS.select}"
+    " WHERE source = ? AND destination = ? AND reference = ? AND total = ? ORDER BY seq"
+)
 # SMPP: stored parts of messages customers submit in several PDUs (a part sent again is kept once)
 INSERT_SUBMITTED_PART: Final = f"{SUBMITTED_PARTS.insert} ON CONFLICT DO NOTHING"
 LIST_SUBMITTED_PARTS: Final = f"{SUBMITTED_PARTS.select} ORDER BY received_at, seq"

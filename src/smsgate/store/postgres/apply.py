@@ -11,7 +11,7 @@ from typing import Any, Final, TypeAlias
 import asyncpg
 
 from smsgate.store import sql
-from smsgate.store.batch import WritePlan, check_found, check_identical
+from smsgate.store.batch import WritePlan, check_found, check_identical, check_taken
 from smsgate.store.columns import Table, names, to_json
 from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError
 from smsgate.store.rows import (
@@ -181,8 +181,9 @@ async def apply(conn: Conn, plan: WritePlan) -> None:
     if plan.segments:
         segments = [segment_values(s) for s in plan.segments]
         await _insert(conn, SEGMENTS, INSERT_SEGMENTS, segments)
-    if plan.segments_taken:
-        await conn.executemany(DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
+    for group in plan.segments_taken:
+        deleted = await conn.execute(DELETE_SEGMENTS, *astuple(group)[:4])
+        check_taken(group, rowcount(deleted))
     if plan.submitted:
         rows = [submitted_part_values(p) for p in plan.submitted]
         await conn.executemany(INSERT_SUBMITTED_PART, rows)

@@ -171,6 +171,7 @@ _STORE_ERRORS: Final = {
         errors.IntegrityError,
         errors.DuplicateError,
         errors.IdenticalRequestError,
+        errors.SegmentsGoneError,
         errors.BalanceError,
     )
 }
