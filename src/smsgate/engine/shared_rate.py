@@ -14,6 +14,7 @@ uneven (one node gets all of an account's binds); a shared store other than the 
 second per busy account, which PostgreSQL takes in its stride (docs/cluster-state.md).
 """
 
+import asyncio
 import math
 from typing import Final
 
@@ -31,22 +32,30 @@ class SharedRates:
         self.grants = 0  # statements run against the store's buckets
         self._local: dict[str, float] = {}  # tokens granted to this node, not yet spent
         self._dry_until: dict[str, float] = {}  # the bucket was empty: not asked before then
+        self._asking: dict[str, asyncio.Lock] = {}  # per account: a grant is being asked
 
     async def take_up_to(self, key: str, rate: float, count: int) -> int:
         """Let in up to `count` messages of `key` (an account id) at `rate` per second across
         every node; how many."""
+        if self._local.get(key, 0.0) < count and self._may_ask(key):
+            # one grant at a time per account: the calls waiting meanwhile mostly find
+            # enough in the slice it brings, instead of each running a statement
+            async with self._asking.setdefault(key, asyncio.Lock()):
+                local = self._local.get(key, 0.0)
+                if local < count and self._may_ask(key):
+                    now = self.clock.time()
+                    want = max(count - local, rate * self.slice)
+                    burst = max(rate, 1.0)  # one second's worth, as the local bucket holds
+                    name = f"account:{key}"
+                    granted = await self.store.take_tokens(name, rate, burst, want, now)
+                    self.grants += 1
+                    if granted < want:
+                        self._dry_until[key] = now + self.slice
+                    self._local[key] = self._local.get(key, 0.0) + granted
         local = self._local.get(key, 0.0)
-        if local < count:
-            now = self.clock.time()
-            if now >= self._dry_until.get(key, -math.inf):
-                want = max(count - local, rate * self.slice)
-                burst = max(rate, 1.0)  # one second's worth, as the local bucket holds
-                granted = await self.store.take_tokens(f"account:{key}", rate, burst, want, now)
-                self.grants += 1
-                if granted < want:
-                    self._dry_until[key] = now + self.slice
-                # other calls may have spent or added tokens while this one waited
-                local = self._local.get(key, 0.0) + granted
         taken = min(count, int(local + 1e-9))  # a grant of 0.1 s at 10/s is 1.0000000001
         self._local[key] = local - taken
         return taken
+
+    def _may_ask(self, key: str) -> bool:
+        return self.clock.time() >= self._dry_until.get(key, -math.inf)
