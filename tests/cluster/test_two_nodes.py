@@ -176,3 +176,21 @@ def test_an_mo_never_completed_is_stored_partial_once_with_every_nodes_parts(
             assert await pg.fetch("SELECT count(*) FROM inbound_segments") == [(0,)]
 
     asyncio.run(asyncio.wait_for(body(), 30))
+
+
+def test_a_request_past_its_window_is_accepted_again_and_its_row_purged(
+    pg: StoreBackend,
+) -> None:
+    async def body() -> None:
+        async with two_nodes(pg) as (a, b, account):
+            account.dedup_window = 0.3
+            hello = SendCommand(to=TO, text="Hello")
+            assert codes(await a.gateway.accept(account, [hello])) == ["accepted"]
+            await asyncio.sleep(0.4)
+            # b's memory never saw it, and the store's row has expired: accepted
+            assert codes(await b.gateway.accept(account, [hello])) == ["accepted"]
+            await asyncio.sleep(0.4)
+            assert await a.gateway.identical_purge.run_once() == 1
+            assert await pg.fetch("SELECT count(*) FROM identical_requests") == [(0,)]
+
+    asyncio.run(asyncio.wait_for(body(), 30))

@@ -267,11 +267,13 @@ class Acceptance:
         taken = await self.store.identical_taken([r.key for r in requests], requests[0].at)
         refused = {id(m) for m in accepted if m.id in shared and shared[m.id].key in taken}
         error = GatewayError("identical", "accepted within the window on another node")
-        if not refused or len(refused) == len(accepted):
-            raise error
+        if not refused:  # none found any more: each is refused rather than written again
+            refused = {id(m) for m in accepted}
         counts = self.counters.refused
         counts["identical"] = counts.get("identical", 0) + len(refused)
         self.counters.rejected += len(refused)
+        if len(refused) == len(accepted):
+            raise error
         kept = [m for m in accepted if id(m) not in refused]
         return [error if id(r) in refused else r for r in results], kept
 
