@@ -41,7 +41,11 @@ class ConfigWatch(PeriodicJob):
         self._seen = await self.store.config_versions()
 
     async def run_once(self) -> int:
-        versions = await self.store.config_versions()
+        try:
+            versions = await self.store.config_versions()
+        except Exception as error:  # the store is away or closing: the next look tries again
+            log.warning("configuration versions not read: %s", error)
+            return 0
         seen = self._seen
         if seen is None:
             self._seen = versions
