@@ -25,6 +25,7 @@ from smsgate.domain.callback_urls import DenyList
 from smsgate.domain.channels import SMS
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message
+from smsgate.domain.pricing import PriceList
 from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.engine.acceptance import Acceptance
 from smsgate.engine.administration import Administration
@@ -33,10 +34,12 @@ from smsgate.engine.channel_timeouts import ChannelTimeouts
 from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.commands import ReplaceCommand, SendCommand
 from smsgate.engine.config import EngineConfig
+from smsgate.engine.config_watch import ConfigWatch
 from smsgate.engine.counters import Counters
 from smsgate.engine.dispatch import Dispatch
 from smsgate.engine.dispatcher import Dispatcher
 from smsgate.engine.fallback import Fallbacks
+from smsgate.engine.identical_purge import IdenticalPurge
 from smsgate.engine.inbound import InboundDesk
 from smsgate.engine.latency import LatencyWindow
 from smsgate.engine.lifecycle import Lifecycle
@@ -188,6 +191,8 @@ class Gateway:
             receipt_timeouts or {},
             interval=config.receipt_timeout_interval,
         )
+        self.config_watch = self._watch_configuration()
+        self.identical_purge = IdenticalPurge(store, self.clock)
         # what the connectors report to
         self.outcomes = Outcomes(
             live,
@@ -205,8 +210,23 @@ class Gateway:
 
     # -- life cycle ----------------------------------------------------------------------------
 
+    def _watch_configuration(self) -> ConfigWatch:
+        """What this node reloads when the configuration changed elsewhere; the interfaces
+        add their caches (`config_watch.on_change`)."""
+        watch = ConfigWatch(self.store, self.config.config_poll_interval)
+        if isinstance(self.router, EngineRouter):
+            for kind in ("routes", "carriers", "portability"):
+                watch.on_change(kind, self.reload_routes)
+        watch.on_change("prices", self.reload_prices)
+        watch.on_change("opt_outs", self._reload_opt_outs)
+        # an account's settings, suspension or key; a prepaid account created or removed
+        watch.on_change("accounts", self.user_events.forget_accounts)
+        watch.on_change("accounts", self.acceptance.reload_balances)
+        return watch
+
     async def start(self) -> None:
         """Start the connectors, rebuild the queue from the store, then dispatch."""
+        await self.config_watch.prime()  # what is loaded from here on is at these versions
         for connector in self.connectors.values():
             await connector.start(self.outcomes)
         restored = 0
@@ -227,6 +247,10 @@ class Gateway:
         self.receipt_timeouts.start()
         if any(c.channel != SMS for c in self.connectors.values()):
             self.channel_timeouts.start()
+        if self.config_watch.interval > 0:
+            self.config_watch.start()
+        if self.store.shared:  # one SQLite gateway keeps its window in memory only
+            self.identical_purge.start()
         self.ready.set()
 
     async def stop(self, drain_timeout: float = 10.0) -> None:
@@ -234,6 +258,8 @@ class Gateway:
         they hand back stays queued in the store for the next start."""
         self._stopping = True
         self.ready.clear()
+        await self.config_watch.stop()
+        await self.identical_purge.stop()
         await self.dispatch.stop()
         await self.receipt_timeouts.stop()
         await self.channel_timeouts.stop()
@@ -299,6 +325,13 @@ class Gateway:
         fresh = await EngineRouter.load(self.store, router.default_country)
         router.routes = fresh.routes
         router.carriers.replace_with(fresh.carriers)
+
+    async def reload_prices(self) -> None:
+        """Read the price list from the store again (no restart needed)."""
+        self.billing.prices = PriceList(await self.store.list_prices())
+
+    async def _reload_opt_outs(self) -> None:
+        await self.opt_outs.load(self.store)
 
     async def replay_dead_letters(self, ids: Sequence[str]) -> int:
         """Make dead letters due again and wake the outbox consumers to take them now."""

@@ -24,6 +24,7 @@ from smsgate.store.errors import StoreClosedError
 from smsgate.store.gate import WriteGate
 from smsgate.store.paging import MAX_PAGE
 from smsgate.store.reads.accounts import AccountReads
+from smsgate.store.reads.cluster import ClusterState
 from smsgate.store.reads.console import ConsoleReads
 from smsgate.store.reads.inbound import InboundReads
 from smsgate.store.reads.ledger import LedgerReads
@@ -48,6 +49,7 @@ class Store(
     LedgerReads,
     SubmittedReads,
     ConsoleReads,
+    ClusterState,
 ):
     """Messages, accounts, inbound messages and routing configuration, durably.
 
