@@ -26,7 +26,7 @@ from smsgate.api.smpp_server.ids import IdFormat
 from smsgate.api.smpp_server.tls import self_signed, server_context
 from smsgate.api.smtp.server import EmailIngress
 from smsgate.api.smtp.wiring import Logins, relay_sender
-from smsgate.callbacks.channel import callback_consumer, deny_list
+from smsgate.callbacks.channel import HttpChannel, callback_consumer, deny_list
 from smsgate.config import Config, ConfigError
 from smsgate.connectors import kinds
 from smsgate.connectors.email import EmailConnector
@@ -195,6 +195,8 @@ class App:
                 **{cid: kinds.receipt_timeout(c) for cid, c in channels.items()},
             },
         )
+        if isinstance(self.callbacks.channel, HttpChannel):
+            gateway.config_watch.on_change("accounts", self.callbacks.channel.forget_accounts)
         await self.callbacks.start()
         if smpp_server is not None:
             self.smpp = SmppServer(gateway, binds, receipts, smpp_server)

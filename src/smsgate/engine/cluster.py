@@ -17,7 +17,8 @@ refuses every write and aborts the commit under way (`Store.fence`), so no stale
 this node lands after another took its work over.
 
 On one SQLite file there is one process: the store says so (`shared`), and none of this runs
-beyond claiming every unfinished message at start.
+beyond queueing every unfinished message at start; the same on PostgreSQL for a store opened
+without a node id (a single gateway, as before there were several).
 """
 
 import asyncio
@@ -90,10 +91,14 @@ class ClusterNode:
     ) -> None:
         self.gateway = gateway
         self.store = store
-        self.id = node_id or default_node_id()
+        self.id = node_id or store.node_id or default_node_id()
         self.lease_ttl = lease_ttl
         self.leased = frozenset(leased)  # connector ids held through a lease
-        self.shared = store.shared
+        # among other nodes only with a store whose rows name this node: without, the
+        # messages it accepts would have no owner and any other node could claim them
+        self.shared = store.shared and store.node_id is not None
+        if self.shared and self.id != store.node_id:
+            raise ValueError(f"node {self.id!r} on a store of node {store.node_id!r}")
         self.state = NodeState.STARTING
         self.counters = ClusterCounters()
         self.held: set[str] = set()  # connector ids whose lease this node holds
@@ -354,10 +359,13 @@ class ClusterNode:
         """Queue the messages this node may take: with `own` (a start) those it owns too."""
         after: str | None = None
         claimed = 0
-        while True:
-            batch = await self.store.claim_messages(
-                self.id, self.lease_ttl, CLAIM_PAGE, after, own=own
-            )
+        while self.shared or own:
+            if self.shared:
+                batch = await self.store.claim_messages(
+                    self.id, self.lease_ttl, CLAIM_PAGE, after, own=own
+                )
+            else:  # the only node: every unfinished message is its own
+                batch = await self.store.unfinished_messages(CLAIM_PAGE, after)
             if not batch:
                 break
             self._queue(batch)

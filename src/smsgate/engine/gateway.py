@@ -25,6 +25,7 @@ from smsgate.domain.callback_urls import DenyList
 from smsgate.domain.channels import SMS
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message
+from smsgate.domain.pricing import PriceList
 from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.engine.acceptance import Acceptance
 from smsgate.engine.administration import Administration
@@ -34,10 +35,12 @@ from smsgate.engine.clock import Clock, SystemClock
 from smsgate.engine.cluster import ClusterNode
 from smsgate.engine.commands import ReplaceCommand, SendCommand
 from smsgate.engine.config import EngineConfig
+from smsgate.engine.config_watch import ConfigWatch
 from smsgate.engine.counters import Counters
 from smsgate.engine.dispatch import Dispatch
 from smsgate.engine.dispatcher import Dispatcher
 from smsgate.engine.fallback import Fallbacks
+from smsgate.engine.identical_purge import IdenticalPurge
 from smsgate.engine.inbound import InboundDesk
 from smsgate.engine.latency import LatencyWindow
 from smsgate.engine.lifecycle import Lifecycle
@@ -103,10 +106,8 @@ class Gateway:
         self.counters = counters or Counters()
         # this node among those sharing the store; `leased` connectors run only while this
         # node holds their lease
-        self.node = ClusterNode(
-            self, store, node_id=node_id or store.node_id, lease_ttl=lease_ttl, leased=leased
-        )
-        if store.shared:
+        self.node = ClusterNode(self, store, node_id=node_id, lease_ttl=lease_ttl, leased=leased)
+        if self.node.shared:
             self.outbox_listeners.append(self.node.outbox_written)
         self.submit_latency = LatencyWindow()
         self.dispatcher = queue = Dispatcher(config.queue_capacity)
@@ -175,7 +176,7 @@ class Gateway:
             self.opt_outs,
             self.counters,
             self.clock,
-            self.node if store.shared else None,
+            self.node if self.node.shared else None,
         )
         self.receipts = Receipts(
             store, live, transitions, self.fallbacks, self.counters, self.clock
@@ -200,6 +201,8 @@ class Gateway:
             receipt_timeouts or {},
             interval=config.receipt_timeout_interval,
         )
+        self.config_watch = self._watch_configuration()
+        self.identical_purge = IdenticalPurge(store, self.clock)
         # what the connectors report to
         self.outcomes = Outcomes(
             live,
@@ -217,9 +220,24 @@ class Gateway:
 
     # -- life cycle ----------------------------------------------------------------------------
 
+    def _watch_configuration(self) -> ConfigWatch:
+        """What this node reloads when the configuration changed elsewhere; the interfaces
+        add their caches (`config_watch.on_change`)."""
+        watch = ConfigWatch(self.store, self.config.config_poll_interval)
+        if isinstance(self.router, EngineRouter):
+            for kind in ("routes", "carriers", "portability"):
+                watch.on_change(kind, self.reload_routes)
+        watch.on_change("prices", self.reload_prices)
+        watch.on_change("opt_outs", self._reload_opt_outs)
+        # an account's settings, suspension or key; a prepaid account created or removed
+        watch.on_change("accounts", self.user_events.forget_accounts)
+        watch.on_change("accounts", self.acceptance.reload_balances)
+        return watch
+
     async def start(self) -> None:
         """Join the nodes sharing the store (leases of the binds, the messages this node may
         own queued from the store), start the connectors it holds, then dispatch."""
+        await self.config_watch.prime()  # what is loaded from here on is at these versions
         await self.node.join()
         for connector in list(self.connectors.values()):
             if not isinstance(connector, StoppedConnector):
@@ -232,6 +250,10 @@ class Gateway:
         self.receipt_timeouts.start()
         if any(c.channel != SMS for c in self.connectors.values()):
             self.channel_timeouts.start()
+        if self.config_watch.interval > 0:
+            self.config_watch.start()
+        if self.store.shared:  # one SQLite gateway keeps its window in memory only
+            self.identical_purge.start()
         self.node.mark_ready()
         self.ready.set()
 
@@ -240,6 +262,8 @@ class Gateway:
         they hand back stays queued in the store for the next start."""
         self._stopping = True
         self.ready.clear()
+        await self.config_watch.stop()
+        await self.identical_purge.stop()
         await self.dispatch.stop()
         await self.receipt_timeouts.stop()
         await self.channel_timeouts.stop()
@@ -327,6 +351,13 @@ class Gateway:
         fresh = await EngineRouter.load(self.store, router.default_country)
         router.routes = fresh.routes
         router.carriers.replace_with(fresh.carriers)
+
+    async def reload_prices(self) -> None:
+        """Read the price list from the store again (no restart needed)."""
+        self.billing.prices = PriceList(await self.store.list_prices())
+
+    async def _reload_opt_outs(self) -> None:
+        await self.opt_outs.load(self.store)
 
     async def replay_dead_letters(self, ids: Sequence[str]) -> int:
         """Make dead letters due again and wake the outbox consumers to take them now."""

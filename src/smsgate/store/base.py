@@ -25,6 +25,7 @@ from smsgate.store.errors import StoreClosedError
 from smsgate.store.gate import WriteGate
 from smsgate.store.paging import MAX_PAGE
 from smsgate.store.reads.accounts import AccountReads
+from smsgate.store.reads.cluster import ClusterState
 from smsgate.store.reads.console import ConsoleReads
 from smsgate.store.reads.inbound import InboundReads
 from smsgate.store.reads.ledger import LedgerReads
@@ -49,6 +50,7 @@ class Store(
     LedgerReads,
     SubmittedReads,
     ConsoleReads,
+    ClusterState,
     ClusterStore,
 ):
     """Messages, accounts, inbound messages and routing configuration, durably.

@@ -35,7 +35,6 @@ class NodeRecord:
 class ClusterStore(Primitives):
     """Nodes, leases and ownership: a single process's trivial answers."""
 
-    shared: bool = False  # whether other processes may share this database
     node_id: str | None = None  # the node the rows this store inserts name as their owner
     fenced: bool = False  # writes refused: the node is cut off and its work may be another's
     _listeners: list[Listener]

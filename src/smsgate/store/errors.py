@@ -27,6 +27,16 @@ class DuplicateError(IntegrityError):
     an SMPP system_id."""
 
 
+class IdenticalRequestError(DuplicateError):
+    """The same request (account, source, destination, text) was accepted within its window,
+    on this node or another sharing the store."""
+
+
+class SegmentsGoneError(IntegrityError):
+    """The stored parts of a concatenated MO message were taken meanwhile: another node
+    assembled the message from them."""
+
+
 class BalanceError(IntegrityError):
     """A change would take a prepaid balance below zero."""
 

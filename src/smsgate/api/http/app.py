@@ -52,6 +52,7 @@ def create_app(
     settings = settings or HttpSettings()
     failures = AddressGuard(gateway.clock, settings.auth_failures, settings.auth_window)
     auth = ApiKeyAuth(gateway.queries, failures)
+    gateway.config_watch.on_change("accounts", auth.forget)
 
     async def healthz(request: Request) -> Response:
         if gateway.ready.is_set():

@@ -76,7 +76,6 @@ RECONNECT_DELAY: Final = 1.0  # seconds between attempts to listen again after a
 
 
 class PostgresCluster(ClusterStore):
-    shared = True
     dsn: str
     _listen_task: asyncio.Task[None] | None = None
 

@@ -32,10 +32,12 @@ from smsgate.store.errors import StoreClosedError, StoreFencedError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.postgres.apply import Conn, apply, environmental, rowcount, translate
 from smsgate.store.postgres.cluster import PostgresCluster
+from smsgate.store.reads.cluster import TAKE
 from smsgate.store.rows import message_from, part_from
 
 DEFAULT_POOL_SIZE: Final = 4
 MIGRATION_LOCK: Final = 0x736D_7367_6174_6531  # advisory lock key: one migrating process at a time
+TAKE_TOKENS: Final = TAKE.format(least="LEAST", greatest="GREATEST")
 Q: Final = sql.numbered  # the shared `?` statements, as asyncpg wants them
 PARTS_OF: Final = f"{sql.PART_SELECT} WHERE message_id = ANY($1::text[]) ORDER BY message_id, seq"
 UPSERT_PORTABILITY: Final = """INSERT INTO portability (number, carrier, updated_at)
@@ -51,6 +53,8 @@ async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
 
 class PostgresStore(PostgresCluster, Store):
     _claim_lock: ClassVar[str] = "FOR UPDATE SKIP LOCKED"
+    shared: ClassVar[bool] = True
+    _take_tokens: ClassVar[str] = TAKE_TOKENS
 
     def __init__(
         self,

@@ -170,6 +170,8 @@ _STORE_ERRORS: Final = {
         errors.StoreClosedError,
         errors.IntegrityError,
         errors.DuplicateError,
+        errors.IdenticalRequestError,
+        errors.SegmentsGoneError,
         errors.BalanceError,
     )
 }
