@@ -102,6 +102,17 @@ class App:
         self.demo: DemoAccount | None = None
         self.node_id = config.node_id
 
+    async def _seed(self, store: Store) -> None:
+        """What the configuration puts in the store at start: carrier prefixes on a new
+        database, the file's connectors and routes, the demo account."""
+        if not await store.list_carrier_prefixes():
+            await store.replace_carrier_prefixes(JP_CARRIER_PREFIXES, "phonenumbers")
+        await self._load_configuration(store)
+        if self.config.demo_account:
+            var = _var_directory(self.config)
+            self.demo = await _demo_account(store, var)
+            await _demo_operator(store, self.demo, var / "demo-account.json")
+
     async def start(self) -> None:
         config = self.config
         self.node_id = config.node_id or default_node_id()
@@ -109,11 +120,6 @@ class App:
             self.store = store = await open_store(config.db, node_id=self.node_id)
         else:
             self.store = store = await open_store(config.db)
-        if not await store.list_carrier_prefixes():
-            await store.replace_carrier_prefixes(
-                JP_CARRIER_PREFIXES,
-                "phonenumbers",
-            )
         if config.simulator:
             self.simulator = SmscSimulator(
                 SimulatorConfig(
@@ -128,7 +134,8 @@ class App:
             # their webhooks are pointed at the HTTP server once that listens
             self.channel_simulators = ChannelSimulators()
             await self.channel_simulators.start()
-        await self._load_configuration(store)
+        async with store.setup_lock():
+            await self._seed(store)
         router = await EngineRouter.load(store, config.engine.default_country)
         clock = self.clock or SystemClock()
         rows = {row.id: row for row in await store.list_connectors()}
@@ -148,10 +155,6 @@ class App:
             if row.enabled and row.kind != "smpp"
         }
         connectors.update(channels)
-        if config.demo_account:
-            var = _var_directory(config)
-            self.demo = await _demo_account(store, var)
-            await _demo_operator(store, self.demo, var / "demo-account.json")
         callbacks = config.callbacks
         if callbacks.deny_networks is None and (config.simulator or config.demo_account):
             # the embedded demo: a receiver on this machine must work

@@ -149,3 +149,26 @@ def test_a_receipt_for_a_customer_bound_to_one_node_goes_out_from_that_node(url:
             await second.stop()
 
     asyncio.run(asyncio.wait_for(main(), TIMEOUT))
+
+
+def test_nodes_starting_at_once_seed_the_database_in_turn(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three nodes started at the same moment on a new database: each writes the configuration
+    file's routes and connectors and looks for the demo account in turn, so none fails on what
+    another wrote meanwhile and the demo account is made once (they share a var/ here)."""
+    monkeypatch.chdir(tmp_path)
+
+    async def main() -> None:
+        apps = [App(_config(url, f"core-app-{i}")) for i in range(3)]
+        started = await asyncio.gather(*(app.start() for app in apps), return_exceptions=True)
+        try:
+            assert [s for s in started if s is not None] == []
+            demos = [app.demo for app in apps]
+            assert all(demo is not None for demo in demos)
+            assert len({demo.account_id for demo in demos if demo is not None}) == 1
+        finally:
+            for app in apps:
+                await app.stop()
+
+    asyncio.run(asyncio.wait_for(main(), TIMEOUT))

@@ -157,6 +157,13 @@ class Store(
         one node at a time runs it. One SQLite file has one process: always True here."""
         yield True
 
+    @contextlib.asynccontextmanager
+    async def setup_lock(self) -> AsyncIterator[None]:
+        """Held while a starting node writes what its configuration file seeds (routes,
+        connectors, carrier prefixes, the demo account): nodes starting at once take turns,
+        so that each finds what the one before wrote. One SQLite file has one process."""
+        yield
+
     @abstractmethod
     def _enqueue(self, items: Sequence[PendingWrite]) -> None:
         """Hand writes to the backend's writer, in order (on the event loop thread)."""

@@ -37,6 +37,7 @@ from smsgate.store.rows import message_from, part_from
 
 DEFAULT_POOL_SIZE: Final = 4
 MIGRATION_LOCK: Final = 0x736D_7367_6174_6531  # advisory lock key: one migrating process at a time
+SETUP_LOCK: Final = 0x736D_7367_6174_6532  # one starting node at a time seeds its configuration
 TAKE_TOKENS: Final = TAKE.format(least="LEAST", greatest="GREATEST")
 Q: Final = sql.numbered  # the shared `?` statements, as asyncpg wants them
 PARTS_OF: Final = f"{sql.PART_SELECT} WHERE message_id = ANY($1::text[]) ORDER BY message_id, seq"
@@ -201,6 +202,16 @@ class PostgresStore(PostgresCluster, Store):
                 self._count([item], 1)
                 outcomes.append(None)
         return outcomes
+
+    @contextlib.asynccontextmanager
+    async def setup_lock(self) -> AsyncIterator[None]:
+        async with self.pool.acquire() as conn:
+            # a session lock, released by hand: the pool's reset does not release it
+            await conn.execute("SELECT pg_advisory_lock($1)", SETUP_LOCK)
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", SETUP_LOCK)
 
     # schema
 
