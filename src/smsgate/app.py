@@ -49,6 +49,7 @@ from smsgate.engine.ports import Connector
 from smsgate.engine.queries import Queries
 from smsgate.engine.retention import RetentionJob
 from smsgate.engine.router import EngineRouter
+from smsgate.engine.shared_rate import SharedRates
 from smsgate.engine.transitions import StatusListener
 from smsgate.outbox import OutboxConsumer
 from smsgate.runtime import tune_for_serving
@@ -149,8 +150,10 @@ class App:
             for row in await store.list_connectors()
             if row.enabled and row.kind == "smpp"
         }
+        # several nodes run each channel's connector: its rate is the cluster's
+        rates = SharedRates(store, clock) if store.shared else None
         channels = {
-            row.id: kinds.build(row, clock)
+            row.id: kinds.build(row, clock, rates)
             for row in await store.list_connectors()
             if row.enabled and row.kind != "smpp"
         }
@@ -186,7 +189,7 @@ class App:
             callback_deny=deny_list(callbacks),
             on_outbox=[consumer.notify for consumer in consumers],
             outbox_wakers=[consumer.wake for consumer in consumers],
-            build_connector=_connector_builder(settings, channels, rows, clock),
+            build_connector=_connector_builder(settings, channels, rows, clock, rates),
             node_id=self.node_id,
             lease_ttl=config.lease_ttl,
             # an SMPP bind counts against the carrier's limits: one node at a time holds it
@@ -387,6 +390,7 @@ def _connector_builder(
     channels: dict[str, kinds.Built],
     rows: Mapping[str, ConnectorRow],
     clock: Clock,
+    rates: SharedRates | None,
 ) -> Callable[[str], Connector]:
     """How the gateway makes a fresh connector of a configured id when an operator starts one
     again: of the configuration read at start. A channel's new connector also takes the old
@@ -395,7 +399,7 @@ def _connector_builder(
     def build(connector_id: str) -> Connector:
         if connector_id in settings:
             return SmppConnector(settings[connector_id], clock=clock)
-        connector = kinds.build(rows[connector_id], clock)
+        connector = kinds.build(rows[connector_id], clock, rates)
         channels[connector_id] = connector
         return connector
 

@@ -210,7 +210,7 @@ class Acceptance:
             raise GatewayError("queue_full")
         if self.shared_rates is not None:
             allowed = await self.shared_rates.take_up_to(
-                account.id, account.rate_limit, len(accepted)
+                f"account:{account.id}", account.rate_limit, len(accepted)
             )
         else:
             allowed = self.rates.take_up_to(account.id, account.rate_limit, len(accepted))

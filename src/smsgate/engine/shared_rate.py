@@ -35,8 +35,8 @@ class SharedRates:
         self._asking: dict[str, asyncio.Lock] = {}  # per account: a grant is being asked
 
     async def take_up_to(self, key: str, rate: float, count: int) -> int:
-        """Let in up to `count` messages of `key` (an account id) at `rate` per second across
-        every node; how many."""
+        """Let in up to `count` messages of `key` (`account:<id>`, `connector:<id>`) at `rate`
+        per second across every node; how many."""
         if self._local.get(key, 0.0) < count and self._may_ask(key):
             # one grant at a time per account: the calls waiting meanwhile mostly find
             # enough in the slice it brings, instead of each running a statement
@@ -46,8 +46,7 @@ class SharedRates:
                     now = self.clock.time()
                     want = max(count - local, rate * self.slice)
                     burst = max(rate, 1.0)  # one second's worth, as the local bucket holds
-                    name = f"account:{key}"
-                    granted = await self.store.take_tokens(name, rate, burst, want, now)
+                    granted = await self.store.take_tokens(key, rate, burst, want, now)
                     self.grants += 1
                     if granted < want:
                         self._dry_until[key] = now + self.slice
