@@ -130,9 +130,14 @@ def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any
                 # what the database wrote to its log per message: its disk and replicas' share
                 wal = asyncio.run(wal_position(args.pg)) - wal
                 result["wal_bytes_per_message"] = round(wal / max(1, result["accepted"]))
+        except BaseException:
+            for i, (node, _) in enumerate(nodes):  # what each node said before it went wrong
+                print(f"node {i}:\n{stop(node)}", file=sys.stderr)
+            raise
         finally:
             for node, _ in nodes:
-                stop(node)
+                if node.poll() is None:
+                    stop(node)
     finally:
         carrier_counters = stop_carrier(carrier)
         if schema is not None:

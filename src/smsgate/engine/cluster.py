@@ -106,6 +106,8 @@ class ClusterNode:
         self._task: asyncio.Task[None] | None = None
         self._inbox = asyncio.Event()  # a handover notification came
         self._claim_now = asyncio.Event()  # a node left: claim what it released now
+        self._due = asyncio.Event()  # a heartbeat went by: look for dead nodes' messages
+        self._leasing = asyncio.Lock()  # one renewal of the leases at a time
         self._last_ok = time.monotonic()
         self._tasks: set[asyncio.Task[None]] = set()
         self._outbox_pending = False
@@ -184,13 +186,20 @@ class ClusterNode:
     # -- the loop ----------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        watchdog = asyncio.create_task(self._watchdog(), name="smsgate-node-watchdog")
+        # beats on their own task: however long the work takes (a large inbox under load),
+        # the heartbeat and the leases are renewed on time
+        tasks = [
+            asyncio.create_task(self._watchdog(), name="smsgate-node-watchdog"),
+            asyncio.create_task(self._heartbeats(), name="smsgate-node-heartbeat"),
+        ]
         try:
-            await self._loop()
+            await self._work()
         finally:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _watchdog(self) -> None:
         """Fence at the deadline, whatever the heartbeat is waiting for: the leases this node
@@ -204,13 +213,10 @@ class ClusterNode:
             else:
                 await asyncio.sleep(self.lease_ttl / 10)
 
-    async def _loop(self) -> None:
+    async def _heartbeats(self) -> None:
         interval = self.lease_ttl / 3
-        loop = asyncio.get_running_loop()
         while True:
-            deadline = loop.time() + interval
-            while (left := deadline - loop.time()) > 0:
-                await self._news(left)
+            await asyncio.sleep(interval)
             try:
                 await self._beat(interval)
             except asyncio.CancelledError:
@@ -218,29 +224,36 @@ class ClusterNode:
             except Exception:
                 log.exception("node %s: heartbeat round failed", self.id)
 
-    async def _news(self, timeout: float) -> None:
-        """Wait up to `timeout` for a notification that calls for work, and do it."""
-        inbox, claim = self._inbox, self._claim_now
-        waits = {asyncio.ensure_future(inbox.wait()), asyncio.ensure_future(claim.wait())}
-        try:
-            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in waits:
-                waiting.cancel()
-        if self.state is not NodeState.READY:
-            inbox.clear()
-            claim.clear()
-            return
-        try:
-            if inbox.is_set():
-                inbox.clear()
-                await self._take_inbox()
-            if claim.is_set():
-                claim.clear()
-                await self._renew_leases(start=False)  # its binds are free now
-                await self._claim(own=False)
-        except Exception as error:  # the database is away: the heartbeat round sees to it
-            log.warning("node %s: claiming after a notification failed (%s)", self.id, error)
+    async def _work(self) -> None:
+        """Wait for a notification or a heartbeat that calls for work, and do it."""
+        events = inbox, claim, due = self._inbox, self._claim_now, self._due
+        while True:
+            waits = {asyncio.ensure_future(event.wait()) for event in events}
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
+            if self.state is not NodeState.READY:
+                for event in events:
+                    event.clear()
+                continue
+            try:
+                if inbox.is_set():
+                    inbox.clear()
+                    await self._take_inbox()
+                if claim.is_set():
+                    claim.clear()
+                    await self._renew_leases(start=False)  # its binds are free now
+                    await self._claim(own=False)
+                if due.is_set():  # a heartbeat: dead nodes' messages, a lost notification
+                    due.clear()
+                    await self._claim(own=False)
+                    await self._take_inbox()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database is away: the heartbeats see to it
+                log.warning("node %s: claiming failed (%s)", self.id, error)
 
     # -- outbox items for other nodes ----------------------------------------------------------
 
@@ -275,8 +288,7 @@ class ClusterNode:
             await self._renew_leases(start=False)
         # alive until 0.7 lease_ttl after the heartbeat was sent, once the leases are renewed
         self._last_ok = sent
-        await self._claim(own=False)
-        await self._take_inbox()
+        self._due.set()
 
     def _stored_state(self) -> str:
         state = self.state
@@ -321,6 +333,10 @@ class ClusterNode:
         if not self.shared:
             self.held = set(self.leased)
             return
+        async with self._leasing:
+            await self._renew_shared_leases(start)
+
+    async def _renew_shared_leases(self, start: bool) -> None:
         for connector_id in sorted(self.leased):
             name = LEASE_PREFIX + connector_id
             held = await self.store.acquire_lease(name, self.id, self.lease_ttl)

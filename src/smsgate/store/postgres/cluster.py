@@ -83,23 +83,27 @@ class PostgresCluster(ClusterStore):
     def pool(self) -> asyncpg.Pool[Any]:  # the store's (PostgresStore.pool)
         raise NotImplementedError
 
+    @property
+    def liveness_pool(self) -> asyncpg.Pool[Any]:  # the node's own connection for its beats
+        raise NotImplementedError
+
     async def register_node(self, node_id: str, host: str, pid: int, state: str) -> float:
-        return float(await self.pool.fetchval(REGISTER, node_id, host, pid, state))
+        return float(await self.liveness_pool.fetchval(REGISTER, node_id, host, pid, state))
 
     async def heartbeat(self, node_id: str, state: str) -> bool:
-        return rowcount(await self.pool.execute(HEARTBEAT, node_id, state)) == 1
+        return rowcount(await self.liveness_pool.execute(HEARTBEAT, node_id, state)) == 1
 
     async def live_nodes(self, ttl: float) -> list[NodeRecord]:
         return [NodeRecord(*row) for row in await self.pool.fetch(LIVE_NODES, ttl)]
 
     async def acquire_lease(self, name: str, node_id: str, ttl: float) -> bool:
-        return await self.pool.fetchval(ACQUIRE, name, node_id, ttl) is not None
+        return await self.liveness_pool.fetchval(ACQUIRE, name, node_id, ttl) is not None
 
     async def release_lease(self, name: str, node_id: str) -> None:
         await self.pool.execute(RELEASE, name, node_id)
 
     async def lease_holders(self, prefix: str) -> dict[str, str]:
-        return {row[0]: row[1] for row in await self.pool.fetch(HOLDERS, prefix)}
+        return {row[0]: row[1] for row in await self.liveness_pool.fetch(HOLDERS, prefix)}
 
     async def claim_messages(
         self, node_id: str, ttl: float, limit: int, after_id: str | None, *, own: bool

@@ -80,6 +80,7 @@ class PostgresStore(PostgresCluster, Store):
         self.node_id = node_id
         self._settings = {"smsgate.node": node_id} if node_id else {}
         self._pool: asyncpg.Pool[Any] | None = None
+        self._liveness: asyncpg.Pool[Any] | None = None  # one connection, for the node's beats
         self._queue: deque[PendingWrite] = deque()
         self._wakeup = asyncio.Event()
         self._stopping = False
@@ -99,6 +100,12 @@ class PostgresStore(PostgresCluster, Store):
             timeout=self._connect_timeout,
             server_settings=self._settings,
         )
+        if self.node_id is not None:
+            # a node's heartbeats and lease renewals never queue behind its busy pool: late,
+            # they would fence a node that is only loaded
+            self._liveness = await asyncpg.create_pool(
+                self.dsn, min_size=1, max_size=1, timeout=self._connect_timeout
+            )
         self._accepting = True
         if self._auto_migrate:
             try:
@@ -117,16 +124,23 @@ class PostgresStore(PostgresCluster, Store):
         await self._stop_listening()
         if self._writer is not None:
             await asyncio.wait({self._writer})  # never raises, even if it was cancelled
-        try:
-            await asyncio.wait_for(self._pool.close(), self._close_timeout)
-        except TimeoutError:
-            self._pool.terminate()
+        for pool in (self._pool, self._liveness):
+            if pool is None:
+                continue
+            try:
+                await asyncio.wait_for(pool.close(), self._close_timeout)
+            except TimeoutError:
+                pool.terminate()
 
     @property
     def pool(self) -> asyncpg.Pool[Any]:
         if self._pool is None or not self._accepting:
             raise StoreClosedError("the store is not open")
         return self._pool
+
+    @property
+    def liveness_pool(self) -> asyncpg.Pool[Any]:
+        return self._liveness if self._liveness is not None and self._accepting else self.pool
 
     # the writer task
 
