@@ -12,6 +12,7 @@ from smsgate.smpp.constants import CommandStatus, is_receipt
 from smsgate.smpp.errors import SessionError
 from smsgate.smpp.pdu import AlertNotification, DataSm, DeliverSm, Request
 from smsgate.smpp.user_data import UserDataError, raw_user_data, user_data
+from smsgate.store.errors import StoreError
 from smsgate.transport.smpp_connection import SmppConnection
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,10 @@ class InboundHandler:
         timer.cancel()
         if future.cancelled():
             log.warning("%s: the engine did not take %s in time", self.connector_id, pdu.name)
-        elif (error := future.exception()) is not None:
+        elif isinstance(error := future.exception(), StoreError):
+            # the store is away, full or fenced off: the carrier sends the PDU again later
+            log.warning("%s: the engine did not take %s: %s", self.connector_id, pdu.name, error)
+        elif error is not None:
             log.error(
                 "%s: the engine did not take %s",
                 self.connector_id,
