@@ -55,7 +55,7 @@ from smsgate.simulator.embedded import ChannelSimulators
 from smsgate.simulator.rcs import RcsSimulator
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
-from smsgate.store import Store, open_store
+from smsgate.store import Store, is_postgres_url, open_store
 from smsgate.transport.connection_limits import ConnectionLimits
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,8 @@ class App:
 
     async def start(self) -> None:
         config = self.config
-        self.store = store = await open_store(config.db)
+        limits = {} if is_postgres_url(config.db) else {"max_bytes": config.sqlite_max_bytes}
+        self.store = store = await open_store(config.db, **limits)
         if not await store.list_carrier_prefixes():
             await store.replace_carrier_prefixes(
                 JP_CARRIER_PREFIXES,

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Sequence
 
 from smsgate.domain.errors import GatewayError
-from smsgate.store import Change, Store, StoreBusyError, StoreClosedError
+from smsgate.store import Change, Store, StoreBusyError, StoreClosedError, StoreFullError
 
 
 class ChangeWriter:
@@ -96,3 +96,6 @@ async def committed(write: Awaitable[None]) -> None:
         raise GatewayError("queue_full", "the store is busy") from None
     except StoreClosedError:
         raise GatewayError("unavailable") from None
+    except StoreFullError:
+        # nothing was written: the client may retry once an operator made room
+        raise GatewayError("queue_full", "the database is full") from None

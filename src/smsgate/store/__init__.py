@@ -27,7 +27,9 @@ from smsgate.store.errors import (
     InvalidCursorError,
     StoreBusyError,
     StoreClosedError,
+    StoreCorruptError,
     StoreError,
+    StoreFullError,
 )
 
 __all__ = [
@@ -47,7 +49,9 @@ __all__ = [
     "Store",
     "StoreBusyError",
     "StoreClosedError",
+    "StoreCorruptError",
     "StoreError",
+    "StoreFullError",
     "SubmittedPartsTaken",
     "is_postgres_url",
     "open_store",

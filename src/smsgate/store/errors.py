@@ -13,6 +13,14 @@ class StoreBusyError(StoreError):
     """The write queue stayed full for longer than the store's queue_wait (back-pressure)."""
 
 
+class StoreFullError(StoreError):
+    """The database has no room left (its size limit or its disk): nothing was written."""
+
+
+class StoreCorruptError(StoreError):
+    """The database file is damaged: the store refuses to open it rather than write over it."""
+
+
 class IntegrityError(StoreError):
     """A change broke a constraint (for example it refers to a message that does not exist)."""
 
