@@ -44,6 +44,8 @@ class Load:
         rate: float,
         limit: int,
         per_node: int = 2,
+        ledger: Ledger | None = None,
+        first: int = 0,
     ) -> None:
         self.nodes = nodes
         self.key = key
@@ -52,9 +54,12 @@ class Load:
         self.rate = rate
         self.limit = limit
         self.per_node = per_node
-        self.ledger = Ledger()
-        self._next = 0
+        # a load may carry on the books of one before it, from the index after its last
+        self.ledger = ledger if ledger is not None else Ledger()
+        self._first = first
+        self._next = first
         self._began = 0.0
+        self.last_attempt = 0.0  # time.monotonic() of the latest request
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -66,6 +71,10 @@ class Load:
             for _ in range(self.per_node)
         ]
 
+    @property
+    def next_index(self) -> int:
+        return self._next
+
     async def stop(self) -> Ledger:
         self._stopping.set()
         await asyncio.gather(*self._tasks)
@@ -74,7 +83,7 @@ class Load:
     async def wait_done(self, timeout: float) -> None:
         """Until every message was attempted (or `timeout`)."""
         deadline = time.monotonic() + timeout
-        while self._next < self.limit and time.monotonic() < deadline:
+        while self._next < self._first + self.limit and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
 
     def _body(self, index: int) -> bytes:
@@ -89,7 +98,7 @@ class Load:
     async def _worker(self, node_index: int) -> None:
         node = self.nodes[node_index]
         client: HttpClient | None = None
-        while not self._stopping.is_set() and self._next < self.limit:
+        while not self._stopping.is_set() and self._next < self._first + self.limit:
             if client is None:
                 if not node.up:
                     await asyncio.sleep(0.1)
@@ -103,11 +112,12 @@ class Load:
                     continue
             index = self._next
             self._next += 1
-            due = self._began + index / self.rate
+            due = self._began + (index - self._first) / self.rate
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
             self.ledger.attempted += 1
+            self.last_attempt = time.monotonic()
             try:
                 status, reply = await asyncio.wait_for(
                     client.request("POST", "/v1/messages", self._body(index)), 10

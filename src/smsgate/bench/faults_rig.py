@@ -10,7 +10,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 
@@ -45,6 +44,8 @@ class Result:
     lost_ids: list[str] = field(default_factory=list)
     skipped: str | None = None
     passed: bool = False
+    # the nodes' warnings and errors (the last few of each), for a scenario that lost messages
+    node_errors: dict[str, list[str]] = field(default_factory=dict)
 
     def judge(self) -> None:
         """The targets: nothing accepted lost, duplicates within a window per lost bind,
@@ -172,6 +173,21 @@ class Rig:
         self.load.start()
         return self.load
 
+    def start_load_after(self, previous: Load, rate: float, limit: int) -> Load:
+        """More load on the books of `previous` (stopped), from its next index."""
+        self.load = Load(
+            self.nodes,
+            self.key,
+            self.callback_url,
+            self.name,
+            rate=rate,
+            limit=limit,
+            ledger=previous.ledger,
+            first=previous.next_index,
+        )
+        self.load.start()
+        return self.load
+
     async def settle(self, timeout: float) -> tuple[Ledger, dict[str, str], Callbacks]:
         """Stop the load, then wait until every accepted message is final in the store and its
         final callback arrived (or `timeout`); the books."""
@@ -221,7 +237,8 @@ class Rig:
             by_status[s] = by_status.get(s, 0) + 1
         if set(by_status) - {"delivered"}:
             r.notes.append(f"statuses {by_status}")
+        if r.lost:
+            for node in self.nodes:
+                lines = [ln for ln in node.log.splitlines() if "WARNING" in ln or "ERROR" in ln]
+                r.node_errors[node.name] = lines[-20:]
         return r
-
-    def node_logs(self) -> dict[str, Any]:
-        return {n.name: n.log[-2000:] for n in self.nodes}

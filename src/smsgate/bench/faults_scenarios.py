@@ -119,10 +119,14 @@ async def _run(rig: Rig, work: Callable[[Rig], Awaitable[None]], settle: float) 
 
 
 def _recovery(rig: Rig, moments: list[float], what: str) -> None:
-    """The longest time from one of `moments` to the first delivered callback after it."""
+    """The longest time from one of `moments` to the first delivered callback after it (the
+    moments after the load's last request left out: nothing new was sent to deliver)."""
     callbacks = Callbacks.of(rig.receiver)
     waits = []
+    last = rig.load.last_attempt if rig.load is not None else 0.0
     for moment in moments:
+        if moment > last:
+            continue
         first = callbacks.first_delivery_after(moment)
         if first is not None:
             waits.append(first - moment)
@@ -184,7 +188,7 @@ async def bind_drops(c: Campaign) -> Result:
     result = await _run(rig, work, s.settle)
     drops = int((time.monotonic() - rig.carrier_started) // s.bind_drop_every)
     moments = [rig.carrier_started + (k + 1) * s.bind_drop_every for k in range(drops)]
-    _recovery(rig, [m for m in moments if m < rig.began + s.bind_drop_for], "drop to delivery")
+    _recovery(rig, moments, "drop to delivery")
     result.notes.append(f"bind dropped every {s.bind_drop_every:g} s")
     return result
 
@@ -231,7 +235,7 @@ async def pg_restart(c: Campaign) -> Result:
     if not c.postgres.restartable:
         return Result("pg_restart", "postgres", skipped=c.postgres.why_not)
     postgres = c.postgres
-    rig = Rig("pg_restart", c.workdir, store_url=url, node_urls=[url, url])
+    rig = Rig("pg_restart", c.workdir, store_url=url, node_urls=[url])
     moments: list[float] = []
 
     async def work(rig: Rig) -> None:
@@ -320,6 +324,9 @@ async def sqlite_full(c: Campaign) -> Result:
         node.settings = _with_top(node.settings, "")
         await rig.start_node(node)
         moments.append(time.monotonic())
+        # more load once there is room: it must be accepted and delivered again
+        more = rig.start_load_after(load, s.rate, int(s.rate * s.before))
+        await more.wait_done(s.before + 30)
 
     result = await _run(rig, work, s.settle)
     _recovery(rig, moments, "restart with room to delivery")
