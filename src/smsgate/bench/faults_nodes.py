@@ -21,6 +21,9 @@ class NodeSettings:
     # the outbox's retry schedule, scaled down by the scenario (docs/faults.md)
     first_retry: float = 2.0
     max_delay: float = 3600.0
+    # seconds a claimed outbox item stays hidden: an item whose outcome could not be written
+    # (the store was away) is tried again after it
+    outbox_lease: float = 60.0
     extra_top: str = ""  # more top-level TOML lines (sqlite_max_bytes, cluster settings)
 
 
@@ -45,7 +48,7 @@ class Node:
             f"{s.extra_top}\n"
             # the receiver is on loopback, which the default deny list refuses
             f"[callbacks]\ndeny_networks = []\nfirst_retry = {s.first_retry}\n"
-            f"max_delay = {s.max_delay}\nmax_attempts = 30\n\n"
+            f"max_delay = {s.max_delay}\nmax_attempts = 30\nlease = {s.outbox_lease}\n\n"
             f'[[connectors]]\nid = "carrier"\nhost = "127.0.0.1"\nport = {s.carrier_port}\n'
             f'system_id = "smsgate"\npassword = "{s.carrier_password}"\nwindow = {s.window}\n'
             "reconnect_min = 0.1\nreconnect_max = 1.0\n"

@@ -49,6 +49,31 @@ def _demote() -> Callable[[], None] | None:
     return run
 
 
+def postgres_problem() -> str | None:
+    """Why no PostgreSQL can be had for a run (None: a private cluster can be started, or the
+    shared server answers)."""
+    if _binaries() is not None and (os.getuid() != 0 or _has_user(_RUN_AS)):
+        return None
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(SHARED_URL, timeout=5)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as error:  # any reason at all is the answer
+        return f"no PostgreSQL binaries, and none reachable at {SHARED_URL}: {error!r}"
+    return None
+
+
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
 class PrivatePostgres:
     """One PostgreSQL for a run. `url` is where the nodes connect (the proxy may stand in
     between); `start`, `restart` and `stop` are real pg_ctl calls."""
@@ -82,12 +107,9 @@ class PrivatePostgres:
         if self.binaries is None:
             self._start_shared()
             return
-        try:
-            pwd.getpwnam(_RUN_AS)
-        except KeyError:
-            if os.getuid() == 0:
-                self._start_shared(f"running as root and no {_RUN_AS!r} OS user to run it as")
-                return
+        if os.getuid() == 0 and not _has_user(_RUN_AS):
+            self._start_shared(f"running as root and no {_RUN_AS!r} OS user to run it as")
+            return
         if os.getuid() == 0:
             user = pwd.getpwnam(_RUN_AS)
             os.chown(self.workdir, user.pw_uid, user.pw_gid)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import asyncpg
 
@@ -18,6 +19,10 @@ from smsgate.bench.faults_nodes import Node, NodeSettings
 from smsgate.bench.processes import Child, create_account, start, stop
 from smsgate.bench.receiver import CallbackReceiver
 from smsgate.store import is_postgres_url
+
+# a node's log lines kept for a scenario that went wrong: warnings, errors, and the last line
+# of each traceback (the exception)
+_NOTEWORTHY: Final = re.compile(r"WARNING|ERROR|^[\w.]*(Error|Exception)\b")
 
 
 @dataclass
@@ -113,6 +118,7 @@ class Rig:
         window: int = 50,
         first_retry: float = 2.0,
         max_delay: float = 3600.0,
+        outbox_lease: float = 60.0,
         extra_top: str = "",
     ) -> None:
         self.name = name
@@ -123,6 +129,7 @@ class Rig:
         self.window = window
         self.first_retry = first_retry
         self.max_delay = max_delay
+        self.outbox_lease = outbox_lease
         self.extra_top = extra_top
         self.result = Result(name, "postgres" if is_postgres_url(store_url) else "sqlite")
         self.carrier: Child | None = None
@@ -147,6 +154,7 @@ class Rig:
             window=self.window,
             first_retry=self.first_retry,
             max_delay=self.max_delay,
+            outbox_lease=self.outbox_lease,
             extra_top=self.extra_top,
         )
         self.nodes = [
@@ -237,8 +245,8 @@ class Rig:
             by_status[s] = by_status.get(s, 0) + 1
         if set(by_status) - {"delivered"}:
             r.notes.append(f"statuses {by_status}")
-        if r.lost:
+        if r.lost or any(k.startswith("500") for k in r.refused):
             for node in self.nodes:
-                lines = [ln for ln in node.log.splitlines() if "WARNING" in ln or "ERROR" in ln]
-                r.node_errors[node.name] = lines[-20:]
+                lines = [ln for ln in node.log.splitlines() if _NOTEWORTHY.search(ln)]
+                r.node_errors[node.name] = lines[-30:]
         return r

@@ -36,6 +36,7 @@ class Sizes:
     compression: float  # by how much the outbox schedule and the outage were scaled down
     partition: float
     before: float  # seconds of load before a fault
+    outbox_lease: float  # [callbacks] lease of the nodes
 
 
 FULL = Sizes(
@@ -52,21 +53,23 @@ FULL = Sizes(
     compression=20,
     partition=30,
     before=5,
+    outbox_lease=60,  # the default
 )
 SHORT = Sizes(
     rate=40,
     settle=60,
-    kill_gap=4,
-    bind_drop_every=2,
-    bind_drop_for=7,
-    throttle_every=2,
-    throttle_burst=0.7,
-    throttle_for=6,
+    kill_gap=3,
+    bind_drop_every=1.5,
+    bind_drop_for=4.5,
+    throttle_every=1.5,
+    throttle_burst=0.5,
+    throttle_for=4.5,
     pg_restarts=1,
-    outage=6,  # 10 minutes at 1/100
-    compression=100,
-    partition=5,
-    before=2,
+    outage=3,  # 10 minutes at 1/200
+    compression=200,
+    partition=4,
+    before=1.5,
+    outbox_lease=5,
 )
 
 
@@ -142,7 +145,13 @@ async def node_kill(c: Campaign) -> Result:
     """kill -9 one of three nodes under load, then a second one."""
     s = c.sizes
     url = await c.database("node_kill")
-    rig = Rig("node_kill", c.workdir, store_url=url, node_urls=[url] * 3)
+    rig = Rig(
+        "node_kill",
+        c.workdir,
+        outbox_lease=c.sizes.outbox_lease,
+        store_url=url,
+        node_urls=[url] * 3,
+    )
     kills: list[tuple[int, float]] = []
 
     async def work(rig: Rig) -> None:
@@ -176,6 +185,7 @@ async def bind_drops(c: Campaign) -> Result:
     rig = Rig(
         "bind_drops",
         c.workdir,
+        outbox_lease=c.sizes.outbox_lease,
         store_url=str(c.workdir / "bind_drops.db"),
         node_urls=[str(c.workdir / "bind_drops.db")],
         carrier_options=["--drop-every", str(s.bind_drop_every)],
@@ -200,6 +210,7 @@ async def throttle_bursts(c: Campaign) -> Result:
     rig = Rig(
         "throttle",
         c.workdir,
+        outbox_lease=c.sizes.outbox_lease,
         store_url=db,
         node_urls=[db],
         carrier_options=[
@@ -235,7 +246,9 @@ async def pg_restart(c: Campaign) -> Result:
     if not c.postgres.restartable:
         return Result("pg_restart", "postgres", skipped=c.postgres.why_not)
     postgres = c.postgres
-    rig = Rig("pg_restart", c.workdir, store_url=url, node_urls=[url])
+    rig = Rig(
+        "pg_restart", c.workdir, outbox_lease=c.sizes.outbox_lease, store_url=url, node_urls=[url]
+    )
     moments: list[float] = []
 
     async def work(rig: Rig) -> None:
@@ -262,6 +275,7 @@ async def callback_outage(c: Campaign) -> Result:
     rig = Rig(
         "callback_outage",
         c.workdir,
+        outbox_lease=c.sizes.outbox_lease,
         store_url=db,
         node_urls=[db],
         first_retry=2.0 / s.compression,
@@ -300,7 +314,13 @@ async def sqlite_full(c: Campaign) -> Result:
     """The SQLite file reaches its size limit under load; then it gets room again."""
     s = c.sizes
     db = c.workdir / "sqlite_full.db"
-    rig = Rig("sqlite_full", c.workdir, store_url=str(db), node_urls=[str(db)])
+    rig = Rig(
+        "sqlite_full",
+        c.workdir,
+        outbox_lease=c.sizes.outbox_lease,
+        store_url=str(db),
+        node_urls=[str(db)],
+    )
     moments: list[float] = []
 
     async def work(rig: Rig) -> None:
@@ -341,7 +361,13 @@ async def sqlite_corrupt(c: Campaign) -> Result:
     """A damaged SQLite file: `smsgate serve` must refuse to start, saying which file and what
     to do, without a traceback."""
     db = c.workdir / "corrupt.db"
-    rig = Rig("sqlite_corrupt", c.workdir, store_url=str(db), node_urls=[str(db)])
+    rig = Rig(
+        "sqlite_corrupt",
+        c.workdir,
+        outbox_lease=c.sizes.outbox_lease,
+        store_url=str(db),
+        node_urls=[str(db)],
+    )
     result = rig.result
     try:
         await rig.open()
@@ -375,7 +401,13 @@ async def partition(c: Campaign) -> Result:
     assert c.postgres is not None
     proxy = PartitionProxy("127.0.0.1", c.postgres.port)
     await asyncio.to_thread(proxy.start)
-    rig = Rig("partition", c.workdir, store_url=url, node_urls=[_proxied(url, proxy.port), url])
+    rig = Rig(
+        "partition",
+        c.workdir,
+        outbox_lease=c.sizes.outbox_lease,
+        store_url=url,
+        node_urls=[_proxied(url, proxy.port), url],
+    )
     healed: list[float] = []
 
     async def work(rig: Rig) -> None:

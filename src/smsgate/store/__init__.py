@@ -30,6 +30,7 @@ from smsgate.store.errors import (
     StoreCorruptError,
     StoreError,
     StoreFullError,
+    unreachable,
 )
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "SubmittedPartsTaken",
     "is_postgres_url",
     "open_store",
+    "unreachable",
 ]
 
 
