@@ -4,11 +4,18 @@ configuration file."""
 
 import asyncio
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Final
 
 from smsgate.bench.faults_postgres import free_port
 from smsgate.bench.processes import Child, http_address, start, stop
+from smsgate.config import Config
+from smsgate.store import is_postgres_url
+
+# whether this gateway runs several nodes on one PostgreSQL as a cluster (node ids, bind
+# leases, takeover): its settings say so
+CLUSTERED: Final = "lease_ttl" in {f.name for f in fields(Config)}
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,9 @@ class NodeSettings:
     # seconds a claimed outbox item stays hidden: an item whose outcome could not be written
     # (the store was away) is tried again after it
     outbox_lease: float = 60.0
+    # on PostgreSQL, where the gateway runs as a cluster: how long a dead node's binds and
+    # messages wait before others take them (the gateway's lease_ttl)
+    lease_ttl: float = 10.0
     extra_top: str = ""  # more top-level TOML lines (sqlite_max_bytes, cluster settings)
 
 
@@ -43,9 +53,13 @@ class Node:
 
     def write_config(self) -> Path:
         s = self.settings
+        cluster = ""
+        if is_postgres_url(self.db) and CLUSTERED:
+            # named after the bench's node, so the leases table says which one holds the bind
+            cluster = f'node_id = "{self.name}"\nlease_ttl = {s.lease_ttl}\n'
         self.config.write_text(
             f'db = "{self.db}"\nhttp_port = {self.http_port}\nsmpp_port = 0\n'
-            f"{s.extra_top}\n"
+            f"{cluster}{s.extra_top}\n"
             # the receiver is on loopback, which the default deny list refuses
             f"[callbacks]\ndeny_networks = []\nfirst_retry = {s.first_retry}\n"
             f"max_delay = {s.max_delay}\nmax_attempts = 30\nlease = {s.outbox_lease}\n\n"

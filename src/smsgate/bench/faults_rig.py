@@ -15,7 +15,7 @@ from typing import Final
 import asyncpg
 
 from smsgate.bench.faults_load import FINAL, Callbacks, Ledger, Load
-from smsgate.bench.faults_nodes import Node, NodeSettings
+from smsgate.bench.faults_nodes import CLUSTERED, Node, NodeSettings
 from smsgate.bench.processes import Child, create_account, start, stop
 from smsgate.bench.receiver import CallbackReceiver
 from smsgate.store import is_postgres_url
@@ -119,6 +119,7 @@ class Rig:
         first_retry: float = 2.0,
         max_delay: float = 3600.0,
         outbox_lease: float = 60.0,
+        lease_ttl: float = 10.0,
         extra_top: str = "",
     ) -> None:
         self.name = name
@@ -130,6 +131,7 @@ class Rig:
         self.first_retry = first_retry
         self.max_delay = max_delay
         self.outbox_lease = outbox_lease
+        self.lease_ttl = lease_ttl
         self.extra_top = extra_top
         self.result = Result(name, "postgres" if is_postgres_url(store_url) else "sqlite")
         self.carrier: Child | None = None
@@ -142,6 +144,7 @@ class Rig:
         self.starts = 0  # node processes started (each binds once)
         self.kills = 0  # node processes killed (each lost its bind)
         self.load: Load | None = None
+        self.in_order = False  # start the nodes one after the other
         self.began = time.monotonic()
 
     async def open(self) -> None:
@@ -155,6 +158,7 @@ class Rig:
             first_retry=self.first_retry,
             max_delay=self.max_delay,
             outbox_lease=self.outbox_lease,
+            lease_ttl=self.lease_ttl,
             extra_top=self.extra_top,
         )
         self.nodes = [
@@ -166,7 +170,11 @@ class Rig:
         self.key = await asyncio.to_thread(create_account, config, f"faults-{self.name}")
         base = await self.receiver.start()
         self.callback_url = f"{base}/callbacks"
-        await asyncio.gather(*(self.start_node(n) for n in self.nodes))
+        if self.in_order:  # the first node up takes the carrier's bind lease
+            for node in self.nodes:
+                await self.start_node(node)
+        else:
+            await asyncio.gather(*(self.start_node(n) for n in self.nodes))
 
     async def start_node(self, node: Node) -> None:
         await node.start()
@@ -175,6 +183,26 @@ class Rig:
     async def kill_node(self, node: Node) -> None:
         await node.kill()
         self.kills += 1
+
+    def fresh_binds(self) -> int:
+        """Binds the carrier sees without any being lost: one per node start, or in a cluster
+        (several nodes, one bind lease) the first holder's one; any more replaced a lost one."""
+        if CLUSTERED and len(self.nodes) > 1 and is_postgres_url(self.store_url):
+            return 1
+        return self.starts
+
+    async def bind_holder(self) -> Node | None:
+        """The node holding the carrier's bind lease (None: no cluster, or no holder)."""
+        if not (CLUSTERED and is_postgres_url(self.store_url)):
+            return None
+        conn = await asyncpg.connect(self.store_url, timeout=10)
+        try:
+            holder = await conn.fetchval(
+                "SELECT node_id FROM leases WHERE name = 'connector:carrier'"
+            )
+        finally:
+            await conn.close()
+        return next((n for n in self.nodes if n.name == holder and n.up), None)
 
     def start_load(self, rate: float, limit: int) -> Load:
         self.load = Load(self.nodes, self.key, self.callback_url, self.name, rate=rate, limit=limit)
@@ -234,7 +262,7 @@ class Rig:
         r.unanswered = ledger.unanswered
         r.duplicated = self.carrier_counters.get("duplicates", 0)
         binds = self.carrier_counters.get("binds", 0)
-        r.binds_lost = max(0, binds - self.starts) + self.kills
+        r.binds_lost = max(0, binds - self.fresh_binds())
         r.duplicate_bound = self.window * r.binds_lost
         r.callbacks_expected = r.accepted
         r.callbacks_delivered = sum(1 for i in ledger.accepted if callbacks.final_at(i))

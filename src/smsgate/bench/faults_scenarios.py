@@ -37,6 +37,7 @@ class Sizes:
     partition: float
     before: float  # seconds of load before a fault
     outbox_lease: float  # [callbacks] lease of the nodes
+    lease_ttl: float  # the nodes' lease_ttl (a cluster's takeover time)
 
 
 FULL = Sizes(
@@ -54,6 +55,7 @@ FULL = Sizes(
     partition=30,
     before=5,
     outbox_lease=60,  # the default
+    lease_ttl=10,  # the default
 )
 SHORT = Sizes(
     rate=40,
@@ -70,6 +72,7 @@ SHORT = Sizes(
     partition=4,
     before=1.5,
     outbox_lease=5,
+    lease_ttl=2,
 )
 
 
@@ -142,13 +145,15 @@ def _recovery(rig: Rig, moments: list[float], what: str) -> None:
 
 
 async def node_kill(c: Campaign) -> Result:
-    """kill -9 one of three nodes under load, then a second one."""
+    """kill -9 one of three nodes under load, then a second one: in a cluster, the node
+    holding the carrier's bind, then the one that took it over."""
     s = c.sizes
     url = await c.database("node_kill")
     rig = Rig(
         "node_kill",
         c.workdir,
-        outbox_lease=c.sizes.outbox_lease,
+        outbox_lease=s.outbox_lease,
+        lease_ttl=s.lease_ttl,
         store_url=url,
         node_urls=[url] * 3,
     )
@@ -156,10 +161,16 @@ async def node_kill(c: Campaign) -> Result:
 
     async def work(rig: Rig) -> None:
         load = rig.start_load(s.rate, int(s.rate * (s.before + 2 * s.kill_gap + 2)))
-        for victim in (0, 1):
-            await asyncio.sleep(s.kill_gap if victim else s.before)
-            await rig.kill_node(rig.nodes[victim])
-            kills.append((victim, time.monotonic()))
+        for turn in range(2):
+            await asyncio.sleep(s.kill_gap if turn else s.before)
+            holder = await rig.bind_holder()
+            alive = [n for n in rig.nodes if n.up]
+            victim = holder if holder is not None else alive[0]
+            await rig.kill_node(victim)
+            kills.append((rig.nodes.index(victim), time.monotonic()))
+            rig.result.notes.append(
+                f"killed {victim.name}" + (" (the bind's holder)" if holder is not None else "")
+            )
         await load.wait_done(2 * s.kill_gap + 30)
 
     result = await _run(rig, work, s.settle)
@@ -405,9 +416,11 @@ async def partition(c: Campaign) -> Result:
         "partition",
         c.workdir,
         outbox_lease=c.sizes.outbox_lease,
+        lease_ttl=s.lease_ttl,
         store_url=url,
         node_urls=[_proxied(url, proxy.port), url],
     )
+    rig.in_order = True  # node 0, the one cut off, holds the carrier's bind in a cluster
     healed: list[float] = []
 
     async def work(rig: Rig) -> None:
