@@ -6,6 +6,7 @@ import json
 import pytest
 
 from smsgate.bench import e2e, smpp
+from tests.store.backends import PG_URL, require_postgres
 
 
 def test_e2e_run_delivers_every_message(capsys: pytest.CaptureFixture[str]) -> None:
@@ -27,3 +28,18 @@ def test_smpp_run_gets_every_receipt_back(capsys: pytest.CaptureFixture[str]) ->
     p50, p99 = result["submit_ms_p50_p99"]
     assert 0 < p50 <= p99
     assert result["accepted_per_s_at_reference_pace"] > 0
+
+
+def test_two_nodes_on_one_postgres_deliver_every_message_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    require_postgres()
+    args = ["--messages", "300", "--connections", "4", "--backend", "postgres", "--nodes", "2"]
+    assert e2e.main([*args, "--pg", PG_URL, "--json", "--timeout", "60"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)["runs"]
+    assert run["nodes"] == 2
+    assert run["accepted"] == run["receipts_applied"] == run["carrier_submitted"] == 300
+    assert run["carrier_duplicates"] == 0
+    assert len(run["node_cpu_s_per_10k"]) == 2
+    assert all(cpu > 0 for cpu in run["node_cpu_s_per_10k"])
+    assert run["database_cpu_s_per_10k"] > 0

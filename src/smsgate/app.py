@@ -26,7 +26,7 @@ from smsgate.api.smpp_server.ids import IdFormat
 from smsgate.api.smpp_server.tls import self_signed, server_context
 from smsgate.api.smtp.server import EmailIngress
 from smsgate.api.smtp.wiring import Logins, relay_sender
-from smsgate.callbacks.channel import callback_consumer, deny_list
+from smsgate.callbacks.channel import HttpChannel, callback_consumer, deny_list
 from smsgate.config import Config, ConfigError
 from smsgate.connectors import kinds
 from smsgate.connectors.email import EmailConnector
@@ -42,12 +42,14 @@ from smsgate.domain.routing_tables import ConnectorRow, RouteRow
 from smsgate.engine.administration import Administration
 from smsgate.engine.billing import Billing
 from smsgate.engine.clock import Clock, SystemClock
+from smsgate.engine.cluster import default_node_id
 from smsgate.engine.counters import Counters
 from smsgate.engine.gateway import Gateway
 from smsgate.engine.ports import Connector
 from smsgate.engine.queries import Queries
 from smsgate.engine.retention import RetentionJob
 from smsgate.engine.router import EngineRouter
+from smsgate.engine.shared_rate import SharedRates
 from smsgate.engine.transitions import StatusListener
 from smsgate.outbox import OutboxConsumer
 from smsgate.runtime import tune_for_serving
@@ -55,7 +57,7 @@ from smsgate.simulator.embedded import ChannelSimulators
 from smsgate.simulator.rcs import RcsSimulator
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
 from smsgate.smpp.constants import CommandStatus
-from smsgate.store import Store, is_postgres_url, open_store
+from smsgate.store import DuplicateError, Store, is_postgres_url, open_store
 from smsgate.transport.connection_limits import ConnectionLimits
 
 log = logging.getLogger(__name__)
@@ -99,16 +101,26 @@ class App:
         self.email_ingress: EmailIngress | None = None  # sending by e-mail, when turned on
         self._http_task: asyncio.Task[Any] | None = None
         self.demo: DemoAccount | None = None
+        self.node_id = config.node_id
+
+    async def _seed(self, store: Store) -> None:
+        """What the configuration puts in the store at start: carrier prefixes on a new
+        database, the file's connectors and routes, the demo account."""
+        if not await store.list_carrier_prefixes():
+            await store.replace_carrier_prefixes(JP_CARRIER_PREFIXES, "phonenumbers")
+        await self._load_configuration(store)
+        if self.config.demo_account:
+            var = _var_directory(self.config)
+            self.demo = await _demo_account(store, var)
+            await _demo_operator(store, self.demo, var / "demo-account.json")
 
     async def start(self) -> None:
         config = self.config
-        limits = {} if is_postgres_url(config.db) else {"max_bytes": config.sqlite_max_bytes}
-        self.store = store = await open_store(config.db, **limits)
-        if not await store.list_carrier_prefixes():
-            await store.replace_carrier_prefixes(
-                JP_CARRIER_PREFIXES,
-                "phonenumbers",
-            )
+        self.node_id = config.node_id or default_node_id()
+        if is_postgres_url(config.db):
+            self.store = store = await open_store(config.db, node_id=self.node_id)
+        else:
+            self.store = store = await open_store(config.db, max_bytes=config.sqlite_max_bytes)
         if config.simulator:
             self.simulator = SmscSimulator(
                 SimulatorConfig(
@@ -123,7 +135,8 @@ class App:
             # their webhooks are pointed at the HTTP server once that listens
             self.channel_simulators = ChannelSimulators()
             await self.channel_simulators.start()
-        await self._load_configuration(store)
+        async with store.setup_lock():
+            await self._seed(store)
         router = await EngineRouter.load(store, config.engine.default_country)
         clock = self.clock or SystemClock()
         rows = {row.id: row for row in await store.list_connectors()}
@@ -137,16 +150,14 @@ class App:
             for row in await store.list_connectors()
             if row.enabled and row.kind == "smpp"
         }
+        # several nodes run each channel's connector: its rate is the cluster's
+        rates = SharedRates(store, clock) if store.shared else None
         channels = {
-            row.id: kinds.build(row, clock)
+            row.id: kinds.build(row, clock, rates)
             for row in await store.list_connectors()
             if row.enabled and row.kind != "smpp"
         }
         connectors.update(channels)
-        if config.demo_account:
-            var = _var_directory(config)
-            self.demo = await _demo_account(store, var)
-            await _demo_operator(store, self.demo, var / "demo-account.json")
         callbacks = config.callbacks
         if callbacks.deny_networks is None and (config.simulator or config.demo_account):
             # the embedded demo: a receiver on this machine must work
@@ -178,7 +189,11 @@ class App:
             callback_deny=deny_list(callbacks),
             on_outbox=[consumer.notify for consumer in consumers],
             outbox_wakers=[consumer.wake for consumer in consumers],
-            build_connector=_connector_builder(settings, channels, rows, clock),
+            build_connector=_connector_builder(settings, channels, rows, clock, rates),
+            node_id=self.node_id,
+            lease_ttl=config.lease_ttl,
+            # an SMPP bind counts against the carrier's limits: one node at a time holds it
+            leased=[cid for cid in connectors if cid in settings],
             on_status=_status_listeners(store, router, channels, clock),
             # a disabled connector's parts still wait for their receipts
             receipt_timeouts={
@@ -186,6 +201,8 @@ class App:
                 **{cid: kinds.receipt_timeout(c) for cid, c in channels.items()},
             },
         )
+        if isinstance(self.callbacks.channel, HttpChannel):
+            gateway.config_watch.on_change("accounts", self.callbacks.channel.forget_accounts)
         await self.callbacks.start()
         if smpp_server is not None:
             self.smpp = SmppServer(gateway, binds, receipts, smpp_server)
@@ -269,7 +286,14 @@ class App:
             await store.replace_prices(prices)
 
     async def stop(self) -> None:
+        """Drain: not ready (a load balancer stops sending work here), then after
+        drain_grace the interfaces close, the connectors stop, and the gateway hands its binds
+        and unfinished messages to the other nodes."""
         timeout = self.config.drain_timeout
+        # the grace lets a load balancer see /readyz fail; alone, no node takes the traffic
+        others = self.gateway is not None and await self.gateway.node.drain()
+        if others and self.http is not None and self.config.drain_grace > 0:
+            await asyncio.sleep(self.config.drain_grace)
         if self.http is not None:
             self.http.should_exit = True
             if self._http_task is not None:
@@ -366,6 +390,7 @@ def _connector_builder(
     channels: dict[str, kinds.Built],
     rows: Mapping[str, ConnectorRow],
     clock: Clock,
+    rates: SharedRates | None,
 ) -> Callable[[str], Connector]:
     """How the gateway makes a fresh connector of a configured id when an operator starts one
     again: of the configuration read at start. A channel's new connector also takes the old
@@ -374,7 +399,7 @@ def _connector_builder(
     def build(connector_id: str) -> Connector:
         if connector_id in settings:
             return SmppConnector(settings[connector_id], clock=clock)
-        connector = kinds.build(rows[connector_id], clock)
+        connector = kinds.build(rows[connector_id], clock, rates)
         channels[connector_id] = connector
         return connector
 
@@ -437,7 +462,16 @@ async def _demo_account(store: Store, var: Path) -> DemoAccount:
         rate_limit=1000.0,
         bot_id=DEMO_BOT,
     )
-    await store.create_account(account)
+    try:
+        await store.create_account(account)
+    except DuplicateError:
+        # another node sharing the database made it first: its key is in that node's var/
+        # (only the hash is stored), so this node prints the account without one
+        existing = await store.account_by_system_id(_DEMO_SYSTEM_ID)
+        if existing is None:
+            raise
+        log.info("the demo account exists already (made by another node)")
+        return DemoAccount(existing.id, "", _DEMO_SYSTEM_ID, "", existing.webhook_secret)
     var.mkdir(parents=True, exist_ok=True)
     _save_demo(path, demo)
     demo.webhook_secret = account.webhook_secret
@@ -449,6 +483,8 @@ async def _demo_operator(store: Store, demo: DemoAccount, path: Path) -> None:
     is kept beside the demo key so that every start can print it."""
     if demo.console_user and await store.console_user(demo.console_user) is not None:
         return
+    if not demo.api_key and await store.console_user(_DEMO_OPERATOR) is not None:
+        return  # both made by another node sharing the database: its password stays
     demo.console_user, demo.console_password = _DEMO_OPERATOR, secrets.token_urlsafe(9)
     admin = Administration(store, SystemClock())
     if await store.console_user(_DEMO_OPERATOR) is None:

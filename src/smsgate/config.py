@@ -92,6 +92,15 @@ class Config:
     # fewest characters of an SMPP password an operator supplies (1 to SMPP's 8)
     smpp_password_min_length: int = 6
     drain_timeout: float = 10.0  # seconds a stop waits for work under way to finish
+    # this node's name among the nodes sharing one PostgreSQL (docs/cluster.md); empty: the
+    # host, the process id and a few random characters
+    node_id: str = ""
+    # seconds a node's heartbeat and its bind leases last unless renewed (every third of it);
+    # a dead node's binds and messages are taken over within about 1.3 times it
+    lease_ttl: float = 10.0
+    # seconds a stopping node answers "not ready" on /readyz before it stops taking requests,
+    # when another node is ready to take them
+    drain_grace: float = 2.0
     engine: EngineConfig = field(default_factory=EngineConfig)
     # [callbacks]: timeout, retry schedule, per-receiver limits, deny_networks (omitted: the
     # private ranges, or none in the embedded demo, which runs with the simulator)
@@ -121,6 +130,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMSGATE_SMPP_PORT": ("smpp_port", int),
     "SMSGATE_SMPP_TLS_PORT": ("smpp_tls_port", int),
     "SMSGATE_SIMULATOR": ("simulator", _flag),
+    "SMSGATE_NODE_ID": ("node_id", str),
 }
 
 
@@ -141,12 +151,19 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             raise ConfigError(f"{path}: api_key_min_length is at least 1")
         if config.sqlite_max_bytes is not None and config.sqlite_max_bytes < 65536:
             raise ConfigError(f"{path}: sqlite_max_bytes is at least 65536")
+        if config.lease_ttl < 1.0:
+            raise ConfigError(f"{path}: lease_ttl is at least 1 second")
+        if config.drain_grace < 0:
+            raise ConfigError(f"{path}: drain_grace is not negative")
     for name, (attr, convert) in _ENV.items():
         if name in env:
             try:
                 setattr(config, attr, convert(env[name]))
             except ValueError:
                 raise ConfigError(f"{name}={env[name]!r} is not valid") from None
+    if config.node_id.startswith(">") or len(config.node_id) > 200:
+        # '>' marks a node's inbox of handed-over messages in the store
+        raise ConfigError(f"node_id {config.node_id!r}: at most 200 characters, not starting '>'")
     return config
 
 

@@ -23,21 +23,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from smsgate.bench.processes import (
+    NODES_LINE,
     PACE_NOTE,
     HttpClient,
     create_account,
     gateway_config,
     http_address,
     measured,
-    open_clients,
+    pg_schema,
     run_figures,
     shown,
-    start,
     start_carrier,
+    start_nodes,
     stop,
+    stop_carrier,
     wait_for_receipts,
 )
 
@@ -46,8 +46,13 @@ REFERENCE = "reference on these machines: Jasmin ~2,350/s at best, Kannel ~15,00
 _START_TIMEOUT = 60.0
 
 
-async def _load(args: argparse.Namespace, host: str, port: int, key: str) -> dict[str, Any]:
-    clients = await open_clients(host, port, key, args.connections)
+async def _load(
+    args: argparse.Namespace, addresses: Sequence[tuple[str, int]], key: str
+) -> dict[str, Any]:
+    # the connections spread over the nodes, as a load balancer would
+    clients = [HttpClient(*addresses[i % len(addresses)], key) for i in range(args.connections)]
+    for client in clients:
+        await client.open()
     counter = iter(range(args.messages))
     accepted = 0
     refused: dict[int, int] = {}
@@ -79,7 +84,7 @@ async def _load(args: argparse.Namespace, host: str, port: int, key: str) -> dic
     await asyncio.gather(*(worker(c) for c in clients))
     accept_seconds = time.perf_counter() - started
     # wait for every receipt to be applied, reading the gateway's metrics
-    done = await wait_for_receipts(clients[0], accepted, args.timeout)
+    done = await wait_for_receipts(clients[: len(addresses)], accepted, args.timeout)
     total_seconds = time.perf_counter() - started
     for client in clients:
         client.close()
@@ -92,21 +97,13 @@ async def _load(args: argparse.Namespace, host: str, port: int, key: str) -> dic
     }
 
 
-async def _pg_schema(dsn: str, statement: str) -> None:
-    conn = await asyncpg.connect(dsn, timeout=10)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any]:
     schema = None
     if backend == "sqlite":
         db = str(workdir / f"bench-{secrets.token_hex(4)}.db")
     else:
         schema = f"smsgate_bench_{secrets.token_hex(4)}"
-        asyncio.run(_pg_schema(args.pg, f"CREATE SCHEMA {schema}"))
+        asyncio.run(pg_schema(args.pg, f"CREATE SCHEMA {schema}"))
         db = f"{args.pg}{'&' if '?' in args.pg else '?'}search_path={schema}"
     carrier, carrier_port = start_carrier(args.receipt_delay, "bench")
     try:
@@ -119,20 +116,27 @@ def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any
             connector=f'password = "bench"\nbinds = {args.binds}\nwindow = {args.window}',
         )
         key = create_account(config, "bench")
-        gateway, banner = start(["serve", "--config", str(config)])
+        nodes = start_nodes(args.nodes, config)
         try:
-            host, port = http_address(banner)
+            addresses = [http_address(banner) for _, banner in nodes]
             result, usage = measured(
-                gateway.pid, carrier.pid, lambda: asyncio.run(_load(args, host, port, key))
+                [node.pid for node, _ in nodes],
+                carrier.pid,
+                lambda: asyncio.run(_load(args, addresses, key)),
             )
         finally:
-            stop(gateway)
+            for node, _ in nodes:
+                stop(node)
     finally:
-        stop(carrier)
+        carrier_counters = stop_carrier(carrier)
         if schema is not None:
-            asyncio.run(_pg_schema(args.pg, f"DROP SCHEMA {schema} CASCADE"))
+            asyncio.run(pg_schema(args.pg, f"DROP SCHEMA {schema} CASCADE"))
     result.update(
         backend=backend,
+        nodes=args.nodes,
+        # what reached the carrier, and how much of it twice (the same number and text)
+        carrier_submitted=carrier_counters["submitted"],
+        carrier_duplicates=carrier_counters["duplicates"],
         **run_figures(result, result["receipts_applied"], usage),
     )
     return result
@@ -148,6 +152,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--receipt-delay", type=float, default=0.0)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument(
+        "--nodes", type=int, default=1, help="gateway nodes on one database (PostgreSQL past 1)"
+    )
+    parser.add_argument(
         "--pg",
         default=os.environ.get("SMSGATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"),
     )
@@ -159,6 +166,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    if args.nodes > 1:
+        if args.backend == "sqlite":
+            raise SystemExit("smsgate bench e2e: several nodes share a PostgreSQL database")
+        backends = ["postgres"]
     results = []
     with tempfile.TemporaryDirectory(prefix="smsgate-bench-") as workdir:
         for backend in backends:
@@ -187,6 +198,8 @@ def main(argv: Sequence[str]) -> int:
                 f"{shown(r['end_to_end_per_s_at_reference_pace']):>18}  "
                 f"{r['refused_by_status'] or '-'}"
             )
+            if r["backend"] == "postgres":
+                print(f"  {NODES_LINE.format(**r)}")
         print(f"target: {TARGET_PER_SECOND:,.0f} messages/s end to end on SQLite; {REFERENCE}")
         print(PACE_NOTE)
     return 0

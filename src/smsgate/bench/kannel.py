@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -134,9 +135,12 @@ def _sendsms(i: int) -> tuple[str, str, bytes, str, int]:
 
 
 async def _http_round(side: Side, first: int, count: int, connections: int, keepalive: bool) -> int:
-    """`count` requests numbered from `first`, one message each; how many were accepted."""
+    """`count` requests numbered from `first`, one message each; how many were accepted.
+    RuntimeError naming the answers when any was refused: a round's rate counts only what
+    was accepted, and a gateway that refused is no figure to compare."""
     numbers = iter(range(first, first + count))
     accepted = 0
+    refused: Counter[int] = Counter()
 
     async def worker() -> None:
         nonlocal accepted
@@ -151,12 +155,17 @@ async def _http_round(side: Side, first: int, count: int, connections: int, keep
                     await client.open()
                 status, _ = await client.request(method, path, body, content_type)
                 accepted += status == ok
+                if status != ok:
+                    refused[status] += 1
                 if not keepalive:
                     client.close()
         finally:
             client.close()
 
     await asyncio.gather(*(worker() for _ in range(connections)))
+    if refused:
+        answers = ", ".join(f"{n} x {status}" for status, n in sorted(refused.items()))
+        raise RuntimeError(f"{side.name} refused {count - accepted} of {count} requests: {answers}")
     return accepted
 
 
@@ -275,6 +284,7 @@ async def _start_kannel(
     try:
         await asyncio.to_thread(kannel.wait_online, _START_TIMEOUT)
         kannel.start_smsbox()
+        await asyncio.to_thread(kannel.wait_smsbox, _START_TIMEOUT)
         await _wait_listening(ports.sendsms)
     except BaseException:
         kannel.stop()
@@ -343,6 +353,10 @@ async def _mo_round(
 ) -> Round:
     cpu, started = side.cpu(), time.perf_counter()
     burst = await send_burst(carrier, side.accepted, args.messages, WINDOW, args.timeout)
+    if burst.accepted != args.messages:
+        raise RuntimeError(
+            f"{side.name} accepted {burst.accepted} of {args.messages} deliver_sm from the carrier"
+        )
     accepted_at = started + burst.seconds
     side.accepted += burst.accepted
     if not await receiver.wait_for(side.accepted, args.timeout):

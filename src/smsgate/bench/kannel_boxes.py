@@ -195,6 +195,21 @@ class Kannel:
             time.sleep(0.1)
         raise RuntimeError("Kannel did not bind to the carrier in time")
 
+    def wait_smsbox(self, timeout: float) -> None:
+        """Until smsbox is connected to bearerbox: its HTTP port listens before that, and a
+        request it takes meanwhile fails."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.smsbox is not None and self.smsbox.poll() is not None:
+                raise RuntimeError(f"smsbox exited ({self.smsbox.returncode})")
+            try:
+                if re.search(r"smsbox:.*on-line", self.status_text()):
+                    return
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("smsbox did not connect to bearerbox in time")
+
     def stop(self) -> None:
         if self.smsbox is not None:
             _halt(self.smsbox)

@@ -11,9 +11,11 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
+
+import asyncpg
 
 from smsgate.bench.codec import TARGET_REFERENCE_ROUND_TRIPS_PER_S, per_second, reference_workload
 
@@ -24,6 +26,12 @@ PACE_NOTE = (
     "figures and targets come from; 'at ref pace' divides a rate by it"
 )
 T = TypeVar("T")
+# a run's CPU per node and the database's, for runs on PostgreSQL (run_figures' keys)
+NODES_LINE = (
+    "{nodes} node(s): CPU s/10k per node {node_cpu_s_per_10k}, "
+    "PostgreSQL server {database_cpu_s_per_10k}; the carrier got {carrier_submitted} "
+    "submit_sm, {carrier_duplicates} of them twice"
+)
 
 
 def _stat(pid: int) -> list[str]:
@@ -72,27 +80,51 @@ def pace(seconds: float = 0.5) -> float | None:
     return round(rate / TARGET_REFERENCE_ROUND_TRIPS_PER_S, 3)
 
 
+def database_cpu_seconds() -> float:
+    """CPU seconds used so far by every PostgreSQL server process on this machine (the
+    postmaster's backends and workers), from /proc; the benches' share of the database."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, fields = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:  # gone meanwhile
+            continue
+        if head.endswith("(postgres"):
+            parts = fields.split()
+            total += int(parts[11]) + int(parts[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class Usage(NamedTuple):
     """CPU seconds a run's processes used during the load, and the machine's pace."""
 
-    gateway: float  # with its children (the SQLite store's writer)
+    gateway: float  # every node, with its children (the SQLite store's writer)
     carrier: float
     client: float
     pace: float | None
+    nodes: tuple[float, ...] = ()  # each node's share of `gateway`
+    database: float = 0.0  # the PostgreSQL server's processes (0 on SQLite)
 
 
-def measured(gateway: int, carrier: int, load: Callable[[], T]) -> tuple[T, Usage]:
-    """Run `load` here: its result, and what it cost (the pace is the mean of a reading just
-    before and one just after, the other processes idle)."""
+def measured(gateway: int | Sequence[int], carrier: int, load: Callable[[], T]) -> tuple[T, Usage]:
+    """Run `load` here: its result, and what it cost to the gateway's node(s), the carrier, this
+    client and the database server (the pace is the mean of a reading just before and one just
+    after, the other processes idle)."""
+    nodes = [gateway] if isinstance(gateway, int) else list(gateway)
     paces = [pace()]
-    before = cpu_seconds(gateway), cpu_seconds(carrier), time.process_time()
+    before = [cpu_seconds(n) for n in nodes], cpu_seconds(carrier), time.process_time()
+    database = database_cpu_seconds()
     result = load()
-    after = cpu_seconds(gateway), cpu_seconds(carrier), time.process_time()
+    after = [cpu_seconds(n) for n in nodes], cpu_seconds(carrier), time.process_time()
+    database = database_cpu_seconds() - database
     paces.append(pace())
     readings = [p for p in paces if p is not None]
     mean = round(sum(readings) / len(readings), 3) if readings else None
-    gateway_s, carrier_s, client_s = (a - b for a, b in zip(after, before, strict=True))
-    return result, Usage(gateway_s, carrier_s, client_s, mean)
+    per_node = tuple(a - b for a, b in zip(after[0], before[0], strict=True))
+    carrier_s, client_s = after[1] - before[1], after[2] - before[2]
+    return result, Usage(sum(per_node), carrier_s, client_s, mean, per_node, database)
 
 
 class Child(subprocess.Popen[str]):
@@ -131,6 +163,30 @@ def start(args: list[str]) -> tuple[Child, str]:
     process.reader = threading.Thread(target=_read, args=(process,), daemon=True)
     process.reader.start()
     return process, banner
+
+
+async def pg_schema(dsn: str, statement: str) -> None:
+    """One statement on the benches' PostgreSQL (making or dropping a run's schema)."""
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def start_nodes(count: int, config: Path | Sequence[Path]) -> list[tuple[Child, str]]:
+    """`count` gateway nodes (`smsgate serve`), each on its configuration (or all on one), and
+    their banners; the first is up before the next starts, as an operator adds nodes."""
+    configs = [config] * count if isinstance(config, Path) else list(config)
+    nodes: list[tuple[Child, str]] = []
+    try:
+        for path in configs:
+            nodes.append(start(["serve", "--config", str(path)]))
+    except BaseException:
+        for node, _ in nodes:
+            stop(node)
+        raise
+    return nodes
 
 
 def stop(process: Child) -> str:
@@ -279,13 +335,21 @@ async def receipts_applied(client: HttpClient) -> int:
     )
 
 
-async def wait_for_receipts(client: HttpClient, count: int, timeout: float) -> int:
-    """Until the gateway has applied `count` receipts (or `timeout` seconds passed); how many."""
+async def wait_for_receipts(
+    client: HttpClient | Sequence[HttpClient], count: int, timeout: float
+) -> int:
+    """Until the gateway (every node, one client each) has applied `count` receipts, or
+    `timeout` seconds passed; how many."""
+    clients = [client] if isinstance(client, HttpClient) else list(client)
+
+    async def applied() -> int:
+        return sum([await receipts_applied(c) for c in clients])
+
     deadline = time.monotonic() + timeout
-    done = await receipts_applied(client)
+    done = await applied()
     while done < count and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-        done = await receipts_applied(client)
+        done = await applied()
     return done
 
 
@@ -301,7 +365,7 @@ def shown(value: float | None, spec: str = ",.0f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-def run_figures(result: dict[str, Any], done: int, usage: Usage) -> dict[str, float | None]:
+def run_figures(result: dict[str, Any], done: int, usage: Usage) -> dict[str, Any]:
     """A run's rates, each process's CPU seconds per 10,000 accepted messages, and the rates
     scaled to the pace of the machine the reference figures come from."""
     n = max(1, result["accepted"])
@@ -317,4 +381,6 @@ def run_figures(result: dict[str, Any], done: int, usage: Usage) -> dict[str, fl
         "gateway_cpu_s_per_10k": round(usage.gateway * 10_000 / n, 3),
         "carrier_cpu_s_per_10k": round(usage.carrier * 10_000 / n, 3),
         "client_cpu_s_per_10k": round(usage.client * 10_000 / n, 3),
+        "node_cpu_s_per_10k": [round(c * 10_000 / n, 3) for c in usage.nodes],
+        "database_cpu_s_per_10k": round(usage.database * 10_000 / n, 3),
     }

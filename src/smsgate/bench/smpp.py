@@ -27,15 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from smsgate.bench.processes import (
+    NODES_LINE,
     PACE_NOTE,
     create_account,
     gateway_config,
     measured,
     percentiles_ms,
+    pg_schema,
     run_figures,
     shown,
-    start,
     start_carrier,
+    start_nodes,
     stop,
     stop_carrier,
 )
@@ -65,18 +67,19 @@ class _Customer:
                 self.done.set()
 
 
-async def submit_all(args: argparse.Namespace, port: int) -> dict[str, Any]:
+async def submit_all(args: argparse.Namespace, port: int | Sequence[int]) -> dict[str, Any]:
     customer = _Customer(args.messages)
     config = SessionConfig(window=args.window, enquire_link_interval=None)
+    ports = [port] if isinstance(port, int) else list(port)  # one per node: binds spread over them
     binds = [
         await connect(
             "127.0.0.1",
-            port,
+            ports[i % len(ports)],
             BindTransceiver(system_id=SYSTEM_ID, password=PASSWORD, system_type="MCON9"),
             customer.handle,
             config,
         )
-        for _ in range(args.binds)
+        for i in range(args.binds)
     ]
     counter = iter(range(args.first, args.first + args.messages))
     accepted = 0
@@ -146,35 +149,56 @@ def _free_port() -> int:
 
 
 def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    schema = None
+    if args.backend == "sqlite":
+        db = str(workdir / f"bench-{secrets.token_hex(4)}.db")
+    else:
+        schema = f"smsgate_bench_{secrets.token_hex(4)}"
+        run_async(pg_schema(args.pg, f"CREATE SCHEMA {schema}"))
+        db = f"{args.pg}{'&' if '?' in args.pg else '?'}search_path={schema}"
     carrier, carrier_port = start_carrier(args.receipt_delay, "bench")
     try:
-        smpp_port = _free_port()
-        config = gateway_config(
-            workdir / "smpp.toml",
-            db=str(workdir / f"bench-{secrets.token_hex(4)}.db"),
-            http_port=0,
-            queue=args.messages + 1000,
-            carrier_port=carrier_port,
-            connector=f'password = "bench"\nbinds = {args.upstream_binds}\nwindow = 100',
-            smpp_port=smpp_port,
+        ports, configs = [], []
+        for node in range(args.nodes):  # one SMPP port each
+            ports.append(_free_port())
+            config = gateway_config(
+                workdir / f"smpp-{node}.toml",
+                db=db,
+                http_port=0,
+                queue=args.messages + 1000,
+                carrier_port=carrier_port,
+                connector=f'password = "bench"\nbinds = {args.upstream_binds}\nwindow = 100',
+                smpp_port=ports[-1],
+            )
+            # the server's window per bind is the client's
+            config.write_text(f"smpp_window = {args.window}\n" + config.read_text())
+            configs.append(config)
+        create_account(
+            configs[0], "bench", "--smpp-system-id", SYSTEM_ID, "--smpp-password", PASSWORD
         )
-        # the server's window per bind is the client's
-        config.write_text(f"smpp_window = {args.window}\n" + config.read_text())
-        create_account(config, "bench", "--smpp-system-id", SYSTEM_ID, "--smpp-password", PASSWORD)
-        gateway, banner = start(["serve", "--config", str(config)])
+        nodes = start_nodes(args.nodes, configs)
         try:
-            if not re.search(rf"SMPP server +[\d.]+:{smpp_port}\b", banner):
-                raise RuntimeError(f"no SMPP server on {smpp_port} in:\n{banner}")
+            for (_, banner), port in zip(nodes, ports, strict=True):
+                if not re.search(rf"SMPP server +[\d.]+:{port}\b", banner):
+                    raise RuntimeError(f"no SMPP server on {port} in:\n{banner}")
             result, usage = measured(
-                gateway.pid, carrier.pid, lambda: run_async(submit_all(args, smpp_port))
+                [node.pid for node, _ in nodes],
+                carrier.pid,
+                lambda: run_async(submit_all(args, ports)),
             )
         finally:
-            stop(gateway)
+            for child, _ in nodes:
+                stop(child)
     finally:
         carrier_counters = stop_carrier(carrier)
+        if schema is not None:
+            run_async(pg_schema(args.pg, f"DROP SCHEMA {schema} CASCADE"))
     result.update(
-        backend="sqlite",
+        backend=args.backend,
+        nodes=args.nodes,
         # a carrier that held too many undelivered receipts refused submits, then dropped some
+        carrier_submitted=carrier_counters["submitted"],
+        carrier_duplicates=carrier_counters["duplicates"],
         carrier_queue_full=carrier_counters["queue_full"],
         carrier_receipts_dropped=carrier_counters["receipts_dropped"],
         **run_figures(result, result["receipts_delivered"], usage),
@@ -188,6 +212,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--binds", type=int, default=2, help="the customer's binds")
     parser.add_argument("--window", type=int, default=200, help="outstanding submits per bind")
     parser.add_argument("--upstream-binds", type=int, default=1)
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--nodes", type=int, default=1, help="gateway nodes on one database (PostgreSQL past 1)"
+    )
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("SMSGATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
     parser.add_argument("--receipt-delay", type=float, default=0.0)
     parser.add_argument(
         "--prefix", default="", help="before each text: a channel's (__VIBER__: ), or none"
@@ -200,6 +232,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
+    if args.nodes > 1 and args.backend == "sqlite":
+        raise SystemExit("smsgate bench smpp: several nodes share a PostgreSQL database")
     with tempfile.TemporaryDirectory(prefix="smsgate-bench-") as workdir:
         result = _run(args, Path(workdir))
     report = {
@@ -234,6 +268,8 @@ def main(argv: Sequence[str]) -> int:
                 f"the carrier held too many receipts: {r['carrier_queue_full']} submits refused "
                 f"(ESME_RMSGQFUL), {r['carrier_receipts_dropped']} receipts dropped"
             )
+        if r["backend"] == "postgres":
+            print(NODES_LINE.format(**r))
         print(f"target: {TARGET_PER_SECOND:,.0f} submit_sm/s accepted and persisted, every receipt")
         print(PACE_NOTE)
     return 0

@@ -313,6 +313,10 @@ class HttpChannel:
             return None
         return None if shape is None else shape.max_attempts
 
+    def forget_accounts(self) -> None:
+        """Drop the cached accounts: one changed elsewhere (its secret, its callback format)."""
+        self._accounts.clear()
+
     async def _account(self, account_id: str) -> Account | None:
         now = time.monotonic()
         cached = self._accounts.get(account_id)

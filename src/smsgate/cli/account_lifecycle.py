@@ -1,13 +1,14 @@
 """`smsgate account suspend|resume|rotate-key|delete ACCOUNT`, on the database (--db,
-SMSGATE_DB or --config); a running gateway reads an account at each bind and keeps it at most
-5 seconds for HTTP requests, so each takes effect within 5 seconds.
+SMSGATE_DB or --config); a running gateway reads an account at each bind, and drops the accounts
+it keeps for HTTP requests once it sees the change (`[engine] config_poll_interval`, 1 s; at
+most 5 seconds), so each takes effect within about a second.
 
 - suspend: the account's `enabled` flag off. Its HTTP requests are refused (403 `forbidden`,
   every API and dialect) and its new SMPP binds too (ESME_RBINDFAIL); a bind already open
   stays until it closes (or the gateway restarts). What it already sent goes on:
   its messages are sent and their callbacks delivered; SMPP receipts and MO wait in the outbox
   until it is resumed and binds again. resume turns the flag back on.
-- rotate-key: a new API key, printed once; the old one is refused (401) within 5 seconds.
+- rotate-key: a new API key, printed once; the old one is refused (401) within about a second.
 - delete: refused without --yes, for an account not suspended first (so nothing new comes in
   meanwhile), and while a gateway is still working on any of its messages (accepted,
   scheduled, queued or sending: wait for them, or cancel them). Then everything stored for it is
@@ -65,7 +66,7 @@ def _rotate_key(args: argparse.Namespace) -> int:
         print(json.dumps(result))
     else:
         print(f"api_key: {result['api_key']}")
-        print("shown once; the old key is refused within 5 seconds")
+        print("shown once; a running gateway refuses the old key within seconds")
     return 0
 
 
@@ -115,7 +116,7 @@ def add_account_lifecycle_commands(account_commands: Any) -> None:
     resume = account_commands.add_parser("resume", help="let a suspended account in again")
     resume.set_defaults(func=store_command("account resume", _set_enabled))
     rotate = account_commands.add_parser(
-        "rotate-key", help="a new API key, printed once; the old one stops working within 5 seconds"
+        "rotate-key", help="a new API key, printed once; the old one stops working within seconds"
     )
     rotate.add_argument("--json", action="store_true", help="one JSON object")
     rotate.set_defaults(func=store_command("account rotate-key", _rotate_key))

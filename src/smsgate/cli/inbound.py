@@ -1,6 +1,6 @@
 """`smsgate` commands for MO: the numbers accounts own, their MO settings and opt-out lists, and
 the MO no number claimed. They work on the database (SMSGATE_DB or --config); a running gateway
-reads numbers and account settings for each MO, and the opt-out list within half a minute."""
+reads numbers and account settings for each MO, and the opt-out list within about a second."""
 
 import argparse
 import json

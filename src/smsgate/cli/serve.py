@@ -96,7 +96,12 @@ def ready_banner(app: App) -> str:
         if app.smpp.tls_port is not None:
             ports.append(f"{host}:{app.smpp.tls_port} (TLS)")
         lines.append(f"  SMPP server   {', '.join(ports)}")
-    if app.demo is not None:
+    if app.demo is not None and not app.demo.api_key:
+        lines.append(
+            f"  demo account  id {app.demo.account_id}, made by another node sharing the"
+            " database (its credentials are in that node's var/demo-account.json)"
+        )
+    elif app.demo is not None:
         key = app.demo.api_key
         lines += [
             f"  demo account  id {app.demo.account_id}",

@@ -21,6 +21,7 @@ from smsgate.connectors.email import EmailConnector, EmailConnectorConfig
 from smsgate.connectors.hlr import HlrConnector, HlrConnectorConfig
 from smsgate.connectors.providers import ProviderConnector, ProviderConnectorConfig
 from smsgate.connectors.rcs import RcsConnector, RcsConnectorConfig
+from smsgate.connectors.sending import RateShare
 from smsgate.domain.routing_tables import ConnectorRow
 from smsgate.engine.clock import Clock
 from smsgate.engine.ports import Connector
@@ -52,17 +53,21 @@ BUILDERS: Final[dict[str, Callable[[ConnectorRow, Clock], Built]]] = {
 }
 
 
-def build(row: ConnectorRow, clock: Clock) -> Built:
+def build(row: ConnectorRow, clock: Clock, rates: RateShare | None = None) -> Built:
     """The connector of a row of a kind other than "smpp"; ConfigError for an unknown kind or
-    settings its connector refuses."""
+    settings its connector refuses. With `rates` (several nodes), its rate is the cluster's:
+    every node runs it, and they take its tokens from one bucket."""
     builder = BUILDERS.get(row.kind)
     if builder is None:
         known = ", ".join(sorted(["smpp", *BUILDERS]))
         raise ConfigError(f"[[connectors]] {row.id}: kind {row.kind!r} is not one of {known}")
     try:
-        return builder(row, clock)
+        connector = builder(row, clock)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"[[connectors]] {row.id}: {exc}") from None
+    if rates is not None:
+        connector.pacer.share(rates, f"connector:{row.id}")
+    return connector
 
 
 def receipt_timeout(connector: Built) -> float | None:

@@ -6,7 +6,7 @@ RCS platform, a channel's provider): the part of the `Connector` port such conne
         async def _send(self, job): ...         # one part: pace, ask, map the answer
         async def _probe(self): ...             # one health request (sets the health)
 
-A subclass's `_send` waits for `self._pacer.pace()` before each request (handing the job back
+A subclass's `_send` waits for `self.pacer.pace()` before each request (handing the job back
 with `self._pool.hand_back` when it says stop began), reports with `_accepted`/`_fail`, and
 asks `_throttled` after a 429 and `_retry` after an answer worth sending again. Everything
 else (the queue and its back-pressure, the in-flight slots, the rate, the health and its
@@ -98,7 +98,7 @@ class QueuedConnector(abc.ABC, Generic[J]):
             queue_size=config.queue_size,
             max_in_flight=config.max_in_flight,
         )
-        self._pacer = Pacer(
+        self.pacer = Pacer(
             self._stop,
             config.rate,
             throttle_pause=config.throttle_pause,
@@ -141,7 +141,7 @@ class QueuedConnector(abc.ABC, Generic[J]):
         self._started = True
         self.events = events
         self._open()
-        self._pacer.start()
+        self.pacer.start()
         self._pool.start(f"{self._task_prefix} worker")
         self._prober = asyncio.get_running_loop().create_task(
             self._probe_loop(), name=f"{self._task_prefix} probe"
@@ -216,7 +216,7 @@ class QueuedConnector(abc.ABC, Generic[J]):
         if job.throttled > self._settings.max_throttled:
             self._fail(job, error, f"throttled {job.throttled} times", permanent=False)
             return False
-        self._pacer.pause(retry_after)
+        self.pacer.pause(retry_after)
         return True
 
     async def _retry(self, job: J, error: str, detail: str) -> bool:

@@ -22,7 +22,7 @@ import logging
 import random
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from smsgate.domain.token_bucket import TokenBucket
 from smsgate.engine.ports import ConnectorEvents, OutboundPart, PartKey
@@ -55,8 +55,20 @@ class StopSignal:
         return self.stopping
 
 
+class RateShare(Protocol):
+    """Tokens of a rate that several nodes spend together (engine.shared_rate.SharedRates)."""
+
+    async def take_up_to(self, key: str, rate: float, count: int) -> int: ...
+
+
+SHARED_WAIT: Final = 0.05  # seconds between asks while a shared bucket is dry
+
+
 class Pacer:
-    """The connector's rate (a token bucket) and the pause a 429 asks of every send."""
+    """The connector's rate (a token bucket) and the pause a 429 asks of every send.
+
+    Every node runs the channels' connectors; with `share`, the rate is the cluster's: sends
+    take tokens from one bucket in the store rather than from this node's own."""
 
     def __init__(
         self, stop: StopSignal, rate: float | None, *, throttle_pause: float, pause_max: float
@@ -68,6 +80,11 @@ class Pacer:
         self._bucket: TokenBucket | None = None
         self._paused_until = 0.0  # loop time before which nothing is sent (after a 429)
         self._lock = asyncio.Lock()
+        self._shared: tuple[RateShare, str] | None = None
+
+    def share(self, source: RateShare, key: str) -> None:
+        """Take the rate's tokens from `source` under `key`, shared with the other nodes."""
+        self._shared = source, key
 
     def start(self) -> None:
         """Fill the bucket by the running loop's clock."""
@@ -90,6 +107,13 @@ class Pacer:
             while not self._stop.stopping:
                 now = loop.time()
                 wait = self._paused_until - now
+                if self._shared is not None and self._rate is not None:
+                    source, key = self._shared
+                    if wait <= 0 and await source.take_up_to(key, self._rate, 1):
+                        return True
+                    if await self._stop.wait(max(wait, SHARED_WAIT)):
+                        break
+                    continue
                 if self._bucket is not None:
                     wait = max(wait, self._bucket.wait_time(now))
                 if wait <= 0:

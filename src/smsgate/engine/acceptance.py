@@ -41,13 +41,14 @@ from smsgate.engine.commands import SendCommand
 from smsgate.engine.config import EngineConfig
 from smsgate.engine.counters import Counters
 from smsgate.engine.dispatcher import Dispatcher
-from smsgate.engine.identical import IdenticalWindow
+from smsgate.engine.identical import IdenticalWindow, stable_key
 from smsgate.engine.live import LiveMessages
 from smsgate.engine.message_text import data_coding_of, encode_text, parts_of
 from smsgate.engine.notify import status_item
 from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.ports import Connector, Router, is_rich
 from smsgate.engine.rate import RateLimits
+from smsgate.engine.shared_rate import SharedRates
 from smsgate.engine.timing import check_validity, start_of
 from smsgate.engine.transitions import Transitions
 from smsgate.engine.writer import ChangeWriter, committed
@@ -57,7 +58,8 @@ from smsgate.store import (
     DuplicateError,
     Store,
 )
-from smsgate.store.changes import BalanceChange, HistoryNote
+from smsgate.store.changes import BalanceChange, HistoryNote, IdenticalRequest
+from smsgate.store.errors import IdenticalRequestError
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +114,8 @@ class Acceptance:
         self.references = references  # concatenation reference numbers
         self.callback_deny = callback_deny  # callback URLs naming these ranges are refused
         self.rates = RateLimits(clock)
+        # several nodes: the account's rate is the store's bucket, shared by all of them
+        self.shared_rates = SharedRates(store, clock) if store.shared else None
         self.identical = IdenticalWindow()
         self._refs_in_flight: set[tuple[str, str]] = set()  # client_refs being committed
         self._balances_task: asyncio.Task[None] | None = None
@@ -134,6 +138,7 @@ class Acceptance:
         accepted: list[Message] = []
         refs: list[tuple[str, str]] = []  # client_refs this call holds while it commits
         held: dict[str, tuple[int, int | None]] = {}  # message id: (micros reserved, window key)
+        shared: dict[str, IdenticalRequest] = {}  # the window's rows every node sees, by id
         committed: list[Message] = []
         notes: list[HistoryNote] = []  # capability answers, written with their messages
         if now - self.billing.balances.loaded_at > _BALANCES_REFRESH:
@@ -154,7 +159,7 @@ class Acceptance:
                     except GatewayError as error:
                         micros = await self._reserve_again(account, message, command, error)
                     try:
-                        key = self._check_identical(account, message, now)
+                        key = self._check_identical(account, message, now, shared)
                     except GatewayError:
                         self.billing.balances.settled(account.id, -micros, committed=False)
                         raise
@@ -174,7 +179,7 @@ class Acceptance:
                 kept = {m.id for m in accepted}
                 notes = [n for n in notes if n.message_id in kept]
                 results, accepted = await self._persist(
-                    account, results, accepted, held, record, notes
+                    account, results, accepted, held, record, notes, shared
                 )
                 committed = accepted
         finally:
@@ -196,11 +201,19 @@ class Acceptance:
         held: Mapping[str, tuple[int, int | None]],
         record: Callable[[list[Message | GatewayError]], Change] | None = None,
         notes: Sequence[HistoryNote] = (),
+        shared: Mapping[str, IdenticalRequest] | None = None,
     ) -> tuple[list[Message | GatewayError], list[Message]]:
-        """Commit what the queue and the account's rate let in; (results, what was committed)."""
+        """Commit what the queue and the account's rate let in; (results, what was committed).
+        A message another node accepted within its identical-request window (the store refuses
+        its `shared` row) is refused alone, and the others are written again."""
         if not self.queue.has_room(len(accepted)):
             raise GatewayError("queue_full")
-        allowed = self.rates.take_up_to(account.id, account.rate_limit, len(accepted))
+        if self.shared_rates is not None:
+            allowed = await self.shared_rates.take_up_to(
+                f"account:{account.id}", account.rate_limit, len(accepted)
+            )
+        else:
+            allowed = self.rates.take_up_to(account.id, account.rate_limit, len(accepted))
         if allowed < len(accepted):
             # the messages past the account's rate are refused one by one (all of them for a
             # single message: the whole request is then refused with 429)
@@ -213,24 +226,56 @@ class Acceptance:
             accepted = accepted[:allowed]
             results = [over if id(r) in refused else r for r in results]
             self.counters.rejected += len(refused)
-        owed = [
-            item for m in accepted if (item := status_item(m, m.status, m.created_at)) is not None
-        ]
-        kept = {m.id for m in accepted} if notes else set()
-        extra: list[Change] = [*owed, *(n for n in notes if n.message_id in kept)]
-        if charged := sum(held[m.id][0] for m in accepted):
-            extra.append(BalanceChange(account.id, -charged, accepted[0].created_at))
-        if record is not None:
-            extra.append(record(results))
-        try:
-            await committed(self.writer.add([*accepted, *extra] if extra else accepted))
-        except BalanceError:  # another node (or a stale balance here) took the money first
-            self._reload_balances_soon()
-            raise GatewayError("insufficient_balance") from None
-        except DuplicateError as error:  # a client_ref raced past the check
-            raise GatewayError("duplicate", str(error)) from None
-        self.transitions.announce(owed)
-        return results, accepted
+        while True:
+            owed = [
+                item
+                for m in accepted
+                if (item := status_item(m, m.status, m.created_at)) is not None
+            ]
+            kept = {m.id for m in accepted} if notes else set()
+            extra: list[Change] = [*owed, *(n for n in notes if n.message_id in kept)]
+            if shared:
+                extra += [shared[m.id] for m in accepted if m.id in shared]
+            if charged := sum(held[m.id][0] for m in accepted):
+                extra.append(BalanceChange(account.id, -charged, accepted[0].created_at))
+            if record is not None:
+                extra.append(record(results))
+            try:
+                await committed(self.writer.add([*accepted, *extra] if extra else accepted))
+            except BalanceError:  # another node (or a stale balance here) took the money first
+                self._reload_balances_soon()
+                raise GatewayError("insufficient_balance") from None
+            except IdenticalRequestError:  # another node accepted the same request meanwhile
+                assert shared is not None
+                results, accepted = await self._without_identical(results, accepted, shared)
+                continue
+            except DuplicateError as error:  # a client_ref raced past the check
+                raise GatewayError("duplicate", str(error)) from None
+            self.transitions.announce(owed)
+            return results, accepted
+
+    async def _without_identical(
+        self,
+        results: list[Message | GatewayError],
+        accepted: list[Message],
+        shared: Mapping[str, IdenticalRequest],
+    ) -> tuple[list[Message | GatewayError], list[Message]]:
+        """The results and messages without those whose request the store holds within its
+        window; GatewayError when that leaves nothing (or none was found: a window ended
+        between the write and this read, and the request is refused rather than retried)."""
+        requests = [shared[m.id] for m in accepted if m.id in shared]
+        taken = await self.store.identical_taken([r.key for r in requests], requests[0].at)
+        refused = {id(m) for m in accepted if m.id in shared and shared[m.id].key in taken}
+        error = GatewayError("identical", "accepted within the window on another node")
+        if not refused:  # none found any more: each is refused rather than written again
+            refused = {id(m) for m in accepted}
+        counts = self.counters.refused
+        counts["identical"] = counts.get("identical", 0) + len(refused)
+        self.counters.rejected += len(refused)
+        if len(refused) == len(accepted):
+            raise error
+        kept = [m for m in accepted if id(m) not in refused]
+        return [error if id(r) in refused else r for r in results], kept
 
     def _withdraw(
         self,
@@ -259,9 +304,17 @@ class Acceptance:
             raise error
         return self.billing.reserve(account, message, command.max_price)
 
-    def _check_identical(self, account: Account, message: Message, now: float) -> int | None:
+    def _check_identical(
+        self,
+        account: Account,
+        message: Message,
+        now: float,
+        shared: dict[str, IdenticalRequest],
+    ) -> int | None:
         """Refuse the same source, destination and text within the account's window; the
-        window key of a message let in (to withdraw it if the message is not committed)."""
+        window key of a message let in (to withdraw it if the message is not committed). With
+        a store several nodes share, the request's row is added to `shared`, to be written
+        with the message: memory is then the cheap first check, the store the authority."""
         window = self.config.identical_window
         if account.dedup_window is not None:
             window = account.dedup_window
@@ -276,6 +329,9 @@ class Acceptance:
             raise GatewayError(
                 "identical", f"accepted {now - earlier:.0f} s ago; the window is {window:g} s"
             )
+        if self.store.shared:
+            stable = stable_key(account.id, message.source, message.destination, text)
+            shared[message.id] = IdenticalRequest(stable, now, now + window)
         return key
 
     async def reload_balances(self, unless_within: float = 0.0) -> bool:

@@ -21,3 +21,7 @@ class EngineConfig:
     # before it is revoked there and sent by the next channel
     channel_ttl: float = 600.0
     channel_timeout_interval: float = 0.25  # seconds between looks for channel times run out
+    # seconds between looks at the store for configuration changed elsewhere (accounts, keys,
+    # routes, carrier prefixes, portability, prices, opt-outs: by another node or the CLI); 0:
+    # never, a change then takes effect at the next start
+    config_poll_interval: float = 1.0

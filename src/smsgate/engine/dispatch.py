@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from typing import Protocol
 
 from smsgate.domain.channels import EMAIL, FIELDS, PING, RCS, SMS, THROUGH_SMS
 from smsgate.domain.errors import GatewayError
@@ -37,6 +38,16 @@ UNROUTED = frozenset({RCS, EMAIL})
 _ROOM_WAIT = 0.05  # seconds to wait for a connector's room before looking again
 
 
+class Handover(Protocol):
+    """Where the connectors held by other nodes are, and how a message goes to one of them."""
+
+    @property
+    def remote(self) -> Mapping[str, str]:
+        """Connector id -> the other node holding it."""
+
+    async def hand_over(self, message: Message, holder: str) -> bool: ...
+
+
 class Dispatch:
     def __init__(
         self,
@@ -49,8 +60,10 @@ class Dispatch:
         opt_outs: OptOutList,
         counters: Counters,
         clock: Clock,
+        handover: Handover | None = None,
     ) -> None:
         self.fallbacks = fallbacks
+        self.handover = handover  # several nodes: a bind held elsewhere takes the message there
         self.queue = queue
         self.live = live
         self.router = router
@@ -122,6 +135,9 @@ class Dispatch:
             return self._dispatch_rich(message, unsent, now)
         connectors = self.connectors
         up = {cid for cid, c in connectors.items() if c.is_up and c.channel == SMS}
+        remote = {} if self.handover is None else self.handover.remote
+        if remote:
+            up |= remote.keys()
         try:
             _, candidates = self.router.connectors(
                 message.account_id,
@@ -136,6 +152,12 @@ class Dispatch:
             return False
         for connector_id in candidates:
             connector = connectors.get(connector_id)
+            holder = remote.get(connector_id)
+            if holder is not None and (connector is None or not connector.is_up):
+                assert self.handover is not None
+                if await self.handover.hand_over(message, holder):
+                    return False
+                continue
             if connector is None:
                 continue
             room = max(connector.capacity, 1) - connector.queue_depth

@@ -62,6 +62,11 @@ class Dispatcher:
                 return True
         return False
 
+    def clear(self) -> None:
+        """Forget every queued message (the store still holds them)."""
+        self._ready.clear()
+        self._scheduled.clear()
+
     def wake(self) -> None:
         """Make a waiting `wait` return (the clock was moved, say)."""
         self._wakeup.set()

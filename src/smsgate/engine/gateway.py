@@ -18,25 +18,29 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 
 from smsgate.domain.account import Account
 from smsgate.domain.callback_urls import DenyList
 from smsgate.domain.channels import SMS
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message
+from smsgate.domain.pricing import PriceList
 from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.engine.acceptance import Acceptance
 from smsgate.engine.administration import Administration
 from smsgate.engine.billing import Billing
 from smsgate.engine.channel_timeouts import ChannelTimeouts
 from smsgate.engine.clock import Clock, SystemClock
+from smsgate.engine.cluster import ClusterNode
 from smsgate.engine.commands import ReplaceCommand, SendCommand
 from smsgate.engine.config import EngineConfig
+from smsgate.engine.config_watch import ConfigWatch
 from smsgate.engine.counters import Counters
 from smsgate.engine.dispatch import Dispatch
 from smsgate.engine.dispatcher import Dispatcher
 from smsgate.engine.fallback import Fallbacks
+from smsgate.engine.identical_purge import IdenticalPurge
 from smsgate.engine.inbound import InboundDesk
 from smsgate.engine.latency import LatencyWindow
 from smsgate.engine.lifecycle import Lifecycle
@@ -75,6 +79,9 @@ class Gateway:
         receipt_timeouts: Mapping[str, float | None] | None = None,
         build_connector: Callable[[str], Connector] | None = None,
         outbox_wakers: Sequence[Callable[[], None]] = (),
+        node_id: str | None = None,
+        lease_ttl: float = 10.0,
+        leased: Collection[str] = (),
     ) -> None:
         self.store = store
         self.queries = queries or Queries(store)  # the read side interfaces use
@@ -97,6 +104,11 @@ class Gateway:
         # called with each outbox item once it is committed (its consumer may wake up)
         self.outbox_listeners: list[OutboxListener] = list(on_outbox)
         self.counters = counters or Counters()
+        # this node among those sharing the store; `leased` connectors run only while this
+        # node holds their lease
+        self.node = ClusterNode(self, store, node_id=node_id, lease_ttl=lease_ttl, leased=leased)
+        if self.node.shared:
+            self.outbox_listeners.append(self.node.outbox_written)
         self.submit_latency = LatencyWindow()
         self.dispatcher = queue = Dispatcher(config.queue_capacity)
         self.writer = writer = ChangeWriter(store)
@@ -164,6 +176,7 @@ class Gateway:
             self.opt_outs,
             self.counters,
             self.clock,
+            self.node if self.node.shared else None,
         )
         self.receipts = Receipts(
             store, live, transitions, self.fallbacks, self.counters, self.clock
@@ -188,6 +201,8 @@ class Gateway:
             receipt_timeouts or {},
             interval=config.receipt_timeout_interval,
         )
+        self.config_watch = self._watch_configuration()
+        self.identical_purge = IdenticalPurge(store, self.clock)
         # what the connectors report to
         self.outcomes = Outcomes(
             live,
@@ -205,28 +220,41 @@ class Gateway:
 
     # -- life cycle ----------------------------------------------------------------------------
 
+    def _watch_configuration(self) -> ConfigWatch:
+        """What this node reloads when the configuration changed elsewhere; the interfaces
+        add their caches (`config_watch.on_change`)."""
+        watch = ConfigWatch(self.store, self.config.config_poll_interval)
+        if isinstance(self.router, EngineRouter):
+            for kind in ("routes", "carriers", "portability"):
+                watch.on_change(kind, self.reload_routes)
+        watch.on_change("prices", self.reload_prices)
+        watch.on_change("opt_outs", self._reload_opt_outs)
+        # an account's settings, suspension or key; a prepaid account created or removed
+        watch.on_change("accounts", self.user_events.forget_accounts)
+        watch.on_change("accounts", self.acceptance.reload_balances)
+        return watch
+
     async def start(self) -> None:
-        """Start the connectors, rebuild the queue from the store, then dispatch."""
-        for connector in self.connectors.values():
-            await connector.start(self.outcomes)
-        restored = 0
-        after: str | None = None
-        while True:
-            batch = await self.store.unfinished_messages(1000, after)
-            if not batch:
-                break
-            for message in batch:
-                self.acceptance.enqueue(message)
-                restored += 1
-            after = batch[-1].id
-        if restored:
-            log.info("restored %d unfinished messages from the store", restored)
+        """Join the nodes sharing the store (leases of the binds, the messages this node may
+        own queued from the store), start the connectors it holds, then dispatch."""
+        await self.config_watch.prime()  # what is loaded from here on is at these versions
+        await self.node.join()
+        for connector in list(self.connectors.values()):
+            if not isinstance(connector, StoppedConnector):
+                await connector.start(self.outcomes)
+        self.node.run()
+        await self.node.restore()
         await self.inbound_desk.start()
         await self.acceptance.reload_balances()
         self.dispatch.start()
         self.receipt_timeouts.start()
         if any(c.channel != SMS for c in self.connectors.values()):
             self.channel_timeouts.start()
+        if self.config_watch.interval > 0:
+            self.config_watch.start()
+        if self.store.shared:  # one SQLite gateway keeps its window in memory only
+            self.identical_purge.start()
+        self.node.mark_ready()
         self.ready.set()
 
     async def stop(self, drain_timeout: float = 10.0) -> None:
@@ -234,6 +262,8 @@ class Gateway:
         they hand back stays queued in the store for the next start."""
         self._stopping = True
         self.ready.clear()
+        await self.config_watch.stop()
+        await self.identical_purge.stop()
         await self.dispatch.stop()
         await self.receipt_timeouts.stop()
         await self.channel_timeouts.stop()
@@ -243,6 +273,7 @@ class Gateway:
         for connector in self.connectors.values():
             await connector.stop(drain_timeout)
         await self.writer.drain()
+        await self.node.leave()
 
     # -- connectors at runtime (the operator's console) ---------------------------------------
 
@@ -274,6 +305,10 @@ class Gateway:
                 return False
             if self._build_connector is None:
                 raise GatewayError("unavailable", "connectors cannot be started at runtime here")
+            if connector_id in self.node.leased and connector_id not in self.node.held:
+                # its bind counts against the carrier's limits: only the lease's holder binds
+                holder = self.node.remote.get(connector_id, "another node")
+                raise GatewayError("unavailable", f"connector {connector_id} is held by {holder}")
             connector = self._build_connector(connector_id)
             await connector.start(self.outcomes)
             self.connectors[connector_id] = connector
@@ -281,6 +316,23 @@ class Gateway:
             self.dispatcher.wake()
             log.info("connector %s started", connector_id)
             return True
+
+    def stand_in(self, connector_id: str) -> None:
+        """Before start: the connector is held by another node; a stand-in takes its place."""
+        connector = self._connector(connector_id)
+        self.connectors[connector_id] = StoppedConnector(
+            connector_id, connector.channel, self.clock.time()
+        )
+
+    def forget_queue(self) -> None:
+        """Cut off from the store: drop what memory queues (the store still has it all)."""
+        self.dispatcher.clear()
+        self.live.clear()
+
+    def wake_outbox(self) -> None:
+        """Another node wrote outbox items: claim now rather than at the next poll."""
+        for wake in self._outbox_wakers:
+            wake()
 
     def _connector(self, connector_id: str) -> Connector:
         connector = self.connectors.get(connector_id)
@@ -299,6 +351,13 @@ class Gateway:
         fresh = await EngineRouter.load(self.store, router.default_country)
         router.routes = fresh.routes
         router.carriers.replace_with(fresh.carriers)
+
+    async def reload_prices(self) -> None:
+        """Read the price list from the store again (no restart needed)."""
+        self.billing.prices = PriceList(await self.store.list_prices())
+
+    async def _reload_opt_outs(self) -> None:
+        await self.opt_outs.load(self.store)
 
     async def replay_dead_letters(self, ids: Sequence[str]) -> int:
         """Make dead letters due again and wake the outbox consumers to take them now."""

@@ -9,11 +9,19 @@ hash of (account, source, destination, text); a false match needs a 64-bit colli
 requests within the window.
 """
 
+import hashlib
 from typing import Final
 
 # requests per generation (about 100 bytes each, 50 MB for both): a request is remembered
 # for at least min(window, 250,000 / rate) seconds, the whole minute up to 4,000 messages/s
 DEFAULT_CAPACITY: Final = 250_000
+
+
+def stable_key(account_id: str, source: str, destination: str, text: str) -> int:
+    """The request's key as every process computes it alike (`hash` of a str is salted per
+    process): a signed 64-bit BLAKE2b digest, the store's key for the window all nodes share."""
+    fields = "\x00".join((account_id, source, destination, text)).encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(fields, digest_size=8).digest(), "big", signed=True)
 
 
 class IdenticalWindow:

@@ -32,6 +32,7 @@ from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.ports import InboundPart
 from smsgate.engine.writer import ChangeWriter
 from smsgate.store import Change, SegmentsTaken, Store
+from smsgate.store.errors import SegmentsGoneError
 from smsgate.text import GroupKey, ReassembledMessage, Reassembler, TextError
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,13 @@ class InboundDesk:
         self.opt_out_refresh = opt_out_refresh
         self.reassembler = Reassembler(timeout=timeout, max_groups=max_groups)
         self.ready = asyncio.Event()
-        self.counts = {"messages": 0, "partial": 0, "unclaimed": 0, "duplicate_parts": 0}
+        self.counts = {
+            "messages": 0,
+            "partial": 0,
+            "unclaimed": 0,
+            "duplicate_parts": 0,
+            "assembled_elsewhere": 0,  # parts another node made the message of (shared store)
+        }
         self._connectors: dict[GroupKey, str] = {}  # the connector of each open group
         self._writing: dict[GroupKey, asyncio.Future[None]] = {}  # group writes not settled
         self._started_at = 0.0
@@ -189,6 +196,8 @@ class InboundDesk:
             except Exception:
                 self.reassembler.withdraw(key, concat.seqnum)
                 raise
+            if self.store.shared:  # the other parts may have come to other nodes
+                await self._from_store(key, final=False)
             return
         message = self._message(self._connectors.pop(key, connector_id), mine, now)
         try:
@@ -228,6 +237,13 @@ class InboundDesk:
 
     async def _finish(self, group: ReassembledMessage) -> None:
         """Store a group handed back incomplete (expired or pushed out) as a partial message."""
+        if self.store.shared:  # with the parts other nodes stored, by one node only
+            try:
+                await self._from_store(group.key, final=True)
+            except Exception:
+                log.exception("partial MO from %s not stored; kept for later", group.key.source)
+                self.reassembler.reopen(group)
+            return
         connector_id = self._connectors.pop(group.key, "")
         try:
             owners = await self.store.inbound_owners(group.key.destination)
@@ -237,6 +253,42 @@ class InboundDesk:
             log.exception("partial MO from %s not stored; kept for later", group.key.source)
             self.reassembler.reopen(group)
             self._connectors[group.key] = connector_id
+
+    async def _from_store(self, key: GroupKey, *, final: bool) -> None:
+        """With several nodes on one store, the parts of one message may come to different
+        nodes (one bind each), and each stores those it gets before it reads the group: the
+        node whose read sees every part (or, `final`, the first whose time for it is up)
+        writes the message and takes the parts, refused if any was taken meanwhile (another
+        node wrote it), so the message is stored once."""
+        stored = await self.store.inbound_group(
+            key.source, key.destination, key.reference, key.total
+        )
+        by_seq = {segment.seq: segment for segment in stored}
+        if not stored or (len(by_seq) < key.total and not final):
+            if not stored:  # taken: another node wrote the message
+                self.reassembler.discard(key)
+                self._connectors.pop(key, None)
+            return
+        first = min(stored, key=lambda segment: (segment.received_at, segment.seq))
+        bodies = tuple(
+            by_seq[seq].payload if seq in by_seq else None for seq in range(1, key.total + 1)
+        )
+        group = ReassembledMessage(key, first.data_coding, bodies, first.received_at)
+        owners = await self.store.inbound_owners(key.destination)
+        message, extra = route(
+            self._message(first.connector_id, group, self.clock.time()), owners, self.normalise
+        )
+        taken = SegmentsTaken(key.source, key.destination, key.reference, key.total, len(stored))
+        try:
+            await self._commit([message, *extra, taken], key)
+        except SegmentsGoneError:
+            self.counts["assembled_elsewhere"] += 1
+        else:
+            self.counts["messages"] += 1
+            self.counts["partial"] += not message.complete
+            self.counts["unclaimed"] += message.account_id is None
+        self.reassembler.discard(key)
+        self._connectors.pop(key, None)
 
     def _message(self, connector_id: str, group: ReassembledMessage, now: float) -> InboundMessage:
         try:

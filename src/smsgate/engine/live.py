@@ -55,6 +55,11 @@ class LiveMessages:
         if message is not None:
             self.unindex(message)
 
+    def clear(self) -> None:
+        """Forget every message (their writes under way still settle)."""
+        self.messages.clear()
+        self.by_carrier_id.clear()
+
     def remember(self, message: Message) -> None:
         live = self.messages
         live[message.id] = message

@@ -21,7 +21,14 @@ from smsgate.engine.billing import Billing
 from smsgate.engine.live import LiveMessages
 from smsgate.engine.notify import status_item
 from smsgate.engine.writer import ChangeWriter
-from smsgate.store import Change, IntegrityError, MessageUpdate, PartUpdate, StoreClosedError
+from smsgate.store import (
+    Change,
+    IntegrityError,
+    MessageUpdate,
+    PartUpdate,
+    StoreClosedError,
+    StoreFencedError,
+)
 from smsgate.store.changes import BalanceChange
 
 StatusListener = Callable[[Message, Status], None]
@@ -217,9 +224,10 @@ class Transitions:
 
 def _retryable(error: BaseException | None) -> bool:
     """A write that failed for the store's sake (unreachable, restarting, busy, full), not for
-    its own changes' (a constraint) nor because the store is closing."""
+    its own changes' (a constraint), nor because the store is closing, nor because this node
+    is fenced (other nodes may have taken its messages: its copy must not land)."""
     return error is not None and not isinstance(
-        error, IntegrityError | StoreClosedError | GatewayError
+        error, IntegrityError | StoreClosedError | StoreFencedError | GatewayError
     )
 
 

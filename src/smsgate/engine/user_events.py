@@ -70,6 +70,10 @@ class UserEvents:
         self._accounts[bot] = (account, now)
         return account
 
+    def forget_accounts(self) -> None:
+        """Drop the cached accounts: one changed elsewhere (a bot moved, an account removed)."""
+        self._accounts.clear()
+
     async def receive(self, connector_id: str, event: UserEvent) -> None:
         """Persist what the account is owed for `event`; returns once it is committed. An
         event for a bot no account has is logged and dropped (nobody could be told)."""

@@ -20,6 +20,7 @@ from smsgate.store import (
     Store,
     StoreBusyError,
     StoreClosedError,
+    StoreFencedError,
     StoreFullError,
 )
 
@@ -99,7 +100,7 @@ def _settle(future: "asyncio.Future[None]", error: BaseException | None) -> None
 
 async def committed(write: Awaitable[None]) -> None:
     """Wait for a write; the store's refusals come out as the catalog's (the answer an
-    interface gives): busy or full as queue_full, closed or unreachable as unavailable (503:
+    interface gives): busy or full as queue_full; closed, fenced or unreachable as unavailable (503:
     nothing was stored, the client may send again). A constraint's error comes out as it is."""
     try:
         await write
@@ -108,7 +109,7 @@ async def committed(write: Awaitable[None]) -> None:
     except StoreFullError:
         # nothing was written: the client may retry once an operator made room
         raise GatewayError("queue_full", "the database is full") from None
-    except StoreClosedError:
+    except (StoreClosedError, StoreFencedError):
         raise GatewayError("unavailable") from None
     except (IntegrityError, GatewayError):
         raise

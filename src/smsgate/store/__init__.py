@@ -29,6 +29,7 @@ from smsgate.store.errors import (
     StoreClosedError,
     StoreCorruptError,
     StoreError,
+    StoreFencedError,
     StoreFullError,
     unreachable,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "StoreClosedError",
     "StoreCorruptError",
     "StoreError",
+    "StoreFencedError",
     "StoreFullError",
     "SubmittedPartsTaken",
     "is_postgres_url",

@@ -20,10 +20,12 @@ from typing import Final, Self
 
 from smsgate.store.batch import PendingWrite
 from smsgate.store.changes import Change, checked
+from smsgate.store.cluster import ClusterStore
 from smsgate.store.errors import StoreClosedError
 from smsgate.store.gate import WriteGate
 from smsgate.store.paging import MAX_PAGE
 from smsgate.store.reads.accounts import AccountReads
+from smsgate.store.reads.cluster import ClusterState
 from smsgate.store.reads.console import ConsoleReads
 from smsgate.store.reads.inbound import InboundReads
 from smsgate.store.reads.ledger import LedgerReads
@@ -48,6 +50,8 @@ class Store(
     LedgerReads,
     SubmittedReads,
     ConsoleReads,
+    ClusterState,
+    ClusterStore,
 ):
     """Messages, accounts, inbound messages and routing configuration, durably.
 
@@ -152,6 +156,13 @@ class Store(
         """Whether this process may run the job `name` now, held until the block ends, so that
         one node at a time runs it. One SQLite file has one process: always True here."""
         yield True
+
+    @contextlib.asynccontextmanager
+    async def setup_lock(self) -> AsyncIterator[None]:
+        """Held while a starting node writes what its configuration file seeds (routes,
+        connectors, carrier prefixes, the demo account): nodes starting at once take turns,
+        so that each finds what the one before wrote. One SQLite file has one process."""
+        yield
 
     @abstractmethod
     def _enqueue(self, items: Sequence[PendingWrite]) -> None:

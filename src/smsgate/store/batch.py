@@ -22,6 +22,7 @@ from smsgate.store.changes import (
     ChannelResult,
     HistoryNote,
     IdempotentResponse,
+    IdenticalRequest,
     InboundClaim,
     MessageReplaced,
     MessageUpdate,
@@ -30,7 +31,7 @@ from smsgate.store.changes import (
     SegmentsTaken,
     SubmittedPartsTaken,
 )
-from smsgate.store.errors import IntegrityError
+from smsgate.store.errors import IdenticalRequestError, IntegrityError, SegmentsGoneError
 
 
 @dataclass(slots=True)
@@ -81,6 +82,7 @@ class WritePlan:
     idempotent: list[IdempotentResponse] = field(default_factory=list)
     subscribers: list[Subscriber] = field(default_factory=list)
     results: list[ChannelResult] = field(default_factory=list)
+    identical: list[IdenticalRequest] = field(default_factory=list)
 
     @property
     def parts_count(self) -> int:
@@ -195,6 +197,8 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
                 plan.balances[change.account_id] = (total + change.delta, change.at)
             elif isinstance(change, IdempotentResponse):
                 plan.idempotent.append(change)
+            elif isinstance(change, IdenticalRequest):
+                plan.identical.append(change)
             else:
                 plan.inbound.append(change)
     plan.replaced = list(replaced.values())
@@ -203,6 +207,23 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
     plan.part_updates = list(parts.values())
     plan.message_updates = list(messages.values())
     return plan
+
+
+def check_identical(expected: int, written: int) -> None:
+    """Refuse a transaction in which a request found its copy still within its window."""
+    if written < expected:
+        raise IdenticalRequestError(
+            f"{expected - written} of {expected} requests were accepted within their window"
+        )
+
+
+def check_taken(taken: SegmentsTaken, deleted: int) -> None:
+    """Refuse a transaction whose MO message another node made from the same stored parts."""
+    if taken.expected is not None and deleted != taken.expected:
+        raise SegmentsGoneError(
+            f"{deleted} of {taken.expected} parts of MO {taken.reference} from {taken.source}"
+            " were still stored"
+        )
 
 
 def check_found(kind: str, expected: int, updated: int) -> None:

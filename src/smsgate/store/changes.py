@@ -26,6 +26,7 @@ __all__ = [
     "ChannelResult",
     "HistoryNote",
     "IdempotentResponse",
+    "IdenticalRequest",
     "InboundClaim",
     "MessageReplaced",
     "MessageUpdate",
@@ -110,6 +111,10 @@ class SegmentsTaken:
     destination: str
     reference: int
     total: int
+    # how many stored parts must be taken, or the write is refused (SegmentsGoneError):
+    # several nodes may assemble one message from the parts each stored, only one of them
+    # writes it; None takes whatever is there
+    expected: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +173,17 @@ class IdempotentResponse:
     expired_before: float  # an older record of the key may be replaced
 
 
+@dataclass(frozen=True, slots=True)
+class IdenticalRequest:
+    """A request within its account's identical-request window, written with its message: the
+    write is refused (IdenticalRequestError) while another node's copy of the same request is
+    still within its window, as a taken client_ref is."""
+
+    key: int  # a stable 64-bit hash of (account, source, destination, text)
+    at: float
+    expires_at: float
+
+
 Change = (
     Message
     | PartUpdate
@@ -187,6 +203,7 @@ Change = (
     | HistoryNote
     | Subscriber
     | ChannelResult
+    | IdenticalRequest
 )
 
 

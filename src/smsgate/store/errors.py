@@ -9,6 +9,11 @@ class StoreClosedError(StoreError):
     """The store is not open, or is closing and takes no more writes."""
 
 
+class StoreFencedError(StoreError):
+    """This node was cut off from the database long enough that other nodes may have taken its
+    work: it writes nothing until it has registered again."""
+
+
 class StoreBusyError(StoreError):
     """The write queue stayed full for longer than the store's queue_wait (back-pressure)."""
 
@@ -30,6 +35,16 @@ class DuplicateError(IntegrityError):
     an SMPP system_id."""
 
 
+class IdenticalRequestError(DuplicateError):
+    """The same request (account, source, destination, text) was accepted within its window,
+    on this node or another sharing the store."""
+
+
+class SegmentsGoneError(IntegrityError):
+    """The stored parts of a concatenated MO message were taken meanwhile: another node
+    assembled the message from them."""
+
+
 class BalanceError(IntegrityError):
     """A change would take a prepaid balance below zero."""
 
@@ -43,7 +58,7 @@ def unreachable(error: BaseException) -> bool:
     cut): nothing the request asked for was done, and it may be sent again. asyncpg's errors
     are told by their SQLSTATE (08: connection, 57P: the server shutting down or starting)
     and its closed-connection error by name, so SQLite-only use needs no driver."""
-    if isinstance(error, OSError | StoreClosedError | StoreBusyError):
+    if isinstance(error, OSError | StoreClosedError | StoreBusyError | StoreFencedError):
         return True  # ConnectionError and TimeoutError included
     state = getattr(error, "sqlstate", None)
     if isinstance(state, str) and state.startswith(("08", "57P")):

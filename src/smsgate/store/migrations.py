@@ -9,7 +9,7 @@ their message, and the per-row checks cost about 40% of insert throughput on bot
 Updates that find no row are caught by their row counts instead (see the backends' _apply).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -20,7 +20,11 @@ from smsgate.store.errors import StoreError
 class Migration:
     version: int
     name: str
-    statements: tuple[str, ...]
+    statements: tuple["Statement", ...]
+
+
+# a statement written once for both dialects, or one per dialect where they differ beyond types
+Statement = str | Mapping[str, str]
 
 
 DIALECTS: Final = {
@@ -34,6 +38,8 @@ DIALECTS: Final = {
         "without_rowid": " WITHOUT ROWID",
         # 32 random bytes as 64 hex digits, drawn per row
         "random_secret": "lower(hex(randomblob(32)))",
+        # one process per SQLite file: the message's owner stays NULL (it holds them all)
+        "node_default": "",
     },
     "postgres": {
         "id": 'TEXT COLLATE "C"',  # byte order: ids compare as their time order, cheaply
@@ -46,6 +52,9 @@ DIALECTS: Final = {
         # 64 hex digits from two version 4 UUIDs (244 random bits; built in since PostgreSQL 13)
         "random_secret": "encode(sha256((gen_random_uuid()::text || gen_random_uuid()::text)"
         "::bytea), 'hex')",
+        # the node whose connection inserts the row (a session setting of the store's pool):
+        # a message is owned by the node that accepted it without a column in the insert
+        "node_default": " DEFAULT current_setting('smsgate.node', true)",
     },
 }
 
@@ -53,6 +62,40 @@ DIALECTS: Final = {
 # so rebuilding the queues at start reads a small index however many messages are done.
 UNFINISHED: Final = ("accepted", "scheduled", "queued", "sending")
 UNFINISHED_SQL: Final = ", ".join(f"'{s}'" for s in UNFINISHED)
+
+# the tables whose changes every node picks up while it runs, and the kind each bumps
+CONFIG_TABLES: Final = {
+    "accounts": "accounts",
+    "routes": "routes",
+    "carrier_prefixes": "carriers",
+    "portability": "portability",
+    "prices": "prices",
+    "opt_outs": "opt_outs",
+}
+
+
+def _config_triggers(table: str, kind: str) -> list["Statement"]:
+    """Triggers that bump `kind`'s version with every change of `table`: once per statement
+    on PostgreSQL; SQLite has row triggers only (one small update per row changed)."""
+    bump = f"UPDATE config_versions SET version = version + 1 WHERE kind = '{kind}'"
+    statements: list[Statement] = [
+        {
+            "sqlite": f"CREATE TRIGGER {table}_{event.lower()}_config AFTER {event} ON {table}"
+            f" BEGIN {bump}; END",
+            "postgres": "SELECT 1",
+        }
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ]
+    statements.append(
+        {
+            "sqlite": "SELECT 1",
+            "postgres": f"CREATE TRIGGER {table}_config AFTER INSERT OR UPDATE OR DELETE"
+            f" OR TRUNCATE ON {table} FOR EACH STATEMENT"
+            f" EXECUTE FUNCTION config_version_bump('{kind}')",
+        }
+    )
+    return statements
+
 
 MIGRATIONS: Final = (
     Migration(
@@ -451,6 +494,80 @@ MIGRATIONS: Final = (
             )""",
         ),
     ),
+    Migration(
+        19,
+        "nodes sharing the database, their leases, and the node that owns each message",
+        (
+            # state: starting, ready, draining or gone; a node whose heartbeat is older than
+            # its lease_ttl is dead to the others
+            """CREATE TABLE nodes (
+                id TEXT PRIMARY KEY,
+                host TEXT NOT NULL,
+                pid INTEGER NOT NULL,
+                started_at {real} NOT NULL,
+                heartbeat_at {real} NOT NULL,
+                state TEXT NOT NULL
+            )""",
+            # a named thing one node holds at a time (connector:<id>: an upstream bind)
+            """CREATE TABLE leases (
+                name TEXT PRIMARY KEY,
+                node_id TEXT NOT NULL,
+                expires_at {real} NOT NULL
+            )""",
+            "ALTER TABLE messages ADD COLUMN owner TEXT{node_default}",
+            # the takeover pass reads unfinished messages by owner: a small index however many
+            # messages are done (the IN list repeats the other partial index's predicate)
+            "CREATE INDEX messages_owner ON messages (owner, id)"
+            f" WHERE status IN ({UNFINISHED_SQL})",
+        ),
+    ),
+    Migration(
+        20,
+        "state every node shares: configuration versions, identical requests, rate buckets",
+        (
+            # one row per kind of configuration, its version bumped by a trigger in the same
+            # transaction as any change to its table, whoever writes it (the API, the console,
+            # the CLI in another process): a node polls this small table and reloads a kind
+            # only when its version moved
+            """CREATE TABLE config_versions (
+                kind TEXT PRIMARY KEY,
+                version BIGINT NOT NULL
+            )""",
+            "INSERT INTO config_versions (kind, version) VALUES "
+            + ", ".join(f"('{kind}', 0)" for kind in CONFIG_TABLES.values()),
+            {
+                "sqlite": "SELECT 1",
+                "postgres": """CREATE FUNCTION config_version_bump() RETURNS trigger
+                    LANGUAGE plpgsql AS $$
+                    BEGIN
+                        UPDATE config_versions SET version = version + 1
+                        WHERE kind = TG_ARGV[0];
+                        RETURN NULL;
+                    END $$""",
+            },
+            *(
+                statement
+                for table, kind in CONFIG_TABLES.items()
+                for statement in _config_triggers(table, kind)
+            ),
+            # the identical-request window of every node: one row per (account, source,
+            # destination, text) hash, refused again until it expires (written with the
+            # message, so a duplicate on another node fails its write as a client_ref does)
+            # (no index on expires_at: one more index entry per message costs more than the
+            # purge's scan of about one window's rows once a minute)
+            """CREATE TABLE identical_requests (
+                key BIGINT PRIMARY KEY,
+                expires_at {real} NOT NULL
+            )""",
+            # token buckets every node takes slices of tokens from (per-account rates)
+            """CREATE TABLE rate_buckets (
+                name TEXT PRIMARY KEY,
+                tokens {real} NOT NULL,
+                updated_at {real} NOT NULL,
+                granted {real} NOT NULL DEFAULT 0
+            )""",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
@@ -462,7 +579,8 @@ SCHEMA_MIGRATIONS_DDL: Final = """CREATE TABLE IF NOT EXISTS schema_migrations (
 )"""
 
 
-def render(sql: str, dialect: str) -> str:
+def render(statement: Statement, dialect: str) -> str:
+    sql = statement if isinstance(statement, str) else statement[dialect]
     return sql.format_map(DIALECTS[dialect])
 
 

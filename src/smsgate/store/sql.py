@@ -236,6 +236,10 @@ DELETE_SEGMENTS: Final = (
     "DELETE FROM inbound_segments"
     " WHERE source = ? AND destination = ? AND reference = ? AND total = ?"
 )
+GROUP_SEGMENTS: Final = (
+    f"{SEGMENTS.select}"
+    " WHERE source = ? AND destination = ? AND reference = ? AND total = ? ORDER BY seq"
+)
 # SMPP: stored parts of messages customers submit in several PDUs (a part sent again is kept once)
 INSERT_SUBMITTED_PART: Final = f"{SUBMITTED_PARTS.insert} ON CONFLICT DO NOTHING"
 LIST_SUBMITTED_PARTS: Final = f"{SUBMITTED_PARTS.select} ORDER BY received_at, seq"
@@ -410,3 +414,13 @@ CHANNEL_TIMED_OUT: Final = (
     " AND channel_until < ? AND id > ? ORDER BY id LIMIT ?"
 )
 SET_RESULT: Final = "UPDATE messages SET result = ? WHERE id = ?"
+
+# the identical-request window (smsgate.store.reads.cluster): a row still within its window
+# is left alone, and the statement's row count tells the caller it was refused
+INSERT_IDENTICAL: Final = (
+    "INSERT INTO identical_requests AS r (key, expires_at) VALUES (?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at"
+    " WHERE r.expires_at <= ?"
+)
+PURGE_IDENTICAL: Final = "DELETE FROM identical_requests WHERE expires_at <= ?"
+CONFIG_VERSIONS: Final = "SELECT kind, version FROM config_versions"

@@ -175,6 +175,11 @@ class Reassembler:
         if not group.received:
             del self._groups[key]
 
+    def discard(self, key: GroupKey) -> None:
+        """Forget an open group: its message was made elsewhere (another node, from the
+        parts every node stored)."""
+        self._groups.pop(key, None)
+
     def reopen(self, message: ReassembledMessage, without: int | None = None) -> None:
         """Hold again the parts of a message that add() or expire() handed back and its caller
         could not keep, except part `without`, which may come again."""

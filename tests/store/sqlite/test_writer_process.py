@@ -22,6 +22,7 @@ from smsgate.store.changes import (
     ChannelResult,
     HistoryNote,
     IdempotentResponse,
+    IdenticalRequest,
     InboundClaim,
     MessageReplaced,
     MessageUpdate,
@@ -67,6 +68,7 @@ def _every_kind() -> list[Change]:
         HistoryNote(message.id, Status.QUEUED, 16.0, "capability: capable"),
         Subscriber("acct-1", "819012345678", 17.0),
         ChannelResult(message.id, {"imsi": "440101234567890", "ported": False}),
+        IdenticalRequest(-(2**63), 18.0, 78.0),
     ]
 
 

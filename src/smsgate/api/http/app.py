@@ -53,11 +53,22 @@ def create_app(
     settings = settings or HttpSettings()
     failures = AddressGuard(gateway.clock, settings.auth_failures, settings.auth_window)
     auth = ApiKeyAuth(gateway.queries, failures)
+    gateway.config_watch.on_change("accounts", auth.forget)
 
     async def healthz(request: Request) -> Response:
         if gateway.ready.is_set():
             return JsonResponse({"status": "ready"})
         return JsonResponse({"status": "starting"}, status_code=503)
+
+    async def readyz(request: Request) -> Response:
+        # a load balancer's check: 503 while the node starts, drains or is cut off from
+        # the database
+        state = gateway.node.state.value
+        if gateway.ready.is_set() and gateway.node.ready:
+            return JsonResponse({"ready": True, "state": state, "node": gateway.node.id})
+        return JsonResponse(
+            {"ready": False, "state": state, "node": gateway.node.id}, status_code=503
+        )
 
     async def prometheus(request: Request) -> Response:
         check_metrics_access(request, settings, auth)
@@ -94,6 +105,7 @@ def create_app(
         *opt_outs.routes(gateway, auth),
         *dialects.routes(gateway, auth),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         *api_reference.routes(),

@@ -4,7 +4,8 @@ allow-list, which every HTTP interface checks once it knows the account.
 An account is cached for a few seconds: reading it from the store on every request costs
 about 0.2 ms, a good share of a request's whole cost. A key rotated or an account suspended
 (`smsgate account rotate-key|suspend`, run in another process or on another node) stops working
-within `KEY_CACHE_TTL`."""
+once the gateway's configuration watch sees the change (`[engine] config_poll_interval`, 1 s),
+and within `KEY_CACHE_TTL` at worst."""
 
 import logging
 import time
@@ -34,6 +35,10 @@ class ApiKeyAuth:
         self.failures = failures
         self._cache: dict[str, tuple[Account | None, float]] = {}
         self._log = LogLimiter(log, interval=HTTP_LOG_INTERVAL)
+
+    def forget(self) -> None:
+        """Drop the cached accounts: one changed elsewhere (suspended, its key rotated)."""
+        self._cache.clear()
 
     def failed(self, address: str | None) -> None:
         """Count wrong credentials from `address` (any interface's)."""

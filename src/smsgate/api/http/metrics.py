@@ -140,6 +140,35 @@ def render_metrics(gateway: Gateway) -> str:
         "Outbox items given up (abandoned) since start, by channel; replayable",
         [(f'{{channel="{name}"}}', n) for name, n in sorted(c.outbox_dead_letters.items())],
     )
+    node, cluster = gateway.node, gateway.node.counters
+    label = f'{{node="{node.id}"}}'
+    metric(
+        "node_ready",
+        "gauge",
+        "1 while this node takes work (/readyz 200); 0 starting, draining or fenced",
+        [(label, 1 if node.ready else 0)],
+    )
+    held: list[tuple[str, float]] = [(label, len(node.held))]
+    metric("node_leases_held", "gauge", "Upstream bind leases this node holds", held)
+    for name, help_text, value in (
+        ("leases_acquired", "Bind leases taken (free, expired or released by another node)",
+         cluster.leases_acquired),
+        ("leases_lost", "Bind leases not renewed in time (the bind stopped here)",
+         cluster.leases_lost),
+        ("leases_released", "Bind leases given up at a drain", cluster.leases_released),
+        ("messages_taken_over", "Unfinished messages claimed from nodes dead or gone",
+         cluster.messages_taken_over),
+        ("messages_handed_over", "Messages given to the node holding their route's bind",
+         cluster.messages_handed_over),
+        ("messages_handed_in", "Messages taken from this node's inbox (handed over to it)",
+         cluster.messages_handed_in),
+        ("parts_requeued_lost_bind",
+         "Parts in flight on a bind whose lease was lost, queued again (possible duplicates)",
+         cluster.parts_requeued_lost_bind),
+        ("fenced", "Times this node was cut off from the database and dropped its work",
+         cluster.fenced),
+    ):  # fmt: skip
+        metric(f"node_{name}_total", "counter", help_text, [(label, value)])
     latency = gateway.submit_latency
     metric(
         "submit_latency_seconds",

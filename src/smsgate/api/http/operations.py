@@ -138,6 +138,19 @@ HEALTH: Final = {
     "properties": {"status": {"type": "string", "enum": ["ready", "starting"]}},
     "required": ["status"],
 }
+READINESS: Final = {
+    "type": "object",
+    "properties": {
+        "ready": {"type": "boolean"},
+        "state": {
+            "type": "string",
+            "enum": ["starting", "ready", "draining", "fenced", "gone"],
+            "description": "fenced: cut off from the database, its work left to other nodes",
+        },
+        "node": {"type": "string", "description": "This node's id among those sharing the store"},
+    },
+    "required": ["ready", "state", "node"],
+}
 
 
 def _query(name: str, description: str, kind: str = "string", **extra: Any) -> Param:
@@ -264,6 +277,15 @@ NATIVE: Final[dict[Key, Operation]] = {
         {
             200: Answer("Ready", schema=HEALTH),
             503: Answer("Starting", schema=HEALTH),
+        },
+        security=(),
+    ),
+    ("GET", "/readyz"): Operation(
+        "Whether this node takes work now (for a load balancer)",
+        OPERATIONS_TAG,
+        {
+            200: Answer("Ready", schema=READINESS),
+            503: Answer("Starting, draining or cut off from the database", schema=READINESS),
         },
         security=(),
     ),

@@ -105,7 +105,7 @@ class EmailConnector:
         self._nonempty = asyncio.Event()
         self._health = Health(log, config.id, "relay", self._stop)
         # SMTP has no 429: the pause is never asked for, only the rate applies
-        self._pacer = Pacer(
+        self.pacer = Pacer(
             self._stop, config.rate, throttle_pause=config.retry_max, pause_max=config.retry_max
         )
         self._workers: list[asyncio.Task[None]] = []
@@ -124,7 +124,7 @@ class EmailConnector:
         self._started = True
         self.events = events
         loop = asyncio.get_running_loop()
-        self._pacer.start()
+        self.pacer.start()
         self._prober = loop.create_task(self._keep_up(), name=f"email {self.id} probe")
         self._workers = [
             loop.create_task(self._work(n), name=f"email {self.id} session {n}")
@@ -239,7 +239,7 @@ class EmailConnector:
             if not self._queue and link.connected and self._idle(link):
                 await link.close()
             return None
-        if not await self._pacer.pace():
+        if not await self.pacer.pace():
             return None
         # taken by another sender, or down meanwhile
         if not self._queue or not self._health.healthy:

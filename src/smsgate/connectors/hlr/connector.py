@@ -144,7 +144,7 @@ class HlrConnector:
             max_in_flight=config.max_in_flight,
             what="lookup",
         )
-        self._pacer = Pacer(
+        self.pacer = Pacer(
             self._stop,
             config.rate,
             throttle_pause=config.throttle_pause,
@@ -169,7 +169,7 @@ class HlrConnector:
         self.events = events
         if self._provider is None:
             self._provider = HttpHlrProvider(self.config)
-        self._pacer.start()
+        self.pacer.start()
         self._pool.start(f"hlr {self.id} worker")
 
     async def stop(self, drain_timeout: float = 10.0) -> list[OutboundPart]:
@@ -277,7 +277,7 @@ class HlrConnector:
         assert self._provider is not None
         attempts = throttled = 0
         while True:
-            if not await self._pacer.pace():
+            if not await self.pacer.pace():
                 raise _StoppingError()
             try:
                 result = await self._provider.lookup(number)
@@ -299,7 +299,7 @@ class HlrConnector:
                 if throttled > self.config.max_throttled:
                     detail = f"throttled {throttled} times"
                     raise _FailedError("carrier_unavailable", detail, permanent=False) from None
-                self._pacer.pause(exc.retry_after)
+                self.pacer.pause(exc.retry_after)
                 continue
             except ProviderRefusedError as exc:
                 self._set_health(True, "")

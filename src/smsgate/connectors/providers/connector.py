@@ -125,7 +125,7 @@ class ProviderConnector(QueuedConnector[Job]):
             self._fail(job, refused.code, refused.detail, permanent=True)
             return
         while True:
-            if not await self._pacer.pace():
+            if not await self.pacer.pace():
                 self._pool.hand_back(job)  # stopping: handed back
                 return
             try:

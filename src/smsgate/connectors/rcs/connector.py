@@ -200,7 +200,7 @@ class RcsConnector(QueuedConnector[Job]):
         assert self._client is not None
         self._last_bot = part.source
         while True:
-            if not await self._pacer.pace():
+            if not await self.pacer.pace():
                 self._pool.hand_back(job)  # stopping: handed back
                 return
             try:

@@ -11,7 +11,7 @@ from typing import Any, Final, TypeAlias
 import asyncpg
 
 from smsgate.store import sql
-from smsgate.store.batch import WritePlan, check_found
+from smsgate.store.batch import WritePlan, check_found, check_identical, check_taken
 from smsgate.store.columns import Table, names, to_json
 from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError
 from smsgate.store.rows import (
@@ -86,6 +86,14 @@ UPSERT_OPT_OUT: Final = Q(sql.UPSERT_OPT_OUT)
 DELETE_OPT_OUT: Final = Q(sql.DELETE_OPT_OUT)
 REPLACE_MESSAGE: Final = Q(sql.REPLACE_MESSAGE)
 DELETE_PARTS: Final = Q(sql.DELETE_PARTS)
+# every row of a batch at once; a row still within its window counts as not written. The
+# oldest request's time decides what has expired: a few milliseconds of a window at most.
+INSERT_IDENTICAL: Final = (
+    "INSERT INTO identical_requests AS r (key, expires_at)"
+    " SELECT * FROM unnest($1::int8[], $2::float8[])"
+    " ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at"
+    " WHERE r.expires_at <= $3"
+)
 
 
 def environmental(error: BaseException) -> bool:
@@ -173,8 +181,9 @@ async def apply(conn: Conn, plan: WritePlan) -> None:
     if plan.segments:
         segments = [segment_values(s) for s in plan.segments]
         await _insert(conn, SEGMENTS, INSERT_SEGMENTS, segments)
-    if plan.segments_taken:
-        await conn.executemany(DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
+    for group in plan.segments_taken:
+        deleted = await conn.execute(DELETE_SEGMENTS, *astuple(group)[:4])
+        check_taken(group, rowcount(deleted))
     if plan.submitted:
         rows = [submitted_part_values(p) for p in plan.submitted]
         await conn.executemany(INSERT_SUBMITTED_PART, rows)
@@ -202,3 +211,12 @@ async def apply(conn: Conn, plan: WritePlan) -> None:
         await conn.executemany(
             Q(sql.INSERT_IDEMPOTENT), [idempotent_values(r) for r in plan.idempotent]
         )
+    if plan.identical:
+        requests = plan.identical
+        status = await conn.execute(
+            INSERT_IDENTICAL,
+            [r.key for r in requests],
+            [r.expires_at for r in requests],
+            min(r.at for r in requests),
+        )
+        check_identical(len(requests), rowcount(status))

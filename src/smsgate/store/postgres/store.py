@@ -28,13 +28,17 @@ from smsgate.store.base import (
 )
 from smsgate.store.batch import PendingWrite, WritePlan, plan_writes, take_batch
 from smsgate.store.columns import Row
-from smsgate.store.errors import StoreClosedError
+from smsgate.store.errors import StoreClosedError, StoreFencedError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.postgres.apply import Conn, apply, environmental, rowcount, translate
+from smsgate.store.postgres.cluster import PostgresCluster
+from smsgate.store.reads.cluster import TAKE
 from smsgate.store.rows import message_from, part_from
 
 DEFAULT_POOL_SIZE: Final = 4
 MIGRATION_LOCK: Final = 0x736D_7367_6174_6531  # advisory lock key: one migrating process at a time
+SETUP_LOCK: Final = 0x736D_7367_6174_6532  # one starting node at a time seeds its configuration
+TAKE_TOKENS: Final = TAKE.format(least="LEAST", greatest="GREATEST")
 Q: Final = sql.numbered  # the shared `?` statements, as asyncpg wants them
 PARTS_OF: Final = f"{sql.PART_SELECT} WHERE message_id = ANY($1::text[]) ORDER BY message_id, seq"
 UPSERT_PORTABILITY: Final = """INSERT INTO portability (number, carrier, updated_at)
@@ -48,8 +52,10 @@ async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
     state, so the default RESET ALL round trip on every release is skipped."""
 
 
-class PostgresStore(Store):
+class PostgresStore(PostgresCluster, Store):
     _claim_lock: ClassVar[str] = "FOR UPDATE SKIP LOCKED"
+    shared: ClassVar[bool] = True
+    _take_tokens: ClassVar[str] = TAKE_TOKENS
 
     def __init__(
         self,
@@ -62,6 +68,7 @@ class PostgresStore(Store):
         max_batch: int = DEFAULT_MAX_BATCH,
         connect_timeout: float = 10.0,
         close_timeout: float = 10.0,
+        node_id: str | None = None,
     ) -> None:
         super().__init__(max_pending=max_pending, queue_wait=queue_wait, max_batch=max_batch)
         self.dsn = dsn
@@ -69,11 +76,15 @@ class PostgresStore(Store):
         self._pool_size = pool_size
         self._connect_timeout = connect_timeout
         self._close_timeout = close_timeout
+        # rows a node inserts name it: a message's owner is the node that accepted it
+        self.node_id = node_id
+        self._settings = {"smsgate.node": node_id} if node_id else {}
         self._pool: asyncpg.Pool[Any] | None = None
         self._queue: deque[PendingWrite] = deque()
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._writer: asyncio.Task[None] | None = None
+        self._committing: Conn | None = None  # the writer's connection while it commits
 
     # lifecycle
 
@@ -86,6 +97,7 @@ class PostgresStore(Store):
             max_size=self._pool_size,
             reset=_keep_session,
             timeout=self._connect_timeout,
+            server_settings=self._settings,
         )
         self._accepting = True
         if self._auto_migrate:
@@ -102,6 +114,7 @@ class PostgresStore(Store):
         self._accepting = False
         self._stopping = True
         self._wakeup.set()
+        await self._stop_listening()
         if self._writer is not None:
             await asyncio.wait({self._writer})  # never raises, even if it was cancelled
         try:
@@ -149,14 +162,30 @@ class PostgresStore(Store):
 
     async def _commit_plan(self, plan: WritePlan) -> None:
         assert self._pool is not None
-        async with self._pool.acquire() as conn, conn.transaction():
-            await apply(conn, plan)
+        async with self._pool.acquire() as conn:
+            if self.fenced:
+                raise StoreFencedError("this node is fenced off: it writes nothing now")
+            self._committing = conn
+            try:
+                async with conn.transaction():
+                    await apply(conn, plan)
+            finally:
+                self._committing = None
+
+    def fence(self) -> None:
+        """Also abort the transaction being committed: its COMMIT, perhaps still waiting in
+        the socket for the network to come back, must never land after another node took
+        this node's work over."""
+        super().fence()
+        conn = self._committing
+        if conn is not None:
+            conn.terminate()
 
     async def _commit(self, batch: list[PendingWrite]) -> list[BaseException | None]:
         try:
             await self._commit_plan(plan_writes(item.changes for item in batch))
         except Exception as error:
-            if len(batch) == 1 or environmental(error):
+            if len(batch) == 1 or environmental(error) or isinstance(error, StoreFencedError):
                 return [translate(error)] * len(batch)
         else:
             self._count(batch, 1)
@@ -173,6 +202,16 @@ class PostgresStore(Store):
                 self._count([item], 1)
                 outcomes.append(None)
         return outcomes
+
+    @contextlib.asynccontextmanager
+    async def setup_lock(self) -> AsyncIterator[None]:
+        async with self.pool.acquire() as conn:
+            # a session lock, released by hand: the pool's reset does not release it
+            await conn.execute("SELECT pg_advisory_lock($1)", SETUP_LOCK)
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", SETUP_LOCK)
 
     # schema
 

@@ -53,6 +53,13 @@ class InboundReads(Primitives):
         rows = await self._select_rows(sql.RECENT_INBOUND, [source, destination, since])
         return [inbound_from(row) for row in rows]
 
+    async def inbound_group(
+        self, source: str, destination: str, reference: int, total: int
+    ) -> list[InboundSegment]:
+        """The stored parts of one concatenated MO message (by every node), by number."""
+        params = [source, destination, reference, total]
+        return [segment_from(row) for row in await self._select_rows(sql.GROUP_SEGMENTS, params)]
+
     async def inbound_segments(self) -> list[InboundSegment]:
         """Every stored part of an unfinished concatenated MO message, oldest first."""
         return [segment_from(row) for row in await self._select_rows(sql.LIST_SEGMENTS, [])]

@@ -7,7 +7,13 @@ from dataclasses import astuple
 from typing import Any, Final
 
 from smsgate.store import sql
-from smsgate.store.batch import WritePlan, check_found, plan_writes
+from smsgate.store.batch import (
+    WritePlan,
+    check_found,
+    check_identical,
+    check_taken,
+    plan_writes,
+)
 from smsgate.store.changes import Change
 from smsgate.store.columns import Table, names, to_json
 from smsgate.store.rows import (
@@ -93,8 +99,8 @@ def apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
         _update_all(conn, "outbox", UPDATE_OUTBOX, rows)
     if plan.segments:
         insert_rows(conn, INSERT_SEGMENTS, [segment_values(s) for s in plan.segments])
-    if plan.segments_taken:
-        conn.executemany(sql.DELETE_SEGMENTS, [astuple(t) for t in plan.segments_taken])
+    for taken in plan.segments_taken:
+        check_taken(taken, conn.execute(sql.DELETE_SEGMENTS, astuple(taken)[:4]).rowcount)
     if plan.submitted:
         rows = [submitted_part_values(p) for p in plan.submitted]
         conn.executemany(sql.INSERT_SUBMITTED_PART, rows)
@@ -114,6 +120,9 @@ def apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
     if plan.idempotent:
         conn.executemany(sql.DELETE_EXPIRED_KEY, expired_key_rows(plan.idempotent))
         conn.executemany(sql.INSERT_IDEMPOTENT, [idempotent_values(r) for r in plan.idempotent])
+    if plan.identical:
+        rows = [(r.key, r.expires_at, r.at) for r in plan.identical]
+        check_identical(len(rows), conn.executemany(sql.INSERT_IDENTICAL, rows).rowcount)
 
 
 def commit(

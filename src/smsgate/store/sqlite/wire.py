@@ -171,6 +171,8 @@ _STORE_ERRORS: Final = {
         errors.StoreFullError,
         errors.IntegrityError,
         errors.DuplicateError,
+        errors.IdenticalRequestError,
+        errors.SegmentsGoneError,
         errors.BalanceError,
     )
 }

@@ -114,6 +114,10 @@ class Credentials:
         check_address(account, address)
         return account
 
+    def forget(self) -> None:
+        """Drop the checked logins: an account changed elsewhere (its password, suspended)."""
+        self._checked.clear()
+
     async def _login(self, login: str, password: str) -> Account:
         if not login or not password:
             raise GatewayError("unauthorized", "login and psw, or apikey, are required")
@@ -139,6 +143,7 @@ class Credentials:
 
 def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
     credentials = Credentials(gateway.queries, auth)
+    gateway.config_watch.on_change("accounts", credentials.forget)
     guard = AddressGuard(gateway.clock)
     ids = _AutoIds()
 
