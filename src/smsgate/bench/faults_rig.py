@@ -47,6 +47,7 @@ class Result:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     lost_ids: list[str] = field(default_factory=list)
+    callbacks_missing_ids: list[str] = field(default_factory=list)
     skipped: str | None = None
     passed: bool = False
     # the nodes' warnings and errors (the last few of each), for a scenario that lost messages
@@ -265,7 +266,9 @@ class Rig:
         r.binds_lost = max(0, binds - self.fresh_binds())
         r.duplicate_bound = self.window * r.binds_lost
         r.callbacks_expected = r.accepted
-        r.callbacks_delivered = sum(1 for i in ledger.accepted if callbacks.final_at(i))
+        missing = sorted(i for i in ledger.accepted if callbacks.final_at(i) is None)
+        r.callbacks_delivered = r.accepted - len(missing)
+        r.callbacks_missing_ids = missing[:10]
         r.seconds = round(time.monotonic() - self.began, 1)
         by_status: dict[str, int] = {}
         for i in ledger.accepted:
@@ -273,7 +276,7 @@ class Rig:
             by_status[s] = by_status.get(s, 0) + 1
         if set(by_status) - {"delivered"}:
             r.notes.append(f"statuses {by_status}")
-        if r.lost or any(k.startswith("500") for k in r.refused):
+        if r.lost or missing or any(k.startswith("500") for k in r.refused):
             for node in self.nodes:
                 lines = [ln for ln in node.log.splitlines() if _NOTEWORTHY.search(ln)]
                 r.node_errors[node.name] = lines[-30:]
