@@ -85,6 +85,16 @@ def start_carrier(password: str, *options: str) -> tuple[Child, int]:
     return carrier, int(port.group(1))
 
 
+async def read_updated(db: str) -> dict[str, float]:
+    """Every message's last change (wall-clock seconds), from a PostgreSQL store."""
+    conn = await asyncpg.connect(db, timeout=10)
+    try:
+        rows = await conn.fetch("SELECT id, updated_at FROM messages")
+    finally:
+        await conn.close()
+    return {str(r["id"]): float(r["updated_at"]) for r in rows}
+
+
 async def read_statuses(db: str) -> dict[str, str]:
     """Every message's status, read from the store itself."""
     if is_postgres_url(db):
@@ -146,6 +156,7 @@ class Rig:
         self.kills = 0  # node processes killed (each lost its bind)
         self.load: Load | None = None
         self.in_order = False  # start the nodes one after the other
+        self.extra_binds_lost = 0  # restarts that lose unwritten state as a crash does
         self.began = time.monotonic()
 
     async def open(self) -> None:
@@ -263,7 +274,7 @@ class Rig:
         r.unanswered = ledger.unanswered
         r.duplicated = self.carrier_counters.get("duplicates", 0)
         binds = self.carrier_counters.get("binds", 0)
-        r.binds_lost = max(0, binds - self.fresh_binds())
+        r.binds_lost = max(0, binds - self.fresh_binds()) + self.extra_binds_lost
         r.duplicate_bound = self.window * r.binds_lost
         r.callbacks_expected = r.accepted
         missing = sorted(i for i in ledger.accepted if callbacks.final_at(i) is None)
