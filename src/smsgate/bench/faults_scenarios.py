@@ -407,7 +407,7 @@ async def sqlite_corrupt(c: Campaign) -> Result:
     )
     said = ran.stderr.strip()
     clear = ran.returncode != 0 and str(db) in said and "Traceback" not in said
-    result.notes.append(f"exit {ran.returncode}: {said[-300:]}")
+    result.notes.append(f"exit {ran.returncode}: {said[-600:]}")
     if not clear:
         result.lost = 1  # counted as a failure: the refusal was not clear
         result.lost_ids = ["refusal not clear"]
