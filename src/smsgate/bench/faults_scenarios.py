@@ -71,7 +71,7 @@ SHORT = Sizes(
     compression=300,
     partition=3,
     before=1.0,
-    outbox_lease=5,
+    outbox_lease=3,
     lease_ttl=2,
 )
 
