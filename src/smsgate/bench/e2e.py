@@ -39,6 +39,7 @@ from smsgate.bench.processes import (
     stop,
     stop_carrier,
     wait_for_receipts,
+    wal_position,
 )
 
 TARGET_PER_SECOND = 5_000.0
@@ -119,11 +120,16 @@ def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any
         nodes = start_nodes(args.nodes, config)
         try:
             addresses = [http_address(banner) for _, banner in nodes]
+            wal = asyncio.run(wal_position(args.pg)) if schema is not None else 0
             result, usage = measured(
                 [node.pid for node, _ in nodes],
                 carrier.pid,
                 lambda: asyncio.run(_load(args, addresses, key)),
             )
+            if schema is not None:
+                # what the database wrote to its log per message: its disk and replicas' share
+                wal = asyncio.run(wal_position(args.pg)) - wal
+                result["wal_bytes_per_message"] = round(wal / max(1, result["accepted"]))
         finally:
             for node, _ in nodes:
                 stop(node)

@@ -29,8 +29,8 @@ T = TypeVar("T")
 # a run's CPU per node and the database's, for runs on PostgreSQL (run_figures' keys)
 NODES_LINE = (
     "{nodes} node(s): CPU s/10k per node {node_cpu_s_per_10k}, "
-    "PostgreSQL server {database_cpu_s_per_10k}; the carrier got {carrier_submitted} "
-    "submit_sm, {carrier_duplicates} of them twice"
+    "PostgreSQL server {database_cpu_s_per_10k} and {wal_bytes_per_message} bytes of WAL per "
+    "message; the carrier got {carrier_submitted} submit_sm, {carrier_duplicates} of them twice"
 )
 
 
@@ -170,6 +170,15 @@ async def pg_schema(dsn: str, statement: str) -> None:
     conn = await asyncpg.connect(dsn, timeout=10)
     try:
         await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def wal_position(dsn: str) -> int:
+    """The PostgreSQL server's write-ahead log position, in bytes."""
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        return int(await conn.fetchval("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"))
     finally:
         await conn.close()
 

@@ -40,6 +40,7 @@ from smsgate.bench.processes import (
     start_nodes,
     stop,
     stop_carrier,
+    wal_position,
 )
 from smsgate.runtime import run_async
 from smsgate.smpp.constants import is_receipt, status_name
@@ -181,11 +182,15 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             for (_, banner), port in zip(nodes, ports, strict=True):
                 if not re.search(rf"SMPP server +[\d.]+:{port}\b", banner):
                     raise RuntimeError(f"no SMPP server on {port} in:\n{banner}")
+            wal = run_async(wal_position(args.pg)) if schema is not None else 0
             result, usage = measured(
                 [node.pid for node, _ in nodes],
                 carrier.pid,
                 lambda: run_async(submit_all(args, ports)),
             )
+            if schema is not None:
+                wal = run_async(wal_position(args.pg)) - wal
+                result["wal_bytes_per_message"] = round(wal / max(1, result["accepted"]))
         finally:
             for child, _ in nodes:
                 stop(child)
