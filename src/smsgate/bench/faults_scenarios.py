@@ -189,6 +189,8 @@ async def node_kill(c: Campaign) -> Result:
     if in_store:
         result.recovery_s = round(max(in_store), 2)
         result.recovery_of = "kill to the dead node's last message final in the store (takeover)"
+    else:
+        result.notes.append("the dead nodes left no message to take over (all final at the kill)")
     if by_callback:
         result.notes.append(
             f"kill to the dead node's last final callback {max(by_callback):.1f} s"
