@@ -190,7 +190,7 @@ async def node_kill(c: Campaign) -> Result:
         result.recovery_s = round(max(in_store), 2)
         result.recovery_of = "kill to the dead node's last message final in the store (takeover)"
     else:
-        result.notes.append("the dead nodes left no message to take over (all final at the kill)")
+        result.notes.append("no message the dead nodes had accepted changed after the kill")
     if by_callback:
         result.notes.append(
             f"kill to the dead node's last final callback {max(by_callback):.1f} s"
