@@ -120,7 +120,7 @@ class App:
         if is_postgres_url(config.db):
             self.store = store = await open_store(config.db, node_id=self.node_id)
         else:
-            self.store = store = await open_store(config.db)
+            self.store = store = await open_store(config.db, max_bytes=config.sqlite_max_bytes)
         if config.simulator:
             self.simulator = SmscSimulator(
                 SimulatorConfig(

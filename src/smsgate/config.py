@@ -25,6 +25,9 @@ class ConfigError(ValueError):
 @dataclass
 class Config:
     db: str = "var/smsgate.db"  # a SQLite file, or a postgresql:// DSN
+    # the SQLite file's largest size in bytes (PRAGMA max_page_count): past it writes are
+    # refused (HTTP 503 queue_full, SMPP ESME_RMSGQFUL) and nothing is lost; None: no limit
+    sqlite_max_bytes: int | None = None
     http_host: str = "127.0.0.1"  # the address the HTTP APIs listen on
     http_port: int = 8080  # 0: any free port
     # HTTP limits against hostile or broken clients (docs/security.md)
@@ -146,6 +149,8 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             raise ConfigError(f"{path}: smpp_password_min_length is 1 to {SMPP_MAX_PASSWORD}")
         if config.api_key_min_length < 1:
             raise ConfigError(f"{path}: api_key_min_length is at least 1")
+        if config.sqlite_max_bytes is not None and config.sqlite_max_bytes < 65536:
+            raise ConfigError(f"{path}: sqlite_max_bytes is at least 65536")
         if config.lease_ttl < 1.0:
             raise ConfigError(f"{path}: lease_ttl is at least 1 second")
         if config.drain_grace < 0:

@@ -237,3 +237,32 @@ def test_garbage_gets_generic_nack_and_connection_survives() -> None:
         writer.close()
 
     run(scenario)
+
+
+def test_binds_dropped_every_interval_come_back() -> None:
+    async def scenario(sim: SmscSimulator) -> None:
+        for _ in range(2):  # cut, bind again, cut again
+            conn = await connect("127.0.0.1", sim.config.port, BindTransceiver(), Inbox())
+            assert isinstance(await conn.call(submit()), SubmitSmResp)
+            async with asyncio.timeout(TIMEOUT):
+                while conn.is_open:
+                    await asyncio.sleep(0.02)
+        assert sim.dropped >= 2 and sim.counters["binds"] == 2
+
+    run(scenario, SimulatorConfig(drop_interval=0.2, receipt_delay=0.01))
+
+
+def test_throttle_bursts_refuse_every_submit_then_end() -> None:
+    async def scenario(sim: SmscSimulator) -> None:
+        conn = await connect("127.0.0.1", sim.config.port, BindTransmitter(), Inbox())
+        seen: list[int] = []
+        async with asyncio.timeout(TIMEOUT):
+            # accepted, then a burst of ESME_RTHROTTLED, then accepted again
+            while not (S.ESME_RTHROTTLED in seen and seen[-1] == 0):
+                response = await conn.request(submit(registered_delivery=0))
+                seen.append(response.command_status)
+                await asyncio.sleep(0.01)
+        assert seen[0] == 0 and sim.counters["throttled"] == seen.count(S.ESME_RTHROTTLED)
+        await conn.unbind_and_close()
+
+    run(scenario, SimulatorConfig(throttle_interval=0.2, throttle_burst=0.1))

@@ -20,6 +20,8 @@ BENCHMARKS = {
     "rcs": "+message (RCS) beside SMS through the KDDI endpoint; the fallback's delay after TTL",
     "kannel": "smsgate beside Kannel (MT, MO, a 50 ms carrier) in alternating rounds, as ratios",
     "flood": "/healthz p50/p99 while one SMPP client floods enquire_links, beside no flood",
+    "faults": "fault campaign: node kills, bind drops, PostgreSQL restart and partition, full or "
+    "damaged SQLite, callback receiver down; lost, duplicated, callbacks, recovery",
 }
 
 

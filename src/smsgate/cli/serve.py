@@ -9,6 +9,7 @@ from smsgate.app import App, serve
 from smsgate.cli.common import refuse
 from smsgate.config import ConfigError, embedded, load_config
 from smsgate.runtime import run_async
+from smsgate.store import StoreError
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -23,7 +24,8 @@ def _serve(args: argparse.Namespace) -> int:
         embedded(config)
     try:
         run_async(serve(config, on_ready=_print_ready))
-    except (ConfigError, OSError) as exc:
+    except (ConfigError, OSError, StoreError) as exc:
+        # a damaged or unreadable database: the reason and what to do, not a traceback
         return refuse("serve", exc)
     return 0
 

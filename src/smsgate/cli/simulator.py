@@ -32,6 +32,9 @@ async def _run_simulator(args: argparse.Namespace, banner: str) -> None:
         max_tps=args.max_tps,
         mo_interval=args.mo_interval,
         held_receipts=args.held_receipts,
+        drop_interval=args.drop_every,
+        throttle_interval=args.throttle_every,
+        throttle_burst=args.throttle_burst,
     )
     simulator = SmscSimulator(config)
     await simulator.start()
@@ -102,6 +105,24 @@ def _simulator_options(parser: argparse.ArgumentParser, system_id: str, password
         default=SimulatorConfig.held_receipts,
         help="receipts held per login while no receiver has room; past it ESME_RMSGQFUL "
         "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--drop-every",
+        type=float,
+        default=None,
+        help="cut every connection (no unbind) every this many seconds (default: never)",
+    )
+    parser.add_argument(
+        "--throttle-every",
+        type=float,
+        default=None,
+        help="every this many seconds a burst of ESME_RTHROTTLED to every submit (default: none)",
+    )
+    parser.add_argument(
+        "--throttle-burst",
+        type=float,
+        default=1.0,
+        help="seconds each ESME_RTHROTTLED burst lasts (default: %(default)s)",
     )
 
 

@@ -7,9 +7,12 @@ the status listeners hear of the new status and the outbox listeners of the new 
 """
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Final
 
+from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message, Part
 from smsgate.domain.outbox import OutboxItem
 from smsgate.domain.status import FINAL, Status, next_message_status
@@ -18,11 +21,28 @@ from smsgate.engine.billing import Billing
 from smsgate.engine.live import LiveMessages
 from smsgate.engine.notify import status_item
 from smsgate.engine.writer import ChangeWriter
-from smsgate.store import Change, MessageUpdate, PartUpdate
+from smsgate.store import (
+    Change,
+    IntegrityError,
+    MessageUpdate,
+    PartUpdate,
+    StoreClosedError,
+    StoreFencedError,
+)
 from smsgate.store.changes import BalanceChange
 
 StatusListener = Callable[[Message, Status], None]
 OutboxListener = Callable[[OutboxItem], None]
+
+
+log = logging.getLogger(__name__)
+
+# a write of a state change that failed for the store's sake is tried again: 0.5 s, then
+# twice as long each time up to 10 s, 12 times (about 90 s: a PostgreSQL restart or a short
+# partition is ridden out)
+WRITE_RETRIES: Final = 12
+WRITE_RETRY_FIRST: Final = 0.5
+WRITE_RETRY_MAX: Final = 10.0
 
 
 class Transitions:
@@ -121,11 +141,14 @@ class Transitions:
             refund = self.billing.release(message, updates[-1].status, updates[-1].at)
             if refund is not None:
                 changes = [*changes, refund]
-        future = self.writer.add([*changes, *owed] if owed else changes)
+        written = [*changes, *owed] if owed else changes
+        future = self.writer.add(written)
         self.live.writing(message.id)
         status = updates[-1].status if updates and (self.on_status or owed) else None
         # one callback per write: each is a separate turn of the event loop's queue
-        future.add_done_callback(partial(self._committed, message, status, owed, refund))
+        future.add_done_callback(
+            partial(self._committed, message, status, owed, refund, changes=written)
+        )
         return future
 
     def _committed(
@@ -135,15 +158,47 @@ class Transitions:
         owed: list[OutboxItem],
         refund: BalanceChange | None,
         done: "asyncio.Future[None]",
+        changes: Sequence[Change] = (),
+        attempt: int = 0,
     ) -> None:
+        error = None if done.cancelled() else done.exception()
+        if changes and _retryable(error) and attempt < WRITE_RETRIES:
+            # memory already holds these changes and the channel reported them once: written
+            # again until the store takes them, or a refused report sent again by the carrier
+            # would be taken for a repeat and the store would never hear of it
+            delay = min(WRITE_RETRY_MAX, WRITE_RETRY_FIRST * 2**attempt)
+            if attempt == 0:
+                log.warning("writing %s failed (%r); retrying", message.id, error)
+            asyncio.get_running_loop().call_later(
+                delay, self._rewrite, message, status, owed, refund, changes, attempt + 1
+            )
+            return  # still uncommitted: the message stays in memory meanwhile
+        if error is not None and attempt:
+            log.error("writing %s failed %d times (%r); given up", message.id, attempt + 1, error)
         self.live.written(message.id)
         if refund is not None:
             settle_refund(self.billing.balances, refund, done)
-        if not done.cancelled() and done.exception() is None:
+        if not done.cancelled() and error is None:
             if status is not None:
                 for listener in self.on_status:
                     listener(message, status)
             self.announce(owed)
+
+    def _rewrite(
+        self,
+        message: Message,
+        status: Status | None,
+        owed: list[OutboxItem],
+        refund: BalanceChange | None,
+        changes: Sequence[Change],
+        attempt: int,
+    ) -> None:
+        future = self.writer.add(changes)
+        future.add_done_callback(
+            partial(
+                self._committed, message, status, owed, refund, changes=changes, attempt=attempt
+            )
+        )
 
     def write(
         self,
@@ -165,6 +220,15 @@ class Transitions:
         for item in items:
             for listener in self.on_outbox:
                 listener(item)
+
+
+def _retryable(error: BaseException | None) -> bool:
+    """A write that failed for the store's sake (unreachable, restarting, busy, full), not for
+    its own changes' (a constraint), nor because the store is closing, nor because this node
+    is fenced (other nodes may have taken its messages: its copy must not land)."""
+    return error is not None and not isinstance(
+        error, IntegrityError | StoreClosedError | StoreFencedError | GatewayError
+    )
 
 
 def settle_refund(balances: Balances, refund: BalanceChange, done: "asyncio.Future[None]") -> None:

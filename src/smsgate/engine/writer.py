@@ -10,10 +10,21 @@ caller gets the error and no update overtakes another.
 """
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Sequence
 
 from smsgate.domain.errors import GatewayError
-from smsgate.store import Change, Store, StoreBusyError, StoreClosedError, StoreFencedError
+from smsgate.store import (
+    Change,
+    IntegrityError,
+    Store,
+    StoreBusyError,
+    StoreClosedError,
+    StoreFencedError,
+    StoreFullError,
+)
+
+log = logging.getLogger(__name__)
 
 
 class ChangeWriter:
@@ -88,11 +99,20 @@ def _settle(future: "asyncio.Future[None]", error: BaseException | None) -> None
 
 
 async def committed(write: Awaitable[None]) -> None:
-    """Wait for a write; the store's busy, closed and fenced errors come out as the catalog's
-    (the answer an interface gives), any other error as it is."""
+    """Wait for a write; the store's refusals come out as the catalog's (the answer an
+    interface gives): busy or full as queue_full; closed, fenced or unreachable as unavailable (503:
+    nothing was stored, the client may send again). A constraint's error comes out as it is."""
     try:
         await write
     except StoreBusyError:
         raise GatewayError("queue_full", "the store is busy") from None
+    except StoreFullError:
+        # nothing was written: the client may retry once an operator made room
+        raise GatewayError("queue_full", "the database is full") from None
     except (StoreClosedError, StoreFencedError):
         raise GatewayError("unavailable") from None
+    except (IntegrityError, GatewayError):
+        raise
+    except Exception as error:  # the database is unreachable or restarting
+        log.warning("a write was not committed: %r", error)
+        raise GatewayError("unavailable", "the store could not be written") from None

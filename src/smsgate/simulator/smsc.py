@@ -85,6 +85,12 @@ class SimulatorConfig:
     held_receipts: int = 100_000
     tls: ssl.SSLContext | None = None  # a server context to accept SMPP over TLS
     seed: int | None = None
+    # faults: every this many seconds every connection is cut without an unbind (None: never)
+    drop_interval: float | None = None
+    # every throttle_interval seconds, throttle_burst seconds in which every submit is answered
+    # ESME_RTHROTTLED, as a carrier shedding load does (None: no bursts)
+    throttle_interval: float | None = None
+    throttle_burst: float = 1.0
     session: SessionConfig = field(
         default_factory=lambda: SessionConfig(enquire_link_interval=None, inactivity_timeout=300)
     )
@@ -184,6 +190,9 @@ class SmscSimulator:
         self._weights = list(self.config.outcomes.values())
         self._connections: set[SmppConnection] = set()
         self._mo_task: asyncio.Task[None] | None = None
+        self._fault_tasks: list[asyncio.Task[None]] = []
+        self.dropped = 0  # connections cut by drop_interval
+        self._throttled_until = 0.0  # loop time the current burst ends
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -199,10 +208,20 @@ class SmscSimulator:
         self.config.port = self.server.sockets[0].getsockname()[1]
         if self.config.mo_interval:
             self._mo_task = asyncio.create_task(self._generate_mo(self.config.mo_interval))
+        if self.config.drop_interval:
+            self._fault_tasks.append(
+                asyncio.create_task(self._drop_every(self.config.drop_interval))
+            )
+        if self.config.throttle_interval:
+            self._fault_tasks.append(
+                asyncio.create_task(self._throttle_every(self.config.throttle_interval))
+            )
 
     async def stop(self) -> None:
         if self._mo_task is not None:
             self._mo_task.cancel()
+        for task in self._fault_tasks:
+            task.cancel()
         if self.server is not None:
             self.server.close()
         for connection in list(self._connections):
@@ -253,6 +272,10 @@ class SmscSimulator:
 
     def _submit(self, conn: SmppConnection, pdu: SubmitSm | DataSm | SubmitMulti) -> None:
         system_id = conn.context.get("system_id", "")
+        if conn.loop.time() < self._throttled_until:
+            self.counters["throttled"] += 1
+            self._answer(conn, pdu.response(S.ESME_RTHROTTLED))
+            return
         if self.config.max_tps is not None:
             now = conn.loop.time()
             bucket = self.buckets.get(system_id)
@@ -463,6 +486,17 @@ class SmscSimulator:
         response = await asyncio.wait_for(conn.request(deliver), timeout)
         self.mo_sent += 1
         return response
+
+    async def _drop_every(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            self.dropped += self.drop_connections()
+
+    async def _throttle_every(self, interval: float) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval)
+            self._throttled_until = loop.time() + self.config.throttle_burst
 
     def drop_connections(self, count: int | None = None) -> int:
         """Close up to `count` bound connections (all when None) at once, without an unbind,

@@ -27,8 +27,11 @@ from smsgate.store.errors import (
     InvalidCursorError,
     StoreBusyError,
     StoreClosedError,
+    StoreCorruptError,
     StoreError,
     StoreFencedError,
+    StoreFullError,
+    unreachable,
 )
 
 __all__ = [
@@ -48,11 +51,14 @@ __all__ = [
     "Store",
     "StoreBusyError",
     "StoreClosedError",
+    "StoreCorruptError",
     "StoreError",
     "StoreFencedError",
+    "StoreFullError",
     "SubmittedPartsTaken",
     "is_postgres_url",
     "open_store",
+    "unreachable",
 ]
 
 

@@ -24,6 +24,7 @@ from smsgate.api.http.shortcut import SendShortcut
 from smsgate.domain.allow_list import address_allowed
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.gateway import Gateway
+from smsgate.store import unreachable
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,10 @@ def create_app(
         return error_response(exc)
 
     async def crash(request: Request, exc: Exception) -> Response:
+        if unreachable(exc):  # the database is restarting or cut off: retry later
+            path = request.url.path
+            log.warning("%s %s: the store is unreachable (%r)", request.method, path, exc)
+            return error_response(GatewayError("unavailable", "the store is unreachable"))
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(GatewayError("internal"))
 

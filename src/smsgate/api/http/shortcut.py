@@ -22,6 +22,7 @@ from smsgate.api.http.responses import error_response
 from smsgate.api.http.v1 import MAX_BODY, send_plain
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.gateway import Gateway
+from smsgate.store import unreachable
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,14 @@ class SendShortcut:
             response = error_response(error)
         except ClientDisconnect:
             return  # nobody is left to answer
-        except Exception:
+        except Exception as error:
+            if unreachable(error):  # the database is restarting or cut off: retry later
+                log.warning(
+                    "%s %s: the store is unreachable (%r)", scope["method"], scope["path"], error
+                )
+                refusal = error_response(GatewayError("unavailable", "the store is unreachable"))
+                await refusal(scope, receive, send)
+                return
             # as Starlette's outermost layer does: the catalog's 500, then the error goes on
             # to the server, which logs it and closes the connection
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])

@@ -1,15 +1,20 @@
 """Connections to the SQLite file, their transactions, and sqlite3's errors as the store's."""
 
+import errno
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError
+from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError, StoreFullError
 
 
-def connect(path: str | Path, *, read_only: bool, busy_timeout: float) -> sqlite3.Connection:
-    """A connection of the store's: the writer's in WAL mode with every commit fsynced."""
+def connect(
+    path: str | Path, *, read_only: bool, busy_timeout: float, max_bytes: int | None = None
+) -> sqlite3.Connection:
+    """A connection of the store's: the writer's in WAL mode with every commit fsynced, and
+    the file kept within `max_bytes` (SQLite's max_page_count holds per connection, so every
+    writing connection sets it)."""
     conn = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
     )
@@ -18,7 +23,18 @@ def connect(path: str | Path, *, read_only: bool, busy_timeout: float) -> sqlite
     else:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
+        if max_bytes is not None:
+            page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            # below the pages already used SQLite keeps the current count: no more growth
+            conn.execute(f"PRAGMA max_page_count = {max(1, max_bytes // page_size)}")
     return conn
+
+
+def is_full(error: BaseException) -> bool:
+    """SQLITE_FULL: the page limit or the disk was reached."""
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
+        isinstance(error, OSError) and error.errno == errno.ENOSPC
+    )
 
 
 def environmental(error: BaseException) -> bool:
@@ -28,7 +44,9 @@ def environmental(error: BaseException) -> bool:
 
 
 def translate(error: BaseException) -> BaseException:
-    """sqlite3's constraint errors as the store's own."""
+    """sqlite3's constraint errors and a full database as the store's own."""
+    if is_full(error):
+        return StoreFullError(f"the database is full ({error})")
     if isinstance(error, sqlite3.IntegrityError):
         text = str(error)
         if text.startswith("UNIQUE") or "PRIMARY KEY" in text:

@@ -32,7 +32,7 @@ from smsgate.store.base import (
 )
 from smsgate.store.batch import PendingWrite
 from smsgate.store.columns import Row
-from smsgate.store.errors import StoreClosedError, StoreError
+from smsgate.store.errors import StoreClosedError, StoreCorruptError, StoreError
 from smsgate.store.migrations import SCHEMA_MIGRATIONS_DDL, pending, render
 from smsgate.store.rows import message_from, part_from, portability_values
 from smsgate.store.sqlite.connection import connect, transaction
@@ -75,12 +75,14 @@ class SqliteStore(Store):
         queue_wait: float = DEFAULT_QUEUE_WAIT,
         max_batch: int = DEFAULT_MAX_BATCH,
         busy_timeout: float = 10.0,
+        max_bytes: int | None = None,
     ) -> None:
         super().__init__(max_pending=max_pending, queue_wait=queue_wait, max_batch=max_batch)
         self.path = Path(path)
         self._auto_migrate = auto_migrate
         self._reader_count = readers
         self._busy_timeout = busy_timeout
+        self._max_bytes = max_bytes
         self._writer: WriterLink | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._readers: ThreadPoolExecutor | None = None
@@ -111,6 +113,7 @@ class SqliteStore(Store):
                     str(self.path),
                     str(self._busy_timeout),
                     str(self._max_batch),
+                    str(self._max_bytes or 0),
                 ],
                 pass_fds=[theirs.fileno()],
             )
@@ -218,11 +221,27 @@ class SqliteStore(Store):
 
     async def _migrate(self, target: int | None) -> int:
         def run() -> int:
-            conn = connect(self.path, read_only=False, busy_timeout=self._busy_timeout)
             try:
-                return migrate(conn)
-            finally:
-                conn.close()
+                conn = connect(
+                    self.path,
+                    read_only=False,
+                    busy_timeout=self._busy_timeout,
+                    max_bytes=self._max_bytes,
+                )
+                try:
+                    return migrate(conn)
+                finally:
+                    conn.close()
+            except sqlite3.DatabaseError as error:
+                # OperationalError is a busy, locked or full file, not a damaged one
+                if isinstance(error, sqlite3.OperationalError):
+                    raise
+                raise StoreCorruptError(
+                    f"the SQLite database {self.path} is damaged ({error}); the gateway will"
+                    " not start on it. Restore it from a backup, or salvage what is readable"
+                    f" with `sqlite3 {self.path} .recover | sqlite3 NEW.db` and point `db` at"
+                    " the new file"
+                ) from None
 
         def migrate(conn: sqlite3.Connection) -> int:
             conn.execute(render(SCHEMA_MIGRATIONS_DDL, "sqlite"))

@@ -168,6 +168,7 @@ _STORE_ERRORS: Final = {
     for cls in (
         errors.StoreError,
         errors.StoreClosedError,
+        errors.StoreFullError,
         errors.IntegrityError,
         errors.DuplicateError,
         errors.IdenticalRequestError,
