@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import sys
 import tempfile
 import time
@@ -27,19 +26,17 @@ from smsgate.bench.processes import (
     NODES_LINE,
     PACE_NOTE,
     HttpClient,
+    bench_database,
     create_account,
     gateway_config,
     http_address,
-    measured,
-    pg_schema,
+    measured_nodes,
     run_figures,
     shown,
     start_carrier,
     start_nodes,
-    stop,
     stop_carrier,
     wait_for_receipts,
-    wal_position,
 )
 
 TARGET_PER_SECOND = 5_000.0
@@ -99,49 +96,25 @@ async def _load(
 
 
 def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any]:
-    schema = None
-    if backend == "sqlite":
-        db = str(workdir / f"bench-{secrets.token_hex(4)}.db")
-    else:
-        schema = f"smsgate_bench_{secrets.token_hex(4)}"
-        asyncio.run(pg_schema(args.pg, f"CREATE SCHEMA {schema}"))
-        db = f"{args.pg}{'&' if '?' in args.pg else '?'}search_path={schema}"
-    carrier, carrier_port = start_carrier(args.receipt_delay, "bench")
-    try:
-        config = gateway_config(
-            workdir / f"{backend}.toml",
-            db=db,
-            http_port=0,
-            queue=args.messages + 1000,
-            carrier_port=carrier_port,
-            connector=f'password = "bench"\nbinds = {args.binds}\nwindow = {args.window}',
-        )
-        key = create_account(config, "bench")
-        nodes = start_nodes(args.nodes, config)
+    with bench_database(backend, args.pg, workdir) as database:
+        carrier, carrier_port = start_carrier(args.receipt_delay, "bench")
         try:
-            addresses = [http_address(banner) for _, banner in nodes]
-            wal = asyncio.run(wal_position(args.pg)) if schema is not None else 0
-            result, usage = measured(
-                [node.pid for node, _ in nodes],
-                carrier.pid,
-                lambda: asyncio.run(_load(args, addresses, key)),
+            config = gateway_config(
+                workdir / f"{backend}.toml",
+                db=database.url,
+                http_port=0,
+                queue=args.messages + 1000,
+                carrier_port=carrier_port,
+                connector=f'password = "bench"\nbinds = {args.binds}\nwindow = {args.window}',
             )
-            if schema is not None:
-                # what the database wrote to its log per message: its disk and replicas' share
-                wal = asyncio.run(wal_position(args.pg)) - wal
-                result["wal_bytes_per_message"] = round(wal / max(1, result["accepted"]))
-        except BaseException:
-            for i, (node, _) in enumerate(nodes):  # what each node said before it went wrong
-                print(f"node {i}:\n{stop(node)}", file=sys.stderr)
-            raise
+            key = create_account(config, "bench")
+            nodes = start_nodes(args.nodes, config)
+            addresses = [http_address(banner) for _, banner in nodes]
+            result, usage = measured_nodes(
+                nodes, carrier, database, lambda: asyncio.run(_load(args, addresses, key))
+            )
         finally:
-            for node, _ in nodes:
-                if node.poll() is None:
-                    stop(node)
-    finally:
-        carrier_counters = stop_carrier(carrier)
-        if schema is not None:
-            asyncio.run(pg_schema(args.pg, f"DROP SCHEMA {schema} CASCADE"))
+            carrier_counters = stop_carrier(carrier)
     result.update(
         backend=backend,
         nodes=args.nodes,

@@ -16,7 +16,7 @@ import asyncpg
 
 from smsgate.bench.faults_load import FINAL, Callbacks, Ledger, Load
 from smsgate.bench.faults_nodes import CLUSTERED, Node, NodeSettings
-from smsgate.bench.processes import Child, create_account, start, stop
+from smsgate.bench.processes import Child, create_account, start_carrier, stop
 from smsgate.bench.receiver import CallbackReceiver
 from smsgate.store import is_postgres_url
 
@@ -61,28 +61,6 @@ class Result:
             and self.duplicated <= self.duplicate_bound
             and self.callbacks_delivered == self.callbacks_expected
         )
-
-
-def start_carrier(password: str, *options: str) -> tuple[Child, int]:
-    carrier, banner = start(
-        [
-            "simulator",
-            "--port",
-            "0",
-            "--receipt-delay",
-            "0.05",
-            "--system-id",
-            "smsgate",
-            "--password",
-            password,
-            *options,
-        ]
-    )
-    port = re.search(r"127\.0\.0\.1:(\d+)", banner)
-    if port is None:
-        carrier.kill()
-        raise RuntimeError(f"no port in the simulator's banner:\n{banner}")
-    return carrier, int(port.group(1))
 
 
 async def read_updated(db: str) -> dict[str, float]:
@@ -161,7 +139,9 @@ class Rig:
 
     async def open(self) -> None:
         password = secrets.token_hex(4)
-        self.carrier, port = await asyncio.to_thread(start_carrier, password, *self.carrier_options)
+        self.carrier, port = await asyncio.to_thread(
+            start_carrier, 0.05, password, 0.0, *self.carrier_options
+        )
         self.carrier_started = time.monotonic()
         settings = NodeSettings(
             carrier_port=port,

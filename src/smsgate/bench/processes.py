@@ -2,16 +2,19 @@
 HTTP client, and their CPU time."""
 
 import asyncio
+import contextlib
 import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -165,6 +168,57 @@ def start(args: list[str]) -> tuple[Child, str]:
     return process, banner
 
 
+@dataclass(frozen=True)
+class BenchDatabase:
+    url: str  # what the nodes are configured with
+    server: str | None  # the PostgreSQL server's DSN; None for a SQLite file
+
+    def wal(self) -> int:
+        """The server's write-ahead log position in bytes (0 for SQLite)."""
+        return asyncio.run(wal_position(self.server)) if self.server is not None else 0
+
+
+@contextlib.contextmanager
+def bench_database(backend: str, pg: str, workdir: Path) -> Iterator[BenchDatabase]:
+    """A run's database: a new SQLite file in `workdir`, or a new schema on the PostgreSQL
+    server at `pg`, dropped afterwards."""
+    if backend == "sqlite":
+        yield BenchDatabase(str(workdir / f"bench-{secrets.token_hex(4)}.db"), None)
+        return
+    schema = f"smsgate_bench_{secrets.token_hex(4)}"
+    asyncio.run(pg_schema(pg, f"CREATE SCHEMA {schema}"))
+    try:
+        yield BenchDatabase(f"{pg}{'&' if '?' in pg else '?'}search_path={schema}", pg)
+    finally:
+        asyncio.run(pg_schema(pg, f"DROP SCHEMA {schema} CASCADE"))
+
+
+def measured_nodes(
+    nodes: Sequence[tuple[Child, str]],
+    carrier: Child,
+    database: BenchDatabase,
+    load: Callable[[], dict[str, Any]],
+) -> tuple[dict[str, Any], Usage]:
+    """`measured` over every node, with the bytes of write-ahead log per accepted message on
+    PostgreSQL (its disk's and its replicas' share); the nodes are stopped afterwards, and
+    when the load fails what each said last goes to stderr."""
+    try:
+        wal = database.wal()
+        result, usage = measured([node.pid for node, _ in nodes], carrier.pid, load)
+        if database.server is not None:
+            written = database.wal() - wal
+            result["wal_bytes_per_message"] = round(written / max(1, result["accepted"]))
+        return result, usage
+    except BaseException:
+        for i, (node, _) in enumerate(nodes):
+            print(f"node {i}:\n{stop(node)}", file=sys.stderr)
+        raise
+    finally:
+        for node, _ in nodes:
+            if node.poll() is None:
+                stop(node)
+
+
 async def pg_schema(dsn: str, statement: str) -> None:
     """One statement on the benches' PostgreSQL (making or dropping a run's schema)."""
     conn = await asyncpg.connect(dsn, timeout=10)
@@ -211,9 +265,12 @@ def stop(process: Child) -> str:
     return "".join(process.tail)
 
 
-def start_carrier(receipt_delay: float, password: str, latency: float = 0.0) -> tuple[Child, int]:
+def start_carrier(
+    receipt_delay: float, password: str, latency: float = 0.0, *options: str
+) -> tuple[Child, int]:
     """The simulated carrier, binding system_id "smsgate" with `password` and answering each
-    submit after `latency` seconds; and its port."""
+    submit after `latency` seconds (more `smsgate simulator` options may follow: its faults);
+    and its port."""
     carrier, banner = start(
         [
             "simulator",
@@ -227,6 +284,7 @@ def start_carrier(receipt_delay: float, password: str, latency: float = 0.0) -> 
             "smsgate",
             "--password",
             password,
+            *options,
         ]
     )
     port = re.search(r"127\.0\.0\.1:(\d+)", banner)

@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import re
-import secrets
 import socket
 import sys
 import tempfile
@@ -29,18 +28,16 @@ from typing import Any
 from smsgate.bench.processes import (
     NODES_LINE,
     PACE_NOTE,
+    bench_database,
     create_account,
     gateway_config,
-    measured,
+    measured_nodes,
     percentiles_ms,
-    pg_schema,
     run_figures,
     shown,
     start_carrier,
     start_nodes,
-    stop,
     stop_carrier,
-    wal_position,
 )
 from smsgate.runtime import run_async
 from smsgate.smpp.constants import is_receipt, status_name
@@ -150,54 +147,38 @@ def _free_port() -> int:
 
 
 def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    schema = None
-    if args.backend == "sqlite":
-        db = str(workdir / f"bench-{secrets.token_hex(4)}.db")
-    else:
-        schema = f"smsgate_bench_{secrets.token_hex(4)}"
-        run_async(pg_schema(args.pg, f"CREATE SCHEMA {schema}"))
-        db = f"{args.pg}{'&' if '?' in args.pg else '?'}search_path={schema}"
-    carrier, carrier_port = start_carrier(args.receipt_delay, "bench")
-    try:
-        ports, configs = [], []
-        for node in range(args.nodes):  # one SMPP port each
-            ports.append(_free_port())
-            config = gateway_config(
-                workdir / f"smpp-{node}.toml",
-                db=db,
-                http_port=0,
-                queue=args.messages + 1000,
-                carrier_port=carrier_port,
-                connector=f'password = "bench"\nbinds = {args.upstream_binds}\nwindow = 100',
-                smpp_port=ports[-1],
-            )
-            # the server's window per bind is the client's
-            config.write_text(f"smpp_window = {args.window}\n" + config.read_text())
-            configs.append(config)
-        create_account(
-            configs[0], "bench", "--smpp-system-id", SYSTEM_ID, "--smpp-password", PASSWORD
-        )
-        nodes = start_nodes(args.nodes, configs)
+    with bench_database(args.backend, args.pg, workdir) as database:
+        carrier, carrier_port = start_carrier(args.receipt_delay, "bench")
         try:
-            for (_, banner), port in zip(nodes, ports, strict=True):
-                if not re.search(rf"SMPP server +[\d.]+:{port}\b", banner):
-                    raise RuntimeError(f"no SMPP server on {port} in:\n{banner}")
-            wal = run_async(wal_position(args.pg)) if schema is not None else 0
-            result, usage = measured(
-                [node.pid for node, _ in nodes],
-                carrier.pid,
-                lambda: run_async(submit_all(args, ports)),
+            ports, configs = [], []
+            for node in range(args.nodes):  # one SMPP port each
+                ports.append(_free_port())
+                config = gateway_config(
+                    workdir / f"smpp-{node}.toml",
+                    db=database.url,
+                    http_port=0,
+                    queue=args.messages + 1000,
+                    carrier_port=carrier_port,
+                    connector=f'password = "bench"\nbinds = {args.upstream_binds}\nwindow = 100',
+                    smpp_port=ports[-1],
+                )
+                # the server's window per bind is the client's
+                config.write_text(f"smpp_window = {args.window}\n" + config.read_text())
+                configs.append(config)
+            create_account(
+                configs[0], "bench", "--smpp-system-id", SYSTEM_ID, "--smpp-password", PASSWORD
             )
-            if schema is not None:
-                wal = run_async(wal_position(args.pg)) - wal
-                result["wal_bytes_per_message"] = round(wal / max(1, result["accepted"]))
+            nodes = start_nodes(args.nodes, configs)
+
+            def load() -> dict[str, Any]:
+                for (_, banner), port in zip(nodes, ports, strict=True):
+                    if not re.search(rf"SMPP server +[\d.]+:{port}\b", banner):
+                        raise RuntimeError(f"no SMPP server on {port} in:\n{banner}")
+                return run_async(submit_all(args, ports))
+
+            result, usage = measured_nodes(nodes, carrier, database, load)
         finally:
-            for child, _ in nodes:
-                stop(child)
-    finally:
-        carrier_counters = stop_carrier(carrier)
-        if schema is not None:
-            run_async(pg_schema(args.pg, f"DROP SCHEMA {schema} CASCADE"))
+            carrier_counters = stop_carrier(carrier)
     result.update(
         backend=args.backend,
         nodes=args.nodes,
