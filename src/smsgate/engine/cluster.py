@@ -76,6 +76,7 @@ class ClusterCounters:
     messages_handed_in: int = 0  # taken from this node's inbox
     parts_requeued_lost_bind: int = 0  # in flight on a bind that was lost: possible duplicates
     fenced: int = 0  # times this node cut itself off
+    outbox_claims_released: int = 0  # dead nodes' outbox claims made due again
     notifications: dict[str, int] = field(default_factory=dict)  # received, by kind
 
 
@@ -387,6 +388,14 @@ class ClusterNode:
             self._queue(batch)
             claimed += len(batch)
             after = batch[-1].id
+        if self.shared:
+            # the callbacks and receipts a dead node had claimed go out now, not when their
+            # claims' lease ends
+            now = self.gateway.clock.time()
+            released = await self.store.release_outbox_claims(self.id, self.lease_ttl, now)
+            if released:
+                self.counters.outbox_claims_released += released
+                self.gateway.wake_outbox()
         if claimed and own:
             log.info("node %s: %d unfinished messages queued from the store", self.id, claimed)
         elif claimed:

@@ -74,6 +74,12 @@ class ClusterStore(Primitives):
         """Unexpired leases whose name starts with `prefix`: name -> node id."""
         return {}
 
+    async def release_outbox_claims(self, node_id: str, ttl: float, now: float) -> int:
+        """Make the pending outbox items that gone or dead nodes (no heartbeat for `ttl`
+        seconds) had claimed due at `now`, rather than at the end of their claims' lease; how
+        many."""
+        return 0
+
     async def claim_messages(
         self, node_id: str, ttl: float, limit: int, after_id: str | None, *, own: bool
     ) -> list[Message]:

@@ -568,6 +568,17 @@ MIGRATIONS: Final = (
             )""",
         ),
     ),
+    Migration(
+        21,
+        "the node that claimed each outbox item",
+        (
+            # a dead node's claims are handed back when it is taken over, rather than hidden
+            # for the rest of their lease (a minute by default)
+            "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
+            "CREATE INDEX outbox_claimed_by ON outbox (claimed_by)"
+            " WHERE claimed_by IS NOT NULL AND state = 'pending'",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

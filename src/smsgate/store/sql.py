@@ -284,14 +284,14 @@ GET_OUTBOX: Final = f"{OUTBOX_SELECT} WHERE id = ?"
 
 
 @cache
-def claim_outbox(account: bool, lock: str) -> str:
+def claim_outbox(account: bool, lock: str, claimer: str = "NULL") -> str:
     """Take the due pending items of a channel (and account): parameters (lease end, now,
     channel, [account_id,] now, limit). An item whose message has an earlier pending item
     waits for it, so one message's items reach the customer in order. `lock` is
     PostgreSQL's "FOR UPDATE SKIP LOCKED" (nodes claim different rows) or empty for SQLite,
-    whose single writer claims alone."""
+    whose single writer claims alone; `claimer` the SQL naming the claiming node."""
     by_account = " AND o.account_id = ?" if account else ""
-    return f"""UPDATE outbox SET next_attempt_at = ?, updated_at = ?
+    return f"""UPDATE outbox SET next_attempt_at = ?, updated_at = ?, claimed_by = {claimer}
     WHERE id IN (
         SELECT o.id FROM outbox AS o
         WHERE o.state = 'pending' AND o.channel = ?{by_account} AND o.next_attempt_at <= ?

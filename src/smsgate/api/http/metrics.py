@@ -167,6 +167,9 @@ def render_metrics(gateway: Gateway) -> str:
          cluster.parts_requeued_lost_bind),
         ("fenced", "Times this node was cut off from the database and dropped its work",
          cluster.fenced),
+        ("outbox_claims_released",
+         "Outbox items claimed by dead nodes made due again at a takeover",
+         cluster.outbox_claims_released),
     ):  # fmt: skip
         metric(f"node_{name}_total", "counter", help_text, [(label, value)])
     latency = gateway.submit_latency

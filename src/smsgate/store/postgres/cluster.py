@@ -50,6 +50,9 @@ DEAD_NODES: Final = f"""SELECT n.id FROM nodes n
     WHERE n.id <> $1 AND (n.state = 'gone' OR n.heartbeat_at < {NOW} - $2)
         AND EXISTS (SELECT 1 FROM messages m WHERE m.owner IN (n.id, '>' || n.id)
             AND m.status IN ({UNFINISHED_SQL}))"""
+RELEASE_OUTBOX: Final = f"""UPDATE outbox SET next_attempt_at = $3, claimed_by = NULL
+    WHERE state = 'pending' AND claimed_by IN (SELECT n.id FROM nodes n
+        WHERE n.id <> $1 AND (n.state = 'gone' OR n.heartbeat_at < {NOW} - $2))"""
 # unfinished messages without an owner, of a dead owner ($5: their ids and inboxes) or, with
 # $4, this node's own; locked so that two claimers take different ones. Each alternative is a
 # lookup in the partial index on (owner, id), however many messages live nodes own.
@@ -104,6 +107,9 @@ class PostgresCluster(ClusterStore):
 
     async def lease_holders(self, prefix: str) -> dict[str, str]:
         return {row[0]: row[1] for row in await self.liveness_pool.fetch(HOLDERS, prefix)}
+
+    async def release_outbox_claims(self, node_id: str, ttl: float, now: float) -> int:
+        return rowcount(await self.pool.execute(RELEASE_OUTBOX, node_id, ttl, now))
 
     async def claim_messages(
         self, node_id: str, ttl: float, limit: int, after_id: str | None, *, own: bool

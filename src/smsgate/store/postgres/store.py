@@ -54,6 +54,7 @@ async def _keep_session(conn: asyncpg.Connection[Any]) -> None:
 
 class PostgresStore(PostgresCluster, Store):
     _claim_lock: ClassVar[str] = "FOR UPDATE SKIP LOCKED"
+    _claimer: ClassVar[str] = "current_setting('smsgate.node', true)"
     shared: ClassVar[bool] = True
     _take_tokens: ClassVar[str] = TAKE_TOKENS
 

@@ -35,7 +35,7 @@ class OutboxReads(Primitives):
         the claimer settled it (outbox_done / outbox_retry / outbox_abandon / outbox_release).
         An item never comes before an earlier pending item of the same message."""
         check_limit(limit, MAX_PAGE)
-        query = sql.claim_outbox(account=account_id is not None, lock=self._claim_lock)
+        query = sql.claim_outbox(account_id is not None, self._claim_lock, self._claimer)
         if account_id is None:
             params = [now + lease, now, channel, now, limit]
         else:

@@ -19,6 +19,8 @@ from smsgate.store.columns import Row
 class Primitives(ABC):
     # what a claim adds to its SELECT so that several nodes claim different rows
     _claim_lock: ClassVar[str] = ""
+    # who claims an outbox item: the node, among several (PostgreSQL's session setting)
+    _claimer: ClassVar[str] = "NULL"
 
     @abstractmethod
     async def write(self, changes: Sequence[Change]) -> None:
