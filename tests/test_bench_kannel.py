@@ -36,6 +36,7 @@ def test_every_workload_runs_on_both_gateways_and_each_delivers_what_it_accepted
         connections=4,
         latency=0.05,
         timeout=30.0,
+        durability="disk",
     )
     report = run(args)
 

@@ -118,9 +118,13 @@ class App:
         config = self.config
         self.node_id = config.node_id or default_node_id()
         if is_postgres_url(config.db):
-            self.store = store = await open_store(config.db, node_id=self.node_id)
+            self.store = store = await open_store(
+                config.db, node_id=self.node_id, durability=config.durability
+            )
         else:
-            self.store = store = await open_store(config.db, max_bytes=config.sqlite_max_bytes)
+            self.store = store = await open_store(
+                config.db, max_bytes=config.sqlite_max_bytes, durability=config.durability
+            )
         if config.simulator:
             self.simulator = SmscSimulator(
                 SimulatorConfig(

@@ -25,6 +25,12 @@ class ConfigError(ValueError):
 @dataclass
 class Config:
     db: str = "var/smsgate.db"  # a SQLite file, or a postgresql:// DSN
+    # what an acknowledged message survives: "disk", a power loss (every commit is on disk
+    # before its answer: SQLite synchronous=FULL, PostgreSQL synchronous_commit on); "process",
+    # a kill of the gateway's process, not of the machine (SQLite synchronous=NORMAL in WAL
+    # mode; PostgreSQL synchronous_commit off, which a crash of the database server can also
+    # undo for its last ~0.6 s). Either way the database stays consistent (docs/durability.md)
+    durability: str = "disk"
     # the SQLite file's largest size in bytes (PRAGMA max_page_count): past it writes are
     # refused (HTTP 503 queue_full, SMPP ESME_RMSGQFUL) and nothing is lost; None: no limit
     sqlite_max_bytes: int | None = None
@@ -122,9 +128,11 @@ def _flag(value: str) -> bool:
 
 
 _MESSAGE_IDS = ("decimal", "hex")
+DURABILITY = ("disk", "process")  # what an acknowledged message survives (Config.durability)
 
 _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMSGATE_DB": ("db", str),
+    "SMSGATE_DURABILITY": ("durability", str),
     "SMSGATE_HTTP_PORT": ("http_port", int),
     "SMSGATE_HTTP_HOST": ("http_host", str),
     "SMSGATE_SMPP_PORT": ("smpp_port", int),
@@ -149,6 +157,8 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             raise ConfigError(f"{path}: smpp_password_min_length is 1 to {SMPP_MAX_PASSWORD}")
         if config.api_key_min_length < 1:
             raise ConfigError(f"{path}: api_key_min_length is at least 1")
+        if config.durability not in DURABILITY:
+            raise ConfigError(f"{path}: durability is 'disk' or 'process'")
         if config.sqlite_max_bytes is not None and config.sqlite_max_bytes < 65536:
             raise ConfigError(f"{path}: sqlite_max_bytes is at least 65536")
         if config.lease_ttl < 1.0:

@@ -33,6 +33,7 @@ from smsgate.bench.processes import (
     stop,
     stop_carrier,
 )
+from smsgate.config import DURABILITY
 
 FINAL = {"delivered", "undelivered", "failed", "expired", "canceled", "rejected"}
 
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         carrier_port=carrier_port,
         connector=f'password = "crash"\nwindow = {args.window}\nreconnect_min = 0.1',
     )
+    config.write_text(f'durability = "{args.durability}"\n' + config.read_text())
     key = create_account(config, "crash")
     acked: set[str] = set()
     started = time.monotonic()
@@ -154,6 +156,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--receipt-delay", type=float, default=0.05)
     parser.add_argument("--http-port", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--durability",
+        choices=DURABILITY,
+        default="disk",
+        help="the gateway's (docs/durability.md)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(list(argv))
     if args.http_port == 0:

@@ -62,17 +62,20 @@ from smsgate.bench.processes import (
     stop,
     stop_carrier,
 )
+from smsgate.config import DURABILITY
 from smsgate.runtime import run_async
 
 WORKLOADS = ("mt", "mo", "bind50")
 GATEWAYS = ("kannel", "smsgate")
 WINDOW = 100  # the upstream bind's outstanding submit_sm, both gateways
 PASSWORD = "carrier1"  # SMPP passwords have at most 8 characters
-SMSGATE_STORE_NOTE = (
-    "smsgate: SQLite WAL with synchronous=FULL, fixed in the store (no setting to lower it): "
-    "a message is fsynced before it is acknowledged, so it survives a process kill and a "
-    "power loss"
-)
+SMSGATE_STORE_NOTES = {
+    "disk": "smsgate: SQLite WAL with synchronous=FULL (durability = disk): a message is "
+    "fsynced before it is acknowledged, so it survives a process kill and a power loss",
+    "process": "smsgate: SQLite WAL with synchronous=NORMAL (durability = process): a message "
+    "is in the operating system's hands before it is acknowledged, so it survives a process "
+    "kill, not a power loss",
+}
 _START_TIMEOUT = 60.0
 _POLL = 0.05
 
@@ -211,7 +214,7 @@ async def _mt_round(
 # -- the gateways ----------------------------------------------------------------------------
 
 
-def _smsgate_config(workdir: Path, carrier_port: int, capacity: int) -> Path:
+def _smsgate_config(workdir: Path, carrier_port: int, capacity: int, durability: str) -> Path:
     config = gateway_config(
         workdir / "smsgate.toml",
         db=str(workdir / "smsgate.db"),
@@ -221,7 +224,8 @@ def _smsgate_config(workdir: Path, carrier_port: int, capacity: int) -> Path:
         connector=f'password = "{PASSWORD}"\nbinds = 1\nwindow = {WINDOW}',
     )
     # the MO receiver is on loopback, which callbacks may not reach by default
-    config.write_text(config.read_text() + "\n[callbacks]\ndeny_networks = []\n")
+    settings = f'durability = "{durability}"\n' + config.read_text()
+    config.write_text(settings + "\n[callbacks]\ndeny_networks = []\n")
     return config
 
 
@@ -241,9 +245,9 @@ async def _metric(client: HttpClient, name: str) -> int:
 
 
 async def _start_smsgate(
-    workdir: Path, carrier_port: int, capacity: int, mo_url: str | None
+    workdir: Path, carrier_port: int, capacity: int, mo_url: str | None, durability: str
 ) -> tuple[Child, Side]:
-    config = _smsgate_config(workdir, carrier_port, capacity)
+    config = _smsgate_config(workdir, carrier_port, capacity, durability)
     key = create_account(config, "bench")
     if mo_url is not None:
         _smsgate_cli(config, "account", "numbers", "add", "bench", MO_DESTINATION)
@@ -327,7 +331,9 @@ async def _mt_workload(args: argparse.Namespace, workdir: Path, latency: float) 
     gateway: Child | None = None
     try:
         kannel, kannel_side = await _start_kannel(workdir, carriers[0][1], None, lambda: 0)
-        gateway, smsgate_side = await _start_smsgate(workdir, carriers[1][1], capacity, None)
+        gateway, smsgate_side = await _start_smsgate(
+            workdir, carriers[1][1], capacity, None, args.durability
+        )
         sides = [kannel_side, smsgate_side]
         for workload in workloads:
             for number in range(args.rounds):
@@ -387,7 +393,7 @@ async def _mo_workload(args: argparse.Namespace, workdir: Path) -> dict[str, Any
             workdir, carriers[0].config.port, urls[0], lambda: receivers[0].count
         )
         gateway, smsgate_side = await _start_smsgate(
-            workdir, carriers[1].config.port, capacity, urls[1]
+            workdir, carriers[1].config.port, capacity, urls[1], args.durability
         )
         sides = [kannel_side, smsgate_side]
         for carrier in carriers:
@@ -506,7 +512,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "window": WINDOW,
         "bind50_latency_s": args.latency,
         "python": sys.version.split()[0],
-        "durability": {"smsgate": SMSGATE_STORE_NOTE, "kannel": STORE_NOTE},
+        "durability": {"smsgate": SMSGATE_STORE_NOTES[args.durability], "kannel": STORE_NOTE},
         "summary": summary(rounds),
         "totals": totals,
         "round_results": [asdict(r) for r in rounds],
@@ -535,6 +541,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--connections", type=int, default=20, help="HTTP connections (mt)")
     parser.add_argument("--latency", type=float, default=0.05, help="bind50's carrier, seconds")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a round may take")
+    parser.add_argument(
+        "--durability",
+        choices=DURABILITY,
+        default="disk",
+        help="smsgate's: disk (fsync per commit) or process (survives a process kill only)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 

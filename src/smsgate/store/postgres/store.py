@@ -70,6 +70,7 @@ class PostgresStore(PostgresCluster, Store):
         connect_timeout: float = 10.0,
         close_timeout: float = 10.0,
         node_id: str | None = None,
+        durability: str = "disk",
     ) -> None:
         super().__init__(max_pending=max_pending, queue_wait=queue_wait, max_batch=max_batch)
         self.dsn = dsn
@@ -80,6 +81,8 @@ class PostgresStore(PostgresCluster, Store):
         # rows a node inserts name it: a message's owner is the node that accepted it
         self.node_id = node_id
         self._settings = {"smsgate.node": node_id} if node_id else {}
+        if durability == "process":  # the commit returns before its WAL is flushed
+            self._settings["synchronous_commit"] = "off"
         self._pool: asyncpg.Pool[Any] | None = None
         self._liveness: asyncpg.Pool[Any] | None = None  # one connection, for the node's beats
         self._queue: deque[PendingWrite] = deque()

@@ -10,11 +10,18 @@ from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError, S
 
 
 def connect(
-    path: str | Path, *, read_only: bool, busy_timeout: float, max_bytes: int | None = None
+    path: str | Path,
+    *,
+    read_only: bool,
+    busy_timeout: float,
+    max_bytes: int | None = None,
+    durability: str = "disk",
 ) -> sqlite3.Connection:
-    """A connection of the store's: the writer's in WAL mode with every commit fsynced, and
-    the file kept within `max_bytes` (SQLite's max_page_count holds per connection, so every
-    writing connection sets it)."""
+    """A connection of the store's: the writer's in WAL mode with every commit fsynced (with
+    durability "process", the WAL written to the operating system but synced only at
+    checkpoints: a process kill loses nothing, a power loss the last commits), and the file
+    kept within `max_bytes` (SQLite's max_page_count holds per connection, so every writing
+    connection sets it)."""
     conn = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
     )
@@ -22,7 +29,7 @@ def connect(
         conn.execute("PRAGMA query_only = ON")
     else:
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA synchronous = {'NORMAL' if durability == 'process' else 'FULL'}")
         if max_bytes is not None:
             page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
             # below the pages already used SQLite keeps the current count: no more growth

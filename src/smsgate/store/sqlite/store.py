@@ -1,7 +1,8 @@
 """The SQLite backend: a writer process doing group commit, reads on their own connections.
 
 WAL journal with synchronous=FULL: a commit is on disk (the WAL fsynced) before any caller is
-told so. SQLite allows one writer at a time, so every write, including configuration changes,
+told so (with durability "process", synchronous=NORMAL: in the operating system's hands, see
+docs/durability.md). SQLite allows one writer at a time, so every write, including configuration changes,
 goes through the writer's queue (`smsgate.store.sqlite.writer`, a process of its own: see there
 why) over a socket pair; reads run in a small thread pool on read-only connections and, under
 WAL, never wait behind the writer. Migrations run on a connection of their own before the
@@ -76,6 +77,7 @@ class SqliteStore(Store):
         max_batch: int = DEFAULT_MAX_BATCH,
         busy_timeout: float = 10.0,
         max_bytes: int | None = None,
+        durability: str = "disk",
     ) -> None:
         super().__init__(max_pending=max_pending, queue_wait=queue_wait, max_batch=max_batch)
         self.path = Path(path)
@@ -83,6 +85,7 @@ class SqliteStore(Store):
         self._reader_count = readers
         self._busy_timeout = busy_timeout
         self._max_bytes = max_bytes
+        self._durability = durability
         self._writer: WriterLink | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._readers: ThreadPoolExecutor | None = None
@@ -114,6 +117,7 @@ class SqliteStore(Store):
                     str(self._busy_timeout),
                     str(self._max_batch),
                     str(self._max_bytes or 0),
+                    self._durability,
                 ],
                 pass_fds=[theirs.fileno()],
             )
@@ -227,6 +231,7 @@ class SqliteStore(Store):
                     read_only=False,
                     busy_timeout=self._busy_timeout,
                     max_bytes=self._max_bytes,
+                    durability=self._durability,
                 )
                 try:
                     return migrate(conn)

@@ -1,10 +1,11 @@
 """The SQLite store's writer: a process of its own that commits what the store sends it.
 
-`python -m smsgate.store.sqlite.writer FD PATH BUSY_TIMEOUT MAX_BATCH MAX_BYTES` (MAX_BYTES 0:
-no size limit), started by `SqliteStore.open` with one end of a socket pair as FD. It reads
-frames (`wire`) in order: writes, which it commits many callers per transaction (everything
-that arrived while the previous transaction ran, up to MAX_BATCH changes), and jobs (a few
-statements in a transaction of their own). Each gets its answer, in the order they came.
+`python -m smsgate.store.sqlite.writer FD PATH BUSY_TIMEOUT MAX_BATCH MAX_BYTES DURABILITY`
+(MAX_BYTES 0: no size limit; DURABILITY "disk" or "process"), started by `SqliteStore.open`
+with one end of a socket pair as FD. It reads frames (`wire`) in order: writes, which it
+commits many callers per transaction (everything that arrived while the previous transaction
+ran, up to MAX_BATCH changes), and jobs (a few statements in a transaction of their own). Each
+gets its answer, in the order they came.
 
 A process rather than a thread: sqlite3 gives up the GIL around every step and must win it back
 from the busy event loop, so a writer thread and the loop took turns on one core (measured in
@@ -111,7 +112,7 @@ class Writer:
 def main(argv: list[str]) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
-    fd, path, busy_timeout, max_batch, max_bytes = argv
+    fd, path, busy_timeout, max_batch, max_bytes, durability = argv
     sock = socket.socket(fileno=int(fd))
     try:
         conn = connect(
@@ -119,6 +120,7 @@ def main(argv: list[str]) -> int:
             read_only=False,
             busy_timeout=float(busy_timeout),
             max_bytes=int(max_bytes) or None,
+            durability=durability,
         )
     except Exception as error:
         sock.sendall(frame((READY, error_out(error))))
