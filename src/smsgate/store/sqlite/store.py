@@ -2,11 +2,12 @@
 
 WAL journal with synchronous=FULL: a commit is on disk (the WAL fsynced) before any caller is
 told so (with durability "process", synchronous=NORMAL: in the operating system's hands, see
-docs/durability.md). SQLite allows one writer at a time, so every write, including configuration changes,
-goes through the writer's queue (`smsgate.store.sqlite.writer`, a process of its own: see there
-why) over a socket pair; reads run in a small thread pool on read-only connections and, under
-WAL, never wait behind the writer. Migrations run on a connection of their own before the
-writer starts (several processes may migrate the same file at once: each waits for the other).
+docs/durability.md). SQLite allows one writer at a time, so every write, including
+configuration changes, goes through the writer's queue (`smsgate.store.sqlite.writer`, a
+process of its own: see there why) over a socket pair; reads run in a small thread pool on
+read-only connections and, under WAL, never wait behind the writer. Migrations run on a
+connection of their own before the writer starts (several processes may migrate the same file
+at once: each waits for the other).
 """
 
 import asyncio
