@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -199,15 +200,20 @@ async def node_kill(c: Campaign) -> Result:
     return result
 
 
+def _sqlite_rig(c: Campaign, name: str, **options: Any) -> Rig:
+    """One node on a SQLite file of the scenario's name."""
+    db = str(c.workdir / f"{name}.db")
+    return Rig(
+        name, c.workdir, outbox_lease=c.sizes.outbox_lease, store_url=db, node_urls=[db], **options
+    )
+
+
 async def bind_drops(c: Campaign) -> Result:
     """The carrier drops every bind every N seconds."""
     s = c.sizes
-    rig = Rig(
+    rig = _sqlite_rig(
+        c,
         "bind_drops",
-        c.workdir,
-        outbox_lease=c.sizes.outbox_lease,
-        store_url=str(c.workdir / "bind_drops.db"),
-        node_urls=[str(c.workdir / "bind_drops.db")],
         carrier_options=["--drop-every", str(s.bind_drop_every)],
     )
 
@@ -226,13 +232,9 @@ async def bind_drops(c: Campaign) -> Result:
 async def throttle_bursts(c: Campaign) -> Result:
     """The carrier answers ESME_RTHROTTLED to everything in bursts."""
     s = c.sizes
-    db = str(c.workdir / "throttle.db")
-    rig = Rig(
+    rig = _sqlite_rig(
+        c,
         "throttle",
-        c.workdir,
-        outbox_lease=c.sizes.outbox_lease,
-        store_url=db,
-        node_urls=[db],
         carrier_options=[
             "--throttle-every",
             str(s.throttle_every),
@@ -289,15 +291,11 @@ async def pg_restart(c: Campaign) -> Result:
 async def callback_outage(c: Campaign) -> Result:
     """The callback receiver down for 10 minutes, compressed."""
     s = c.sizes
-    db = str(c.workdir / "callback_outage.db")
     # the outbox's schedule scaled down by the same factor as the outage: the same number of
     # retries fall inside it as in ten real minutes with the default schedule
-    rig = Rig(
+    rig = _sqlite_rig(
+        c,
         "callback_outage",
-        c.workdir,
-        outbox_lease=c.sizes.outbox_lease,
-        store_url=db,
-        node_urls=[db],
         first_retry=2.0 / s.compression,
         max_delay=3600.0 / s.compression,
     )
