@@ -4,7 +4,6 @@ and on a callback receiver's requests."""
 
 import asyncio
 import base64
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -139,11 +138,3 @@ def deliveries(receiver: CallbackReceiver) -> dict[str, list[Received]]:
     for request in receiver.received:
         found.setdefault(request.headers["x-smsgate-delivery"], []).append(request)
     return found
-
-
-def closed_port_url() -> str:
-    """A loopback URL nothing listens on (a port just freed): a request there is refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/gone"

@@ -19,8 +19,8 @@ from smsgate.callbacks.channel import HttpChannel
 from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.inbound import InboundNumber
 from smsgate.domain.outbox import OutboxItem
-from tests.api.dialects.kddi_guide import POSTMAN, SMS_31
 from tests.api.harness import Running, add_account, running_gateway
+from tests.fixtures.kddi_samples import sample
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
 
 BOT = "bot-0001"
@@ -33,10 +33,10 @@ SMS_HEADERS = {
 }
 UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")  # as the guide's answer
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# the guide's 3.1 SMS sample and its Postman sample (bodies only; kddi_guide has their
-# repairs, test_kddi_guide replays them whole)
-SAMPLE_SMS: dict[str, Any] = orjson.loads(SMS_31.body)
-SAMPLE_POSTMAN: dict[str, Any] = orjson.loads(POSTMAN.body)
+# the guide's 3.1 SMS sample and its Postman sample (bodies only; tests/fixtures/kddi/ lists
+# their repairs, test_kddi_guide replays them whole)
+SAMPLE_SMS: dict[str, Any] = sample("3.1").body
+SAMPLE_POSTMAN: dict[str, Any] = sample("postman").body
 SMS_TEXT = "これは、SMSテストメッセージです"
 
 

@@ -1,6 +1,6 @@
-"""The KDDI Message Cast guide's sample requests replayed whole (path, headers, body), with
-only the repairs kddi_guide lists: its two SMS samples are sent and their answers compared
-with the guide's; its +message samples get the refusal smsgate gives until it has RCS."""
+"""The KDDI Message Cast guide's two SMS sample requests (3.1 and the Postman one) replayed whole
+(path, headers, body) from tests/fixtures/kddi/, with only the repairs listed there, and their
+answers compared with the guide's. Its +message samples are replayed in test_kddi_rcs.py."""
 
 import asyncio
 import base64
@@ -10,26 +10,32 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import orjson
 
 from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
-from tests.api.dialects.kddi_guide import (
-    POSTMAN,
-    POSTMAN_ANSWER,
-    POSTMAN_BOT,
-    POSTMAN_USER,
-    SMS_31,
-    Sample,
-)
 from tests.api.harness import Running, add_account, running_gateway
+from tests.fixtures.kddi_samples import Sample, sample
 from tests.store.backends import StoreBackend
 
 BOT = "bot-0001"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # when the guide's Postman answer was given: the clock stands there
 ANSWERED = datetime(2022, 3, 22, 11, 44, 30, 231_000, tzinfo=UTC).timestamp()
-NO_RCS = "+message (RCS) is not available"
+# 参考資料 (Postman): Basic auth user testUser, its path's bot botId_dummy
+POSTMAN_USER = "testUser"
+POSTMAN_BOT = "botId_dummy"
+# the answer the guide shows for it, with HTTP 202 Accepted
+POSTMAN_ANSWER = {
+    "smsmessage": {
+        "orderId": "05840e5f-fbe3-41c3-8af9-a3e363d5a678",
+        "status": "pending",
+        "msgId": "05840e5f-fbe3-41c3-8af9-a3e363d5a678",
+        "timestamp": "2022-03-22T11:44:30.231Z",
+    },
+    "Destination": "sms",
+}
 
 
 async def account_with_bot(gw: Running, name: str, bot: str) -> Account:
@@ -43,14 +49,15 @@ async def account_with_bot(gw: Running, name: str, bot: str) -> Account:
     return account
 
 
-async def replay(gw: Running, sample: Sample, user: str, path: str | None = None) -> httpx.Response:
-    """The sample as written, with the Basic auth section 1.1 requires (user: the account's
-    name, password: its API key); header values are UTF-8 (the placeholders are Japanese)."""
+async def replay(
+    gw: Running, sample: Sample, user: str, body: dict[str, Any] | None = None
+) -> httpx.Response:
+    """The sample as written (`body` in place of its own), with the Basic auth section 1.1
+    requires (user: the account's name, password: its API key)."""
     token = base64.b64encode(f"{user}:{gw.keys[user]}".encode()).decode()
-    headers = [(name, value.encode()) for name, value in sample.headers]
-    headers.append(("Authorization", f"Basic {token}".encode()))
-    target = path or sample.path.format(aggregator="kddi", botId=BOT)
-    return await gw.client.post(target, content=sample.body, headers=headers)
+    headers = {**sample.headers_with(gw.keys[user]), "Authorization": f"Basic {token}"}
+    content = orjson.dumps(sample.body if body is None else body)
+    return await gw.client.post(sample.target(bot_id=BOT), content=content, headers=headers)
 
 
 def run(backend: StoreBackend, scenario: Any, start: float | None = None) -> None:
@@ -65,7 +72,8 @@ def run(backend: StoreBackend, scenario: Any, start: float | None = None) -> Non
 def test_the_postman_sample_answered_as_the_guide_shows(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         account = await account_with_bot(gw, POSTMAN_USER, POSTMAN_BOT)
-        answer = await replay(gw, POSTMAN, POSTMAN_USER)
+        postman = sample("postman")
+        answer = await replay(gw, postman, POSTMAN_USER)
         assert (answer.status_code, answer.reason_phrase) == (202, "Accepted"), answer.text
         body = answer.json()
         assert list(body) == list(POSTMAN_ANSWER) and body["Destination"] == "sms"
@@ -75,7 +83,7 @@ def test_the_postman_sample_answered_as_the_guide_shows(backend: StoreBackend) -
         assert UUID.fullmatch(sms["msgId"]) and sms["orderId"] == sms["msgId"]
         assert (sms["status"], sms["timestamp"]) == (guide["status"], guide["timestamp"])
         # status check by that msgId: dst "1" sent it to au, smsTextEnc's text was sent
-        status_path = f"{POSTMAN.path}/{sms['msgId']}/status"
+        status_path = f"{postman.path}/{sms['msgId']}/status"
         auth = base64.b64encode(f"{POSTMAN_USER}:{gw.keys[POSTMAN_USER]}".encode()).decode()
         assert gw.app.gateway is not None
         stored = await gw.app.gateway.queries.message(account.id, sms["msgId"].replace("-", ""))
@@ -87,7 +95,16 @@ def test_the_postman_sample_answered_as_the_guide_shows(backend: StoreBackend) -
         assert (state["status"], state["carrier"]) == ("delivered", "au")
         assert (state["userContact"], state["smsNumber"]) == ("+817012345678", "0312345678")
         assert state["timestamp"] == guide["timestamp"]  # the clock has not moved
-        assert stored.text == "【SMSサービス正常性確認開始】\n個人端末から配信試験実施"
+        assert stored.text == "【SMSサービス正常性確認開始】\r\n個人端末から配信試験実施"
+        # the guide's own smsTextEnc writes the line break LF where smsText has CR LF (the
+        # fixture's is re-encoded from smsText): the same text, and its LF version is sent
+        as_guide = orjson.loads(orjson.dumps(postman.body))
+        lf = "【SMSサービス正常性確認開始】\n個人端末から配信試験実施"
+        as_guide["smsmessage"]["smsTextEnc"] = base64.b64encode(lf.encode("utf-16-be")).decode()
+        again = await replay(gw, postman, POSTMAN_USER, as_guide)
+        assert again.status_code == 202, again.text
+        msg_id = again.json()["smsmessage"]["msgId"].replace("-", "")
+        assert (await gw.app.gateway.queries.message(account.id, msg_id)).text == lf
 
     run(backend, scenario, start=ANSWERED)
 
@@ -95,7 +112,7 @@ def test_the_postman_sample_answered_as_the_guide_shows(backend: StoreBackend) -
 def test_the_sms_sample_of_section_3_1(backend: StoreBackend) -> None:
     async def scenario(gw: Running) -> None:
         account = await account_with_bot(gw, "a", BOT)
-        answer = await replay(gw, SMS_31, "a")
+        answer = await replay(gw, sample("3.1"), "a")
         assert answer.status_code == 202, answer.text
         sms = answer.json()["smsmessage"]
         assert sms["status"] == "pending" and sms["orderId"] == sms["msgId"]

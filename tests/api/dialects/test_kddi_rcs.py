@@ -14,9 +14,9 @@ from tests.api.dialects.kddi_rcs import (
     NOT_CAPABLE,
     UNINSTALLED,
     KddiGateway,
-    closed_port_url,
     kddi_gateway,
 )
+from tests.api.rcs_platform import reports_lost
 from tests.fixtures.kddi_samples import sample, samples
 from tests.store.backends import StoreBackend
 
@@ -165,15 +165,11 @@ def test_a_revoke_refused_as_delivered_sends_no_sms(backend: StoreBackend) -> No
         # the platform's reports are lost for a while (its webhooks go nowhere): the gateway
         # still sees the message sent when its time on +message runs out, and the revoke
         # finds it delivered
-        platform = kddi.rcs.config
-        gateway_url, platform.webhook_url = platform.webhook_url, closed_port_url()
-        try:
+        with reports_lost(kddi.rcs):
             answer = await kddi.replay(sample("3.3"))
             assert answer.status_code == 202, answer.text
             msg_id = answer.json()["RCSMessage"]["msgId"]
             await kddi.statuses.reach(msg_id.replace("-", ""), Status.DELIVERED)
-        finally:
-            platform.webhook_url = gateway_url
         assert kddi.rcs.counters["revoke_refused"] == 1
         status = await kddi.status(msg_id)
         assert status["Destination"] == "rcs"
