@@ -1,7 +1,9 @@
 """The embedded set-up (`smsgate serve` without a file) reads national numbers as Japan's, as
-the built-in carrier table is Japan's, and its banner says so."""
+the built-in carrier table is Japan's, and its banner says so; the console login it prints
+works."""
 
 import asyncio
+import re
 from pathlib import Path
 
 import httpx
@@ -9,9 +11,12 @@ import httpx
 from smsgate.app import App
 from smsgate.cli.serve import ready_banner
 from smsgate.config import EMBEDDED_COUNTRY, Config, embedded, load_config
+from tests.api.console.session import ConsoleClient
+
+CONSOLE_LINE = re.compile(r"console +(http://\S+)/console/ +user (\S+) password (\S+)")
 
 
-def test_embedded_accepts_a_national_number_and_the_banner_names_the_country(
+def test_embedded_accepts_a_national_number_and_the_banner_names_the_country_and_console(
     tmp_path: Path,
 ) -> None:
     assert load_config(env={}).engine.default_country is None  # only the embedded set-up
@@ -34,6 +39,15 @@ def test_embedded_accepts_a_national_number_and_the_banner_names_the_country(
                 )
             assert sent.status_code == 202, sent.text
             assert sent.json()["to"] == "+819012345678"
+            printed = CONSOLE_LINE.search(banner)
+            assert printed is not None, banner
+            url, user, password = printed.groups()
+            assert url.endswith(f":{app.http.port}")
+            async with ConsoleClient(f"http://127.0.0.1:{app.http.port}") as console:
+                assert (await console.login(user, "not " + password)).status_code == 401
+                assert (await console.login(user, password)).status_code == 303
+                accounts = await console.get("/console/accounts")
+                assert accounts.status_code == 200 and app.demo.account_id in accounts.text
         finally:
             await app.stop()
 
