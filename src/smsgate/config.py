@@ -42,8 +42,9 @@ class Config:
     # seconds from connecting, or from a request's first byte, to its last header; then closed
     http_header_timeout: float = 10.0
     http_keepalive_timeout: float = 5.0  # seconds an idle connection stays open between requests
-    # addresses or networks (space- or comma-separated) whose X-Forwarded-For is believed;
-    # empty: none, every address check uses the connection's own peer
+    # addresses or networks (space- or comma-separated) whose X-Forwarded-For (and
+    # X-Forwarded-Proto) is believed; empty: none, every address check uses the connection's
+    # own peer
     http_trusted_proxies: str = ""
     # wrong credentials from one address within http_auth_window before it is refused (429)
     http_auth_failures: int = 10

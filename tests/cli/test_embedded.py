@@ -1,8 +1,9 @@
 """The embedded set-up (`smsgate serve` without a file) reads national numbers as Japan's, as
 the built-in carrier table is Japan's, and its banner says so; the banner's +message example
-goes through as printed."""
+goes through as printed, and the console login it prints works."""
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -15,6 +16,9 @@ from smsgate.cli.serve import RICH_CARD, ready_banner
 from smsgate.config import EMBEDDED_COUNTRY, Config, embedded, load_config
 from smsgate.domain.message import Message
 from smsgate.domain.status import Status
+from tests.api.console.session import ConsoleClient
+
+CONSOLE_LINE = re.compile(r"console +(http://\S+)/console/ +user (\S+) password (\S+)")
 
 
 @asynccontextmanager
@@ -31,7 +35,7 @@ async def embedded_app(tmp_path: Path) -> AsyncIterator[App]:
         await app.stop()
 
 
-def test_embedded_accepts_a_national_number_and_the_banner_names_the_country(
+def test_embedded_accepts_a_national_number_and_the_banner_names_the_country_and_console(
     tmp_path: Path,
 ) -> None:
     assert load_config(env={}).engine.default_country is None  # only the embedded set-up
@@ -50,6 +54,15 @@ def test_embedded_accepts_a_national_number_and_the_banner_names_the_country(
                 )
             assert sent.status_code == 202, sent.text
             assert sent.json()["to"] == "+819012345678"
+            printed = CONSOLE_LINE.search(banner)
+            assert printed is not None, banner
+            url, user, password = printed.groups()
+            assert url.endswith(f":{app.http.port}")
+            async with ConsoleClient(f"http://127.0.0.1:{app.http.port}") as console:
+                assert (await console.login(user, "not " + password)).status_code == 401
+                assert (await console.login(user, password)).status_code == 303
+                accounts = await console.get("/console/accounts")
+                assert accounts.status_code == 200 and app.demo.account_id in accounts.text
 
     asyncio.run(main())
 

@@ -123,3 +123,24 @@ def test_the_client_is_the_first_address_from_the_right_that_is_not_a_proxy() ->
     assert client("198.51.100.9", "6.6.6.6") == "198.51.100.9"  # not a proxy: the peer
     assert client("10.0.0.1") == "10.0.0.1"  # a proxy without the header: itself
     assert client("10.0.0.1", "") == "10.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("peer", "said", "scheme"),
+    [
+        ("10.0.0.1", [b"https"], "https"),
+        ("10.0.0.1", [b"http, https"], "https"),  # the nearest hop's
+        ("10.0.0.1", [b"gopher"], None),
+        ("10.0.0.1", [], None),
+        ("198.51.100.7", [b"https"], None),  # not a configured proxy: anyone can write it
+    ],
+)
+def test_the_forwarded_scheme_is_believed_from_a_configured_proxy_only(
+    peer: str, said: list[bytes], scheme: str | None
+) -> None:
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError
+
+    forwarded = ForwardedFor(app, "10.0.0.0/8")
+    headers = [(b"x-forwarded-proto", value) for value in said]
+    assert forwarded.scheme(peer, headers) == scheme

@@ -2,7 +2,9 @@
 peer is a configured proxy, the address that proxy saw (X-Forwarded-For). Every address check
 (accounts' allow-lists, SMSC.ru's block, the authentication limit, /metrics) reads
 `request.client`, which this middleware sets; uvicorn's own proxy header handling is off, since
-it believes loopback by default."""
+it believes loopback by default. From a configured proxy, X-Forwarded-Proto sets the request's
+scheme too: a proxy that ends TLS forwards plain http, and the console's cookie is Secure only
+on https requests."""
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -16,9 +18,13 @@ class ForwardedFor:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.trusted.strip() and scope.get("client"):
-            client = self.client_address(scope["client"][0], scope["headers"])
-            if client != scope["client"][0]:
+            peer = scope["client"][0]
+            client = self.client_address(peer, scope["headers"])
+            if client != peer:
                 scope = dict(scope, client=(client, 0))
+            scheme = self.scheme(peer, scope["headers"])
+            if scheme is not None and scheme != scope.get("scheme"):
+                scope = dict(scope, scheme=scheme)
         await self.app(scope, receive, send)
 
     def address_of(self, scope: Scope) -> str | None:
@@ -48,6 +54,17 @@ class ForwardedFor:
             if not self.is_proxy(hop):
                 break
         return client
+
+    def scheme(self, peer: str, headers: list[tuple[bytes, bytes]]) -> str | None:
+        """The scheme a trusted proxy says its client used (the last X-Forwarded-Proto, the
+        nearest hop's); None when the peer is not a proxy or says nothing usable."""
+        if not self.is_proxy(peer):
+            return None
+        said = [value for name, value in headers if name == b"x-forwarded-proto"]
+        if not said:
+            return None
+        scheme = said[-1].decode("latin-1").split(",")[-1].strip().lower()
+        return scheme if scheme in ("http", "https") else None
 
     def is_proxy(self, address: str) -> bool:
         return address_allowed(self.trusted, address)
