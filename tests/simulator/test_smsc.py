@@ -190,6 +190,24 @@ def test_outcome_mix_and_error_codes() -> None:
     run(scenario, SimulatorConfig(receipt_delay=0.0, outcomes=outcomes, seed=7))
 
 
+def test_absent_destinations_are_taken_then_reported_not_reachable() -> None:
+    async def scenario(sim: SmscSimulator) -> None:
+        inbox = Inbox()
+        conn = await connect("127.0.0.1", sim.config.port, BindTransceiver(), inbox)
+        absent = await conn.call(submit(destination_addr="819099900001", protocol_id=0x40))
+        here = await conn.call(submit())
+        assert isinstance(absent, SubmitSmResp) and isinstance(here, SubmitSmResp)
+        receipts = {r.tlvs[Tag.RECEIPTED_MESSAGE_ID]: r for r in await inbox.wait_for(2)}
+        off = receipts[absent.message_id]
+        assert off.tlvs[Tag.MESSAGE_STATE] == MessageState.UNDELIVERABLE
+        assert off.tlvs[Tag.NETWORK_ERROR_CODE] == b"\x03\x00\x06"  # absent subscriber
+        assert parse_receipt_text(off.short_message.decode()).error == "006"
+        assert receipts[here.message_id].tlvs[Tag.MESSAGE_STATE] == MessageState.DELIVERED
+        await conn.unbind_and_close()
+
+    run(scenario, SimulatorConfig(receipt_delay=0.0, absent_destinations=("8190999",)))
+
+
 def test_cancel_before_receipt() -> None:
     async def scenario(sim: SmscSimulator) -> None:
         inbox = Inbox()

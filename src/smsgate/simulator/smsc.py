@@ -5,9 +5,10 @@ after a configurable latency with message ids, answers ESME_RTHROTTLED above a r
 delivery receipts (receipt text plus receipted_message_id, message_state and, for failures,
 network_error_code) after a delay, with a configurable mix of outcomes. query_sm and cancel_sm
 see the state it keeps for recent messages. Destinations starting with a configured prefix are
-refused with ESME_RINVDSTADR, `send_mo` sends a mobile-originated deliver_sm, and
-`drop_connections` cuts links without an unbind, like a carrier restart. It is the carrier of the
-embedded set-up and the peer of the tests and benchmarks.
+refused with ESME_RINVDSTADR; those starting with an absent prefix (a handset switched off) are
+taken, then reported undeliverable with the absent subscriber's network error. `send_mo` sends
+a mobile-originated deliver_sm, and `drop_connections` cuts links without an unbind, like a
+carrier restart. It is the carrier of the embedded set-up and the peer of the tests and benchmarks.
 """
 
 import asyncio
@@ -59,6 +60,9 @@ _FAILURE_CODES: Final = {
     MessageState.EXPIRED: 27,  # absent subscriber
     MessageState.REJECTED: 21,  # facility not supported
 }
+# the GSM MAP error a carrier gets for a handset switched off or out of coverage
+# (absentSubscriberSM, 3GPP TS 29.002): what SMSC.ru's err 6 "subscriber not reachable" reports
+ABSENT_SUBSCRIBER: Final = 6
 
 
 @dataclass
@@ -76,6 +80,9 @@ class SimulatorConfig:
     max_tps: float | None = None  # per system_id; above it ESME_RTHROTTLED
     # destinations starting with one of these are refused with ESME_RINVDSTADR
     reject_destinations: tuple[str, ...] = ()
+    # destinations starting with one of these are handsets not reachable: taken, then reported
+    # UNDELIVERABLE with ABSENT_SUBSCRIBER (a ping to them finds nobody)
+    absent_destinations: tuple[str, ...] = ()
     # every this many seconds, an MO message to each bound receiver (None: none)
     mo_interval: float | None = None
     mo_destination: str = "81312345678"  # the number the simulated handsets write to
@@ -319,7 +326,12 @@ class SmscSimulator:
         self._remember(message)
         self._answer(conn, pdu.response(0, message_id=message_id))
         if pdu.registered_delivery & RECEIPT_MASK:
-            state = self.random.choices(self._states, self._weights)[0]
+            absent = self.config.absent_destinations
+            error: int | None = None
+            if absent and destination.startswith(absent):
+                state, error = MessageState.UNDELIVERABLE, ABSENT_SUBSCRIBER
+            else:
+                state = self.random.choices(self._states, self._weights)[0]
             conn.loop.call_later(
                 self.config.receipt_delay,
                 self._finish,
@@ -327,6 +339,7 @@ class SmscSimulator:
                 message,
                 state,
                 pdu.registered_delivery & RECEIPT_MASK,
+                error,
             )
 
     def _query(self, conn: SmppConnection, pdu: QuerySm) -> None:
@@ -363,7 +376,15 @@ class SmscSimulator:
 
     # -- receipts ------------------------------------------------------------------------------
 
-    def _finish(self, system_id: str, message: _Message, state: MessageState, wanted: int) -> None:
+    def _finish(
+        self,
+        system_id: str,
+        message: _Message,
+        state: MessageState,
+        wanted: int,
+        error: int | None = None,
+    ) -> None:
+        """Reports `state` with `error` (the network error; by default the state's usual one)."""
         if message.state is MessageState.DELETED:
             return  # canceled meanwhile
         message.state = state
@@ -372,7 +393,8 @@ class SmscSimulator:
         # registered_delivery 2: receipt on failure only; 3 (SMPP 5.0): on success only
         if (wanted == 2 and delivered) or (wanted == 3 and not delivered):
             return
-        error = _FAILURE_CODES.get(state, 0)
+        if error is None:
+            error = _FAILURE_CODES.get(state, 0)
         receipt = Receipt(
             message_id=message.message_id,
             state=state,

@@ -45,7 +45,7 @@ from smsgate.api.http.dialects.smsc_ru_params import (
 )
 from smsgate.api.http.request_body import read_body
 from smsgate.domain.account import Account, check_password
-from smsgate.domain.channels import EMAIL, HLR, PING
+from smsgate.domain.channels import EMAIL, HLR, PING, email_address
 from smsgate.domain.comment import SEPARATORS
 from smsgate.domain.errors import GatewayError, dialect_code
 from smsgate.domain.message import Message
@@ -276,17 +276,25 @@ async def _balance(gateway: Gateway, account: Account) -> Decimal | None:
 
 
 async def _find(gateway: Gateway, account: Account, phone: str, wanted: str) -> Message | None:
-    numbers = phone_list(phone)
-    if not numbers:
-        return None
     try:
-        destination, _ = gateway.router.destination(numbers[0])
+        destination = _destination(gateway, phone)
     except GatewayError:
+        return None
+    if destination is None:
         return None
     found, _ = await gateway.queries.messages(
         account.id, destination=destination, tag=wanted, limit=1
     )
     return found[0] if found else None
+
+
+def _destination(gateway: Gateway, phone: str) -> str | None:
+    """The destination as kept: an e-mail's address (mail=1 sends to one), else the number's
+    E.164 digits; None for no number."""
+    if "@" in phone:
+        return email_address(phone)
+    numbers = phone_list(phone)
+    return gateway.router.destination(numbers[0])[0] if numbers else None
 
 
 def status_code(message: Message) -> int:
