@@ -30,6 +30,7 @@ from smsgate.callbacks.channel import HttpChannel, callback_consumer, deny_list
 from smsgate.config import Config, ConfigError
 from smsgate.connectors import kinds
 from smsgate.connectors.email import EmailConnector
+from smsgate.connectors.email.bounces import BounceIntake
 from smsgate.connectors.hlr import HlrConnector
 from smsgate.connectors.hlr.portability import PortabilityFeed
 from smsgate.connectors.smpp import SmppConnector
@@ -214,7 +215,11 @@ class App:
         await gateway.start()
         if config.email_ingress.enabled:
             self.email_ingress = _email_ingress(config, gateway, channels, clock)
-            await self.email_ingress.start()
+            port = await self.email_ingress.start()
+            if self.channel_simulators is not None:
+                self.channel_simulators.send_bounces_to(config.email_ingress.host, port)
+        elif any(_reads_bounces(c) for c in channels.values()):
+            log.warning("e-mail bounces are not read: [email_ingress] is off")
         self.retention = RetentionJob(store, clock)
         self.retention.start()
         if self.smpp is not None:
@@ -278,7 +283,7 @@ class App:
             # everything goes to the simulated carrier
             routes = [RouteRow("simulator", 0, {"connectors": [{"id": SIMULATOR_ID}]})]
         if self.channel_simulators is not None:
-            for row in self.channel_simulators.rows():
+            for row in self.channel_simulators.rows(bounces=config.email_ingress.enabled):
                 await store.upsert_connector(row)
         if routes:
             await store.replace_routes(routes)
@@ -330,6 +335,10 @@ def _status_listeners(
     return [PortabilityFeed(store, router.carriers, clock)] if feeds else []
 
 
+def _reads_bounces(connector: Connector) -> bool:
+    return isinstance(connector, EmailConnector) and connector.config.bounce_address is not None
+
+
 def _email_ingress(
     config: Config, gateway: Gateway, channels: Mapping[str, Connector], clock: Clock
 ) -> EmailIngress:
@@ -343,6 +352,10 @@ def _email_ingress(
         accept=gateway.accept,
         clock=clock,
         send_reply=relay_sender(relay) if relay is not None else None,
+        # the connectors as they are at each bounce: reconfiguring one replaces it in `channels`
+        bounces=BounceIntake(
+            lambda: [c for c in channels.values() if isinstance(c, EmailConnector)]
+        ),
     )
 
 

@@ -1,7 +1,9 @@
 """Message and part statuses, the transitions between them, and a message's status from its parts.
 
 A status only moves forward. A receipt that would move a part backwards (a late ENROUTE after
-DELIVRD) is recorded in the history but not applied: `transition` says so.
+DELIVRD) is recorded in the history but not applied: `transition` says so. The one exception is
+a delivery the channel itself overturns (`can_overturn`): an e-mail is delivered once the relay
+took it, and a bounce coming later makes it undelivered.
 """
 
 from collections.abc import Iterable
@@ -70,6 +72,14 @@ def can_transition(current: Status, new: Status) -> bool:
     return new in _NEXT.get(current, frozenset())
 
 
+def can_overturn(current: Status, new: Status) -> bool:
+    """Whether a report that may overturn a delivery (an e-mail's bounce) moves a part from
+    `current` to `new`: forwards as any report, or from delivered to undelivered."""
+    return can_transition(current, new) or (
+        current is Status.DELIVERED and new is Status.UNDELIVERED
+    )
+
+
 def is_final(status: Status) -> bool:
     return status in FINAL
 
@@ -131,6 +141,8 @@ def next_message_status(current: Status, parts: Iterable[Status]) -> Status | No
     status = message_status(parts)
     if status is Status.SENDING:
         status = Status.QUEUED
+    if current is Status.DELIVERED and status is Status.UNDELIVERED:
+        return status  # a part's delivery was overturned (can_overturn): an e-mail's bounce
     if _STAGE[status] <= _STAGE[current] or (current in FINAL and current is not Status.DELIVERED):
         return None
     return status

@@ -96,7 +96,15 @@ class Outcomes:
         early = self.receipts.take_early(connector_id, carrier_id)
         if early is not None:
             self.receipts.apply(
-                message, part, early.status, early.label, early.error, now, early.result
+                message,
+                part,
+                early.status,
+                early.label,
+                early.error,
+                now,
+                early.result,
+                detail=early.detail,
+                overturns=early.overturns,
             )
 
     def failed(self, key: PartKey, error: str, detail: str, *, permanent: bool) -> None:

@@ -79,6 +79,12 @@ class DeliveryReport:
     # what a lookup channel found (an HLR lookup's imsi, msc, mcc, mnc, ...), kept with the
     # message and given back to the customer with its status
     result: dict[str, Any] | None = None
+    # the channel's own account of a failure, kept as the part's error detail; empty: the
+    # detail is "network error <error>"
+    detail: str = ""
+    # the channel may overturn a delivery it reported itself: an e-mail is delivered once the
+    # relay took it, and its bounce (UNDELIVERED) is applied after that
+    overturns_delivery: bool = False
 
 
 @dataclass(frozen=True, slots=True)

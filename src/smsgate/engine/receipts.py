@@ -3,7 +3,8 @@
 A report is matched by (connector, the channel's id for the part), from memory first and from
 the store for a part no longer in memory. One that overtakes the part's acceptance is held
 (`EarlyReceipt`) until the acceptance names the id. A report never moves a part backwards: such
-a one is kept in the history only.
+a one is kept in the history only, except a channel's report that overturns the delivery it
+reported itself (an e-mail's bounce: `DeliveryReport.overturns_delivery`).
 """
 
 import asyncio
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from smsgate.domain.message import Message, Part
-from smsgate.domain.status import FINAL, Status, can_transition
+from smsgate.domain.status import FINAL, Status, can_overturn, can_transition
 from smsgate.engine.clock import Clock
 from smsgate.engine.counters import Counters
 from smsgate.engine.fallback import Fallbacks
@@ -40,6 +41,8 @@ class EarlyReceipt:
     error: str
     at: float
     result: dict[str, Any] | None = None
+    detail: str = ""
+    overturns: bool = False
 
 
 class Receipts:
@@ -77,7 +80,15 @@ class Receipts:
             return self._stored_receipt(connector_id, report, report.status, now)
         message, part = found
         return self.apply(
-            message, part, report.status, report.label, report.error, now, report.result
+            message,
+            part,
+            report.status,
+            report.label,
+            report.error,
+            now,
+            report.result,
+            detail=report.detail,
+            overturns=report.overturns_delivery,
         )
 
     def take_early(self, connector_id: str, carrier_id: str) -> EarlyReceipt | None:
@@ -93,12 +104,30 @@ class Receipts:
             found = self.live.part(connector_id, report.carrier_ids)
         if found is None:
             # the report overtook its part's acceptance; hold it until that comes
-            early = EarlyReceipt(status, report.label, report.error, now, report.result)
+            early = EarlyReceipt(
+                status,
+                report.label,
+                report.error,
+                now,
+                report.result,
+                report.detail,
+                report.overturns_delivery,
+            )
             self._early[(connector_id, report.carrier_ids[0])] = early
             self._drop_stale_early(now)
             return
         message, part = found
-        await self.apply(message, part, status, report.label, report.error, now, report.result)
+        await self.apply(
+            message,
+            part,
+            status,
+            report.label,
+            report.error,
+            now,
+            report.result,
+            detail=report.detail,
+            overturns=report.overturns_delivery,
+        )
 
     async def _find_part(
         self, connector_id: str, carrier_ids: tuple[str, ...]
@@ -124,10 +153,17 @@ class Receipts:
         error: str,
         now: float,
         result: dict[str, Any] | None = None,
+        *,
+        detail: str = "",
+        overturns: bool = False,
     ) -> "asyncio.Future[None]":
+        """Apply a report to a part; `detail` is the channel's account of a failure, and
+        `overturns` lets it overturn a delivery (see `DeliveryReport`)."""
+        failure = detail
         detail = f"receipt {label}" + (f" err:{error}" if error else "")
         repeat = status is part.status
-        if repeat or not can_transition(part.status, status):
+        allowed = can_overturn if overturns else can_transition
+        if repeat or not allowed(part.status, status):
             # a repeat, or a step backwards: kept in the history, not applied
             if not repeat:
                 self.counters.receipts_backwards += 1
@@ -137,7 +173,7 @@ class Receipts:
         error_code = error_detail = None
         if status is not Status.DELIVERED and status in FINAL:
             error_code = "undeliverable" if status is Status.UNDELIVERED else status.value
-            error_detail = f"network error {error}" if error else None
+            error_detail = failure or (f"network error {error}" if error else None)
         update = PartUpdate(
             message.id,
             part.seq,

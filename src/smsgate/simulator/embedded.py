@@ -18,6 +18,7 @@ from smsgate.simulator.smtp_relay import SmtpRelayConfig, SmtpRelaySimulator
 RCS_ID: Final = "rcs-simulator"
 HLR_ID: Final = "hlr-simulator"
 EMAIL_ID: Final = "email-simulator"
+BOUNCE_ADDRESS: Final = "bounces@smsgate.example"
 _TOKEN: Final = "smsgate-simulators"  # what the gateway sends the simulated platforms
 
 
@@ -37,6 +38,7 @@ class ChannelSimulators:
             ProvidersSimulatorConfig(port=0, token=_TOKEN, webhook_token=self.webhook_token)
         )
         self.relay = SmtpRelaySimulator(SmtpRelayConfig(port=0))
+        self.bounce_secret = secrets.token_urlsafe(24)  # signs the e-mails' bounce addresses
 
     async def start(self) -> None:
         await self.rcs.start()
@@ -44,8 +46,18 @@ class ChannelSimulators:
         await self.providers.start()
         await self.relay.start()
 
-    def rows(self) -> list[ConnectorRow]:
-        """The gateway's connectors to them."""
+    def rows(self, bounces: bool = False) -> list[ConnectorRow]:
+        """The gateway's connectors to them; with `bounces` (the gateway's SMTP server runs),
+        the e-mail connector reads bounces, which the relay sends for `bounce...@` addresses
+        once `send_bounces_to` named that server."""
+        email: dict[str, object] = {
+            "host": "127.0.0.1",
+            "port": self.relay.port,
+            "starttls": False,  # a relay on loopback
+            "from_address": "noreply@smsgate.example",
+        }
+        if bounces:
+            email.update(bounce_address=BOUNCE_ADDRESS, bounce_secret=self.bounce_secret)
         hooks = {"token": _TOKEN, "webhook_token": self.webhook_token}
         rows = [
             ConnectorRow(RCS_ID, "rcs", {"base_url": self.rcs.base_url, **hooks}, True),
@@ -55,17 +67,7 @@ class ChannelSimulators:
                 {"base_url": self.hlr.base_url, "token": _TOKEN, "feed_portability": True},
                 True,
             ),
-            ConnectorRow(
-                EMAIL_ID,
-                "email",
-                {
-                    "host": "127.0.0.1",
-                    "port": self.relay.port,
-                    "starttls": False,  # a relay on loopback
-                    "from_address": "noreply@smsgate.example",
-                },
-                True,
-            ),
+            ConnectorRow(EMAIL_ID, "email", email, True),
         ]
         rows += [
             ConnectorRow(provider_id(c), c, {"base_url": self.providers.base_url, **hooks}, True)
@@ -85,6 +87,10 @@ class ChannelSimulators:
                 for channel in providers.CHANNELS
             }
         )
+
+    def send_bounces_to(self, host: str, port: int) -> None:
+        """Have the relay send its DSNs to the gateway's SMTP server at `host`:`port`."""
+        self.relay.config.dsn_host, self.relay.config.dsn_port = host, port
 
     async def stop(self) -> None:
         await self.relay.stop()

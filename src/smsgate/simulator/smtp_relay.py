@@ -13,11 +13,15 @@ demo needs to see and to break:
 - what each mailbox got is kept, bounded (`mailboxes`, `mailbox_messages`), and
   `mailbox(address)` lists it in order.
 
-Relays send no delivery reports back (bounces are e-mails of their own), so unlike the other
-simulated providers it posts no webhooks.
+Relays send no delivery reports back: a message they take and later cannot deliver comes back
+as a bounce, an e-mail (a DSN) to its envelope sender. With `dsn_port` set, the relay does so
+for recipients whose local part starts with `bounce_prefix` ("bounce-me@example.com"): it
+takes the message (250), then sends a failed DSN ("5.1.1") with aiosmtplib to the server at
+`dsn_host`:`dsn_port` (the gateway's SMTP server, standing in for the bounce domain's MX).
 """
 
 import asyncio
+import logging
 import random
 import ssl
 from collections import OrderedDict, deque
@@ -28,9 +32,13 @@ from email.message import EmailMessage
 from email.policy import default
 from typing import Any
 
+import aiosmtplib
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from smsgate.simulator.dsn import dsn_message, send_from_null_sender
 from smsgate.transport.smtp_listener import SmtpListener
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,6 +62,11 @@ class SmtpRelayConfig:
     mailboxes: int = 10_000  # addresses whose messages are kept
     mailbox_messages: int = 100  # messages kept per address
     seed: int = 0
+    # DSNs for the recipients it "cannot deliver to", sent to this server; None: none sent
+    dsn_host: str = "127.0.0.1"
+    dsn_port: int | None = None
+    bounce_prefix: str = "bounce"  # local parts that bounce
+    dsn_delay: float = 0.05  # seconds between taking such a message and bouncing it
 
     def __post_init__(self) -> None:
         shares = (self.refuse_share, self.defer_share, self.drop_share)
@@ -97,6 +110,8 @@ class RelayCounters:
     deferred: int = 0
     dropped: int = 0
     auth_failures: int = 0
+    dsns: int = 0  # DSNs sent
+    dsns_failed: int = 0  # DSNs the server did not take
 
 
 class SmtpRelaySimulator:
@@ -108,6 +123,7 @@ class SmtpRelaySimulator:
         self._mailboxes: OrderedDict[str, deque[Relayed]] = OrderedDict()
         self._listener: SmtpListener | None = None
         self._changed = asyncio.Event()  # set at each message or refusal, for wait_until
+        self._dsns: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
         """Listen; returns the port."""
@@ -142,6 +158,9 @@ class SmtpRelaySimulator:
         if self._listener is not None:
             await self._listener.stop()
             self._listener = None
+        for task in self._dsns:
+            task.cancel()
+        await asyncio.gather(*self._dsns, return_exceptions=True)
 
     # -- what tests and demos look at ----------------------------------------------------------
 
@@ -257,8 +276,35 @@ class SmtpRelaySimulator:
         for recipient in envelope.rcpt_tos:
             relayed = Relayed(envelope.mail_from or "", recipient, data, login, encrypted)
             self._keep(recipient.lower(), relayed)
+            if self._bounces(relayed):
+                task = asyncio.get_running_loop().create_task(self._bounce(relayed))
+                self._dsns.add(task)
+                task.add_done_callback(self._dsns.discard)
         self.counters.taken += 1
         return "250 2.0.0 OK queued"
+
+    def _bounces(self, relayed: Relayed) -> bool:
+        local = relayed.recipient.partition("@")[0].lower()
+        # never a bounce of a bounce (null sender)
+        return (
+            self.config.dsn_port is not None
+            and bool(relayed.sender)
+            and local.startswith(self.config.bounce_prefix)
+        )
+
+    async def _bounce(self, relayed: Relayed) -> None:
+        config = self.config
+        assert config.dsn_port is not None
+        await asyncio.sleep(config.dsn_delay)
+        data = dsn_message(relayed.sender, relayed.recipient, original=relayed.data)
+        try:
+            await send_from_null_sender(data, relayed.sender, config.dsn_host, config.dsn_port)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            self.counters.dsns_failed += 1
+            log.info("relay simulator: the DSN to %s was not taken: %s", relayed.sender, exc)
+        else:
+            self.counters.dsns += 1
+        self._changed.set()
 
     def _keep(self, address: str, relayed: Relayed) -> None:
         box = self._mailboxes.get(address)

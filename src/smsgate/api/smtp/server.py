@@ -23,6 +23,17 @@ With `reply_by_email`, an authenticated command is also answered by an e-mail to
 sender through the injected `send_reply`, after the SMTP answer and without delaying it. Only
 authenticated ones: an answer to anyone else would be backscatter to a forged sender, and the
 SMTP refusal already reaches the real one through its own server.
+
+With `bounces` (the e-mail connectors' bounce intake), the same server takes the DSNs that
+come back to their bounce addresses: the MX of the bounce domain points here, and one listener
+on port 25 serves both kinds, told apart by the recipient at RCPT TO, before any data. A message
+is one kind or the other (a second kind's recipient is answered 452: sent again on its own):
+
+- a bounce address whose signature is wrong: 550 5.1.1 at RCPT (a forged bounce changes
+  nothing; the refusal goes back to the sender's own server, nothing is sent from here);
+- a report out of form: 550 5.6.0 naming the reason;
+- a failed report: 250, the part is undelivered; delayed, delivered, relayed: 250, nothing
+  changes; the engine not taking the report: 451 4.3.0 (the sender tries again).
 """
 
 import asyncio
@@ -36,6 +47,8 @@ from smsgate.api.smtp.answer import answer_message
 from smsgate.api.smtp.body import MailText, mail_text
 from smsgate.api.smtp.command import EmailCommand, parse, send_commands
 from smsgate.api.smtp.config import EmailIngressConfig
+from smsgate.connectors.email.bounces import BounceIntake, BounceOutcome, BounceTarget, Recipient
+from smsgate.connectors.email.dsn import MalformedReportError
 from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.message import Message
@@ -50,6 +63,11 @@ Accept = Callable[[Account, list[SendCommand]], Awaitable[Sequence[Message | Gat
 SendReply = Callable[[EmailMessage], Awaitable[None]]
 
 _TEMPORARY = frozenset({429, 503})  # HTTP statuses of the catalog's "try again later" errors
+_BOUNCE_ANSWERS = {
+    BounceOutcome.FAILED: "250 2.0.0 Bounce taken, the message is undelivered",
+    BounceOutcome.DELAYED: "250 2.0.0 Delay noted, nothing changed",
+    BounceOutcome.OTHER: "250 2.0.0 Report noted, nothing changed",
+}
 
 
 class EmailIngress:
@@ -61,6 +79,7 @@ class EmailIngress:
         accept: Accept,
         clock: Clock | None = None,
         send_reply: SendReply | None = None,
+        bounces: BounceIntake | None = None,
     ) -> None:
         if config.reply_by_email and send_reply is None:
             raise ValueError("reply_by_email needs a send_reply")
@@ -69,6 +88,7 @@ class EmailIngress:
         self.accept = accept
         self.clock = clock or SystemClock()
         self.send_reply = send_reply
+        self.bounces = bounces
         self.port = 0
         self.counters: dict[str, int] = {"accepted": 0, "refused": 0, "replies_dropped": 0}
         self._replies: set[asyncio.Task[None]] = set()
@@ -113,13 +133,27 @@ class EmailIngress:
     ) -> str:
         if len(envelope.rcpt_tos) >= self.config.max_recipients:
             return "452 4.5.3 Too many recipients"
+        kind = self._recipient(address)
+        if kind is Recipient.FORGED:
+            return "550 5.1.1 No such bounce address"
+        if envelope.rcpt_tos:
+            first = self._recipient(envelope.rcpt_tos[0])
+            if isinstance(first, BounceTarget) != isinstance(kind, BounceTarget):
+                return "452 4.5.3 Bounces and commands go in separate messages"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
+
+    def _recipient(self, address: str) -> BounceTarget | Recipient:
+        return Recipient.NOT_BOUNCE if self.bounces is None else self.bounces.recipient(address)
 
     async def handle_DATA(  # noqa: N802 (aiosmtpd's hook name)
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         data = envelope.original_content or b""
+        kinds = [self._recipient(address) for address in envelope.rcpt_tos]
+        targets = [kind for kind in kinds if isinstance(kind, BounceTarget)]
+        if targets:
+            return await self._bounce(targets, data)
         try:
             answer = await self._handle(data, envelope.mail_from or "")
         except Exception:
@@ -127,6 +161,21 @@ class EmailIngress:
             answer = "451 4.3.0 Internal error, try again later"
         self.counters["accepted" if answer.startswith("250") else "refused"] += 1
         return answer
+
+    # -- a bounce ------------------------------------------------------------------------------
+
+    async def _bounce(self, targets: list[BounceTarget], data: bytes) -> str:
+        assert self.bounces is not None
+        try:
+            outcome = await self.bounces.take(targets, data)
+        except MalformedReportError as exc:
+            return f"550 5.6.0 Not a delivery status notification: {_line(str(exc))}"
+        except Exception:
+            log.exception("bounces: a report failed")
+            return "451 4.3.0 Internal error, try again later"
+        if outcome is BounceOutcome.NOT_TAKEN:
+            return "451 4.3.0 The report could not be stored, try again later"
+        return _BOUNCE_ANSWERS[outcome]
 
     # -- a command -----------------------------------------------------------------------------
 

@@ -1,16 +1,21 @@
 """Configuration of an e-mail connector: the SMTP relay it sends through (address, TLS,
-credentials), the From address, and its limits (connections, rate, queue, retries, sizes)."""
+credentials), the From address, its limits (connections, rate, queue, retries, sizes), and the
+address bounces come back to."""
 
 import ssl
 from dataclasses import dataclass
+from typing import Final
 
 from smsgate.connectors.email.addresses import is_address
+from smsgate.connectors.email.verp import MAX_BASE_LOCAL
 from smsgate.connectors.limits import (
     check_at_least_one,
     check_pacing,
     check_positive,
     check_receipt_timeout,
 )
+
+MIN_BOUNCE_SECRET: Final = 16
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,13 @@ class EmailConnectorConfig:
     # `expired` (the same meaning as the other connectors' setting); the relay's answer is the
     # report here, so this matters only for a report the engine could not take
     receipt_timeout: float | None = 3600.0
+    # bounces: the envelope sender of each part is this address with the part named in it
+    # (`bounces+<part>@bounces.example`, VERP), and a DSN sent to it makes the part undelivered
+    # (docs/channels.md); None: the envelope sender is the From, bounces are not read
+    bounce_address: str | None = None
+    # the HMAC key that signs the part named in those addresses, at least 16 characters; the
+    # same on every node, and kept while bounces of messages sent under it may still come
+    bounce_secret: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id or not self.host:
@@ -81,6 +93,25 @@ class EmailConnectorConfig:
             "timeout, idle_timeout and report_timeout",
         )
         check_receipt_timeout(self.receipt_timeout)
+        self._check_bounces()
+
+    def _check_bounces(self) -> None:
+        if self.bounce_address is None:
+            if self.bounce_secret is not None:
+                raise ValueError("bounce_secret needs a bounce_address")
+            return
+        if not is_address(self.bounce_address) or not self.bounce_address.isascii():
+            raise ValueError(f"bounce_address {self.bounce_address!r} is not an e-mail address")
+        local = self.bounce_address.partition("@")[0]
+        if "+" in local or len(local) > MAX_BASE_LOCAL:
+            raise ValueError(
+                f"bounce_address's local part takes no '+' and at most {MAX_BASE_LOCAL} "
+                "characters (the part's name is added to it)"
+            )
+        if self.bounce_secret is None or len(self.bounce_secret) < MIN_BOUNCE_SECRET:
+            raise ValueError(
+                f"bounce_address needs a bounce_secret of at least {MIN_BOUNCE_SECRET} characters"
+            )
 
     @property
     def encrypted(self) -> bool:

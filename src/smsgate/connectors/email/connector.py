@@ -21,8 +21,12 @@ one message at a time, all within `rate`. For each part:
 
 The connector is up while the relay takes sessions: a session that cannot be opened (no
 connection, TLS or AUTH refused) or that is lost takes it down, and a probe (a session opened
-and closed) after a growing back-off brings it back; while it is down nothing is sent. Bounces
-that come later as DSN messages are not read.
+and closed) after a growing back-off brings it back; while it is down nothing is sent.
+
+With a `bounce_address`, each part goes under an envelope sender naming it (verp.py); a DSN
+that comes back to it (taken by the SMTP server, bounces.py) is handed to `bounced`, which
+reports the part UNDELIVERED ("UNDELIV", the e-mail error code), overturning the delivery
+reported when the relay took it.
 
 stop() stops taking parts, lets the messages being sent finish within `drain_timeout`, and
 hands back the parts not sent or whose reply never came (sent again, they carry the same
@@ -38,7 +42,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from smsgate.connectors.email.config import EmailConnectorConfig
-from smsgate.connectors.email.mime import Envelope, UnsendableError, envelope
+from smsgate.connectors.email.dsn import RecipientStatus
+from smsgate.connectors.email.mime import Envelope, UnsendableError, envelope, message_id
 from smsgate.connectors.email.relay import RelayLink, RelayUnreachableError, probe
 from smsgate.connectors.email.replies import UNAVAILABLE
 from smsgate.connectors.sending import (
@@ -51,11 +56,12 @@ from smsgate.connectors.sending import (
 )
 from smsgate.domain.status import Status
 from smsgate.engine.clock import Clock, SystemClock
-from smsgate.engine.ports import ConnectorEvents, DeliveryReport, OutboundPart
+from smsgate.engine.ports import ConnectorEvents, DeliveryReport, OutboundPart, PartKey
 
 log = logging.getLogger(__name__)
 
 DELIVERED_LABEL: Final = "DELIVRD"
+BOUNCED_LABEL: Final = "UNDELIV"
 
 
 @dataclass(slots=True)
@@ -77,6 +83,7 @@ class EmailStats:
     sessions: int = 0  # sessions opened by the probe (the senders' are counted in links)
     reports: int = 0  # delivery reports the engine took
     reports_lost: int = 0  # reports the engine did not take after report_attempts
+    bounced: int = 0  # parts a DSN reported failed
 
 
 class EmailConnector:
@@ -101,7 +108,7 @@ class EmailConnector:
         self._queue: deque[Job] = deque()
         self._delayed: dict[int, tuple[asyncio.TimerHandle, Job]] = {}  # id(job) -> retry
         self._sending: dict[int, Job] = {}  # link index -> the job it is sending
-        self._reports: set[asyncio.Task[None]] = set()
+        self._reports: set[asyncio.Task[bool]] = set()
         self._nonempty = asyncio.Event()
         self._health = Health(log, config.id, "relay", self._stop)
         # SMTP has no 429: the pause is never asked for, only the rate applies
@@ -162,8 +169,8 @@ class EmailConnector:
         self._delayed.clear()
         if self._reports:
             await asyncio.wait(self._reports, timeout=max(0.0, deadline - loop.time()))
-            for task in self._reports:
-                task.cancel()
+            for report in self._reports:
+                report.cancel()
             await asyncio.gather(*self._reports, return_exceptions=True)
         await asyncio.gather(*(link.close() for link in self._links))
         log.info("%s: stopped, %d parts handed back", self.id, len(unsent))
@@ -316,9 +323,27 @@ class EmailConnector:
         self._reports.add(task)
         task.add_done_callback(self._reports.discard)
 
-    async def _report(self, report: DeliveryReport) -> None:
+    async def bounced(self, key: PartKey, failure: RecipientStatus) -> bool:
+        """A DSN said the part's e-mail failed: reported UNDELIVERED with the failure's e-mail
+        error code, overturning its delivery. Whether the engine took the report (if not, the
+        DSN is refused for now and its sender brings it again)."""
+        if self.events is None:
+            return False
+        reply = failure.reply()
+        report = DeliveryReport(
+            carrier_ids=(message_id(key, self.config.id_domain()),),
+            status=Status.UNDELIVERED,
+            label=BOUNCED_LABEL,
+            error=reply.error_code(),
+            detail=f"bounced: {reply.describe()}",
+            overturns_delivery=True,
+        )
+        self.stats.bounced += 1
+        return await self._report(report)
+
+    async def _report(self, report: DeliveryReport) -> bool:
         """Hand a report to the engine, again after a failure or a timeout (it is ours: no
-        peer will send it again), up to report_attempts times."""
+        peer will send it again), up to report_attempts times; whether it was taken."""
         assert self.events is not None
         for attempt in range(1, self.config.report_attempts + 1):
             try:
@@ -333,8 +358,9 @@ class EmailConnector:
                     await asyncio.sleep(self._backoff(attempt))
             else:
                 self.stats.reports += 1
-                return
+                return True
         self.stats.reports_lost += 1
+        return False
 
     def _fail(self, job: Job, error: str, detail: str, *, permanent: bool) -> None:
         self.stats.failed += 1

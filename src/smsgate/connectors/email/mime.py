@@ -17,6 +17,7 @@ from typing import Final
 
 from smsgate.connectors.email.addresses import smtp_address
 from smsgate.connectors.email.config import EmailConnectorConfig
+from smsgate.connectors.email.verp import verp_address
 from smsgate.engine.ports import OutboundPart, PartKey
 
 # Message-IDs are UUIDs named by the part's key in this namespace (fixed: same part, same id)
@@ -35,8 +36,9 @@ class UnsendableError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """What goes to the relay: the envelope's sender and recipient, the message's bytes, and
-    its Message-ID without the angle brackets (the part's id at the provider)."""
+    """What goes to the relay: the envelope's sender (the part's VERP address when bounces are
+    read) and recipient, the message's bytes, and its Message-ID without the angle brackets
+    (the part's id at the provider)."""
 
     sender: str
     recipient: str
@@ -68,6 +70,9 @@ def envelope(part: OutboundPart, config: EmailConnectorConfig, now: float) -> En
         )
     own = smtp_address(part.source) if part.source else None
     sender = own or config.from_address
+    if config.bounce_address is not None and config.bounce_secret is not None:
+        # bounces come back to the envelope sender: one naming the part (verp.py)
+        sender = verp_address(config.bounce_address, config.bounce_secret, part.key) or sender
     domain = config.id_domain()
     msg_id = message_id(part.key, domain)
     # text/* is sent in its canonical form, CRLF line ends
