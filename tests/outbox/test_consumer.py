@@ -1,6 +1,7 @@
 """The one outbox consumer with an in-process channel on a real store (both backends) and an
 injected clock: retries by the policy, dead letters after the last attempt and after the
-maximum age, unattempted waiting that costs nothing, and a replay that delivers."""
+maximum age, unattempted waiting that costs nothing, a replay that delivers, and the record of
+each attempt written with its settlement."""
 
 import asyncio
 import random
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from smsgate.domain.ids import new_id
-from smsgate.domain.outbox import OutboxItem, OutboxState
+from smsgate.domain.outbox import AttemptOutcome, OutboxItem, OutboxState
 from smsgate.engine.clock import ManualClock
 from smsgate.outbox import ConsumerConfig, OutboxConsumer, Outcome, RetryPolicy, Scope
 from smsgate.store import Store
@@ -104,7 +105,7 @@ def test_dead_letter_after_the_last_attempt_then_replayed_and_delivered(
         await store.write([owed])
         consumer = consumer_for(store, clock, policy)
         channel = fake(consumer)
-        channel.answer = lambda _: Outcome.retry("HTTP 503")
+        channel.answer = lambda _: Outcome.retry("HTTP 503", code=503, duration=0.25)
         settled = Settled(consumer)
         await consumer.start()
         try:
@@ -123,7 +124,7 @@ def test_dead_letter_after_the_last_attempt_then_replayed_and_delivered(
             assert dead[0].last_error == "HTTP 503"
             assert consumer.dead_letters == {"http": 1}
             # the receiver is back: replayed, the item is delivered once more
-            channel.answer = lambda _: Outcome.done()
+            channel.answer = lambda _: Outcome.done(code=200, duration=0.01)
             assert await store.outbox_replay([owed.id, "no-such-item"], clock.time()) == 1
             consumer.wake()
             await settled.until("done", 1)
@@ -133,6 +134,15 @@ def test_dead_letter_after_the_last_attempt_then_replayed_and_delivered(
         assert stored is not None and stored.state is OutboxState.DONE and stored.attempts == 1
         assert await store.dead_letters() == []
         assert len(channel.seen) == 4
+        # each attempt recorded as it was settled; the replay numbers them from 1 again
+        attempts = (await store.outbox_attempts([owed.id]))[owed.id]
+        assert [(a.attempt, a.outcome, a.code, a.detail, a.duration) for a in attempts] == [
+            (1, AttemptOutcome.RETRY, 503, "HTTP 503", 0.25),
+            (2, AttemptOutcome.RETRY, 503, "HTTP 503", 0.25),
+            (3, AttemptOutcome.DEAD, 503, "HTTP 503", 0.25),
+            (1, AttemptOutcome.DELIVERED, 200, None, 0.01),
+        ]
+        assert [a.at for a in attempts[1:3]] == [attempts[0].at + 1.0, attempts[0].at + 3.0]
 
     backend.run(body)
 
@@ -172,6 +182,12 @@ def test_dead_letter_after_the_max_age_and_at_once_when_refused(backend: StoreBa
         assert dead[waiting.id].attempts == 2 and dead[waiting.id].last_error == "window full"
         assert dead[refused.id].attempts == 1 and dead[refused.id].last_error == "HTTP 404"
         assert consumer.dead_letters == {"http": 2}
+        # the releases were no attempts: none recorded
+        attempts = await store.outbox_attempts([waiting.id, refused.id])
+        assert [(a.attempt, a.outcome) for a in attempts[waiting.id]] == [
+            (1, AttemptOutcome.RETRY), (2, AttemptOutcome.DEAD),
+        ]  # fmt: skip
+        assert [(a.attempt, a.outcome) for a in attempts[refused.id]] == [(1, AttemptOutcome.DEAD)]
         # replay by channel: both back, attempts 0, due now
         assert await store.outbox_replay(None, clock.time(), channel="smpp") == 0
         assert await store.outbox_replay(None, clock.time(), channel="http") == 2

@@ -7,7 +7,7 @@ import time
 from smsgate.domain.ids import new_id
 from smsgate.domain.inbound import InboundMessage, InboundNumber, OptOut
 from smsgate.domain.message import Message
-from smsgate.domain.outbox import OutboxItem, OutboxState
+from smsgate.domain.outbox import AttemptOutcome, OutboxAttempt, OutboxItem, OutboxState
 from smsgate.domain.routing_tables import PortabilityRow
 from smsgate.domain.status import Status
 from smsgate.store import MessageUpdate, OutboxUpdate, Store
@@ -42,9 +42,10 @@ def test_an_account_is_deleted_with_everything_stored_for_it(store: StoreBackend
             id=new_id(), connector_id="c", source="819011112222", destination="12345",
             text="hi", data_coding=0, payload=b"hi", received_at=1.0, account_id=gone.id,
         )  # fmt: skip
-        pending, done = _item(gone.id), _item(gone.id, "smpp")
-        await s.write([*messages, mo, pending, done, _item(kept.id)])
-        await s.write([OutboxUpdate(done.id, OutboxState.DONE, 2.0, 1)])
+        pending, done, theirs = _item(gone.id), _item(gone.id, "smpp"), _item(kept.id)
+        await s.write([*messages, mo, pending, done, theirs])
+        await s.outbox_done(done, 2.0, code=0)  # with the record of its attempt
+        await s.outbox_retry(theirs, 2.0, 3.0, "HTTP 503", code=503)
         await s.write([OptOut(gone.id, "819033334444", 1.0), OptOut(kept.id, "819033334444", 1.0)])
         await s.add_inbound_number(InboundNumber("12345", "", gone.id, 1.0))
         await s.set_balance(gone.id, 5_000_000, 1.0)
@@ -59,10 +60,13 @@ def test_an_account_is_deleted_with_everything_stored_for_it(store: StoreBackend
         await s.write([_cancel(queued)])
         deleted = await s.delete_account(gone.id, batch=1)
         assert deleted == {
-            "messages": 1, "inbound": 1, "outbox": 2, "inbound_numbers": 1, "opt_outs": 1,
-            "balances": 1, "idempotency_keys": 0, "submitted_parts": 0, "rcs_subscribers": 0,
-            "message_templates": 0, "console_users": 0, "accounts": 1,
+            "messages": 1, "inbound": 1, "outbox_attempts": 1, "outbox": 2, "inbound_numbers": 1,
+            "opt_outs": 1, "balances": 1, "idempotency_keys": 0, "submitted_parts": 0,
+            "rcs_subscribers": 0, "message_templates": 0, "console_users": 0, "accounts": 1,
         }  # fmt: skip
+        assert await s.outbox_attempts([done.id, theirs.id]) == {
+            theirs.id: [OutboxAttempt(theirs.id, 1, 2.0, AttemptOutcome.RETRY, 503, "HTTP 503")]
+        }
         assert await s.get_account(gone.id) is None
         assert await s.unfinished_counts(gone.id) == {}
         assert await s.list_inbound_numbers() == []

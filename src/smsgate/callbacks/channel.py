@@ -122,11 +122,31 @@ class _Receiver:
 
 
 class _AttemptError(Exception):
-    """An attempt failed; `retry` tells whether trying again may help."""
+    """An attempt failed; `retry` tells whether trying again may help; `status` and `duration`
+    are the receiver's answer and how long it took, when it answered."""
 
-    def __init__(self, reason: str, *, retry: bool) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retry: bool,
+        status: int | None = None,
+        duration: float | None = None,
+    ) -> None:
         super().__init__(reason)
         self.retry = retry
+        self.status = status
+        self.duration = duration
+
+
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """A successful attempt: the receiver's status and the seconds it took to give it, or
+    None for both when nothing was sent (`note` says why)."""
+
+    status: int | None = None
+    duration: float | None = None
+    note: str | None = None
 
 
 class HttpChannel:
@@ -265,14 +285,16 @@ class HttpChannel:
 
     async def _outcome(self, item: OutboxItem) -> Outcome:
         try:
-            await self._attempt(item)
+            answered = await self._attempt(item)
         except _AttemptError as failed:
+            code, duration = failed.status, failed.duration
             if failed.retry:
-                return Outcome.retry(str(failed), await self._max_attempts(item))
-            return Outcome.refused(str(failed))
-        return Outcome.done()
+                limit = await self._max_attempts(item)
+                return Outcome.retry(str(failed), limit, code=code, duration=duration)
+            return Outcome.refused(str(failed), code=code, duration=duration)
+        return Outcome.done(code=answered.status, duration=answered.duration, reason=answered.note)
 
-    async def _attempt(self, item: OutboxItem) -> None:
+    async def _attempt(self, item: OutboxItem) -> _Answered:
         url = item.url
         if not url:
             raise _AttemptError("no URL", retry=False)
@@ -285,24 +307,31 @@ class HttpChannel:
         try:
             shape = format_named(self.formats, account.callback_format if account else None)
             if shape is not None and shape.wanted is not None and not shape.wanted(item):
-                return  # the platform never notifies this one: settled as done, nothing sent
+                # the platform never notifies this one: settled as done, nothing sent
+                return _Answered(note=f"not sent: the {shape.name} format skips it")
             content, headers = request_for(item, account, self.formats)
         except ValueError as error:  # the account names an unknown scheme or format
             raise _AttemptError(str(error), retry=False) from None
         timeout = self.config.timeout
         if shape is not None and shape.timeout is not None:
             timeout = shape.timeout
+        started = time.monotonic()
         try:
             status = await self._client.post(url, content, headers, timeout)
         except TimeoutError:
-            raise _AttemptError(f"no answer within {timeout:g} s", retry=True) from None
+            raise _AttemptError(
+                f"no answer within {timeout:g} s", retry=True, duration=time.monotonic() - started
+            ) from None
         except HttpClientError as error:
-            raise _AttemptError(str(error), retry=True) from None
+            duration = time.monotonic() - started
+            raise _AttemptError(str(error), retry=True, duration=duration) from None
         except ValueError as error:  # a URL or header that cannot be sent
             raise _AttemptError(str(error), retry=False) from None
+        duration = time.monotonic() - started
         if 200 <= status < 300:
-            return
-        raise _AttemptError(f"HTTP {status}", retry=status == 429 or status >= 500)
+            return _Answered(status, duration)
+        retry = status == 429 or status >= 500
+        raise _AttemptError(f"HTTP {status}", retry=retry, status=status, duration=duration)
 
     async def _max_attempts(self, item: OutboxItem) -> int | None:
         """The account's callback format's own limit, if it has one."""

@@ -29,3 +29,25 @@ class OutboxItem:
     attempts: int = 0
     last_error: str | None = None
     updated_at: float | None = None  # None: created_at
+
+
+class AttemptOutcome(StrEnum):
+    """What one delivery attempt of an outbox item came to."""
+
+    DELIVERED = "delivered"  # the customer has it
+    RETRY = "retry"  # failed; tried again later
+    DEAD = "dead"  # failed, and the item was given up (a dead letter)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxAttempt:
+    """One delivery attempt of an outbox item, kept for the operator to see (docs/outbox.md);
+    written with the item's settlement, so an attempt is recorded exactly when it counted."""
+
+    outbox_id: str
+    attempt: int  # the item's attempts once this one counted (1: the first; a replay restarts)
+    at: float  # when it was settled
+    outcome: AttemptOutcome
+    code: int | None = None  # the HTTP status, or the deliver_sm_resp command_status
+    detail: str | None = None  # why it failed (or what was done instead of sending)
+    duration: float | None = None  # seconds from the request to its answer, when measured

@@ -206,9 +206,6 @@ class Administration:
 
     # -- outbox, tables, figures ---------------------------------------------------------------
 
-    async def outbox_items_of(self, account_id: str, subject_id: str) -> list[OutboxItem]:
-        return await self._store.outbox_items_of(account_id, subject_id)
-
     async def outbox_depth(self) -> dict[str, int]:
         return await self._store.outbox_totals()
 

@@ -14,6 +14,7 @@ from smsgate.domain.account import Account
 from smsgate.domain.errors import GatewayError
 from smsgate.domain.inbound import InboundMessage, OptOut
 from smsgate.domain.message import Message, StatusChange
+from smsgate.domain.outbox import OutboxAttempt, OutboxItem
 from smsgate.domain.status import Status
 from smsgate.domain.storable_text import check_lookup, unstorable
 from smsgate.domain.submitted_part import SubmittedPart
@@ -22,7 +23,7 @@ from smsgate.store import InvalidCursorError, Store
 from smsgate.store.base import MAX_PAGE as STORE_MAX_PAGE
 from smsgate.store.filters import InboundPage, MessagePage, NumberedPage
 
-__all__ = ["MAX_PAGE", "Balance", "IdempotentAnswer", "Queries"]
+__all__ = ["MAX_PAGE", "Balance", "Callback", "IdempotentAnswer", "Queries"]
 
 MAX_PAGE: Final = STORE_MAX_PAGE  # most rows one page of `messages`, `message_page` or `inbound`
 
@@ -32,6 +33,14 @@ class Balance(NamedTuple):
 
     micros: int
     updated_at: float
+
+
+class Callback(NamedTuple):
+    """Something owed to an account about one message (a status callback, an SMPP receipt)
+    and the recorded attempts to deliver it, oldest first."""
+
+    item: OutboxItem
+    attempts: list[OutboxAttempt]
 
 
 class IdempotentAnswer(NamedTuple):
@@ -65,6 +74,14 @@ class Queries:
         """The account's message and its status changes, oldest first; GatewayError("not_found")."""
         message = await self.message(account_id, message_id)
         return message, await self._store.history(message.id)
+
+    async def callbacks(self, account_id: str, message_id: str) -> list[Callback]:
+        """What was owed to the account about one of its messages (or inbound messages), oldest
+        first, each with its recorded attempts (the newest ones: docs/outbox.md)."""
+        check_lookup([("message_id", message_id)])
+        items = await self._store.outbox_items_of(account_id, message_id)
+        attempts = await self._store.outbox_attempts([item.id for item in items]) if items else {}
+        return [Callback(item, attempts.get(item.id, [])) for item in items]
 
     async def message_by_client_ref(self, account_id: str, client_ref: str) -> Message | None:
         """The account's message with this client reference, if any."""

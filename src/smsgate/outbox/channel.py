@@ -20,21 +20,38 @@ class Kind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Outcome:
     kind: Kind
-    reason: str | None = None
+    reason: str | None = None  # why it failed (DONE: what was done instead of sending, if so)
     max_attempts: int | None = None  # RETRY: the item's own limit, instead of the policy's
     due: float | None = None  # RELEASED: when it is due again (None: at once)
+    # what the attempt's record shows (docs/outbox.md): the receiver's answer, the HTTP status
+    # or the deliver_sm_resp command_status, and the seconds from the request to that answer
+    code: int | None = None
+    duration: float | None = None
 
     @classmethod
-    def done(cls) -> "Outcome":
-        return _DONE
+    def done(
+        cls, *, code: int | None = None, duration: float | None = None, reason: str | None = None
+    ) -> "Outcome":
+        if code is None and duration is None and reason is None:
+            return _DONE
+        return cls(Kind.DONE, reason, code=code, duration=duration)
 
     @classmethod
-    def retry(cls, reason: str, max_attempts: int | None = None) -> "Outcome":
-        return cls(Kind.RETRY, reason, max_attempts)
+    def retry(
+        cls,
+        reason: str,
+        max_attempts: int | None = None,
+        *,
+        code: int | None = None,
+        duration: float | None = None,
+    ) -> "Outcome":
+        return cls(Kind.RETRY, reason, max_attempts, code=code, duration=duration)
 
     @classmethod
-    def refused(cls, reason: str) -> "Outcome":
-        return cls(Kind.REFUSED, reason)
+    def refused(
+        cls, reason: str, *, code: int | None = None, duration: float | None = None
+    ) -> "Outcome":
+        return cls(Kind.REFUSED, reason, code=code, duration=duration)
 
     @classmethod
     def released(cls, due: float | None = None) -> "Outcome":

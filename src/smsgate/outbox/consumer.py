@@ -4,10 +4,11 @@ A loop claims due items of the channel's ready scopes (`Store.claim_outbox` with
 other claimer, here or on another node, gets them meanwhile), hands them to the channel, and
 turns each outcome into an `OutboxUpdate` by the one retry policy: done, retried later, given
 back unattempted, or given up (a dead letter: the `abandoned` state, counted per channel and
-replayable). The outcomes of a few milliseconds are written in one store write that the next
-claim does not wait for; an item counts as settled once that write committed. The loop wakes
-when an item of its channel is committed (`notify`) or the channel has room again, and polls
-now and then for retries come due and items other nodes wrote.
+replayable), with an `OutboxAttempt` recording each attempt made. The outcomes of a few
+milliseconds are written in one store write that the next claim does not wait for; an item
+counts as settled once that write committed. The loop wakes when an item of its channel is
+committed (`notify`) or the channel has room again, and polls now and then for retries come
+due and items other nodes wrote.
 """
 
 import asyncio
@@ -17,13 +18,14 @@ import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Final
 
-from smsgate.domain.outbox import OutboxItem, OutboxState
+from smsgate.domain.outbox import AttemptOutcome, OutboxAttempt, OutboxItem, OutboxState
 from smsgate.engine.clock import Clock
 from smsgate.engine.writer import ChangeWriter
 from smsgate.outbox.channel import Kind, OutboxChannel, Outcome
 from smsgate.outbox.policy import RetryPolicy
-from smsgate.store import OutboxUpdate, Store, StoreError
+from smsgate.store import Change, OutboxUpdate, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +40,14 @@ class ConsumerConfig:
     grace: float = 1.0  # seconds deliveries in flight may finish in when stopping
 
 
-# what an outcome is counted as: done, retried, abandoned (a dead letter), released
-_Settled = tuple[OutboxItem, OutboxUpdate, str]
+# an outcome to write: the item, its update, what it is counted as (done, retried, abandoned
+# -- a dead letter -- or released) and the record of the attempt (None: released, no attempt)
+_Settled = tuple[OutboxItem, OutboxUpdate, str, OutboxAttempt | None]
+_ATTEMPT_OUTCOMES: Final = {
+    "done": AttemptOutcome.DELIVERED,
+    "retried": AttemptOutcome.RETRY,
+    "abandoned": AttemptOutcome.DEAD,
+}
 
 
 class OutboxConsumer:
@@ -181,7 +189,8 @@ class OutboxConsumer:
     def _settle(self, item: OutboxItem, outcome: Outcome) -> None:
         """Write the outcome with the others of the next few milliseconds (one commit for
         many: each commit rewrites the outbox's pages)."""
-        self._outcomes.append((item, *self.update(item, outcome)))
+        update, counted = self.update(item, outcome)
+        self._outcomes.append((item, update, counted, self.attempt(update, counted, outcome)))
         if self._flush is None:
             loop = asyncio.get_running_loop()
             self._flush = loop.call_later(self.config.settle_delay, self._write_outcomes)
@@ -207,10 +216,27 @@ class OutboxConsumer:
             item.id, OutboxState.ABANDONED, now, attempts, None, reason
         ), "abandoned"
 
+    @staticmethod
+    def attempt(update: OutboxUpdate, counted: str, outcome: Outcome) -> OutboxAttempt | None:
+        """The record of the attempt an update settles; None for a release (no attempt)."""
+        result = _ATTEMPT_OUTCOMES.get(counted)
+        if result is None:
+            return None
+        detail = update.last_error or outcome.reason
+        return OutboxAttempt(
+            update.id, update.attempts, update.at, result, outcome.code, detail, outcome.duration
+        )
+
     def _write_outcomes(self) -> None:
         self._flush = None
         outcomes, self._outcomes = self._outcomes, []
-        committed = self._writer.add([update for _, update, _ in outcomes])
+        # each attempt's record rides in the same write (one transaction) as its settlement
+        changes: list[Change] = []
+        for _, update, _, attempt in outcomes:
+            changes.append(update)
+            if attempt is not None:
+                changes.append(attempt)
+        committed = self._writer.add(changes)
         self._settling.add(committed)
         committed.add_done_callback(partial(self._committed, outcomes))
 
@@ -220,7 +246,7 @@ class OutboxConsumer:
         if committed.cancelled() or error is not None:  # due again after their lease
             log.error("settling %d %s outbox items failed: %s", len(outcomes), self.channel.name,
                       error)  # fmt: skip
-        for item, _, counted in outcomes:
+        for item, _, counted, _ in outcomes:
             self._claimed.pop(item.id, None)
             if error is None and not committed.cancelled():
                 self.counters[counted] += 1

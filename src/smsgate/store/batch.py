@@ -13,7 +13,7 @@ from typing import Any
 
 from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
 from smsgate.domain.message import Message
-from smsgate.domain.outbox import OutboxItem
+from smsgate.domain.outbox import OutboxAttempt, OutboxItem
 from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.domain.subscribers import Subscriber
 from smsgate.store.changes import (
@@ -72,6 +72,7 @@ class WritePlan:
     history: list[HistoryRow] = field(default_factory=list)
     outbox: list[OutboxItem] = field(default_factory=list)
     outbox_updates: list[OutboxUpdate] = field(default_factory=list)  # the last one per item
+    outbox_attempts: list[OutboxAttempt] = field(default_factory=list)  # every one, in order
     segments: list[InboundSegment] = field(default_factory=list)
     segments_taken: list[SegmentsTaken] = field(default_factory=list)  # after the inserts
     submitted: list[SubmittedPart] = field(default_factory=list)
@@ -180,6 +181,8 @@ def plan_writes(writes: Iterable[Sequence[Change]]) -> WritePlan:
                 plan.outbox.append(change)
             elif isinstance(change, OutboxUpdate):
                 outbox_updates[change.id] = change
+            elif isinstance(change, OutboxAttempt):
+                plan.outbox_attempts.append(change)
             elif isinstance(change, InboundSegment):
                 plan.segments.append(change)
             elif isinstance(change, SegmentsTaken):

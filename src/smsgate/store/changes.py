@@ -2,11 +2,12 @@
 new outbox items and their outcomes.
 
 The records of the domain that the store keeps (`Message`, `InboundMessage`, `InboundSegment`,
-`OptOut`, `OutboxItem`) are changes as they are; the types here exist only to be written. A
-`Message` is inserted with its parts and the first line of its history. An update sets only the
-fields it gives (None leaves the stored value alone) and always adds a history line. An
-`OutboxItem` written with the change that causes it is owed to the customer exactly when that
-change committed (docs/outbox.md).
+`OptOut`, `OutboxItem`, `OutboxAttempt`) are changes as they are; the types here exist only to
+be written. A `Message` is inserted with its parts and the first line of its history. An update
+sets only the fields it gives (None leaves the stored value alone) and always adds a history
+line. An `OutboxItem` written with the change that causes it is owed to the customer exactly
+when that change committed (docs/outbox.md); an `OutboxAttempt` is written with the
+`OutboxUpdate` that settles the attempt.
 """
 
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from typing import Any, Final, get_args
 
 from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
 from smsgate.domain.message import Message
-from smsgate.domain.outbox import OutboxItem, OutboxState
+from smsgate.domain.outbox import OutboxAttempt, OutboxItem, OutboxState
 from smsgate.domain.status import Status
 from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.domain.subscribers import Subscriber
@@ -192,6 +193,7 @@ Change = (
     | InboundMessage
     | OutboxItem
     | OutboxUpdate
+    | OutboxAttempt
     | InboundSegment
     | SegmentsTaken
     | SubmittedPart

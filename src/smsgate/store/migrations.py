@@ -579,6 +579,26 @@ MIGRATIONS: Final = (
             " WHERE claimed_by IS NOT NULL AND state = 'pending'",
         ),
     ),
+    Migration(
+        22,
+        "each delivery attempt of an outbox item",
+        (
+            # written in the transaction that settles the attempt; deleted with the item (by
+            # retention and account deletion) and pruned to the newest few (docs/outbox.md).
+            # code: the HTTP status or the deliver_sm_resp command_status (up to 2**32 - 1)
+            """CREATE TABLE outbox_attempts (
+                id {serial_pk},
+                outbox_id {id} NOT NULL,
+                attempt INTEGER NOT NULL,
+                at {real} NOT NULL,
+                outcome TEXT NOT NULL,
+                code BIGINT,
+                detail TEXT,
+                duration {real}
+            )""",
+            "CREATE INDEX outbox_attempts_item ON outbox_attempts (outbox_id, id)",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

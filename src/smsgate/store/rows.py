@@ -11,7 +11,7 @@ from typing import Any, Final
 from smsgate.domain.account import Account
 from smsgate.domain.inbound import InboundMessage, InboundNumber, InboundSegment, OptOut
 from smsgate.domain.message import Message, Part, Priority, StatusChange
-from smsgate.domain.outbox import OutboxItem, OutboxState
+from smsgate.domain.outbox import AttemptOutcome, OutboxAttempt, OutboxItem, OutboxState
 from smsgate.domain.pricing import PriceRule
 from smsgate.domain.routing_tables import ConnectorRow, PrefixRow, RouteRow
 from smsgate.domain.status import Status
@@ -285,6 +285,30 @@ OUTBOX: Final = Table(
 )
 outbox_values: Final = make_values(OUTBOX)
 outbox_from: Final = make_reader(OutboxItem, OUTBOX)
+
+# each delivery attempt of an outbox item (migration 22); the table's serial id, not listed,
+# orders one item's attempts
+OUTBOX_ATTEMPTS: Final = Table(
+    "outbox_attempts",
+    (
+        Column("outbox_id", "text"),
+        Column("attempt", "int4"),
+        Column("at", "float8"),
+        Column("outcome", "text", enum(AttemptOutcome)),
+        Column("code", "int8"),
+        Column("detail", "text"),
+        Column("duration", "float8"),
+    ),
+)
+outbox_attempt_values: Final = make_values(OUTBOX_ATTEMPTS)
+outbox_attempt_from: Final = make_reader(OutboxAttempt, OUTBOX_ATTEMPTS)
+
+
+def prune_rows(attempts: Sequence[OutboxAttempt], kept: int) -> list[tuple[str, str, int]]:
+    """The rows of sql.PRUNE_ATTEMPTS: each item with an attempt numbered above `kept` once."""
+    items = dict.fromkeys(a.outbox_id for a in attempts if a.attempt > kept)
+    return [(item, item, kept) for item in items]
+
 
 # Updates as rows: the key columns first, then the new values (None: keep the stored one)
 PART_UPDATES: Final = Table(

@@ -18,6 +18,7 @@ from smsgate.store.rows import (
     MESSAGES,
     OPT_OUTS,
     OUTBOX,
+    OUTBOX_ATTEMPTS,
     OUTBOX_UPDATES,
     PART_UPDATES,
     PARTS,
@@ -158,6 +159,8 @@ _PURGED: Final = (
 )
 PURGE_MESSAGES: Final = (
     f"DELETE FROM status_history WHERE message_id IN ({_PURGED})",
+    "DELETE FROM outbox_attempts WHERE outbox_id IN (SELECT id FROM outbox"
+    f" WHERE state <> 'pending' AND subject_id IN ({_PURGED}))",
     f"DELETE FROM outbox WHERE state <> 'pending' AND subject_id IN ({_PURGED})",
     f"DELETE FROM parts WHERE message_id IN ({_PURGED})",
     f"DELETE FROM messages WHERE id IN ({_PURGED})",
@@ -185,6 +188,10 @@ ACCOUNT_TABLES: Final = (
     "rcs_subscribers",
     "message_templates",
     "console_users",
+)
+# before the outbox rows they belong to
+DELETE_ACCOUNT_ATTEMPTS: Final = (
+    "DELETE FROM outbox_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE account_id = ?)"
 )
 DELETE_ACCOUNT: Final = "DELETE FROM accounts WHERE id = ?"
 
@@ -281,6 +288,23 @@ def inbound_filter(account_id: str | None, filters: InboundFilters) -> tuple[str
 
 OUTBOX_SELECT: Final = OUTBOX.select
 GET_OUTBOX: Final = f"{OUTBOX_SELECT} WHERE id = ?"
+
+# An item keeps its newest KEPT_ATTEMPTS attempts (an SMPP receipt may be tried 500 times).
+# The older ones go in the transaction that settles an attempt numbered above KEPT_ATTEMPTS
+# (PRUNE_ATTEMPTS: outbox_id, outbox_id, KEPT_ATTEMPTS), and when the item is replayed, which
+# numbers its attempts from 1 again (PRUNE_REPLAYED: KEPT_ATTEMPTS; the ids appended): an item
+# holds at most twice as many, those of before its last replay and those since.
+KEPT_ATTEMPTS: Final = 50
+PRUNE_ATTEMPTS: Final = (
+    "DELETE FROM outbox_attempts WHERE outbox_id = ? AND id <= (SELECT id FROM outbox_attempts"
+    " WHERE outbox_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)"
+)
+PRUNE_REPLAYED: Final = (
+    "DELETE FROM outbox_attempts WHERE id <= (SELECT b.id FROM outbox_attempts AS b"
+    " WHERE b.outbox_id = outbox_attempts.outbox_id ORDER BY b.id DESC LIMIT 1 OFFSET ?)"
+    " AND outbox_id IN ({ids})"
+)
+ATTEMPTS_OF: Final = f"{OUTBOX_ATTEMPTS.select} WHERE outbox_id IN ({{ids}}) ORDER BY id"
 
 
 @cache

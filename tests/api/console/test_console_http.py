@@ -1,11 +1,17 @@
 """The console over real HTTP against a whole gateway (SQLite file, simulated carrier): login,
-cookies, CSRF, lockout, roles, search, export, cancel, compose, bulk, keys."""
+cookies, CSRF, lockout, roles, search, export, cancel, compose, bulk, keys, and each attempt
+of a message's callbacks."""
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+from smsgate.bench.receiver import CallbackReceiver
+from smsgate.callbacks.channel import CallbackConfig
+from smsgate.domain.outbox import AttemptOutcome, OutboxState
 from smsgate.domain.status import Status
 from tests.api.console.session import PASSWORD, ConsoleClient, account_id, add_users, csrf_of
 from tests.api.harness import Running, running_gateway
@@ -13,9 +19,14 @@ from tests.api.harness import Running, running_gateway
 TIMEOUT = 60.0
 
 
-def run(tmp_path: Path, body: Callable[[Running, ConsoleClient], Awaitable[None]]) -> None:
+def run(
+    tmp_path: Path, body: Callable[[Running, ConsoleClient], Awaitable[None]], **settings: Any
+) -> None:
     async def main() -> None:
-        async with asyncio.timeout(TIMEOUT), running_gateway(str(tmp_path / "c.db")) as gw:
+        async with (
+            asyncio.timeout(TIMEOUT),
+            running_gateway(str(tmp_path / "c.db"), **settings) as gw,
+        ):
             await add_users(gw.app, await account_id(gw.app, "a"))
             async with ConsoleClient(str(gw.client.base_url)) as console:
                 await body(gw, console)
@@ -185,3 +196,50 @@ def test_compose_preview_bulk_and_key_rotation(tmp_path: Path) -> None:
         assert again.status_code == 200  # cached for up to 30 s by the API's key cache
 
     run(tmp_path, body)
+
+
+def test_the_message_page_shows_each_attempt_of_a_callback(tmp_path: Path) -> None:
+    """A receiver that fails once, then takes everything: the first callback shows its two
+    attempts (the 500, then the 200), each later one its single attempt."""
+    receiver = CallbackReceiver(status=500)
+    callbacks = CallbackConfig(first_retry=0.1, jitter=0.0, poll_interval=0.05, deny_networks=[])
+
+    async def body(gw: Running, console: ConsoleClient) -> None:
+        gateway = gw.app.gateway
+        assert gateway is not None
+        account = await account_id(gw.app, "a")
+        url = await receiver.start()
+        try:
+            message_id = (await gw.send(callback_url=f"{url}/status")).json()["id"]
+            await receiver.wait_for(1, 10.0)
+            receiver.status = 200  # the first answer was a 500: its retry gets a 200
+            await gw.wait_final([message_id])
+            for _ in range(500):  # until every callback of the message is settled as done
+                owed = await gateway.queries.callbacks(account, message_id)
+                if owed and all(c.item.state is OutboxState.DONE for c in owed):
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await receiver.stop()
+        first, *later = owed
+        assert [(a.attempt, a.outcome, a.code) for a in first.attempts] == [
+            (1, AttemptOutcome.RETRY, 500),
+            (2, AttemptOutcome.DELIVERED, 200),
+        ]
+        assert later and all(len(c.attempts) == 1 for c in later)
+        assert (await console.login("cust")).status_code == 303
+        page = (await console.get(f"/console/messages/{message_id}")).text
+        assert f"{first.item.event}</span> callback to <code>{url}/status</code>" in page
+        assert "done after 2 attempts" in page
+        rows = re.findall(
+            r"<tr><td>[-0-9: ]+</td><td>(\d+)</td><td>(\w+)</td>"
+            r'<td class="text">([^<]*)</td><td>(\d+ ms)</td></tr>',
+            page,
+        )
+        assert [row[:3] for row in rows[:2]] == [
+            ("1", "retry", "HTTP 500"),
+            ("2", "delivered", "HTTP 200"),
+        ]
+        assert len(rows) == 2 + len(later)
+
+    run(tmp_path, body, callbacks=callbacks)

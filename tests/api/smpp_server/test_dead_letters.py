@@ -1,6 +1,7 @@
 """A customer that keeps refusing deliver_sm: its receipts back off by the outbox's retry
 policy, become dead letters after the last attempt (counted in /metrics), and go out once
-replayed; on both store backends, with a real SMPP client on loopback."""
+replayed, each attempt recorded with the customer's command_status; on both store backends,
+with a real SMPP client on loopback."""
 
 import asyncio
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from smsgate.api.smpp_server.ids import engine_id
-from smsgate.domain.outbox import OutboxItem, OutboxState
+from smsgate.domain.outbox import AttemptOutcome, OutboxItem, OutboxState
 from smsgate.domain.status import Status
 from smsgate.outbox import RetryPolicy
 from smsgate.smpp.constants import CommandStatus
@@ -96,6 +97,15 @@ def test_a_customer_refusing_receipts_gets_them_as_dead_letters(backend: StoreBa
         await outcomes.until("done", 2)
         assert len(customer.delivered) == 8
         assert await store.dead_letters(channel="smpp") == []
+        attempts = await store.outbox_attempts([item.id for item in dead])
+        refused = S.ESME_RX_T_APPN
+        for item in dead:
+            recorded = attempts[item.id]
+            assert [(a.attempt, a.outcome, a.code) for a in recorded] == [
+                (1, AttemptOutcome.RETRY, refused), (2, AttemptOutcome.RETRY, refused),
+                (3, AttemptOutcome.DEAD, refused), (1, AttemptOutcome.DELIVERED, S.ESME_ROK),
+            ]  # fmt: skip
+            assert all(a.duration is not None and 0 <= a.duration < TIMEOUT for a in recorded)
         await connection.unbind_and_close()
 
     asyncio.run(main())

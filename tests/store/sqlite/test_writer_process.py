@@ -11,7 +11,7 @@ from typing import get_args
 import pytest
 
 from smsgate.domain.inbound import InboundMessage, InboundSegment, OptOut
-from smsgate.domain.outbox import OutboxItem, OutboxState
+from smsgate.domain.outbox import AttemptOutcome, OutboxAttempt, OutboxItem, OutboxState
 from smsgate.domain.status import Status
 from smsgate.domain.submitted_part import SubmittedPart
 from smsgate.domain.subscribers import Subscriber
@@ -57,6 +57,7 @@ def _every_kind() -> list[Change]:
             "ob-1", "http", "acct-1", message.id, "delivered", {"a": [1, 2.5, None]}, 9.0, 9.0
         ),
         OutboxUpdate("ob-1", OutboxState.ABANDONED, 10.0, 3, last_error="refused"),
+        OutboxAttempt("ob-1", 3, 10.0, AttemptOutcome.DEAD, 0x58, "refused", 0.004),
         InboundSegment("8190", "1234", 7, 2, 1, "sim", 0, b"hi", 11.0),
         SegmentsTaken("8190", "1234", 7, 2),
         InboundClaim("in-1", "acct-2"),

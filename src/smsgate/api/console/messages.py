@@ -1,5 +1,5 @@
-"""Messages: search, a message's page (parts, receipts, history, callbacks), CSV export of a
-search, and cancelling a message not yet at the carrier."""
+"""Messages: search, a message's page (parts, receipts, history, callbacks with each attempt),
+CSV export of a search, and cancelling a message not yet at the carrier."""
 
 import csv
 import io
@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from smsgate.api.console import callback_attempts
 from smsgate.api.console.pages import SECURITY_HEADERS, render, when
 from smsgate.api.console.search import CHANNELS, PAGE_SIZES, parse_search
 from smsgate.api.console.visitors import Visitors
@@ -70,7 +71,9 @@ def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
             account=account,
             message=message,
             history=history,
-            callbacks=await gateway.admin.outbox_items_of(account.id, message.id),
+            callbacks=await gateway.queries.callbacks(account.id, message.id),
+            answer=callback_attempts.answer,
+            duration=callback_attempts.duration,
             cancelable=message.status in CANCELABLE,
         )
 

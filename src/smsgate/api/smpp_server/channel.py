@@ -12,7 +12,9 @@ message.
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from functools import partial
 from typing import Final
 
 from smsgate.api.smpp_server.binds import BindRegistry
@@ -106,6 +108,8 @@ class SmppChannel:
         out at once and are awaited together; the others take their turn in a task each."""
         sent: list[tuple[int, asyncio.Future[Response]]] = []
         others: list[int] = []
+        started = time.monotonic()
+        answered: dict[int, float] = {}  # when each one's deliver_sm_resp came
         for index, item in enumerate(items):
             connection = self._connection(item.account_id)
             pdu = None
@@ -115,9 +119,12 @@ class SmppChannel:
                 others.append(index)
                 continue
             try:
-                sent.append((index, connection.request(pdu)))
+                future = connection.request(pdu)
             except SessionError:  # closed meanwhile
                 others.append(index)
+                continue
+            future.add_done_callback(partial(_note_time, answered, index))
+            sent.append((index, future))
         outcomes: list[Outcome | None] = [None] * len(items)
         if others:
             slow = await asyncio.gather(*(self._attempt(items[i]) for i in others))
@@ -127,7 +134,8 @@ class SmppChannel:
             await asyncio.wait([future for _, future in sent])
         for index, future in sent:
             error = future.exception()
-            outcomes[index] = self._outcome(items[index], error or [future.result()])
+            took = answered[index] - started if index in answered else None
+            outcomes[index] = self._outcome(items[index], error or [future.result()], took)
         return [outcome for outcome in outcomes if outcome is not None]
 
     async def _attempt(self, item: OutboxItem) -> Outcome:
@@ -137,14 +145,18 @@ class SmppChannel:
             if connection is None:
                 raise ConnectionError("no receiver bind")
             pdus = await self._pdus(item, connection.context["options"])
+            started = time.monotonic()  # waiting for room in the window included
             answers = await asyncio.gather(*(self._send(connection, p) for p in pdus))
         except (ConnectionError, SmppRequestError, SessionError, GatewayError) as error:
             return self._outcome(item, error)
-        return self._outcome(item, answers)
+        return self._outcome(item, answers, time.monotonic() - started)
 
     @staticmethod
-    def _outcome(item: OutboxItem, result: BaseException | list[Response]) -> Outcome:
-        """The outcome of an item's answers, or of what stopped it from being sent."""
+    def _outcome(
+        item: OutboxItem, result: BaseException | list[Response], duration: float | None = None
+    ) -> Outcome:
+        """The outcome of an item's answers (`duration` seconds after the first request),
+        or of what stopped it from being sent."""
         if isinstance(result, GatewayError):
             return Outcome.retry(str(result))
         if isinstance(result, BaseException):
@@ -152,8 +164,9 @@ class SmppChannel:
             return Outcome.released()  # the bind went away: not an attempt, due again at once
         refused = [a.command_status for a in result if a.command_status != 0]
         if refused:
-            return Outcome.retry(f"deliver_sm refused with status {refused[0]:#x}")
-        return Outcome.done()
+            reason = f"deliver_sm refused with status {refused[0]:#x}"
+            return Outcome.retry(reason, code=refused[0], duration=duration)
+        return Outcome.done(code=0, duration=duration)  # ESME_ROK for every deliver_sm
 
     def _connection(self, account_id: str) -> SmppConnection | None:
         receivers = self.binds.receivers(account_id)
@@ -191,3 +204,7 @@ class SmppChannel:
             )
             for part in message.parts
         ]
+
+
+def _note_time(times: dict[int, float], index: int, _: "asyncio.Future[Response]") -> None:
+    times[index] = time.monotonic()

@@ -19,6 +19,7 @@ from smsgate.store.rows import (
     INBOUND,
     MESSAGES,
     OUTBOX,
+    OUTBOX_ATTEMPTS,
     PARTS,
     SEGMENTS,
     balance_rows,
@@ -28,10 +29,12 @@ from smsgate.store.rows import (
     message_update_row,
     message_values,
     opt_out_rows,
+    outbox_attempt_values,
     outbox_update_row,
     outbox_values,
     part_update_row,
     part_values,
+    prune_rows,
     replaced_values,
     segment_values,
     submitted_part_values,
@@ -65,6 +68,7 @@ INSERT_MESSAGES: Final = _insert_unnest(MESSAGES)
 INSERT_PARTS: Final = _insert_unnest(PARTS)
 INSERT_INBOUND: Final = _insert_unnest(INBOUND)
 INSERT_OUTBOX: Final = _insert_unnest(OUTBOX)
+INSERT_ATTEMPTS: Final = _insert_unnest(OUTBOX_ATTEMPTS)
 INSERT_SEGMENTS: Final = _insert_unnest(SEGMENTS)
 UPDATE_OUTBOX: Final = _update_unnest(sql.OUTBOX_UPDATE)
 CLAIM_INBOUND: Final = _update_unnest(sql.INBOUND_CLAIM)
@@ -86,6 +90,7 @@ UPSERT_OPT_OUT: Final = Q(sql.UPSERT_OPT_OUT)
 DELETE_OPT_OUT: Final = Q(sql.DELETE_OPT_OUT)
 REPLACE_MESSAGE: Final = Q(sql.REPLACE_MESSAGE)
 DELETE_PARTS: Final = Q(sql.DELETE_PARTS)
+PRUNE_ATTEMPTS: Final = Q(sql.PRUNE_ATTEMPTS)
 # every row of a batch at once; a row still within its window counts as not written. The
 # oldest request's time decides what has expired: a few milliseconds of a window at most.
 INSERT_IDENTICAL: Final = (
@@ -178,6 +183,11 @@ async def apply(conn: Conn, plan: WritePlan) -> None:
         rows = [outbox_update_row(u) for u in plan.outbox_updates]
         status = await conn.execute(UPDATE_OUTBOX, *_arrays(rows))
         check_found("outbox", len(rows), rowcount(status))
+    if plan.outbox_attempts:
+        attempts = [outbox_attempt_values(a) for a in plan.outbox_attempts]
+        await _insert(conn, OUTBOX_ATTEMPTS, INSERT_ATTEMPTS, attempts)
+        if pruned := prune_rows(plan.outbox_attempts, sql.KEPT_ATTEMPTS):
+            await conn.executemany(PRUNE_ATTEMPTS, pruned)
     if plan.segments:
         segments = [segment_values(s) for s in plan.segments]
         await _insert(conn, SEGMENTS, INSERT_SEGMENTS, segments)

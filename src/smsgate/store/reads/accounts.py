@@ -66,8 +66,9 @@ class AccountReads(Primitives):
     async def delete_account(self, account_id: str, *, batch: int = 1000) -> dict[str, int]:
         """Delete the account with everything stored for it: its messages (with their parts
         and history; `sent` ones too, as retention deletes them: a receipt coming later matches
-        nothing), its outbox items owed or not, its MO, numbers, opt-outs, balance, idempotency
-        keys and parts of multi-PDU messages; rows deleted per kind. The messages go `batch`
+        nothing), its outbox items owed or not (with their attempts), its MO, numbers,
+        opt-outs, balance, idempotency keys and parts of multi-PDU messages; rows deleted per
+        kind. The messages go `batch`
         per transaction and the account row last, so a delete stopped half-way is finished by
         running it again. The caller makes sure first that no message is unfinished
         (`unfinished_counts`): those, and the account with them, are left in place, and
@@ -82,6 +83,8 @@ class AccountReads(Primitives):
             deleted["inbound"] += count
             if count < batch:
                 break
+        query = sql.DELETE_ACCOUNT_ATTEMPTS
+        deleted["outbox_attempts"] = await self._change_rows(query, [account_id])
         for table in sql.ACCOUNT_TABLES:
             query = f"DELETE FROM {table} WHERE account_id = ?"
             deleted[table] = await self._change_rows(query, [account_id])

@@ -162,13 +162,15 @@ class MessageReads(Primitives):
 
     async def delete_message(self, message_id: str, account_id: str) -> bool:
         """Delete one of the account's messages with its history, parts and settled outbox
-        items; False if there is no such message. The message row goes last, so a delete
-        stopped half-way can be repeated."""
+        items (with their attempts); False if there is no such message. The message row goes
+        last, so a delete stopped half-way can be repeated."""
         owned = "SELECT COUNT(*) FROM messages WHERE id = ? AND account_id = ?"
         if not await self._select_count(owned, [message_id, account_id]):
             return False
         for query in (
             "DELETE FROM status_history WHERE message_id = ?",
+            "DELETE FROM outbox_attempts WHERE outbox_id IN"
+            " (SELECT id FROM outbox WHERE state <> 'pending' AND subject_id = ?)",
             "DELETE FROM outbox WHERE state <> 'pending' AND subject_id = ?",
             "DELETE FROM parts WHERE message_id = ?",
         ):

@@ -1,14 +1,15 @@
-"""The outbox (docs/outbox.md): claiming due items, settling them, the account's view."""
+"""The outbox (docs/outbox.md): claiming due items, settling them (with a record of each
+attempt), the account's view."""
 
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from smsgate.domain.outbox import OutboxItem, OutboxState
+from smsgate.domain.outbox import AttemptOutcome, OutboxAttempt, OutboxItem, OutboxState
 from smsgate.store import sql
 from smsgate.store.changes import OutboxUpdate
 from smsgate.store.paging import MAX_PAGE, check_limit, decode_cursor, encode_cursor
 from smsgate.store.reads.primitives import Primitives
-from smsgate.store.rows import outbox_from
+from smsgate.store.rows import outbox_attempt_from, outbox_from
 
 
 class OutboxDepth(NamedTuple):
@@ -68,21 +69,66 @@ class OutboxReads(Primitives):
             return items[:limit], encode_cursor(items[limit - 1].id)
         return items, None
 
-    async def outbox_done(self, item: OutboxItem, at: float) -> None:
+    async def outbox_done(
+        self, item: OutboxItem, at: float, *, code: int | None = None, duration: float | None = None
+    ) -> None:
         """The customer has it (an attempt succeeded)."""
-        await self.write([OutboxUpdate(item.id, OutboxState.DONE, at, item.attempts + 1)])
+        attempt = item.attempts + 1
+        await self.write(
+            [
+                OutboxUpdate(item.id, OutboxState.DONE, at, attempt),
+                OutboxAttempt(item.id, attempt, at, AttemptOutcome.DELIVERED, code, None, duration),
+            ]
+        )
 
-    async def outbox_retry(self, item: OutboxItem, at: float, next_at: float, error: str) -> None:
+    async def outbox_retry(
+        self,
+        item: OutboxItem,
+        at: float,
+        next_at: float,
+        error: str,
+        *,
+        code: int | None = None,
+        duration: float | None = None,
+    ) -> None:
         """An attempt failed for a reason that may pass: try again at `next_at`."""
+        attempt = item.attempts + 1
         await self.write(
-            [OutboxUpdate(item.id, OutboxState.PENDING, at, item.attempts + 1, next_at, error)]
+            [
+                OutboxUpdate(item.id, OutboxState.PENDING, at, attempt, next_at, error),
+                OutboxAttempt(item.id, attempt, at, AttemptOutcome.RETRY, code, error, duration),
+            ]
         )
 
-    async def outbox_abandon(self, item: OutboxItem, at: float, error: str) -> None:
+    async def outbox_abandon(
+        self,
+        item: OutboxItem,
+        at: float,
+        error: str,
+        *,
+        code: int | None = None,
+        duration: float | None = None,
+    ) -> None:
         """Give up: the last retry failed, or the receiver refused the item for good."""
+        attempt = item.attempts + 1
         await self.write(
-            [OutboxUpdate(item.id, OutboxState.ABANDONED, at, item.attempts + 1, None, error)]
+            [
+                OutboxUpdate(item.id, OutboxState.ABANDONED, at, attempt, None, error),
+                OutboxAttempt(item.id, attempt, at, AttemptOutcome.DEAD, code, error, duration),
+            ]
         )
+
+    async def outbox_attempts(self, item_ids: Sequence[str]) -> dict[str, list[OutboxAttempt]]:
+        """The recorded attempts of each item (the newest KEPT_ATTEMPTS or so), oldest first;
+        an item without any is left out."""
+        found: dict[str, list[OutboxAttempt]] = {}
+        for start in range(0, len(item_ids), MAX_PAGE):
+            chunk = list(item_ids[start : start + MAX_PAGE])
+            query = sql.ATTEMPTS_OF.format(ids=sql.placeholders(len(chunk)))
+            for row in await self._select_rows(query, chunk):
+                attempt = outbox_attempt_from(row)
+                found.setdefault(attempt.outbox_id, []).append(attempt)
+        return found
 
     async def outbox_release(
         self, items: Sequence[OutboxItem], at: float, due: float | None = None
@@ -126,11 +172,19 @@ class OutboxReads(Primitives):
         where, params = sql.conditions("state = 'abandoned'", [], (("channel = ?", channel),))
         update = "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?,"
         update += f" updated_at = ? WHERE {where}"
+        replayed: list[str] = []
         if ids is None:
-            return await self._change_rows(update, [at, at, *params])
-        replayed = 0
-        for start in range(0, len(ids), MAX_PAGE):
-            chunk = list(ids[start : start + MAX_PAGE])
-            query = f"{update} AND id IN ({', '.join('?' * len(chunk))})"
-            replayed += await self._change_rows(query, [at, at, *params, *chunk])
-        return replayed
+            rows = await self._change_returning(f"{update} RETURNING id", [at, at, *params])
+            replayed = [str(row[0]) for row in rows]
+        else:
+            for start in range(0, len(ids), MAX_PAGE):
+                chunk = list(ids[start : start + MAX_PAGE])
+                query = f"{update} AND id IN ({sql.placeholders(len(chunk))}) RETURNING id"
+                rows = await self._change_returning(query, [at, at, *params, *chunk])
+                replayed.extend(str(row[0]) for row in rows)
+        # their attempts are numbered from 1 again: keep only the newest of the ones before
+        for start in range(0, len(replayed), MAX_PAGE):
+            chunk = replayed[start : start + MAX_PAGE]
+            query = sql.PRUNE_REPLAYED.format(ids=sql.placeholders(len(chunk)))
+            await self._change_rows(query, [sql.KEPT_ATTEMPTS, *chunk])
+        return len(replayed)

@@ -21,6 +21,7 @@ from smsgate.store.rows import (
     INBOUND,
     MESSAGES,
     OUTBOX,
+    OUTBOX_ATTEMPTS,
     PARTS,
     SEGMENTS,
     balance_rows,
@@ -30,10 +31,12 @@ from smsgate.store.rows import (
     message_update_row,
     message_values,
     opt_out_rows,
+    outbox_attempt_values,
     outbox_update_row,
     outbox_values,
     part_update_row,
     part_values,
+    prune_rows,
     replaced_values,
     segment_values,
     submitted_part_values,
@@ -59,6 +62,7 @@ INSERT_PARTS: Final = _insert_head(PARTS)
 INSERT_INBOUND: Final = _insert_head(INBOUND)
 INSERT_HISTORY: Final = _insert_head(HISTORY)
 INSERT_OUTBOX: Final = _insert_head(OUTBOX)
+INSERT_ATTEMPTS: Final = _insert_head(OUTBOX_ATTEMPTS)
 INSERT_SEGMENTS: Final = _insert_head(SEGMENTS)
 UPDATE_PARTS: Final = _update_from(sql.PART_UPDATE)
 UPDATE_MESSAGES: Final = _update_from(sql.MESSAGE_UPDATE)
@@ -97,6 +101,10 @@ def apply(conn: sqlite3.Connection, plan: WritePlan) -> None:
     if plan.outbox_updates:
         rows = [outbox_update_row(u) for u in plan.outbox_updates]
         _update_all(conn, "outbox", UPDATE_OUTBOX, rows)
+    if plan.outbox_attempts:
+        attempts = plan.outbox_attempts
+        insert_rows(conn, INSERT_ATTEMPTS, [outbox_attempt_values(a) for a in attempts])
+        conn.executemany(sql.PRUNE_ATTEMPTS, prune_rows(attempts, sql.KEPT_ATTEMPTS))
     if plan.segments:
         insert_rows(conn, INSERT_SEGMENTS, [segment_values(s) for s in plan.segments])
     for taken in plan.segments_taken:
