@@ -579,6 +579,16 @@ MIGRATIONS: Final = (
             " WHERE claimed_by IS NOT NULL AND state = 'pending'",
         ),
     ),
+    Migration(
+        22,
+        "inbound numbers versioned like the other configuration",
+        (
+            # MO routing keeps each number's owners in memory; a change made anywhere (the CLI
+            # in another process, another node) reaches it through this kind's version
+            "INSERT INTO config_versions (kind, version) VALUES ('inbound_numbers', 0)",
+            *_config_triggers("inbound_numbers", "inbound_numbers"),
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
