@@ -580,7 +580,7 @@ MIGRATIONS: Final = (
         ),
     ),
     Migration(
-        22,
+        23,
         "inbound numbers versioned like the other configuration",
         (
             # MO routing keeps each number's owners in memory; a change made anywhere (the CLI
