@@ -198,6 +198,31 @@ def test_keywords_route_a_shared_number_and_unmatched_mo_is_kept(backend: StoreB
     asyncio.run(main())
 
 
+def test_a_number_given_while_running_routes_the_next_mo(backend: StoreBackend) -> None:
+    """A number's owners are kept in memory; a number given from elsewhere (the CLI writes
+    the store) reaches them through the configuration watch, not a read per MO."""
+
+    async def main() -> None:
+        async with running_gateway(backend.url) as gw:
+            assert gw.app.simulator is not None and gw.app.gateway is not None
+            watch = gw.app.gateway.config_watch
+            await gw.app.simulator.send_mo(SIM, HANDSET, NUMBER, "before")
+            await own(gw, "a")  # the number's owners (none) are kept from the MO before
+            assert await watch.run_once() >= 1  # inbound_numbers changed
+            await gw.app.simulator.send_mo(SIM, HANDSET, NUMBER, "after")
+            unclaimed, _ = await store_of(gw).list_unclaimed_inbound()
+            assert [m.text for m in unclaimed] == ["before"]
+            response = await gw.client.get("/v1/inbound", headers=gw.headers("a"))
+            assert [item["text"] for item in response.json()["inbound"]] == ["after"]
+            await store_of(gw).remove_inbound_number(NUMBER)
+            assert await watch.run_once() >= 1
+            await gw.app.simulator.send_mo(SIM, HANDSET, NUMBER, "given back")
+            unclaimed, _ = await store_of(gw).list_unclaimed_inbound()
+            assert "given back" in {m.text for m in unclaimed}
+
+    asyncio.run(main())
+
+
 def test_stop_refuses_sends_until_start(backend: StoreBackend) -> None:
     async def main() -> None:
         async with running_gateway(backend.url) as gw:

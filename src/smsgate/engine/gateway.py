@@ -232,6 +232,8 @@ class Gateway:
         # an account's settings, suspension or key; a prepaid account created or removed
         watch.on_change("accounts", self.user_events.forget_accounts)
         watch.on_change("accounts", self.acceptance.reload_balances)
+        for kind in ("accounts", "inbound_numbers"):  # an MO's owners: a number or its account
+            watch.on_change(kind, self.inbound_desk.forget_owners)
         return watch
 
     async def start(self) -> None:

@@ -38,6 +38,7 @@ from smsgate.text import GroupKey, ReassembledMessage, Reassembler, TextError
 log = logging.getLogger(__name__)
 
 _TICK: Final = 1.0  # seconds between looks for messages whose parts stopped coming
+MAX_OWNERS_KEPT: Final = 10_000  # numbers whose owners are kept in memory
 DEFAULT_OPT_OUT_REFRESH: Final = 30.0  # seconds between reloads of the opt-out list
 
 Owners = Sequence[tuple[str, Account]]
@@ -78,6 +79,11 @@ class InboundDesk:
         self._started_at = 0.0
         self._task: asyncio.Task[None] | None = None
         self._finishing: set[asyncio.Task[None]] = set()
+        # each number's owners as last read: a store read per MO cost a tenth of the MO
+        # path's CPU and held its deliver_sm_resp; `forget_owners` runs when accounts or
+        # inbound numbers changed anywhere (the configuration watch)
+        self._owners: dict[str, Owners] = {}
+        self._owners_generation = 0  # moved by each forget: a read begun before is not kept
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -138,13 +144,30 @@ class InboundDesk:
 
     # -- receiving -----------------------------------------------------------------------------
 
+    def forget_owners(self) -> None:
+        """Read every number's owners again: an account or an inbound number changed."""
+        self._owners.clear()
+        self._owners_generation += 1
+
+    async def _owners_of(self, number: str) -> Owners:
+        owners = self._owners.get(number)
+        if owners is None:
+            generation = self._owners_generation
+            owners = await self.store.inbound_owners(number)
+            if generation != self._owners_generation:
+                return owners  # read across a change: right for this MO, not to keep
+            if len(self._owners) >= MAX_OWNERS_KEPT:
+                del self._owners[next(iter(self._owners))]  # the oldest read
+            self._owners[number] = owners
+        return owners
+
     async def receive(self, connector_id: str, part: InboundPart) -> None:
         """Take one MO message or part; returns once what it brought is stored."""
         await self.ready.wait()
         body, concat = part.body, part.concat
         # the read comes before the reassembler changes, so that the writes of one group's
         # parts are queued in the order the reassembler saw them
-        owners = await self.store.inbound_owners(part.destination)
+        owners = await self._owners_of(part.destination)
         now = self.clock.time()
         if concat is None:
             key = GroupKey(part.source, part.destination, 0, 1)
@@ -246,7 +269,7 @@ class InboundDesk:
             return
         connector_id = self._connectors.pop(group.key, "")
         try:
-            owners = await self.store.inbound_owners(group.key.destination)
+            owners = await self._owners_of(group.key.destination)
             message = self._message(connector_id, group, self.clock.time())
             await self._commit([*self._routed(message, owners), _taken(group.key)])
         except Exception:
@@ -274,7 +297,7 @@ class InboundDesk:
             by_seq[seq].payload if seq in by_seq else None for seq in range(1, key.total + 1)
         )
         group = ReassembledMessage(key, first.data_coding, bodies, first.received_at)
-        owners = await self.store.inbound_owners(key.destination)
+        owners = await self._owners_of(key.destination)
         message, extra = route(
             self._message(first.connector_id, group, self.clock.time()), owners, self.normalise
         )

@@ -599,6 +599,16 @@ MIGRATIONS: Final = (
             "CREATE INDEX outbox_attempts_item ON outbox_attempts (outbox_id, id)",
         ),
     ),
+    Migration(
+        23,
+        "inbound numbers versioned like the other configuration",
+        (
+            # MO routing keeps each number's owners in memory; a change made anywhere (the CLI
+            # in another process, another node) reaches it through this kind's version
+            "INSERT INTO config_versions (kind, version) VALUES ('inbound_numbers', 0)",
+            *_config_triggers("inbound_numbers", "inbound_numbers"),
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
