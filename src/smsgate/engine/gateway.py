@@ -95,8 +95,6 @@ class Gateway:
         self.clock = clock or SystemClock()
         self.config = config = config or EngineConfig()
         self.billing = billing or Billing(config.currency)
-        # the web console's users, sessions, accounts and tables
-        self.admin = Administration(store, self.clock)
         self.ready = asyncio.Event()
         self._stopping = False
         # called with (message, new status) once a status change is committed
@@ -202,6 +200,8 @@ class Gateway:
             interval=config.receipt_timeout_interval,
         )
         self.config_watch = self._watch_configuration()
+        # the web console's users, sessions, accounts and tables
+        self.admin = Administration(store, self.clock, self.config_watch.changed_here)
         self.identical_purge = IdenticalPurge(store, self.clock)
         # what the connectors report to
         self.outcomes = Outcomes(
