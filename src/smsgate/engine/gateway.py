@@ -101,6 +101,9 @@ class Gateway:
         self.listeners: list[StatusListener] = list(on_status)
         # called with each outbox item once it is committed (its consumer may wake up)
         self.outbox_listeners: list[OutboxListener] = list(on_outbox)
+        # awaited first by `stop`: what an interface runs in the background on the gateway's
+        # behalf (the console's traffic sampler), started after the gateway and not by it
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
         self.counters = counters or Counters()
         # this node among those sharing the store; `leased` connectors run only while this
         # node holds their lease
@@ -262,6 +265,8 @@ class Gateway:
         they hand back stays queued in the store for the next start."""
         self._stopping = True
         self.ready.clear()
+        for stop_task in self.on_stop:
+            await stop_task()
         await self.config_watch.stop()
         await self.identical_purge.stop()
         await self.dispatch.stop()
