@@ -2,10 +2,15 @@
 cookies, CSRF, lockout, roles, search, export, cancel, compose, bulk, keys."""
 
 import asyncio
+import html
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
+
+from smsgate.api.console import search
 from smsgate.domain.status import Status
 from tests.api.console.session import PASSWORD, ConsoleClient, account_id, add_users, csrf_of
 from tests.api.harness import Running, running_gateway
@@ -142,6 +147,31 @@ def test_search_export_detail_and_cancel_of_a_scheduled_message(tmp_path: Path) 
             'id="message-status">canceled<'
             in (await console.get(f"/console/messages/{later_id}")).text
         )
+
+    run(tmp_path, body)
+
+
+def test_a_page_longer_than_a_store_read_is_read_in_parts_and_pages_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "MAX_PAGE", 7)  # a page of 50 is then 8 reads of the store
+
+    async def body(gw: Running, console: ConsoleClient) -> None:
+        answers = await asyncio.gather(*(gw.send("a", text=f"number {i}") for i in range(55)))
+        newest = sorted((a.json()["id"] for a in answers), reverse=True)  # ids sort by time
+        await console.login("cust")
+        first = await console.get("/console/messages", limit="50")
+        shown = re.findall(r'href="/console/messages/([0-9a-f]{32})', first.text)
+        assert shown == newest[:50]  # newest first, none twice across the reads
+        assert "50 shown; more on the next page." in first.text
+        link = re.search(r'rel="next" href="/console/messages(\?[^"]+)"', first.text)
+        assert link is not None and "limit=50" in link.group(1)
+        rest = await console.http.get("/console/messages" + html.unescape(link.group(1)))
+        assert re.findall(r'href="/console/messages/([0-9a-f]{32})', rest.text) == newest[50:]
+        assert "5 shown." in rest.text and 'rel="next"' not in rest.text
+        whole = await console.get("/console/messages", limit="10000")
+        assert "55 shown." in whole.text and 'rel="next"' not in whole.text
+        assert (await console.get("/console/messages", limit="5000")).status_code == 400
 
     run(tmp_path, body)
 
