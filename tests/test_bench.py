@@ -1,5 +1,5 @@
-"""Smoke tests of `smsgate bench codec` and `smsgate bench fuzz`: they run in-process with tiny
-parameters and print what they promise. No timing is asserted."""
+"""Smoke tests of `smsgate bench codec`, `smsgate bench fuzz` and `smsgate bench console`: they
+run in-process with tiny parameters and print what they promise. No timing is asserted."""
 
 import json
 from collections.abc import Callable
@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from smsgate.bench import codec as bench_codec
+from smsgate.bench import console as bench_console
 from smsgate.bench import fuzz as bench_fuzz
 from smsgate.smpp import codec
 
@@ -148,3 +149,30 @@ def test_fuzz_table(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "300 inputs" in out
     assert "unexpected: 0" in out
+
+
+def test_console_sqlite_json(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--backend", "sqlite", "--messages", "400", "--repeat", "1", "--refreshes", "3"]
+    assert bench_console.main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["messages"] == 400 and report["skipped"] == {}
+    assert list(report["results"]) == ["sqlite"]
+    result = report["results"]["sqlite"]
+    assert result["fill_s"] >= 0
+    searches = result["search"]
+    assert "newest 10000" in searches and "status canceled" in searches
+    for name, page in searches.items():
+        assert 0 < page["ttfb_ms"] <= page["full_ms"], name
+    # 200 messages are the measured account's (two take turns), the newest 50 shown first
+    assert searches["newest 50"]["rows"] == 50
+    assert searches["newest 1000"]["rows"] == searches["newest 10000"]["rows"] == 200
+    assert searches["status canceled"]["rows"] == searches["comment text"]["rows"] == 0
+    assert 0 < searches["status failed"]["rows"] < 200
+    board = result["dashboard"]
+    assert board["refreshes"] == 3
+    assert board["cpu_ms_per_refresh"] > 0 and board["wall_ms_per_refresh"] > 0
+
+
+def test_console_refuses_a_bad_store_size() -> None:
+    with pytest.raises(SystemExit):
+        bench_console.main(["--messages", "0"])

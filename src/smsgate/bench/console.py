@@ -1,7 +1,8 @@
 """`smsgate bench console`: the web console over a store of many messages (1,000,000 by default),
 on SQLite and PostgreSQL: time to first byte and full load (the HTML, its stylesheet and script)
 of the message search page for the searches an operator makes, and the dashboard's CPU per
-refresh.
+refresh. A page of 10,000 messages is among the searches: its first byte comes after the first
+1000 rows are read, its full load once all are sent.
 
 The messages are written straight into the store's own tables (`store.rows` MESSAGES and
 PARTS: executemany on SQLite, COPY on PostgreSQL), not through the gateway, so that a million
@@ -45,6 +46,7 @@ SPAN: Final = 30 * 86_400.0  # the messages' creation times spread over the last
 STATUSES: Final = ((Status.DELIVERED, 940), (Status.UNDELIVERED, 30), (Status.FAILED, 20))
 STATUSES_REST: Final = Status.EXPIRED
 ASSET: Final = re.compile(r'(?:href|src)="(/console/static/[^"]+)"')
+ROW: Final = re.compile(r'<tr><td><a href="/console/messages/')  # one message of the results
 
 
 def _searches(number: str, tag: str, day: str) -> dict[str, dict[str, str]]:
@@ -52,6 +54,8 @@ def _searches(number: str, tag: str, day: str) -> dict[str, dict[str, str]]:
     return {
         "newest 50": {},
         "newest 1000": {"limit": "1000"},
+        # the longest page, read from the store 1000 rows at a time while it is sent
+        "newest 10000": {"limit": "10000"},
         "by number": {"number": "+" + number},
         "by tag": {"tag": tag},
         "status failed": {"status": "failed"},
@@ -191,19 +195,20 @@ async def _accounts(url: str) -> list[str]:
 
 async def _page(
     client: httpx.AsyncClient, path: str, params: dict[str, str]
-) -> tuple[float, float]:
-    """(ms to the first byte of the page, ms to the whole page with its stylesheet and script),
-    each asset asked for as a browser with an empty cache would."""
+) -> tuple[float, float, int]:
+    """(ms to the first byte of the page, ms to the whole page with its stylesheet and script,
+    messages listed), each asset asked for as a browser with an empty cache would."""
     started = time.perf_counter()
     async with client.stream("GET", path, params=params) as response:
         first = time.perf_counter()
         body = await response.aread()
     if response.status_code != 200:
         raise RuntimeError(f"{path} {params}: HTTP {response.status_code}")
-    assets = ASSET.findall(body.decode())
+    text = body.decode()
+    assets = ASSET.findall(text)
     await asyncio.gather(*(client.get(asset) for asset in assets))
     done = time.perf_counter()
-    return (first - started) * 1000, (done - started) * 1000
+    return (first - started) * 1000, (done - started) * 1000, len(ROW.findall(text))
 
 
 async def measure(url: str, account_id: str, repeat: int, refreshes: int) -> dict[str, Any]:
@@ -237,6 +242,7 @@ async def measure(url: str, account_id: str, repeat: int, refreshes: int) -> dic
                 pages[name] = {
                     "ttfb_ms": round(statistics.median(t[0] for t in timings), 1),
                     "full_ms": round(statistics.median(t[1] for t in timings), 1),
+                    "rows": timings[-1][2],
                 }
             panel = {"account": account_id}
             await client.get("/console/dashboard/panel", params=panel)
@@ -298,9 +304,11 @@ def _table(count: int, results: dict[str, dict[str, Any]]) -> str:
     lines = [f"the console over {count:,} messages (median ms; full = HTML + CSS + JS)"]
     for backend, result in results.items():
         lines.append(f"{backend} (written in {result['fill_s']} s)")
-        lines.append(f"  {'search':<16} {'first byte':>11} {'full':>9}")
+        lines.append(f"  {'search':<16} {'first byte':>11} {'full':>9} {'rows':>6}")
         for name, page in result["search"].items():
-            lines.append(f"  {name:<16} {page['ttfb_ms']:>11} {page['full_ms']:>9}")
+            lines.append(
+                f"  {name:<16} {page['ttfb_ms']:>11} {page['full_ms']:>9} {page['rows']:>6}"
+            )
         board = result["dashboard"]
         lines.append(
             f"  dashboard: {board['cpu_ms_per_refresh']} ms CPU per refresh "

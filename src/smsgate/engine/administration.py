@@ -9,6 +9,7 @@ so that several nodes behind one address agree on them.
 import functools
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Final
 
@@ -43,10 +44,23 @@ def session_hash(cookie: str) -> str:
     return hashlib.sha256(cookie.encode()).hexdigest()
 
 
+async def _unwatched(kind: str) -> None:
+    return None
+
+
 class Administration:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    """`changed_here(kind)` is awaited after each change of a kind of configuration made here,
+    so that this node's caches of it (the HTTP interface's API keys) drop it at once."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        changed_here: Callable[[str], Awaitable[None]] = _unwatched,
+    ) -> None:
         self._store = store
         self.clock = clock
+        self._changed_here = changed_here
 
     # -- console users -------------------------------------------------------------------------
 
@@ -165,11 +179,14 @@ class Administration:
                 raise GatewayError("not_found", f"no account {account.id}")
         except DuplicateError as error:
             raise GatewayError("duplicate", str(error)) from None
+        # a key rotated or revoked, a suspension: refused by this node from the next request
+        await self._changed_here("accounts")
         return account
 
     async def rotate_api_key(self, account_id: str) -> str:
-        """A new API key for the account, returned once; the old one stops working (within
-        the HTTP interface's key cache time, 30 s)."""
+        """A new API key for the account, returned once; the old one stops working at once on
+        this node, and on the others within their configuration watch's interval (1 s), at
+        worst the HTTP interface's key cache time (`KEY_CACHE_TTL`, 5 s)."""
         key = new_api_key()
         account = await self.account(account_id)
         await self.update_account(replace(account, api_key_hash=hash_api_key(key)))
@@ -184,6 +201,7 @@ class Administration:
         await self.account(account_id)
         if not await self._store.delete_empty_account(account_id):
             raise GatewayError("not_deletable", "the account has messages: suspend it instead")
+        await self._changed_here("accounts")
 
     # -- templates -----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ database from another process. Every `interval` seconds the watch reads that sma
 cheap query) and runs the reloads registered for the kinds whose version moved, so a change is
 in effect on every node within about one interval, on SQLite as on PostgreSQL, without a
 restart. A reload that fails leaves its kind's version unseen, so the next look tries again.
+A change made through this node (`changed_here`) is reloaded here at once, not an interval later.
 """
 
 import inspect
@@ -35,6 +36,12 @@ class ConfigWatch(PeriodicJob):
         """Run `reload` (a function, or a coroutine function) when `kind` changed elsewhere; a
         reload registered for several kinds that changed together runs once."""
         self._reloaders.setdefault(kind, []).append(reload)
+
+    async def changed_here(self, kind: str) -> None:
+        """This node has just changed `kind`: run its reloads now (a revoked API key refused at
+        once here); other nodes and processes see the version move at their next look."""
+        for reload in self._reloaders.get(kind, ()):
+            await _run(reload, kind)
 
     async def prime(self) -> None:
         """Take the versions as they are now: what was loaded at start is their state."""

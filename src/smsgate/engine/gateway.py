@@ -95,14 +95,15 @@ class Gateway:
         self.clock = clock or SystemClock()
         self.config = config = config or EngineConfig()
         self.billing = billing or Billing(config.currency)
-        # the web console's users, sessions, accounts and tables
-        self.admin = Administration(store, self.clock)
         self.ready = asyncio.Event()
         self._stopping = False
         # called with (message, new status) once a status change is committed
         self.listeners: list[StatusListener] = list(on_status)
         # called with each outbox item once it is committed (its consumer may wake up)
         self.outbox_listeners: list[OutboxListener] = list(on_outbox)
+        # awaited first by `stop`: what an interface runs in the background on the gateway's
+        # behalf (the console's traffic sampler), started after the gateway and not by it
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
         self.counters = counters or Counters()
         # this node among those sharing the store; `leased` connectors run only while this
         # node holds their lease
@@ -202,6 +203,8 @@ class Gateway:
             interval=config.receipt_timeout_interval,
         )
         self.config_watch = self._watch_configuration()
+        # the web console's users, sessions, accounts and tables
+        self.admin = Administration(store, self.clock, self.config_watch.changed_here)
         self.identical_purge = IdenticalPurge(store, self.clock)
         # what the connectors report to
         self.outcomes = Outcomes(
@@ -264,6 +267,8 @@ class Gateway:
         they hand back stays queued in the store for the next start."""
         self._stopping = True
         self.ready.clear()
+        for stop_task in self.on_stop:
+            await stop_task()
         await self.config_watch.stop()
         await self.identical_purge.stop()
         await self.dispatch.stop()

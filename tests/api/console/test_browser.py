@@ -164,6 +164,10 @@ def test_operator_pages_render(site: Site, browser: Any) -> None:
         ("/console/dead-letters", "dead-letters"),
         ("/console/connectors", "connectors"),
         ("/console/inbound", "inbound"),
+        ("/console/opt-outs", "opt-outs"),
+        ("/console/routes", "routes"),
+        ("/console/errors", "errors"),
+        ("/console/users", "users"),
     ):
         browser.get(site.base + path)
         WebDriverWait(browser, WAIT).until(lambda d: d.find_element(By.TAG_NAME, "h1"))

@@ -1,13 +1,15 @@
 """What an operator changes from the console over real HTTP against a whole gateway (SQLite
 file, simulated carrier): a connector stopped and started (nothing lost or sent twice), the
 routing tables imported from CSV (the router takes them at once, a bad file changes nothing),
-the account's SMPP options, the dashboard's channels, and a replay that wakes the outbox."""
+the account's SMPP options, the dashboard's channels and its sampler's end, and a replay that
+wakes the outbox."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from smsgate.api.console.traffic import TASK_NAME
 from smsgate.app import SIMULATOR_ID
 from smsgate.bench.receiver import CallbackReceiver
 from smsgate.callbacks.channel import CallbackConfig
@@ -197,3 +199,18 @@ def test_replayed_dead_letters_go_to_the_receiver_again(tmp_path: Path) -> None:
             await receiver.stop()
 
     run(tmp_path, body, callbacks=callbacks)
+
+
+def test_the_dashboard_sampler_is_stopped_with_the_gateway(tmp_path: Path) -> None:
+    def sampling() -> list[asyncio.Task[object]]:
+        return [t for t in asyncio.all_tasks() if t.get_name() == TASK_NAME and not t.done()]
+
+    async def body(gw: Running, console: ConsoleClient) -> None:
+        assert gw.app.gateway is not None
+        assert (await console.get("/console/dashboard/panel")).status_code == 200
+        assert len(sampling()) == 1  # started by the first view
+        for stop in gw.app.gateway.on_stop:  # what Gateway.stop awaits first
+            await stop()
+        assert sampling() == []
+
+    run(tmp_path, body)

@@ -19,6 +19,7 @@ from smsgate.engine.gateway import Gateway
 def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
     traffic = TrafficSampler(gateway.counters, gateway.clock.time)
     gateway.listeners.append(traffic.on_status)
+    gateway.on_stop.append(traffic.stop)
 
     async def figures(visitor: Visitor, account: Account) -> dict[str, object]:
         balance = await gateway.queries.balance(account.id)

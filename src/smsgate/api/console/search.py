@@ -1,19 +1,25 @@
 """The message search form: what the console's query string may hold, checked and turned into
-the store's filters."""
+the store's filters; and the rows of one page of results, read from the store while the page
+is sent."""
 
+import asyncio
 import calendar
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
 from smsgate.domain.channels import CHANNELS as ALL_CHANNELS
 from smsgate.domain.errors import GatewayError
+from smsgate.domain.message import Message
 from smsgate.domain.status import Status
+from smsgate.engine.queries import MAX_PAGE, Queries
 from smsgate.store.filters import MessageFilters
 
-PAGE_SIZES: Final = (50, 200, 1000)
+PAGE_SIZES: Final = (50, 200, 1000, 10_000)  # a page over MAX_PAGE is read in several
 MAX_FIELD: Final = 200  # characters of one search field
 CHANNELS: Final = tuple(sorted(ALL_CHANNELS))
 
@@ -84,3 +90,58 @@ def _digits(number: str) -> str | None:
     if not digits:
         raise GatewayError("invalid_destination", f"{number!r} has no digits")
     return digits
+
+
+class ResultRows:
+    """The messages of one page of a search, newest first, in lists of up to MAX_PAGE as the
+    store gives them while the page is rendered (a page of 10,000 starts going out after the
+    first 1000); once they are all read, `shown` is how many and `next_page` the next page's
+    query string (None on the last)."""
+
+    def __init__(
+        self, queries: Queries, account_id: str, search: Search, kept: dict[str, str]
+    ) -> None:
+        self._queries = queries
+        self._account_id = account_id
+        self._search = search
+        self._kept = kept  # the query string's fields that the next page keeps
+        self._first: list[Message] = []
+        self._after: str | None = None
+        self.next_page: str | None = None
+        self.shown = 0
+
+    async def _read(self, cursor: str | None, limit: int) -> tuple[list[Message], str | None]:
+        return await self._queries.messages(
+            self._account_id,
+            limit=min(limit, MAX_PAGE),
+            cursor=cursor,
+            **self._search.filters,
+        )
+
+    async def read_first(self) -> None:
+        """Read the first rows before the page is answered, so that a bad cursor or filter is
+        an error page, not a page cut short."""
+        self._first, self._after = await self._read(self._search.cursor, self._search.limit)
+
+    async def __aiter__(self) -> AsyncIterator[list[Message]]:
+        rows, after, left = self._first, self._after, self._search.limit
+        self._first = []
+        following: asyncio.Task[tuple[list[Message], str | None]] | None = None
+        try:
+            while True:
+                left -= len(rows)
+                if after is not None and left > 0:
+                    # the store reads the next rows while these are rendered and sent
+                    following = asyncio.ensure_future(self._read(after, left))
+                self.shown += len(rows)
+                if rows:
+                    yield rows
+                if following is None:
+                    break
+                rows, after = await following
+                following = None
+        finally:
+            if following is not None:  # the page was left unfinished (the browser went away)
+                following.cancel()
+        if after is not None:
+            self.next_page = f"?{urlencode({**self._kept, 'cursor': after})}"

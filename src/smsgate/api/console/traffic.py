@@ -17,6 +17,7 @@ from smsgate.engine.counters import Counters
 
 MINUTES: Final = 60
 SAMPLE_EVERY: Final = 5.0  # seconds
+TASK_NAME: Final = "smsgate-console-traffic"
 
 
 @dataclass
@@ -68,7 +69,15 @@ class TrafficSampler:
         """Sample in the background from the first dashboard view on (started lazily: the
         console is mounted in an app whose start-up it does not own)."""
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run())
+            self._task = asyncio.create_task(self._run(), name=TASK_NAME)
+
+    async def stop(self) -> None:
+        """Cancel the background sampling and wait for it to end (the gateway stops)."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _run(self) -> None:
         with contextlib.suppress(asyncio.CancelledError):

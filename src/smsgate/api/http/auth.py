@@ -5,7 +5,8 @@ An account is cached for a few seconds: reading it from the store on every reque
 about 0.2 ms, a good share of a request's whole cost. A key rotated or an account suspended
 (`smsgate account rotate-key|suspend`, run in another process or on another node) stops working
 once the gateway's configuration watch sees the change (`[engine] config_poll_interval`, 1 s),
-and within `KEY_CACHE_TTL` at worst."""
+and within `KEY_CACHE_TTL` at worst. A change made through this node's console (revoke, rotate,
+suspend) drops the cache at once (`Administration` -> `ConfigWatch.changed_here` -> `forget`)."""
 
 import logging
 import time
