@@ -9,7 +9,6 @@ from __future__ import annotations  # asyncpg's classes are generic in its stubs
 
 import asyncio
 import contextlib
-import hashlib
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
@@ -254,17 +253,18 @@ class PostgresStore(PostgresCluster, Store):
 
     @contextlib.asynccontextmanager
     async def job_lock(self, name: str) -> AsyncIterator[bool]:
-        """A session advisory lock named after the job, tried, not waited for: another node
-        holding it is running the job now."""
-        digest = hashlib.sha256(f"smsgate job {name}".encode()).digest()
-        key = int.from_bytes(digest[:8], "big", signed=True)
+        """A session advisory lock named after the job and the schema, tried, not waited for:
+        another node holding it is running the job now. Advisory locks are the database's, so
+        the schema is in the key: gateways kept in other schemas of one database run their
+        jobs on their own rows."""
+        key = "hashtextextended('smsgate job ' || $1 || ' in ' || current_schema(), 0)"
         async with self.pool.acquire() as conn:
-            taken = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            taken = bool(await conn.fetchval(f"SELECT pg_try_advisory_lock({key})", name))
             try:
                 yield taken
             finally:
                 if taken:
-                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                    await conn.execute(f"SELECT pg_advisory_unlock({key})", name)
 
     async def schema_version(self) -> int:
         version = await self.pool.fetchval(sql.SCHEMA_VERSION)
