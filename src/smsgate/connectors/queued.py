@@ -18,7 +18,7 @@ import asyncio
 import logging
 import math
 import random
-from typing import Generic, Protocol, TypeVar
+from typing import Final, Generic, Protocol, TypeVar
 
 from smsgate.connectors.sending import (
     Carrying,
@@ -69,6 +69,8 @@ class Attempted(Carrying, Protocol):
 
 
 J = TypeVar("J", bound=Attempted)
+
+PROBE_AGAIN: Final = 1.0  # seconds before the first probe of a peer found down
 
 
 class QueuedConnector(abc.ABC, Generic[J]):
@@ -256,14 +258,36 @@ class QueuedConnector(abc.ABC, Generic[J]):
         self._health.set(True, "")
 
     async def _probe_loop(self) -> None:
-        """Probe while the peer is down or has been idle for an interval."""
+        """Probe while the peer is down or has been idle for an interval. A peer found down
+        (by a probe or a send) is probed again after a second, then at doubling waits up to
+        the interval: the connector is back within about a second of a short outage's end."""
         interval = self._settings.probe_interval
         loop = asyncio.get_running_loop()
+        wait = interval
         while True:
             if not self._health.healthy or loop.time() - self._last_answer >= interval:
                 await self._probe()
-            if await self._stop.wait(interval):
+            if self._health.healthy:
+                wait = interval
+                if await self._down_or_stop(interval):
+                    return
+                if self._health.healthy:
+                    continue  # idle for an interval: the check above probes
+            wait = min(interval, PROBE_AGAIN if wait >= interval else wait * 2)
+            if await self._stop.wait(wait):
                 return
+
+    async def _down_or_stop(self, seconds: float) -> bool:
+        """Wait up to `seconds`, less if the peer is found down or stop begins; whether it
+        began."""
+        waits = {
+            asyncio.ensure_future(self._health.down.wait()),
+            asyncio.ensure_future(self._stop.wait(seconds)),
+        }
+        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in pending:
+            waiting.cancel()
+        return self._stop.stopping
 
 
 __all__ = ["Attempted", "QueuedConnector", "QueuedCounts", "QueuedSettings"]

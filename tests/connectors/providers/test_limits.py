@@ -73,6 +73,25 @@ def test_a_probe_brings_the_connector_back_up() -> None:
     run(scenario)
 
 
+def test_a_peer_found_down_by_a_send_is_probed_again_within_a_second() -> None:
+    """A long probe interval is for idle peers: one a send found down is probed after a
+    second (then at doubling waits), so a short outage does not keep it down an interval."""
+
+    async def scenario() -> None:
+        async with rig(probe_interval=30.0, max_attempts=1) as r:
+            r.simulator.outage_status = 401
+            sent = part(1)
+            assert r.connector().submit(sent)
+            await r.events.wait_for_failure(sent.key)
+            assert not r.connector().is_up
+            r.simulator.outage_status = None
+            began = time.monotonic()
+            assert await r.connector().wait_up(5.0)
+            assert time.monotonic() - began < 3.0  # two probes at most, not 30 s
+
+    run(scenario)
+
+
 def test_an_unreachable_provider_takes_the_connector_down() -> None:
     async def scenario() -> None:
         async with rig(max_attempts=2) as r:
