@@ -1,11 +1,29 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite, and which tests run one at a time under `make test`."""
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from typing import Final
 
 import pytest
 
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
+
+# Tests that start several processes and judge what they did within fixed times (the fault
+# campaign, kill -9, the benchmarks' smoke runs, nodes in processes, Kannel).
+# `make test` runs the suite in several workers (most tests wait on sockets and timers, not
+# the CPU); these go to one worker, one after another, so no two of them run at once.
+ONE_AT_A_TIME: Final = (
+    "tests/test_bench",
+    "tests/test_crash.py",
+    "tests/cluster/test_processes.py",
+    "tests/interop/",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(ONE_AT_A_TIME):
+            item.add_marker(pytest.mark.xdist_group("one_at_a_time"))
 
 
 @pytest.fixture

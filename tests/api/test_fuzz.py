@@ -1,11 +1,10 @@
 """The HTTP API fuzzed from its own OpenAPI document: schemathesis generates requests for every
 operation of `/openapi.json` (valid and invalid ones) against a running gateway on both store
 backends, and any 5xx, or an answer outside the documented status codes, content types and
-schemas, fails. Bounded: a few examples per operation, loopback only, a deadline for the whole."""
+schemas, fails. Bounded: a few examples per operation, loopback only, the suite's timeout."""
 
 import asyncio
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +28,6 @@ from tests.store.backends import BACKENDS, StoreBackend, store_backend
 
 # per operation and generation mode, on each backend: the same operations are fuzzed twice
 EXAMPLES = 5
-DEADLINE = 60.0  # seconds for the whole test
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 CHECKS = [
     not_a_server_error,
@@ -98,7 +96,6 @@ def gateway_thread(url: str) -> Iterator[tuple[str, str]]:
 
 
 def test_no_operation_answers_5xx_or_off_its_schema(backend: StoreBackend) -> None:
-    started = time.monotonic()
     failures: list[str] = []
     answers: Counter[int] = Counter()  # by class: 2 (2xx), 4 (4xx)
     with gateway_thread(backend.url) as (base, key):
@@ -133,4 +130,3 @@ def test_no_operation_answers_5xx_or_off_its_schema(backend: StoreBackend) -> No
     assert not failures, "\n\n".join(failures)
     # authenticated calls got through, and invalid ones were made and refused
     assert answers[2] > 50 and answers[4] > 50, answers
-    assert time.monotonic() - started < DEADLINE
