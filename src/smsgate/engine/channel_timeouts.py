@@ -22,7 +22,7 @@ from smsgate.engine.counters import Counters
 from smsgate.engine.fallback import Fallbacks
 from smsgate.engine.live import LiveMessages
 from smsgate.engine.periodic import PeriodicJob
-from smsgate.engine.ports import Connector, is_rich
+from smsgate.engine.ports import Connector, DeliveryReport, is_rich
 from smsgate.engine.receipts import Receipts
 from smsgate.store import PartUpdate, Store
 
@@ -101,9 +101,8 @@ class ChannelTimeouts(PeriodicJob):
         if part.status in FINAL or message.status in FINAL:
             return False  # a report ended it while the revoke was on its way
         if delivered:
-            self.receipts.apply(
-                message, part, Status.DELIVERED, "delivered (revoke refused)", "", now
-            )
+            report = DeliveryReport((), Status.DELIVERED, "delivered (revoke refused)")
+            self.receipts.apply(message, part, report, now)
             return True
         if not revoked:
             log.info("message %s was not revoked (%s): tried again later", message.id, reason)

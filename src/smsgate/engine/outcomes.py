@@ -95,17 +95,7 @@ class Outcomes:
             self.transitions.commit(message, [update], now)
         early = self.receipts.take_early(connector_id, carrier_id)
         if early is not None:
-            self.receipts.apply(
-                message,
-                part,
-                early.status,
-                early.label,
-                early.error,
-                now,
-                early.result,
-                detail=early.detail,
-                overturns=early.overturns,
-            )
+            self.receipts.apply(message, part, early.report, now)
 
     def failed(self, key: PartKey, error: str, detail: str, *, permanent: bool) -> None:
         self.dispatch.made_room()

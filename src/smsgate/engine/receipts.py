@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from smsgate.domain.message import Message, Part
 from smsgate.domain.status import FINAL, Status, can_overturn, can_transition
@@ -34,15 +34,12 @@ EARLY_RECEIPT_TTL: Final = 120.0  # seconds a report waits for its part's accept
 _EARLY_LIMIT: Final = 1000  # held reports before the stale ones are dropped
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class EarlyReceipt:
-    status: Status
-    label: str
-    error: str
+    """A report that came before its part's acceptance, and when."""
+
+    report: DeliveryReport
     at: float
-    result: dict[str, Any] | None = None
-    detail: str = ""
-    overturns: bool = False
 
 
 class Receipts:
@@ -77,57 +74,26 @@ class Receipts:
         receipts[report.label] = receipts.get(report.label, 0) + 1
         found = self.live.part(connector_id, report.carrier_ids)
         if found is None:
-            return self._stored_receipt(connector_id, report, report.status, now)
+            return self._stored_receipt(connector_id, report, now)
         message, part = found
-        return self.apply(
-            message,
-            part,
-            report.status,
-            report.label,
-            report.error,
-            now,
-            report.result,
-            detail=report.detail,
-            overturns=report.overturns_delivery,
-        )
+        return self.apply(message, part, report, now)
 
     def take_early(self, connector_id: str, carrier_id: str) -> EarlyReceipt | None:
         """The report held for a part that was just accepted under `carrier_id`, if any."""
         return self._early.pop((connector_id, carrier_id), None)
 
-    async def _stored_receipt(
-        self, connector_id: str, report: DeliveryReport, status: Status, now: float
-    ) -> None:
+    async def _stored_receipt(self, connector_id: str, report: DeliveryReport, now: float) -> None:
         found = await self._find_part(connector_id, report.carrier_ids)
         if found is None:
             # the acceptance may have come while the store was asked: look again, not awaiting
             found = self.live.part(connector_id, report.carrier_ids)
         if found is None:
             # the report overtook its part's acceptance; hold it until that comes
-            early = EarlyReceipt(
-                status,
-                report.label,
-                report.error,
-                now,
-                report.result,
-                report.detail,
-                report.overturns_delivery,
-            )
-            self._early[(connector_id, report.carrier_ids[0])] = early
+            self._early[(connector_id, report.carrier_ids[0])] = EarlyReceipt(report, now)
             self._drop_stale_early(now)
             return
         message, part = found
-        await self.apply(
-            message,
-            part,
-            status,
-            report.label,
-            report.error,
-            now,
-            report.result,
-            detail=report.detail,
-            overturns=report.overturns_delivery,
-        )
+        await self.apply(message, part, report, now)
 
     async def _find_part(
         self, connector_id: str, carrier_ids: tuple[str, ...]
@@ -145,24 +111,15 @@ class Receipts:
         return None
 
     def apply(
-        self,
-        message: Message,
-        part: Part,
-        status: Status,
-        label: str,
-        error: str,
-        now: float,
-        result: dict[str, Any] | None = None,
-        *,
-        detail: str = "",
-        overturns: bool = False,
+        self, message: Message, part: Part, report: DeliveryReport, now: float
     ) -> "asyncio.Future[None]":
-        """Apply a report to a part; `detail` is the channel's account of a failure, and
-        `overturns` lets it overturn a delivery (see `DeliveryReport`)."""
-        failure = detail
+        """Apply a report with a status to a part."""
+        status, label, error, result = report.status, report.label, report.error, report.result
+        if status is None:
+            raise ValueError(f"a report without a status is not applied: {report!r}")
         detail = f"receipt {label}" + (f" err:{error}" if error else "")
         repeat = status is part.status
-        allowed = can_overturn if overturns else can_transition
+        allowed = can_overturn if report.overturns_delivery else can_transition
         if repeat or not allowed(part.status, status):
             # a repeat, or a step backwards: kept in the history, not applied
             if not repeat:
@@ -173,7 +130,7 @@ class Receipts:
         error_code = error_detail = None
         if status is not Status.DELIVERED and status in FINAL:
             error_code = "undeliverable" if status is Status.UNDELIVERED else status.value
-            error_detail = failure or (f"network error {error}" if error else None)
+            error_detail = report.detail or (f"network error {error}" if error else None)
         update = PartUpdate(
             message.id,
             part.seq,
