@@ -304,3 +304,14 @@ def test_the_session_cookie_is_secure_when_a_trusted_proxy_says_https(tmp_path: 
         assert "Secure" not in plain
 
     run(tmp_path, body, user="op", http_trusted_proxies="127.0.0.1")
+
+
+def test_the_session_cookie_ignores_x_forwarded_proto_from_an_untrusted_peer(
+    tmp_path: Path,
+) -> None:
+    async def body(gw: Running, console: ConsoleClient) -> None:
+        form = await gw.client.get("/console/login", headers={"X-Forwarded-Proto": "https"})
+        assert form.status_code == 200
+        assert "Secure" not in form.headers["set-cookie"]
+
+    run(tmp_path, body, http_trusted_proxies="")
