@@ -227,6 +227,8 @@ def test_an_operator_creates_suspends_resumes_and_deletes_accounts_and_adds_a_us
         # an account that has sent is kept: suspend it instead
         kept = await console.post(f"/console/accounts/{newco}", action="delete")
         assert kept.status_code == 409 and "suspend it instead" in kept.text
+        assert "<h1>The account has messages and cannot be deleted</h1>" in kept.text
+        assert "<code>account_not_deletable</code>" in kept.text and "final status" not in kept.text
         empty = (await console.post("/console/accounts", name="empty")).text
         assert "Account <strong>empty</strong> created" in empty
         empty_id = await account_id(gw.app, "empty")
