@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from smsgate.bench import e2e, smpp
+from smsgate.bench import e2e, rcs, smpp
 from tests.store.backends import PG_URL, require_postgres
 
 
@@ -28,6 +28,23 @@ def test_smpp_run_gets_every_receipt_back(capsys: pytest.CaptureFixture[str]) ->
     p50, p99 = result["submit_ms_p50_p99"]
     assert 0 < p50 <= p99
     assert result["accepted_per_s_at_reference_pace"] > 0
+
+
+def test_rcs_run_delivers_both_kinds_and_falls_back(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--messages", "20", "--rounds", "1", "--connections", "2", "--fallbacks", "3"]
+    assert rcs.main([*args, "--ttl", "1", "--json", "--timeout", "30"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["kind"] for r in result["rounds"]] == ["sms", "rcs"]
+    for run in result["rounds"]:
+        assert run["accepted"] == run["delivered"] == 20
+        assert run["per_s"] > 0
+        assert 0 <= run["gateway_cpu_s_per_10k"] <= run["gateway_cpu_s_per_10k_settled"]
+    fallback = result["fallback_ms"]
+    assert fallback["messages"] == fallback["sent_by_sms"] == fallback["delivered"] == 3
+    # the SMS goes after the RCS time ends, within the channel timeout job's interval
+    assert 0 <= fallback["p50"] <= fallback["p95"] <= fallback["max"] < 30_000
+    assert result["sms_per_s"] > 0 and result["rcs_per_s"] > 0
+    assert result["ratio"] == pytest.approx(result["rcs_per_s"] / result["sms_per_s"], abs=0.001)
 
 
 def test_two_nodes_on_one_postgres_deliver_every_message_once(

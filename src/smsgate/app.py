@@ -14,7 +14,7 @@ from typing import Any
 
 from smsgate.api.http import dialects
 from smsgate.api.http.app import create_app
-from smsgate.api.http.metrics import render_metrics
+from smsgate.api.http.metrics import EmailFigures, render_metrics
 from smsgate.api.http.server import HttpServer
 from smsgate.api.http.settings import HttpSettings
 from smsgate.api.smpp_server import SmppServer, SmppServerConfig
@@ -236,7 +236,10 @@ class App:
             metrics_token=config.metrics_token,
         )
         app = create_app(
-            gateway, lambda: render_metrics(gateway), http_settings, kinds.webhook_routes(channels)
+            gateway,
+            lambda: render_metrics(gateway, self._email_figures()),
+            http_settings,
+            kinds.webhook_routes(channels),
         )
         self.http = HttpServer(app, config.http_host, config.http_port, http_settings)
         self._http_task = asyncio.create_task(self.http.serve())
@@ -247,6 +250,14 @@ class App:
             await asyncio.sleep(0.01)
         if self.channel_simulators is not None:
             self.channel_simulators.send_webhooks_to(f"http://127.0.0.1:{self.http.port}")
+
+    def _email_figures(self) -> EmailFigures | None:
+        """The SMTP server's counters for /metrics, while it runs."""
+        ingress = self.email_ingress
+        if ingress is None:
+            return None
+        bounces = ingress.bounces.counters if ingress.bounces is not None else None
+        return EmailFigures(ingress.counters, bounces)
 
     async def _load_configuration(self, store: Store) -> None:
         """Connectors and routes from the configuration file (and the simulator) into the store,

@@ -147,5 +147,16 @@ def test_forged_delayed_and_malformed_bounces_change_nothing(tmp_path: Path) -> 
             await send_dsn(gw, verp, failed) == "250 2.0.0 Bounce taken, the message is undelivered"
         )
         await until(gw, message_id, "undelivered")
+        # a command out of form beside them: counted apart from the bounces
+        assert (await send_dsn(gw, "send@sms.example", plain)).startswith("550 5.6.0 ")
+        metrics = (await gw.client.get("/metrics")).text
+        for result, count in (
+            ("failed", 1), ("delayed", 1), ("other", 0), ("not_taken", 0), ("forged", 2),
+            ("malformed", 1),
+        ):  # fmt: skip
+            assert f'smsgate_email_bounces_total{{result="{result}"}} {count}\n' in metrics
+        assert 'smsgate_email_commands_total{result="refused"} 1\n' in metrics
+        assert 'smsgate_email_commands_total{result="accepted"} 0\n' in metrics
+        assert "smsgate_email_replies_dropped_total 0\n" in metrics
 
     run(str(tmp_path / "gw.db"), scenario)

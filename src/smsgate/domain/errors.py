@@ -149,6 +149,14 @@ _ENTRIES: Final = (
         "not_cancelable", "The message is already at the carrier", 409, S.ESME_RCANCELFAIL
     ),
     CatalogEntry("not_deletable", "The message is not in a final status yet", 409, S.ESME_RSYSERR),
+    # an operator's deletion of an account (console): no dialect deletes accounts, their tables
+    # map it as they map not_deletable
+    CatalogEntry(
+        "account_not_deletable",
+        "The account has messages and cannot be deleted",
+        409,
+        S.ESME_RSYSERR,
+    ),
     CatalogEntry(
         "throttled", "Too many messages per second for this account", 429, S.ESME_RTHROTTLED
     ),
@@ -223,6 +231,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "idempotency_key_reused": "400",
         "not_cancelable": "400",
         "not_deletable": "400",
+        "account_not_deletable": "400",
         "opted_out": "403",
         "not_found": "404",
         "throttled": "429",
@@ -293,6 +302,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "request_too_large": "120",
         "not_cancelable": "130",
         "not_deletable": "130",
+        "account_not_deletable": "130",
         "schedule_in_past": "140",
         "insufficient_balance": "300",
         "duplicate": "400",
@@ -357,6 +367,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "idempotency_key_reused": "400",
         "not_cancelable": "400",
         "not_deletable": "400",
+        "account_not_deletable": "400",
         "unauthorized": "401",
         "missing_credentials": "401",
         "forbidden": "403",
@@ -396,6 +407,7 @@ _DIALECT_CODES: Final[dict[str, dict[str, str]]] = {
         "not_found": "1",
         "not_cancelable": "1",
         "not_deletable": "1",
+        "account_not_deletable": "1",
         "idempotency_key_in_use": "1",
         "idempotency_key_reused": "1",
         "internal": "1",

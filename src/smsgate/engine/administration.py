@@ -197,10 +197,10 @@ class Administration:
         await self.update_account(replace(account, api_key_hash=None))
 
     async def delete_account(self, account_id: str) -> None:
-        """Only an account without messages; GatewayError("not_deletable") otherwise."""
+        """Only an account without messages; GatewayError("account_not_deletable") otherwise."""
         await self.account(account_id)
         if not await self._store.delete_empty_account(account_id):
-            raise GatewayError("not_deletable", "the account has messages: suspend it instead")
+            raise GatewayError("account_not_deletable", "suspend it instead")
         await self._changed_here("accounts")
 
     # -- templates -----------------------------------------------------------------------------

@@ -227,6 +227,8 @@ def test_an_operator_creates_suspends_resumes_and_deletes_accounts_and_adds_a_us
         # an account that has sent is kept: suspend it instead
         kept = await console.post(f"/console/accounts/{newco}", action="delete")
         assert kept.status_code == 409 and "suspend it instead" in kept.text
+        assert "<h1>The account has messages and cannot be deleted</h1>" in kept.text
+        assert "<code>account_not_deletable</code>" in kept.text and "final status" not in kept.text
         empty = (await console.post("/console/accounts", name="empty")).text
         assert "Account <strong>empty</strong> created" in empty
         empty_id = await account_id(gw.app, "empty")
@@ -304,3 +306,14 @@ def test_the_session_cookie_is_secure_when_a_trusted_proxy_says_https(tmp_path: 
         assert "Secure" not in plain
 
     run(tmp_path, body, user="op", http_trusted_proxies="127.0.0.1")
+
+
+def test_the_session_cookie_ignores_x_forwarded_proto_from_an_untrusted_peer(
+    tmp_path: Path,
+) -> None:
+    async def body(gw: Running, console: ConsoleClient) -> None:
+        form = await gw.client.get("/console/login", headers={"X-Forwarded-Proto": "https"})
+        assert form.status_code == 200
+        assert "Secure" not in form.headers["set-cookie"]
+
+    run(tmp_path, body, http_trusted_proxies="")

@@ -22,17 +22,16 @@ from smsgate.api.console.login import login_routes
 from smsgate.api.console.pages import STATIC, render
 from smsgate.api.console.visitors import LoginRequiredError, Visitors, login_path
 from smsgate.api.http.address_guard import AddressGuard
-from smsgate.api.http.settings import HttpSettings
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.gateway import Gateway
 
 __all__ = ["console_app"]
 
 
-def console_app(gateway: Gateway, settings: HttpSettings, guard: AddressGuard) -> Starlette:
+def console_app(gateway: Gateway, guard: AddressGuard) -> Starlette:
     """The console as an application to mount at /console; `guard` counts failed logins per
     address together with the API's failed keys."""
-    visitors = Visitors(gateway.admin, guard, settings.console_secure_cookie)
+    visitors = Visitors(gateway.admin, guard)
 
     async def login_needed(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequiredError)
@@ -77,9 +76,7 @@ def console_app(gateway: Gateway, settings: HttpSettings, guard: AddressGuard) -
     )
 
 
-def console_routes(
-    gateway: Gateway, settings: HttpSettings, guard: AddressGuard
-) -> list[BaseRoute]:
+def console_routes(gateway: Gateway, guard: AddressGuard) -> list[BaseRoute]:
     """The mount at /console and `/` sending a browser there."""
 
     async def home(request: Request) -> Response:
@@ -87,5 +84,5 @@ def console_routes(
 
     return [
         Route("/", home, methods=["GET"]),
-        Mount("/console", console_app(gateway, settings, guard)),
+        Mount("/console", console_app(gateway, guard)),
     ]

@@ -51,10 +51,9 @@ class Visitor:
 
 
 class Visitors:
-    def __init__(self, admin: Administration, guard: AddressGuard, secure_cookie: bool) -> None:
+    def __init__(self, admin: Administration, guard: AddressGuard) -> None:
         self.admin = admin
         self.guard = guard  # failed logins per address, as the API's failures are counted
-        self.secure_cookie = secure_cookie
 
     async def visitor(self, request: Request) -> Visitor:
         """The logged-in visitor; LoginRequiredError otherwise."""
@@ -110,7 +109,8 @@ class Visitors:
             value,
             max_age=int(SESSION_LIFETIME),
             path="/console",
-            secure=self.secure_cookie or request.url.scheme == "https",
+            # https directly, or as a trusted proxy's X-Forwarded-Proto (api/http/forwarded.py)
+            secure=request.url.scheme == "https",
             httponly=True,
             samesite="strict",
         )

@@ -112,7 +112,7 @@ def create_app(
     ]
     document = openapi_document([*routes, *connector_routes])
     # the web console (and `/` sending a browser to it): pages, not part of the API document
-    routes += console_routes(gateway, settings, failures)
+    routes += console_routes(gateway, failures)
     app = HttpApp(
         routes=[*routes, *connector_routes],
         # without trusted proxies every request's address is its peer's: no layer to pass

@@ -1,9 +1,21 @@
 """Prometheus text exposition of the engine's and connectors' figures."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from smsgate.engine.gateway import Gateway
 
 
-def render_metrics(gateway: Gateway) -> str:
+@dataclass(frozen=True, slots=True)
+class EmailFigures:
+    """The SMTP server's counters (sending by e-mail, and the e-mail connectors' bounces),
+    when it runs: they live on it, not in the engine."""
+
+    commands: Mapping[str, int]  # accepted, refused, replies_dropped
+    bounces: Mapping[str, int] | None  # by result; None: no bounces are read
+
+
+def render_metrics(gateway: Gateway, email: EmailFigures | None = None) -> str:
     c = gateway.counters
     lines: list[str] = []
 
@@ -140,6 +152,30 @@ def render_metrics(gateway: Gateway) -> str:
         "Outbox items given up (abandoned) since start, by channel; replayable",
         [(f'{{channel="{name}"}}', n) for name, n in sorted(c.outbox_dead_letters.items())],
     )
+    if email is not None:
+        commands = email.commands
+        metric(
+            "email_commands_total",
+            "counter",
+            "Messages with commands taken by the SMTP server, by answer (accepted: 250)",
+            [(f'{{result="{r}"}}', commands.get(r, 0)) for r in ("accepted", "refused")],
+        )
+        metric(
+            "email_replies_dropped_total",
+            "counter",
+            "Answers by e-mail not sent: too many pending",
+            [("", commands.get("replies_dropped", 0))],
+        )
+    if email is not None and email.bounces is not None:
+        metric(
+            "email_bounces_total",
+            "counter",
+            "E-mail bounces (DSNs) taken by the SMTP server, by result (failed: the message"
+            " made undelivered; delayed; other: delivered, relayed or expanded; not_taken: not"
+            " stored, to be sent again; forged: a bounce address with a wrong signature;"
+            " malformed: no delivery status notification)",
+            [(f'{{result="{r}"}}', n) for r, n in sorted(email.bounces.items())],
+        )
     node, cluster = gateway.node, gateway.node.counters
     label = f'{{node="{node.id}"}}'
     metric(

@@ -14,6 +14,3 @@ class HttpSettings:
     auth_window: float = 60.0
     metrics_allow: str = "127.0.0.1 ::1"
     metrics_token: str | None = None
-    # the console's cookie is Secure on https requests; True makes it so behind a proxy that
-    # ends TLS and forwards plain http
-    console_secure_cookie: bool = False
