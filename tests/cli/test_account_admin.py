@@ -241,13 +241,13 @@ def test_a_delete_stopped_half_way_is_finished_by_running_it_again(tmp_path: Pat
                 "messages": 0, "inbound": 0, "outbox_attempts": 0, "outbox": 0,
                 "inbound_numbers": 0, "opt_outs": 0, "balances": 0, "idempotency_keys": 0,
                 "submitted_parts": 0, "rcs_subscribers": 0, "message_templates": 0,
-                "console_users": 0, "accounts": 1,
+                "console_users": 0, "api_keys": 0, "accounts": 1,
             }  # fmt: skip
             assert await store.delete_account("acct-1") == {
                 "messages": 0, "inbound": 0, "outbox_attempts": 0, "outbox": 0,
                 "inbound_numbers": 0, "opt_outs": 0, "balances": 0, "idempotency_keys": 0,
                 "submitted_parts": 0, "rcs_subscribers": 0, "message_templates": 0,
-                "console_users": 0, "accounts": 0,
+                "console_users": 0, "api_keys": 0, "accounts": 0,
             }  # fmt: skip
         finally:
             await store.close()

@@ -62,7 +62,8 @@ def test_an_account_is_deleted_with_everything_stored_for_it(store: StoreBackend
         assert deleted == {
             "messages": 1, "inbound": 1, "outbox_attempts": 1, "outbox": 2, "inbound_numbers": 1,
             "opt_outs": 1, "balances": 1, "idempotency_keys": 0, "submitted_parts": 0,
-            "rcs_subscribers": 0, "message_templates": 0, "console_users": 0, "accounts": 1,
+            "rcs_subscribers": 0, "message_templates": 0, "console_users": 0, "api_keys": 0,
+            "accounts": 1,
         }  # fmt: skip
         assert await s.outbox_attempts([done.id, theirs.id]) == {
             theirs.id: [OutboxAttempt(theirs.id, 1, 2.0, AttemptOutcome.RETRY, 503, "HTTP 503")]

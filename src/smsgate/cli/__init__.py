@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from smsgate import __version__
 from smsgate.cli.access import add_access_commands
+from smsgate.cli.account_keys import add_account_key_commands
 from smsgate.cli.account_lifecycle import add_account_lifecycle_commands
 from smsgate.cli.account_views import add_account_view_commands
 from smsgate.cli.accounts import add_create_command
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_create_command(account_commands)
     add_account_view_commands(account_commands)
     add_account_lifecycle_commands(account_commands)
+    add_account_key_commands(account_commands)
     add_account_commands(account_commands)
     add_callback_commands(account_commands)
     add_access_commands(account_commands)

@@ -14,7 +14,7 @@ most 5 seconds), so each takes effect within about a second.
   scheduled, queued or sending: wait for them, or cancel them). Then everything stored for it is
   deleted: its messages with their history (sent ones too, as retention deletes them: a receipt
   coming later matches nothing), outbox items owed or not, MO, numbers (MO to them is then
-  unclaimed), opt-outs, balance, then the account. Run again, it finishes a delete stopped
+  unclaimed), opt-outs, balance, API keys, then the account. Run again, it finishes a delete stopped
   half-way."""
 
 import argparse
@@ -88,7 +88,7 @@ def _delete(args: argparse.Namespace) -> int:
         if not args.yes:
             raise CommandError(
                 f"deleting account {account.name!r} ({account.id}) deletes its messages, MO, "
-                "numbers, opt-outs and balance for good; add --yes to do it"
+                "numbers, opt-outs, balance and API keys for good; add --yes to do it"
             )
         deleted = await store.delete_account(account.id)
         if "unfinished" in deleted:  # accepted meanwhile (an SMPP bind open before suspension)

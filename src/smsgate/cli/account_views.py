@@ -47,14 +47,16 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def details(account: Account, balance: int | None) -> dict[str, Any]:
-    """Everything stored for the account but its secrets, which are said set or not."""
+def details(account: Account, balance: int | None, other_keys: int = 0) -> dict[str, Any]:
+    """Everything stored for the account but its secrets, which are said set or not;
+    `other_keys`: how many API keys it has beyond its first (`smsgate account keys`)."""
     return {
         "id": account.id,
         "name": account.name,
         "enabled": account.enabled,
         "created_at": iso(account.created_at),
-        "api_key": "set" if account.api_key_hash else "none (HTTP refused)",
+        "api_key": "set" if account.api_key_hash else "none",
+        "other_api_keys": other_keys,
         "smpp_system_id": account.smpp_system_id,
         "smpp_password": "set" if account.smpp_password_hash else "none (SMPP refused)",
         "rate": account.rate_limit,
@@ -79,7 +81,8 @@ def _show(args: argparse.Namespace) -> int:
     async def work(store: Store) -> dict[str, Any]:
         account = await find_account(store, args.account)
         stored = await store.balance(account.id)
-        found = details(account, None if stored is None else stored[0])
+        other_keys = await store.count_api_keys(account.id)
+        found = details(account, None if stored is None else stored[0], other_keys)
         now = time.time()
         found["waiting"] = {
             w.status.value: {"count": w.messages, "oldest_age": age(now - w.oldest)}

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Final
 
 from smsgate.domain.account import Account, hash_api_key, new_api_key
+from smsgate.domain.api_keys import MAX_KEYS, ApiKey, new_account_key
 from smsgate.domain.console_user import (
     ConsoleSession,
     ConsoleUser,
@@ -195,6 +196,37 @@ class Administration:
     async def revoke_api_key(self, account_id: str) -> None:
         account = await self.account(account_id)
         await self.update_account(replace(account, api_key_hash=None))
+
+    async def api_keys(self, account_id: str) -> list[ApiKey]:
+        """The account's keys beyond its first: id, label and creation time, never a secret."""
+        await self.account(account_id)
+        return await self._store.api_keys(account_id)
+
+    async def add_api_key(self, account_id: str, label: str | None = None) -> tuple[ApiKey, str]:
+        """One more key of the account and its secret, returned once; the account's other keys
+        keep working. GatewayError for an unknown account, a bad label or too many keys."""
+        await self.account(account_id)
+        key, secret, key_hash = new_account_key(account_id, label, self.clock.time())
+        if await self._store.count_api_keys(account_id) >= MAX_KEYS:
+            raise GatewayError(
+                "invalid_request",
+                f"the account has {MAX_KEYS} keys beside its first: revoke one first",
+            )
+        try:
+            await self._store.add_api_key(key, key_hash)
+        except DuplicateError:  # 256 random bits: another key's hash is beyond belief
+            raise GatewayError("duplicate", "the new key is taken; create it again") from None
+        return key, secret
+
+    async def revoke_account_key(self, account_id: str, key_id: str) -> ApiKey:
+        """Revoke one of the account's keys beyond its first: refused from the next request on
+        this node, on the others within their configuration watch's interval (as a rotation).
+        GatewayError("not_found") when the account has no such key."""
+        found = [k for k in await self.api_keys(account_id) if k.id == key_id]
+        if not found or not await self._store.delete_api_key(account_id, key_id):
+            raise GatewayError("not_found", f"account {account_id} has no key {key_id}")
+        await self._changed_here("accounts")
+        return found[0]
 
     async def delete_account(self, account_id: str) -> None:
         """Only an account without messages; GatewayError("account_not_deletable") otherwise."""

@@ -148,7 +148,7 @@ class Queries:
         return await self._store.get_account(account_id)
 
     async def account_by_api_key_hash(self, api_key_hash: str) -> Account | None:
-        """The account (enabled or not) whose API key hashes to `api_key_hash`."""
+        """The account (enabled or not) one of whose API keys hashes to `api_key_hash`."""
         return await self._store.account_by_api_key_hash(api_key_hash)
 
     async def account_by_system_id(self, system_id: str) -> Account | None:

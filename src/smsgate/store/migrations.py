@@ -609,6 +609,25 @@ MIGRATIONS: Final = (
             *_config_triggers("inbound_numbers", "inbound_numbers"),
         ),
     ),
+    Migration(
+        24,
+        "more API keys per account",
+        (
+            # keys beside accounts.api_key_hash (the account's first key), so that a client
+            # can move to a new key before the old one is revoked; no last-used time: it would
+            # cost a write per request. A change bumps the accounts' version, so that every
+            # node drops the keys it caches when one is revoked.
+            """CREATE TABLE api_keys (
+                id {id} PRIMARY KEY,
+                account_id {id} NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                label TEXT NOT NULL,
+                created_at {real} NOT NULL
+            )""",
+            "CREATE INDEX api_keys_account ON api_keys (account_id, id)",
+            *_config_triggers("api_keys", "accounts"),
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

@@ -145,7 +145,11 @@ UPDATE_ACCOUNT: Final = (
     + " WHERE id = ?"
 )
 GET_ACCOUNT: Final = f"{ACCOUNT_SELECT} WHERE id = ?"
-ACCOUNT_BY_KEY: Final = f"{ACCOUNT_SELECT} WHERE api_key_hash = ?"
+# an account's first key, or one of its other keys (each query reads one unique index)
+ACCOUNT_BY_KEY: Final = (
+    f"{ACCOUNT_SELECT} WHERE api_key_hash = ? UNION ALL {ACCOUNT_SELECT}"
+    " WHERE id = (SELECT account_id FROM api_keys WHERE key_hash = ?)"
+)
 ACCOUNT_BY_SYSTEM_ID: Final = f"{ACCOUNT_SELECT} WHERE smpp_system_id = ?"
 LIST_ACCOUNTS: Final = f"{ACCOUNT_SELECT} ORDER BY id"
 ACCOUNT_BY_BOT: Final = f"{ACCOUNT_SELECT} WHERE bot_id = ?"
@@ -188,12 +192,22 @@ ACCOUNT_TABLES: Final = (
     "rcs_subscribers",
     "message_templates",
     "console_users",
+    "api_keys",
 )
 # before the outbox rows they belong to
 DELETE_ACCOUNT_ATTEMPTS: Final = (
     "DELETE FROM outbox_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE account_id = ?)"
 )
 DELETE_ACCOUNT: Final = "DELETE FROM accounts WHERE id = ?"
+
+# An account's keys beyond its first (migration 24): never the hash read back
+API_KEY_COLUMNS: Final = "id, account_id, label, created_at"
+INSERT_API_KEY: Final = (
+    "INSERT INTO api_keys (id, account_id, key_hash, label, created_at) VALUES (?, ?, ?, ?, ?)"
+)
+API_KEYS_OF: Final = f"SELECT {API_KEY_COLUMNS} FROM api_keys WHERE account_id = ? ORDER BY id"
+COUNT_API_KEYS: Final = "SELECT COUNT(*) FROM api_keys WHERE account_id = ?"
+DELETE_API_KEY: Final = "DELETE FROM api_keys WHERE account_id = ? AND id = ?"
 
 # What waits (`smsgate queue`): messages by account and status, and the outbox by channel and
 # state. Each statement names the statuses (states) a partial index covers, so it reads that

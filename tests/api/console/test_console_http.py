@@ -1,6 +1,6 @@
 """The console over real HTTP against a whole gateway (SQLite file, simulated carrier): login,
-cookies, CSRF, lockout, roles, search, export, cancel, compose, bulk, keys, and each attempt
-of a message's callbacks."""
+cookies, CSRF, lockout, roles, search, export, cancel, compose, bulk, keys (the first one
+rotated, more created and revoked), and each attempt of a message's callbacks."""
 
 import asyncio
 import html
@@ -225,6 +225,51 @@ def test_compose_preview_bulk_and_key_rotation(tmp_path: Path) -> None:
         await console.post("/console/account/key", action="revoke")
         again = await gw.client.get("/v1/messages", headers={"Authorization": f"Bearer {new_key}"})
         assert again.status_code == 401  # the new key was cached too; revoked at once
+
+    run(tmp_path, body)
+
+
+def test_more_api_keys_are_created_with_a_label_shown_once_and_revoked_one_by_one(
+    tmp_path: Path,
+) -> None:
+    async def body(gw: Running, console: ConsoleClient) -> None:
+        gateway = gw.app.gateway
+        assert gateway is not None
+        await console.login("cust")
+        page = await console.get("/console/account")
+        assert "No other keys." in page.text and '<th scope="col">Label</th>' in page.text
+        created = await console.post("/console/account/keys", label="ci <deploy>")
+        assert created.status_code == 200
+        secret = created.text.split('id="added-key">')[1].split("<")[0]
+        assert "ci &lt;deploy&gt;" in created.text  # the label, escaped
+        (key,) = await gateway.admin.api_keys(await account_id(gw.app, "a"))
+        assert (
+            key.label == "ci <deploy>"
+            and secret not in (await console.get("/console/account")).text
+        )
+        by_new = {"Authorization": f"Bearer {secret}"}
+        assert (await gw.client.get("/v1/messages", headers=by_new)).status_code == 200
+        assert (await gw.client.get("/v1/messages", headers=gw.headers("a"))).status_code == 200
+        # without the session's CSRF token: refused, nothing revoked
+        forged = await console.http.post("/console/account/keys/revoke", data={"key_id": key.id})
+        assert forged.status_code == 403
+        # a customer cannot revoke another account's key
+        b_id = await account_id(gw.app, "b")
+        theirs, their_secret = await gateway.admin.add_api_key(b_id, "b's")
+        other = await console.post("/console/account/keys/revoke", key_id=theirs.id)
+        assert other.status_code == 404
+        by_theirs = {"Authorization": f"Bearer {their_secret}"}
+        assert (await gw.client.get("/v1/messages", headers=by_theirs)).status_code == 200
+        revoked = await console.post("/console/account/keys/revoke", key_id=key.id)
+        assert (
+            revoked.status_code == 200 and "The key (ci &lt;deploy&gt;) is revoked." in revoked.text
+        )
+        assert "No other keys." in revoked.text
+        # refused at once (the key was in the API's key cache); the first key goes on
+        assert (await gw.client.get("/v1/messages", headers=by_new)).status_code == 401
+        assert (await gw.client.get("/v1/messages", headers=gw.headers("a"))).status_code == 200
+        too_long = await console.post("/console/account/keys", label="x" * 101)
+        assert too_long.status_code == 400 and "100 characters" in too_long.text
 
     run(tmp_path, body)
 

@@ -1,4 +1,5 @@
-"""The account's own page: API key (rotated and shown once, or revoked), SMPP login and options
+"""The account's own page: API keys (the first one rotated and shown once, or revoked; more keys
+created with a label, each shown once, and revoked one by one), SMPP login and options
 (what data_coding 0 means; MCONn, ISO and SINGLE are the bind's system_type), address
 allow-list, callback URL and signing secret with a test callback, balance and prices, and the
 dialect settings (the KDDI bot id; a Reach or p5 client uses the account's id and API key)."""
@@ -35,6 +36,7 @@ def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
             visitor,
             account=account,
             accounts=await gateway.admin.accounts() if visitor.operator else [account],
+            api_keys=await gateway.admin.api_keys(account.id),
             balance=await gateway.queries.balance(account.id),
             prices=await gateway.admin.prices(),
             **shown,
@@ -55,6 +57,21 @@ def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
         new_key = await gateway.admin.rotate_api_key(account.id)
         account = await gateway.admin.account(account.id)
         return await page(request, visitor, account, new_key=new_key)
+
+    async def add_key(request: Request) -> Response:
+        visitor = await visitors.visitor(request)
+        account = await visitors.account(request, visitor)
+        form = await visitors.form(request, visitor)
+        added, secret = await gateway.admin.add_api_key(account.id, str(form.get("label", "")))
+        return await page(request, visitor, account, added_key=added, added_secret=secret)
+
+    async def revoke_key(request: Request) -> Response:
+        visitor = await visitors.visitor(request)
+        account = await visitors.account(request, visitor)
+        form = await visitors.form(request, visitor)
+        revoked = await gateway.admin.revoke_account_key(account.id, str(form.get("key_id", "")))
+        shown = f" ({revoked.label})" if revoked.label else ""
+        return await page(request, visitor, account, notice=f"The key{shown} is revoked.")
 
     async def settings(request: Request) -> Response:
         visitor = await visitors.visitor(request)
@@ -146,6 +163,8 @@ def routes(gateway: Gateway, visitors: Visitors) -> list[Route]:
     return [
         Route("/account", show, methods=["GET"]),
         Route("/account/key", key, methods=["POST"]),
+        Route("/account/keys", add_key, methods=["POST"]),
+        Route("/account/keys/revoke", revoke_key, methods=["POST"]),
         Route("/account/settings", settings, methods=["POST"]),
         Route("/account/secret", secret, methods=["POST"]),
         Route("/account/smpp", smpp, methods=["POST"]),

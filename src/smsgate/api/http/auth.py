@@ -1,12 +1,14 @@
 """API keys in `Authorization: Bearer ...`, looked up by their hash; and the account's address
-allow-list, which every HTTP interface checks once it knows the account.
+allow-list, which every HTTP interface checks once it knows the account. Any live key of an
+account opens it: its first key or one of the others (`api_keys`), found by the same read.
 
 An account is cached for a few seconds: reading it from the store on every request costs
-about 0.2 ms, a good share of a request's whole cost. A key rotated or an account suspended
-(`smsgate account rotate-key|suspend`, run in another process or on another node) stops working
-once the gateway's configuration watch sees the change (`[engine] config_poll_interval`, 1 s),
-and within `KEY_CACHE_TTL` at worst. A change made through this node's console (revoke, rotate,
-suspend) drops the cache at once (`Administration` -> `ConfigWatch.changed_here` -> `forget`)."""
+about 0.2 ms, a good share of a request's whole cost. A key rotated or revoked or an account
+suspended (`smsgate account rotate-key|revoke-key|suspend`, run in another process or on another
+node) stops working once the gateway's configuration watch sees the change (`[engine]
+config_poll_interval`, 1 s), and within `KEY_CACHE_TTL` at worst. A change made through this
+node's console (revoke, rotate, suspend) drops the cache at once (`Administration` ->
+`ConfigWatch.changed_here` -> `forget`)."""
 
 import logging
 import time

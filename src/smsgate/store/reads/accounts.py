@@ -4,6 +4,7 @@ is stored for them."""
 import sys
 
 from smsgate.domain.account import Account
+from smsgate.domain.api_keys import ApiKey
 from smsgate.domain.credentials import check_system_id
 from smsgate.domain.status import Status
 from smsgate.domain.subscribers import Subscriber
@@ -30,15 +31,34 @@ class AccountReads(Primitives):
         values = account_values(account)
         return await self._change_rows(sql.UPDATE_ACCOUNT, (*values[1:], values[0])) > 0
 
-    async def _account(self, query: str, key: str) -> Account | None:
-        rows = await self._select_rows(query, [key])
+    async def _account(self, query: str, *params: str) -> Account | None:
+        rows = await self._select_rows(query, params)
         return account_from(rows[0]) if rows else None
 
     async def get_account(self, account_id: str) -> Account | None:
         return await self._account(sql.GET_ACCOUNT, account_id)
 
     async def account_by_api_key_hash(self, api_key_hash: str) -> Account | None:
-        return await self._account(sql.ACCOUNT_BY_KEY, api_key_hash)
+        """The account whose first key or one of whose other keys (`api_keys`) hashes to
+        `api_key_hash`: one read, whichever it is."""
+        return await self._account(sql.ACCOUNT_BY_KEY, api_key_hash, api_key_hash)
+
+    async def add_api_key(self, key: ApiKey, key_hash: str) -> None:
+        """Store one more key of `key.account_id`; DuplicateError when the hash is taken."""
+        values = (key.id, key.account_id, key_hash, key.label, key.created_at)
+        await self._change_rows(sql.INSERT_API_KEY, values)
+
+    async def api_keys(self, account_id: str) -> list[ApiKey]:
+        """The account's keys beyond its first, the oldest first."""
+        rows = await self._select_rows(sql.API_KEYS_OF, [account_id])
+        return [ApiKey(str(r[0]), str(r[1]), str(r[2]), float(r[3])) for r in rows]
+
+    async def count_api_keys(self, account_id: str) -> int:
+        return await self._select_count(sql.COUNT_API_KEYS, [account_id])
+
+    async def delete_api_key(self, account_id: str, key_id: str) -> bool:
+        """Revoke one of the account's keys beyond its first; False if it has no such key."""
+        return await self._change_rows(sql.DELETE_API_KEY, [account_id, key_id]) > 0
 
     async def account_by_system_id(self, system_id: str) -> Account | None:
         return await self._account(sql.ACCOUNT_BY_SYSTEM_ID, system_id)
@@ -67,12 +87,11 @@ class AccountReads(Primitives):
         """Delete the account with everything stored for it: its messages (with their parts
         and history; `sent` ones too, as retention deletes them: a receipt coming later matches
         nothing), its outbox items owed or not (with their attempts), its MO, numbers,
-        opt-outs, balance, idempotency keys and parts of multi-PDU messages; rows deleted per
-        kind. The messages go `batch`
-        per transaction and the account row last, so a delete stopped half-way is finished by
-        running it again. The caller makes sure first that no message is unfinished
-        (`unfinished_counts`): those, and the account with them, are left in place, and
-        {"unfinished": n} is returned."""
+        opt-outs, balance, idempotency keys, parts of multi-PDU messages and API keys; rows
+        deleted per kind. The messages go `batch` per transaction and the account row last, so
+        a delete stopped half-way is finished by running it again. The caller makes sure first
+        that no message is unfinished (`unfinished_counts`): those, and the account with them,
+        are left in place, and {"unfinished": n} is returned."""
         deleted = {"messages": await purge(self, account_id, sys.float_info.max, batch)}
         unfinished = sum((await self.unfinished_counts(account_id)).values())
         if unfinished:

@@ -181,8 +181,9 @@ class ConsoleReads(Primitives):
         return [(str(row[0]), int(row[1])) for row in rows]
 
     async def delete_empty_account(self, account_id: str) -> bool:
-        """Delete an account that never had a message (with its balance and opt-outs); False
-        when it has messages (suspend it instead) or does not exist."""
+        """Delete an account that never had a message (with its balance, opt-outs, templates,
+        console users and API keys); False when it has messages (suspend it instead) or does
+        not exist."""
         has: Sequence[Any] = [account_id]
         used = "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE account_id = ? LIMIT 1) m"
         if await self._select_count(used, has):
@@ -194,6 +195,7 @@ class ConsoleReads(Primitives):
             "DELETE FROM console_sessions WHERE user_name IN"
             " (SELECT name FROM console_users WHERE account_id = ?)",
             "DELETE FROM console_users WHERE account_id = ?",
+            "DELETE FROM api_keys WHERE account_id = ?",
         ):
             await self._change_rows(query, has)
         return await self._change_rows("DELETE FROM accounts WHERE id = ?", has) > 0

@@ -25,7 +25,7 @@ from smsgate.api.http.dialects.kddi_request import (
     CARRIER_HEADERS,
     SMS_ONLY,
     channels,
-    check_tokens,
+    plus_message_tokens,
     send_command,
 )
 from smsgate.api.http.dialects.kddi_values import message_id
@@ -64,7 +64,8 @@ def routes(gateway: Gateway, auth: ApiKeyAuth) -> list[BaseRoute]:
 
     async def send(request: Request, account: Account) -> Response:
         plan = channels(request.headers)
-        check_tokens(request.headers, plan, account)
+        for token in plus_message_tokens(request.headers, plan):
+            await _check_token(auth, token, account, client_address(request))
         return await submit(request, account, plan)
 
     async def send_rcs(request: Request) -> Response:
@@ -111,6 +112,23 @@ async def _account(auth: ApiKeyAuth, request: Request) -> Account:
     if account.bot_id is None or bot_id != account.bot_id:
         raise GatewayError("forbidden", f"bot {bot_id!r} is not this account's bot")
     return account
+
+
+async def _check_token(auth: ApiKeyAuth, token: str, account: Account, address: str | None) -> None:
+    """A +message token is one of the account's live API keys (any of them, as Basic auth's
+    password): looked up as every key is, through the key cache. 401 otherwise."""
+    refused = GatewayError("unauthorized", "the +message token is not this account's")
+    if not token:
+        raise refused
+    try:
+        owner = await auth.by_key(token, address)
+    except GatewayError as error:
+        if error.code in ("unauthorized", "forbidden"):
+            raise refused from None
+        raise
+    if owner.id != account.id:
+        auth.failed(address)
+        raise refused
 
 
 def _basic_credentials(authorization: str | None) -> tuple[str, str]:

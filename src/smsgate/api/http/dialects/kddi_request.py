@@ -8,11 +8,9 @@ key) in all three X-Plusmsg headers.
 
 import base64
 import binascii
-import hmac
 from collections.abc import Mapping
 from typing import Any, Final
 
-from smsgate.domain.account import Account, hash_api_key
 from smsgate.domain.errors import GatewayError
 from smsgate.engine.commands import SendCommand
 
@@ -45,9 +43,11 @@ def channels(headers: Mapping[str, str]) -> tuple[str, ...]:
         ) from None
 
 
-def check_tokens(headers: Mapping[str, str], plan: tuple[str, ...], account: Account) -> None:
-    """The three X-Plusmsg authorisations: `Bearer smsonly` for SMS, `Bearer <the account's
-    API key>` for +message. Missing or a wrong token: 401; the other kind's: 400."""
+def plus_message_tokens(headers: Mapping[str, str], plan: tuple[str, ...]) -> set[str]:
+    """The three X-Plusmsg authorisations: `Bearer smsonly` for SMS, `Bearer <an API key of
+    the account>` for +message. Missing: 401; the other kind's: 400. The tokens the caller
+    checks are the account's keys (empty for SMS; "" for a value without `Bearer `)."""
+    tokens: set[str] = set()
     for name in CARRIER_HEADERS:
         value = headers.get(name)
         if value is None:
@@ -65,14 +65,8 @@ def check_tokens(headers: Mapping[str, str], plan: tuple[str, ...], account: Acc
                 f"{name}: '{SMS_ONLY}' is for SMS (X-Fallback 2); +message takes the "
                 "account's token",
             )
-        check_token(value[len(_BEARER) :] if value.lower().startswith(_BEARER) else "", account)
-
-
-def check_token(token: str, account: Account) -> None:
-    """The account's token for +message: its API key (401 otherwise)."""
-    expected = account.api_key_hash
-    if not token or not expected or not hmac.compare_digest(hash_api_key(token), expected):
-        raise GatewayError("unauthorized", "the +message token is not this account's")
+        tokens.add(value[len(_BEARER) :].strip() if value.lower().startswith(_BEARER) else "")
+    return tokens
 
 
 def send_command(document: dict[str, Any], plan: tuple[str, ...] = SMS_CHANNELS) -> SendCommand:
