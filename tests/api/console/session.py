@@ -1,16 +1,21 @@
 """A console visitor over real HTTP: logs in through the form, keeps its cookies, reads each
 page's CSRF token and posts forms with it."""
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from smsgate.app import App
 from smsgate.engine.administration import Administration
+from tests.api.harness import Running, running_gateway
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 PASSWORD = "correct horse battery"
+TIMEOUT = 60.0  # seconds a console test may take
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -59,3 +64,26 @@ async def add_users(app: App, customer_account: str) -> None:
 async def account_id(app: App, name: str) -> str:
     assert app.store is not None
     return next(a.id for a in await app.store.list_accounts() if a.name == name)
+
+
+def run_console(
+    tmp_path: Path,
+    body: Callable[[Running, ConsoleClient], Awaitable[None]],
+    login: str | None = None,
+    **settings: Any,
+) -> None:
+    """`body` with a whole gateway (SQLite file under `tmp_path`, `settings` for it), the
+    console users of account "a" (`add_users`), and a visitor, logged in as `login` if given."""
+
+    async def main() -> None:
+        async with (
+            asyncio.timeout(TIMEOUT),
+            running_gateway(str(tmp_path / "c.db"), **settings) as gw,
+        ):
+            await add_users(gw.app, await account_id(gw.app, "a"))
+            async with ConsoleClient(str(gw.client.base_url)) as console:
+                if login is not None:
+                    assert (await console.login(login)).status_code == 303
+                await body(gw, console)
+
+    asyncio.run(main())

@@ -4,10 +4,7 @@ account's callback URL, signing secret, SMPP login and allow-list take hold, the
 arrives signed, an operator's account and user changes, the error and route pages with data,
 and the session cookie's Secure flag behind a proxy that ends TLS."""
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from smsgate.bench.receiver import CallbackReceiver
 from smsgate.callbacks.channel import CallbackConfig
@@ -16,31 +13,11 @@ from smsgate.engine.gateway import Gateway
 from smsgate.smpp.constants import CommandStatus
 from smsgate.smpp.pdu import BindTransceiver
 from smsgate.transport.smpp_connection import SmppRequestError, connect
-from tests.api.console.session import PASSWORD, ConsoleClient, account_id, add_users, csrf_of
-from tests.api.harness import Running, running_gateway
+from tests.api.console.session import PASSWORD, ConsoleClient, account_id, csrf_of, run_console
+from tests.api.harness import Running
 from tests.api.smpp_server.customers import add_smpp_account, smpp_port
 
-TIMEOUT = 60.0
 OPTED = "+819011110000"
-
-
-def run(
-    tmp_path: Path,
-    body: Callable[[Running, ConsoleClient], Awaitable[None]],
-    user: str = "cust",
-    **settings: Any,
-) -> None:
-    async def main() -> None:
-        async with (
-            asyncio.timeout(TIMEOUT),
-            running_gateway(str(tmp_path / "c.db"), **settings) as gw,
-        ):
-            await add_users(gw.app, await account_id(gw.app, "a"))
-            async with ConsoleClient(str(gw.client.base_url)) as console:
-                assert (await console.login(user)).status_code == 303
-                await body(gw, console)
-
-    asyncio.run(main())
 
 
 def gateway_of(gw: Running) -> Gateway:
@@ -87,7 +64,7 @@ def test_opt_outs_added_imported_and_removed_refuse_then_admit_messages(tmp_path
         assert refused_file.status_code == 422
         assert "819011110003" not in {o.number for o in await queries.opt_outs(a)}
 
-    run(tmp_path, body)
+    run_console(tmp_path, body, "cust")
 
 
 def test_a_template_is_saved_fills_compose_is_sent_and_deleted(tmp_path: Path) -> None:
@@ -110,7 +87,7 @@ def test_a_template_is_saved_fills_compose_is_sent_and_deleted(tmp_path: Path) -
         gone = await console.post("/console/compose/templates", name="otp", delete="1")
         assert gone.status_code == 404
 
-    run(tmp_path, body)
+    run_console(tmp_path, body, "cust")
 
 
 def test_callback_url_new_secret_and_the_test_callback(tmp_path: Path) -> None:
@@ -155,7 +132,7 @@ def test_callback_url_new_secret_and_the_test_callback(tmp_path: Path) -> None:
         finally:
             await receiver.stop()
 
-    run(tmp_path, body, callbacks=CallbackConfig(deny_networks=[]))
+    run_console(tmp_path, body, "cust", callbacks=CallbackConfig(deny_networks=[]))
 
 
 async def bind_status(port: int, system_id: str, password: str) -> int:
@@ -198,7 +175,7 @@ def test_the_smpp_login_and_the_allow_list_take_hold(tmp_path: Path) -> None:
         await settled(gw)
         assert (await gw.send()).status_code == 202
 
-    run(tmp_path, body, user="op")
+    run_console(tmp_path, body, "op")
 
 
 def test_an_operator_creates_suspends_resumes_and_deletes_accounts_and_adds_a_user(
@@ -250,7 +227,7 @@ def test_an_operator_creates_suspends_resumes_and_deletes_accounts_and_adds_a_us
             assert (await ann.login("ann")).status_code == 303
             assert "Compose for newco" in (await ann.get("/console/compose")).text
 
-    run(tmp_path, body, user="op")
+    run_console(tmp_path, body, "op")
 
 
 def test_the_errors_and_routes_pages_show_their_data(tmp_path: Path) -> None:
@@ -282,7 +259,7 @@ def test_the_errors_and_routes_pages_show_their_data(tmp_path: Path) -> None:
         assert "<td>+81701234</td><td>testnet</td>" in routes.text
         assert [r.id for r in await gateway.admin.routes()] == ["tokyo"]
 
-    run(tmp_path, body, user="op")
+    run_console(tmp_path, body, "op")
 
 
 def test_the_session_cookie_is_secure_when_a_trusted_proxy_says_https(tmp_path: Path) -> None:
@@ -305,7 +282,7 @@ def test_the_session_cookie_is_secure_when_a_trusted_proxy_says_https(tmp_path: 
         plain = (await console.http.get("/console/login")).headers["set-cookie"]
         assert "Secure" not in plain
 
-    run(tmp_path, body, user="op", http_trusted_proxies="127.0.0.1")
+    run_console(tmp_path, body, "op", http_trusted_proxies="127.0.0.1")
 
 
 def test_the_session_cookie_ignores_x_forwarded_proto_from_an_untrusted_peer(
@@ -316,4 +293,4 @@ def test_the_session_cookie_ignores_x_forwarded_proto_from_an_untrusted_peer(
         assert form.status_code == 200
         assert "Secure" not in form.headers["set-cookie"]
 
-    run(tmp_path, body, http_trusted_proxies="")
+    run_console(tmp_path, body, "cust", http_trusted_proxies="")

@@ -6,9 +6,7 @@ import asyncio
 import html
 import re
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,25 +15,14 @@ from smsgate.bench.receiver import CallbackReceiver
 from smsgate.callbacks.channel import CallbackConfig
 from smsgate.domain.outbox import AttemptOutcome, OutboxState
 from smsgate.domain.status import Status
-from tests.api.console.session import PASSWORD, ConsoleClient, account_id, add_users, csrf_of
-from tests.api.harness import Running, running_gateway
-
-TIMEOUT = 60.0
-
-
-def run(
-    tmp_path: Path, body: Callable[[Running, ConsoleClient], Awaitable[None]], **settings: Any
-) -> None:
-    async def main() -> None:
-        async with (
-            asyncio.timeout(TIMEOUT),
-            running_gateway(str(tmp_path / "c.db"), **settings) as gw,
-        ):
-            await add_users(gw.app, await account_id(gw.app, "a"))
-            async with ConsoleClient(str(gw.client.base_url)) as console:
-                await body(gw, console)
-
-    asyncio.run(main())
+from tests.api.console.session import (
+    PASSWORD,
+    ConsoleClient,
+    account_id,
+    csrf_of,
+    run_console,
+)
+from tests.api.harness import Running
 
 
 def test_root_and_pages_send_a_stranger_to_the_login(tmp_path: Path) -> None:
@@ -51,7 +38,7 @@ def test_root_and_pages_send_a_stranger_to_the_login(tmp_path: Path) -> None:
         assert login.status_code == 200 and "Content-Security-Policy" in login.headers
         assert (await console.get("/console/static/console.css")).status_code == 200
 
-    run(tmp_path, body)
+    run_console(tmp_path, body)
 
 
 def test_login_sets_a_strict_http_only_cookie_and_logout_ends_it(tmp_path: Path) -> None:
@@ -70,7 +57,7 @@ def test_login_sets_a_strict_http_only_cookie_and_logout_ends_it(tmp_path: Path)
         assert out.status_code == 303
         assert (await console.get("/console/")).status_code == 303  # the session is gone
 
-    run(tmp_path, body)
+    run_console(tmp_path, body)
 
 
 def test_posts_without_the_sessions_csrf_token_are_refused(tmp_path: Path) -> None:
@@ -90,7 +77,7 @@ def test_posts_without_the_sessions_csrf_token_are_refused(tmp_path: Path) -> No
         assert refused.status_code == 403
         await other.http.aclose()
 
-    run(tmp_path, body)
+    run_console(tmp_path, body)
 
 
 def test_repeated_failures_lock_the_user_even_with_the_right_password(tmp_path: Path) -> None:
@@ -107,7 +94,7 @@ def test_repeated_failures_lock_the_user_even_with_the_right_password(tmp_path: 
         await gw.app.gateway.admin.set_password("cust", PASSWORD)  # type: ignore[union-attr]
         assert (await console.login("cust")).status_code == 303
 
-    run(tmp_path, body)
+    run_console(tmp_path, body)
 
 
 def test_a_customer_sees_its_own_account_only(tmp_path: Path) -> None:
@@ -126,7 +113,7 @@ def test_a_customer_sees_its_own_account_only(tmp_path: Path) -> None:
             assert (await console.get(page)).status_code == 403, page
         assert (await console.post("/console/accounts", name="x")).status_code == 403
 
-    run(tmp_path, body)
+    run_console(tmp_path, body)
 
 
 def test_search_export_detail_and_cancel_of_a_scheduled_message(tmp_path: Path) -> None:
@@ -158,7 +145,7 @@ def test_search_export_detail_and_cancel_of_a_scheduled_message(tmp_path: Path) 
             in (await console.get(f"/console/messages/{later_id}")).text
         )
 
-    run(tmp_path, body)
+    run_console(tmp_path, body)
 
 
 def test_a_page_longer_than_a_store_read_is_read_in_parts_and_pages_on(
@@ -183,7 +170,7 @@ def test_a_page_longer_than_a_store_read_is_read_in_parts_and_pages_on(
         assert "55 shown." in whole.text and 'rel="next"' not in whole.text
         assert (await console.get("/console/messages", limit="5000")).status_code == 400
 
-    run(tmp_path, body)
+    run_console(tmp_path, body)
 
 
 def test_compose_preview_bulk_and_key_rotation(tmp_path: Path) -> None:
@@ -226,7 +213,7 @@ def test_compose_preview_bulk_and_key_rotation(tmp_path: Path) -> None:
         again = await gw.client.get("/v1/messages", headers={"Authorization": f"Bearer {new_key}"})
         assert again.status_code == 401  # the new key was cached too; revoked at once
 
-    run(tmp_path, body)
+    run_console(tmp_path, body)
 
 
 def test_more_api_keys_are_created_with_a_label_shown_once_and_revoked_one_by_one(
@@ -271,7 +258,7 @@ def test_more_api_keys_are_created_with_a_label_shown_once_and_revoked_one_by_on
         too_long = await console.post("/console/account/keys", label="x" * 101)
         assert too_long.status_code == 400 and "100 characters" in too_long.text
 
-    run(tmp_path, body)
+    run_console(tmp_path, body)
 
 
 def test_the_message_page_shows_each_attempt_of_a_callback(tmp_path: Path) -> None:
@@ -318,4 +305,4 @@ def test_the_message_page_shows_each_attempt_of_a_callback(tmp_path: Path) -> No
         ]
         assert len(rows) == 2 + len(later)
 
-    run(tmp_path, body, callbacks=callbacks)
+    run_console(tmp_path, body, callbacks=callbacks)

@@ -5,7 +5,6 @@ the account's SMPP options, the dashboard's channels and its sampler's end, and 
 wakes the outbox."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,26 +15,8 @@ from smsgate.callbacks.channel import CallbackConfig
 from smsgate.domain.status import Status
 from smsgate.engine.router import EngineRouter
 from smsgate.engine.stopped_connector import StoppedConnector
-from tests.api.console.session import ConsoleClient, account_id, add_users
-from tests.api.harness import Running, running_gateway
-
-TIMEOUT = 60.0
-
-
-def run(
-    tmp_path: Path, body: Callable[[Running, ConsoleClient], Awaitable[None]], **settings: Any
-) -> None:
-    async def main() -> None:
-        async with (
-            asyncio.timeout(TIMEOUT),
-            running_gateway(str(tmp_path / "c.db"), **settings) as gw,
-        ):
-            await add_users(gw.app, await account_id(gw.app, "a"))
-            async with ConsoleClient(str(gw.client.base_url)) as console:
-                assert (await console.login("op")).status_code == 303
-                await body(gw, console)
-
-    asyncio.run(main())
+from tests.api.console.session import ConsoleClient, account_id, run_console
+from tests.api.harness import Running
 
 
 def test_a_connector_stopped_from_the_console_sends_what_waited_once_started(
@@ -70,7 +51,7 @@ def test_a_connector_stopped_from_the_console_sends_what_waited_once_started(
         unknown = await console.post("/console/connectors/nowhere", action="stop")
         assert unknown.status_code == 404 and "no running connector" in unknown.text
 
-    run(tmp_path, body)
+    run_console(tmp_path, body, "op")
 
 
 ROUTES_CSV = """\ufeffid,prefixes,connectors,mode
@@ -124,7 +105,7 @@ def test_imported_routes_prefixes_and_ported_numbers_are_used_at_once(tmp_path: 
         await console.login("cust")
         assert (await upload("routes", ROUTES_CSV)).status_code == 403
 
-    run(tmp_path, body)
+    run_console(tmp_path, body, "op")
 
 
 def test_the_account_page_edits_the_smpp_options_and_documents_the_bind_ones(
@@ -149,7 +130,7 @@ def test_the_account_page_edits_the_smpp_options_and_documents_the_bind_ones(
         )
         assert wrong.status_code == 400 and "gsm, ascii, latin1" in wrong.text
 
-    run(tmp_path, body)
+    run_console(tmp_path, body, "op")
 
 
 def test_the_dashboard_counts_messages_by_channel(tmp_path: Path) -> None:
@@ -161,7 +142,7 @@ def test_the_dashboard_counts_messages_by_channel(tmp_path: Path) -> None:
         assert "2 since start" in panel.text and "sms 2" in panel.text
         assert "0 fell back to their next channel" in panel.text
 
-    run(tmp_path, body)
+    run_console(tmp_path, body, "op")
 
 
 def test_replayed_dead_letters_go_to_the_receiver_again(tmp_path: Path) -> None:
@@ -198,7 +179,7 @@ def test_replayed_dead_letters_go_to_the_receiver_again(tmp_path: Path) -> None:
         finally:
             await receiver.stop()
 
-    run(tmp_path, body, callbacks=callbacks)
+    run_console(tmp_path, body, "op", callbacks=callbacks)
 
 
 def test_the_dashboard_sampler_is_stopped_with_the_gateway(tmp_path: Path) -> None:
@@ -213,4 +194,4 @@ def test_the_dashboard_sampler_is_stopped_with_the_gateway(tmp_path: Path) -> No
             await stop()
         assert sampling() == []
 
-    run(tmp_path, body)
+    run_console(tmp_path, body, "op")
