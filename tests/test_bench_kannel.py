@@ -1,6 +1,7 @@
 """`smsgate bench kannel` end to end in tiny rounds: Kannel and smsgate as real processes
 against simulated carriers, every workload, and a report whose gateways delivered what they
-accepted. A smoke test of the harness: no timing is asserted.
+accepted, with smsgate on SQLite (every workload) and on PostgreSQL (MT). A smoke test of the
+harness: no timing is asserted.
 
 Where Kannel is missing the test is skipped with that reason, except under CI=true, where that
 is a failure (as tests/interop/test_kannel_server.py).
@@ -14,9 +15,10 @@ import pytest
 
 from smsgate.bench.kannel import GATEWAYS, WORKLOADS, Round, run, summary
 from smsgate.bench.kannel_boxes import BEARERBOX, MISSING, SMSBOX, KannelPorts, kannel_config
+from tests.store.backends import PG_URL, require_postgres
 
 MESSAGES, ROUNDS = 40, 2
-ROWS = ("mt-keepalive", "mt-close", "mo", "bind50")
+ROWS = {"mt": ("mt-keepalive", "mt-close"), "mo": ("mo",), "bind50": ("bind50",)}
 
 kannel_missing = pytest.mark.skipif(
     (BEARERBOX is None or SMSBOX is None) and os.environ.get("CI") != "true", reason=MISSING
@@ -26,21 +28,33 @@ kannel_missing = pytest.mark.skipif(
 @kannel_missing
 @pytest.mark.interop
 @pytest.mark.timeout(90)
-def test_every_workload_runs_on_both_gateways_and_each_delivers_what_it_accepted() -> None:
+@pytest.mark.parametrize(
+    ("backend", "workloads"),
+    [("sqlite", list(WORKLOADS)), ("postgres", ["mt"])],
+    ids=["sqlite", "postgres"],
+)
+def test_every_workload_runs_on_both_gateways_and_each_delivers_what_it_accepted(
+    backend: str, workloads: list[str]
+) -> None:
     if BEARERBOX is None or SMSBOX is None:
         pytest.fail(MISSING, pytrace=False)  # under CI=true
+    if backend == "postgres":
+        require_postgres()
     args = argparse.Namespace(
-        workloads=list(WORKLOADS),
+        workloads=workloads,
         messages=MESSAGES,
         rounds=ROUNDS,
         connections=4,
         latency=0.05,
         timeout=30.0,
         durability="disk",
+        backend=backend,
+        pg=PG_URL,
     )
     report = run(args)
+    rows = [row for workload in workloads for row in ROWS[workload]]
 
-    assert [row["workload"] for row in report["summary"]] == list(ROWS)
+    assert [row["workload"] for row in report["summary"]] == rows
     for row in report["summary"]:
         for gateway in GATEWAYS:
             figures = row[gateway]
@@ -49,21 +63,23 @@ def test_every_workload_runs_on_both_gateways_and_each_delivers_what_it_accepted
         assert row["ratio"] > 0
     # the rounds alternate: every round of every workload has one of each gateway
     rounds = report["round_results"]
-    assert len(rounds) == len(ROWS) * ROUNDS * len(GATEWAYS)
-    for row in ROWS:
+    assert len(rounds) == len(rows) * ROUNDS * len(GATEWAYS)
+    for row in rows:
         for number in range(ROUNDS):
             mine = [r for r in rounds if r["workload"] == row and r["round"] == number]
             assert sorted(r["gateway"] for r in mine) == sorted(GATEWAYS)
             assert all(r["accepted"] == MESSAGES for r in mine)
     # what each accepted reached the carrier (MT) or the customer's receiver (MO)
     expected = {"mt": 2 * ROUNDS * MESSAGES, "mo": ROUNDS * MESSAGES, "bind50": ROUNDS * MESSAGES}
-    for workload, count in expected.items():
+    for workload in workloads:
         for gateway in GATEWAYS:
             assert report["totals"][f"{gateway} {workload}"] == {
-                "accepted": count,
-                "delivered": count,
+                "accepted": expected[workload],
+                "delivered": expected[workload],
             }
-    assert "synchronous=FULL" in report["durability"]["smsgate"]
+    assert report["backend"] == backend
+    store = {"sqlite": "synchronous=FULL", "postgres": "synchronous_commit on"}[backend]
+    assert store in report["durability"]["smsgate"]
     assert "fsync" in report["durability"]["kannel"]
 
 

@@ -21,11 +21,16 @@ gateway and a round's CPU is the whole cost of its messages. Reported per worklo
 gateway: the best and median round's rate, the median CPU seconds per 10,000 messages of the
 gateway's own processes (bearerbox and smsbox; smsgate serve and its SQLite writer), and the
 ratio smsgate / Kannel of the medians; with what each gateway accepted and delivered in all.
+
+`--backend postgres` keeps smsgate's store in a new schema on the PostgreSQL server at `--pg`
+(dropped afterwards); smsgate's CPU then includes the PostgreSQL server's processes during its
+rounds, as Kannel's store is in its own process.
 """
 
 import argparse
 import asyncio
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -52,8 +57,10 @@ from smsgate.bench.mo_load import MO_DESTINATION, MoReceiver, mo_carrier, send_b
 from smsgate.bench.processes import (
     Child,
     HttpClient,
+    bench_database,
     cpu_seconds,
     create_account,
+    database_cpu_seconds,
     gateway_config,
     http_address,
     receipts_applied,
@@ -70,11 +77,18 @@ GATEWAYS = ("kannel", "smsgate")
 WINDOW = 100  # the upstream bind's outstanding submit_sm, both gateways
 PASSWORD = "carrier1"  # SMPP passwords have at most 8 characters
 SMSGATE_STORE_NOTES = {
-    "disk": "smsgate: SQLite WAL with synchronous=FULL (durability = disk): a message is "
-    "fsynced before it is acknowledged, so it survives a process kill and a power loss",
-    "process": "smsgate: SQLite WAL with synchronous=NORMAL (durability = process): a message "
-    "is in the operating system's hands before it is acknowledged, so it survives a process "
-    "kill, not a power loss",
+    ("sqlite", "disk"): "smsgate: SQLite WAL with synchronous=FULL (durability = disk): a "
+    "message is fsynced before it is acknowledged, so it survives a process kill and a power "
+    "loss",
+    ("sqlite", "process"): "smsgate: SQLite WAL with synchronous=NORMAL (durability = process): "
+    "a message is in the operating system's hands before it is acknowledged, so it survives a "
+    "process kill, not a power loss",
+    ("postgres", "disk"): "smsgate: PostgreSQL with synchronous_commit on (durability = disk): "
+    "a message's commit is flushed to the server's WAL before it is acknowledged, so it "
+    "survives a kill of either process and a power loss",
+    ("postgres", "process"): "smsgate: PostgreSQL with synchronous_commit off (durability = "
+    "process): a message is in the server's memory before it is acknowledged, so it survives "
+    "a kill of the gateway, not a crash of the server or a power loss",
 }
 _START_TIMEOUT = 60.0
 _POLL = 0.05
@@ -124,9 +138,11 @@ class Side:
     submitted: Callable[[], Awaitable[int]]  # MT the carrier accepted so far
     accepted: int = 0
     rounds: list[Round] = field(default_factory=list)
+    store_cpu: Callable[[], float] | None = None  # a store in processes of its own
 
     def cpu(self) -> float:
-        return sum(cpu_seconds(pid) for pid in self.pids)
+        own = sum(cpu_seconds(pid) for pid in self.pids)
+        return own + (self.store_cpu() if self.store_cpu is not None else 0.0)
 
 
 def _native(i: int) -> tuple[str, str, bytes, str, int]:
@@ -220,10 +236,12 @@ async def _mt_round(
 # -- the gateways ----------------------------------------------------------------------------
 
 
-def _smsgate_config(workdir: Path, carrier_port: int, capacity: int, durability: str) -> Path:
+def _smsgate_config(
+    workdir: Path, db: str, carrier_port: int, capacity: int, durability: str
+) -> Path:
     config = gateway_config(
         workdir / "smsgate.toml",
-        db=str(workdir / "smsgate.db"),
+        db=db,
         http_port=0,
         queue=capacity,
         carrier_port=carrier_port,
@@ -251,9 +269,9 @@ async def _metric(client: HttpClient, name: str) -> int:
 
 
 async def _start_smsgate(
-    workdir: Path, carrier_port: int, capacity: int, mo_url: str | None, durability: str
+    args: argparse.Namespace, workdir: Path, carrier_port: int, capacity: int, mo_url: str | None
 ) -> tuple[Child, Side]:
-    config = _smsgate_config(workdir, carrier_port, capacity, durability)
+    config = _smsgate_config(workdir, args.db, carrier_port, capacity, args.durability)
     key = create_account(config, "bench")
     if mo_url is not None:
         _smsgate_cli(config, "account", "numbers", "add", "bench", MO_DESTINATION)
@@ -280,6 +298,8 @@ async def _start_smsgate(
         return (await counts())[0]
 
     side = Side("smsgate", [gateway.pid], host, port, None, key, _native, passed_on, submitted)
+    if args.backend == "postgres":
+        side.store_cpu = database_cpu_seconds
     return gateway, side
 
 
@@ -349,9 +369,7 @@ async def _mt_workload(args: argparse.Namespace, workdir: Path, latency: float) 
     gateway: Child | None = None
     try:
         kannel, kannel_side = await _start_kannel(workdir, carriers[0][1], None, lambda: 0)
-        gateway, smsgate_side = await _start_smsgate(
-            workdir, carriers[1][1], capacity, None, args.durability
-        )
+        gateway, smsgate_side = await _start_smsgate(args, workdir, carriers[1][1], capacity, None)
         sides = [kannel_side, smsgate_side]
         for workload in workloads:
             for number in range(args.rounds):
@@ -411,7 +429,7 @@ async def _mo_workload(args: argparse.Namespace, workdir: Path) -> dict[str, Any
             workdir, carriers[0].config.port, urls[0], lambda: receivers[0].count
         )
         gateway, smsgate_side = await _start_smsgate(
-            workdir, carriers[1].config.port, capacity, urls[1], args.durability
+            args, workdir, carriers[1].config.port, capacity, urls[1]
         )
         sides = [kannel_side, smsgate_side]
         for carrier in carriers:
@@ -513,11 +531,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for workload in args.workloads:
             workdir = Path(tmp) / workload
             workdir.mkdir()
-            if workload == "mo":
-                result = run_async(_mo_workload(args, workdir))
-            else:
-                latency = args.latency if workload == "bind50" else 0.0
-                result = run_async(_mt_workload(args, workdir, latency))
+            with bench_database(args.backend, args.pg, workdir) as database:
+                args.db = database.url
+                if workload == "mo":
+                    result = run_async(_mo_workload(args, workdir))
+                else:
+                    latency = args.latency if workload == "bind50" else 0.0
+                    result = run_async(_mt_workload(args, workdir, latency))
             rounds += result["rounds"]
             for name, counts in result["totals"].items():
                 mine = totals.setdefault(f"{name} {workload}", {"accepted": 0, "delivered": 0})
@@ -530,7 +550,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "window": WINDOW,
         "bind50_latency_s": args.latency,
         "python": sys.version.split()[0],
-        "durability": {"smsgate": SMSGATE_STORE_NOTES[args.durability], "kannel": STORE_NOTE},
+        "backend": args.backend,
+        "durability": {
+            "smsgate": SMSGATE_STORE_NOTES[args.backend, args.durability],
+            "kannel": STORE_NOTE,
+        },
         "summary": summary(rounds),
         "totals": totals,
         "round_results": [asdict(r) for r in rounds],
@@ -564,6 +588,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=DURABILITY,
         default="disk",
         help="smsgate's: disk (fsync per commit) or process (survives a process kill only)",
+    )
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("SMSGATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"),
+        help="the PostgreSQL server for --backend postgres (a schema of the run's own)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
