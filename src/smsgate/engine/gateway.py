@@ -49,6 +49,7 @@ from smsgate.engine.opt_outs import OptOutList
 from smsgate.engine.outcomes import Outcomes
 from smsgate.engine.ports import Connector, Router
 from smsgate.engine.queries import Queries
+from smsgate.engine.queue_upkeep import QueueUpkeep
 from smsgate.engine.receipt_timeouts import ReceiptTimeouts
 from smsgate.engine.receipts import Receipts
 from smsgate.engine.router import EngineRouter
@@ -206,6 +207,7 @@ class Gateway:
         # the web console's users, sessions, accounts and tables
         self.admin = Administration(store, self.clock, self.config_watch.changed_here)
         self.identical_purge = IdenticalPurge(store, self.clock)
+        self.queue_upkeep = QueueUpkeep(store)
         # what the connectors report to
         self.outcomes = Outcomes(
             live,
@@ -259,6 +261,7 @@ class Gateway:
             self.config_watch.start()
         if self.store.shared:  # one SQLite gateway keeps its window in memory only
             self.identical_purge.start()
+            self.queue_upkeep.start()
         self.node.mark_ready()
         self.ready.set()
 
@@ -271,6 +274,7 @@ class Gateway:
             await stop_task()
         await self.config_watch.stop()
         await self.identical_purge.stop()
+        await self.queue_upkeep.stop()
         await self.dispatch.stop()
         await self.receipt_timeouts.stop()
         await self.channel_timeouts.stop()

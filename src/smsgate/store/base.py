@@ -151,6 +151,12 @@ class Store(
         self.stats["changes"] += sum(len(item.changes) for item in batch)
         self.stats["largest_batch"] = max(self.stats["largest_batch"], len(batch))
 
+    async def tidy_queues(self) -> int:
+        """Reclaim what settled queue rows left behind where the backend needs it done
+        (PostgreSQL: a busy outbox); how many dead rows there were, 0 when nothing was done.
+        SQLite rewrites a row in place: nothing to do."""
+        return 0
+
     @contextlib.asynccontextmanager
     async def job_lock(self, name: str) -> AsyncIterator[bool]:
         """Whether this process may run the job `name` now, held until the block ends, so that

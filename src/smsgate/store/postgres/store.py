@@ -35,6 +35,7 @@ from smsgate.store.reads.cluster import TAKE
 from smsgate.store.rows import message_from, part_from
 
 DEFAULT_POOL_SIZE: Final = 4
+QUEUE_DEAD_ROWS: Final = 2_000  # dead outbox rows that make a vacuum worth its cost
 MIGRATION_LOCK: Final = 0x736D_7367_6174_6531  # advisory lock key: one migrating process at a time
 SETUP_LOCK: Final = 0x736D_7367_6174_6532  # one starting node at a time seeds its configuration
 TAKE_TOKENS: Final = TAKE.format(least="LEAST", greatest="GREATEST")
@@ -265,6 +266,20 @@ class PostgresStore(PostgresCluster, Store):
             finally:
                 if taken:
                     await conn.execute(f"SELECT pg_advisory_unlock({key})", name)
+
+    async def tidy_queues(self) -> int:
+        # Every claim and settle of an outbox item leaves a dead row version and its entries
+        # in the due-items index, which each claim's index scan walks past until a vacuum:
+        # measured, claims touched 2,000-3,000 buffers instead of ~300 and MO delivery fell
+        # from 4,600/s to under 1,000/s within 20,000 items. Autovacuum looks at most once a
+        # minute (autovacuum_naptime), too seldom for a queue this busy.
+        dead = await self.pool.fetchval(
+            "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'outbox'::regclass"
+        )
+        if not dead or dead < QUEUE_DEAD_ROWS:
+            return 0
+        await self.pool.execute("VACUUM (ANALYZE) outbox")
+        return int(dead)
 
     async def schema_version(self) -> int:
         version = await self.pool.fetchval(sql.SCHEMA_VERSION)

@@ -1,0 +1,37 @@
+"""The outbox's dead rows reclaimed as it goes (PostgreSQL): every `interval` seconds one node
+at a time asks the store to tidy its queues (`Store.tidy_queues`), which vacuums the outbox
+once enough settled items left dead row versions behind, so that claims stay as cheap at the
+millionth item as at the first."""
+
+import logging
+from typing import Final
+
+from smsgate.engine.periodic import PeriodicJob
+from smsgate.store import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL: Final = 1.0  # seconds between looks at the outbox's dead rows
+
+
+class QueueUpkeep(PeriodicJob):
+    name = "smsgate-queue-upkeep"
+
+    def __init__(self, store: Store, interval: float = DEFAULT_INTERVAL) -> None:
+        super().__init__(interval)
+        self.store = store
+        self.tidied = 0  # times the store had something to reclaim
+
+    async def run_once(self) -> int:
+        try:
+            async with self.store.job_lock(self.name) as mine:
+                if not mine:
+                    return 0  # another node is at it now
+                dead = await self.store.tidy_queues()
+        except Exception as error:  # the database is away a moment: the next pass tries again
+            log.warning("outbox upkeep not done: %r", error)
+            return 0
+        if dead:
+            self.tidied += 1
+            log.debug("outbox: %d dead rows reclaimed", dead)
+        return dead
