@@ -1,7 +1,7 @@
-"""The outbox's dead rows reclaimed as it goes (PostgreSQL): every `interval` seconds one node
-at a time asks the store to tidy its queues (`Store.tidy_queues`), which vacuums the outbox
-once enough settled items left dead row versions behind, so that claims stay as cheap at the
-millionth item as at the first."""
+"""The outbox's dead rows reclaimed as it goes (PostgreSQL): every `interval` seconds the node
+asks the store to tidy its queues (`Store.tidy_queues`), which vacuums the outbox, one node at
+a time, once enough settled items left dead row versions behind, so that claims stay as cheap
+at the millionth item as at the first."""
 
 import logging
 from typing import Final
@@ -24,10 +24,7 @@ class QueueUpkeep(PeriodicJob):
 
     async def run_once(self) -> int:
         try:
-            async with self.store.job_lock(self.name) as mine:
-                if not mine:
-                    return 0  # another node is at it now
-                dead = await self.store.tidy_queues()
+            dead = await self.store.tidy_queues()
         except Exception as error:  # the database is away a moment: the next pass tries again
             log.warning("outbox upkeep not done: %r", error)
             return 0

@@ -35,6 +35,8 @@ from smsgate.store.reads.cluster import TAKE
 from smsgate.store.rows import message_from, part_from
 
 DEFAULT_POOL_SIZE: Final = 4
+# a job's advisory lock key, from its name ($1) and the schema
+_JOB_KEY: Final = "hashtextextended('smsgate job ' || $1 || ' in ' || current_schema(), 0)"
 QUEUE_DEAD_ROWS: Final = 2_000  # dead outbox rows that make a vacuum worth its cost
 MIGRATION_LOCK: Final = 0x736D_7367_6174_6531  # advisory lock key: one migrating process at a time
 SETUP_LOCK: Final = 0x736D_7367_6174_6532  # one starting node at a time seeds its configuration
@@ -258,27 +260,34 @@ class PostgresStore(PostgresCluster, Store):
         another node holding it is running the job now. Advisory locks are the database's, so
         the schema is in the key: gateways kept in other schemas of one database run their
         jobs on their own rows."""
-        key = "hashtextextended('smsgate job ' || $1 || ' in ' || current_schema(), 0)"
         async with self.pool.acquire() as conn:
-            taken = bool(await conn.fetchval(f"SELECT pg_try_advisory_lock({key})", name))
+            taken = bool(await conn.fetchval(f"SELECT pg_try_advisory_lock({_JOB_KEY})", name))
             try:
                 yield taken
             finally:
                 if taken:
-                    await conn.execute(f"SELECT pg_advisory_unlock({key})", name)
+                    await conn.execute(f"SELECT pg_advisory_unlock({_JOB_KEY})", name)
 
     async def tidy_queues(self) -> int:
         # Every claim and settle of an outbox item leaves a dead row version and its entries
         # in the due-items index, which each claim's index scan walks past until a vacuum:
         # measured, claims touched 2,000-3,000 buffers instead of ~300 and MO delivery fell
         # from 4,600/s to under 1,000/s within 20,000 items. Autovacuum looks at most once a
-        # minute (autovacuum_naptime), too seldom for a queue this busy.
-        dead = await self.pool.fetchval(
-            "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'outbox'::regclass"
-        )
-        if not dead or dead < QUEUE_DEAD_ROWS:
-            return 0
-        await self.pool.execute("VACUUM (ANALYZE) outbox")
+        # minute (autovacuum_naptime), too seldom for a queue this busy. One connection does
+        # the look, the lock (one node at a time) and the vacuum: a job holding a connection
+        # while it waits for another could starve the pool.
+        async with self.pool.acquire() as conn:
+            dead = await conn.fetchval(
+                "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'outbox'::regclass"
+            )
+            if not dead or dead < QUEUE_DEAD_ROWS:
+                return 0
+            if not await conn.fetchval(f"SELECT pg_try_advisory_lock({_JOB_KEY})", "vacuum"):
+                return 0  # another node is at it
+            try:
+                await conn.execute("VACUUM (ANALYZE) outbox")
+            finally:
+                await conn.execute(f"SELECT pg_advisory_unlock({_JOB_KEY})", "vacuum")
         return int(dead)
 
     async def schema_version(self) -> int:
