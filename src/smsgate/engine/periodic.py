@@ -7,7 +7,7 @@ import contextlib
 import logging
 from abc import ABC, abstractmethod
 
-from smsgate.store import StoreError
+from smsgate.store import StoreError, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,10 @@ class PeriodicJob(ABC):
         while not self._stop.is_set():
             try:
                 await self.run_once()
-            except StoreError:  # the store is busy or closing: the next pass tries again
+            except Exception as error:
+                if not (isinstance(error, StoreError) or unreachable(error)):
+                    raise
+                # the store is busy, closing or away a moment: the next pass tries again
                 log.exception("%s: a pass failed", self.name)
             self.passed.set()
             with contextlib.suppress(TimeoutError):

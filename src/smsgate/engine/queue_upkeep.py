@@ -20,15 +20,9 @@ class QueueUpkeep(PeriodicJob):
     def __init__(self, store: Store, interval: float = DEFAULT_INTERVAL) -> None:
         super().__init__(interval)
         self.store = store
-        self.tidied = 0  # times the store had something to reclaim
 
     async def run_once(self) -> int:
-        try:
-            dead = await self.store.tidy_queues()
-        except Exception as error:  # the database is away a moment: the next pass tries again
-            log.warning("outbox upkeep not done: %r", error)
-            return 0
+        dead = await self.store.tidy_queues()
         if dead:
-            self.tidied += 1
             log.debug("outbox: %d dead rows reclaimed", dead)
         return dead
