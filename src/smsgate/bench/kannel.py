@@ -269,9 +269,14 @@ async def _metric(client: HttpClient, name: str) -> int:
 
 
 async def _start_smsgate(
-    args: argparse.Namespace, workdir: Path, carrier_port: int, capacity: int, mo_url: str | None
+    args: argparse.Namespace,
+    workdir: Path,
+    db: str,
+    carrier_port: int,
+    capacity: int,
+    mo_url: str | None,
 ) -> tuple[Child, Side]:
-    config = _smsgate_config(workdir, args.db, carrier_port, capacity, args.durability)
+    config = _smsgate_config(workdir, db, carrier_port, capacity, args.durability)
     key = create_account(config, "bench")
     if mo_url is not None:
         _smsgate_cli(config, "account", "numbers", "add", "bench", MO_DESTINATION)
@@ -359,7 +364,9 @@ def _order(number: int) -> list[int]:
     return [0, 1] if number % 2 == 0 else [1, 0]
 
 
-async def _mt_workload(args: argparse.Namespace, workdir: Path, latency: float) -> dict[str, Any]:
+async def _mt_workload(
+    args: argparse.Namespace, workdir: Path, db: str, latency: float
+) -> dict[str, Any]:
     workloads = ["bind50"] if latency else ["mt-keepalive", "mt-close"]
     capacity = len(workloads) * args.rounds * args.messages + 1000
     # the receipt follows the submit_sm_resp, as a carrier's does
@@ -369,7 +376,9 @@ async def _mt_workload(args: argparse.Namespace, workdir: Path, latency: float) 
     gateway: Child | None = None
     try:
         kannel, kannel_side = await _start_kannel(workdir, carriers[0][1], None, lambda: 0)
-        gateway, smsgate_side = await _start_smsgate(args, workdir, carriers[1][1], capacity, None)
+        gateway, smsgate_side = await _start_smsgate(
+            args, workdir, db, carriers[1][1], capacity, None
+        )
         sides = [kannel_side, smsgate_side]
         for workload in workloads:
             for number in range(args.rounds):
@@ -414,7 +423,7 @@ async def _mo_round(
     return result
 
 
-async def _mo_workload(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+async def _mo_workload(args: argparse.Namespace, workdir: Path, db: str) -> dict[str, Any]:
     capacity = args.rounds * args.messages + 1000
     carriers = [mo_carrier(PASSWORD, WINDOW) for _ in GATEWAYS]
     receivers = [MoReceiver() for _ in GATEWAYS]
@@ -429,7 +438,7 @@ async def _mo_workload(args: argparse.Namespace, workdir: Path) -> dict[str, Any
             workdir, carriers[0].config.port, urls[0], lambda: receivers[0].count
         )
         gateway, smsgate_side = await _start_smsgate(
-            args, workdir, carriers[1].config.port, capacity, urls[1]
+            args, workdir, db, carriers[1].config.port, capacity, urls[1]
         )
         sides = [kannel_side, smsgate_side]
         for carrier in carriers:
@@ -532,12 +541,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             workdir = Path(tmp) / workload
             workdir.mkdir()
             with bench_database(args.backend, args.pg, workdir) as database:
-                args.db = database.url
                 if workload == "mo":
-                    result = run_async(_mo_workload(args, workdir))
+                    result = run_async(_mo_workload(args, workdir, database.url))
                 else:
                     latency = args.latency if workload == "bind50" else 0.0
-                    result = run_async(_mt_workload(args, workdir, latency))
+                    result = run_async(_mt_workload(args, workdir, database.url, latency))
             rounds += result["rounds"]
             for name, counts in result["totals"].items():
                 mine = totals.setdefault(f"{name} {workload}", {"accepted": 0, "delivered": 0})
