@@ -14,7 +14,6 @@ import asyncio
 import json
 import secrets
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -154,7 +153,13 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--receipt-delay", type=float, default=0.05)
-    parser.add_argument("--http-port", type=int, default=0)
+    parser.add_argument(
+        "--http-port",
+        type=int,
+        default=0,
+        help="0: a free port at each start (the clients read it from the banner); a port "
+        "picked beforehand could be taken by another process while the gateway is down",
+    )
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument(
         "--durability",
@@ -164,11 +169,6 @@ def main(argv: Sequence[str]) -> int:
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(list(argv))
-    if args.http_port == 0:
-        # the restarted gateway must come back on the same address: pick a free port now
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            args.http_port = probe.getsockname()[1]
     with tempfile.TemporaryDirectory(prefix="smsgate-crash-") as workdir:
         result = run(args, Path(workdir))
     if args.json:
