@@ -24,6 +24,7 @@ from typing import Any
 from smsgate.bench import smpp
 from smsgate.bench.processes import (
     create_account,
+    free_port,
     gateway_config,
     measured,
     run_figures,
@@ -32,7 +33,6 @@ from smsgate.bench.processes import (
     stop,
     stop_carrier,
 )
-from smsgate.bench.rcs import free_port
 from smsgate.runtime import run_async
 
 KINDS = {"sms": "", "viber": "__VIBER__: "}

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Final
 
-from smsgate.bench.faults_postgres import free_port
-from smsgate.bench.processes import Child, http_address, start, stop
+from smsgate.bench.processes import Child, free_port, http_address, start, stop
 from smsgate.config import Config
 from smsgate.store import is_postgres_url
 

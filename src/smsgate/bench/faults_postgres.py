@@ -8,7 +8,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -17,16 +16,11 @@ from typing import Final
 
 import asyncpg
 
+from smsgate.bench.processes import free_port
+
 _BINARIES: Final = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/bin")
 SHARED_URL: Final = os.environ.get("SMSGATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 _RUN_AS: Final = "postgres"  # PostgreSQL refuses to run as root
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _binaries() -> Path | None:

@@ -28,6 +28,7 @@ from typing import Any
 from smsgate.bench.processes import (
     HttpClient,
     create_account,
+    free_port,
     http_address,
     percentiles_ms,
     start,
@@ -102,14 +103,8 @@ async def _measure(host: str, http_port: int, smpp_port: int, args: argparse.Nam
     return baseline, flooded, counts
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    smpp_port = _free_port()
+    smpp_port = free_port()
     config = workdir / "flood.toml"
     config.write_text(
         f'db = "{workdir / "bench.db"}"\nhttp_port = 0\nsmpp_port = {smpp_port}\nsimulator = true\n'

@@ -8,7 +8,6 @@ the process and not a loss of power (checked under strace: no fsync or fdatasync
 
 import re
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -16,6 +15,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
+
+from smsgate.bench.processes import free_port
 
 BEARERBOX = shutil.which("bearerbox", path="/usr/sbin:/usr/bin")
 SMSBOX = shutil.which("smsbox", path="/usr/sbin:/usr/bin")
@@ -30,12 +31,6 @@ _STOP_TIMEOUT = 10.0
 _STATUS_TIMEOUT = 5.0
 _SMS = re.compile(r"SMS: received (\d+) \((\d+) queued\), sent (\d+) \((\d+) queued\)")
 _DLR = re.compile(r"DLR: received (\d+)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)

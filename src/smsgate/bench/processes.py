@@ -8,6 +8,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +36,14 @@ NODES_LINE = (
     "PostgreSQL server {database_cpu_s_per_10k} and {wal_bytes_per_message} bytes of WAL per "
     "message; the carrier got {carrier_submitted} submit_sm, {carrier_duplicates} of them twice"
 )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (it may be taken again before use)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _stat(pid: int) -> list[str]:

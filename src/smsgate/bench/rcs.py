@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import base64
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from smsgate.bench.processes import (
     HttpClient,
     cpu_seconds,
     create_account,
+    free_port,
     gateway_config,
     http_address,
     open_clients,
@@ -241,14 +241,6 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     finally:
         stop(carrier)
         stop(platform)
-
-
-def free_port() -> int:
-    """A port free now on loopback (the gateway's, which the platform's webhooks must know
-    before the gateway starts)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:

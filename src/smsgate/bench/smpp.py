@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from smsgate.bench.processes import (
     PACE_NOTE,
     bench_database,
     create_account,
+    free_port,
     gateway_config,
     measured_nodes,
     percentiles_ms,
@@ -140,19 +140,13 @@ async def submit_all(args: argparse.Namespace, port: int | Sequence[int]) -> dic
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     with bench_database(args.backend, args.pg, workdir) as database:
         carrier, carrier_port = start_carrier(args.receipt_delay, "bench")
         try:
             ports, configs = [], []
             for node in range(args.nodes):  # one SMPP port each
-                ports.append(_free_port())
+                ports.append(free_port())
                 config = gateway_config(
                     workdir / f"smpp-{node}.toml",
                     db=database.url,
