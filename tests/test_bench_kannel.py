@@ -59,8 +59,10 @@ def test_every_workload_runs_on_both_gateways_and_each_delivers_what_it_accepted
         for gateway in GATEWAYS:
             figures = row[gateway]
             assert 0 < figures["median_per_s"] <= figures["best_per_s"]
-            assert figures["cpu_s_per_10k"] > 0
+            assert figures["cpu_s_per_10k"] >= 0  # a round this short may take no clock tick
         assert row["ratio"] > 0
+    for gateway in GATEWAYS:
+        assert sum(row[gateway]["cpu_s_per_10k"] for row in report["summary"]) > 0
     # the rounds alternate: every round of every workload has one of each gateway
     rounds = report["round_results"]
     assert len(rounds) == len(rows) * ROUNDS * len(GATEWAYS)

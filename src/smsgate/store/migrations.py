@@ -628,6 +628,30 @@ MIGRATIONS: Final = (
             *_config_triggers("api_keys", "accounts"),
         ),
     ),
+    Migration(
+        25,
+        "a check that aborts a combined write",
+        (
+            # PostgreSQL's writer sends a batch as one statement (store/postgres/apply.py); a
+            # step whose rows fell short aborts it from within, with the store's own message
+            {
+                "sqlite": "SELECT 1",
+                "postgres": """CREATE FUNCTION smsgate_expect(kind TEXT, wanted INTEGER,
+                    written BIGINT) RETURNS INTEGER LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF written >= wanted THEN
+                        RETURN 0;
+                    ELSIF kind = 'identical' THEN
+                        RAISE EXCEPTION USING ERRCODE = 'SG002', MESSAGE = format(
+                            '%s of %s requests were accepted within their window',
+                            wanted - written, wanted);
+                    END IF;
+                    RAISE EXCEPTION USING ERRCODE = 'SG001', MESSAGE = format(
+                        '%s of %s %s updates found no %s', wanted - written, wanted, kind, kind);
+                END $$""",
+            },
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

@@ -1,11 +1,18 @@
 """What the PostgreSQL writer task does with a batch: a handful of set-based statements whatever
 its size, inserts as `INSERT ... SELECT FROM unnest(arrays)` (or binary COPY for many rows) and
-updates as `UPDATE ... FROM unnest(arrays)`, so one round trip carries a thousand rows."""
+updates as `UPDATE ... FROM unnest(arrays)`, so one round trip carries a thousand rows.
+
+The common batches (messages accepted, parts sent and delivered, MO and their outbox items) go
+as one statement of data-modifying CTEs, which is also its own transaction: one round trip in
+all, where a statement each, BEGIN and COMMIT take eight or more. On a busy event loop each round
+trip waits a turn of the loop, so that count, not the server, set the commit's pace."""
 
 from __future__ import annotations  # asyncpg's classes are generic in its stubs only
 
+import re
 from collections.abc import Sequence
 from dataclasses import astuple
+from functools import lru_cache
 from typing import Any, Final, TypeAlias
 
 import asyncpg
@@ -13,7 +20,12 @@ import asyncpg
 from smsgate.store import sql
 from smsgate.store.batch import WritePlan, check_found, check_identical, check_taken
 from smsgate.store.columns import Table, names, to_json
-from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError
+from smsgate.store.errors import (
+    BalanceError,
+    DuplicateError,
+    IdenticalRequestError,
+    IntegrityError,
+)
 from smsgate.store.rows import (
     HISTORY,
     INBOUND,
@@ -115,8 +127,18 @@ def environmental(error: BaseException) -> bool:
     )
 
 
+# what smsgate_expect (migration 25) raises when a step of a combined statement fell short
+SHORT_UPDATE: Final = "SG001"
+IDENTICAL_REQUEST: Final = "SG002"
+
+
 def translate(error: BaseException) -> BaseException:
     """asyncpg's constraint errors as the store's own."""
+    state = getattr(error, "sqlstate", None)
+    if state == SHORT_UPDATE:
+        return IntegrityError(str(error))
+    if state == IDENTICAL_REQUEST:
+        return IdenticalRequestError(str(error))
     if isinstance(error, asyncpg.UniqueViolationError):
         return DuplicateError(f"{error.constraint_name}: {error.detail or error}")
     if isinstance(error, asyncpg.CheckViolationError) and error.constraint_name == (
@@ -150,6 +172,122 @@ async def _insert(conn: Conn, table: Table, statement: str, rows: list[tuple[Any
 
 
 async def apply(conn: Conn, plan: WritePlan) -> None:
+    """Commit `plan`: as one statement where it can be, else statement by statement in a
+    transaction."""
+    combined = _combined(plan)
+    if combined is None:
+        async with conn.transaction():
+            await _apply_steps(conn, plan)
+    else:
+        await conn.execute(combined.sql(), *combined.args)
+
+
+_PARAMETER: Final = re.compile(r"\$(\d+)")
+
+
+@lru_cache(maxsize=256)
+def _shifted(statement: str, offset: int) -> str:
+    """`statement` with its parameters numbered from `offset + 1`, to sit inside a larger one."""
+    return _PARAMETER.sub(lambda m: f"${int(m.group(1)) + offset}", statement)
+
+
+class _Combined:
+    """A batch's steps as the CTEs of one statement. The steps see the same snapshot, so a
+    batch whose update meets a row inserted in the same batch is not combined; a step whose
+    rows must all be found counts them, and `smsgate_expect` aborts the statement otherwise."""
+
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+        self.checks: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, statement: str, args: Sequence[Any], counted: str | None = None) -> None:
+        name = f"s{len(self.steps)}"
+        text = _shifted(statement, len(self.args))
+        self.args.extend(args)
+        if counted is not None:
+            text += " RETURNING 1"
+            self.args.append(len(args[0]))  # a step's first argument: a value per row
+            self.checks.append(
+                f"smsgate_expect('{counted}', ${len(self.args)}, (SELECT count(*) FROM {name}))"
+            )
+        self.steps.append(f"{name} AS ({text})")
+
+    def insert(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self.add(statement, _arrays(rows))
+
+    def sql(self) -> str:
+        return f"WITH {', '.join(self.steps)} SELECT {', '.join(self.checks) or '1'}"
+
+
+def _combinable(plan: WritePlan) -> bool:
+    if (
+        plan.replaced
+        or plan.segments
+        or plan.segments_taken
+        or plan.submitted
+        or plan.submitted_taken
+        or plan.opt_outs
+        or plan.results
+        or plan.subscribers
+        or plan.idempotent
+        or prune_rows(plan.outbox_attempts, sql.KEPT_ATTEMPTS)
+    ):
+        return False  # the rare changes keep their own statements
+    inserts = (
+        len(plan.messages),
+        plan.parts_count,
+        len(plan.inbound),
+        len(plan.history),
+        len(plan.outbox),
+        len(plan.outbox_attempts),
+    )
+    if max(inserts) >= COPY_FROM:
+        return False  # COPY is a statement of its own
+    if plan.messages and (plan.message_updates or plan.part_updates):
+        inserted = {m.id for m in plan.messages}
+        if any(u.message_id in inserted for u in plan.message_updates) or any(
+            u.message_id in inserted for u in plan.part_updates
+        ):
+            return False
+    if {o.id for o in plan.outbox} & {u.id for u in plan.outbox_updates}:
+        return False
+    return not {m.id for m in plan.inbound} & {c.id for c in plan.inbound_claims}
+
+
+def _combined(plan: WritePlan) -> _Combined | None:
+    if not _combinable(plan):
+        return None
+    combined = _Combined()
+    combined.insert(INSERT_MESSAGES, [message_values(m) for m in plan.messages])
+    combined.insert(INSERT_PARTS, [part_values(p) for m in plan.messages for p in m.parts])
+    combined.insert(INSERT_INBOUND, [inbound_values(m) for m in plan.inbound])
+    if plan.part_updates:
+        rows = [part_update_row(u) for u in plan.part_updates]
+        combined.add(UPDATE_PARTS, _arrays(rows), "part")
+    if plan.message_updates:
+        rows = [message_update_row(u) for u in plan.message_updates]
+        combined.add(UPDATE_MESSAGES, _arrays(rows), "message")
+    combined.insert(INSERT_HISTORY, plan.history)
+    combined.insert(INSERT_OUTBOX, [outbox_values(item) for item in plan.outbox])
+    if plan.outbox_updates:
+        rows = [outbox_update_row(u) for u in plan.outbox_updates]
+        combined.add(UPDATE_OUTBOX, _arrays(rows), "outbox")
+    combined.insert(INSERT_ATTEMPTS, [outbox_attempt_values(a) for a in plan.outbox_attempts])
+    if plan.inbound_claims:
+        rows = [astuple(c) for c in plan.inbound_claims]
+        combined.add(CLAIM_INBOUND, _arrays(rows), "inbound")
+    if plan.balances:
+        combined.add(UPDATE_BALANCES, _arrays(balance_rows(plan.balances)))
+    if requests := plan.identical:
+        keys = [r.key for r in requests]
+        at = min(r.at for r in requests)
+        combined.add(INSERT_IDENTICAL, [keys, [r.expires_at for r in requests], at], "identical")
+    return combined
+
+
+async def _apply_steps(conn: Conn, plan: WritePlan) -> None:
     if plan.messages:
         messages = [message_values(m) for m in plan.messages]
         await _insert(conn, MESSAGES, INSERT_MESSAGES, messages)

@@ -82,7 +82,13 @@ class PostgresStore(PostgresCluster, Store):
         self._close_timeout = close_timeout
         # rows a node inserts name it: a message's owner is the node that accepted it
         self.node_id = node_id
-        self._settings = {"smsgate.node": node_id} if node_id else {}
+        # A statement's cached generic plan is made once, often while its tables are still
+        # empty: a set-based UPDATE ... FROM unnest planned then as a sequential scan kept
+        # scanning the whole table long after it grew (until autovacuum's next analyze).
+        # Planned at each execution, the batch's real size and the table's pages pick the index.
+        self._settings = {"plan_cache_mode": "force_custom_plan"}
+        if node_id:
+            self._settings["smsgate.node"] = node_id
         if durability == "process":  # the commit returns before its WAL is flushed
             self._settings["synchronous_commit"] = "off"
         self._pool: asyncpg.Pool[Any] | None = None
@@ -187,8 +193,7 @@ class PostgresStore(PostgresCluster, Store):
                 raise StoreFencedError("this node is fenced off: it writes nothing now")
             self._committing = conn
             try:
-                async with conn.transaction():
-                    await apply(conn, plan)
+                await apply(conn, plan)
             finally:
                 self._committing = None
 
