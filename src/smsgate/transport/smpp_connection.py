@@ -110,7 +110,7 @@ class SmppConnection(asyncio.Protocol):
         self._waiters: dict[int, asyncio.Future[Response]] = {}
         self._window_waiters: list[asyncio.Future[None]] = []
         self._timer: asyncio.TimerHandle | None = None
-        self._outgoing: list[bytes] = []  # encoded PDUs awaiting _flush, in send order
+        self._outgoing: list[bytes] = []  # encoded PDUs awaiting flush, in send order
         self._bind_timer: asyncio.TimerHandle | None = None
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
@@ -193,12 +193,14 @@ class SmppConnection(asyncio.Protocol):
         outgoing = self._outgoing
         outgoing.append(self.session.send(pdu, self.loop.time()))
         if len(outgoing) == 1:
-            self.loop.call_soon(self._flush)
+            self.loop.call_soon(self.flush)
         if not self._bound_seen and self.session.is_bound:
             self._bound_seen = True
             self.rate.bound(self.loop.time())
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write what was sent so far now, not at the end of the loop's turn: for a sender
+        that knows it sends nothing more for now."""
         outgoing, self._outgoing = self._outgoing, []
         if outgoing and self.transport is not None and not self.transport.is_closing():
             self.transport.write(b"".join(outgoing))
@@ -238,7 +240,7 @@ class SmppConnection(asyncio.Protocol):
         await self.closed
 
     def close(self) -> None:
-        self._flush()  # what was sent before closing still goes out, e.g. a last generic_nack
+        self.flush()  # what was sent before closing still goes out, e.g. a last generic_nack
         if self.transport is not None:
             self.transport.close()
 

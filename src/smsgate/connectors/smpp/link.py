@@ -203,6 +203,10 @@ class BindLink:
                     queue.put_back(job)
                     raise
                 self._send(conn, job)
+                if not queue or not conn.session.window_free:
+                    # this loop waits next: its submits leave now rather than a turn later,
+                    # which under load is a millisecond or more of each window slot's cycle
+                    conn.flush()
         except ConnectionLostError:
             pass  # the supervisor takes it from here
 
