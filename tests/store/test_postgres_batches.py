@@ -1,0 +1,66 @@
+"""PostgreSQL's writer sends a common batch as one statement of data-modifying CTEs
+(`store/postgres/apply.py`): what goes that way, that it is all or nothing, and that a batch
+which updates a row it inserts itself (the CTEs share one snapshot) still lands whole."""
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from smsgate.domain.status import Status
+from smsgate.store import IntegrityError, MessageUpdate, PartUpdate, Store
+from smsgate.store.batch import plan_writes
+from smsgate.store.postgres.apply import _combined
+from tests.store.backends import store_backend
+from tests.store.factories import new_message
+
+
+def _sent(message_id: str, at: float) -> list[PartUpdate | MessageUpdate]:
+    return [
+        PartUpdate(message_id, 1, Status.SENT, at, upstream_id="up-1", submitted_at=at),
+        MessageUpdate(message_id, Status.SENT, at),
+    ]
+
+
+def test_the_common_batches_go_as_one_statement() -> None:
+    accepted, earlier = new_message(), new_message()
+    now = time.time()
+    assert _combined(plan_writes([[accepted], _sent(earlier.id, now)])) is not None
+    # an update of a row the same batch inserts would not see it: statement by statement
+    assert _combined(plan_writes([[accepted], _sent(accepted.id, now)])) is None
+
+
+def test_a_combined_batch_is_all_or_nothing(tmp_path: Path) -> None:
+    with store_backend("postgres", tmp_path) as backend:
+
+        async def body(store: Store) -> None:
+            now = time.time()
+            kept, fresh = new_message(), new_message()
+            await store.write([kept])
+            orphan = PartUpdate("f" * 32, 1, Status.SENT, now)
+            with pytest.raises(IntegrityError, match="part updates found no part"):
+                await store.write([fresh, *_sent(kept.id, now), orphan])
+            assert await store.get_message(fresh.id) is None
+            unchanged = await store.get_message(kept.id)
+            assert unchanged is not None and unchanged.status is kept.status
+
+        backend.run(body)
+
+
+def test_updates_of_rows_inserted_in_the_same_batch_land(tmp_path: Path) -> None:
+    with store_backend("postgres", tmp_path) as backend:
+
+        async def body(store: Store) -> None:
+            now = time.time()
+            alone, queued = new_message(), new_message()
+            await store.write([alone, *_sent(alone.id, now)])
+            # two callers' writes queued in one turn of the loop share a batch
+            await asyncio.gather(store.write([queued]), store.write(_sent(queued.id, now)))
+            for message in (alone, queued):
+                found = await store.get_message(message.id)
+                assert found is not None and found.status is Status.SENT
+                assert found.parts[0].status is Status.SENT
+                assert found.parts[0].upstream_id == "up-1"
+
+        backend.run(body)
