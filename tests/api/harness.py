@@ -36,7 +36,15 @@ class Running:
         return await self.client.post("/v1/messages", json=body, headers=self.headers(account))
 
     async def wait_final(self, ids: list[str], timeout: float = TIMEOUT) -> dict[str, Status]:
-        """Until every message is in a final status, by the gateway's own notifications."""
+        """Until every message is in a final status, by the gateway's own notifications; a
+        message already final in the store counts too (a restarted gateway may have finished
+        its queue before this harness listened)."""
+        assert self.app.store is not None
+        for message_id in ids:
+            if message_id not in self.final:
+                stored = await self.app.store.get_message(message_id)
+                if stored is not None and stored.status in FINAL:
+                    self.final[message_id] = stored.status
 
         async def all_final() -> None:
             while not all(i in self.final for i in ids):
