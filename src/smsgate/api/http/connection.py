@@ -10,8 +10,10 @@ import logging
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
+from smsgate.api.http.direct import DirectRequest, direct_request, response_bytes
 from smsgate.api.http.responses import error_body
 from smsgate.api.http.settings import HttpSettings
+from smsgate.api.http.shortcut import SendShortcut
 from smsgate.domain.errors import GatewayError
 from smsgate.log_limits import HTTP_LOG_INTERVAL, LogLimiter
 
@@ -83,14 +85,66 @@ def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
         def on_headers_complete(self) -> None:
             self._stop_head_timer()
             self._head_bytes, self._tail = None, b""
-            previous = self.cycle
+            previous: RequestResponseCycle | DirectRequest | None = self.cycle
+            if self._direct_takes(previous):
+                return
             super().on_headers_complete()
             if self.cycle is not previous and self.cycle is not None:  # not an upgrade
                 self.cycle.transport = HeadWithBody(self.transport, self.cycle)
 
+        def _direct_takes(self, previous: RequestResponseCycle | DirectRequest | None) -> bool:
+            """Whether this request is answered by the direct path (api/http/direct.py)."""
+            shortcut = getattr(self.app, "shortcut", None)
+            if shortcut is None or self.root_path or self.expect_100_continue:
+                return False
+            if previous is not None and not previous.response_complete:
+                return False  # pipelined behind a request still being answered: uvicorn queues it
+            parser = self.parser
+            if parser.get_http_version() != "1.1" or parser.should_upgrade():
+                return False
+            request = direct_request(
+                parser.get_method(), self.url, self.headers, parser.should_keep_alive()
+            )
+            if request is None:
+                return False
+            self.cycle = request  # type: ignore[assignment]
+            return True
+
+        def on_body(self, body: bytes) -> None:
+            request: object = self.cycle
+            if type(request) is DirectRequest:
+                request.body += body  # at most its Content-Length, which the parser holds it to
+            else:
+                super().on_body(body)
+
         def on_message_complete(self) -> None:
             self._head_bytes = 0  # what comes next is the next request's head
+            request: object = self.cycle
+            if type(request) is DirectRequest:
+                if not request.started:
+                    request.started = True
+                    task = self.loop.create_task(self._answer(request))
+                    task.add_done_callback(self.tasks.discard)
+                    self.tasks.add(task)  # a graceful shutdown waits for it
+                return
             super().on_message_complete()
+
+        async def _answer(self, request: DirectRequest) -> None:
+            shortcut: SendShortcut = self.app.shortcut
+            scope = {"client": self.client, "headers": self.headers}
+            response, error = await shortcut.outcome(
+                shortcut.reply(request.authorization, scope, bytes(request.body))
+            )
+            keep_alive = request.keep_alive and error is None
+            request.response_complete = True
+            if self.transport.is_closing():
+                return  # the client left: what it sent is accepted all the same
+            default = self.server_state.default_headers
+            self.transport.write(response_bytes(response, default, keep_alive))
+            if keep_alive:
+                self.on_response_complete()  # uvicorn's: the next pipelined request, keep-alive
+            else:
+                self.transport.close()
 
         def _start_head_timer(self) -> None:
             if self._head_timer is None and not self.transport.is_closing():

@@ -9,7 +9,7 @@ an Idempotency-Key, goes to the Starlette application, which still holds the rou
 OpenAPI document and as the one place its semantics are written)."""
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -48,25 +48,37 @@ class SendShortcut:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            response: Response = await self.answer(scope, receive)
-        except GatewayError as error:
-            response = error_response(error)
+            response, error = await self.outcome(self.answer(scope, receive))
         except ClientDisconnect:
             return  # nobody is left to answer
+        await response(scope, receive, send)
+        if error is not None:
+            raise error  # the server logs it and closes the connection
+
+    async def outcome(self, work: Awaitable[Response]) -> tuple[Response, Exception | None]:
+        """The response to the request `work` answers, and the error to raise after sending
+        it: the catalog's answer to a GatewayError, 503 while the database is unreachable, and
+        for anything else, as Starlette's outermost layer does, the catalog's 500 and the
+        error, which the server logs before it closes the connection."""
+        try:
+            return await work, None
+        except GatewayError as error:
+            return error_response(error), None
+        except ClientDisconnect:
+            raise
         except Exception as error:
             if unreachable(error):  # the database is restarting or cut off: retry later
-                log.warning(
-                    "%s %s: the store is unreachable (%r)", scope["method"], scope["path"], error
-                )
-                refusal = error_response(GatewayError("unavailable", "the store is unreachable"))
-                await refusal(scope, receive, send)
-                return
-            # as Starlette's outermost layer does: the catalog's 500, then the error goes on
-            # to the server, which logs it and closes the connection
-            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            await error_response(GatewayError("internal"))(scope, receive, send)
-            raise
-        await response(scope, receive, send)
+                log.warning("POST %s: the store is unreachable (%r)", PATH, error)
+                refusal = GatewayError("unavailable", "the store is unreachable")
+                return error_response(refusal), None
+            log.exception("unhandled error on POST %s", PATH)
+            return error_response(GatewayError("internal")), error
+
+    async def reply(self, authorization: str | None, scope: Scope, body: bytes) -> Response:
+        """The answer to a request whose body the HTTP protocol has read already (its direct
+        path, api/http/direct.py); `scope` holds the client and the headers."""
+        account = await self.auth.bearer(authorization, self.forwarded.address_of(scope))
+        return await send_plain(self.gateway, account, body)
 
     async def answer(self, scope: Scope, receive: Receive) -> Response:
         # Starlette's Headers: names lower-cased by the server, the first of a repeated name
