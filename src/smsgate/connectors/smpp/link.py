@@ -203,9 +203,10 @@ class BindLink:
                     queue.put_back(job)
                     raise
                 self._send(conn, job)
-                if not queue or not conn.session.window_free:
-                    # this loop waits next: its submits leave now rather than a turn later,
-                    # which under load is a millisecond or more of each window slot's cycle
+                if not conn.session.window_free:
+                    # the window is full: this loop waits for an answer next, so its submits
+                    # leave now rather than a turn later (under load a millisecond or more of
+                    # each slot's cycle); below the window they go together at the turn's end
                     conn.flush()
         except ConnectionLostError:
             pass  # the supervisor takes it from here
