@@ -1,5 +1,6 @@
-"""`POST /v1/messages` answered in front of Starlette gives, over real HTTP, the very answers
-the Starlette route gives to the same requests (status, headers, body); an Idempotency-Key and
+"""`POST /v1/messages` answered in front of Starlette (over real HTTP: by the protocol's direct
+path, api/http/direct.py, or the shortcut for a body it leaves) gives the very answers the
+Starlette route gives to the same requests (status, headers, body); an Idempotency-Key and
 every other request still go to Starlette."""
 
 import asyncio
