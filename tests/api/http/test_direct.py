@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 
 from smsgate.api.http.direct import direct_request
-from tests.api.harness import Running, running_gateway
+from tests.api.harness import Running, add_account, running_gateway
 from tests.api.http.test_head_with_body import read_response
 
 WAIT = 10.0
@@ -146,3 +146,23 @@ def test_which_heads_it_takes() -> None:
     ]
     for method, url, refusing in refused:
         assert direct_request(method, url, refusing, True) is None, (method, url, refusing)
+
+
+def test_each_pipelined_request_is_judged_by_its_own_headers(tmp_path: Path) -> None:
+    async def main() -> None:
+        db = str(tmp_path / "gateway.db")
+        async with running_gateway(db, http_trusted_proxies="127.0.0.1") as gw:
+            gw.keys["a"] = await add_account(gw.app, "fenced", ip_allow="198.51.100.7")
+            reader, writer = await connect(gw)
+            # the first names the allowed client through the proxy, the second does not; both
+            # arrive in one read, so the second's head is parsed before the first is answered
+            writer.write(
+                post(gw, "allowed", "X-Forwarded-For: 198.51.100.7")
+                + post(gw, "refused", "X-Forwarded-For: 203.0.113.9")
+            )
+            accepted(await read_response(reader), "allowed")
+            head, _ = await read_response(reader)
+            assert head.startswith(b"HTTP/1.1 403"), head
+            writer.close()
+
+    asyncio.run(main())

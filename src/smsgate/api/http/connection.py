@@ -131,7 +131,7 @@ def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
 
         async def _answer(self, request: DirectRequest) -> None:
             shortcut: SendShortcut = self.app.shortcut
-            scope = {"client": self.client, "headers": self.headers}
+            scope = {"client": self.client, "headers": request.headers}
             response, error = await shortcut.outcome(
                 shortcut.reply(request.authorization, scope, bytes(request.body))
             )

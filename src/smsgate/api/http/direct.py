@@ -34,13 +34,18 @@ class DirectRequest:
         "authorization",
         "body",
         "disconnected",
+        "headers",
         "keep_alive",
         "response_complete",
         "started",
     )
 
-    def __init__(self, authorization: str | None, keep_alive: bool) -> None:
+    def __init__(
+        self, authorization: str | None, headers: list[tuple[bytes, bytes]], keep_alive: bool
+    ) -> None:
         self.authorization = authorization
+        # its own: a request pipelined behind it gets a new list before it is answered
+        self.headers = headers
         self.body = bytearray()
         self.keep_alive = keep_alive
         self.response_complete = False
@@ -75,7 +80,7 @@ def direct_request(
             length = value
     if length is None or not length.isdigit() or int(length) > MAX_BODY:
         return None
-    return DirectRequest(authorization, keep_alive)
+    return DirectRequest(authorization, headers, keep_alive)
 
 
 def response_bytes(
