@@ -4,14 +4,16 @@ which updates a row it inserts itself (the CTEs share one snapshot) still lands 
 
 import asyncio
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
+from smsgate.domain.inbound import OptOut
 from smsgate.domain.status import Status
 from smsgate.store import IntegrityError, MessageUpdate, PartUpdate, Store
-from smsgate.store.batch import plan_writes
-from smsgate.store.postgres.apply import _combined
+from smsgate.store.batch import WritePlan, plan_writes
+from smsgate.store.postgres.apply import _COMBINED_KINDS, _combined
 from tests.store.backends import store_backend
 from tests.store.factories import new_message
 
@@ -29,6 +31,9 @@ def test_the_common_batches_go_as_one_statement() -> None:
     assert _combined(plan_writes([[accepted], _sent(earlier.id, now)])) is not None
     # an update of a row the same batch inserts would not see it: statement by statement
     assert _combined(plan_writes([[accepted], _sent(accepted.id, now)])) is None
+    # so does a batch with any kind of change the one statement does not write
+    assert _combined(plan_writes([[accepted], [OptOut("a", "819011112222", now)]])) is None
+    assert {kind.name for kind in fields(WritePlan)} > _COMBINED_KINDS
 
 
 def test_a_combined_batch_is_all_or_nothing(tmp_path: Path) -> None:

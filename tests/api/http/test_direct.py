@@ -4,7 +4,9 @@ uvicorn and Starlette (a chunked body, HTTP/1.0, Expect: 100-continue). The answ
 are compared with the route's in test_shortcut.py."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -28,9 +30,27 @@ def post(gw: Running, ref: str, *extra: str, version: str = "1.1") -> bytes:
     return "\r\n".join(head).encode() + b"\r\n\r\n" + body
 
 
-async def connect(gw: Running) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+Writer = asyncio.StreamWriter
+Scenario = Callable[[Running, asyncio.StreamReader, Writer], Awaitable[None]]
+
+
+async def connect(gw: Running) -> tuple[asyncio.StreamReader, Writer]:
     assert gw.app.http is not None
     return await asyncio.open_connection("127.0.0.1", gw.app.http.port)
+
+
+def on_connection(tmp_path: Path, scenario: Scenario, **settings: Any) -> None:
+    """`scenario` on a raw connection to a gateway of its own, which it may prepare first."""
+
+    async def main() -> None:
+        async with running_gateway(str(tmp_path / "gateway.db"), **settings) as gw:
+            reader, writer = await connect(gw)
+            try:
+                await scenario(gw, reader, writer)
+            finally:
+                writer.close()
+
+    asyncio.run(main())
 
 
 def accepted(answer: tuple[bytes, bytes], ref: str) -> None:
@@ -40,70 +60,59 @@ def accepted(answer: tuple[bytes, bytes], ref: str) -> None:
 
 
 def test_a_kept_alive_connection_then_one_asking_to_close(tmp_path: Path) -> None:
-    async def main() -> None:
-        async with running_gateway(str(tmp_path / "gateway.db")) as gw:
-            reader, writer = await connect(gw)
-            for ref in ("k1", "k2"):
-                writer.write(post(gw, ref))
-                head, body = await read_response(reader)
-                accepted((head, body), ref)
-                # uvicorn's default headers, as on every other answer
-                assert b"\r\ndate: " in head and b"\r\nserver: " in head
-                assert b"connection: close" not in head
-            writer.write(post(gw, "k3", "Connection: close"))
+    async def scenario(gw: Running, reader: asyncio.StreamReader, writer: Writer) -> None:
+        for ref in ("k1", "k2"):
+            writer.write(post(gw, ref))
             head, body = await read_response(reader)
-            accepted((head, body), "k3")
-            assert b"\r\nconnection: close\r\n" in head
-            assert await asyncio.wait_for(reader.read(), WAIT) == b""  # the server closed it
-            writer.close()
+            accepted((head, body), ref)
+            # uvicorn's default headers, as on every other answer
+            assert b"\r\ndate: " in head and b"\r\nserver: " in head
+            assert b"connection: close" not in head
+        writer.write(post(gw, "k3", "Connection: close"))
+        head, body = await read_response(reader)
+        accepted((head, body), "k3")
+        assert b"\r\nconnection: close\r\n" in head
+        assert await asyncio.wait_for(reader.read(), WAIT) == b""  # the server closed it
 
-    asyncio.run(main())
+    on_connection(tmp_path, scenario)
 
 
 def test_pipelined_requests_are_answered_in_order(tmp_path: Path) -> None:
-    async def main() -> None:
-        async with running_gateway(str(tmp_path / "gateway.db")) as gw:
-            reader, writer = await connect(gw)
-            # the second waits behind the first (uvicorn queues it), then a GET behind that
-            writer.write(
-                post(gw, "p1") + post(gw, "p2") + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-            )
-            accepted(await read_response(reader), "p1")
-            accepted(await read_response(reader), "p2")
-            head, body = await read_response(reader)
-            assert head.startswith(b"HTTP/1.1 200") and orjson.loads(body)["status"] == "ready"
-            writer.close()
+    async def scenario(gw: Running, reader: asyncio.StreamReader, writer: Writer) -> None:
+        # the second waits behind the first (uvicorn queues it), then a GET behind that
+        writer.write(post(gw, "p1") + post(gw, "p2") + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        accepted(await read_response(reader), "p1")
+        accepted(await read_response(reader), "p2")
+        head, body = await read_response(reader)
+        assert head.startswith(b"HTTP/1.1 200") and orjson.loads(body)["status"] == "ready"
 
-    asyncio.run(main())
+    on_connection(tmp_path, scenario)
 
 
 def test_what_it_leaves_to_the_route_is_answered_there(tmp_path: Path) -> None:
-    async def main() -> None:
-        async with running_gateway(str(tmp_path / "gateway.db")) as gw:
-            reader, writer = await connect(gw)
-            body = orjson.dumps({"to": "+819012345678", "text": "hi", "client_ref": "c1"})
-            chunked = (
-                b"POST /v1/messages HTTP/1.1\r\nHost: x\r\n"
-                + f"Authorization: Bearer {gw.keys['a']}\r\n".encode()
-                + b"Transfer-Encoding: chunked\r\n\r\n"
-                + f"{len(body):x}\r\n".encode()
-                + body
-                + b"\r\n0\r\n\r\n"
-            )
-            writer.write(chunked)
-            accepted(await read_response(reader), "c1")
-            writer.write(post(gw, "e1", "Expect: 100-continue")[: -len(body)])
-            head, _ = await read_response(reader)
-            assert head.startswith(b"HTTP/1.1 100 Continue")
-            writer.write(post(gw, "e1")[-len(body) :])
-            accepted(await read_response(reader), "e1")
-            writer.close()
-            reader, writer = await connect(gw)
-            writer.write(post(gw, "h1", version="1.0"))
-            accepted(await read_response(reader), "h1")
-            writer.close()
+    async def scenario(gw: Running, reader: asyncio.StreamReader, writer: Writer) -> None:
+        body = orjson.dumps({"to": "+819012345678", "text": "hi", "client_ref": "c1"})
+        chunked = (
+            b"POST /v1/messages HTTP/1.1\r\nHost: x\r\n"
+            + f"Authorization: Bearer {gw.keys['a']}\r\n".encode()
+            + b"Transfer-Encoding: chunked\r\n\r\n"
+            + f"{len(body):x}\r\n".encode()
+            + body
+            + b"\r\n0\r\n\r\n"
+        )
+        writer.write(chunked)
+        accepted(await read_response(reader), "c1")
+        writer.write(post(gw, "e1", "Expect: 100-continue")[: -len(body)])
+        head, _ = await read_response(reader)
+        assert head.startswith(b"HTTP/1.1 100 Continue")
+        writer.write(post(gw, "e1")[-len(body) :])
+        accepted(await read_response(reader), "e1")
+        # HTTP/1.0 ends its connection with the answer
+        writer.write(post(gw, "h1", version="1.0"))
+        accepted(await read_response(reader), "h1")
+        assert await asyncio.wait_for(reader.read(), WAIT) == b""
 
-    asyncio.run(main())
+    on_connection(tmp_path, scenario)
 
 
 def test_a_client_gone_before_its_answer_still_has_its_message(tmp_path: Path) -> None:
@@ -149,20 +158,16 @@ def test_which_heads_it_takes() -> None:
 
 
 def test_each_pipelined_request_is_judged_by_its_own_headers(tmp_path: Path) -> None:
-    async def main() -> None:
-        db = str(tmp_path / "gateway.db")
-        async with running_gateway(db, http_trusted_proxies="127.0.0.1") as gw:
-            gw.keys["a"] = await add_account(gw.app, "fenced", ip_allow="198.51.100.7")
-            reader, writer = await connect(gw)
-            # the first names the allowed client through the proxy, the second does not; both
-            # arrive in one read, so the second's head is parsed before the first is answered
-            writer.write(
-                post(gw, "allowed", "X-Forwarded-For: 198.51.100.7")
-                + post(gw, "refused", "X-Forwarded-For: 203.0.113.9")
-            )
-            accepted(await read_response(reader), "allowed")
-            head, _ = await read_response(reader)
-            assert head.startswith(b"HTTP/1.1 403"), head
-            writer.close()
+    async def scenario(gw: Running, reader: asyncio.StreamReader, writer: Writer) -> None:
+        gw.keys["a"] = await add_account(gw.app, "fenced", ip_allow="198.51.100.7")
+        # the first names the allowed client through the proxy, the second does not; both
+        # arrive in one read, so the second's head is parsed before the first is answered
+        writer.write(
+            post(gw, "allowed", "X-Forwarded-For: 198.51.100.7")
+            + post(gw, "refused", "X-Forwarded-For: 203.0.113.9")
+        )
+        accepted(await read_response(reader), "allowed")
+        head, _ = await read_response(reader)
+        assert head.startswith(b"HTTP/1.1 403"), head
 
-    asyncio.run(main())
+    on_connection(tmp_path, scenario, http_trusted_proxies="127.0.0.1")

@@ -121,11 +121,10 @@ def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
             self._head_bytes = 0  # what comes next is the next request's head
             request: object = self.cycle
             if type(request) is DirectRequest:
-                if not request.started:
-                    request.started = True
-                    task = self.loop.create_task(self._answer(request))
-                    task.add_done_callback(self.tasks.discard)
-                    self.tasks.add(task)  # a graceful shutdown waits for it
+                # once per request: a request after it has a cycle (or DirectRequest) of its own
+                task = self.loop.create_task(self._answer(request))
+                task.add_done_callback(self.tasks.discard)
+                self.tasks.add(task)  # a graceful shutdown waits for it
                 return
             super().on_message_complete()
 

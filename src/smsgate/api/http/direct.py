@@ -19,11 +19,10 @@ from typing import Final
 
 from starlette.responses import Response
 
-from smsgate.api.http.shortcut import PATH
+from smsgate.api.http.shortcut import PATH, head_fields
 from smsgate.api.http.v1 import MAX_BODY
 
 _PATH: Final = PATH.encode()
-_REFUSING: Final = (b"idempotency-key", b"transfer-encoding")
 _STATUS_LINES: Final = {
     status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode() for status in HTTPStatus
 }
@@ -37,7 +36,6 @@ class DirectRequest:
         "headers",
         "keep_alive",
         "response_complete",
-        "started",
     )
 
     def __init__(
@@ -50,7 +48,6 @@ class DirectRequest:
         self.keep_alive = keep_alive
         self.response_complete = False
         self.disconnected = False
-        self.started = False
 
     @property
     def message_event(self) -> "DirectRequest":
@@ -67,18 +64,8 @@ def direct_request(
     are uvicorn's: names lower-cased, in order."""
     if method != b"POST" or url != _PATH:
         return None
-    authorization: str | None = None
-    length: bytes | None = None
-    for name, value in headers:
-        if name in _REFUSING:
-            return None
-        if name == b"authorization" and authorization is None:
-            authorization = value.decode("latin-1")
-        elif name == b"content-length":
-            if length is not None:
-                return None  # repeated: the route's parser decides
-            length = value
-    if length is None or not length.isdigit() or int(length) > MAX_BODY:
+    authorization, length, plain = head_fields(headers)
+    if not plain or length is None or not length.isdigit() or int(length) > MAX_BODY:
         return None
     return DirectRequest(authorization, headers, keep_alive)
 

@@ -9,7 +9,7 @@ an Idempotency-Key, goes to the Starlette application, which still holds the rou
 OpenAPI document and as the one place its semantics are written)."""
 
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 PATH = "/v1/messages"
 _IDEMPOTENCY_KEY = b"idempotency-key"
+_ROUTED = (_IDEMPOTENCY_KEY, b"transfer-encoding")
 
 
 class SendShortcut:
@@ -81,18 +82,33 @@ class SendShortcut:
         return await send_plain(self.gateway, account, body)
 
     async def answer(self, scope: Scope, receive: Receive) -> Response:
-        # Starlette's Headers: names lower-cased by the server, the first of a repeated name
-        authorization: str | None = None
-        length: str | None = None
-        for name, value in scope["headers"]:
-            if name == b"authorization" and authorization is None:
-                authorization = value.decode("latin-1")
-            elif name == b"content-length" and length is None:
-                length = value.decode("latin-1")
+        authorization, length, _ = head_fields(scope["headers"])
         account = await self.auth.bearer(authorization, self.forwarded.address_of(scope))
-        check_length(length, MAX_BODY)
+        check_length(None if length is None else length.decode("latin-1"), MAX_BODY)
         body = await gather(_stream(receive), MAX_BODY)
         return await send_plain(self.gateway, account, body)
+
+
+def head_fields(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None, bytes | None, bool]:
+    """(the Authorization, the Content-Length, whether nothing else in the head needs the
+    route) of a send's head, whose names the server lower-cased. As Starlette's Headers, the
+    first of a repeated name counts; a repeated Content-Length, an Idempotency-Key or a
+    Transfer-Encoding (a body framed otherwise) are the route's to handle."""
+    authorization: str | None = None
+    length: bytes | None = None
+    plain = True
+    for name, value in headers:
+        if name == b"authorization":
+            if authorization is None:
+                authorization = value.decode("latin-1")
+        elif name == b"content-length":
+            if length is None:
+                length = value
+            else:
+                plain = False
+        elif name in _ROUTED:
+            plain = False
+    return authorization, length, plain
 
 
 async def _stream(receive: Receive) -> AsyncIterator[bytes]:

@@ -11,7 +11,7 @@ from __future__ import annotations  # asyncpg's classes are generic in its stubs
 
 import re
 from collections.abc import Sequence
-from dataclasses import astuple
+from dataclasses import astuple, fields
 from functools import lru_cache
 from typing import Any, Final, TypeAlias
 
@@ -221,20 +221,31 @@ class _Combined:
         return f"WITH {', '.join(self.steps)} SELECT {', '.join(self.checks) or '1'}"
 
 
+# what `_combined` writes; a batch holding any other kind of change (the rare ones, and any kind
+# added later) goes statement by statement, so nothing is ever left out of the one statement
+_COMBINED_KINDS: Final = frozenset(
+    {
+        "messages",
+        "inbound",
+        "part_updates",
+        "message_updates",
+        "history",
+        "outbox",
+        "outbox_updates",
+        "outbox_attempts",
+        "inbound_claims",
+        "balances",
+        "identical",
+    }
+)
+_OTHER_KINDS: Final = tuple(f.name for f in fields(WritePlan) if f.name not in _COMBINED_KINDS)
+
+
 def _combinable(plan: WritePlan) -> bool:
-    if (
-        plan.replaced
-        or plan.segments
-        or plan.segments_taken
-        or plan.submitted
-        or plan.submitted_taken
-        or plan.opt_outs
-        or plan.results
-        or plan.subscribers
-        or plan.idempotent
-        or prune_rows(plan.outbox_attempts, sql.KEPT_ATTEMPTS)
-    ):
-        return False  # the rare changes keep their own statements
+    if any(getattr(plan, kind) for kind in _OTHER_KINDS):
+        return False
+    if prune_rows(plan.outbox_attempts, sql.KEPT_ATTEMPTS):
+        return False  # pruning old attempts is a statement of its own
     inserts = (
         len(plan.messages),
         plan.parts_count,
