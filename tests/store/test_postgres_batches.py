@@ -14,6 +14,7 @@ from smsgate.domain.status import Status
 from smsgate.store import IntegrityError, MessageUpdate, PartUpdate, Store
 from smsgate.store.batch import WritePlan, plan_writes
 from smsgate.store.postgres.apply import _COMBINED_KINDS, _combined
+from smsgate.store.postgres.store import PostgresStore
 from tests.store.backends import store_backend
 from tests.store.factories import new_message
 
@@ -67,5 +68,32 @@ def test_updates_of_rows_inserted_in_the_same_batch_land(tmp_path: Path) -> None
                 assert found is not None and found.status is Status.SENT
                 assert found.parts[0].status is Status.SENT
                 assert found.parts[0].upstream_id == "up-1"
+
+        backend.run(body)
+
+
+def test_the_writers_generic_plans_find_rows_by_key_on_empty_tables(tmp_path: Path) -> None:
+    """The writer keeps generic plans; one made while `parts` and `messages` were empty must
+    still use their keys once they have grown, not the sequential scan an empty table invites."""
+    with store_backend("postgres", tmp_path) as backend:
+
+        async def body(store: Store) -> None:
+            assert isinstance(store, PostgresStore) and store._writes is not None
+            combined = _combined(plan_writes([_sent(new_message().id, time.time())]))
+            assert combined is not None
+            nulls = ", ".join(["NULL"] * len(combined.args))
+            async with store._writes.acquire() as conn:
+                await conn.execute("SET plan_cache_mode = force_generic_plan")
+                plans = {}
+                for seqscan in ("on", "off"):  # a plan is made with the settings of its time
+                    await conn.execute(f"SET enable_seqscan = {seqscan}")
+                    await conn.execute(f"PREPARE probe AS {combined.sql()}")
+                    rows = await conn.fetch(f"EXPLAIN EXECUTE probe({nulls})")
+                    plans[seqscan] = "\n".join(row[0] for row in rows)
+                    await conn.execute("DEALLOCATE probe")
+                await conn.execute("RESET plan_cache_mode; RESET enable_seqscan")
+                assert await conn.fetchval("SHOW enable_seqscan") == "off"
+            assert "Seq Scan on parts" in plans["on"]  # why the writer's connection forbids it
+            assert "Seq Scan" not in plans["off"], plans["off"]
 
         backend.run(body)

@@ -82,16 +82,13 @@ class PostgresStore(PostgresCluster, Store):
         self._close_timeout = close_timeout
         # rows a node inserts name it: a message's owner is the node that accepted it
         self.node_id = node_id
-        # A statement's cached generic plan is made once, often while its tables are still
-        # empty: a set-based UPDATE ... FROM unnest planned then as a sequential scan kept
-        # scanning the whole table long after it grew (until autovacuum's next analyze).
-        # Planned at each execution, the batch's real size and the table's pages pick the index.
-        self._settings = {"plan_cache_mode": "force_custom_plan"}
+        self._settings: dict[str, str] = {}
         if node_id:
             self._settings["smsgate.node"] = node_id
         if durability == "process":  # the commit returns before its WAL is flushed
             self._settings["synchronous_commit"] = "off"
         self._pool: asyncpg.Pool[Any] | None = None
+        self._writes: asyncpg.Pool[Any] | None = None  # the writer's own connection
         self._liveness: asyncpg.Pool[Any] | None = None  # one connection, for the node's beats
         self._queue: deque[PendingWrite] = deque()
         self._wakeup = asyncio.Event()
@@ -104,14 +101,15 @@ class PostgresStore(PostgresCluster, Store):
     async def open(self) -> None:
         if self._pool is not None:
             raise RuntimeError("a PostgresStore opens once")
-        self._pool = await asyncpg.create_pool(
-            self.dsn,
-            min_size=1,
-            max_size=self._pool_size,
-            reset=_keep_session,
-            timeout=self._connect_timeout,
-            server_settings=self._settings,
-        )
+        # A statement's cached generic plan is made once, often while its tables are still
+        # empty: a set-based UPDATE ... FROM unnest planned then as a sequential scan kept
+        # scanning the whole table long after it grew (until autovacuum's next analyze).
+        # Readers plan each execution, with the table's real pages. The writer's statements
+        # all find their rows by key: its connection forbids sequential scans instead and keeps
+        # the generic plans, which saves the planning of its large statement at every batch
+        # (A/B: 10% more messages per second, 7% less CPU).
+        self._pool = await self._connect(self._pool_size, plan_cache_mode="force_custom_plan")
+        self._writes = await self._connect(1, enable_seqscan="off")
         if self.node_id is not None:
             # a node's heartbeats and lease renewals never queue behind its busy pool: late,
             # they would fence a node that is only loaded
@@ -127,6 +125,16 @@ class PostgresStore(PostgresCluster, Store):
                 raise
         self._writer = asyncio.create_task(self._writer_main(), name="smsgate-store-writer")
 
+    async def _connect(self, size: int, **settings: str) -> asyncpg.Pool[Any]:
+        return await asyncpg.create_pool(
+            self.dsn,
+            min_size=1,
+            max_size=size,
+            reset=_keep_session,
+            timeout=self._connect_timeout,
+            server_settings=self._settings | settings,
+        )
+
     async def close(self) -> None:
         if self._pool is None or self._stopping:
             return
@@ -136,7 +144,7 @@ class PostgresStore(PostgresCluster, Store):
         await self._stop_listening()
         if self._writer is not None:
             await asyncio.wait({self._writer})  # never raises, even if it was cancelled
-        for pool in (self._pool, self._liveness):
+        for pool in (self._pool, self._writes, self._liveness):
             if pool is None:
                 continue
             try:
@@ -187,8 +195,8 @@ class PostgresStore(PostgresCluster, Store):
                 self._settle(left, [StoreClosedError("the store's writer stopped")] * len(left))
 
     async def _commit_plan(self, plan: WritePlan) -> None:
-        assert self._pool is not None
-        async with self._pool.acquire() as conn:
+        assert self._writes is not None
+        async with self._writes.acquire() as conn:
             if self.fenced:
                 raise StoreFencedError("this node is fenced off: it writes nothing now")
             self._committing = conn
