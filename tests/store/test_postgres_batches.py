@@ -94,6 +94,41 @@ def test_the_writers_generic_plans_find_rows_by_key_on_empty_tables(tmp_path: Pa
                 await conn.execute("RESET plan_cache_mode; RESET enable_seqscan")
                 assert await conn.fetchval("SHOW enable_seqscan") == "off"
             assert "Seq Scan on parts" in plans["on"]  # why the writer's connection forbids it
+            # and no whole index read in its place: each row looked up by its key
             assert "Seq Scan" not in plans["off"], plans["off"]
+            assert "Hash Join" not in plans["off"] and "Merge Join" not in plans["off"]
+            assert plans["off"].count("Index Cond") >= 2  # the part and the message
+
+        backend.run(body)
+
+
+def test_values_come_back_exactly_through_the_one_statement(tmp_path: Path) -> None:
+    """Bytes, floats to the last digit, NULLs, quotes and characters beyond the BMP come back
+    as they were written by the combined statement."""
+    with store_backend("postgres", tmp_path) as backend:
+
+        async def body(store: Store) -> None:
+            message = new_message()
+            message.text = "𝄞 ≠ é 'single' \"double\" \\ back\nline"
+            message.udh = bytes([0x05, 0x00, 0x03, 0x00, 0xFF, 0x01])
+            message.content = {"RCSMessage": {"text": "ok", "weights": [1.5, None, True]}}
+            message.created_at = 1733500000.1234567
+            message.client_ref = None
+            done = 1733500001.0000002
+            await store.write([message])
+            update = PartUpdate(
+                message.id, 1, Status.FAILED, done, error_detail="«refusé» \t", done_at=done
+            )
+            await store.write([update, MessageUpdate(message.id, Status.FAILED, done)])
+            found = await store.get_message(message.id)
+            assert found is not None
+            assert (found.text, found.udh, found.content) == (
+                message.text,
+                message.udh,
+                message.content,
+            )
+            assert found.created_at == message.created_at and found.client_ref is None
+            assert found.parts[0].short_message == message.parts[0].short_message
+            assert (found.parts[0].done_at, found.parts[0].error_detail) == (done, "«refusé» \t")
 
         backend.run(body)
