@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgate.bench.kannel import GATEWAYS, WORKLOADS, Round, run, summary
+from smsgate.bench.kannel import GATEWAYS, WORKLOADS, Round, _table, run, summary
 from smsgate.bench.kannel_boxes import BEARERBOX, MISSING, SMSBOX, KannelPorts, kannel_config
 from tests.store.backends import PG_URL, require_postgres
 
@@ -83,6 +83,9 @@ def test_every_workload_runs_on_both_gateways_and_each_delivers_what_it_accepted
     store = {"sqlite": "synchronous=FULL", "postgres": "synchronous_commit on"}[backend]
     assert store in report["durability"]["smsgate"]
     assert "fsync" in report["durability"]["kannel"]
+    # the machine's pace before and after, printed with the table (None without smpp.pdu3)
+    assert all(p is None or p > 0 for p in report["machine_pace"].values())
+    assert "pace " in _table(report).splitlines()[-2]
 
 
 def test_the_summary_compares_the_medians() -> None:

@@ -21,7 +21,7 @@ gateway and a round's CPU is the whole cost of its messages. Reported per worklo
 gateway: the best and median round's rate, the median CPU seconds per 10,000 messages of the
 gateway's own processes (bearerbox and smsbox; smsgate serve and its SQLite writer), and the
 ratio smsgate / Kannel of the medians (of the rates accepted and end to end, and of the CPU);
-with what each gateway accepted and delivered in all.
+with what each gateway accepted and delivered in all, and the machine's pace before and after.
 
 `--backend postgres` keeps smsgate's store in a new schema on the PostgreSQL server at `--pg`
 (dropped afterwards); smsgate's CPU then includes the PostgreSQL server's processes during its
@@ -56,6 +56,7 @@ from smsgate.bench.kannel_boxes import (
 )
 from smsgate.bench.mo_load import MO_DESTINATION, MoReceiver, mo_carrier, send_burst, wait_bound
 from smsgate.bench.processes import (
+    PACE_NOTE,
     Child,
     HttpClient,
     bench_database,
@@ -64,7 +65,9 @@ from smsgate.bench.processes import (
     database_cpu_seconds,
     gateway_config,
     http_address,
+    pace,
     receipts_applied,
+    shown,
     start,
     start_carrier,
     stop,
@@ -532,6 +535,11 @@ def _table(report: dict[str, Any]) -> str:
     for name, totals in report["totals"].items():
         lines.append(f"{name}: accepted {totals['accepted']:,}, delivered {totals['delivered']:,}")
     lines += [report["durability"]["smsgate"], report["durability"]["kannel"]]
+    paces = report["machine_pace"]
+    lines.append(
+        f"pace {shown(paces['before'], '.2f')} before, {shown(paces['after'], '.2f')} after"
+        f" ({PACE_NOTE.removeprefix('pace: ').split(';')[0]})"
+    )
     lines.append("a shared machine: rates are noisy; compare the ratios of one run")
     return "\n".join(lines)
 
@@ -540,6 +548,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Every workload asked for; the report."""
     rounds: list[Round] = []
     totals: dict[str, dict[str, int]] = {}
+    # the machine's speed drifts by half within a day: a table is read with its pace
+    paces = [pace()]
     with tempfile.TemporaryDirectory(prefix="smsgate-bench-kannel-") as tmp:
         for workload in args.workloads:
             workdir = Path(tmp) / workload
@@ -555,6 +565,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 mine = totals.setdefault(f"{name} {workload}", {"accepted": 0, "delivered": 0})
                 for k, v in counts.items():
                     mine[k] += v
+    paces.append(pace())
     return {
         "messages": args.messages,
         "rounds": args.rounds,
@@ -562,6 +573,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "window": WINDOW,
         "bind50_latency_s": args.latency,
         "python": sys.version.split()[0],
+        "machine_pace": {"before": paces[0], "after": paces[1]},
         "backend": args.backend,
         "durability": {
             "smsgate": SMSGATE_STORE_NOTES[args.backend, args.durability],
