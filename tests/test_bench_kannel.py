@@ -8,13 +8,16 @@ is a failure (as tests/interop/test_kannel_server.py).
 """
 
 import argparse
+import asyncio
 import os
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from smsgate.bench.kannel import GATEWAYS, WORKLOADS, Round, _table, run, summary
 from smsgate.bench.kannel_boxes import BEARERBOX, MISSING, SMSBOX, KannelPorts, kannel_config
+from smsgate.bench.processes import DatabaseCpu
 from tests.store.backends import PG_URL, require_postgres
 
 MESSAGES, ROUNDS = 40, 2
@@ -143,3 +146,27 @@ def test_the_kannel_configuration_binds_once_with_the_window_and_a_file_store(
     ).read_text()
     assert 'get-url = "http://h/mo?' in with_mo
     assert "max-messages = 0" in with_mo  # no reply SMS to the handset
+
+
+def test_the_database_cpu_never_goes_back_when_a_backend_exits() -> None:
+    """The PostgreSQL server's CPU in a round: a backend that exits meanwhile (a pool closing a
+    connection) took its CPU out of a sum over the living, and a short round came out negative."""
+    require_postgres()
+    cpu = DatabaseCpu()
+
+    async def readings() -> list[float]:
+        seen = [cpu()]
+        conn = await asyncpg.connect(PG_URL)
+        backend = Path(f"/proc/{conn.get_server_pid()}")
+        await conn.fetchval("SELECT count(*) FROM generate_series(1, 500000)")
+        seen.append(cpu())  # the backend seen with its work
+        await conn.close()
+        for _ in range(200):  # until the server has reaped it
+            if not backend.exists():
+                break
+            await asyncio.sleep(0.01)
+        seen.append(cpu())
+        return seen
+
+    before, during, after = asyncio.run(readings())
+    assert before < during <= after

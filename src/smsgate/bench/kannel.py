@@ -58,11 +58,11 @@ from smsgate.bench.mo_load import MO_DESTINATION, MoReceiver, mo_carrier, send_b
 from smsgate.bench.processes import (
     PACE_NOTE,
     Child,
+    DatabaseCpu,
     HttpClient,
     bench_database,
     cpu_seconds,
     create_account,
-    database_cpu_seconds,
     gateway_config,
     http_address,
     pace,
@@ -308,7 +308,7 @@ async def _start_smsgate(
 
     side = Side("smsgate", [gateway.pid], host, port, None, key, _native, passed_on, submitted)
     if args.backend == "postgres":
-        side.store_cpu = database_cpu_seconds
+        side.store_cpu = DatabaseCpu()
     return gateway, side
 
 

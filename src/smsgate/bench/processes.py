@@ -92,21 +92,28 @@ def pace(seconds: float = 0.5) -> float | None:
     return round(rate / TARGET_REFERENCE_ROUND_TRIPS_PER_S, 3)
 
 
-def database_cpu_seconds() -> float:
+class DatabaseCpu:
     """CPU seconds used so far by every PostgreSQL server process on this machine (the
-    postmaster's backends and workers), from /proc; the benches' share of the database."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            head, fields = (entry / "stat").read_text().rsplit(")", 1)
-        except OSError:  # gone meanwhile
-            continue
-        if head.endswith("(postgres"):
-            parts = fields.split()
-            total += int(parts[11]) + int(parts[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    postmaster's backends and workers), from /proc; the benches' share of the database. A total
+    that never goes back: a backend that exited still counts what it was last seen using (its
+    work after that reading is missed), where a plain sum over the living fell when one did."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], int] = {}  # (pid, start time): clock ticks
+
+    def __call__(self) -> float:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                head, fields = (entry / "stat").read_text().rsplit(")", 1)
+            except OSError:  # gone meanwhile
+                continue
+            if head.endswith("(postgres"):
+                parts = fields.split()
+                # the start time tells a process from a later one with the same pid
+                self._seen[entry.name, parts[19]] = int(parts[11]) + int(parts[12])
+        return sum(self._seen.values()) / os.sysconf("SC_CLK_TCK")
 
 
 class Usage(NamedTuple):
@@ -127,10 +134,11 @@ def measured(gateway: int | Sequence[int], carrier: int, load: Callable[[], T]) 
     nodes = [gateway] if isinstance(gateway, int) else list(gateway)
     paces = [pace()]
     before = [cpu_seconds(n) for n in nodes], cpu_seconds(carrier), time.process_time()
-    database = database_cpu_seconds()
+    database_cpu = DatabaseCpu()
+    database = database_cpu()
     result = load()
     after = [cpu_seconds(n) for n in nodes], cpu_seconds(carrier), time.process_time()
-    database = database_cpu_seconds() - database
+    database = database_cpu() - database
     paces.append(pace())
     readings = [p for p in paces if p is not None]
     mean = round(sum(readings) / len(readings), 3) if readings else None
