@@ -56,7 +56,7 @@ from smsgate.bench.kannel_boxes import (
 )
 from smsgate.bench.mo_load import MO_DESTINATION, MoReceiver, mo_carrier, send_burst, wait_bound
 from smsgate.bench.processes import (
-    PACE_NOTE,
+    PACE_MEANING,
     Child,
     DatabaseCpu,
     HttpClient,
@@ -538,7 +538,7 @@ def _table(report: dict[str, Any]) -> str:
     paces = report["machine_pace"]
     lines.append(
         f"pace {shown(paces['before'], '.2f')} before, {shown(paces['after'], '.2f')} after"
-        f" ({PACE_NOTE.removeprefix('pace: ').split(';')[0]})"
+        f" ({PACE_MEANING})"
     )
     lines.append("a shared machine: rates are noisy; compare the ratios of one run")
     return "\n".join(lines)

@@ -25,10 +25,11 @@ from smsgate.bench.codec import TARGET_REFERENCE_ROUND_TRIPS_PER_S, per_second, 
 
 _START_TIMEOUT = 60.0
 _TAIL_LINES = 1000
-PACE_NOTE = (
-    "pace: smpp.pdu3 round trips/s here now over the 13,900/s of the machine the reference "
-    "figures and targets come from; 'at ref pace' divides a rate by it"
+PACE_MEANING = (
+    "smpp.pdu3 round trips/s here now over the 13,900/s of the machine the reference figures "
+    "and targets come from"
 )
+PACE_NOTE = f"pace: {PACE_MEANING}; 'at ref pace' divides a rate by it"
 T = TypeVar("T")
 # a run's CPU per node and the database's, for runs on PostgreSQL (run_figures' keys)
 NODES_LINE = (

@@ -256,12 +256,11 @@ def _combinable(plan: WritePlan) -> bool:
     )
     if max(inserts) >= COPY_FROM:
         return False  # COPY is a statement of its own
-    if plan.messages and (plan.message_updates or plan.part_updates):
-        inserted = {m.id for m in plan.messages}
-        if any(u.message_id in inserted for u in plan.message_updates) or any(
-            u.message_id in inserted for u in plan.part_updates
-        ):
-            return False
+    updated = {u.message_id for u in plan.message_updates} | {
+        u.message_id for u in plan.part_updates
+    }
+    if {m.id for m in plan.messages} & updated:
+        return False
     if {o.id for o in plan.outbox} & {u.id for u in plan.outbox_updates}:
         return False
     return not {m.id for m in plan.inbound} & {c.id for c in plan.inbound_claims}

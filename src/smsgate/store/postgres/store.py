@@ -82,9 +82,7 @@ class PostgresStore(PostgresCluster, Store):
         self._close_timeout = close_timeout
         # rows a node inserts name it: a message's owner is the node that accepted it
         self.node_id = node_id
-        self._settings: dict[str, str] = {}
-        if node_id:
-            self._settings["smsgate.node"] = node_id
+        self._settings: dict[str, str] = {"smsgate.node": node_id} if node_id else {}
         if durability == "process":  # the commit returns before its WAL is flushed
             self._settings["synchronous_commit"] = "off"
         self._pool: asyncpg.Pool[Any] | None = None
