@@ -9,6 +9,7 @@ Parts of a message submitted in several PDUs are answered once stored and go in 
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 
 from smsgate.api.smpp_server.ids import customer_id
@@ -30,6 +31,16 @@ Result = Message | GatewayError
 Answer = Callable[[Result], None]
 
 
+@dataclass
+class _Batch:
+    """One account's submits of a turn, accepted together; their answers and connections."""
+
+    account: Account
+    commands: list[SendCommand] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
+    connections: set[SmppConnection] = field(default_factory=set)
+
+
 def answer(connection: SmppConnection, pdu: SubmitPdu, result: Result, message_id: str) -> None:
     if not connection.is_open:
         return  # the client is gone; it never got an id, and resends what it still wants
@@ -43,7 +54,7 @@ class SubmitIntake:
     def __init__(self, gateway: Gateway, concat_wait: float, bind_options: BindOptionsOf) -> None:
         self.gateway = gateway
         self.multipart = MultipartIntake(gateway, concat_wait, bind_options)
-        self._batches: dict[str, tuple[Account, list[SendCommand], list[Answer]]] = {}
+        self._batches: dict[str, _Batch] = {}  # by account: submits not yet handed over
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- intake ------------------------------------------------------------------------------
@@ -80,6 +91,7 @@ class SubmitIntake:
             lambda result: answer(
                 connection, pdu, result, customer_id(_id(result), connection.context["options"].ids)
             ),
+            connection,
         )
 
     def _submit_multi(
@@ -109,7 +121,7 @@ class SubmitIntake:
             except GatewayError as error:
                 done(index, error)
                 continue
-            self._queue(account, command, partial(done, index))
+            self._queue(account, command, partial(done, index), connection)
 
     @staticmethod
     def _answer_multi(
@@ -138,34 +150,40 @@ class SubmitIntake:
 
     # -- batching into Gateway.accept ----------------------------------------------------------
 
-    def _queue(self, account: Account, command: SendCommand, on_result: Answer) -> None:
+    def _queue(
+        self,
+        account: Account,
+        command: SendCommand,
+        on_result: Answer,
+        connection: SmppConnection,
+    ) -> None:
         batch = self._batches.get(account.id)
         if batch is None:
-            if not self._batches:
-                asyncio.get_running_loop().call_soon(self._flush)
-            batch = self._batches[account.id] = (account, [], [])
-        batch[1].append(command)
-        batch[2].append(on_result)
-
-    def _flush(self) -> None:
-        batches, self._batches = self._batches, {}
-        for account, commands, answers in batches.values():
-            task = asyncio.create_task(self._accept(account, commands, answers))
+            batch = self._batches[account.id] = _Batch(account)
+            # the task's first step comes after this turn's reads, so it takes every submit of
+            # the account they held (a callback to start the task would add a turn of its own)
+            task = asyncio.create_task(self._accept(account.id))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        batch.commands.append(command)
+        batch.answers.append(on_result)
+        batch.connections.add(connection)
 
-    async def _accept(
-        self, account: Account, commands: list[SendCommand], answers: list[Answer]
-    ) -> None:
+    async def _accept(self, account_id: str) -> None:
+        batch = self._batches.pop(account_id)
+        commands = batch.commands
         try:
-            results: list[Result] = await self.gateway.accept(account, commands)
+            results: list[Result] = await self.gateway.accept(batch.account, commands)
         except GatewayError as error:
             results = [error] * len(commands)
         except Exception:
-            log.exception("accepting %d messages of %s failed", len(commands), account.id)
+            log.exception("accepting %d messages of %s failed", len(commands), account_id)
             results = [GatewayError("internal")] * len(commands)
-        for on_result, result in zip(answers, results, strict=True):
+        for on_result, result in zip(batch.answers, results, strict=True):
             on_result(result)
+        # the batch's answers leave now, together, rather than at the end of the turn
+        for connection in batch.connections:
+            connection.flush()
 
     async def drain(self) -> None:
         await self.multipart.stop()

@@ -55,7 +55,7 @@ class WriterLink(asyncio.Protocol):
 
     def _flush(self) -> None:
         outgoing, self._outgoing = self._outgoing, []
-        if not self._lost:
+        if outgoing and not self._lost:
             # uvloop's transports are not registered as asyncio.WriteTransport
             cast(asyncio.WriteTransport, self._transport).write(b"".join(outgoing))
 
@@ -64,7 +64,11 @@ class WriterLink(asyncio.Protocol):
             self._store._settle(items, [_gone()] * len(items))
             return
         self._waiting.extend(items)
-        self._write((WRITES, encode_groups([item.changes for item in items])))
+        self._outgoing.append(frame((WRITES, encode_groups([item.changes for item in items]))))
+        # writes leave at once (after any job queued before them): the engine's ChangeWriter
+        # already hands a turn's changes over in one call, and waiting for the end of the
+        # turn would put one more turn of the loop into every acknowledgement's latency
+        self._flush()
 
     def send_job(self, transaction: bool, steps: Sequence[Step]) -> asyncio.Future[JobResult]:
         if self._lost:
