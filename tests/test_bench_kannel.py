@@ -113,6 +113,7 @@ def test_the_summary_compares_the_medians() -> None:
             "kannel": {
                 "best_per_s": 3000.0,
                 "median_per_s": 2000.0,
+                "median_accepted_per_s": 2000.0,
                 "median_end_to_end_per_s": 1000.0,
                 "cpu_s_per_10k": 3.0,
                 "listen_drops": 0,
@@ -120,6 +121,7 @@ def test_the_summary_compares_the_medians() -> None:
             "smsgate": {
                 "best_per_s": 1500.0,
                 "median_per_s": 1000.0,
+                "median_accepted_per_s": 1000.0,
                 "median_end_to_end_per_s": 1000.0,
                 "cpu_s_per_10k": 6.0,
                 "listen_drops": 0,
