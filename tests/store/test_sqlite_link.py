@@ -40,7 +40,6 @@ def test_writes_leave_at_once_behind_the_jobs_of_their_turn() -> None:
         # without waiting for the turn to end, and the jobs before it keep their place
         assert [_kinds(data) for data in transport.writes] == [[JOB, JOB, WRITES]]
         await asyncio.sleep(0)  # the turn's scheduled write finds nothing left to send
-        await asyncio.sleep(0)
         assert len(transport.writes) == 1
         link.send_job(False, [(False, "SELECT 3", [])])
         await asyncio.sleep(0)
