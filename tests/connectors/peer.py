@@ -16,6 +16,7 @@ class ScriptedSmsc:
     answer_submits: bool = True
     refuse_binds: bool = False
     submit_delay: float = 0.0  # seconds before a submit_sm is answered
+    answer_together: int = 0  # hold submit_sm answers until this many, then write them at once
     received: list[Pdu] = field(default_factory=list)
     connections: int = 0
     port: int = 0
@@ -50,6 +51,7 @@ class ScriptedSmsc:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         self._writers.append(writer)
+        held: list[bytes] = []
         with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
             while True:
                 header = await reader.readexactly(4)
@@ -60,6 +62,11 @@ class ScriptedSmsc:
                 reply = self._reply(pdu)
                 if reply is None:
                     pass
+                elif isinstance(pdu, SubmitSm) and self.answer_together:
+                    held.append(codec.encode(reply))
+                    if len(held) == self.answer_together:
+                        writer.write(b"".join(held))
+                        held.clear()
                 elif isinstance(pdu, SubmitSm) and self.submit_delay > 0:
                     loop = asyncio.get_running_loop()
                     loop.call_later(self.submit_delay, _write, writer, codec.encode(reply))

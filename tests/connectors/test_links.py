@@ -5,7 +5,7 @@ import random
 
 from smsgate.connectors.smpp import SmppConnector
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
-from smsgate.smpp.pdu import BindTransceiver, EnquireLink, SubmitSm
+from smsgate.smpp.pdu import BindTransceiver, EnquireLink, Response, SubmitSm
 from tests.connectors.helpers import (
     TIMEOUT,
     Recorder,
@@ -114,5 +114,43 @@ def test_submit_timeout_is_retried_as_uncertain() -> None:
         assert not permanent and "no submit_sm_resp" in detail
         assert peer.count(SubmitSm) == 2
         assert connector.stats.timeouts == 2 and connector.stats.resubmitted == 1
+
+    asyncio.run(main())
+
+
+def test_a_window_answered_at_once_is_refilled_at_once() -> None:
+    """The session frees a slot as it reads the answer. The link refills every slot a read
+    freed in the next turn of the loop, together, rather than one then the rest a turn later
+    (on a busy loop a turn costs about a millisecond of each slot's cycle)."""
+    window = 4
+
+    async def main() -> None:
+        peer = ScriptedSmsc(answer_together=window)
+        await peer.start()
+        recorder = Recorder()
+        connector = SmppConnector(connector_config(peer.port, binds=1, window=window))
+        await connector.start(recorder)
+        refilled: list[int] = []
+        try:
+            submit_all(connector, [make_part(n, receipt=False) for n in range(window)])
+            await recorder.wait_until(lambda: len(recorder.submissions) == window)
+            conn = connector.links[0].conn
+            assert conn is not None
+            resolve = conn._resolve
+            loop = asyncio.get_running_loop()
+
+            def resolved(seq: int, response: Response) -> None:
+                resolve(seq, response)
+                if conn.session.outstanding == 0:  # the read's last answer: after what it woke
+                    loop.call_soon(lambda: refilled.append(conn.session.outstanding))
+
+            conn._resolve = resolved  # type: ignore[method-assign]
+            parts = [make_part(n, receipt=False) for n in range(window, 4 * window)]
+            submit_all(connector, parts)
+            await recorder.wait_until(lambda: len(recorder.submissions) == 4 * window)
+        finally:
+            await connector.stop(drain_timeout=0.5)
+            await peer.stop()
+        assert refilled[:2] == [window, window]
 
     asyncio.run(main())

@@ -184,6 +184,7 @@ class BindLink:
         owner = self.owner
         queue = owner.queue
         governor = self.governor
+        window = conn.session.config.window
         loop = asyncio.get_running_loop()
         try:
             while conn.is_open:
@@ -191,11 +192,14 @@ class BindLink:
                 if pause > 0:
                     await asyncio.sleep(pause)  # the throttle pause is a duration to wait out
                     continue
-                if len(self.in_flight) >= governor.limit:
+                await conn.wait_for_window()
+                if governor.limit < window and len(self.in_flight) >= governor.limit:
+                    # throttled below the window. At the window itself the session's count
+                    # decides: it frees a slot as the answer is read, `in_flight` only when
+                    # `_answered` runs, a turn of the loop later
                     self._room.clear()
                     await self._room.wait()
                     continue
-                await conn.wait_for_window()
                 job = await queue.take()
                 try:
                     await owner.pace()
