@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from smsgate.bench import kannel
 from smsgate.bench.kannel import GATEWAYS, WORKLOADS, Round, _table, run, summary
 from smsgate.bench.kannel_boxes import BEARERBOX, MISSING, SMSBOX, KannelPorts, kannel_config
 from smsgate.bench.processes import DatabaseCpu
@@ -172,3 +173,26 @@ def test_the_database_cpu_never_goes_back_when_a_backend_exits() -> None:
 
     before, during, after = asyncio.run(readings())
     assert before < during <= after
+
+
+def test_the_end_of_a_count_is_seen_within_milliseconds_with_few_asks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`_until` on a virtual clock: a count rising 2,000 a second reaches 520 at 0.26 s, 40 ms
+    after an ask every 50 ms would have missed it; each ask takes a millisecond."""
+    clock = [0.0]
+    asks = [0]
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    async def done() -> int:
+        asks[0] += 1
+        clock[0] += 0.001
+        return min(520, int(clock[0] * 2_000))
+
+    monkeypatch.setattr(kannel.asyncio, "sleep", sleep)
+    monkeypatch.setattr(kannel.time, "perf_counter", lambda: clock[0])
+    at = asyncio.run(kannel._until(done, 520, 10.0))
+    assert 0.26 <= at < 0.265
+    assert asks[0] <= 12  # six at 50 ms, then a few closer ones
