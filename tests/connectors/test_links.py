@@ -5,7 +5,7 @@ import random
 
 from smsgate.connectors.smpp import SmppConnector
 from smsgate.simulator.smsc import SimulatorConfig, SmscSimulator
-from smsgate.smpp.pdu import BindTransceiver, EnquireLink, Response, SubmitSm
+from smsgate.smpp.pdu import BindTransceiver, EnquireLink, SubmitSm
 from tests.connectors.helpers import (
     TIMEOUT,
     Recorder,
@@ -118,10 +118,11 @@ def test_submit_timeout_is_retried_as_uncertain() -> None:
     asyncio.run(main())
 
 
-def test_a_window_answered_at_once_is_refilled_at_once() -> None:
-    """The session frees a slot as it reads the answer. The link refills every slot a read
-    freed in the next turn of the loop, together, rather than one then the rest a turn later
-    (on a busy loop a turn costs about a millisecond of each slot's cycle)."""
+def test_a_window_answered_at_once_is_refilled_as_the_answers_are_read() -> None:
+    """The session frees a slot as it reads the answer, and the link fills every slot a read
+    freed before the loop turns again: a sender woken by the read would run a turn later (on
+    a busy loop about a millisecond of each slot's cycle), and one that counted its parts in
+    flight as their answers were handled, another turn later still."""
     window = 4
 
     async def main() -> None:
@@ -130,27 +131,28 @@ def test_a_window_answered_at_once_is_refilled_at_once() -> None:
         recorder = Recorder()
         connector = SmppConnector(connector_config(peer.port, binds=1, window=window))
         await connector.start(recorder)
-        refilled: list[int] = []
+        reads: list[tuple[int, int]] = []  # parts in flight before and after each read
         try:
             submit_all(connector, [make_part(n, receipt=False) for n in range(window)])
             await recorder.wait_until(lambda: len(recorder.submissions) == window)
             conn = connector.links[0].conn
             assert conn is not None
-            resolve = conn._resolve
-            loop = asyncio.get_running_loop()
+            read = conn.data_received
 
-            def resolved(seq: int, response: Response) -> None:
-                resolve(seq, response)
-                if conn.session.outstanding == 0:  # the read's last answer: after what it woke
-                    loop.call_soon(lambda: refilled.append(conn.session.outstanding))
+            def data_received(data: bytes) -> None:
+                before = conn.session.outstanding
+                read(data)
+                reads.append((before, conn.session.outstanding))
 
-            conn._resolve = resolved  # type: ignore[method-assign]
+            conn.data_received = data_received  # type: ignore[method-assign]
             parts = [make_part(n, receipt=False) for n in range(window, 4 * window)]
             submit_all(connector, parts)
             await recorder.wait_until(lambda: len(recorder.submissions) == 4 * window)
         finally:
             await connector.stop(drain_timeout=0.5)
             await peer.stop()
-        assert refilled[:2] == [window, window]
+        # the answers to a full window come in one read; the first two windows' slots are
+        # filled again before it returns, the last finds no part left
+        assert [after for before, after in reads if before == window] == [window, window, 0]
 
     asyncio.run(main())

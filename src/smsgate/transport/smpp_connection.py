@@ -103,6 +103,10 @@ class SmppConnection(asyncio.Protocol):
         self.handler = handler
         self.on_open = on_open  # False: the connection is refused and closed at once
         self.on_close = on_close
+        # called after a read whose answers freed room in our window, before the loop turns:
+        # a sender parked on wait_for_window would wake a turn later
+        self.on_window_room: Callable[[], None] | None = None
+        self._answers_read = False
         self.transport: asyncio.Transport | None = None
         self.peername: Any = None
         self.closed = self.loop.create_future()
@@ -134,6 +138,10 @@ class SmppConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.session.receive_data(data, self.loop.time())
         self._drain()
+        if self._answers_read:
+            self._answers_read = False
+            if self.on_window_room is not None and self.session.window_free:
+                self.on_window_room()
 
     def eof_received(self) -> bool:
         return False
@@ -325,6 +333,7 @@ class SmppConnection(asyncio.Protocol):
         waiter = self._waiters.pop(seq, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(response)
+        self._answers_read = True
         self._wake_window_waiters()
 
     def _fail(self, seq: int, reason: str) -> None:

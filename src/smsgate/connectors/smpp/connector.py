@@ -169,14 +169,15 @@ class SmppConnector:
 
     # -- for the links -------------------------------------------------------------------------
 
-    async def pace(self) -> None:
-        """Wait for the connector's rate limit to allow one more submit_sm."""
+    def pace_left(self) -> float:
+        """Seconds until the connector's rate allows one more submit_sm; 0 when it does."""
         bucket = self._bucket
-        if bucket is None:
-            return
-        while (wait := bucket.wait_time(self.loop.time())) > 0:
-            await asyncio.sleep(wait)  # pacing: the wait is the point
-        bucket.spend()
+        return 0.0 if bucket is None else bucket.wait_time(self.loop.time())
+
+    def paced(self) -> None:
+        """A submit_sm goes now: it takes its token from the connector's rate."""
+        if self._bucket is not None:
+            self._bucket.spend()
 
     def answered(self) -> None:
         """A part left a window; stop() waits for the last one."""

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Protocol
 
@@ -52,7 +53,9 @@ class LinkOwner(Protocol):
     stopping: bool
     loop: asyncio.AbstractEventLoop
 
-    async def pace(self) -> None: ...
+    def pace_left(self) -> float: ...
+
+    def paced(self) -> None: ...
 
     async def wait_stopping(self, timeout: float) -> None: ...
 
@@ -181,39 +184,55 @@ class BindLink:
     # -- sending -------------------------------------------------------------------------------
 
     async def _send_loop(self, conn: SmppConnection) -> None:
-        owner = self.owner
-        queue = owner.queue
-        governor = self.governor
-        window = conn.session.config.window
-        loop = asyncio.get_running_loop()
+        conn.on_window_room = partial(self._send_ready, conn)
         try:
             while conn.is_open:
-                pause = governor.pause_left(loop.time())
-                if pause > 0:
-                    await asyncio.sleep(pause)  # the throttle pause is a duration to wait out
-                    continue
-                await conn.wait_for_window()
-                if governor.limit < window and len(self.in_flight) >= governor.limit:
-                    # throttled below the window. At the window itself the session's count
-                    # decides: it frees a slot as the answer is read, `in_flight` only when
-                    # `_answered` runs, a turn of the loop later
-                    self._room.clear()
-                    await self._room.wait()
-                    continue
-                job = await queue.take()
-                try:
-                    await owner.pace()
-                except BaseException:
-                    queue.put_back(job)
-                    raise
-                self._send(conn, job)
-                if not conn.session.window_free:
-                    # the window is full: this loop waits for an answer next, so its submits
-                    # leave now rather than a turn later (under load a millisecond or more of
-                    # each slot's cycle); below the window they go together at the turn's end
-                    conn.flush()
+                self._send_ready(conn)
+                blocker = self._blocker(conn)
+                if blocker is not None:
+                    await blocker()
         except ConnectionLostError:
             pass  # the supervisor takes it from here
+        finally:
+            conn.on_window_room = None
+
+    def _send_ready(self, conn: SmppConnection) -> None:
+        """Send each part nothing holds back, now. The send loop calls it, and so does the
+        connection as soon as a read's answers free room in the window: the loop, woken by
+        the same read, would run a turn of the loop later (under load a millisecond or more
+        of each slot's cycle)."""
+        owner = self.owner
+        while conn.is_open and self._blocker(conn) is None:
+            owner.paced()
+            self._send(conn, owner.queue.take())
+            if not conn.session.window_free:
+                # the window is full: nothing more goes until an answer, so these leave now
+                # rather than at the end of the turn; below the window they go together then
+                conn.flush()
+
+    def _blocker(self, conn: SmppConnection) -> Callable[[], Awaitable[object]] | None:
+        """What the next part waits for (to be awaited), or None when it can go now."""
+        owner = self.owner
+        governor = self.governor
+        pause = governor.pause_left(owner.loop.time())
+        if pause > 0:
+            return partial(asyncio.sleep, pause)  # the throttle pause is a duration to wait out
+        if governor.limit < governor.window and len(self.in_flight) >= governor.limit:
+            # throttled below the window. At the window itself the session's count decides:
+            # it frees a slot as the answer is read, `in_flight` only when `_answered` runs
+            return self._room_made
+        if not conn.session.window_free:
+            return conn.wait_for_window
+        if not owner.queue:
+            return owner.queue.wait
+        wait = owner.pace_left()
+        if wait > 0:
+            return partial(asyncio.sleep, wait)  # pacing: the wait is the point
+        return None
+
+    async def _room_made(self) -> None:
+        self._room.clear()
+        await self._room.wait()
 
     def _send(self, conn: SmppConnection, job: Job) -> None:
         owner = self.owner

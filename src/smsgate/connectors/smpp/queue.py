@@ -62,11 +62,15 @@ class PartQueue:
         self._jobs.appendleft(job)
         self._nonempty.set()
 
-    async def take(self) -> Job:
+    def take(self) -> Job:
+        """The next job; IndexError when there is none."""
+        return self._jobs.popleft()
+
+    async def wait(self) -> None:
+        """Until there is a job."""
         while not self._jobs:
             self._nonempty.clear()
             await self._nonempty.wait()
-        return self._jobs.popleft()
 
     def take_all(self) -> list[Job]:
         jobs = list(self._jobs)
