@@ -178,8 +178,8 @@ def test_the_database_cpu_never_goes_back_when_a_backend_exits() -> None:
 def test_the_end_of_a_count_is_seen_within_milliseconds_with_few_asks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`_until` on a virtual clock: a count rising 2,000 a second reaches 520 at 0.26 s, 40 ms
-    after an ask every 50 ms would have missed it; each ask takes a millisecond."""
+    """`_until` on a virtual clock: a count rising 2,000 a second reaches 520 at 0.26 s, which
+    an ask every 50 ms would see 40 ms late; each ask takes a millisecond."""
     clock = [0.0]
     asks = [0]
 
