@@ -105,8 +105,7 @@ class SmppConnection(asyncio.Protocol):
         self.on_close = on_close
         # called after a read whose answers freed room in our window, before the loop turns:
         # a sender parked on wait_for_window would wake a turn later
-        self.on_window_room: Callable[[], None] | None = None
-        self._answers_read = False
+        self.on_window_room: Callable[[], object] | None = None
         self.transport: asyncio.Transport | None = None
         self.peername: Any = None
         self.closed = self.loop.create_future()
@@ -136,12 +135,16 @@ class SmppConnection(asyncio.Protocol):
         self._schedule_tick()
 
     def data_received(self, data: bytes) -> None:
-        self.session.receive_data(data, self.loop.time())
+        session = self.session
+        outstanding = session.outstanding
+        session.receive_data(data, self.loop.time())
         self._drain()
-        if self._answers_read:
-            self._answers_read = False
-            if self.on_window_room is not None and self.session.window_free:
-                self.on_window_room()
+        if (
+            self.on_window_room is not None
+            and session.outstanding < outstanding
+            and session.window_free
+        ):
+            self.on_window_room()
 
     def eof_received(self) -> bool:
         return False
@@ -333,7 +336,6 @@ class SmppConnection(asyncio.Protocol):
         waiter = self._waiters.pop(seq, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(response)
-        self._answers_read = True
         self._wake_window_waiters()
 
     def _fail(self, seq: int, reason: str) -> None:

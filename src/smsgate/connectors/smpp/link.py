@@ -187,8 +187,7 @@ class BindLink:
         conn.on_window_room = partial(self._send_ready, conn)
         try:
             while conn.is_open:
-                self._send_ready(conn)
-                blocker = self._blocker(conn)
+                blocker = self._send_ready(conn)
                 if blocker is not None:
                     await blocker()
         except ConnectionLostError:
@@ -196,19 +195,24 @@ class BindLink:
         finally:
             conn.on_window_room = None
 
-    def _send_ready(self, conn: SmppConnection) -> None:
-        """Send each part nothing holds back, now. The send loop calls it, and so does the
-        connection as soon as a read's answers free room in the window: the loop, woken by
-        the same read, would run a turn of the loop later (under load a millisecond or more
-        of each slot's cycle)."""
+    def _send_ready(self, conn: SmppConnection) -> Callable[[], Awaitable[object]] | None:
+        """Send each part nothing holds back, now; what holds the next one back (None when
+        the connection closed). The send loop calls it, and so does the connection as soon
+        as a read's answers free room in the window: the loop, woken by the same read, would
+        run a turn of the loop later (under load a millisecond or more of each slot's
+        cycle)."""
         owner = self.owner
-        while conn.is_open and self._blocker(conn) is None:
+        while conn.is_open:
+            blocker = self._blocker(conn)
+            if blocker is not None:
+                return blocker
             owner.paced()
             self._send(conn, owner.queue.take())
             if not conn.session.window_free:
                 # the window is full: nothing more goes until an answer, so these leave now
                 # rather than at the end of the turn; below the window they go together then
                 conn.flush()
+        return None
 
     def _blocker(self, conn: SmppConnection) -> Callable[[], Awaitable[object]] | None:
         """What the next part waits for (to be awaited), or None when it can go now."""
