@@ -38,13 +38,19 @@ class ChangeWriter:
         # last to wait for
         self._last: asyncio.Future[None] | None = None
         self.batches = 0
+        # the loop of the first add, kept: asking asyncio for the running loop costs a getpid()
+        # system call (Python 3.11's check against a fork), and add() runs for every change
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def add(self, changes: Sequence[Change]) -> "asyncio.Future[None]":
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         self._pending.append((list(changes), future))
         self._backlog += len(changes)
         if self._task is None:
-            self._task = asyncio.create_task(self._flush())
+            self._task = loop.create_task(self._flush())
         return future
 
     @property

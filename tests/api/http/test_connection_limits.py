@@ -93,6 +93,31 @@ def test_a_dripping_request_head_is_cut() -> None:
     asyncio.run(main())
 
 
+def test_a_dripping_head_of_a_later_request_on_a_kept_connection_is_cut() -> None:
+    # the first request's head came whole in one read (no timer for it); the second's starts
+    # in a read of its own and never ends, and the keep-alive timer stops at its first byte
+    async def main() -> None:
+        async with server() as port:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(REQUEST)
+            assert await response(reader) == (200, b"hello 0")
+            writer.write(b"GET / HTTP/1.1\r\n")
+            start = time.monotonic()
+            try:
+                for _ in range(40):
+                    writer.write(b"X")
+                    await writer.drain()
+                    await asyncio.sleep(0.05)
+                    if reader.at_eof() or writer.is_closing():
+                        break
+            except ConnectionError:
+                pass
+            assert await closed_after(reader) + (time.monotonic() - start) < 1.5
+            writer.close()
+
+    asyncio.run(main())
+
+
 def test_an_idle_keep_alive_connection_is_closed_and_a_busy_one_is_not() -> None:
     async def main() -> None:
         async with server() as port:

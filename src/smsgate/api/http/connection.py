@@ -43,6 +43,7 @@ def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
         _head_bytes: int | None = 0  # bytes of the request head so far; None: in the body
         _tail = b""  # the last bytes seen, for a head end split across reads
         _head_timer: asyncio.TimerHandle | None = None
+        _in_head = False  # between a request's first byte and the end of its head
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -77,12 +78,17 @@ def guarded_protocol(settings: HttpSettings) -> type[HttpToolsProtocol]:
                     self._refuse(GatewayError("headers_too_large"))
                     return
             super().data_received(data)
+            if self._in_head:
+                # a head begun but not ended in this read is timed from here; one that ended
+                # in the read that began it (nearly every one) needs no timer at all
+                self._start_head_timer()
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            self._start_head_timer()
+            self._in_head = True
 
         def on_headers_complete(self) -> None:
+            self._in_head = False
             self._stop_head_timer()
             self._head_bytes, self._tail = None, b""
             previous: RequestResponseCycle | DirectRequest | None = self.cycle

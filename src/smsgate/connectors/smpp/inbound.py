@@ -50,7 +50,7 @@ class InboundHandler:
         if isinstance(pdu, DeliverSm | DataSm):
             # After the callbacks already scheduled: those of submit_sm_resps read in the same
             # chunk come first, so a receipt right behind its resp finds its part in memory.
-            asyncio.get_running_loop().call_soon(self._take, conn, pdu)
+            conn.loop.call_soon(self._take, conn, pdu)
         elif isinstance(pdu, AlertNotification):
             log.info("%s: alert_notification for %s ignored", self.connector_id, pdu.source_addr)
         elif pdu.response_class is not None:
