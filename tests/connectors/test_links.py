@@ -156,3 +156,41 @@ def test_a_window_answered_at_once_is_refilled_as_the_answers_are_read() -> None
         assert [after for before, after in reads if before == window] == [window, window, 0]
 
     asyncio.run(main())
+
+
+def test_a_submit_sm_resp_is_taken_in_the_read_that_carries_it() -> None:
+    """Each part's carrier id reaches the engine, and its slot is counted free, while the read
+    that brought the answer is handled, not a turn of the loop later through a future."""
+    window = 4
+
+    async def main() -> None:
+        peer = ScriptedSmsc(answer_together=window)
+        await peer.start()
+        recorder = Recorder()
+        connector = SmppConnector(connector_config(peer.port, binds=1, window=window))
+        await connector.start(recorder)
+        taken: list[int] = []  # carrier ids the engine had after each read of answers
+        try:
+            submit_all(connector, [make_part(n, receipt=False) for n in range(window)])
+            await recorder.wait_until(lambda: len(recorder.submissions) == window)
+            conn = connector.links[0].conn
+            assert conn is not None
+            read = conn.data_received
+
+            def data_received(data: bytes) -> None:
+                before = conn.session.outstanding
+                read(data)
+                if before == window:  # the answers to a whole window, in one read
+                    taken.append(len(recorder.submissions))
+
+            conn.data_received = data_received  # type: ignore[method-assign]
+            parts = [make_part(n, receipt=False) for n in range(window, 3 * window)]
+            submit_all(connector, parts)
+            await recorder.wait_until(lambda: len(recorder.submissions) == 3 * window)
+        finally:
+            await connector.stop(drain_timeout=0.5)
+            await peer.stop()
+        assert taken[:2] == [2 * window, 3 * window]
+        assert connector.in_flight == 0
+
+    asyncio.run(main())
