@@ -47,9 +47,6 @@ log = logging.getLogger(__name__)
 THROTTLED = CATALOG["throttled"].smpp_status  # ESME_RTHROTTLED
 
 RequestHandler = Callable[["SmppConnection", Request], None]
-# what `request_answered` calls with a request's sequence number and its response, or the
-# error in its place (ResponseTimeoutError, ConnectionLostError)
-Answered = Callable[[int, Response | Exception], None]
 
 # Timers are polled at least this often, and not more often than the minimum, in seconds.
 _MAX_TICK = 1.0
@@ -113,8 +110,7 @@ class SmppConnection(asyncio.Protocol):
         self.peername: Any = None
         self.closed = self.loop.create_future()
         self.context: dict[str, Any] = {}  # for the handler: account, bind type, ...
-        # what waits for each request's answer: a future, or a function called as it is read
-        self._waiters: dict[int, asyncio.Future[Response] | Answered] = {}
+        self._waiters: dict[int, asyncio.Future[Response]] = {}
         self._window_waiters: list[asyncio.Future[None]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._outgoing: list[bytes] = []  # encoded PDUs awaiting flush, in send order
@@ -184,9 +180,11 @@ class SmppConnection(asyncio.Protocol):
             self._bind_timer.cancel()
         self.problems.flush()
         self.session.close()
-        waiters, self._waiters = self._waiters, {}
-        for seq, waiter in waiters.items():
-            self._answer(waiter, seq, ConnectionLostError("connection lost"))
+        error = ConnectionLostError("connection lost")
+        for waiter in self._waiters.values():
+            if not waiter.done():
+                waiter.set_exception(error)
+        self._waiters.clear()
         self._wake_window_waiters()
         if not self.closed.done():
             self.closed.set_result(None)
@@ -225,13 +223,6 @@ class SmppConnection(asyncio.Protocol):
         future: asyncio.Future[Response] = self.loop.create_future()
         self._waiters[pdu.sequence_number] = future
         return future
-
-    def request_answered(self, pdu: Request, answered: Answered) -> None:
-        """Send a request; `answered` gets its response (or the error in its place) from the
-        read that carries it, without the turn of the loop a future's callback waits for. The
-        window must have room: see wait_for_window."""
-        self.send(pdu)
-        self._waiters[pdu.sequence_number] = answered
 
     async def call(self, pdu: Request) -> Response:
         """Send a request when the window has room and return its successful response."""
@@ -343,30 +334,15 @@ class SmppConnection(asyncio.Protocol):
 
     def _resolve(self, seq: int, response: Response) -> None:
         waiter = self._waiters.pop(seq, None)
-        if waiter is not None:
-            self._answer(waiter, seq, response)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(response)
         self._wake_window_waiters()
 
     def _fail(self, seq: int, reason: str) -> None:
         waiter = self._waiters.pop(seq, None)
-        if waiter is not None:
-            self._answer(waiter, seq, ResponseTimeoutError(reason))
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(ResponseTimeoutError(reason))
         self._wake_window_waiters()
-
-    def _answer(
-        self, waiter: "asyncio.Future[Response] | Answered", seq: int, outcome: Response | Exception
-    ) -> None:
-        if not isinstance(waiter, asyncio.Future):
-            try:
-                waiter(seq, outcome)
-            except Exception:  # as a future's callback would: logged, the connection goes on
-                log.exception("%s: handling the answer to a request failed", self.peername)
-        elif waiter.done():
-            pass
-        elif isinstance(outcome, Exception):
-            waiter.set_exception(outcome)
-        else:
-            waiter.set_result(outcome)
 
     def _wake_window_waiters(self) -> None:
         waiters, self._window_waiters = self._window_waiters, []

@@ -48,10 +48,9 @@ class InboundHandler:
 
     def __call__(self, conn: SmppConnection, pdu: Request) -> None:
         if isinstance(pdu, DeliverSm | DataSm):
-            # a submit_sm_resp read before it in the same chunk was handled already (the link
-            # takes its answers as they are read), so a receipt right behind its resp finds
-            # its part in memory
-            self._take(conn, pdu)
+            # After the callbacks already scheduled: those of submit_sm_resps read in the same
+            # chunk come first, so a receipt right behind its resp finds its part in memory.
+            conn.loop.call_soon(self._take, conn, pdu)
         elif isinstance(pdu, AlertNotification):
             log.info("%s: alert_notification for %s ignored", self.connector_id, pdu.source_addr)
         elif pdu.response_class is not None:

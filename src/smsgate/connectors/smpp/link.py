@@ -221,8 +221,10 @@ class BindLink:
         pause = governor.pause_left(owner.loop.time())
         if pause > 0:
             return partial(asyncio.sleep, pause)  # the throttle pause is a duration to wait out
-        if len(self.in_flight) >= governor.limit:
-            return self._room_made  # the governor's limit: below the window when throttled
+        if governor.limit < governor.window and len(self.in_flight) >= governor.limit:
+            # throttled below the window. At the window itself the session's count decides:
+            # it frees a slot as the answer is read, `in_flight` only when `_answered` runs
+            return self._room_made
         if not conn.session.window_free:
             return conn.wait_for_window
         if not owner.queue:
@@ -243,7 +245,7 @@ class BindLink:
             pdu = job.pdu = build_submit_sm(job.part, owner.clock.time())
         pdu.sequence_number = 0  # a retry gets a fresh one
         try:
-            conn.request_answered(pdu, self._answered)
+            future = conn.request(pdu)
         except PduEncodeError as exc:
             owner.fail(job, S.ESME_RSUBMITFAIL, True, f"cannot encode submit_sm: {exc}")
             return
@@ -269,22 +271,24 @@ class BindLink:
         job.sent_at = owner.loop.time()
         seq = pdu.sequence_number
         self.in_flight[seq] = job
+        future.add_done_callback(partial(self._answered, seq))
 
     # -- answers -------------------------------------------------------------------------------
 
-    def _answered(self, seq: int, outcome: Response | Exception) -> None:
-        """A submit_sm's answer, from the read that carries it (or its timeout, or the link's
-        loss)."""
+    def _answered(self, seq: int, future: "asyncio.Future[Response]") -> None:
         job = self.in_flight.pop(seq, None)
         if job is None:
             return  # already re-queued when the link closed
         self._room.set()
-        if isinstance(outcome, ResponseTimeoutError):
-            self._timed_out(job)
-        elif isinstance(outcome, Exception):
+        if future.cancelled():
             self._lost(job)
+        elif (error := future.exception()) is not None:
+            if isinstance(error, ResponseTimeoutError):
+                self._timed_out(job)
+            else:
+                self._lost(job)
         else:
-            self._response(job, outcome)
+            self._response(job, future.result())
         self.owner.answered()
 
     def _response(self, job: Job, response: Response) -> None:
