@@ -30,6 +30,21 @@ def test_smpp_run_gets_every_receipt_back(capsys: pytest.CaptureFixture[str]) ->
     assert result["accepted_per_s_at_reference_pace"] > 0
 
 
+def test_smpp_rounds_beside_the_bare_server(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--messages", "300", "--binds", "1", "--rounds", "2", "--reference"]
+    assert smpp.main([*args, "--json", "--timeout", "60"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["round"] for r in result["rounds"]] == [0, 1]
+    assert [r["round"] for r in result["reference_rounds"]] == [0, 1]
+    # each round numbers its messages afresh: none is refused as the same text to the same number
+    assert all(r["accepted"] == r["receipts_delivered"] == 300 for r in result["rounds"])
+    assert result["carrier_submitted"] == 600 and result["carrier_duplicates"] == 0
+    assert all(r["accepted"] == 300 for r in result["reference_rounds"])
+    assert result["target_per_s"] == 25_000
+    expected = result["accepted_per_s"] / result["reference_accepted_per_s"]
+    assert result["ratio_to_reference"] == pytest.approx(expected, abs=0.001)
+
+
 def test_rcs_run_delivers_both_kinds_and_falls_back(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--messages", "20", "--rounds", "1", "--connections", "2", "--fallbacks", "3"]
     assert rcs.main([*args, "--ttl", "1", "--json", "--timeout", "30"]) == 0

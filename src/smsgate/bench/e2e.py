@@ -32,6 +32,7 @@ from smsgate.bench.processes import (
     http_address,
     measured_nodes,
     run_figures,
+    running,
     shown,
     start_carrier,
     start_nodes,
@@ -109,10 +110,11 @@ def _run(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any
             )
             key = create_account(config, "bench")
             nodes = start_nodes(args.nodes, config)
-            addresses = [http_address(banner) for _, banner in nodes]
-            result, usage = measured_nodes(
-                nodes, carrier, database, lambda: asyncio.run(_load(args, addresses, key))
-            )
+            with running(nodes):
+                addresses = [http_address(banner) for _, banner in nodes]
+                result, usage = measured_nodes(
+                    nodes, carrier, database, lambda: asyncio.run(_load(args, addresses, key))
+                )
         finally:
             carrier_counters = stop_carrier(carrier)
     result.update(

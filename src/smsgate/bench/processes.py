@@ -162,10 +162,11 @@ def _read(child: Child) -> None:
         child.tail.append(line)
 
 
-def start(args: list[str]) -> tuple[Child, str]:
-    """`smsgate ARGS` in a child process, once its banner (up to "Ctrl-C") is printed."""
+def start(args: list[str], module: str = "smsgate") -> tuple[Child, str]:
+    """`python -m MODULE ARGS` (`smsgate ARGS`) in a child process, once its banner (up to
+    "Ctrl-C") is printed."""
     process = Child(
-        [sys.executable, "-m", "smsgate", *args],
+        [sys.executable, "-m", module, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -178,7 +179,7 @@ def start(args: list[str]) -> tuple[Child, str]:
         line = process.stdout.readline()
         if not line or time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError(f"smsgate {args[0]} did not start:\n{banner}")
+            raise RuntimeError(f"{module} {args[0]} did not start:\n{banner}")
         banner += line
     process.tail = deque(maxlen=_TAIL_LINES)
     process.reader = threading.Thread(target=_read, args=(process,), daemon=True)
@@ -218,23 +219,29 @@ def measured_nodes(
     load: Callable[[], dict[str, Any]],
 ) -> tuple[dict[str, Any], Usage]:
     """`measured` over every node, with the bytes of write-ahead log per accepted message on
-    PostgreSQL (its disk's and its replicas' share); the nodes are stopped afterwards, and
-    when the load fails what each said last goes to stderr."""
+    PostgreSQL (its disk's and its replicas' share)."""
+    wal = database.wal()
+    result, usage = measured([node.pid for node, _ in nodes], carrier.pid, load)
+    if database.server is not None:
+        written = database.wal() - wal
+        result["wal_bytes_per_message"] = round(written / max(1, result["accepted"]))
+    return result, usage
+
+
+@contextlib.contextmanager
+def running(children: Sequence[tuple[Child, str]]) -> Iterator[None]:
+    """Stops the children (gateway nodes, a reference server) on the way out; when the block
+    fails, what each said last goes to stderr."""
     try:
-        wal = database.wal()
-        result, usage = measured([node.pid for node, _ in nodes], carrier.pid, load)
-        if database.server is not None:
-            written = database.wal() - wal
-            result["wal_bytes_per_message"] = round(written / max(1, result["accepted"]))
-        return result, usage
+        yield
     except BaseException:
-        for i, (node, _) in enumerate(nodes):
-            print(f"node {i}:\n{stop(node)}", file=sys.stderr)
+        for i, (child, _) in enumerate(children):
+            print(f"process {i}:\n{stop(child)}", file=sys.stderr)
         raise
     finally:
-        for node, _ in nodes:
-            if node.poll() is None:
-                stop(node)
+        for child, _ in children:
+            if child.poll() is None:
+                stop(child)
 
 
 async def pg_schema(dsn: str, statement: str) -> None:

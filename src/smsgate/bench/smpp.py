@@ -9,6 +9,12 @@ the message is committed); the run ends when every accepted message's receipt ca
 deliver_sm. Reported: accepted submit_sm per second, receipts per second end to end, and the
 CPU seconds per 10,000 messages of the gateway's processes (and, apart, of the carrier and of
 this client), read from /proc.
+
+`--rounds N` runs N rounds on the same gateway (the median round is the figure); with
+`--reference` each round also runs the same client against the bare SMPP server
+(`smsgate.bench.bare_smpp`: every submit_sm answered at once, nothing stored or forwarded), in
+alternating order, and the report gives smsgate's rate over the bare server's: how near the
+gateway's front comes to what the loop and sockets allow.
 """
 
 import argparse
@@ -27,16 +33,22 @@ from typing import Any
 from smsgate.bench.processes import (
     NODES_LINE,
     PACE_NOTE,
+    BenchDatabase,
+    Child,
     bench_database,
     create_account,
     free_port,
     gateway_config,
+    measured,
     measured_nodes,
     percentiles_ms,
     run_figures,
+    running,
     shown,
+    start,
     start_carrier,
     start_nodes,
+    stop,
     stop_carrier,
 )
 from smsgate.runtime import run_async
@@ -46,6 +58,9 @@ from smsgate.smpp.session import SessionConfig
 from smsgate.transport.smpp_connection import SmppConnection, connect
 
 TARGET_PER_SECOND = 10_000.0
+# the SMPP front's targets by the customer's binds, each of this window
+FRONT_WINDOW = 200
+FRONT_TARGETS = {1: 25_000.0, 4: 40_000.0}
 SYSTEM_ID, PASSWORD = "bench", "bench-pw"
 
 
@@ -65,7 +80,11 @@ class _Customer:
                 self.done.set()
 
 
-async def submit_all(args: argparse.Namespace, port: int | Sequence[int]) -> dict[str, Any]:
+async def submit_all(
+    args: argparse.Namespace, port: int | Sequence[int], *, receipts: bool = True
+) -> dict[str, Any]:
+    """`args.messages` submits over `args.binds` binds; with `receipts`, until each accepted
+    one's receipt is back too."""
     customer = _Customer(args.messages)
     config = SessionConfig(window=args.window, enquire_link_interval=None)
     ports = [port] if isinstance(port, int) else list(port)  # one per node: binds spread over them
@@ -121,7 +140,7 @@ async def submit_all(args: argparse.Namespace, port: int | Sequence[int]) -> dic
     await asyncio.gather(*(worker(c) for c in binds))
     accept_seconds = time.perf_counter() - started
     customer.expected = accepted
-    if customer.receipts < accepted:
+    if receipts and customer.receipts < accepted:
         customer.done.clear()
         try:
             await asyncio.wait_for(customer.done.wait(), args.timeout)
@@ -140,39 +159,83 @@ async def submit_all(args: argparse.Namespace, port: int | Sequence[int]) -> dic
     }
 
 
+def _submits(
+    args: argparse.Namespace, port: int | Sequence[int], *, receipts: bool
+) -> dict[str, Any]:
+    return run_async(submit_all(args, port, receipts=receipts))
+
+
+def _gateway_configs(
+    args: argparse.Namespace, workdir: Path, database: BenchDatabase, carrier_port: int
+) -> tuple[list[int], list[Path]]:
+    """Each node's SMPP port and configuration."""
+    ports, configs = [], []
+    for node in range(args.nodes):
+        ports.append(free_port())
+        config = gateway_config(
+            workdir / f"smpp-{node}.toml",
+            db=database.url,
+            http_port=0,
+            queue=args.rounds * args.messages + 1000,
+            carrier_port=carrier_port,
+            connector=f'password = "bench"\nbinds = {args.upstream_binds}\nwindow = 100',
+            smpp_port=ports[-1],
+        )
+        # the server's window per bind is the client's
+        config.write_text(f"smpp_window = {args.window}\n" + config.read_text())
+        configs.append(config)
+    create_account(configs[0], "bench", "--smpp-system-id", SYSTEM_ID, "--smpp-password", PASSWORD)
+    return ports, configs
+
+
+def _start_bare() -> tuple[Child, int]:
+    bare, banner = start(["0"], module="smsgate.bench.bare_smpp")
+    port = re.search(r"127\.0\.0\.1:(\d+)", banner)
+    if port is None:
+        stop(bare)
+        raise RuntimeError(f"no port in the bare server's banner:\n{banner}")
+    return bare, int(port.group(1))
+
+
 def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """The gateway's rounds and, with `--reference`, the bare server's, alternating (which
+    goes first alternates too)."""
+    rounds: list[dict[str, Any]] = []
+    bare_rounds: list[dict[str, Any]] = []
     with bench_database(args.backend, args.pg, workdir) as database:
         carrier, carrier_port = start_carrier(args.receipt_delay, "bench")
         try:
-            ports, configs = [], []
-            for node in range(args.nodes):  # one SMPP port each
-                ports.append(free_port())
-                config = gateway_config(
-                    workdir / f"smpp-{node}.toml",
-                    db=database.url,
-                    http_port=0,
-                    queue=args.messages + 1000,
-                    carrier_port=carrier_port,
-                    connector=f'password = "bench"\nbinds = {args.upstream_binds}\nwindow = 100',
-                    smpp_port=ports[-1],
-                )
-                # the server's window per bind is the client's
-                config.write_text(f"smpp_window = {args.window}\n" + config.read_text())
-                configs.append(config)
-            create_account(
-                configs[0], "bench", "--smpp-system-id", SYSTEM_ID, "--smpp-password", PASSWORD
-            )
-            nodes = start_nodes(args.nodes, configs)
-
-            def load() -> dict[str, Any]:
-                for (_, banner), port in zip(nodes, ports, strict=True):
+            ports, configs = _gateway_configs(args, workdir, database, carrier_port)
+            children = start_nodes(args.nodes, configs)
+            with running(children):
+                for (_, banner), port in zip(children, ports, strict=True):
                     if not re.search(rf"SMPP server +[\d.]+:{port}\b", banner):
                         raise RuntimeError(f"no SMPP server on {port} in:\n{banner}")
-                return run_async(submit_all(args, ports))
-
-            result, usage = measured_nodes(nodes, carrier, database, load)
+                nodes = list(children)
+                if args.reference:
+                    bare, bare_port = _start_bare()
+                    children.append((bare, ""))
+                for number in range(args.rounds):
+                    # numbers of their own: the same text to a number within a minute would be
+                    # refused as identical
+                    load = argparse.Namespace(
+                        **{**vars(args), "first": args.first + number * args.messages}
+                    )
+                    sides = [0, 1] if number % 2 == 0 else [1, 0]
+                    for side in sides if args.reference else [0]:
+                        if side == 0:
+                            submits = partial(_submits, load, ports, receipts=True)
+                            result, usage = measured_nodes(nodes, carrier, database, submits)
+                            figures = run_figures(result, result["receipts_delivered"], usage)
+                            rounds.append({"round": number, **result, **figures})
+                        else:
+                            submits = partial(_submits, load, bare_port, receipts=False)
+                            result, usage = measured(bare.pid, carrier.pid, submits)
+                            figures = run_figures(result, result["accepted"], usage)
+                            bare_rounds.append({"round": number, **result, **figures})
         finally:
             carrier_counters = stop_carrier(carrier)
+    result = dict(_median_round(rounds))
     result.update(
         backend=args.backend,
         nodes=args.nodes,
@@ -181,9 +244,24 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         carrier_duplicates=carrier_counters["duplicates"],
         carrier_queue_full=carrier_counters["queue_full"],
         carrier_receipts_dropped=carrier_counters["receipts_dropped"],
-        **run_figures(result, result["receipts_delivered"], usage),
     )
+    if args.rounds > 1 or bare_rounds:
+        result["rounds"] = rounds
+    if bare_rounds:
+        bare_median = _median_round(bare_rounds)
+        result.update(
+            reference_rounds=bare_rounds,
+            reference_accepted_per_s=bare_median["accepted_per_s"],
+            reference_cpu_s_per_10k=bare_median["gateway_cpu_s_per_10k"],
+            ratio_to_reference=round(result["accepted_per_s"] / bare_median["accepted_per_s"], 3),
+        )
     return result
+
+
+def _median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round whose accepted rate is the median (the lower middle one of an even count)."""
+    ranked = sorted(rounds, key=lambda r: float(r["accepted_per_s"]))
+    return ranked[(len(ranked) - 1) // 2]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -206,50 +284,83 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--first", type=int, default=0, help="the first message's number")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for receipts")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds on the same gateway")
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="each round also against the bare SMPP server (its ceiling), alternating",
+    )
     parser.add_argument("--json", action="store_true")
     return parser
+
+
+def _row(r: dict[str, Any], bare: bool = False) -> str:
+    receipts = ("-", "-") if bare else (f"{r['end_to_end_per_s']:,.0f}", r["receipts_delivered"])
+    return (
+        f"{r['accepted_per_s']:>11,.0f} {receipts[0]:>11} {receipts[1]:>9} "
+        f"{r['gateway_cpu_s_per_10k']:>13.2f} "
+        f"{r['carrier_cpu_s_per_10k']:>8.2f} {r['client_cpu_s_per_10k']:>7.2f} "
+        f"{'/'.join(f'{v:g}' for v in r['submit_ms_p50_p99']):>16} "
+        f"{shown(r['machine_pace'], '.2f'):>5} "
+        f"{shown(r['accepted_per_s_at_reference_pace']):>23}  "
+        f"{r['refused_by_status'] or '-'}"
+    )
+
+
+def _table(r: dict[str, Any]) -> list[str]:
+    lines = [
+        f"{'':>9} {'accepted/s':>11} {'receipts/s':>11} {'receipts':>9} {'CPU s/10k':>13} "
+        f"{'carrier':>8} {'client':>7} {'resp ms p50/p99':>16} {'pace':>5} "
+        f"{'accepted/s at ref pace':>23}  refused"
+    ]
+    for bare, rounds in ((False, r.get("rounds")), (True, r.get("reference_rounds"))):
+        for one in rounds or ():
+            lines.append(f"{'bare' if bare else 'smsgate':>7} {one['round']} {_row(one, bare)}")
+    lines.append(f"{'median':>9} {_row(r)}")
+    if "ratio_to_reference" in r:
+        lines.append(
+            f"smsgate / bare server (median accepted/s): {r['ratio_to_reference']:.3f} "
+            f"({r['accepted_per_s']:,.0f} / {r['reference_accepted_per_s']:,.0f}); CPU s/10k "
+            f"{r['gateway_cpu_s_per_10k']:.2f} / {r['reference_cpu_s_per_10k']:.2f}"
+        )
+    if r["carrier_queue_full"] or r["carrier_receipts_dropped"]:
+        lines.append(
+            f"the carrier held too many receipts: {r['carrier_queue_full']} submits refused "
+            f"(ESME_RMSGQFUL), {r['carrier_receipts_dropped']} receipts dropped"
+        )
+    if r["backend"] == "postgres":
+        lines.append(NODES_LINE.format(**r))
+    return lines
 
 
 def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     if args.nodes > 1 and args.backend == "sqlite":
         raise SystemExit("smsgate bench smpp: several nodes share a PostgreSQL database")
+    if args.rounds < 1:
+        raise SystemExit("smsgate bench smpp: --rounds is 1 or more")
     with tempfile.TemporaryDirectory(prefix="smsgate-bench-") as workdir:
         result = _run(args, Path(workdir))
+    target = FRONT_TARGETS.get(args.binds) if args.window == FRONT_WINDOW else None
     report = {
         "messages": args.messages,
         "binds": args.binds,
         "window": args.window,
-        "target_per_s": TARGET_PER_SECOND,
+        "target_per_s": target or TARGET_PER_SECOND,
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
         **result,
     }
     if args.json:
         print(json.dumps(report))
-    else:
-        r = result
-        print(
-            f"{'accepted/s':>11} {'receipts/s':>11} {'receipts':>9} {'gw CPU s/10k':>13} "
-            f"{'carrier':>8} {'client':>7} {'resp ms p50/p99':>16} {'pace':>5} "
-            f"{'accepted/s at ref pace':>23}  refused"
-        )
-        print(
-            f"{r['accepted_per_s']:>11,.0f} {r['end_to_end_per_s']:>11,.0f} "
-            f"{r['receipts_delivered']:>9} {r['gateway_cpu_s_per_10k']:>13.2f} "
-            f"{r['carrier_cpu_s_per_10k']:>8.2f} {r['client_cpu_s_per_10k']:>7.2f} "
-            f"{'/'.join(f'{v:g}' for v in r['submit_ms_p50_p99']):>16} "
-            f"{shown(r['machine_pace'], '.2f'):>5} "
-            f"{shown(r['accepted_per_s_at_reference_pace']):>23}  "
-            f"{r['refused_by_status'] or '-'}"
-        )
-        if r["carrier_queue_full"] or r["carrier_receipts_dropped"]:
-            print(
-                f"the carrier held too many receipts: {r['carrier_queue_full']} submits refused "
-                f"(ESME_RMSGQFUL), {r['carrier_receipts_dropped']} receipts dropped"
-            )
-        if r["backend"] == "postgres":
-            print(NODES_LINE.format(**r))
+        return 0
+    print("\n".join(_table(result)))
+    if target is None:
         print(f"target: {TARGET_PER_SECOND:,.0f} submit_sm/s accepted and persisted, every receipt")
-        print(PACE_NOTE)
+    else:
+        print(
+            f"target: {target:,.0f} submit_sm/s accepted and persisted with {args.binds} bind(s) "
+            f"of window {FRONT_WINDOW}; the bare server's rate (--reference) is the ceiling"
+        )
+    print(PACE_NOTE)
     return 0
