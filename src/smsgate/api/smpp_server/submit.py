@@ -1,8 +1,7 @@
 """submit_sm / data_sm / submit_multi from customers into the engine.
 
 Submits that arrive in the same turn of the event loop for one account go to `Gateway.accept`
-in calls of up to `HANDOVER` (the engine commits each call's together); each is answered once
-its message committed.
+as one call (the engine commits them together); each is answered once its message committed.
 Parts of a message submitted in several PDUs are answered once stored and go in as one message
 (`multipart.py`).
 """
@@ -27,13 +26,6 @@ from smsgate.smpp.pdu import SmeAddress, SubmitMulti, UnsuccessSme
 from smsgate.transport.smpp_connection import SmppConnection
 
 log = logging.getLogger(__name__)
-
-# Submits of one account accepted (built, handed to the store) together at most. A window of
-# 200 read at once goes over in four hand-overs a turn apart, so the store's writer commits one
-# while the event loop builds the next, and the first answers leave sooner: `bench smpp` with
-# one bind of 200 accepted about a third more than with the whole window in one hand-over
-# (25 and 100 were between).
-HANDOVER = 50
 
 Result = Message | GatewayError
 Answer = Callable[[Result], None]
@@ -63,7 +55,6 @@ class SubmitIntake:
         self.gateway = gateway
         self.multipart = MultipartIntake(gateway, concat_wait, bind_options)
         self._batches: dict[str, _Batch] = {}  # by account: submits not yet handed over
-        self._unbuilt: dict[str, int] = {}  # by account: batches waiting to be accepted
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- intake ------------------------------------------------------------------------------
@@ -167,34 +158,19 @@ class SubmitIntake:
         connection: SmppConnection,
     ) -> None:
         batch = self._batches.get(account.id)
-        if batch is None or len(batch.commands) >= HANDOVER:
+        if batch is None:
             batch = self._batches[account.id] = _Batch(account)
-            ahead = self._unbuilt.get(account.id, 0)
-            self._unbuilt[account.id] = ahead + 1
             # the task's first step comes after this turn's reads, so it takes every submit of
             # the account they held (a callback to start the task would add a turn of its own)
-            task = asyncio.create_task(self._accept(batch, ahead))
+            task = asyncio.create_task(self._accept(account.id))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         batch.commands.append(command)
         batch.answers.append(on_result)
         batch.connections.add(connection)
 
-    async def _accept(self, batch: _Batch, ahead: int) -> None:
-        """Accept a batch once the `ahead` batches before it are handed to the store, a turn
-        each, so the store commits one while the next is built."""
-        account_id = batch.account.id
-        if self._batches.get(account_id) is batch:
-            del self._batches[account_id]
-        try:
-            for _ in range(ahead):
-                await asyncio.sleep(0)
-        finally:
-            left = self._unbuilt[account_id] - 1
-            if left:
-                self._unbuilt[account_id] = left
-            else:
-                del self._unbuilt[account_id]
+    async def _accept(self, account_id: str) -> None:
+        batch = self._batches.pop(account_id)
         commands = batch.commands
         try:
             results: list[Result] = await self.gateway.accept(batch.account, commands)
