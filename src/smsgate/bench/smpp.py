@@ -221,9 +221,9 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     load = argparse.Namespace(
                         **{**vars(args), "first": args.first + number * args.messages}
                     )
-                    sides = [0, 1] if number % 2 == 0 else [1, 0]
-                    for side in sides if args.reference else [0]:
-                        if side == 0:
+                    sides = ("smsgate", "bare") if number % 2 == 0 else ("bare", "smsgate")
+                    for side in sides if args.reference else ("smsgate",):
+                        if side == "smsgate":
                             submits = partial(_submits, load, ports, receipts=True)
                             result, usage = measured_nodes(nodes, carrier, database, submits)
                             figures = run_figures(result, result["receipts_delivered"], usage)
