@@ -72,8 +72,9 @@ async def test_rcs_undelivered_receipt_falls_back(tmp_path: Path) -> None:
 @in_loop
 async def test_time_to_live_revokes_then_sends_sms(tmp_path: Path) -> None:
     async with rig(tmp_path, RichMemoryConnector("rcs", silent={USER})) as r:
-        message = await r.send(("rcs", "sms"), channel_ttl=0.3)
+        # the time to live runs from the message's acceptance, inside send
         started = time.monotonic()
+        message = await r.send(("rcs", "sms"), channel_ttl=0.3)
         await r.wait(message.id, Status.DELIVERED)
         assert time.monotonic() - started >= 0.3
         assert r.rcs.revoked_ids == ["rcs-1"]  # revoked before the SMS left
