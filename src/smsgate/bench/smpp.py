@@ -51,6 +51,7 @@ from smsgate.bench.processes import (
     stop,
     stop_carrier,
 )
+from smsgate.config import DURABILITY
 from smsgate.runtime import run_async
 from smsgate.smpp.constants import is_receipt, status_name
 from smsgate.smpp.pdu import BindTransceiver, DeliverSm, Request, SubmitSm
@@ -62,6 +63,12 @@ TARGET_PER_SECOND = 10_000.0
 FRONT_WINDOW = 200
 FRONT_TARGETS = {1: 25_000.0, 4: 40_000.0}
 SYSTEM_ID, PASSWORD = "bench", "bench-pw"
+DURABILITY_NOTES = {
+    "disk": "each commit fsynced before its submit_sm_resp: survives a process kill and a "
+    "power loss",
+    "process": "each commit in the operating system's hands before its submit_sm_resp: "
+    "survives a process kill, not a power loss",
+}
 
 
 class _Customer:
@@ -182,7 +189,8 @@ def _gateway_configs(
             smpp_port=ports[-1],
         )
         # the server's window per bind is the client's
-        config.write_text(f"smpp_window = {args.window}\n" + config.read_text())
+        settings = f'smpp_window = {args.window}\ndurability = "{args.durability}"\n'
+        config.write_text(settings + config.read_text())
         configs.append(config)
     create_account(configs[0], "bench", "--smpp-system-id", SYSTEM_ID, "--smpp-password", PASSWORD)
     return ports, configs
@@ -280,6 +288,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--receipt-delay", type=float, default=0.0)
     parser.add_argument(
+        "--durability",
+        choices=DURABILITY,
+        default="disk",
+        help="the gateway's: disk (fsync per commit) or process (survives a process kill only)",
+    )
+    parser.add_argument(
         "--prefix", default="", help="before each text: a channel's (__VIBER__: ), or none"
     )
     parser.add_argument("--first", type=int, default=0, help="the first message's number")
@@ -346,6 +360,7 @@ def main(argv: Sequence[str]) -> int:
         "messages": args.messages,
         "binds": args.binds,
         "window": args.window,
+        "durability": args.durability,
         "target_per_s": target or TARGET_PER_SECOND,
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
@@ -362,5 +377,6 @@ def main(argv: Sequence[str]) -> int:
             f"target: {target:,.0f} submit_sm/s accepted and persisted with {args.binds} bind(s) "
             f"of window {FRONT_WINDOW}; the bare server's rate (--reference) is the ceiling"
         )
+    print(f"durability: {args.durability} ({DURABILITY_NOTES[args.durability]})")
     print(PACE_NOTE)
     return 0
