@@ -15,10 +15,10 @@ from itertools import count
 from typing import Final, cast
 
 from smsgate.runtime import run_async
+from smsgate.smpp.codec import DEFAULT_MAX_PDU_SIZE
 from smsgate.smpp.constants import HEADER_SIZE, RESPONSE_BIT, CommandId, CommandStatus
 
 HEADER: Final = struct.Struct(">IIII")
-MAX_PDU: Final = 65_536
 _BINDS: Final = {CommandId.BIND_TRANSCEIVER, CommandId.BIND_TRANSMITTER, CommandId.BIND_RECEIVER}
 _EMPTY: Final = {CommandId.ENQUIRE_LINK, CommandId.UNBIND}
 
@@ -41,7 +41,7 @@ class BareSmpp(asyncio.Protocol):
         closing = False
         while len(buffer) - start >= HEADER_SIZE:
             length, command, _, sequence = HEADER.unpack_from(buffer, start)
-            if not HEADER_SIZE <= length <= MAX_PDU:
+            if not HEADER_SIZE <= length <= DEFAULT_MAX_PDU_SIZE:
                 closing = True  # the stream cannot be framed any further
                 break
             if len(buffer) - start < length:

@@ -33,7 +33,6 @@ from smsgate.bench.processes import (
     stop,
     stop_carrier,
 )
-from smsgate.runtime import run_async
 
 KINDS = {"sms": "", "viber": "__VIBER__: "}
 
@@ -75,7 +74,7 @@ def _run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
                     load = argparse.Namespace(**{**vars(args), "prefix": prefix, "first": first})
                     first += args.messages
                     result, usage = measured(
-                        gateway.pid, carrier.pid, partial(_round, load, smpp_port)
+                        gateway.pid, carrier.pid, partial(smpp.submits, load, smpp_port)
                     )
                     figures = run_figures(result, result["receipts_delivered"], usage)
                     rounds.append({"round": number, "kind": kind, **result, **figures})
@@ -85,11 +84,6 @@ def _run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
         stop_carrier(carrier)
         stop(providers)
     return rounds
-
-
-def _round(args: argparse.Namespace, port: int) -> dict[str, Any]:
-    result: dict[str, Any] = run_async(smpp.submit_all(args, port))
-    return result
 
 
 def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:

@@ -166,9 +166,10 @@ async def submit_all(
     }
 
 
-def _submits(
-    args: argparse.Namespace, port: int | Sequence[int], *, receipts: bool
+def submits(
+    args: argparse.Namespace, port: int | Sequence[int], *, receipts: bool = True
 ) -> dict[str, Any]:
+    """`submit_all` on a loop of its own: one round, from a thread with none running."""
     return run_async(submit_all(args, port, receipts=receipts))
 
 
@@ -232,13 +233,13 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     sides = ("smsgate", "bare") if number % 2 == 0 else ("bare", "smsgate")
                     for side in sides if args.reference else ("smsgate",):
                         if side == "smsgate":
-                            submits = partial(_submits, load, ports, receipts=True)
-                            result, usage = measured_nodes(nodes, carrier, database, submits)
+                            load_gateway = partial(submits, load, ports)
+                            result, usage = measured_nodes(nodes, carrier, database, load_gateway)
                             figures = run_figures(result, result["receipts_delivered"], usage)
                             rounds.append({"round": number, **result, **figures})
                         else:
-                            submits = partial(_submits, load, bare_port, receipts=False)
-                            result, usage = measured(bare.pid, carrier.pid, submits)
+                            load_bare = partial(submits, load, bare_port, receipts=False)
+                            result, usage = measured(bare.pid, carrier.pid, load_bare)
                             figures = run_figures(result, result["accepted"], usage)
                             bare_rounds.append({"round": number, **result, **figures})
         finally:
