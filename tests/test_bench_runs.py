@@ -30,6 +30,12 @@ def test_smpp_run_gets_every_receipt_back(capsys: pytest.CaptureFixture[str]) ->
     assert result["accepted_per_s_at_reference_pace"] > 0
 
 
+def test_smpp_run_with_fewer_messages_than_binds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert smpp.main(["--messages", "1", "--binds", "3", "--json", "--timeout", "60"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["accepted"] == result["receipts_delivered"] == 1
+
+
 def test_smpp_rounds_beside_the_bare_server(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--messages", "300", "--binds", "1", "--rounds", "2", "--reference"]
     assert smpp.main([*args, "--json", "--timeout", "60"]) == 0

@@ -128,7 +128,8 @@ async def submit_all(
             future = connection.request(pdu)
             future.add_done_callback(partial(count, clock()))
             pending.append(future)
-        await asyncio.wait(pending)
+        if pending:  # the other binds may have taken every number
+            await asyncio.wait(pending)
 
     def count(sent: float, future: "asyncio.Future[Any]") -> None:
         nonlocal accepted
