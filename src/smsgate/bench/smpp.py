@@ -221,28 +221,21 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 for (_, banner), port in zip(children, ports, strict=True):
                     if not re.search(rf"SMPP server +[\d.]+:{port}\b", banner):
                         raise RuntimeError(f"no SMPP server on {port} in:\n{banner}")
-                nodes = list(children)
+                sides = [
+                    (rounds, partial(_gateway_round, list(children), ports, carrier, database))
+                ]
                 if args.reference:
                     bare, bare_port = _start_bare()
                     children.append((bare, ""))
+                    sides.append((bare_rounds, partial(_bare_round, bare, bare_port, carrier)))
                 for number in range(args.rounds):
                     # numbers of their own: the same text to a number within a minute would be
                     # refused as identical
                     load = argparse.Namespace(
                         **{**vars(args), "first": args.first + number * args.messages}
                     )
-                    sides = ("smsgate", "bare") if number % 2 == 0 else ("bare", "smsgate")
-                    for side in sides if args.reference else ("smsgate",):
-                        if side == "smsgate":
-                            load_gateway = partial(submits, load, ports)
-                            result, usage = measured_nodes(nodes, carrier, database, load_gateway)
-                            figures = run_figures(result, result["receipts_delivered"], usage)
-                            rounds.append({"round": number, **result, **figures})
-                        else:
-                            load_bare = partial(submits, load, bare_port, receipts=False)
-                            result, usage = measured(bare.pid, carrier.pid, load_bare)
-                            figures = run_figures(result, result["accepted"], usage)
-                            bare_rounds.append({"round": number, **result, **figures})
+                    for kept, side in sides if number % 2 == 0 else sides[::-1]:
+                        kept.append({"round": number, **side(load)})
         finally:
             carrier_counters = stop_carrier(carrier)
     result = dict(_median_round(rounds))
@@ -266,6 +259,22 @@ def _run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             ratio_to_reference=round(result["accepted_per_s"] / bare_median["accepted_per_s"], 3),
         )
     return result
+
+
+def _gateway_round(
+    nodes: list[tuple[Child, str]],
+    ports: list[int],
+    carrier: Child,
+    database: BenchDatabase,
+    load: argparse.Namespace,
+) -> dict[str, Any]:
+    result, usage = measured_nodes(nodes, carrier, database, partial(submits, load, ports))
+    return {**result, **run_figures(result, result["receipts_delivered"], usage)}
+
+
+def _bare_round(bare: Child, port: int, carrier: Child, load: argparse.Namespace) -> dict[str, Any]:
+    result, usage = measured(bare.pid, carrier.pid, partial(submits, load, port, receipts=False))
+    return {**result, **run_figures(result, result["accepted"], usage)}
 
 
 def _median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
