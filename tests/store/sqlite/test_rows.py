@@ -1,7 +1,9 @@
 import sqlite3
+from pathlib import Path
 
 import pytest
 
+from smsgate.store.sqlite.connection import connect
 from smsgate.store.sqlite.rows import _chunks, insert_rows, update_rows
 
 UPDATE = (
@@ -45,3 +47,21 @@ def test_insert_then_update_many_rows(conn: sqlite3.Connection) -> None:
 def test_nothing_to_write(conn: sqlite3.Connection) -> None:
     insert_rows(conn, "INSERT INTO t (k, v) VALUES", [])
     assert update_rows(conn, UPDATE, []) == 0
+
+
+def test_a_store_connection_binds_none_and_bytes_as_null_and_blob(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "s.db", read_only=False, busy_timeout=1.0)
+    conn.execute("CREATE TABLE b (x, y, z)")
+    conn.execute("INSERT INTO b VALUES (?, ?, ?)", (None, b"\x00\xff", bytearray(b"ab")))
+    row = conn.execute("SELECT x, typeof(x), y, typeof(y), z, typeof(z) FROM b").fetchone()
+    assert row == (None, "null", b"\x00\xff", "blob", b"ab", "blob")
+    # the adapters are the process's: a connection opened any other way binds the same
+    other = sqlite3.connect(":memory:")
+    assert other.execute("SELECT ?, typeof(?)", (None, None)).fetchone() == (None, "null")
+    assert other.execute("SELECT ?, typeof(?)", (b"q", b"q")).fetchone() == (b"q", "blob")
+
+
+def test_a_writing_connection_keeps_statement_journals_in_memory(tmp_path: Path) -> None:
+    # 2: MEMORY (0 would spill a large statement's journal to a temporary file)
+    conn = connect(tmp_path / "s.db", read_only=False, busy_timeout=1.0)
+    assert conn.execute("PRAGMA temp_store").fetchone() == (2,)

@@ -2,11 +2,23 @@
 
 import errno
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 from smsgate.store.errors import BalanceError, DuplicateError, IntegrityError, StoreFullError
+
+
+def _bind_without_lookups() -> None:
+    """sqlite3 binds int, float and str directly but sends None and bytes through its adapter
+    lookup, which ends in an AttributeError built (message formatted) and dropped for every such
+    parameter. An adapter registered for the two types ends the lookup at once; both are C
+    callables that return their argument unchanged (`{}.get(None)` is None, `bytes(b)` is b).
+    Measured with a 64-row insert of 10 columns, 7 of them None or bytes: 2.6 -> 1.1 µs a row.
+    The registry is the process's, and the values bound are the same."""
+    sqlite3.register_adapter(type(None), cast(Callable[[None], None], {}.get))
+    sqlite3.register_adapter(bytes, bytes)
 
 
 def connect(
@@ -22,6 +34,7 @@ def connect(
     checkpoints: a process kill loses nothing, a power loss the last commits), and the file
     kept within `max_bytes` (SQLite's max_page_count holds per connection, so every writing
     connection sets it)."""
+    _bind_without_lookups()
     conn = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
     )
@@ -30,6 +43,10 @@ def connect(
     else:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {'NORMAL' if durability == 'process' else 'FULL'}")
+        # a statement of many rows keeps what it changed in a statement journal (to undo that
+        # statement alone); past 64 KiB SQLite spills it to a temporary file, created, written
+        # and deleted within the transaction: in memory it is none of those system calls
+        conn.execute("PRAGMA temp_store = MEMORY")
         if max_bytes is not None:
             page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
             # below the pages already used SQLite keeps the current count: no more growth
