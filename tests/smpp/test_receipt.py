@@ -333,6 +333,8 @@ def test_build_writes_dates_as_their_wall_clock() -> None:
     [
         ({"message_id": ""}, "field id"),
         ({"message_id": "12 34"}, "field id"),
+        ({"message_id": "12\u00a034"}, "field id"),  # whitespace beyond ASCII too
+        ({"message_id": "1234\u2028"}, "field id"),
         ({"error": "E 5"}, "field err"),
         ({"submitted": -1}, "sub count cannot be negative"),
         ({"delivered": -2}, "dlvrd count cannot be negative"),

@@ -8,6 +8,7 @@ reserved money and identical-window place back.
 import asyncio
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from operator import attrgetter
 from typing import Any, Final, get_args, get_type_hints
 
 from smsgate.domain.account import Account
@@ -78,6 +79,7 @@ _COMMAND_FIELDS: Final = tuple(
     for name, kind in get_type_hints(SendCommand).items()
     if kind is str or str in get_args(kind)
 )
+_COMMAND_TEXTS: Final = attrgetter(*_COMMAND_FIELDS)  # their values, in one call
 
 
 class Acceptance:
@@ -458,7 +460,7 @@ class Acceptance:
         request: ChannelRequest | None = None,
     ) -> Message:
         # text neither store can keep fails this message only, not the write it would share
-        check_fields((name, getattr(command, name)) for name in _COMMAND_FIELDS)
+        check_fields(zip(_COMMAND_FIELDS, _COMMAND_TEXTS(command), strict=True))
         channel = plan[0]
         if channel == EMAIL:
             e164, region = email_address(command.to), None
