@@ -59,9 +59,3 @@ def test_a_store_connection_binds_none_and_bytes_as_null_and_blob(tmp_path: Path
     other = sqlite3.connect(":memory:")
     assert other.execute("SELECT ?, typeof(?)", (None, None)).fetchone() == (None, "null")
     assert other.execute("SELECT ?, typeof(?)", (b"q", b"q")).fetchone() == (b"q", "blob")
-
-
-def test_a_writing_connection_keeps_statement_journals_in_memory(tmp_path: Path) -> None:
-    # 2: MEMORY (0 would spill a large statement's journal to a temporary file)
-    conn = connect(tmp_path / "s.db", read_only=False, busy_timeout=1.0)
-    assert conn.execute("PRAGMA temp_store").fetchone() == (2,)

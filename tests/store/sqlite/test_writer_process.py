@@ -32,6 +32,7 @@ from smsgate.store.changes import (
     SubmittedPartsTaken,
 )
 from smsgate.store.sqlite import SqliteStore
+from smsgate.store.sqlite.connection import connect
 from smsgate.store.sqlite.wire import (
     LENGTH,
     decode_group,
@@ -123,6 +124,19 @@ def test_the_writer_ignores_signals_meant_for_the_gateway(tmp_path: Path) -> Non
             message = new_message()
             await store.write([message])
             assert await store.get_message(message.id) == message
+
+    asyncio.run(run())
+
+
+def test_the_writer_keeps_statement_journals_in_memory(tmp_path: Path) -> None:
+    async def run() -> None:
+        async with _open(tmp_path) as store:
+            # 2: MEMORY; the default spills a large statement's journal to a temporary file
+            rows, _ = await store._job([(False, "PRAGMA temp_store", [])], transaction=False)
+            assert [tuple(row) for row in rows] == [(2,)]
+            # a migration's connection keeps the default (an index's sort may be large)
+            conn = connect(store.path, read_only=False, busy_timeout=1.0)
+            assert conn.execute("PRAGMA temp_store").fetchone() == (0,)
 
     asyncio.run(run())
 

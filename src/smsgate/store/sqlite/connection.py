@@ -43,10 +43,6 @@ def connect(
     else:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {'NORMAL' if durability == 'process' else 'FULL'}")
-        # a statement of many rows keeps what it changed in a statement journal (to undo that
-        # statement alone); past 64 KiB SQLite spills it to a temporary file, created, written
-        # and deleted within the transaction: in memory it is none of those system calls
-        conn.execute("PRAGMA temp_store = MEMORY")
         if max_bytes is not None:
             page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
             # below the pages already used SQLite keeps the current count: no more growth
