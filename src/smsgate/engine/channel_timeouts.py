@@ -25,6 +25,7 @@ from smsgate.engine.periodic import PeriodicJob
 from smsgate.engine.ports import Connector, DeliveryReport, is_rich
 from smsgate.engine.receipts import Receipts
 from smsgate.store import PartUpdate, Store
+from smsgate.store.paging import Due
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +67,14 @@ class ChannelTimeouts(PeriodicJob):
             if not ours:
                 return 0
             done = 0
-            after: str | None = None
+            after: Due | None = None
             while True:
-                ids = await self.store.channel_timed_out(self.clock.time(), self.batch, after)
-                results = await asyncio.gather(*(self._revoke(i) for i in ids))
+                due = await self.store.channel_timed_out(self.clock.time(), self.batch, after)
+                results = await asyncio.gather(*(self._revoke(i) for _, i in due))
                 done += sum(results)
-                if len(ids) < self.batch:
+                if len(due) < self.batch:
                     return done
-                after = ids[-1]
+                after = due[-1]
 
     async def _revoke(self, message_id: str) -> bool:
         message = await self.live.load(message_id)

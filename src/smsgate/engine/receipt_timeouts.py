@@ -23,6 +23,7 @@ from smsgate.engine.live import LiveMessages
 from smsgate.engine.periodic import PeriodicJob
 from smsgate.engine.transitions import Transitions
 from smsgate.store import PartUpdate, Store
+from smsgate.store.paging import Due
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +70,14 @@ class ReceiptTimeouts(PeriodicJob):
 
     async def _connector(self, connector_id: str, timeout: float) -> int:
         expired = 0
-        after: str | None = None
+        after: Due | None = None
         while True:
             now = self.clock.time()
-            ids = await self.store.unreceipted_messages(
+            due = await self.store.unreceipted_messages(
                 connector_id, now - timeout, self.batch, after
             )
             writes = []
-            for message_id in ids:
+            for _, message_id in due:
                 stored = await self.store.get_message(message_id)
                 if stored is None:  # deleted meanwhile
                     continue
@@ -86,9 +87,9 @@ class ReceiptTimeouts(PeriodicJob):
                     expired += 1
             # committed before the lock is let go, so another node reads the outcome
             await asyncio.gather(*writes)
-            if len(ids) < self.batch:
+            if len(due) < self.batch:
                 break
-            after = ids[-1]
+            after = due[-1]
         if expired:
             log.warning(
                 "%s: %d messages had no receipt %.0f s after their validity: expired",

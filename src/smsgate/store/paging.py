@@ -1,13 +1,25 @@
-"""Pages of a listing: limits, and the opaque cursors of keyset pagination."""
+"""Pages of a listing: limits, the opaque cursors of keyset pagination, and the key the
+periodic jobs page by."""
 
 import base64
 import binascii
-from typing import Final
+from typing import Final, NamedTuple
 
 from smsgate.store.errors import InvalidCursorError
 
 MAX_PAGE: Final = 1000  # rows per page of list_messages / list_inbound
 MAX_UNFINISHED_PAGE: Final = 10_000
+
+
+class Due(NamedTuple):
+    """A message a periodic job found due: when (its validity's or its channel's end) and
+    which. Pages come in this order, and the last one of a page is where the next starts."""
+
+    at: float
+    id: str
+
+
+FROM_THE_START: Final = Due(float("-inf"), "")
 
 
 def encode_cursor(last_id: str) -> str:

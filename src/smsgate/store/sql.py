@@ -67,11 +67,14 @@ UNFINISHED_MESSAGES: Final = (
     f"{MESSAGE_SELECT} WHERE status IN ({UNFINISHED_SQL}) AND id > ? ORDER BY id LIMIT ?"
 )
 
-# messages still sent past the end of their validity with a part sent through a connector
+# Messages still sent past the end of their validity with a part sent through a connector, in
+# the order of the partial index (messages_sent) and paged by its key. Ordered by id instead,
+# SQLite walked the primary key's index over every message ever stored (about 20 ms a pass at
+# 100,000 messages) rather than the few the index holds.
 UNRECEIPTED_MESSAGES: Final = (
-    "SELECT DISTINCT m.id FROM messages m JOIN parts p ON p.message_id = m.id"
-    " WHERE m.status = 'sent' AND m.valid_until < ? AND p.status = 'sent'"
-    " AND p.connector_id = ? AND m.id > ? ORDER BY m.id LIMIT ?"
+    "SELECT DISTINCT m.valid_until, m.id FROM messages m JOIN parts p ON p.message_id = m.id"
+    " WHERE m.status = 'sent' AND m.valid_until < ? AND (m.valid_until, m.id) > (?, ?)"
+    " AND p.status = 'sent' AND p.connector_id = ? ORDER BY m.valid_until, m.id LIMIT ?"
 )
 
 # a message rewritten before it reached a carrier (its parts are deleted and inserted again)
@@ -446,10 +449,11 @@ SUBSCRIBERS: Final = (
     "SELECT account_id, user_number, subscribed_at FROM rcs_subscribers"
     " WHERE account_id = ? AND user_number > ? ORDER BY user_number LIMIT ?"
 )
-# messages sent on a channel whose time there ended (the partial index's predicate repeated)
+# messages sent on a channel whose time there ended (the partial index's predicate repeated),
+# in that index's order and paged by its key, as UNRECEIPTED_MESSAGES is
 CHANNEL_TIMED_OUT: Final = (
-    "SELECT id FROM messages WHERE channel_until IS NOT NULL AND status = 'sent'"
-    " AND channel_until < ? AND id > ? ORDER BY id LIMIT ?"
+    "SELECT channel_until, id FROM messages WHERE channel_until IS NOT NULL AND status = 'sent'"
+    " AND channel_until < ? AND (channel_until, id) > (?, ?) ORDER BY channel_until, id LIMIT ?"
 )
 SET_RESULT: Final = "UPDATE messages SET result = ? WHERE id = ?"
 

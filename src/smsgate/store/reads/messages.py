@@ -7,8 +7,10 @@ from smsgate.domain.status import Status
 from smsgate.store import sql
 from smsgate.store.filters import MessageFilters, MessagePage, NumberedPage
 from smsgate.store.paging import (
+    FROM_THE_START,
     MAX_PAGE,
     MAX_UNFINISHED_PAGE,
+    Due,
     check_limit,
     decode_cursor,
     encode_cursor,
@@ -115,25 +117,27 @@ class MessageReads(Primitives):
         return await self._select_messages(sql.UNFINISHED_MESSAGES, [after_id or "", limit])
 
     async def unreceipted_messages(
-        self, connector_id: str, valid_before: float, limit: int, after_id: str | None = None
-    ) -> list[str]:
-        """Ids of messages still `sent` whose validity ended before `valid_before` and that
-        have a part sent through `connector_id` still waiting for its receipt, in id order
-        after `after_id`."""
+        self, connector_id: str, valid_before: float, limit: int, after: Due | None = None
+    ) -> list[Due]:
+        """Messages still `sent` whose validity ended before `valid_before` and that have a
+        part sent through `connector_id` still waiting for its receipt, by the end of their
+        validity, after `after`."""
         check_limit(limit, MAX_UNFINISHED_PAGE)
+        at, after_id = after or FROM_THE_START
         rows = await self._select_rows(
-            sql.UNRECEIPTED_MESSAGES, [valid_before, connector_id, after_id or "", limit]
+            sql.UNRECEIPTED_MESSAGES, [valid_before, at, after_id, connector_id, limit]
         )
-        return [str(row[0]) for row in rows]
+        return [Due(float(row[0]), str(row[1])) for row in rows]
 
     async def channel_timed_out(
-        self, before: float, limit: int, after_id: str | None = None
-    ) -> list[str]:
-        """Ids of messages still `sent` on a channel whose time there ended before `before`
-        (to be revoked and sent by the next channel), in id order after `after_id`."""
+        self, before: float, limit: int, after: Due | None = None
+    ) -> list[Due]:
+        """Messages still `sent` on a channel whose time there ended before `before` (to be
+        revoked and sent by the next channel), by that time, after `after`."""
         check_limit(limit, MAX_UNFINISHED_PAGE)
-        rows = await self._select_rows(sql.CHANNEL_TIMED_OUT, [before, after_id or "", limit])
-        return [str(row[0]) for row in rows]
+        at, after_id = after or FROM_THE_START
+        rows = await self._select_rows(sql.CHANNEL_TIMED_OUT, [before, at, after_id, limit])
+        return [Due(float(row[0]), str(row[1])) for row in rows]
 
     async def message_page(
         self, account_id: str, **page: Unpack[NumberedPage]
