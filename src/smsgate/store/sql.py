@@ -69,7 +69,7 @@ UNFINISHED_MESSAGES: Final = (
 
 # Messages still sent past the end of their validity with a part sent through a connector, in
 # the order of the partial index (messages_sent) and paged by its key. Ordered by id instead,
-# SQLite walked the primary key's index over every message ever stored (about 20 ms a pass at
+# SQLite walked the primary key's index over every message ever stored (20-33 ms a pass at
 # 100,000 messages) rather than the few the index holds.
 UNRECEIPTED_MESSAGES: Final = (
     "SELECT DISTINCT m.valid_until, m.id FROM messages m JOIN parts p ON p.message_id = m.id"
