@@ -652,6 +652,17 @@ MIGRATIONS: Final = (
             },
         ),
     ),
+    Migration(
+        26,
+        "settled outbox items by their message, for the retention purge",
+        (
+            # the purge deletes the settled items of a batch of messages; the outbox's other
+            # indexes hold pending items only, so it read the whole outbox twice a batch, on
+            # the writer (51 and 54 ms with 500,000 settled items). An item enters this one
+            # as it settles: about 0.9 µs more of the writer's time per item.
+            "CREATE INDEX outbox_settled ON outbox (subject_id) WHERE state <> 'pending'",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
