@@ -1,5 +1,6 @@
-"""The periodic jobs' reads: messages whose validity or channel time ended, paged by when they
-became due, each once, and read through the small partial indexes rather than every message."""
+"""The periodic jobs' statements: messages whose validity or channel time ended, paged by when
+they became due, each once, read through the small partial indexes rather than every message;
+and the retention purge's batches, which read no table whole."""
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -66,6 +67,19 @@ def test_due_messages_come_in_pages_by_due_time_each_once(store: StoreBackend) -
     store.run(body)
 
 
+def _sqlite_plan(tmp_path: Path, statement: str) -> list[str]:
+    """SQLite's query plan of `statement` (its parameters NULL) over the store's schema."""
+    steps: list[str] = []
+
+    async def body(s: Store) -> None:
+        filled = statement.replace("?", "NULL")
+        steps.extend(str(row[-1]) for row in await sqlite.fetch(f"EXPLAIN QUERY PLAN {filled}"))
+
+    with store_backend("sqlite", tmp_path) as sqlite:
+        sqlite.run(body)
+    return steps
+
+
 @pytest.mark.parametrize(
     ("query", "index"),
     [
@@ -79,14 +93,9 @@ def test_sqlite_reads_the_partial_index_not_every_message(
     # SQLite's planner has no statistics here and once chose the primary key's index for an
     # ORDER BY id, walking every message stored on each pass (every 0.25 s); PostgreSQL's
     # weighs its statistics, so a plan of its own says little on a test's small tables
-    async def body(s: Store) -> None:
-        filled = query.replace("?", "NULL")
-        plan = " ".join(str(row[-1]) for row in await sqlite.fetch(f"EXPLAIN QUERY PLAN {filled}"))
-        assert f"USING INDEX {index} (" in plan, plan
-        assert "TEMP B-TREE" not in plan, plan  # the index's order is the page's order
-
-    with store_backend("sqlite", tmp_path) as sqlite:
-        sqlite.run(body)
+    plan = " ".join(_sqlite_plan(tmp_path, query))
+    assert f"USING INDEX {index} (" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan  # the index's order is the page's order
 
 
 @pytest.mark.parametrize("statement", sql.PURGE_MESSAGES)
@@ -95,10 +104,5 @@ def test_sqlite_purges_a_batch_without_reading_every_outbox_item(
 ) -> None:
     # the outbox keeps settled items until their message goes; only pending ones are in its
     # other indexes, and a purge batch once read them all, twice
-    async def body(s: Store) -> None:
-        filled = statement.replace("?", "NULL")
-        plan = [str(row[-1]) for row in await sqlite.fetch(f"EXPLAIN QUERY PLAN {filled}")]
-        assert not [step for step in plan if step.startswith("SCAN")], plan
-
-    with store_backend("sqlite", tmp_path) as sqlite:
-        sqlite.run(body)
+    plan = _sqlite_plan(tmp_path, statement)
+    assert not [step for step in plan if step.startswith("SCAN")], plan
