@@ -87,8 +87,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         queue=args.messages + 1000,
         carrier_port=carrier_port,
         connector=f'password = "crash"\nwindow = {args.window}\nreconnect_min = 0.1',
+        durability=args.durability,
     )
-    config.write_text(f'durability = "{args.durability}"\n' + config.read_text())
     key = create_account(config, "crash")
     acked: set[str] = set()
     started = time.monotonic()

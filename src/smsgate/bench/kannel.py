@@ -59,6 +59,7 @@ from smsgate.bench.kannel_boxes import (
 from smsgate.bench.mo_load import MO_DESTINATION, MoReceiver, mo_carrier, send_burst, wait_bound
 from smsgate.bench.processes import (
     PACE_MEANING,
+    STORE_NOTES,
     Child,
     DatabaseCpu,
     HttpClient,
@@ -82,20 +83,6 @@ WORKLOADS = ("mt", "mo", "bind50")
 GATEWAYS = ("kannel", "smsgate")
 WINDOW = 100  # the upstream bind's outstanding submit_sm, both gateways
 PASSWORD = "carrier1"  # SMPP passwords have at most 8 characters
-SMSGATE_STORE_NOTES = {
-    ("sqlite", "disk"): "smsgate: SQLite WAL with synchronous=FULL (durability = disk): a "
-    "message is fsynced before it is acknowledged, so it survives a process kill and a power "
-    "loss",
-    ("sqlite", "process"): "smsgate: SQLite WAL with synchronous=NORMAL (durability = process): "
-    "a message is in the operating system's hands before it is acknowledged, so it survives a "
-    "process kill, not a power loss",
-    ("postgres", "disk"): "smsgate: PostgreSQL with synchronous_commit on (durability = disk): "
-    "a message's commit is flushed to the server's WAL before it is acknowledged, so it "
-    "survives a kill of either process and a power loss",
-    ("postgres", "process"): "smsgate: PostgreSQL with synchronous_commit off (durability = "
-    "process): a message is in the server's memory before it is acknowledged, so it survives "
-    "a kill of the gateway, not a crash of the server or a power loss",
-}
 _START_TIMEOUT = 60.0
 _POLL = 0.05
 _POLL_MIN = 0.002  # seconds: the closest asks as a count nears its end
@@ -263,10 +250,10 @@ def _smsgate_config(
         queue=capacity,
         carrier_port=carrier_port,
         connector=f'password = "{PASSWORD}"\nbinds = 1\nwindow = {WINDOW}',
+        durability=durability,
     )
     # the MO receiver is on loopback, which callbacks may not reach by default
-    settings = f'durability = "{durability}"\n' + config.read_text()
-    config.write_text(settings + "\n[callbacks]\ndeny_networks = []\n")
+    config.write_text(config.read_text() + "\n[callbacks]\ndeny_networks = []\n")
     return config
 
 
@@ -590,7 +577,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine_pace": {"before": paces[0], "after": paces[1]},
         "backend": args.backend,
         "durability": {
-            "smsgate": SMSGATE_STORE_NOTES[args.backend, args.durability],
+            "smsgate": f"smsgate: {STORE_NOTES[args.backend, args.durability]}",
             "kannel": STORE_NOTE,
         },
         "summary": summary(rounds),

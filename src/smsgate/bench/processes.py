@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 import asyncpg
 
@@ -333,17 +333,43 @@ def gateway_config(
     carrier_port: int,
     connector: str,
     smpp_port: int = 0,
+    smpp_window: int | None = None,
+    durability: str | None = None,
 ) -> Path:
     """A configuration routing everything to the carrier; `connector` adds connector settings
-    (TOML lines)."""
+    (TOML lines). None keeps the gateway's default."""
+    optional = "".join(
+        f"{name} = {value}\n"
+        for name, value in (
+            ("smpp_window", smpp_window),
+            ("durability", None if durability is None else f'"{durability}"'),
+        )
+        if value is not None
+    )
     path.write_text(
-        f'db = "{db}"\nhttp_port = {http_port}\nsmpp_port = {smpp_port}\n\n'
+        f'db = "{db}"\nhttp_port = {http_port}\nsmpp_port = {smpp_port}\n{optional}\n'
         f"[engine]\nqueue_capacity = {queue}\n\n"
         f'[[connectors]]\nid = "carrier"\nhost = "127.0.0.1"\nport = {carrier_port}\n'
         f'system_id = "smsgate"\n{connector}\n\n'
         '[[routes]]\nid = "all"\nconnectors = [{id = "carrier"}]\n'
     )
     return path
+
+
+# what an acknowledged message survives, by store backend and durability setting
+STORE_NOTES: Final = {
+    ("sqlite", "disk"): "SQLite WAL with synchronous=FULL (durability = disk): a message is "
+    "fsynced before it is acknowledged, so it survives a process kill and a power loss",
+    ("sqlite", "process"): "SQLite WAL with synchronous=NORMAL (durability = process): a "
+    "message is in the operating system's hands before it is acknowledged, so it survives a "
+    "process kill, not a power loss",
+    ("postgres", "disk"): "PostgreSQL with synchronous_commit on (durability = disk): a "
+    "message's commit is flushed to the server's WAL before it is acknowledged, so it "
+    "survives a kill of either process and a power loss",
+    ("postgres", "process"): "PostgreSQL with synchronous_commit off (durability = process): "
+    "a message is in the server's memory before it is acknowledged, so it survives a kill of "
+    "the gateway, not a crash of the server or a power loss",
+}
 
 
 def create_account(config: Path, name: str, *options: str) -> str:

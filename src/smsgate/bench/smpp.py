@@ -33,6 +33,7 @@ from typing import Any
 from smsgate.bench.processes import (
     NODES_LINE,
     PACE_NOTE,
+    STORE_NOTES,
     BenchDatabase,
     Child,
     bench_database,
@@ -63,12 +64,6 @@ TARGET_PER_SECOND = 10_000.0
 FRONT_WINDOW = 200
 FRONT_TARGETS = {1: 25_000.0, 4: 40_000.0}
 SYSTEM_ID, PASSWORD = "bench", "bench-pw"
-DURABILITY_NOTES = {
-    "disk": "each commit fsynced before its submit_sm_resp: survives a process kill and a "
-    "power loss",
-    "process": "each commit in the operating system's hands before its submit_sm_resp: "
-    "survives a process kill, not a power loss",
-}
 
 
 class _Customer:
@@ -189,10 +184,9 @@ def _gateway_configs(
             carrier_port=carrier_port,
             connector=f'password = "bench"\nbinds = {args.upstream_binds}\nwindow = 100',
             smpp_port=ports[-1],
+            smpp_window=args.window,  # the server's window per bind is the client's
+            durability=args.durability,
         )
-        # the server's window per bind is the client's
-        settings = f'smpp_window = {args.window}\ndurability = "{args.durability}"\n'
-        config.write_text(settings + config.read_text())
         configs.append(config)
     create_account(configs[0], "bench", "--smpp-system-id", SYSTEM_ID, "--smpp-password", PASSWORD)
     return ports, configs
@@ -388,6 +382,6 @@ def main(argv: Sequence[str]) -> int:
             f"target: {target:,.0f} submit_sm/s accepted and persisted with {args.binds} bind(s) "
             f"of window {FRONT_WINDOW}; the bare server's rate (--reference) is the ceiling"
         )
-    print(f"durability: {args.durability} ({DURABILITY_NOTES[args.durability]})")
+    print(f"durability: {STORE_NOTES[args.backend, args.durability]}")
     print(PACE_NOTE)
     return 0
