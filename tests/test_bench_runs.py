@@ -2,10 +2,13 @@
 they print are there (the rates themselves are what `smsgate bench` is for, not a test)."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from smsgate.bench import e2e, rcs, smpp
+from smsgate.bench.processes import gateway_config
+from smsgate.config import load_config
 from tests.store.backends import PG_URL, require_postgres
 
 
@@ -49,6 +52,17 @@ def test_smpp_rounds_beside_the_bare_server(capsys: pytest.CaptureFixture[str]) 
     assert result["target_per_s"] == 25_000
     expected = result["accepted_per_s"] / result["reference_accepted_per_s"]
     assert result["ratio_to_reference"] == pytest.approx(expected, abs=0.001)
+
+
+def test_a_bench_configuration_sets_what_it_is_given_and_keeps_the_rest(tmp_path: Path) -> None:
+    common = {"db": "x.db", "http_port": 0, "queue": 10, "carrier_port": 1, "connector": ""}
+    given = load_config(
+        gateway_config(tmp_path / "a.toml", **common, smpp_window=50, durability="process"),
+        env={},
+    )
+    assert (given.smpp_window, given.durability) == (50, "process")
+    default = load_config(gateway_config(tmp_path / "b.toml", **common), env={})
+    assert (default.smpp_window, default.durability) == (2000, "disk")
 
 
 def test_rcs_run_delivers_both_kinds_and_falls_back(capsys: pytest.CaptureFixture[str]) -> None:
