@@ -1,6 +1,7 @@
 """The periodic jobs' statements: messages whose validity or channel time ended, paged by when
 they became due, each once, read through the small partial indexes rather than every message;
-and the retention purge's batches, which read no table whole."""
+and the retention purge's batches, which read no table whole and no account's messages past the
+old ones."""
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -99,10 +100,15 @@ def test_sqlite_reads_the_partial_index_not_every_message(
 
 
 @pytest.mark.parametrize("statement", sql.PURGE_MESSAGES)
-def test_sqlite_purges_a_batch_without_reading_every_outbox_item(
+def test_sqlite_purges_a_batch_without_reading_every_outbox_item_or_message(
     tmp_path: Path, statement: str
 ) -> None:
     # the outbox keeps settled items until their message goes; only pending ones are in its
     # other indexes, and a purge batch once read them all, twice
     plan = _sqlite_plan(tmp_path, statement)
     assert not [step for step in plan if step.startswith("SCAN")], plan
+    # read in id order, the batch went through every message of the account whenever fewer
+    # than a batch were old enough, as each run's last batch is; by creation time it stops
+    # at the first message too young
+    read = "SEARCH messages USING INDEX messages_created (account_id=? AND created_at<?)"
+    assert read in plan, plan

@@ -663,6 +663,18 @@ MIGRATIONS: Final = (
             "CREATE INDEX outbox_settled ON outbox (subject_id) WHERE state <> 'pending'",
         ),
     ),
+    Migration(
+        27,
+        "an account's messages by creation time, for the retention purge",
+        (
+            # the purge picks an account's oldest final messages created before a time; by
+            # id order it read every message of the account whenever fewer than a batch were
+            # old enough, as each run's last batch is (five statements, 200 ms each at
+            # 100,000 messages, on the writer). Keyed by columns no update changes, so only
+            # an insert pays: about 1.5 µs more of the writer's time per message.
+            "CREATE INDEX messages_created ON messages (account_id, created_at)",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

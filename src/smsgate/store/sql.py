@@ -159,10 +159,14 @@ ACCOUNT_BY_BOT: Final = f"{ACCOUNT_SELECT} WHERE bot_id = ?"
 
 # The retention job: a batch of an account's final messages created before a time (the oldest
 # first), with their history, parts and settled outbox items. Each statement runs on its own:
-# the message goes last, so a job stopped half-way leaves rows the next run finds again.
+# the message goes last, so a job stopped half-way leaves rows the next run finds again. The
+# batch is read in the order of index messages_created, so a run stops where the old messages
+# end rather than after the account's newest; messages created together come in the index's
+# own order, the same for each statement (ordering them by id as well cost a sort: 10 -> 13 ms
+# a batch of 1,000).
 _PURGED: Final = (
     "SELECT id FROM messages WHERE account_id = ? AND created_at < ?"
-    f" AND status NOT IN ({UNFINISHED_SQL}) ORDER BY id LIMIT ?"
+    f" AND status NOT IN ({UNFINISHED_SQL}) ORDER BY created_at LIMIT ?"
 )
 PURGE_MESSAGES: Final = (
     f"DELETE FROM status_history WHERE message_id IN ({_PURGED})",
