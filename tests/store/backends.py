@@ -138,3 +138,17 @@ def store_backend(name: str, tmp_path: Path) -> Iterator[StoreBackend]:
         yield StoreBackend("postgres", with_search_path(PG_URL, schema))
     finally:
         asyncio.run(_postgres_admin(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def sqlite_explain(tmp_path: Path, statement: str, *, plan: bool = True) -> list[str]:
+    """SQLite's query plan of `statement` (its parameters NULL) over the store's schema, step
+    by step; with `plan` False, its program's opcodes."""
+    rows: list[tuple[Any, ...]] = []
+
+    async def body(s: Store) -> None:
+        filled = statement.replace("?", "NULL")
+        rows.extend(await sqlite.fetch(f"EXPLAIN {'QUERY PLAN ' if plan else ''}{filled}"))
+
+    with store_backend("sqlite", tmp_path) as sqlite:
+        sqlite.run(body)
+    return [str(row[-1] if plan else row[1]) for row in rows]

@@ -12,7 +12,7 @@ from smsgate.domain.message import Message
 from smsgate.domain.status import Status
 from smsgate.store import Store, sql
 from smsgate.store.paging import Due
-from tests.store.backends import StoreBackend, store_backend
+from tests.store.backends import StoreBackend, sqlite_explain
 from tests.store.factories import new_account, new_message
 
 NOW = 1_800_000_000.0
@@ -68,19 +68,6 @@ def test_due_messages_come_in_pages_by_due_time_each_once(store: StoreBackend) -
     store.run(body)
 
 
-def _sqlite_plan(tmp_path: Path, statement: str) -> list[str]:
-    """SQLite's query plan of `statement` (its parameters NULL) over the store's schema."""
-    steps: list[str] = []
-
-    async def body(s: Store) -> None:
-        filled = statement.replace("?", "NULL")
-        steps.extend(str(row[-1]) for row in await sqlite.fetch(f"EXPLAIN QUERY PLAN {filled}"))
-
-    with store_backend("sqlite", tmp_path) as sqlite:
-        sqlite.run(body)
-    return steps
-
-
 @pytest.mark.parametrize(
     ("query", "index"),
     [
@@ -94,7 +81,7 @@ def test_sqlite_reads_the_partial_index_not_every_message(
     # SQLite's planner has no statistics here and once chose the primary key's index for an
     # ORDER BY id, walking every message stored on each pass (every 0.25 s); PostgreSQL's
     # weighs its statistics, so a plan of its own says little on a test's small tables
-    plan = " ".join(_sqlite_plan(tmp_path, query))
+    plan = " ".join(sqlite_explain(tmp_path, query))
     assert f"USING INDEX {index} (" in plan, plan
     assert "TEMP B-TREE" not in plan, plan  # the index's order is the page's order
 
@@ -105,7 +92,7 @@ def test_sqlite_purges_a_batch_without_reading_every_outbox_item_or_message(
 ) -> None:
     # the outbox keeps settled items until their message goes; only pending ones are in its
     # other indexes, and a purge batch once read them all, twice
-    plan = _sqlite_plan(tmp_path, statement)
+    plan = sqlite_explain(tmp_path, statement)
     assert not [step for step in plan if step.startswith("SCAN")], plan
     # read in id order, the batch went through every message of the account whenever fewer
     # than a batch were old enough, as each run's last batch is; by creation time it stops

@@ -62,6 +62,11 @@ DIALECTS: Final = {
 # so rebuilding the queues at start reads a small index however many messages are done.
 UNFINISHED: Final = ("accepted", "scheduled", "queued", "sending")
 UNFINISHED_SQL: Final = ", ".join(f"'{s}'" for s in UNFINISHED)
+# The same test as equalities joined by OR: SQLite's partial index since migration 28, and the
+# statements that read it, word for word. SQLite decides whether a row belongs in a partial
+# index whose predicate holds an IN list by building that list as a temporary b-tree, for the
+# row before and after the change, on every insert and every status update.
+UNFINISHED_TEST: Final = "(" + " OR ".join(f"status = '{s}'" for s in UNFINISHED) + ")"
 
 # the tables whose changes every node picks up while it runs, and the kind each bumps
 CONFIG_TABLES: Final = {
@@ -673,6 +678,24 @@ MIGRATIONS: Final = (
             # 100,000 messages, on the writer). Keyed by columns no update changes, so only
             # an insert pays: about 1.5 µs more of the writer's time per message.
             "CREATE INDEX messages_created ON messages (account_id, created_at)",
+        ),
+    ),
+    Migration(
+        28,
+        "SQLite's index of unfinished messages without an IN list, and none by owner",
+        (
+            # With two such indexes, a message's status update built four lists: the writer's
+            # accept, sent and delivered commits (8 messages each) took 168 µs a message,
+            # 89 µs with the OR form and without the owner's index. SQLite's owner is always
+            # NULL (one process holds every message), so that index only cost writes there;
+            # PostgreSQL compares an IN list in place and keeps both.
+            {"sqlite": "DROP INDEX messages_owner", "postgres": "SELECT 1"},
+            {"sqlite": "DROP INDEX messages_unfinished", "postgres": "SELECT 1"},
+            {
+                "sqlite": "CREATE INDEX messages_unfinished ON messages (id)"
+                f" WHERE {UNFINISHED_TEST}",
+                "postgres": "SELECT 1",
+            },
         ),
     ),
 )
