@@ -220,7 +220,7 @@ DELETE_API_KEY: Final = "DELETE FROM api_keys WHERE account_id = ? AND id = ?"
 # What waits (`smsgate queue`): messages by account and status, and the outbox by channel and
 # state. Each statement names the statuses (states) a partial index covers, so it reads that
 # index and not every message ever sent. Grouped by account first, SQLite's planner (which has
-# no statistics) walked an index that starts with the account instead, every message of all.
+# no statistics) chose to walk an index that starts with the account: every message stored.
 WAITING_MESSAGES: Final = (
     f"SELECT account_id, status, COUNT(*), MIN(created_at), MIN(scheduled_at) FROM messages"
     f" WHERE {UNFINISHED_TEST}{{account}} GROUP BY status, account_id"

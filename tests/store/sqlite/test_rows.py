@@ -49,12 +49,18 @@ def test_nothing_to_write(conn: sqlite3.Connection) -> None:
     assert update_rows(conn, UPDATE, []) == 0
 
 
-def test_a_store_connection_binds_none_and_bytes_as_null_and_blob(tmp_path: Path) -> None:
+def test_a_store_connection_binds_none_bytes_and_bool_as_null_blob_and_integer(
+    tmp_path: Path,
+) -> None:
     conn = connect(tmp_path / "s.db", read_only=False, busy_timeout=1.0)
-    conn.execute("CREATE TABLE b (x, y, z)")
-    conn.execute("INSERT INTO b VALUES (?, ?, ?)", (None, b"\x00\xff", bytearray(b"ab")))
-    row = conn.execute("SELECT x, typeof(x), y, typeof(y), z, typeof(z) FROM b").fetchone()
-    assert row == (None, "null", b"\x00\xff", "blob", b"ab", "blob")
+    conn.execute("CREATE TABLE b (x, y, z, t, f)")
+    conn.execute(
+        "INSERT INTO b VALUES (?, ?, ?, ?, ?)", (None, b"\x00\xff", bytearray(b"ab"), True, False)
+    )
+    row = conn.execute(
+        "SELECT x, typeof(x), y, typeof(y), z, typeof(z), t, typeof(t), f FROM b"
+    ).fetchone()
+    assert row == (None, "null", b"\x00\xff", "blob", b"ab", "blob", 1, "integer", 0)
     # the adapters are the process's: a connection opened any other way binds the same
     other = sqlite3.connect(":memory:")
     assert other.execute("SELECT ?, typeof(?)", (None, None)).fetchone() == (None, "null")
