@@ -7,11 +7,8 @@ from pathlib import Path
 from smsgate.store import sql
 from smsgate.store.rows import MESSAGES
 from smsgate.store.sqlite.apply import INSERT_MESSAGES, UPDATE_MESSAGES, UPDATE_PARTS
+from smsgate.store.sqlite.rows import _values
 from tests.store.backends import sqlite_explain, store_backend
-
-
-def _rows(width: int, count: int) -> str:
-    return ", ".join(["(" + ", ".join("?" * width) + ")"] * count)
 
 
 def _temporary_tables(tmp_path: Path, statement: str) -> int:
@@ -34,11 +31,11 @@ def test_no_partial_index_tests_a_list(tmp_path: Path) -> None:
 
 def test_the_writer_builds_no_list_for_a_message(tmp_path: Path) -> None:
     width = len(MESSAGES.columns)
-    assert _temporary_tables(tmp_path, f"{INSERT_MESSAGES} {_rows(width, 1)}") == 0
+    assert _temporary_tables(tmp_path, f"{INSERT_MESSAGES} {_values(width, 1)}") == 0
     # a status update of many messages at once needs what the same update of parts needs
     # (whose indexes test no list): the rows' table, and the rows to change
-    messages = UPDATE_MESSAGES.format(values=_rows(len(sql.MESSAGE_UPDATE.columns), 8))
-    parts = UPDATE_PARTS.format(values=_rows(len(sql.PART_UPDATE.columns), 8))
+    messages = UPDATE_MESSAGES.format(values=_values(len(sql.MESSAGE_UPDATE.columns), 8))
+    parts = UPDATE_PARTS.format(values=_values(len(sql.PART_UPDATE.columns), 8))
     assert _temporary_tables(tmp_path, messages) == _temporary_tables(tmp_path, parts)
 
 
