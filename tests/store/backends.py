@@ -140,15 +140,22 @@ def store_backend(name: str, tmp_path: Path) -> Iterator[StoreBackend]:
         asyncio.run(_postgres_admin(f"DROP SCHEMA {schema} CASCADE"))
 
 
-def sqlite_explain(tmp_path: Path, statement: str, *, plan: bool = True) -> list[str]:
-    """SQLite's query plan of `statement` (its parameters NULL) over the store's schema, step
-    by step; with `plan` False, its program's opcodes."""
+def sqlite_schema_rows(tmp_path: Path, query: str) -> list[tuple[Any, ...]]:
+    """Rows of `query` over a SQLite file with the store's schema (opening the store migrates
+    it)."""
     rows: list[tuple[Any, ...]] = []
 
     async def body(s: Store) -> None:
-        filled = statement.replace("?", "NULL")
-        rows.extend(await sqlite.fetch(f"EXPLAIN {'QUERY PLAN ' if plan else ''}{filled}"))
+        rows.extend(await sqlite.fetch(query))
 
     with store_backend("sqlite", tmp_path) as sqlite:
         sqlite.run(body)
+    return rows
+
+
+def sqlite_explain(tmp_path: Path, statement: str, *, plan: bool = True) -> list[str]:
+    """SQLite's query plan of `statement` (its parameters NULL) over the store's schema, step
+    by step; with `plan` False, its program's opcodes."""
+    filled = statement.replace("?", "NULL")
+    rows = sqlite_schema_rows(tmp_path, f"EXPLAIN {'QUERY PLAN ' if plan else ''}{filled}")
     return [str(row[-1] if plan else row[1]) for row in rows]

@@ -1,14 +1,13 @@
 """SQLite's indexes of messages: what the writer pays for them on each message, and the reads
 that need them."""
 
-import asyncio
 from pathlib import Path
 
 from smsgate.store import sql
 from smsgate.store.rows import MESSAGES
 from smsgate.store.sqlite.apply import INSERT_MESSAGES, UPDATE_MESSAGES, UPDATE_PARTS
 from smsgate.store.sqlite.rows import _values
-from tests.store.backends import sqlite_explain, store_backend
+from tests.store.backends import sqlite_explain, sqlite_schema_rows
 
 
 def _temporary_tables(tmp_path: Path, statement: str) -> int:
@@ -19,12 +18,10 @@ def test_no_partial_index_tests_a_list(tmp_path: Path) -> None:
     # SQLite decides whether a row belongs in such an index by building the list as a
     # temporary b-tree, for the row before and after each status update: with two of them the
     # writer's accept, sent and delivered commits cost 168 µs a message, 89 µs without
-    with store_backend("sqlite", tmp_path) as sqlite:
-        sqlite.run(lambda s: asyncio.sleep(0))  # opening the store migrates the file
-        predicates = asyncio.run(
-            sqlite.fetch("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
-        )
-    partial = {name: text for name, text in predicates if text and " WHERE " in text}
+    indexes = sqlite_schema_rows(
+        tmp_path, "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+    )
+    partial = {name: text for name, text in indexes if text and " WHERE " in text}
     assert "messages_unfinished" in partial
     assert not [name for name, text in partial.items() if " IN (" in text.upper()], partial
 
