@@ -95,6 +95,7 @@ async def rig(
     *,
     clock: Clock | None = None,
     live_limit: int = 200_000,
+    config_poll_interval: float = 1.0,
 ) -> AsyncIterator[Rig]:
     store = await open_store(str(tmp_path / "engine.db"))
     await store.replace_routes([RouteRow("all", 0, {"connectors": [{"id": "sms"}]})])
@@ -130,7 +131,10 @@ async def rig(
         {"sms": sms, "rcs": rich},
         clock=clock,
         config=EngineConfig(
-            identical_window=0.0, channel_timeout_interval=0.05, live_limit=live_limit
+            identical_window=0.0,
+            channel_timeout_interval=0.05,
+            live_limit=live_limit,
+            config_poll_interval=config_poll_interval,
         ),
         # RCS priced per message, SMS per segment
         billing=Billing("EUR", PriceList([RCS_PRICE, SMS_PRICE])),
