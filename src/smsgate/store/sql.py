@@ -183,7 +183,7 @@ PURGE_MESSAGES: Final = (
 # rest of a table in one statement each, the account row last, so that a delete stopped half-way
 # is finished by running it again.
 ACCOUNT_UNFINISHED: Final = (
-    f"SELECT status, COUNT(*) FROM messages WHERE account_id = ? AND status IN ({UNFINISHED_SQL})"
+    f"SELECT status, COUNT(*) FROM messages{{index}} WHERE account_id = ? AND {UNFINISHED_TEST}"
     " GROUP BY status"
 )
 DELETE_ACCOUNT_INBOUND: Final = (
@@ -218,20 +218,26 @@ COUNT_API_KEYS: Final = "SELECT COUNT(*) FROM api_keys WHERE account_id = ?"
 DELETE_API_KEY: Final = "DELETE FROM api_keys WHERE account_id = ? AND id = ?"
 
 # What waits (`smsgate queue`): messages by account and status, and the outbox by channel and
-# state. Each statement names the statuses (states) a partial index covers, so it reads that
-# index and not every message ever sent. Grouped by account first, SQLite's planner (which has
-# no statistics) chose to walk an index that starts with the account: every message stored.
+# state. Each statement names the statuses (state) a partial index covers, word for word, so
+# that it reads that index and not every message (item) ever stored; `{index}` names the index
+# where a backend's planner would not take it (`Primitives._unfinished_index`).
 WAITING_MESSAGES: Final = (
-    f"SELECT account_id, status, COUNT(*), MIN(created_at), MIN(scheduled_at) FROM messages"
-    f" WHERE {UNFINISHED_TEST}{{account}} GROUP BY status, account_id"
+    "SELECT account_id, status, COUNT(*), MIN(created_at), MIN(scheduled_at)"
+    f" FROM messages{{index}} WHERE {UNFINISHED_TEST}{{account}} GROUP BY status, account_id"
 )
 SENT_MESSAGES: Final = (
-    "SELECT account_id, status, COUNT(*), MIN(created_at), MIN(scheduled_at) FROM messages"
-    " WHERE status = 'sent'{account} GROUP BY account_id, status"
+    "SELECT account_id, status, COUNT(*), MIN(created_at), MIN(scheduled_at)"
+    " FROM messages{index} WHERE status = 'sent'{account} GROUP BY account_id, status"
 )
 OUTBOX_DEPTH: Final = (
     "SELECT channel, state, COUNT(*), MIN(created_at) FROM outbox"
-    " WHERE state = ?{account} GROUP BY channel, state"
+    " WHERE state = '{state}'{account} GROUP BY channel, state"
+)
+# one count per state, each read from that state's partial index (a list of states matches
+# none of them, and the whole outbox, done items and all, was read on every console page)
+OUTBOX_TOTALS: Final = " UNION ALL ".join(
+    f"SELECT '{state}', COUNT(*) FROM outbox WHERE state = '{state}'"
+    for state in ("pending", "abandoned")
 )
 
 UPSERT_CONNECTOR: Final = """INSERT INTO connectors (id, kind, config, enabled) VALUES (?, ?, ?, ?)

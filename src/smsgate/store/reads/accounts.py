@@ -80,7 +80,8 @@ class AccountReads(Primitives):
     async def unfinished_counts(self, account_id: str) -> dict[Status, int]:
         """How many of the account's messages a gateway is still working on (accepted,
         scheduled, queued, sending), by status; the ones `delete_account` waits for."""
-        rows = await self._select_rows(sql.ACCOUNT_UNFINISHED, [account_id])
+        query = sql.ACCOUNT_UNFINISHED.format(index=self._unfinished_index)
+        rows = await self._select_rows(query, [account_id])
         return {Status(row[0]): int(row[1]) for row in rows}
 
     async def delete_account(self, account_id: str, *, batch: int = 1000) -> dict[str, int]:

@@ -158,12 +158,8 @@ class ConsoleReads(Primitives):
 
     async def outbox_totals(self) -> dict[str, int]:
         """Pending outbox items per state of interest: pending and abandoned (dead letters)."""
-        rows = await self._select_rows(
-            "SELECT state, COUNT(*) FROM outbox WHERE state IN ('pending', 'abandoned')"
-            " GROUP BY state",
-            [],
-        )
-        return {str(row[0]): int(row[1]) for row in rows}
+        rows = await self._select_rows(sql.OUTBOX_TOTALS, [])
+        return {str(row[0]): int(row[1]) for row in rows if row[1]}
 
     async def error_counts(
         self, since_id: str, account_id: str | None = None, limit: int = 20

@@ -79,8 +79,11 @@ class MessageReads(Primitives):
         found: list[Waiting] = []
         account = "" if account_id is None else " AND account_id = ?"
         params = [] if account_id is None else [account_id]
-        for statement in (sql.WAITING_MESSAGES, sql.SENT_MESSAGES):
-            query = statement.format(account=account)
+        for statement, index in (
+            (sql.WAITING_MESSAGES, self._unfinished_index),
+            (sql.SENT_MESSAGES, self._sent_index),
+        ):
+            query = statement.format(index=index, account=account)
             for row in await self._select_rows(query, params):
                 found.append(
                     Waiting(

@@ -157,9 +157,9 @@ class OutboxReads(Primitives):
         found: list[OutboxDepth] = []
         for state in (OutboxState.PENDING, OutboxState.ABANDONED):
             query = sql.OUTBOX_DEPTH.format(
-                account="" if account_id is None else " AND account_id = ?"
+                state=state.value, account="" if account_id is None else " AND account_id = ?"
             )
-            params = [state.value] if account_id is None else [state.value, account_id]
+            params = [] if account_id is None else [account_id]
             for row in await self._select_rows(query, params):
                 found.append(OutboxDepth(str(row[0]), state, int(row[2]), float(row[3])))
         return sorted(found, key=lambda d: (d.channel, d.state != OutboxState.PENDING))

@@ -21,6 +21,11 @@ class Primitives(ABC):
     _claim_lock: ClassVar[str] = ""
     # who claims an outbox item: the node, among several (PostgreSQL's session setting)
     _claimer: ClassVar[str] = "NULL"
+    # what a count of the few unfinished (sent) messages among many reads, after `FROM
+    # messages`: SQLite, which keeps no statistics here, would walk an index of the account's
+    # messages instead, every message it ever stored
+    _unfinished_index: ClassVar[str] = ""
+    _sent_index: ClassVar[str] = ""
 
     @abstractmethod
     async def write(self, changes: Sequence[Change]) -> None:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 from smsgate.domain.message import Message, Part
 from smsgate.domain.routing_tables import PortabilityRow
@@ -67,6 +67,9 @@ def _schema_version(conn: sqlite3.Connection) -> int:
 
 
 class SqliteStore(Store):
+    _unfinished_index: ClassVar[str] = " INDEXED BY messages_unfinished"
+    _sent_index: ClassVar[str] = " INDEXED BY messages_sent"
+
     def __init__(
         self,
         path: str | Path,
