@@ -16,7 +16,13 @@ import pytest
 import uvloop
 
 from smsgate.api.smpp_server.tls import self_signed, server_context
-from smsgate.callbacks.http_client import MAX_HEAD, HttpClient, HttpClientError, parse_target
+from smsgate.callbacks.http_client import (
+    MAX_HEAD,
+    HttpAnswer,
+    HttpClient,
+    HttpClientError,
+    parse_target,
+)
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 Runner = Callable[[Coroutine[Any, Any, None]], None]
@@ -400,3 +406,33 @@ def test_methods_and_paths_a_request_cannot_have(run: Runner, client: HttpClient
                 await client.request(method, root, timeout=1.0)
 
     run(main())
+
+
+@pytest.mark.parametrize(
+    ("body", "read"),
+    [
+        (b'{"id": "m1", "n": 2}', {"id": "m1", "n": 2}),
+        (b"", {}),
+        (b"<html>busy</html>", {}),
+        (b'["not", "an", "object"]', {}),
+    ],
+)
+def test_an_answer_is_read_as_a_json_object_or_as_none(body: bytes, read: dict[str, Any]) -> None:
+    assert HttpAnswer(200, {}, body).json_object() == read
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("2.5", 2.5),
+        ("0", 0.0),
+        (None, None),
+        ("Wed, 21 Oct 2026 07:28:00 GMT", None),  # a date: the caller's own pause
+        ("-1", None),
+        ("86400", None),  # a day or more is taken for a mistake
+        ("nan", None),
+    ],
+)
+def test_retry_after_is_seconds_up_to_a_day(header: str | None, seconds: float | None) -> None:
+    headers = {} if header is None else {"retry-after": header}
+    assert HttpAnswer(429, headers, b"").retry_after() == seconds

@@ -26,10 +26,11 @@ import ssl
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar, cast
+from typing import Any, Final, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httptools
+import orjson
 
 USER_AGENT: Final = b"smsgate-callbacks/1"
 _MAX_URLS: Final = 4096  # parsed URLs kept; past it the cache starts again
@@ -37,6 +38,7 @@ MAX_HEAD: Final = 65_536  # bytes of an answer's status line and headers read at
 # methods `request` sends: HEAD is not among them (its answer's length cannot be parsed alone)
 METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _NO_HEADERS: Final[frozenset[bytes]] = frozenset()
+_DAY: Final = 86_400.0  # a Retry-After longer than this is taken for a mistake
 
 
 class HttpClientError(Exception):
@@ -71,6 +73,26 @@ class HttpAnswer:
     headers: dict[str, str]  # the headers asked for that came, by lower-case name
     body: bytes  # empty when `body_cut`
     body_cut: bool = False  # the body was longer than the request's max_body: not read
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object; empty when it is none (empty, not JSON, or another
+        JSON value): a platform's answer is read for the fields it has."""
+        if not self.body:
+            return {}
+        try:
+            value = orjson.loads(self.body)
+        except orjson.JSONDecodeError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def retry_after(self) -> float | None:
+        """Seconds from a Retry-After header (asked for with the request) up to a day; None
+        when it is absent, an HTTP date or out of that range: the caller's own pause applies."""
+        try:
+            seconds = float(self.headers.get("retry-after", ""))
+        except ValueError:
+            return None
+        return seconds if 0 <= seconds < _DAY else None
 
 
 def parse_target(url: str) -> Target:

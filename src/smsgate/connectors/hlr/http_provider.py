@@ -22,9 +22,7 @@ another provider).
 from typing import Any, Final
 from urllib.parse import quote
 
-import orjson
-
-from smsgate.callbacks.http_client import HttpAnswer, HttpClient, HttpClientError
+from smsgate.callbacks.http_client import HttpClient, HttpClientError
 from smsgate.connectors.hlr.config import HlrConnectorConfig
 from smsgate.connectors.hlr.provider import (
     ProviderRefusedError,
@@ -67,7 +65,7 @@ class HttpHlrProvider:
             raise ProviderUnavailableError(detail) from None
         except HttpClientError as exc:  # refused, reset, closed, not HTTP, TLS
             raise ProviderUnavailableError(f"provider unreachable: {exc}") from None
-        status, body = answer.status, _object(answer.body)
+        status, body = answer.status, answer.json_object()
         detail = _detail(status, body)
         if status == 200:
             try:
@@ -75,7 +73,7 @@ class HttpHlrProvider:
             except ValueError as exc:
                 raise ProviderUnavailableError(f"malformed answer: {exc}") from None
         if status == 429:
-            raise ProviderThrottledError(detail, _retry_after(answer))
+            raise ProviderThrottledError(detail, answer.retry_after())
         if status in _UNAVAILABLE or status >= 500:
             raise ProviderUnavailableError(detail)
         raise ProviderRefusedError(detail, invalid_number=status in _INVALID_NUMBER)
@@ -115,28 +113,10 @@ def parse_answer(body: dict[str, Any]) -> HlrResult:
     return HlrResult(state, ported=ported, **fields)
 
 
-def _object(raw: bytes) -> dict[str, Any]:
-    if not raw:
-        return {}
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _detail(status: int, body: dict[str, Any]) -> str:
     error = body.get("error")
     said = f": {error}" if isinstance(error, str) and error and status != 200 else ""
     return f"HTTP {status}{said}"
-
-
-def _retry_after(answer: HttpAnswer) -> float | None:
-    try:
-        seconds = float(answer.headers.get("retry-after", ""))
-    except ValueError:
-        return None  # absent, or an HTTP date: the connector's own pause applies
-    return seconds if seconds >= 0 else None
 
 
 __all__ = ["HttpHlrProvider", "parse_answer"]

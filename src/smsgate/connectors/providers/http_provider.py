@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import orjson
 
-from smsgate.callbacks.http_client import HttpAnswer, HttpClient, HttpClientError, Target
+from smsgate.callbacks.http_client import HttpClient, HttpClientError, Target
 from smsgate.connectors.providers.channel import Channel
 from smsgate.connectors.providers.config import ProviderConnectorConfig
 from smsgate.connectors.providers.provider import ProviderAnswer, ProviderError, ThrottledError
@@ -124,17 +124,7 @@ class HttpProvider:
         except HttpClientError as exc:  # refused, reset, closed, not HTTP, TLS
             detail = f"provider unreachable: {exc}"
             raise ProviderError("carrier_unavailable", detail, permanent=False, down=True) from None
-        return answer.status, _object(answer.body), _retry_after(answer)
-
-
-def _object(raw: bytes) -> dict[str, Any]:
-    if not raw:
-        return {}
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
+        return answer.status, answer.json_object(), answer.retry_after()
 
 
 def _error_code(body: dict[str, Any]) -> str:
@@ -148,14 +138,6 @@ def _detail(status: int, body: dict[str, Any]) -> str:
     error = body.get("error")
     said = (error.get("message") or error.get("code")) if isinstance(error, dict) else error
     return f"HTTP {status}" + (f": {said[:200]}" if isinstance(said, str) and said else "")
-
-
-def _retry_after(answer: HttpAnswer) -> float | None:
-    try:
-        seconds = float(answer.headers.get("retry-after", ""))
-    except ValueError:
-        return None  # absent, or an HTTP date: the connector's own pause applies
-    return seconds if 0 <= seconds < 86_400 else None
 
 
 def _invalid(detail: str) -> GatewayError:

@@ -27,7 +27,6 @@ from urllib.parse import quote
 import orjson
 
 from smsgate.callbacks.http_client import (
-    HttpAnswer,
     HttpClient,
     HttpClientError,
     Target,
@@ -99,7 +98,7 @@ class RcsClient:
             raise PlatformUnreachableError(f"no answer within {self._timeout:g} s") from None
         except HttpClientError as exc:  # refused, reset, closed, not HTTP, TLS
             raise PlatformUnreachableError(str(exc)) from None
-        return Answer(answer.status, _object(answer.body), _retry_after(answer))
+        return Answer(answer.status, answer.json_object(), answer.retry_after())
 
 
 def _contact(user: str) -> dict[str, str]:
@@ -108,25 +107,6 @@ def _contact(user: str) -> dict[str, str]:
 
 def _segment(value: str) -> str:
     return quote(value, safe="")
-
-
-def _object(raw: bytes) -> dict[str, Any]:
-    if not raw:
-        return {}
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _retry_after(answer: HttpAnswer) -> float | None:
-    value = answer.headers.get("retry-after", "")
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # absent, or an HTTP date: the connector's own pause applies
-    return seconds if seconds >= 0 else None
 
 
 __all__ = ["Answer", "PlatformUnreachableError", "RcsClient"]
