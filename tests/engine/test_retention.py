@@ -1,5 +1,5 @@
-"""The retention job on both backends: messages past their account's retention are deleted,
-a bot's account keeps 31 days by default, and other accounts keep everything."""
+"""The retention job on both backends: messages and MO past their account's retention are
+deleted, a bot's account keeps 31 days by default, and other accounts keep everything."""
 
 import asyncio
 from collections.abc import Iterator
@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from smsgate.domain.inbound import InboundMessage
 from smsgate.domain.status import Status
 from smsgate.engine.clock import ManualClock
 from smsgate.engine.retention import BOT_RETENTION, RetentionJob, retention_of
 from smsgate.store import Store
 from tests.store.backends import BACKENDS, StoreBackend, store_backend
-from tests.store.factories import new_account, new_message
+from tests.store.factories import id_made_at, new_account, new_message
 
 DAY = 86_400.0
 
@@ -60,6 +61,40 @@ def test_a_pass_deletes_what_is_past_each_accounts_retention(store: StoreBackend
         clock.advance(20 * DAY)  # the bot's 20-day-old and the week's 1-day-old go now
         assert await job.run_once() == 2
         assert job.deleted == 5
+
+    store.run(body)
+
+
+def test_a_pass_deletes_the_mo_past_the_accounts_retention_too(store: StoreBackend) -> None:
+    async def body(s: Store) -> None:
+        clock = ManualClock()
+        week = replace(new_account("week"), retention=7 * DAY)
+        forever = new_account("forever")
+        for account in (week, forever):
+            await s.create_account(account)
+        received = {
+            (account.id, age): InboundMessage(
+                id_made_at(clock.now - age * DAY),
+                "sim",
+                "819012345678",
+                "1234",
+                "stop",
+                0,
+                b"stop",
+                clock.now - age * DAY,
+                account.id,
+            )
+            for account in (week, forever)
+            for age in (20, 1)
+        }
+        await s.write(list(received.values()))
+        job = RetentionJob(s, clock)
+
+        assert await job.run_once() == 1
+        assert job.deleted_inbound == 1 and job.deleted == 0
+        kept = {m.id for account in (week, forever) for m in (await s.list_inbound(account.id))[0]}
+        gone = received[(week.id, 20)].id
+        assert kept == {m.id for m in received.values()} - {gone}
 
     store.run(body)
 

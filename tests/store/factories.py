@@ -4,11 +4,17 @@ import itertools
 import time
 
 from smsgate.domain.account import Account
-from smsgate.domain.ids import new_id
+from smsgate.domain.ids import id_floor, new_id
 from smsgate.domain.message import Message, Part, Priority
 from smsgate.domain.status import Status
 
 _numbers = itertools.count(1)
+
+
+def id_made_at(at: float) -> str:
+    """An id as new_id makes it at `at` (a test's clock): MO are purged by the time in their
+    id as well as by their received_at."""
+    return id_floor(at)[:12] + new_id()[12:]
 
 
 def new_message(

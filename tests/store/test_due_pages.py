@@ -99,3 +99,12 @@ def test_sqlite_purges_a_batch_without_reading_every_outbox_item_or_message(
     # at the first message too young
     read = "SEARCH messages USING INDEX messages_created (account_id=? AND created_at<?)"
     assert read in plan, plan
+
+
+@pytest.mark.parametrize("statement", sql.PURGE_INBOUND)
+def test_sqlite_purges_mo_by_the_range_of_old_ids(tmp_path: Path, statement: str) -> None:
+    # the account's MO older than the bound, and their outbox items by subject: no table read
+    # whole, however much MO and outbox the file holds
+    plan = sqlite_explain(tmp_path, statement)
+    assert not [step for step in plan if step.startswith("SCAN")], plan
+    assert "SEARCH inbound USING INDEX inbound_account (account_id=? AND id<?)" in plan, plan

@@ -1,11 +1,12 @@
-"""Accounts' dialect settings and the retention purge, on both backends."""
+"""Accounts' dialect settings and the retention purge (messages and MO), on both backends."""
 
 from smsgate.domain.ids import new_id
-from smsgate.domain.outbox import OutboxItem, OutboxState
+from smsgate.domain.inbound import InboundMessage
+from smsgate.domain.outbox import AttemptOutcome, OutboxAttempt, OutboxItem, OutboxState
 from smsgate.domain.status import Status
 from smsgate.store import MessageUpdate, OutboxUpdate, Store
 from tests.store.backends import StoreBackend
-from tests.store.factories import new_account, new_message
+from tests.store.factories import id_made_at, new_account, new_message
 
 
 def test_account_settings_round_trip_and_bot_lookup(store: StoreBackend) -> None:
@@ -65,5 +66,59 @@ def test_purge_deletes_old_final_messages_only(store: StoreBackend) -> None:
             found = await s.get_message(kept.id)
             assert found is not None and len(found.parts) == len(kept.parts)
         assert await s.purge_messages("acct-1", now - 31 * day) == 0
+
+    store.run(body)
+
+
+def test_purge_deletes_old_mo_with_their_settled_webhook_calls(store: StoreBackend) -> None:
+    async def body(s: Store) -> None:
+        day = 86_400.0
+        now = 1_800_000_000.0
+
+        def mo(account_id: str | None, age: float) -> InboundMessage:
+            at = now - age * day
+            return InboundMessage(
+                id_made_at(at), "sim", "819012345678", "1234", "hi", 0, b"hi", at, account_id
+            )
+
+        def call(message: InboundMessage) -> OutboxItem:
+            return OutboxItem(
+                id=new_id(),
+                channel="http",
+                account_id="acct-1",
+                subject_id=message.id,
+                event="inbound",
+                payload={"id": message.id},
+                created_at=message.received_at,
+                next_attempt_at=message.received_at,
+                url="https://client.example/mo",
+            )
+
+        old = [mo("acct-1", 40) for _ in range(3)]
+        owed = mo("acct-1", 40)  # its webhook call still pending
+        recent, other, unclaimed = mo("acct-1", 1), mo("acct-2", 40), mo(None, 40)
+        await s.write([*old, owed, recent, other, unclaimed])
+        settled, pending = call(old[0]), call(owed)
+        await s.write([settled, pending])
+        done_at = now - 39 * day
+        await s.write(
+            [
+                OutboxUpdate(settled.id, OutboxState.DONE, done_at, 1),
+                OutboxAttempt(settled.id, 1, done_at, AttemptOutcome.DELIVERED, 200),
+            ]
+        )
+
+        assert await s.purge_inbound("acct-1", now - 31 * day, batch=2) == 3
+        kept, _ = await s.list_inbound("acct-1")
+        assert sorted(m.id for m in kept) == sorted([owed.id, recent.id])
+        assert await s.outbox_item(settled.id) is None
+        assert await s.outbox_attempts([settled.id]) == {}
+        assert (await s.list_inbound("acct-2"))[0] == [other]
+        assert [m.id for m in (await s.list_unclaimed_inbound())[0]] == [unclaimed.id]
+        assert await s.outbox_item(pending.id) is not None
+        assert await s.purge_inbound("acct-1", now - 31 * day) == 0
+        # once its call settles, the owed one goes too
+        await s.write([OutboxUpdate(pending.id, OutboxState.DONE, now, 1)])
+        assert await s.purge_inbound("acct-1", now - 31 * day) == 1
 
     store.run(body)

@@ -85,7 +85,7 @@ def add_access_commands(account_commands: Any) -> None:
     )
     access.add_argument(
         "--retention-days",
-        help="days its messages are kept ('': the default, 31 with a bot; 0: kept)",
+        help="days its messages and MO are kept ('': the default, 31 with a bot; 0: kept)",
     )
     access.add_argument(
         "--data-coding-0",

@@ -43,3 +43,8 @@ def new_id() -> str:
 def id_time(identifier: str) -> float:
     """The creation time (Unix seconds) encoded in an id from new_id."""
     return (int(identifier[:12], 16)) / 1000.0
+
+
+def id_floor(at: float) -> str:
+    """The least id new_id makes at `at` (Unix seconds): ids made before `at` sort below it."""
+    return f"{int(at * 1000) & 0xFFFF_FFFF_FFFF:012x}" + "0" * 20

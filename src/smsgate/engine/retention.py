@@ -1,5 +1,6 @@
 """The retention job: deletes messages older than their account's retention, with their history,
-parts and settled callbacks, so statuses are kept as long as promised and no longer.
+parts and settled callbacks, so statuses are kept as long as promised and no longer; and the
+account's MO (inbound) messages received before then, with their settled webhook calls.
 
 An account's `retention` (seconds) says how long; an account with a KDDI Message Cast bot and
 no retention of its own keeps statuses 31 days, as that platform does. Only messages in a final
@@ -35,16 +36,19 @@ class RetentionJob(PeriodicJob):
         self.store = store
         self.clock = clock
         self.deleted = 0  # messages deleted since start
+        self.deleted_inbound = 0  # MO messages deleted since start
 
     async def run_once(self) -> int:
-        """One pass over every account; returns how many messages it deleted."""
+        """One pass over every account; returns how many messages and MO it deleted."""
         now = self.clock.time()
-        deleted = 0
+        deleted = inbound = 0
         for account in await self.store.list_accounts():
             keep = retention_of(account)
             if keep is not None:
                 deleted += await self.store.purge_messages(account.id, now - keep)
+                inbound += await self.store.purge_inbound(account.id, now - keep)
         self.deleted += deleted
-        if deleted:
-            log.info("retention: deleted %d messages", deleted)
-        return deleted
+        self.deleted_inbound += inbound
+        if deleted or inbound:
+            log.info("retention: deleted %d messages and %d MO", deleted, inbound)
+        return deleted + inbound

@@ -178,6 +178,21 @@ PURGE_MESSAGES: Final = (
     f"DELETE FROM messages WHERE id IN ({_PURGED})",
 )
 
+# ... and a batch of its MO received before a time, with their settled outbox items (their
+# webhook calls). An MO whose call is still owed stays until that settles; the id bound (ids
+# grow with time) keeps the read within the account's old MO on index inbound_account.
+_PURGED_INBOUND: Final = (
+    "SELECT id FROM inbound WHERE account_id = ? AND id < ? AND received_at < ?"
+    " AND NOT EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND subject_id = inbound.id)"
+    " ORDER BY id LIMIT ?"
+)
+PURGE_INBOUND: Final = (
+    "DELETE FROM outbox_attempts WHERE outbox_id IN (SELECT id FROM outbox"
+    f" WHERE state <> 'pending' AND subject_id IN ({_PURGED_INBOUND}))",
+    f"DELETE FROM outbox WHERE state <> 'pending' AND subject_id IN ({_PURGED_INBOUND})",
+    f"DELETE FROM inbound WHERE id IN ({_PURGED_INBOUND})",
+)
+
 # Deleting an account (`AccountReads.delete_account`): what is left once its messages are
 # purged, table by table; its MO in batches (there may be many; the index is by account), the
 # rest of a table in one statement each, the account row last, so that a delete stopped half-way

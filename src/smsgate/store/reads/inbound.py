@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any, Unpack
 
 from smsgate.domain.account import Account
+from smsgate.domain.ids import id_floor
 from smsgate.domain.inbound import InboundMessage, InboundNumber, InboundSegment, OptOut
 from smsgate.store import sql
 from smsgate.store.filters import InboundPage
@@ -59,6 +60,13 @@ class InboundReads(Primitives):
         """The stored parts of one concatenated MO message (by every node), by number."""
         params = [source, destination, reference, total]
         return [segment_from(row) for row in await self._select_rows(sql.GROUP_SEGMENTS, params)]
+
+    async def purge_inbound(self, account_id: str, before: float, *, batch: int = 1000) -> int:
+        """Delete the account's MO received before `before`, with their settled outbox items,
+        `batch` per transaction; an MO whose webhook call is still owed stays until it settles.
+        Returns how many were deleted."""
+        params = [account_id, id_floor(before), before, batch]
+        return await self._delete_batches(sql.PURGE_INBOUND, params)
 
     async def inbound_segments(self) -> list[InboundSegment]:
         """Every stored part of an unfinished concatenated MO message, oldest first."""

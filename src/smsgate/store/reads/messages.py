@@ -194,12 +194,4 @@ class MessageReads(Primitives):
 
 async def purge(store: Primitives, account_id: str, before: float, batch: int) -> int:
     """`MessageReads.purge_messages`, on any store (account deletion purges too)."""
-    deleted = 0
-    while True:
-        params = [account_id, before, batch]
-        for statement in sql.PURGE_MESSAGES[:-1]:
-            await store._change_rows(statement, params)
-        count = await store._change_rows(sql.PURGE_MESSAGES[-1], params)
-        deleted += count
-        if count < batch:
-            return deleted
+    return await store._delete_batches(sql.PURGE_MESSAGES, [account_id, before, batch])

@@ -64,6 +64,20 @@ class Primitives(ABC):
         """Insert or update a chunk of ported numbers in one transaction; a number given twice
         takes its last row."""
 
+    async def _delete_batches(self, statements: Sequence[str], params: Sequence[Any]) -> int:
+        """Run a purge's statements, each in a transaction of its own, until the last one (which
+        deletes the batch's own rows) deletes fewer than a batch (the last parameter); how many
+        rows it deleted in all. A purge stopped half-way leaves rows the next run finds."""
+        batch = int(params[-1])
+        deleted = 0
+        while True:
+            for statement in statements[:-1]:
+                await self._change_rows(statement, params)
+            count = await self._change_rows(statements[-1], params)
+            deleted += count
+            if count < batch:
+                return deleted
+
     async def _select_count(self, query: str, params: Sequence[Any]) -> int:
         """The single integer a SELECT COUNT returns."""
         rows = await self._select_rows(query, params)
