@@ -28,6 +28,9 @@ from tests.store.backends import BACKENDS, StoreBackend, store_backend
 
 # per operation and generation mode, on each backend: the same operations are fuzzed twice
 EXAMPLES = 5
+# the operations are fuzzed in this many parts, each against a gateway of its own: one part
+# took 96 s of the suite's 120 s timeout on a slow run, and the parts run in several workers
+SHARDS = 4
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 CHECKS = [
     not_a_server_error,
@@ -95,13 +98,14 @@ def gateway_thread(url: str) -> Iterator[tuple[str, str]]:
         thread.join(30)
 
 
-def test_no_operation_answers_5xx_or_off_its_schema(backend: StoreBackend) -> None:
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_no_operation_answers_5xx_or_off_its_schema(backend: StoreBackend, shard: int) -> None:
     failures: list[str] = []
     answers: Counter[int] = Counter()  # by class: 2 (2xx), 4 (4xx)
     with gateway_thread(backend.url) as (base, key):
         schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
         headers = {"Authorization": f"Bearer {key}"}
-        operations = [result.ok() for result in schema.get_all_operations()]
+        operations = [result.ok() for result in schema.get_all_operations()][shard::SHARDS]
         assert operations
         for operation in operations:
             for mode in MODES:
@@ -129,4 +133,4 @@ def test_no_operation_answers_5xx_or_off_its_schema(backend: StoreBackend) -> No
                     failures.append(f"{operation.label} ({mode.value}): {error}")
     assert not failures, "\n\n".join(failures)
     # authenticated calls got through, and invalid ones were made and refused
-    assert answers[2] > 50 and answers[4] > 50, answers
+    assert answers[2] > 10 and answers[4] > 10, answers
