@@ -108,3 +108,16 @@ def test_sqlite_purges_mo_by_the_range_of_old_ids(tmp_path: Path, statement: str
     plan = sqlite_explain(tmp_path, statement)
     assert not [step for step in plan if step.startswith("SCAN")], plan
     assert "SEARCH inbound USING INDEX inbound_account (account_id=? AND id<?)" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "statement", [sql.OUTBOX_SPAN_END, sql.DELETE_SPAN_ATTEMPTS, sql.DELETE_SPAN_OUTBOX]
+)
+def test_sqlite_deletes_an_accounts_outbox_a_span_of_ids_at_a_time(
+    tmp_path: Path, statement: str
+) -> None:
+    # no index leads from an account to its items: each transaction reads a span of the
+    # primary key, never the whole outbox
+    plan = sqlite_explain(tmp_path, statement)
+    assert not [step for step in plan if step.startswith("SCAN")], plan
+    assert any("sqlite_autoindex_outbox_1 (id>?" in step for step in plan), plan

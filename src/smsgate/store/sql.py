@@ -194,9 +194,9 @@ PURGE_INBOUND: Final = (
 )
 
 # Deleting an account (`AccountReads.delete_account`): what is left once its messages are
-# purged, table by table; its MO in batches (there may be many; the index is by account), the
-# rest of a table in one statement each, the account row last, so that a delete stopped half-way
-# is finished by running it again.
+# purged, table by table; its MO in batches (there may be many; the index is by account), its
+# outbox items a span of the outbox at a time (below), the rest of a table in one statement
+# each, the account row last, so that a delete stopped half-way is finished by running it again.
 ACCOUNT_UNFINISHED: Final = (
     f"SELECT status, COUNT(*) FROM messages{{index}} WHERE account_id = ? AND {UNFINISHED_TEST}"
     " GROUP BY status"
@@ -206,7 +206,6 @@ DELETE_ACCOUNT_INBOUND: Final = (
     " (SELECT id FROM inbound WHERE account_id = ? ORDER BY id LIMIT ?)"
 )
 ACCOUNT_TABLES: Final = (
-    "outbox",
     "inbound_numbers",
     "opt_outs",
     "balances",
@@ -217,10 +216,18 @@ ACCOUNT_TABLES: Final = (
     "console_users",
     "api_keys",
 )
-# before the outbox rows they belong to
-DELETE_ACCOUNT_ATTEMPTS: Final = (
-    "DELETE FROM outbox_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE account_id = ?)"
+# No index leads from an account to its outbox items (it would cost each item's insert), so
+# they are found in spans of the outbox's ids, every account's: one statement over the whole
+# table held the SQLite writer, and every write behind it, for as long as it read. The attempts
+# go before the items they belong to.
+OUTBOX_SPAN_END: Final = (
+    "SELECT MAX(id) FROM (SELECT id FROM outbox WHERE id > ? ORDER BY id LIMIT ?) AS span"
 )
+DELETE_SPAN_ATTEMPTS: Final = (
+    "DELETE FROM outbox_attempts WHERE outbox_id IN"
+    " (SELECT id FROM outbox WHERE id > ? AND id <= ? AND account_id = ?)"
+)
+DELETE_SPAN_OUTBOX: Final = "DELETE FROM outbox WHERE id > ? AND id <= ? AND account_id = ?"
 DELETE_ACCOUNT: Final = "DELETE FROM accounts WHERE id = ?"
 
 # An account's keys beyond its first (migration 24): never the hash read back

@@ -84,27 +84,39 @@ class AccountReads(Primitives):
         rows = await self._select_rows(query, [account_id])
         return {Status(row[0]): int(row[1]) for row in rows}
 
+    async def _delete_outbox_of(self, account_id: str, span: int) -> tuple[int, int]:
+        """Delete the account's outbox items with their attempts, looking at `span` items of
+        the outbox (every account's) a transaction; how many attempts and items went."""
+        attempts = items = 0
+        after = ""
+        while True:
+            end = (await self._select_rows(sql.OUTBOX_SPAN_END, [after, span]))[0][0]
+            if end is None:
+                return attempts, items
+            params = [after, end, account_id]
+            attempts += await self._change_rows(sql.DELETE_SPAN_ATTEMPTS, params)
+            items += await self._change_rows(sql.DELETE_SPAN_OUTBOX, params)
+            after = str(end)
+
     async def delete_account(self, account_id: str, *, batch: int = 1000) -> dict[str, int]:
         """Delete the account with everything stored for it: its messages (with their parts
         and history; `sent` ones too, as retention deletes them: a receipt coming later matches
         nothing), its outbox items owed or not (with their attempts), its MO, numbers,
         opt-outs, balance, idempotency keys, parts of multi-PDU messages and API keys; rows
-        deleted per kind. The messages go `batch` per transaction and the account row last, so
-        a delete stopped half-way is finished by running it again. The caller makes sure first
+        deleted per kind. The messages and MO go `batch` per transaction, the outbox is read
+        `batch` items (every account's) a transaction, and the account row goes last, so a
+        delete stopped half-way is finished by running it again. The caller makes sure first
         that no message is unfinished (`unfinished_counts`): those, and the account with them,
         are left in place, and {"unfinished": n} is returned."""
         deleted = {"messages": await purge(self, account_id, sys.float_info.max, batch)}
         unfinished = sum((await self.unfinished_counts(account_id)).values())
         if unfinished:
             return {"unfinished": unfinished, **deleted}
-        deleted["inbound"] = 0
-        while True:
-            count = await self._change_rows(sql.DELETE_ACCOUNT_INBOUND, [account_id, batch])
-            deleted["inbound"] += count
-            if count < batch:
-                break
-        query = sql.DELETE_ACCOUNT_ATTEMPTS
-        deleted["outbox_attempts"] = await self._change_rows(query, [account_id])
+        deleted["inbound"] = await self._delete_batches(
+            [sql.DELETE_ACCOUNT_INBOUND], [account_id, batch]
+        )
+        outbox = await self._delete_outbox_of(account_id, batch)
+        deleted["outbox_attempts"], deleted["outbox"] = outbox
         for table in sql.ACCOUNT_TABLES:
             query = f"DELETE FROM {table} WHERE account_id = ?"
             deleted[table] = await self._change_rows(query, [account_id])
