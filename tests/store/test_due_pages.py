@@ -101,23 +101,24 @@ def test_sqlite_purges_a_batch_without_reading_every_outbox_item_or_message(
     assert read in plan, plan
 
 
-@pytest.mark.parametrize("statement", sql.PURGE_INBOUND)
-def test_sqlite_purges_mo_by_the_range_of_old_ids(tmp_path: Path, statement: str) -> None:
-    # the account's MO older than the bound, and their outbox items by subject: no table read
-    # whole, however much MO and outbox the file holds
-    plan = sqlite_explain(tmp_path, statement)
-    assert not [step for step in plan if step.startswith("SCAN")], plan
-    assert "SEARCH inbound USING INDEX inbound_account (account_id=? AND id<?)" in plan, plan
+MO_RANGE = "SEARCH inbound USING INDEX inbound_account (account_id=? AND id<?)"
+OUTBOX_SPAN = "SEARCH outbox USING INDEX sqlite_autoindex_outbox_1 (id>? AND id<?)"
 
 
 @pytest.mark.parametrize(
-    "statement", [sql.OUTBOX_SPAN_END, sql.DELETE_SPAN_ATTEMPTS, sql.DELETE_SPAN_OUTBOX]
+    ("statement", "search"),
+    [
+        # the account's MO older than the bound, and their outbox items by subject
+        *((statement, MO_RANGE) for statement in sql.PURGE_INBOUND),
+        # no index leads from an account to its outbox items: a span of the primary key
+        (sql.OUTBOX_SPAN_END, "SEARCH outbox USING COVERING INDEX sqlite_autoindex_outbox_1"),
+        (sql.DELETE_SPAN_ATTEMPTS, OUTBOX_SPAN),
+        (sql.DELETE_SPAN_OUTBOX, OUTBOX_SPAN),
+    ],
 )
-def test_sqlite_deletes_an_accounts_outbox_a_span_of_ids_at_a_time(
-    tmp_path: Path, statement: str
-) -> None:
-    # no index leads from an account to its items: each transaction reads a span of the
-    # primary key, never the whole outbox
+def test_sqlite_deletes_by_ranges_of_ids(tmp_path: Path, statement: str, search: str) -> None:
+    # each transaction of the MO purge and of an account's deletion reads a range of an
+    # index, never a table whole, however much MO and outbox the file holds
     plan = sqlite_explain(tmp_path, statement)
     assert not [step for step in plan if step.startswith("SCAN")], plan
-    assert any("sqlite_autoindex_outbox_1 (id>?" in step for step in plan), plan
+    assert [step for step in plan if step.startswith(search)], plan

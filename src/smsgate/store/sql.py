@@ -255,12 +255,6 @@ OUTBOX_DEPTH: Final = (
     "SELECT channel, state, COUNT(*), MIN(created_at) FROM outbox"
     " WHERE state = '{state}'{account} GROUP BY channel, state"
 )
-# one count per state, each read from that state's partial index (a list of states matches
-# none of them, and the whole outbox, done items and all, was read on every console page)
-OUTBOX_TOTALS: Final = " UNION ALL ".join(
-    f"SELECT '{state}', COUNT(*) FROM outbox WHERE state = '{state}'"
-    for state in ("pending", "abandoned")
-)
 
 UPSERT_CONNECTOR: Final = """INSERT INTO connectors (id, kind, config, enabled) VALUES (?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET

@@ -61,9 +61,6 @@ OF_ONE = " AND account_id = ?"
         (sql.ACCOUNT_UNFINISHED.format(index=UNFINISHED), "messages_unfinished"),
         (sql.OUTBOX_DEPTH.format(state="pending", account=""), "outbox_due"),
         (sql.OUTBOX_DEPTH.format(state="abandoned", account=OF_ONE), "outbox_abandoned"),
-        # the console's overview, each state from its own index
-        (sql.OUTBOX_TOTALS, "outbox_due"),
-        (sql.OUTBOX_TOTALS, "outbox_abandoned"),
     ],
 )
 def test_counting_what_waits_reads_only_what_waits(

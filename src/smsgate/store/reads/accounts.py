@@ -112,9 +112,8 @@ class AccountReads(Primitives):
         unfinished = sum((await self.unfinished_counts(account_id)).values())
         if unfinished:
             return {"unfinished": unfinished, **deleted}
-        deleted["inbound"] = await self._delete_batches(
-            [sql.DELETE_ACCOUNT_INBOUND], [account_id, batch]
-        )
+        inbound = await self._delete_batches([sql.DELETE_ACCOUNT_INBOUND], [account_id], batch)
+        deleted["inbound"] = inbound
         outbox = await self._delete_outbox_of(account_id, batch)
         deleted["outbox_attempts"], deleted["outbox"] = outbox
         for table in sql.ACCOUNT_TABLES:

@@ -156,11 +156,6 @@ class ConsoleReads(Primitives):
         rows = await self._select_rows(query, [subject_id, account_id, MAX_ITEMS_SHOWN])
         return [outbox_from(row) for row in rows]
 
-    async def outbox_totals(self) -> dict[str, int]:
-        """Pending outbox items per state of interest: pending and abandoned (dead letters)."""
-        rows = await self._select_rows(sql.OUTBOX_TOTALS, [])
-        return {str(row[0]): int(row[1]) for row in rows if row[1]}
-
     async def error_counts(
         self, since_id: str, account_id: str | None = None, limit: int = 20
     ) -> list[tuple[str, int]]:

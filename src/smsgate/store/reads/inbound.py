@@ -65,8 +65,8 @@ class InboundReads(Primitives):
         """Delete the account's MO received before `before`, with their settled outbox items,
         `batch` per transaction; an MO whose webhook call is still owed stays until it settles.
         Returns how many were deleted."""
-        params = [account_id, id_floor(before), before, batch]
-        return await self._delete_batches(sql.PURGE_INBOUND, params)
+        params = [account_id, id_floor(before), before]
+        return await self._delete_batches(sql.PURGE_INBOUND, params, batch)
 
     async def inbound_segments(self) -> list[InboundSegment]:
         """Every stored part of an unfinished concatenated MO message, oldest first."""

@@ -194,4 +194,4 @@ class MessageReads(Primitives):
 
 async def purge(store: Primitives, account_id: str, before: float, batch: int) -> int:
     """`MessageReads.purge_messages`, on any store (account deletion purges too)."""
-    return await store._delete_batches(sql.PURGE_MESSAGES, [account_id, before, batch])
+    return await store._delete_batches(sql.PURGE_MESSAGES, [account_id, before], batch)

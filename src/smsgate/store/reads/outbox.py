@@ -164,6 +164,14 @@ class OutboxReads(Primitives):
                 found.append(OutboxDepth(str(row[0]), state, int(row[2]), float(row[3])))
         return sorted(found, key=lambda d: (d.channel, d.state != OutboxState.PENDING))
 
+    async def outbox_totals(self) -> dict[str, int]:
+        """Items pending and abandoned (dead letters), all channels together; a state with
+        none is left out."""
+        totals: dict[str, int] = {}
+        for depth in await self.outbox_depth():
+            totals[depth.state.value] = totals.get(depth.state.value, 0) + depth.items
+        return totals
+
     async def outbox_replay(
         self, ids: Sequence[str] | None, at: float, *, channel: str | None = None
     ) -> int:

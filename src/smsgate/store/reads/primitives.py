@@ -64,11 +64,14 @@ class Primitives(ABC):
         """Insert or update a chunk of ported numbers in one transaction; a number given twice
         takes its last row."""
 
-    async def _delete_batches(self, statements: Sequence[str], params: Sequence[Any]) -> int:
-        """Run a purge's statements, each in a transaction of its own, until the last one (which
-        deletes the batch's own rows) deletes fewer than a batch (the last parameter); how many
-        rows it deleted in all. A purge stopped half-way leaves rows the next run finds."""
-        batch = int(params[-1])
+    async def _delete_batches(
+        self, statements: Sequence[str], params: Sequence[Any], batch: int
+    ) -> int:
+        """Run a purge's statements (`params`, then `batch` as their last parameter), each in a
+        transaction of its own, until the last one (which deletes the batch's own rows) deletes
+        fewer than `batch`; how many rows it deleted in all. A purge stopped half-way leaves
+        rows the next run finds."""
+        params = [*params, batch]
         deleted = 0
         while True:
             for statement in statements[:-1]:
